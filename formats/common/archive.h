@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* archive.h: archive header and seal trailer (SPEC §8) */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "defs.h"
+#include "keys.h"
+
+typedef struct LsArchiveHeader {
+        uint16_t compat_flags;
+        uint8_t chain_id[LS_CHAIN_ID_LEN];
+        uint64_t archive_no;
+        uint64_t first_batch_no;
+        uint64_t first_seq;
+        uint64_t created_ns;
+        uint8_t prev_seal_hash[LS_HASH_LEN];
+        uint8_t key_id[LS_KEY_ID_LEN];
+        uint64_t epoch;
+        /* Merkle tree state at first_seq: the perfect-subtree roots, largest first. */
+        uint8_t peak_count;                 /* == popcount(first_seq) */
+        uint8_t peaks[64][LS_HASH_LEN];
+        uint8_t sig[LS_SIG_LEN];
+} LsArchiveHeader;
+
+/* Encoded size: LS_ARCHIVE_HEADER_MIN_LEN + 32 * peak_count. */
+size_t ls_archive_header_size(const LsArchiveHeader *h);
+/* out must hold LS_ARCHIVE_HEADER_MAX_LEN bytes; returns the encoded size. */
+size_t ls_archive_header_encode(const LsArchiveHeader *h, uint8_t *out);
+int ls_archive_header_decode(LsArchiveHeader *h, const uint8_t *p, size_t n, size_t *ret_offset);
+int ls_archive_header_sign(LsArchiveHeader *h, const LsSigner *s);
+int ls_archive_header_verify(const LsArchiveHeader *h, const uint8_t pk[LS_PK_LEN]);
+
+typedef struct LsTrailer {
+        uint16_t compat_flags;
+        uint8_t chain_id[LS_CHAIN_ID_LEN];
+        uint64_t archive_no;
+        uint64_t first_batch_no;
+        uint64_t batch_count;
+        uint64_t first_seq;
+        uint64_t record_count;
+        uint64_t min_time_ns;
+        uint64_t max_time_ns;
+        uint64_t sealed_ns;
+        uint64_t tree_size;
+        uint8_t tree_root[LS_HASH_LEN];
+        uint8_t last_header_hash[LS_HASH_LEN];
+        uint8_t content_hash[LS_HASH_LEN];
+        uint8_t key_id[LS_KEY_ID_LEN];
+        uint64_t epoch;
+        uint8_t sig[LS_SIG_LEN];
+} LsTrailer;
+
+void ls_trailer_encode(const LsTrailer *t, uint8_t out[LS_TRAILER_LEN]);
+int ls_trailer_decode(LsTrailer *t, const uint8_t *p, size_t n, size_t *ret_offset);
+int ls_trailer_sign(LsTrailer *t, const LsSigner *s);
+int ls_trailer_verify(const LsTrailer *t, const uint8_t pk[LS_PK_LEN]);
+/* seal_hash = H(trailer[0..216)) */
+void ls_trailer_hash(const LsTrailer *t, uint8_t out[LS_HASH_LEN]);

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* hash.h: SHA-256 and the tree/leaf hashes of SPEC §3.3 and §5 */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sodium.h>
+
+#include "defs.h"
+
+/* Incremental SHA-256 (a thin alias so another implementation can slot in). */
+typedef crypto_hash_sha256_state LsSha256;
+
+static inline void ls_sha256_init(LsSha256 *s)
+{
+        crypto_hash_sha256_init(s);
+}
+static inline void ls_sha256_update(LsSha256 *s, const void *p, size_t n)
+{
+        crypto_hash_sha256_update(s, p, n);
+}
+static inline void ls_sha256_final(LsSha256 *s, uint8_t out[LS_HASH_LEN])
+{
+        crypto_hash_sha256_final(s, out);
+}
+
+void ls_sha256(uint8_t out[LS_HASH_LEN], const void *p, size_t n);
+
+/* leaf = H(0x00 ‖ salt ‖ record) */
+void ls_leaf_hash(uint8_t out[LS_HASH_LEN], const uint8_t salt[LS_SALT_LEN], const uint8_t *rec,
+                  size_t n);
+/* node = H(0x01 ‖ left ‖ right) */
+void ls_node_hash(uint8_t out[LS_HASH_LEN], const uint8_t left[LS_HASH_LEN],
+                  const uint8_t right[LS_HASH_LEN]);
+/* salt = HMAC-SHA-256(seed, "logseal-salt-v1\n" ‖ u64(seq)) */
+void ls_salt(uint8_t out[LS_SALT_LEN], const uint8_t seed[LS_HASH_LEN], uint64_t seq);
+/* key_id = H("logseal-key-id-v1\n" ‖ pk)[0..8] */
+void ls_key_id(uint8_t out[LS_KEY_ID_LEN], const uint8_t pk[LS_PK_LEN]);
+
+/* Constant-time comparison of two hashes: 1 when equal. */
+int ls_hash_equal(const uint8_t a[LS_HASH_LEN], const uint8_t b[LS_HASH_LEN]);
+
+/* Lower-case hex of p[0..n) into out (2n+1 bytes, NUL-terminated). */
+void ls_hex(char *out, const uint8_t *p, size_t n);
+/* Strict decode of exactly 2n lower- or upper-case hex digits; -EBADMSG otherwise. */
+int ls_unhex(uint8_t *out, size_t n, const char *s, size_t slen);
+/* Standard base64 with padding; out must hold ls_base64_len(n) bytes incl. NUL. */
+size_t ls_base64_len(size_t n);
+void ls_base64(char *out, const uint8_t *p, size_t n);
+/* Strict canonical base64 decode into exactly n bytes; -EBADMSG otherwise. */
+int ls_unbase64(uint8_t *out, size_t n, const char *s, size_t slen);

@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* archive-reader.c: frames, structures, resynchronisation after damage */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive-reader.h"
+#include "hash.h"
+#include "magic.h"
+#include "util.h"
+
+#define SCAN_CHUNK (64 * 1024)
+#define PEEK_LEN (LS_FRAME_HDR_LEN + LS_MAGIC_LEN)
+
+struct LsArchiveReader {
+        int fd;
+        uint64_t size;     /* file size at open: archives are read as they are */
+        uint64_t pos;      /* everything before pos is consumed and hashed */
+        LsSha256 content;
+        int seen_header;
+        int done;          /* end reached */
+        int after_trailer; /* a trailer was read and bytes follow it */
+        uint8_t *payload;
+        size_t payload_cap;
+        uint8_t *scan;
+};
+
+int ls_archive_reader_new(LsArchiveReader **ret, int fd)
+{
+        LsArchiveReader *r;
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EINVAL;
+        r = calloc(1, sizeof(*r));
+        if (!r)
+                return -ENOMEM;
+        r->scan = malloc(SCAN_CHUNK + PEEK_LEN);
+        if (!r->scan) {
+                free(r);
+                return -ENOMEM;
+        }
+        r->fd = fd;
+        r->size = (uint64_t) st.st_size;
+        ls_sha256_init(&r->content);
+        *ret = r;
+        return 0;
+}
+
+LsArchiveReader *ls_archive_reader_free(LsArchiveReader *r)
+{
+        if (!r)
+                return NULL;
+        if (r->fd >= 0)
+                close(r->fd);
+        free(r->payload);
+        free(r->scan);
+        free(r);
+        return NULL;
+}
+
+uint64_t ls_archive_reader_file_size(const LsArchiveReader *r)
+{
+        return r->size;
+}
+
+int ls_archive_reader_file_hash(LsArchiveReader *r, uint8_t out[LS_HASH_LEN])
+{
+        LsSha256 copy = r->content;
+
+        if (r->pos != r->size)
+                return -EAGAIN;
+        ls_sha256_final(&copy, out);
+        return 0;
+}
+
+uint64_t ls_archive_reader_position(const LsArchiveReader *r)
+{
+        return r->pos;
+}
+
+static int pread_all(int fd, uint8_t *p, size_t n, uint64_t off)
+{
+        while (n > 0) {
+                ssize_t k = pread(fd, p, n, (off_t) off);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        return -EIO; /* the file shrank under us */
+                p += k;
+                n -= (size_t) k;
+                off += (uint64_t) k;
+        }
+        return 0;
+}
+
+/* Reads n bytes at pos into p, hashes them and advances. */
+static int consume(LsArchiveReader *r, uint8_t *p, size_t n)
+{
+        int k = pread_all(r->fd, p, n, r->pos);
+        if (k < 0)
+                return k;
+        ls_sha256_update(&r->content, p, n);
+        r->pos += n;
+        return 0;
+}
+
+/* Hashes and skips n bytes (used when skipping damage). */
+static int skip(LsArchiveReader *r, uint64_t n)
+{
+        while (n > 0) {
+                size_t c = (size_t) MIN(n, (uint64_t) SCAN_CHUNK);
+                int k = consume(r, r->scan, c);
+                if (k < 0)
+                        return k;
+                n -= c;
+        }
+        return 0;
+}
+
+/* Is there a plausible batch or trailer frame at p (PEEK_LEN bytes)? */
+static int frame_start(const uint8_t *p)
+{
+        if (ls_get32(p) != LS_SKIPPABLE_MAGIC)
+                return 0;
+        if (ls_magic_check(p + 8, LS_MAGIC_BATCH))
+                return ls_get32(p + 4) == LS_BATCH_HEADER_LEN;
+        if (ls_magic_check(p + 8, LS_MAGIC_TRAILER))
+                return ls_get32(p + 4) == LS_TRAILER_LEN;
+        return 0;
+}
+
+/*
+ * Offset of the next plausible batch/trailer frame strictly after `from`, or
+ * r->size when there is none. Does not consume.
+ */
+static int find_resync(LsArchiveReader *r, uint64_t from, uint64_t *ret)
+{
+        uint64_t off = from + 1;
+
+        while (off + PEEK_LEN <= r->size) {
+                size_t want = (size_t) MIN((uint64_t) SCAN_CHUNK + PEEK_LEN, r->size - off);
+                int k = pread_all(r->fd, r->scan, want, off);
+                if (k < 0)
+                        return k;
+                for (size_t i = 0; i + PEEK_LEN <= want; i++) {
+                        if (r->scan[i] == 0x5B && frame_start(r->scan + i)) {
+                                *ret = off + i;
+                                return 0;
+                        }
+                }
+                off += want - PEEK_LEN + 1;
+        }
+        *ret = r->size;
+        return 0;
+}
+
+/* Reports bytes [start, next frame) as damage (or as a torn tail when nothing follows). */
+static int damage(LsArchiveReader *r, LsReadItem *it, uint64_t start, int error,
+                  uint64_t error_offset, const char *what)
+{
+        uint64_t next;
+        int k = find_resync(r, start, &next);
+
+        if (k < 0)
+                return k;
+        memset(it, 0, sizeof(*it));
+        it->offset = start;
+        it->length = next - start;
+        it->error = error;
+        it->error_offset = error_offset;
+        it->what = what;
+        it->kind = next == r->size && error == -ENODATA ? LS_ITEM_TORN_TAIL : LS_ITEM_DAMAGE;
+        if (it->kind == LS_ITEM_DAMAGE && error == -ENODATA)
+                it->error = -EBADMSG; /* a length ran into the next frame */
+        /* Bring pos to `next`, hashing everything in between. */
+        if (r->pos < start) {
+                k = skip(r, start - r->pos);
+                if (k < 0)
+                        return k;
+        }
+        k = skip(r, next - r->pos);
+        if (k < 0)
+                return k;
+        if (next == r->size)
+                r->done = 1;
+        return 1;
+}
+
+int ls_archive_reader_next(LsArchiveReader *r, LsReadItem *it)
+{
+        uint8_t peek[PEEK_LEN];
+        uint64_t start = r->pos;
+        uint32_t flen;
+        size_t off = 0;
+        int k;
+
+        if (r->done || r->pos >= r->size)
+                return 0;
+        if (r->after_trailer) {
+                memset(it, 0, sizeof(*it));
+                it->kind = LS_ITEM_DAMAGE;
+                it->offset = start;
+                it->length = r->size - start;
+                it->error = -EBADMSG;
+                it->error_offset = start;
+                it->what = "data after trailer";
+                k = skip(r, r->size - start);
+                if (k < 0)
+                        return k;
+                r->done = 1;
+                return 1;
+        }
+        if (r->size - r->pos < PEEK_LEN)
+                return damage(r, it, start, -ENODATA, r->pos, "incomplete frame header");
+        k = pread_all(r->fd, peek, PEEK_LEN, r->pos);
+        if (k < 0)
+                return k;
+        if (ls_get32(peek) != LS_SKIPPABLE_MAGIC)
+                return damage(r, it, start, -EBADMSG, start, "frame magic");
+        flen = ls_get32(peek + 4);
+
+        if (!r->seen_header) {
+                r->seen_header = 1;
+                if (start == 0 && ls_magic_check(peek + 8, LS_MAGIC_ARCHIVE)) {
+                        uint8_t buf[LS_ARCHIVE_HEADER_MAX_LEN];
+                        if (flen < LS_ARCHIVE_HEADER_MIN_LEN || flen > LS_ARCHIVE_HEADER_MAX_LEN)
+                                return damage(r, it, start, -EBADMSG, start + 4,
+                                              "archive header frame length");
+                        if (r->size - r->pos < LS_FRAME_HDR_LEN + (uint64_t) flen)
+                                return damage(r, it, start, -ENODATA, r->size,
+                                              "archive header truncated");
+                        k = consume(r, buf, LS_FRAME_HDR_LEN);
+                        if (k < 0)
+                                return k;
+                        k = consume(r, buf, flen);
+                        if (k < 0)
+                                return k;
+                        memset(it, 0, sizeof(*it));
+                        k = ls_archive_header_decode(&it->header, buf, flen, &off);
+                        if (k < 0) {
+                                it->kind = LS_ITEM_DAMAGE;
+                                it->offset = start;
+                                it->length = r->pos - start;
+                                it->error = k;
+                                it->error_offset = start + LS_FRAME_HDR_LEN + off;
+                                it->what = "archive header";
+                                return 1;
+                        }
+                        it->kind = LS_ITEM_HEADER;
+                        it->offset = start;
+                        it->length = r->pos - start;
+                        return 1;
+                }
+                return damage(r, it, start, -EBADMSG, start, "archive header missing");
+        }
+
+        if (ls_magic_check(peek + 8, LS_MAGIC_BATCH)) {
+                uint8_t buf[LS_BATCH_HEADER_LEN];
+                LsBatchHeader h;
+
+                if (flen != LS_BATCH_HEADER_LEN)
+                        return damage(r, it, start, -EBADMSG, start + 4, "batch frame length");
+                if (r->size - r->pos < LS_FRAME_HDR_LEN + LS_BATCH_HEADER_LEN)
+                        return damage(r, it, start, -ENODATA, r->size, "batch header truncated");
+                k = pread_all(r->fd, buf, LS_BATCH_HEADER_LEN, r->pos + LS_FRAME_HDR_LEN);
+                if (k < 0)
+                        return k;
+                k = ls_batch_header_decode(&h, buf, LS_BATCH_HEADER_LEN, &off);
+                if (k < 0)
+                        return damage(r, it, start, k, start + LS_FRAME_HDR_LEN + off,
+                                      "batch header");
+                uint64_t end = start + LS_FRAME_HDR_LEN + LS_BATCH_HEADER_LEN + h.payload_len;
+                if (end > r->size) {
+                        /* A torn tail, unless a valid frame follows (then a damaged length). */
+                        return damage(r, it, start, -ENODATA, r->size, "batch payload truncated");
+                }
+                if (r->payload_cap < h.payload_len) {
+                        uint8_t *q = realloc(r->payload, h.payload_len);
+                        if (!q)
+                                return -ENOMEM;
+                        r->payload = q;
+                        r->payload_cap = h.payload_len;
+                }
+                k = consume(r, buf, LS_FRAME_HDR_LEN);
+                if (k < 0)
+                        return k;
+                k = consume(r, buf, LS_BATCH_HEADER_LEN);
+                if (k < 0)
+                        return k;
+                k = consume(r, r->payload, h.payload_len);
+                if (k < 0)
+                        return k;
+                memset(it, 0, sizeof(*it));
+                it->kind = LS_ITEM_BATCH;
+                it->offset = start;
+                it->length = r->pos - start;
+                it->batch = h;
+                it->payload = r->payload;
+                it->payload_len = h.payload_len;
+                return 1;
+        }
+
+        if (ls_magic_check(peek + 8, LS_MAGIC_TRAILER)) {
+                uint8_t buf[LS_TRAILER_LEN];
+                LsSha256 before = r->content;
+
+                if (flen != LS_TRAILER_LEN)
+                        return damage(r, it, start, -EBADMSG, start + 4, "trailer frame length");
+                if (r->size - r->pos < LS_FRAME_HDR_LEN + LS_TRAILER_LEN)
+                        return damage(r, it, start, -ENODATA, r->size, "trailer truncated");
+                k = pread_all(r->fd, buf, LS_TRAILER_LEN, r->pos + LS_FRAME_HDR_LEN);
+                if (k < 0)
+                        return k;
+                memset(it, 0, sizeof(*it));
+                k = ls_trailer_decode(&it->trailer, buf, LS_TRAILER_LEN, &off);
+                if (k < 0)
+                        return damage(r, it, start, k, start + LS_FRAME_HDR_LEN + off, "trailer");
+                ls_sha256_final(&before, it->content_hash);
+                k = skip(r, LS_FRAME_HDR_LEN + LS_TRAILER_LEN);
+                if (k < 0)
+                        return k;
+                it->kind = LS_ITEM_TRAILER;
+                it->offset = start;
+                it->length = r->pos - start;
+                /* Nothing may follow a trailer; report it as damage on the next call. */
+                if (r->pos < r->size)
+                        r->after_trailer = 1;
+                else
+                        r->done = 1;
+                return 1;
+        }
+
+        return damage(r, it, start, -EBADMSG, start + 8, "unknown structure");
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* archive-reader.h: streaming, damage-tolerant reading of archive files (SPEC §8) */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "archive.h"
+#include "batch.h"
+
+typedef enum LsItemKind {
+        LS_ITEM_HEADER = 1,     /* the archive header */
+        LS_ITEM_BATCH,          /* a structurally valid batch header and its payload bytes */
+        LS_ITEM_TRAILER,        /* the seal trailer */
+        LS_ITEM_DAMAGE,         /* bytes that are not a valid frame; reading resumed after them */
+        LS_ITEM_TORN_TAIL,      /* an incomplete last frame (open archive) */
+} LsItemKind;
+
+typedef struct LsReadItem {
+        LsItemKind kind;
+        uint64_t offset;          /* file offset where the item starts (its frame header) */
+        uint64_t length;          /* bytes the item spans */
+        /* DAMAGE / TORN_TAIL */
+        int error;                /* -EBADMSG, -ENODATA, -EPROTONOSUPPORT, -E2BIG */
+        uint64_t error_offset;    /* file offset of the offending byte or field */
+        const char *what;         /* the failed check, a static string */
+        /* HEADER */
+        LsArchiveHeader header;
+        /* BATCH: payload valid until the next call */
+        LsBatchHeader batch;
+        const uint8_t *payload;
+        size_t payload_len;
+        /* TRAILER: H(all bytes before the trailer's frame), as read */
+        LsTrailer trailer;
+        uint8_t content_hash[LS_HASH_LEN];
+} LsReadItem;
+
+typedef struct LsArchiveReader LsArchiveReader;
+
+/* Takes ownership of fd. */
+int ls_archive_reader_new(LsArchiveReader **ret, int fd);
+LsArchiveReader *ls_archive_reader_free(LsArchiveReader *r);
+
+/*
+ * Next item: 1 with *it filled, 0 at the end of the file, <0 on I/O errors.
+ * The reader never trusts a length: structure lengths are fixed or bounded,
+ * payloads must fit in the file, and after any defect it resumes at the next
+ * batch or trailer frame (a DAMAGE item spans what was skipped).
+ */
+int ls_archive_reader_next(LsArchiveReader *r, LsReadItem *it);
+
+uint64_t ls_archive_reader_file_size(const LsArchiveReader *r);
+/* After the last item: SHA-256 of every byte of the file. -EAGAIN before the end. */
+int ls_archive_reader_file_hash(LsArchiveReader *r, uint8_t out[LS_HASH_LEN]);
+/* Total bytes consumed so far (the position of the next item). */
+uint64_t ls_archive_reader_position(const LsArchiveReader *r);

@@ -1,0 +1,833 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* chain-verify.c: the verification procedure of SPEC §6.3, §8, §9.3 and §11 */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "archive-reader.h"
+#include "chain-verify.h"
+#include "control.h"
+#include "hash.h"
+#include "merkle.h"
+#include "payload.h"
+#include "util.h"
+
+typedef struct RevEntry {
+        uint8_t key_id[LS_KEY_ID_LEN];
+        uint64_t from_batch, from_time_ns;
+} RevEntry;
+
+typedef struct ArchiveCtx {
+        const char *file;
+        int have_header;          /* a structurally valid header was read */
+        int header_verified;
+        LsArchiveHeader hdr;
+        uint64_t offset_header;
+        int damaged;              /* any damage or failed batch in this archive */
+        uint64_t batches, records, min_time, max_time;
+        uint64_t first_batch_no;
+        int have_last;
+        LsBatchHeader last;       /* last verified batch */
+        LsArchiveSummary sum;
+} ArchiveCtx;
+
+struct LsChainVerifier {
+        LsVerifyCallbacks cb;
+        LsKeyInfo *keys;
+        size_t nkeys, keys_cap;
+        RevEntry *revs;
+        size_t nrevs, revs_cap;
+        LsPayload *payload;
+
+        int have_chain;
+        uint8_t chain_id[LS_CHAIN_ID_LEN];
+
+        /* where the next batch must continue */
+        int have_prev_batch;
+        int links_known;          /* next_* and prev_header_hash are trustworthy */
+        uint64_t next_batch_no, next_seq;
+        uint8_t prev_header_hash[LS_HASH_LEN];
+        int tree_valid;
+        LsMerkle tree;
+
+        /* archive chain */
+        int have_prev_archive;
+        int prev_archive_sealed;
+        uint64_t next_archive_no;
+        uint8_t prev_seal_hash[LS_HASH_LEN];
+
+        int first_archive_seen;
+        uint64_t first_archive_no;
+        int last_archive_open;
+        ArchiveCtx a;
+        LsVerifyStats st;
+};
+
+const char *ls_class_name(LsClass c)
+{
+        switch (c) {
+        case LS_CLASS_INTACT:
+                return "intact";
+        case LS_CLASS_TAMPERED:
+                return "tampered";
+        case LS_CLASS_IO:
+                return "error";
+        case LS_CLASS_GAP:
+                return "gap";
+        case LS_CLASS_PARTIAL:
+                return "partial";
+        case LS_CLASS_NOTE:
+                return "note";
+        }
+        return "unknown";
+}
+
+__attribute__((format(printf, 8, 9))) static void report(LsChainVerifier *v, LsClass cls, int code,
+                                                         const char *check, uint64_t offset,
+                                                         uint64_t batch_no, uint64_t seq,
+                                                         const char *fmt, ...)
+{
+        LsFinding f = {
+                .cls = cls,
+                .code = code,
+                .check = check,
+                .file = v->a.file,
+                .offset = offset,
+                .archive_no = v->a.have_header ? v->a.hdr.archive_no : LS_UNSET,
+                .batch_no = batch_no,
+                .seq = seq,
+        };
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(f.detail, sizeof(f.detail), fmt, ap);
+        va_end(ap);
+        v->st.findings[cls]++;
+        if (v->cb.finding)
+                v->cb.finding(v->cb.userdata, &f);
+}
+
+/* ---- keys ---- */
+
+static LsKeyInfo *key_find(LsChainVerifier *v, const uint8_t id[LS_KEY_ID_LEN])
+{
+        for (size_t i = 0; i < v->nkeys; i++)
+                if (memcmp(v->keys[i].key_id, id, LS_KEY_ID_LEN) == 0)
+                        return &v->keys[i];
+        return NULL;
+}
+
+static int key_add(LsChainVerifier *v, const LsKeyInfo *k)
+{
+        if (v->nkeys == v->keys_cap) {
+                size_t n = v->keys_cap ? v->keys_cap * 2 : 16;
+                LsKeyInfo *q = realloc(v->keys, n * sizeof(*q));
+                if (!q)
+                        return -ENOMEM;
+                v->keys = q;
+                v->keys_cap = n;
+        }
+        v->keys[v->nkeys++] = *k;
+        v->st.keys = v->nkeys;
+        return 0;
+}
+
+int ls_chain_verifier_add_cert(LsChainVerifier *v, const LsCert *c, const char *source)
+{
+        LsKeyInfo *issuer, *have, k = {};
+        int r;
+
+        issuer = key_find(v, c->issuer_key_id);
+        if (!issuer)
+                return -ENOKEY;
+        r = ls_cert_verify(c, issuer->pk);
+        if (r < 0)
+                return r;
+        have = key_find(v, c->key_id);
+        if (have)
+                return have->epoch == c->epoch && have->is_root == (c->kind == LS_CERT_ROOT) ?
+                               0 :
+                               -EKEYREJECTED;
+        if (c->kind == LS_CERT_ROOT) {
+                if (!issuer->is_root)
+                        return -EKEYREJECTED;
+                k.is_root = 1;
+        } else {
+                if (v->have_chain && memcmp(c->chain_id, v->chain_id, LS_CHAIN_ID_LEN) != 0)
+                        return -EKEYREJECTED;
+                if (!issuer->is_root &&
+                    (c->epoch != issuer->epoch + 1 ||
+                     c->valid_from_batch <= issuer->valid_from_batch))
+                        return -EKEYREJECTED;
+                /* Two keys for one epoch: a forked key history. */
+                for (size_t i = 0; i < v->nkeys; i++)
+                        if (!v->keys[i].is_root && v->keys[i].epoch == c->epoch)
+                                return -EKEYREJECTED;
+        }
+        memcpy(k.key_id, c->key_id, LS_KEY_ID_LEN);
+        memcpy(k.pk, c->pk, LS_PK_LEN);
+        k.epoch = c->epoch;
+        k.valid_from_batch = c->valid_from_batch;
+        memcpy(k.issuer_key_id, c->issuer_key_id, LS_KEY_ID_LEN);
+        (void) source;
+        return key_add(v, &k);
+}
+
+int ls_chain_verifier_add_revocation(LsChainVerifier *v, const LsRevocation *rv,
+                                     const char *source)
+{
+        LsKeyInfo *issuer = key_find(v, rv->issuer_key_id), *target;
+        int r;
+
+        (void) source;
+        if (!issuer || !issuer->is_root)
+                return -ENOKEY;
+        r = ls_revocation_verify(rv, issuer->pk);
+        if (r < 0)
+                return r;
+        if (v->nrevs == v->revs_cap) {
+                size_t n = v->revs_cap ? v->revs_cap * 2 : 8;
+                RevEntry *q = realloc(v->revs, n * sizeof(*q));
+                if (!q)
+                        return -ENOMEM;
+                v->revs = q;
+                v->revs_cap = n;
+        }
+        memcpy(v->revs[v->nrevs].key_id, rv->revoked_key_id, LS_KEY_ID_LEN);
+        v->revs[v->nrevs].from_batch = rv->from_batch;
+        v->revs[v->nrevs].from_time_ns = rv->from_time_ns;
+        v->nrevs++;
+        target = key_find(v, rv->revoked_key_id);
+        if (target)
+                target->revoked = 1;
+        return 0;
+}
+
+/* SPEC §9.3 "may sign": returns NULL when allowed, else the reason. */
+static const char *may_sign(LsChainVerifier *v, const LsKeyInfo *k, uint64_t batch_no,
+                            uint64_t time_ns)
+{
+        if (k->is_root)
+                return "a root key signs certificates, not batches";
+        if (batch_no < k->valid_from_batch)
+                return "key used before its validity (later key over earlier data)";
+        for (size_t i = 0; i < v->nkeys; i++) {
+                const LsKeyInfo *o = &v->keys[i];
+                if (!o->is_root && o->epoch > k->epoch && batch_no >= o->valid_from_batch)
+                        return "key used after its successor took over";
+        }
+        for (size_t i = 0; i < v->nrevs; i++) {
+                const RevEntry *r = &v->revs[i];
+                if (memcmp(r->key_id, k->key_id, LS_KEY_ID_LEN) != 0)
+                        continue;
+                if ((r->from_batch != LS_UNSET && batch_no >= r->from_batch) ||
+                    (r->from_time_ns != LS_UNSET && time_ns >= r->from_time_ns))
+                        return "key revoked for this batch";
+        }
+        return NULL;
+}
+
+/* ---- setup ---- */
+
+int ls_chain_verifier_new(LsChainVerifier **ret, const uint8_t root_pk[LS_PK_LEN],
+                          const LsVerifyCallbacks *cb)
+{
+        LsChainVerifier *v = calloc(1, sizeof(*v));
+        LsKeyInfo root = {.is_root = 1};
+        int r;
+
+        if (!v)
+                return -ENOMEM;
+        if (cb)
+                v->cb = *cb;
+        r = ls_payload_new(&v->payload);
+        if (r < 0) {
+                free(v);
+                return r;
+        }
+        memcpy(root.pk, root_pk, LS_PK_LEN);
+        ls_key_id(root.key_id, root_pk);
+        r = key_add(v, &root);
+        if (r < 0) {
+                ls_chain_verifier_free(v);
+                return r;
+        }
+        v->tree_valid = 1;
+        ls_merkle_init(&v->tree);
+        v->st.first_batch = v->st.last_batch = LS_UNSET;
+        v->st.first_seq = v->st.last_seq = LS_UNSET;
+        v->st.tree_checked_all = 1;
+        *ret = v;
+        return 0;
+}
+
+LsChainVerifier *ls_chain_verifier_free(LsChainVerifier *v)
+{
+        if (!v)
+                return NULL;
+        ls_payload_free(v->payload);
+        free(v->keys);
+        free(v->revs);
+        free(v);
+        return NULL;
+}
+
+size_t ls_chain_verifier_keys(const LsChainVerifier *v, const LsKeyInfo **ret)
+{
+        *ret = v->keys;
+        return v->nkeys;
+}
+
+/* ---- control records of a verified batch ---- */
+
+static void learn_from_records(LsChainVerifier *v, const LsBatchHeader *h, int report_errors)
+{
+        LsPayloadIter it;
+        LsRecord rec;
+        const uint8_t *bytes, *val, *raw;
+        size_t len, off, rawlen;
+        uint16_t vlen;
+        LsControl c;
+
+        raw = ls_payload_raw(v->payload, &rawlen);
+        ls_payload_iter_init(&it, h, raw, rawlen);
+        while (ls_payload_next(&it, &rec, &bytes, &len, NULL, &off) > 0) {
+                if (rec.type != LS_REC_CONTROL)
+                        continue;
+                if (ls_control_decode(&c, rec.body, rec.body_len, NULL) < 0)
+                        continue;
+                if (c.type == LS_CTL_KEY_TRANSITION &&
+                    ls_control_get(&c, LS_TAG_CERT, &val, &vlen)) {
+                        LsCert cert;
+                        int r = ls_cert_decode(&cert, val, vlen);
+                        if (r == 0)
+                                r = ls_chain_verifier_add_cert(v, &cert, v->a.file);
+                        if (r < 0 && report_errors)
+                                report(v, LS_CLASS_TAMPERED, r, "key transition", LS_UNSET,
+                                       h->batch_no, rec.seq,
+                                       "certificate in the chain is not acceptable: %s",
+                                       r == -ENOKEY ? "issuer unknown" :
+                                                      "forged, forked or out of order");
+                } else if (c.type == LS_CTL_REVOCATION &&
+                           ls_control_get(&c, LS_TAG_REVOCATION, &val, &vlen)) {
+                        LsRevocation rv;
+                        int r = ls_revocation_decode(&rv, val, vlen);
+                        if (r == 0)
+                                r = ls_chain_verifier_add_revocation(v, &rv, v->a.file);
+                        if (r < 0 && report_errors)
+                                report(v, LS_CLASS_TAMPERED, r, "revocation", LS_UNSET,
+                                       h->batch_no, rec.seq,
+                                       "revocation in the chain does not verify under a root key");
+                }
+        }
+}
+
+/* ---- batches ---- */
+
+static void verify_archive_header_sig(LsChainVerifier *v);
+
+static void verify_batch(LsChainVerifier *v, const LsReadItem *item)
+{
+        const LsBatchHeader *h = &item->batch;
+        const uint64_t off = item->offset, b = h->batch_no;
+        int payload_ok = 0, authentic = 0, ok = 1, r;
+        LsKeyInfo *key;
+        const char *why;
+
+        v->a.batches++;
+        if (!v->have_chain) {
+                memcpy(v->chain_id, h->chain_id, LS_CHAIN_ID_LEN);
+                v->have_chain = 1;
+        } else if (memcmp(v->chain_id, h->chain_id, LS_CHAIN_ID_LEN) != 0) {
+                report(v, LS_CLASS_TAMPERED, -EBADMSG, "chain id", off, b, h->first_seq,
+                       "batch belongs to another chain (spliced in)");
+                ok = 0;
+        }
+
+        r = ls_payload_open(v->payload, h, item->payload, item->payload_len);
+        if (r == 0)
+                payload_ok = 1;
+
+        key = key_find(v, h->key_id);
+        if (!key && payload_ok) {
+                learn_from_records(v, h, 0);
+                key = key_find(v, h->key_id);
+        }
+        if (v->a.have_header && !v->a.header_verified)
+                verify_archive_header_sig(v);
+
+        if (!key) {
+                char hex[2 * LS_KEY_ID_LEN + 1];
+                ls_hex(hex, h->key_id, LS_KEY_ID_LEN);
+                report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "signing key", off, b, h->first_seq,
+                       "key %s is not certified from the root key (pass its certificates with "
+                       "--keys if earlier archives are absent)",
+                       hex);
+                ok = 0;
+        } else if (ls_batch_header_verify(h, key->pk) < 0) {
+                report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "batch signature", off, b,
+                       h->first_seq, "signature does not verify");
+                ok = 0;
+        } else {
+                authentic = 1;
+                if (h->epoch != key->epoch) {
+                        report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "epoch", off + 8 + 232, b,
+                               h->first_seq, "header epoch %" PRIu64 " but key is epoch %" PRIu64,
+                               h->epoch, key->epoch);
+                        ok = 0;
+                } else if ((why = may_sign(v, key, b, h->max_time_ns))) {
+                        report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "key validity", off, b,
+                               h->first_seq, "%s", why);
+                        ok = 0;
+                }
+        }
+
+        if (r == -EILSEQ) {
+                report(v, LS_CLASS_TAMPERED, r, "payload hash", off + 8 + LS_BATCH_HEADER_LEN, b,
+                       h->first_seq, "compressed payload does not match the signed digest");
+                ok = 0;
+        } else if (r < 0) {
+                report(v, LS_CLASS_TAMPERED, r, "payload frame", off + 8 + LS_BATCH_HEADER_LEN, b,
+                       h->first_seq, "payload is not one zstd frame of the declared size");
+                ok = 0;
+        }
+
+        if (v->a.have_header && h->archive_no != v->a.hdr.archive_no) {
+                report(v, LS_CLASS_TAMPERED, -EBADMSG, "archive number", off + 8 + 32, b,
+                       h->first_seq, "batch says archive %" PRIu64 ", file header says %" PRIu64,
+                       h->archive_no, v->a.hdr.archive_no);
+                ok = 0;
+        }
+
+        /* links to the previous batch */
+        if (v->have_prev_batch && v->links_known) {
+                if (b != v->next_batch_no) {
+                        report(v, LS_CLASS_TAMPERED, -EBADMSG, "batch order", off + 8 + 40, b,
+                               h->first_seq,
+                               b < v->next_batch_no ?
+                                       "batch %" PRIu64 " repeated or out of order (expected %" PRIu64 ")" :
+                                       "batch %" PRIu64 " follows a missing batch (expected %" PRIu64 ")",
+                               b, v->next_batch_no);
+                        ok = 0;
+                } else if (!ls_hash_equal(h->prev_header_hash, v->prev_header_hash)) {
+                        report(v, LS_CLASS_TAMPERED, -EILSEQ, "batch chain", off + 8 + 120, b,
+                               h->first_seq, "previous-header hash does not match batch %" PRIu64,
+                               b - 1);
+                        ok = 0;
+                }
+                if (h->first_seq != v->next_seq) {
+                        report(v, LS_CLASS_TAMPERED, -EBADMSG, "sequence", off + 8 + 48, b,
+                               h->first_seq, "first sequence %" PRIu64 ", expected %" PRIu64,
+                               h->first_seq, v->next_seq);
+                        ok = 0;
+                }
+        } else if (v->a.have_header && v->a.batches == 1 &&
+                   (b != v->a.hdr.first_batch_no || h->first_seq != v->a.hdr.first_seq)) {
+                report(v, LS_CLASS_TAMPERED, -EBADMSG, "archive start", off, b, h->first_seq,
+                       "first batch is not the one the archive header names (%" PRIu64 ")",
+                       v->a.hdr.first_batch_no);
+                ok = 0;
+        }
+
+        /* records, leaves and the Merkle root */
+        int tree_ok = v->tree_valid && v->tree.size == h->first_seq;
+        if (payload_ok) {
+                LsPayloadIter it;
+                LsMerkle t = v->tree;
+                LsRecord rec;
+                const uint8_t *bytes, *raw;
+                size_t len, roff, rawlen;
+                uint8_t leaf[LS_HASH_LEN];
+                uint64_t tmin = UINT64_MAX, tmax = 0;
+                int k, recs_ok = 1;
+
+                raw = ls_payload_raw(v->payload, &rawlen);
+                ls_payload_iter_init(&it, h, raw, rawlen);
+                while ((k = ls_payload_next(&it, &rec, &bytes, &len, leaf, &roff)) > 0) {
+                        tmin = MIN(tmin, rec.time_ns);
+                        tmax = MAX(tmax, rec.time_ns);
+                        if (tree_ok && ls_merkle_append(&t, leaf) < 0)
+                                tree_ok = 0;
+                }
+                if (k < 0) {
+                        report(v, LS_CLASS_TAMPERED, k, "record", off, b, it.next_seq,
+                               "record %" PRIu32 " of the batch is malformed at payload offset %zu",
+                               it.index, roff);
+                        recs_ok = ok = 0;
+                        tree_ok = 0;
+                } else if (tmin != h->min_time_ns || tmax != h->max_time_ns) {
+                        report(v, LS_CLASS_TAMPERED, -EBADMSG, "time range", off + 8 + 64, b,
+                               h->first_seq, "header time range does not match the records");
+                        ok = 0;
+                }
+                if (recs_ok && tree_ok) {
+                        uint8_t root[LS_HASH_LEN];
+                        ls_merkle_root(&t, root);
+                        if (!ls_hash_equal(root, h->tree_root)) {
+                                report(v, LS_CLASS_TAMPERED, -EILSEQ, "Merkle root", off + 8 + 88,
+                                       b, h->first_seq,
+                                       "tree root after this batch does not match the leaves");
+                                ok = 0;
+                                tree_ok = 0;
+                        } else {
+                                v->tree = t;
+                        }
+                }
+        } else {
+                tree_ok = 0;
+        }
+        if (!tree_ok) {
+                v->tree_valid = 0;
+                v->st.tree_checked_all = 0;
+        }
+
+        /* advance */
+        if (authentic) {
+                v->next_batch_no = b + 1;
+                v->next_seq = h->tree_size;
+                ls_batch_header_hash(h, v->prev_header_hash);
+                v->links_known = 1;
+        } else {
+                v->next_batch_no = v->have_prev_batch ? v->next_batch_no + 1 : b + 1;
+                v->links_known = 0;
+        }
+        v->have_prev_batch = 1;
+
+        if (ok) {
+                v->st.batches_ok++;
+                v->a.sum.batches_ok++;
+                v->st.records += h->record_count;
+                v->a.sum.records += h->record_count;
+                if (v->st.first_batch == LS_UNSET) {
+                        v->st.first_batch = b;
+                        v->st.first_seq = h->first_seq;
+                }
+                v->st.last_batch = b;
+                v->st.last_seq = h->tree_size - 1;
+                if (v->a.sum.first_seq == LS_UNSET)
+                        v->a.sum.first_seq = h->first_seq;
+                v->a.sum.last_seq = h->tree_size - 1;
+                v->a.sum.min_time_ns = MIN(v->a.sum.min_time_ns, h->min_time_ns);
+                v->a.sum.max_time_ns = MAX(v->a.sum.max_time_ns, h->max_time_ns);
+                key->batches_signed++;
+                v->a.have_last = 1;
+                v->a.last = *h;
+                v->a.records += h->record_count;
+                v->a.min_time = MIN(v->a.min_time, h->min_time_ns);
+                v->a.max_time = MAX(v->a.max_time, h->max_time_ns);
+                learn_from_records(v, h, 1);
+                if (v->cb.record) {
+                        LsPayloadIter it;
+                        LsRecord rec;
+                        const uint8_t *bytes, *raw;
+                        size_t len, roff, rawlen;
+
+                        raw = ls_payload_raw(v->payload, &rawlen);
+                        ls_payload_iter_init(&it, h, raw, rawlen);
+                        while (ls_payload_next(&it, &rec, &bytes, &len, NULL, &roff) > 0)
+                                v->cb.record(v->cb.userdata, h, &rec);
+                }
+                if (v->cb.batch)
+                        v->cb.batch(v->cb.userdata, v->a.file, off, h);
+        } else {
+                v->st.batches_bad++;
+                v->a.sum.batches_bad++;
+                v->a.sum.bytes_unverified += item->length;
+                v->a.damaged = 1;
+        }
+}
+
+/* ---- archive header and trailer ---- */
+
+static void verify_archive_header_sig(LsChainVerifier *v)
+{
+        const LsArchiveHeader *h = &v->a.hdr;
+        LsKeyInfo *key = key_find(v, h->key_id);
+        const char *why;
+
+        if (!key)
+                return; /* retried at the first batch, reported at the end of the archive */
+        v->a.header_verified = -1;
+        if (ls_archive_header_verify(h, key->pk) < 0) {
+                report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "archive header signature",
+                       v->a.offset_header, h->first_batch_no, h->first_seq,
+                       "archive header signature does not verify");
+                v->a.damaged = 1;
+                return;
+        }
+        if (h->epoch != key->epoch || (why = may_sign(v, key, h->first_batch_no, h->created_ns))) {
+                report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "archive header key",
+                       v->a.offset_header, h->first_batch_no, h->first_seq,
+                       "archive header signed by a key not valid for batch %" PRIu64,
+                       h->first_batch_no);
+                v->a.damaged = 1;
+                return;
+        }
+        v->a.header_verified = 1;
+        /* Resume Merkle checking from the signed tree state when ours was lost. */
+        if (!v->tree_valid && !v->have_prev_batch) {
+                v->tree.size = h->first_seq;
+                v->tree.n = h->peak_count;
+                memcpy(v->tree.peaks, h->peaks, (size_t) h->peak_count * LS_HASH_LEN);
+                v->tree_valid = 1;
+        } else if (!v->tree_valid && v->next_seq == h->first_seq) {
+                v->tree.size = h->first_seq;
+                v->tree.n = h->peak_count;
+                memcpy(v->tree.peaks, h->peaks, (size_t) h->peak_count * LS_HASH_LEN);
+                v->tree_valid = 1;
+        }
+}
+
+static void process_header(LsChainVerifier *v, const LsReadItem *item)
+{
+        const LsArchiveHeader *h = &item->header;
+
+        v->a.have_header = 1;
+        v->a.hdr = *h;
+        v->a.offset_header = item->offset;
+        v->a.sum.header_ok = 1;
+        v->a.sum.archive_no = h->archive_no;
+        if (!v->have_chain) {
+                memcpy(v->chain_id, h->chain_id, LS_CHAIN_ID_LEN);
+                v->have_chain = 1;
+        } else if (memcmp(v->chain_id, h->chain_id, LS_CHAIN_ID_LEN) != 0) {
+                report(v, LS_CLASS_TAMPERED, -EBADMSG, "chain id", item->offset + 8 + 16,
+                       h->first_batch_no, h->first_seq,
+                       "archive belongs to another chain (spliced in)");
+                v->a.damaged = 1;
+        }
+        if (!v->first_archive_seen) {
+                v->first_archive_seen = 1;
+                v->first_archive_no = h->archive_no;
+                if (h->archive_no == 0)
+                        v->tree_valid = 1;
+                else
+                        v->tree_valid = 0; /* taken from the peaks once the header verifies */
+        }
+        if (v->have_prev_archive) {
+                if (h->archive_no < v->next_archive_no) {
+                        report(v, LS_CLASS_TAMPERED, -EBADMSG, "archive order", item->offset + 8 + 32,
+                               h->first_batch_no, h->first_seq,
+                               "archive %" PRIu64 " repeated or out of order (expected %" PRIu64 ")",
+                               h->archive_no, v->next_archive_no);
+                        v->a.damaged = 1;
+                } else if (h->archive_no > v->next_archive_no) {
+                        report(v, LS_CLASS_GAP, -EBADMSG, "archive gap", item->offset,
+                               h->first_batch_no, h->first_seq,
+                               "archives %" PRIu64 "..%" PRIu64 " are missing",
+                               v->next_archive_no, h->archive_no - 1);
+                        /* The batch links across the gap cannot be checked. */
+                        v->links_known = 0;
+                        v->tree_valid = 0;
+                } else if (!v->prev_archive_sealed) {
+                        report(v, LS_CLASS_TAMPERED, -EBADMSG, "archive seal", item->offset,
+                               h->first_batch_no, h->first_seq,
+                               "previous archive has no valid seal trailer but is followed by "
+                               "this one (truncated or damaged)");
+                } else if (!ls_hash_equal(h->prev_seal_hash, v->prev_seal_hash)) {
+                        report(v, LS_CLASS_TAMPERED, -EILSEQ, "archive chain", item->offset + 8 + 64,
+                               h->first_batch_no, h->first_seq,
+                               "previous-seal hash does not match archive %" PRIu64,
+                               h->archive_no - 1);
+                        v->a.damaged = 1;
+                }
+        }
+        if (v->have_prev_batch && v->links_known &&
+            (h->first_batch_no != v->next_batch_no || h->first_seq != v->next_seq)) {
+                report(v, LS_CLASS_TAMPERED, -EBADMSG, "archive start", item->offset + 8 + 40,
+                       h->first_batch_no, h->first_seq,
+                       "archive starts at batch %" PRIu64 ", expected %" PRIu64,
+                       h->first_batch_no, v->next_batch_no);
+                v->a.damaged = 1;
+        }
+        if (v->tree_valid && v->tree.size == h->first_seq &&
+            (v->tree.n != h->peak_count ||
+             memcmp(v->tree.peaks, h->peaks, (size_t) h->peak_count * LS_HASH_LEN) != 0)) {
+                report(v, LS_CLASS_TAMPERED, -EILSEQ, "archive tree state",
+                       item->offset + 8 + LS_ARCHIVE_HEADER_FIXED_LEN, h->first_batch_no,
+                       h->first_seq, "tree state in the archive header does not match the chain");
+                v->a.damaged = 1;
+        }
+        verify_archive_header_sig(v);
+}
+
+static void process_trailer(LsChainVerifier *v, const LsReadItem *item)
+{
+        const LsTrailer *t = &item->trailer;
+        const uint64_t off = item->offset;
+        uint64_t last = t->first_batch_no + t->batch_count - 1;
+        LsKeyInfo *key = key_find(v, t->key_id);
+        int ok = 1;
+
+        if (!ls_hash_equal(t->content_hash, item->content_hash)) {
+                report(v, LS_CLASS_TAMPERED, -EILSEQ, "seal content hash", off + 8 + 168, last,
+                       LS_UNSET, "archive bytes before the seal were modified");
+                ok = 0;
+        }
+        if (!key || ls_trailer_verify(t, key->pk) < 0) {
+                report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "seal signature", off + 8 + 216, last,
+                       LS_UNSET, key ? "seal signature does not verify" : "seal key unknown");
+                ok = 0;
+        } else if (t->epoch != key->epoch ||
+                   (may_sign(v, key, last, t->min_time_ns) &&
+                    may_sign(v, key, last + 1, t->min_time_ns))) {
+                report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "seal key", off + 8 + 200, last,
+                       LS_UNSET, "seal signed by a key not valid at the end of this archive");
+                ok = 0;
+        }
+        if (ok && (!v->a.have_header || memcmp(t->chain_id, v->a.hdr.chain_id, 16) != 0 ||
+                   t->archive_no != v->a.hdr.archive_no ||
+                   t->first_batch_no != v->a.hdr.first_batch_no ||
+                   t->first_seq != v->a.hdr.first_seq)) {
+                report(v, LS_CLASS_TAMPERED, -EBADMSG, "seal fields", off + 8 + 16, last, LS_UNSET,
+                       "seal does not describe this archive");
+                ok = 0;
+        }
+        if (ok && !v->a.damaged) {
+                uint8_t lh[LS_HASH_LEN];
+                if (v->a.have_last)
+                        ls_batch_header_hash(&v->a.last, lh);
+                if (!v->a.have_last || t->batch_count != v->a.batches ||
+                    t->record_count != v->a.records || t->tree_size != v->a.last.tree_size ||
+                    !ls_hash_equal(t->tree_root, v->a.last.tree_root) ||
+                    !ls_hash_equal(t->last_header_hash, lh) || t->min_time_ns != v->a.min_time ||
+                    t->max_time_ns != v->a.max_time) {
+                        report(v, LS_CLASS_TAMPERED, -EBADMSG, "seal counts", off + 8 + 48, last,
+                               LS_UNSET,
+                               "seal counts, times or last batch do not match the batches read "
+                               "(batches removed or added)");
+                        ok = 0;
+                }
+        }
+        if (ok) {
+                v->a.sum.sealed = 1;
+                ls_trailer_hash(t, v->prev_seal_hash);
+        }
+}
+
+int ls_chain_verify_archive(LsChainVerifier *v, int fd, const char *file)
+{
+        LsArchiveReader *rd = NULL;
+        LsReadItem *item;
+        int r;
+
+        memset(&v->a, 0, sizeof(v->a));
+        v->a.file = file;
+        v->a.min_time = UINT64_MAX;
+        v->a.sum.file = file;
+        v->a.sum.first_seq = v->a.sum.last_seq = LS_UNSET;
+        v->a.sum.min_time_ns = UINT64_MAX;
+        v->a.sum.archive_no = LS_UNSET;
+        r = ls_archive_reader_new(&rd, fd);
+        if (r < 0) {
+                close(fd);
+                report(v, LS_CLASS_IO, r, "open", LS_UNSET, LS_UNSET, LS_UNSET,
+                       "cannot read archive: %s", strerror(-r));
+                return r;
+        }
+        item = calloc(1, sizeof(*item));
+        if (!item) {
+                ls_archive_reader_free(rd);
+                return -ENOMEM;
+        }
+        v->st.archives++;
+        v->a.sum.file_size = ls_archive_reader_file_size(rd);
+        while ((r = ls_archive_reader_next(rd, item)) > 0) {
+                switch (item->kind) {
+                case LS_ITEM_HEADER:
+                        process_header(v, item);
+                        break;
+                case LS_ITEM_BATCH:
+                        verify_batch(v, item);
+                        break;
+                case LS_ITEM_TRAILER:
+                        process_trailer(v, item);
+                        break;
+                case LS_ITEM_DAMAGE:
+                        report(v, LS_CLASS_TAMPERED, item->error, item->what, item->error_offset,
+                               LS_UNSET, LS_UNSET,
+                               "%" PRIu64 " bytes at offset %" PRIu64 " are not a valid frame; "
+                               "skipped to offset %" PRIu64,
+                               item->length, item->offset, item->offset + item->length);
+                        v->a.sum.bytes_unverified += item->length;
+                        v->a.damaged = 1;
+                        v->links_known = 0;
+                        v->tree_valid = 0;
+                        v->st.tree_checked_all = 0;
+                        break;
+                case LS_ITEM_TORN_TAIL:
+                        report(v, LS_CLASS_PARTIAL, item->error, item->what, item->offset,
+                               LS_UNSET, LS_UNSET,
+                               "incomplete last frame of %" PRIu64 " bytes at offset %" PRIu64
+                               " (unclean stop of an open archive); not verified",
+                               item->length, item->offset);
+                        v->a.sum.bytes_unverified += item->length;
+                        break;
+                }
+        }
+        if (r < 0)
+                report(v, LS_CLASS_IO, r, "read", ls_archive_reader_position(rd), LS_UNSET,
+                       LS_UNSET, "read error: %s", strerror(-r));
+        else
+                ls_archive_reader_file_hash(rd, v->a.sum.file_hash);
+        if (!v->a.have_header)
+                report(v, LS_CLASS_TAMPERED, -EBADMSG, "archive header", 0, LS_UNSET, LS_UNSET,
+                       "no valid archive header");
+        else if (v->a.header_verified == 0)
+                report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "archive header signature",
+                       v->a.offset_header, v->a.hdr.first_batch_no, v->a.hdr.first_seq,
+                       "archive header signed by a key not certified from the root key");
+        if (v->a.sum.sealed)
+                v->st.archives_sealed++;
+        v->have_prev_archive = 1;
+        v->prev_archive_sealed = v->a.sum.sealed;
+        v->last_archive_open = !v->a.sum.sealed;
+        if (v->a.have_header)
+                v->next_archive_no = v->a.hdr.archive_no + 1;
+        else
+                v->next_archive_no++;
+        if (v->cb.archive)
+                v->cb.archive(v->cb.userdata, &v->a.sum);
+        free(item);
+        ls_archive_reader_free(rd);
+        return r < 0 ? r : 0;
+}
+
+LsClass ls_chain_verifier_finish(LsChainVerifier *v, LsVerifyStats *ret)
+{
+        LsClass c;
+
+        v->a.file = NULL;
+        memset(&v->a.hdr, 0, sizeof(v->a.hdr));
+        v->a.have_header = 0;
+        if (v->st.batches_ok == 0 && v->st.batches_bad == 0) {
+                report(v, LS_CLASS_IO, -ENODATA, "evidence", LS_UNSET, LS_UNSET, LS_UNSET,
+                       "no batches found");
+        } else {
+                if (v->first_archive_seen && v->first_archive_no != 0)
+                        report(v, LS_CLASS_PARTIAL, 0, "chain start", LS_UNSET,
+                               v->st.first_batch, v->st.first_seq,
+                               "evidence starts at archive %" PRIu64
+                               ", not at the chain's first archive",
+                               v->first_archive_no);
+                if (v->last_archive_open)
+                        report(v, LS_CLASS_PARTIAL, 0, "open archive", LS_UNSET,
+                               v->st.last_batch, v->st.last_seq,
+                               "the last archive is open (not sealed): evidence may continue");
+        }
+        if (v->st.findings[LS_CLASS_TAMPERED])
+                c = LS_CLASS_TAMPERED;
+        else if (v->st.findings[LS_CLASS_IO])
+                c = LS_CLASS_IO;
+        else if (v->st.findings[LS_CLASS_GAP])
+                c = LS_CLASS_GAP;
+        else if (v->st.findings[LS_CLASS_PARTIAL])
+                c = LS_CLASS_PARTIAL;
+        else
+                c = LS_CLASS_INTACT;
+        if (ret)
+                *ret = v->st;
+        return c;
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* chain-verify.h: verify archives of one chain from a root public key (SPEC §6.3, §9.3, §11) */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "archive.h"
+#include "batch.h"
+#include "keys.h"
+#include "record.h"
+
+/* Result classes; the numbers are logseal-verify's exit codes. */
+typedef enum LsClass {
+        LS_CLASS_INTACT = 0,
+        LS_CLASS_TAMPERED = 1,
+        LS_CLASS_IO = 2,
+        LS_CLASS_GAP = 3,
+        LS_CLASS_PARTIAL = 4,
+        LS_CLASS_NOTE = 5,     /* informational finding, no effect on the verdict */
+} LsClass;
+
+typedef struct LsFinding {
+        LsClass cls;
+        int code;              /* -EBADMSG, -EILSEQ, -EKEYREJECTED, … */
+        const char *check;     /* the failed check, a static string */
+        const char *file;
+        uint64_t offset;       /* file offset; LS_UNSET when not applicable */
+        uint64_t archive_no;   /* LS_UNSET when unknown */
+        uint64_t batch_no;     /* LS_UNSET when unknown */
+        uint64_t seq;          /* LS_UNSET when unknown */
+        char detail[256];
+} LsFinding;
+
+typedef struct LsArchiveSummary {
+        const char *file;
+        uint64_t file_size;
+        uint8_t file_hash[LS_HASH_LEN];   /* SHA-256 of the whole file (exhibit hash) */
+        int header_ok;
+        uint64_t archive_no;
+        int sealed;                       /* a valid trailer was found */
+        uint64_t batches_ok, batches_bad;
+        uint64_t first_seq, last_seq;     /* of verified batches; LS_UNSET when none */
+        uint64_t records;
+        uint64_t min_time_ns, max_time_ns;
+        uint64_t bytes_unverified;        /* bytes in damaged or unverifiable frames */
+} LsArchiveSummary;
+
+typedef struct LsVerifyCallbacks {
+        void (*finding)(void *ud, const LsFinding *f);
+        /* Called for each record of a batch only after the whole batch verified. */
+        void (*record)(void *ud, const LsBatchHeader *h, const LsRecord *rec);
+        void (*batch)(void *ud, const char *file, uint64_t offset, const LsBatchHeader *h);
+        void (*archive)(void *ud, const LsArchiveSummary *s);
+        void *userdata;
+} LsVerifyCallbacks;
+
+typedef struct LsVerifyStats {
+        uint64_t archives, archives_sealed;
+        uint64_t batches_ok, batches_bad;
+        uint64_t records;
+        uint64_t first_batch, last_batch;   /* LS_UNSET when none verified */
+        uint64_t first_seq, last_seq;
+        uint64_t keys;                      /* keys trusted (roots included) */
+        unsigned findings[LS_CLASS_NOTE + 1];
+        int tree_checked_all;               /* every root recomputed from leaves */
+} LsVerifyStats;
+
+typedef struct LsChainVerifier LsChainVerifier;
+
+int ls_chain_verifier_new(LsChainVerifier **ret, const uint8_t root_pk[LS_PK_LEN],
+                          const LsVerifyCallbacks *cb);
+LsChainVerifier *ls_chain_verifier_free(LsChainVerifier *v);
+
+/* Offers a certificate from outside the chain (key file, bundle): 0, or <0 if rejected. */
+int ls_chain_verifier_add_cert(LsChainVerifier *v, const LsCert *c, const char *source);
+int ls_chain_verifier_add_revocation(LsChainVerifier *v, const LsRevocation *r,
+                                     const char *source);
+
+/*
+ * Verifies one archive file, in chain order after the ones before it.
+ * Findings go to the callback. Takes ownership of fd. Returns 0, or <0 for
+ * an I/O error (also reported as a finding).
+ */
+int ls_chain_verify_archive(LsChainVerifier *v, int fd, const char *file);
+
+/* Ends verification: reports partial/gap findings and returns the verdict class. */
+LsClass ls_chain_verifier_finish(LsChainVerifier *v, LsVerifyStats *ret_stats);
+
+/* Key history for reports. */
+typedef struct LsKeyInfo {
+        uint8_t key_id[LS_KEY_ID_LEN];
+        uint8_t pk[LS_PK_LEN];
+        int is_root;
+        uint64_t epoch;
+        uint64_t valid_from_batch;
+        uint8_t issuer_key_id[LS_KEY_ID_LEN];
+        uint64_t batches_signed;
+        int revoked;
+} LsKeyInfo;
+size_t ls_chain_verifier_keys(const LsChainVerifier *v, const LsKeyInfo **ret);
+
+const char *ls_class_name(LsClass c);

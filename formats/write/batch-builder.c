@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* batch-builder.c: records -> leaves, payload, zstd frame, signed header */
+#include <errno.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <zstd.h>
+
+#include "batch-builder.h"
+#include "hash.h"
+#include "magic.h"
+#include "util.h"
+
+struct LsBatchBuilder {
+        uint8_t chain_id[LS_CHAIN_ID_LEN];
+        int level;
+        size_t max_raw;
+        uint32_t max_records;
+        ZSTD_CCtx *cctx;
+
+        LsBatchHeader hdr;          /* fields known at begin, plus running min/max */
+        uint32_t count;
+        uint8_t *raw;               /* payload entries */
+        size_t raw_len, raw_cap;
+        uint8_t (*leaves)[LS_HASH_LEN];
+        size_t leaves_cap;
+
+        uint8_t *out;               /* frame + header + compressed payload */
+        size_t out_cap;
+};
+
+int ls_batch_builder_new(LsBatchBuilder **ret, const uint8_t chain_id[LS_CHAIN_ID_LEN],
+                         int zstd_level, size_t max_raw, uint32_t max_records)
+{
+        LsBatchBuilder *b;
+
+        if (max_raw == 0 || max_raw > LS_MAX_BATCH_RAW || max_records == 0 ||
+            max_records > LS_MAX_BATCH_RECORDS)
+                return -EINVAL;
+        b = calloc(1, sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        memcpy(b->chain_id, chain_id, LS_CHAIN_ID_LEN);
+        b->level = zstd_level;
+        b->max_raw = max_raw;
+        b->max_records = max_records;
+        b->cctx = ZSTD_createCCtx();
+        if (!b->cctx) {
+                free(b);
+                return -ENOMEM;
+        }
+        *ret = b;
+        return 0;
+}
+
+LsBatchBuilder *ls_batch_builder_free(LsBatchBuilder *b)
+{
+        if (!b)
+                return NULL;
+        ZSTD_freeCCtx(b->cctx);
+        free(b->raw);
+        free(b->leaves);
+        free(b->out);
+        free(b);
+        return NULL;
+}
+
+void ls_batch_builder_begin(LsBatchBuilder *b, uint64_t archive_no, uint64_t batch_no,
+                            uint64_t first_seq, const uint8_t prev_header_hash[LS_HASH_LEN],
+                            const uint8_t *seed)
+{
+        memset(&b->hdr, 0, sizeof(b->hdr));
+        memcpy(b->hdr.chain_id, b->chain_id, LS_CHAIN_ID_LEN);
+        b->hdr.archive_no = archive_no;
+        b->hdr.batch_no = batch_no;
+        b->hdr.first_seq = first_seq;
+        memcpy(b->hdr.prev_header_hash, prev_header_hash, LS_HASH_LEN);
+        if (seed)
+                memcpy(b->hdr.salt_seed, seed, LS_HASH_LEN);
+        else
+                randombytes_buf(b->hdr.salt_seed, LS_HASH_LEN);
+        b->hdr.min_time_ns = UINT64_MAX;
+        b->count = 0;
+        b->raw_len = 0;
+}
+
+static int grow(void *pp, size_t *cap, size_t need, size_t elem)
+{
+        void **p = pp;
+        size_t n = *cap ? *cap : 16;
+
+        if (need <= *cap)
+                return 0;
+        while (n < need)
+                n *= 2;
+        void *q = realloc(*p, n * elem);
+        if (!q)
+                return -ENOMEM;
+        *p = q;
+        *cap = n;
+        return 0;
+}
+
+int ls_batch_builder_add(LsBatchBuilder *b, LsRecord *r)
+{
+        size_t n = ls_record_size(r), len;
+        uint8_t salt[LS_SALT_LEN];
+        uint8_t *rec;
+        int k;
+
+        if (b->count >= b->max_records)
+                return -ENOSPC;
+        /* A record alone may exceed max_raw, never LS_MAX_BATCH_RAW. */
+        if (b->count > 0 && b->raw_len + 4 + n > b->max_raw)
+                return -ENOSPC;
+        if (b->raw_len + 4 + n > LS_MAX_BATCH_RAW)
+                return -ENOSPC;
+        r->seq = b->hdr.first_seq + b->count;
+        k = ls_record_check(r);
+        if (k < 0)
+                return k;
+        if (grow(&b->raw, &b->raw_cap, b->raw_len + 4 + n, 1) < 0 ||
+            grow(&b->leaves, &b->leaves_cap, (size_t) b->count + 1, LS_HASH_LEN) < 0)
+                return -ENOMEM;
+        rec = b->raw + b->raw_len + 4;
+        k = ls_record_encode(r, rec, n, &len);
+        if (k < 0)
+                return k;
+        ls_put32(b->raw + b->raw_len, (uint32_t) len);
+        ls_salt(salt, b->hdr.salt_seed, r->seq);
+        ls_leaf_hash(b->leaves[b->count], salt, rec, len);
+        b->raw_len += 4 + len;
+        b->count++;
+        b->hdr.min_time_ns = MIN(b->hdr.min_time_ns, r->time_ns);
+        b->hdr.max_time_ns = MAX(b->hdr.max_time_ns, r->time_ns);
+        return 0;
+}
+
+uint32_t ls_batch_builder_count(const LsBatchBuilder *b)
+{
+        return b->count;
+}
+
+size_t ls_batch_builder_raw_len(const LsBatchBuilder *b)
+{
+        return b->raw_len;
+}
+
+int ls_batch_builder_full(const LsBatchBuilder *b)
+{
+        return b->count >= b->max_records || b->raw_len >= b->max_raw;
+}
+
+int ls_batch_builder_finish(LsBatchBuilder *b, LsMerkle *tree, const LsSigner *s,
+                            LsBatchHeader *ret_hdr, const uint8_t **ret_bytes, size_t *ret_len)
+{
+        const size_t head = LS_FRAME_HDR_LEN + LS_BATCH_HEADER_LEN;
+        LsMerkle t;
+        size_t bound, clen;
+        int k;
+
+        if (b->count == 0)
+                return -ENODATA;
+        if (tree->size != b->hdr.first_seq)
+                return -EINVAL;
+        bound = ZSTD_compressBound(b->raw_len);
+        if (grow(&b->out, &b->out_cap, head + bound, 1) < 0)
+                return -ENOMEM;
+        ZSTD_CCtx_reset(b->cctx, ZSTD_reset_session_and_parameters);
+        ZSTD_CCtx_setParameter(b->cctx, ZSTD_c_compressionLevel, b->level);
+        ZSTD_CCtx_setParameter(b->cctx, ZSTD_c_contentSizeFlag, 1);
+        ZSTD_CCtx_setParameter(b->cctx, ZSTD_c_checksumFlag, 0);
+        clen = ZSTD_compress2(b->cctx, b->out + head, bound, b->raw, b->raw_len);
+        if (ZSTD_isError(clen))
+                return -EIO;
+        if (clen > LS_MAX_BATCH_PAYLOAD)
+                return -E2BIG;
+
+        /* Work on a copy of the tree so a failed signature leaves it untouched. */
+        t = *tree;
+        for (uint32_t i = 0; i < b->count; i++) {
+                k = ls_merkle_append(&t, b->leaves[i]);
+                if (k < 0)
+                        return k;
+        }
+        b->hdr.record_count = b->count;
+        b->hdr.payload_raw_len = (uint32_t) b->raw_len;
+        b->hdr.tree_size = t.size;
+        ls_merkle_root(&t, b->hdr.tree_root);
+        b->hdr.payload_len = (uint32_t) clen;
+        ls_sha256(b->hdr.payload_hash, b->out + head, clen);
+        k = ls_batch_header_sign(&b->hdr, s);
+        if (k < 0)
+                return k;
+        ls_frame_put(b->out, LS_BATCH_HEADER_LEN);
+        ls_batch_header_encode(&b->hdr, b->out + LS_FRAME_HDR_LEN);
+        *tree = t;
+        if (ret_hdr)
+                *ret_hdr = b->hdr;
+        *ret_bytes = b->out;
+        *ret_len = head + clen;
+        return 0;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* batch-builder.h: accumulate records, close them into a signed, compressed batch (SPEC §6) */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batch.h"
+#include "keys.h"
+#include "merkle.h"
+#include "record.h"
+
+typedef struct LsBatchBuilder LsBatchBuilder;
+
+/* max_raw: close threshold for the decompressed payload (<= LS_MAX_BATCH_RAW). */
+int ls_batch_builder_new(LsBatchBuilder **ret, const uint8_t chain_id[LS_CHAIN_ID_LEN],
+                         int zstd_level, size_t max_raw, uint32_t max_records);
+LsBatchBuilder *ls_batch_builder_free(LsBatchBuilder *b);
+
+/*
+ * Starts a batch. seed: the batch's salt seed, NULL for a random one (only
+ * test vectors pass a fixed seed).
+ */
+void ls_batch_builder_begin(LsBatchBuilder *b, uint64_t archive_no, uint64_t batch_no,
+                            uint64_t first_seq, const uint8_t prev_header_hash[LS_HASH_LEN],
+                            const uint8_t *seed);
+
+/*
+ * Appends a record; the builder assigns r->seq. -ENOSPC when the record does
+ * not fit in this batch (finish it and retry in the next one); record check
+ * errors as ls_record_encode.
+ */
+int ls_batch_builder_add(LsBatchBuilder *b, LsRecord *r);
+
+uint32_t ls_batch_builder_count(const LsBatchBuilder *b);
+size_t ls_batch_builder_raw_len(const LsBatchBuilder *b);
+/* 1 when the batch reached max_raw or max_records. */
+int ls_batch_builder_full(const LsBatchBuilder *b);
+
+/*
+ * Closes the batch: appends its leaves to `tree` (which must be at
+ * first_seq), compresses, fills and signs the header. *ret_bytes is the
+ * archive encoding (skippable frame + header + zstd frame), valid until the
+ * next begin. -ENODATA for an empty batch.
+ */
+int ls_batch_builder_finish(LsBatchBuilder *b, LsMerkle *tree, const LsSigner *s,
+                            LsBatchHeader *ret_hdr, const uint8_t **ret_bytes, size_t *ret_len);

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* chain-writer.h: records -> batches -> archives of one chain, with rotation and sealing */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "archive.h"
+#include "batch.h"
+#include "keys.h"
+#include "merkle.h"
+#include "record.h"
+
+typedef struct LsChainWriterConfig {
+        uint8_t chain_id[LS_CHAIN_ID_LEN];
+        int dirfd;                   /* archive directory (not owned) */
+        int zstd_level;
+        size_t max_batch_raw;        /* close a batch at this many payload bytes */
+        uint32_t max_batch_records;
+        /* Deterministic salt seeds for test vectors; NULL = random (always in production). */
+        void (*seed_fn)(void *ud, uint64_t batch_no, uint8_t out[LS_HASH_LEN]);
+        void *seed_ud;
+} LsChainWriterConfig;
+
+/* Where a chain continues: all zero for a new chain. */
+typedef struct LsChainPosition {
+        uint64_t archive_no;         /* next archive to create */
+        uint64_t batch_no;           /* next batch */
+        uint8_t prev_header_hash[LS_HASH_LEN];
+        uint8_t prev_seal_hash[LS_HASH_LEN];
+        LsMerkle tree;               /* size = next seq */
+} LsChainPosition;
+
+typedef struct LsChainWriter LsChainWriter;
+
+int ls_chain_writer_new(LsChainWriter **ret, const LsChainWriterConfig *cfg,
+                        const LsChainPosition *pos);
+/* Frees without sealing: the active archive stays open. */
+LsChainWriter *ls_chain_writer_free(LsChainWriter *w);
+
+/*
+ * Adds a record to the open batch (assigning its seq). -ENOSPC when the batch
+ * is full: flush, then add again.
+ */
+int ls_chain_writer_add(LsChainWriter *w, LsRecord *r);
+uint32_t ls_chain_writer_pending(const LsChainWriter *w);
+int ls_chain_writer_batch_full(const LsChainWriter *w);
+
+/*
+ * Closes the open batch with signer s and appends it to the active archive,
+ * creating the archive (signed by s, at time now_ns) when none is open.
+ * Does not sync. *ret_hdr (optional) receives the signed header. No-op
+ * returning 0 when no record is pending.
+ */
+int ls_chain_writer_flush(LsChainWriter *w, const LsSigner *s, uint64_t now_ns,
+                          LsBatchHeader *ret_hdr);
+/* Group commit: fdatasync of the active archive. */
+int ls_chain_writer_sync(LsChainWriter *w);
+/*
+ * Seals the active archive (if it holds a batch); -EBUSY while records are
+ * pending (flush first). The next flush opens a new archive.
+ */
+int ls_chain_writer_seal(LsChainWriter *w, const LsSigner *s, uint64_t now_ns);
+
+const LsChainPosition *ls_chain_writer_position(const LsChainWriter *w);
+uint64_t ls_chain_writer_archive_size(const LsChainWriter *w); /* 0 when none is open */
+uint64_t ls_chain_writer_next_seq(const LsChainWriter *w);
+/* Name of archive n: "chain-<chain hex>-<n, 8 digits>.lsa" (out: at least 64 bytes). */
+void ls_archive_name(char *out, size_t cap, const uint8_t chain_id[LS_CHAIN_ID_LEN],
+                     uint64_t archive_no);
