@@ -564,12 +564,12 @@ START_TEST(proofs_follow_the_rfc9162_worked_example)
                 {6, 7, 1, 3, {i, *j, k}},
         };
 
+        /* The table above points at g, h, i, k and lt; fill them in. */
         t_node(g, *a, *b);
         t_node(h, *c, *d);
         t_node(i, *e, *f);
         t_node(k, g, h);
         t_node(lt, i, *j);
-        /* The initialisers above captured the addresses; the hashes are filled in now. */
 
         for (size_t x = 0; x < ELEMENTSOF(cases); x++) {
                 if (cases[x].consistency)
@@ -1419,14 +1419,23 @@ START_TEST(proof_encode_refuses_a_short_buffer_and_proofs_it_could_not_decode)
 }
 END_TEST
 
+/* The exhaustive tests take seconds: above Check's 4 s default, unless the environment says. */
+static TCase *tcase_new(const char *name)
+{
+        TCase *tc = tcase_create(name);
+
+        tcase_add_unchecked_fixture(tc, setup_all, NULL);
+        if (!getenv("CK_DEFAULT_TIMEOUT"))
+                tcase_set_timeout(tc, 120);
+        return tc;
+}
+
 static Suite *merkle_suite(void)
 {
         Suite *s = suite_create("merkle");
         TCase *tc;
 
-        tc = tcase_create("tree");
-        tcase_add_unchecked_fixture(tc, setup_all, NULL);
-        tcase_set_timeout(tc, 120);
+        tc = tcase_new("tree");
         tcase_add_test(tc, empty_tree_root_is_sha256_of_the_empty_string);
         tcase_add_test(tc, incremental_root_equals_naive_mth_for_every_size_0_to_300);
         tcase_add_test(tc, subtree_hash_equals_naive_mth_of_every_range_and_reads_each_leaf_once);
@@ -1438,9 +1447,7 @@ static Suite *merkle_suite(void)
         tcase_add_test(tc, proof_lengths_equal_the_rfc_recursions);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("inclusion");
-        tcase_add_unchecked_fixture(tc, setup_all, NULL);
-        tcase_set_timeout(tc, 120);
+        tc = tcase_new("inclusion");
         tcase_add_test(tc, inclusion_proofs_verify_for_every_leaf_of_every_size_1_to_300);
         tcase_add_test(tc, inclusion_proof_fails_when_any_element_has_a_bit_flipped);
         tcase_add_test(tc, inclusion_proof_fails_for_any_other_index);
@@ -1452,9 +1459,7 @@ static Suite *merkle_suite(void)
         tcase_add_test(tc, proof_generation_passes_on_leaf_callback_errors);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("consistency");
-        tcase_add_unchecked_fixture(tc, setup_all, NULL);
-        tcase_set_timeout(tc, 120);
+        tc = tcase_new("consistency");
         tcase_add_test(tc, consistency_proofs_verify_for_every_pair_up_to_100);
         tcase_add_test(tc, consistency_proof_fails_when_any_element_has_a_bit_flipped);
         tcase_add_test(tc, consistency_proof_fails_when_either_size_changes);
@@ -1464,9 +1469,7 @@ static Suite *merkle_suite(void)
         tcase_add_test(tc, consistency_rejects_a_shrinking_tree);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("encoding");
-        tcase_add_unchecked_fixture(tc, setup_all, NULL);
-        tcase_set_timeout(tc, 120);
+        tc = tcase_new("encoding");
         tcase_add_test(tc, proof_encoding_round_trips);
         tcase_add_test(tc, proof_encoding_of_a_large_tree_round_trips);
         tcase_add_test(tc, proof_decode_rejects_truncated_input_as_missing_data);

@@ -1,0 +1,142 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# logseal-verify end to end: exit classes, localized findings, reports, JSON schema, key files.
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import jsonschema
+
+VERIFY, SRC = sys.argv[1], sys.argv[2]
+VEC = os.path.join(SRC, "tests", "vectors")
+SCHEMA = json.load(open(os.path.join(SRC, "docs", "verify-report.schema.json")))
+ROOT = os.path.join(VEC, "root.pub")
+A = sorted(os.path.join(VEC, f) for f in os.listdir(VEC) if f.startswith("chain-"))
+EXPECTED = dict(l.split(" ", 1) for l in open(os.path.join(VEC, "expected.txt")).read().splitlines()
+                if l and not l.startswith("#"))
+failures = 0
+count = 0
+
+
+def check(name, cond, detail=""):
+    global failures, count
+    count += 1
+    print(("ok" if cond else "not ok") + f" {count} - {name}" + ("" if cond else f": {detail}"))
+    if not cond:
+        failures += 1
+
+
+def run(*args, stdin=None):
+    p = subprocess.run([VERIFY, *args], capture_output=True, input=stdin)
+    return p.returncode, p.stdout, p.stderr
+
+
+def run_json(*args):
+    rc, out, err = run("--json", *args)
+    doc = json.loads(out)
+    jsonschema.validate(doc, SCHEMA, cls=jsonschema.Draft202012Validator)
+    return rc, doc
+
+
+jsonschema.Draft202012Validator.check_schema(SCHEMA)
+
+# 1. genuine chain: intact, exhibit hashes equal sha256sum, full key history
+rc, doc = run_json("--root-key", ROOT, "--case", "CASE-7", "--examiner", "Ana Ruiz", *A)
+check("genuine chain exits 0", rc == 0, rc)
+check("genuine chain has no findings", doc["findings"] == [], doc["findings"])
+check("report names case and examiner", doc["case"] == "CASE-7" and doc["examiner"] == "Ana Ruiz")
+for a in doc["archives"]:
+    h = hashlib.sha256(open(a["file"], "rb").read()).hexdigest()
+    check(f"archive {a['archive_no']} sha256 matches sha256sum", a["sha256"] == h)
+check("three keys: root and two epochs", [k["role"] for k in doc["keys"]] == ["root", "signing", "signing"])
+check("root key id matches the vectors", doc["trust_anchor"]["key_id"] == EXPECTED["root_key_id"])
+check("epoch 1 certified by epoch 0", doc["keys"][2]["certified_by"] == EXPECTED["epoch0_key_id"])
+check("events counted", doc["events"]["counts"]["key-transition"] == 2 and doc["events"]["counts"]["loss"] == 1)
+check("14 records verified", doc["chain"]["records_verified"] == 14)
+
+# 2. archives passed in any order, or as a directory copy with other names: same verdict
+with tempfile.TemporaryDirectory() as d:
+    for i, a in enumerate(reversed(A)):
+        with open(os.path.join(d, f"exhibit-{i}.bin"), "wb") as f:
+            f.write(open(a, "rb").read())
+    with open(os.path.join(d, "notes.txt"), "w") as f:
+        f.write("not an archive\n")
+    rc, doc = run_json("-k", ROOT, d)
+    check("renamed copies in a directory verify (identity, not location)", rc == 0, doc["findings"])
+
+# 3. every committed forgery: class and first finding
+CLASS_RC = {"intact": 0, "tampered": 1, "error": 2, "gap": 3, "partial": 4}
+with tempfile.TemporaryDirectory() as d:
+    keys = os.path.join(d, "keys.bin")
+    with open(keys, "wb") as f:
+        f.write(bytes.fromhex(EXPECTED["cert_epoch0"]) + bytes.fromhex(EXPECTED["cert_epoch1"]))
+    for line in open(os.path.join(VEC, "forgeries.txt")):
+        if line.startswith("#"):
+            continue
+        name, files, extra, cls, first = line.rstrip("\n").split("|")
+        args = ["-k", ROOT] + (["--keys", keys] if extra != "-" else [])
+        rc, doc = run_json(*args, *[os.path.join(VEC, f) for f in files.split(",")])
+        check(f"forgery {name}: exit {CLASS_RC[cls]}", rc == CLASS_RC[cls], (rc, doc["findings"][:2]))
+        if first != "-":
+            fs = [f for f in doc["findings"] if f["class"] == cls]
+            check(f"forgery {name}: first finding is '{first}'", fs and fs[0]["check"] == first,
+                  fs[:1])
+            check(f"forgery {name}: finding is localized", fs and
+                  (fs[0]["offset"] is not None or fs[0]["batch"] is not None), fs[:1])
+
+    # 4. checkpoints: missing tail is a gap with the count; consistent checkpoint
+    rc, doc = run_json("-k", ROOT, "--keys", keys, "-c", os.path.join(VEC, "golden.checkpoint"), A[0])
+    check("tail missing against a later checkpoint exits 3", rc == 3, doc["findings"])
+    cps = doc["checkpoints"]
+    check("missing tail counted (4 records)", cps and cps[0]["result"] == "missing-tail"
+          and cps[0]["missing_records"] == 4, cps)
+    rc, doc = run_json("-k", ROOT, "-c", os.path.join(VEC, "golden-old.checkpoint"),
+                       "-c", os.path.join(VEC, "golden.checkpoint"), *A)
+    check("both checkpoints consistent with the full chain", rc == 0 and
+          [c["result"] for c in doc["checkpoints"]] == ["consistent", "consistent"], doc["checkpoints"])
+    rc, doc = run_json("-k", ROOT, "-c", os.path.join(VEC, "forged.checkpoint"), *A)
+    check("a checkpoint that does not verify is not accepted", rc == 1, doc["checkpoints"])
+
+    # 5. partial evidence is never 0
+    rc, doc = run_json("-k", ROOT, "--keys", keys, A[1])
+    check("second archive alone is partial (4)", rc == 4, doc["findings"])
+    rc, doc = run_json("-k", ROOT, A[1])
+    check("second archive alone without the key history is not intact", rc != 0)
+
+# 6. usage and I/O errors exit 2
+check("no root key: exit 2", run(A[0])[0] == 2)
+check("no archives: exit 2", run("-k", ROOT)[0] == 2)
+check("bad root key file: exit 2", run("-k", A[0], A[0])[0] == 2)
+check("missing archive file: exit 2", run("-k", ROOT, "/nonexistent/x.lsa")[0] == 2)
+check("--help exits 0", run("--help")[0] == 0)
+
+# 7. another root key: nothing verifies
+with tempfile.TemporaryDirectory() as d:
+    other = os.path.join(d, "other.pub")
+    import base64
+    pk = hashlib.sha256(b"some other root").digest()
+    kid = hashlib.sha256(b"logseal-key-id-v1\n" + pk).digest()[:8]
+    with open(other, "w") as f:
+        f.write("untrusted comment: another key\n" + base64.b64encode(b"LSK1" + kid + pk).decode() + "\n")
+    rc, doc = run_json("-k", other, *A)
+    check("a different root key: tampered (keys not certified)", rc == 1 and
+          doc["findings"][0]["check"] == "signing key", doc["findings"][:1])
+
+# 8. dump prints verified records only; text report escapes binary
+rc, out, err = run("-k", ROOT, "--dump=json", *A)
+lines = [json.loads(l) for l in out.decode().splitlines()]
+check("dump prints all 14 records", rc == 0 and len(lines) == 14, len(lines))
+check("dump flags the truncated record", any("truncated" in l["flags"] and l["original_length"] == 70000 for l in lines))
+check("dump shows the TLS identity", any(l.get("sender_identity", "").startswith("CN=agency-host") for l in lines))
+rc, out, err = run("-k", ROOT, "--dump=json", "--seq", "5-6", *A)
+check("dump --seq filters", [json.loads(l)["seq"] for l in out.decode().splitlines()] == [5, 6])
+rc, out, err = run("-k", ROOT, "--dump", os.path.join(VEC, "forged-payload-byte.lsa"), A[1])
+check("records of a failed batch are never dumped", b"truncat" not in out and rc == 1)
+rc, out, err = run("-k", ROOT, *A)
+check("text report is printable ASCII/UTF-8", all(c >= 0x20 or c in (9, 10) for c in out))
+
+print(f"1..{count}")
+sys.exit(1 if failures else 0)
