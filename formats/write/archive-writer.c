@@ -104,6 +104,46 @@ int ls_archive_writer_new(LsArchiveWriter **ret, int fd, LsArchiveHeader *hdr,
         return 0;
 }
 
+int ls_archive_writer_adopt(LsArchiveWriter **ret, int fd, uint64_t size,
+                            const LsArchiveHeader *hdr, const LsArchiveTally *tally)
+{
+        uint8_t buf[65536];
+        LsArchiveWriter *w;
+        uint64_t off = 0;
+
+        if (ftruncate(fd, (off_t) size) < 0 || fdatasync(fd) < 0)
+                return -errno;
+        w = calloc(1, sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        ls_sha256_init(&w->content);
+        while (off < size) {
+                ssize_t k = pread(fd, buf, (size_t) MIN((uint64_t) sizeof(buf), size - off),
+                                  (off_t) off);
+                if (k <= 0) {
+                        free(w);
+                        return k < 0 ? -errno : -EIO;
+                }
+                ls_sha256_update(&w->content, buf, (size_t) k);
+                off += (uint64_t) k;
+        }
+        w->fd = fd;
+        w->size = size;
+        w->hdr = *hdr;
+        w->batches = tally->batches;
+        w->records = tally->records;
+        w->min_time = tally->batches ? tally->min_time_ns : UINT64_MAX;
+        w->max_time = tally->max_time_ns;
+        w->next_batch_no = hdr->first_batch_no + tally->batches;
+        w->next_seq = tally->batches ? tally->last.tree_size : hdr->first_seq;
+        if (tally->batches) {
+                w->last = tally->last;
+                ls_batch_header_hash(&tally->last, w->last_hash);
+        }
+        *ret = w;
+        return 0;
+}
+
 LsArchiveWriter *ls_archive_writer_free(LsArchiveWriter *w)
 {
         if (!w)

@@ -42,6 +42,18 @@ int ls_archive_writer_sync(LsArchiveWriter *w);
 int ls_archive_writer_seal(LsArchiveWriter *w, const LsSigner *s, uint64_t sealed_ns,
                            LsTrailer *ret);
 
+/*
+ * Takes over an existing open archive (crash recovery): cuts the file to
+ * `size` bytes (the end of its last complete batch), re-hashes them, and
+ * continues with the given counts. `last` is the last batch (NULL when none).
+ */
+typedef struct LsArchiveTally {
+        uint64_t batches, records, min_time_ns, max_time_ns;
+        LsBatchHeader last;
+} LsArchiveTally;
+int ls_archive_writer_adopt(LsArchiveWriter **ret, int fd, uint64_t size,
+                            const LsArchiveHeader *hdr, const LsArchiveTally *tally);
+
 uint64_t ls_archive_writer_size(const LsArchiveWriter *w);
 uint64_t ls_archive_writer_batches(const LsArchiveWriter *w);
 

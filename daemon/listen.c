@@ -1,0 +1,530 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* listen.c: UDP, TCP, unix datagram and unix stream listeners, socket activation */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "framing.h"
+#include "listen.h"
+#include "logseald.h"
+#include "util.h"
+
+#define MAX_CONNECTIONS 4096
+#define READ_BUF (64 * 1024)
+#define READS_PER_EVENT 16
+
+typedef struct Conn {
+        Listener *l;
+        int fd;
+        sd_event_source *src;
+        LsFramer framer;
+        uint8_t *buf;
+        LsRecord proto;
+        struct Conn *next, *prev;
+} Conn;
+
+static uint8_t *read_buf(Daemon *d)
+{
+        static uint8_t *buf;
+        (void) d;
+        if (!buf)
+                buf = malloc(MAX((size_t) READ_BUF, LS_MAX_BODY + 1));
+        return buf;
+}
+
+static const char *kind_name(ListenKind k)
+{
+        static const char *const n[] = {"udp", "tcp", "unix-dgram", "unix"};
+        return n[k];
+}
+
+/* Fills the peer part of a record prototype from a socket address. */
+static void proto_from_addr(LsRecord *r, const struct sockaddr_storage *ss)
+{
+        if (ss->ss_family == AF_INET) {
+                const struct sockaddr_in *in = (const struct sockaddr_in *) ss;
+                r->family = LS_FAMILY_IPV4;
+                memcpy(r->address, &in->sin_addr, 4);
+                r->port = ntohs(in->sin_port);
+        } else if (ss->ss_family == AF_INET6) {
+                const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) ss;
+                static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+                const uint8_t *a = (const uint8_t *) &in6->sin6_addr;
+                if (!memcmp(a, mapped, 12)) {
+                        r->family = LS_FAMILY_IPV4;
+                        memcpy(r->address, a + 12, 4);
+                } else {
+                        r->family = LS_FAMILY_IPV6;
+                        memcpy(r->address, a, 16);
+                }
+                r->port = ntohs(in6->sin6_port);
+        }
+}
+
+static int allowed(Listener *l, const struct sockaddr_storage *ss)
+{
+        if (l->conf->nallow == 0 || ss->ss_family == AF_UNIX)
+                return 1;
+        for (size_t i = 0; i < l->conf->nallow; i++)
+                if (cidr_match(&l->conf->allow[i], (const struct sockaddr *) ss))
+                        return 1;
+        return 0;
+}
+
+static void after_input(Daemon *d)
+{
+        if (ingest_commit(d) < 0 || sealer_backlog(d->sealer) > d->cfg.queue_max_bytes)
+                listeners_pause(d, 1);
+}
+
+/* ---- datagrams ---- */
+
+static int on_datagram(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+        Listener *l = ud;
+        Daemon *d = l->d;
+        uint8_t *buf = read_buf(d);
+
+        (void) s;
+        (void) revents;
+        for (int i = 0; i < 64 && !d->paused; i++) {
+                struct sockaddr_storage ss = {};
+                union {
+                        struct cmsghdr h;
+                        uint8_t b[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(uint32_t))];
+                } cm;
+                struct iovec iov = {buf, d->cfg.max_message};
+                struct msghdr mh = {.msg_name = &ss, .msg_namelen = sizeof(ss), .msg_iov = &iov,
+                                    .msg_iovlen = 1, .msg_control = &cm,
+                                    .msg_controllen = sizeof(cm)};
+                ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC);
+                LsRecord proto = {};
+
+                if (n < 0) {
+                        if (errno != EAGAIN && errno != EINTR)
+                                fprintf(stderr, "logseald: %s: receive: %s\n", l->conf->name,
+                                        strerror(errno));
+                        break;
+                }
+                for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+                        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+                                uint32_t drops;
+                                memcpy(&drops, CMSG_DATA(c), sizeof(drops));
+                                if (drops != l->ovfl_last) {
+                                        l->dropped += (uint32_t) (drops - l->ovfl_last);
+                                        l->ovfl_last = drops;
+                                }
+                        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+                                struct ucred uc;
+                                memcpy(&uc, CMSG_DATA(c), sizeof(uc));
+                                ls_record_set_ucred(&proto, (uint32_t) uc.pid, uc.uid, uc.gid);
+                        }
+                }
+                if (l->conf->kind == LISTEN_UDP) {
+                        if (!allowed(l, &ss)) {
+                                l->rejected++;
+                                continue;
+                        }
+                        proto.transport = LS_TRANSPORT_UDP;
+                        proto_from_addr(&proto, &ss);
+                } else {
+                        proto.transport = LS_TRANSPORT_UNIX_DGRAM;
+                }
+                size_t got = MIN((size_t) n, d->cfg.max_message);
+                if (ingest_message(d, &proto, buf, got, (size_t) n) < 0)
+                        break;
+        }
+        after_input(d);
+        return 0;
+}
+
+/* ---- streams ---- */
+
+static void conn_free(Conn *c)
+{
+        Listener *l = c->l;
+
+        sd_event_source_disable_unref(c->src);
+        close(c->fd);
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                l->conns = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        l->nconns--;
+        free(c->buf);
+        free(c);
+        if (l->nconns == MAX_CONNECTIONS - 1 && !l->d->paused)
+                sd_event_source_set_enabled(l->src, SD_EVENT_ON);
+}
+
+static int on_frame(void *ud, const uint8_t *msg, size_t len, uint64_t orig_len, unsigned flags)
+{
+        Conn *c = ud;
+        (void) flags;
+        return ingest_message(c->l->d, &c->proto, msg, len, (size_t) orig_len);
+}
+
+static int on_stream(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+        Conn *c = ud;
+        Daemon *d = c->l->d;
+        uint8_t *buf = read_buf(d);
+
+        (void) s;
+        (void) revents;
+        for (int i = 0; i < READS_PER_EVENT && !d->paused; i++) {
+                ssize_t n = read(fd, buf, READ_BUF);
+                if (n < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                break;
+                        n = 0; /* reset by peer: deliver what we have, like EOF */
+                }
+                if (n == 0) {
+                        (void) ls_framer_finish(&c->framer, on_frame, c);
+                        after_input(d);
+                        conn_free(c);
+                        return 0;
+                }
+                if (ls_framer_feed(&c->framer, buf, (size_t) n, on_frame, c) < 0) {
+                        after_input(d);
+                        conn_free(c);
+                        return 0;
+                }
+                /* Commit after every read: what was read is in the WAL before the next read. */
+                after_input(d);
+        }
+        return 0;
+}
+
+static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+        Listener *l = ud;
+        Daemon *d = l->d;
+
+        (void) s;
+        (void) revents;
+        for (int i = 0; i < 64; i++) {
+                struct sockaddr_storage ss = {};
+                socklen_t sl = sizeof(ss);
+                int cfd = accept4(fd, (struct sockaddr *) &ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                Conn *c;
+
+                if (cfd < 0)
+                        break;
+                if (!allowed(l, &ss)) {
+                        l->rejected++;
+                        close(cfd);
+                        continue;
+                }
+                c = calloc(1, sizeof(*c));
+                if (c)
+                        c->buf = malloc(d->cfg.max_message);
+                if (!c || !c->buf) {
+                        free(c);
+                        close(cfd);
+                        fprintf(stderr, "logseald: %s: out of memory for a connection\n",
+                                l->conf->name);
+                        continue;
+                }
+                c->l = l;
+                c->fd = cfd;
+                ls_framer_init(&c->framer, c->buf, d->cfg.max_message);
+                c->proto.conn_id = (uint32_t) ++d->conn_serial;
+                if (l->conf->kind == LISTEN_TCP) {
+                        c->proto.transport = LS_TRANSPORT_TCP;
+                        proto_from_addr(&c->proto, &ss);
+                } else {
+                        struct ucred uc;
+                        socklen_t ul = sizeof(uc);
+                        c->proto.transport = LS_TRANSPORT_UNIX_STREAM;
+                        if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &uc, &ul) == 0)
+                                ls_record_set_ucred(&c->proto, (uint32_t) uc.pid, uc.uid, uc.gid);
+                }
+                if (sd_event_add_io(d->event, &c->src, cfd, EPOLLIN, on_stream, c) < 0) {
+                        close(cfd);
+                        free(c->buf);
+                        free(c);
+                        continue;
+                }
+                if (d->paused)
+                        sd_event_source_set_enabled(c->src, SD_EVENT_OFF);
+                c->next = l->conns;
+                if (l->conns)
+                        l->conns->prev = c;
+                l->conns = c;
+                if (++l->nconns >= MAX_CONNECTIONS) {
+                        sd_event_source_set_enabled(l->src, SD_EVENT_OFF);
+                        break;
+                }
+        }
+        return 0;
+}
+
+/* ---- opening ---- */
+
+static int bind_ip(ListenConf *lc, int type)
+{
+        struct addrinfo hints = {.ai_socktype = type, .ai_flags = AI_NUMERICHOST | AI_PASSIVE};
+        struct addrinfo *ai = NULL;
+        char port[8];
+        int fd, one = 1, r;
+
+        snprintf(port, sizeof(port), "%u", lc->port);
+        r = getaddrinfo(lc->address, port, &hints, &ai);
+        if (r != 0) {
+                fprintf(stderr, "logseald: %s: '%s' is not a numeric address\n", lc->name,
+                        lc->address);
+                return -EINVAL;
+        }
+        fd = socket(ai->ai_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+                r = -errno;
+                freeaddrinfo(ai);
+                return r;
+        }
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
+            (type == SOCK_STREAM && listen(fd, 1024) < 0)) {
+                r = -errno;
+                fprintf(stderr, "logseald: %s: cannot listen on %s:%u: %s\n", lc->name,
+                        lc->address, lc->port, strerror(-r));
+                close(fd);
+                freeaddrinfo(ai);
+                return r;
+        }
+        freeaddrinfo(ai);
+        return fd;
+}
+
+static int bind_unix(ListenConf *lc, int type)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        int fd, r;
+
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", lc->address);
+        fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        (void) unlink(lc->address);
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 ||
+            (type == SOCK_STREAM && listen(fd, 1024) < 0)) {
+                r = -errno;
+                fprintf(stderr, "logseald: %s: cannot listen on %s: %s\n", lc->name, lc->address,
+                        strerror(-r));
+                close(fd);
+                return r;
+        }
+        /* Local senders of any user may log, like /dev/log. */
+        (void) chmod(lc->address, 0666);
+        return fd;
+}
+
+/* A socket passed by systemd that matches this listener, or -1. */
+static int activated_fd(ListenConf *lc, int nfds, int *used)
+{
+        for (int i = 0; i < nfds; i++) {
+                int fd = SD_LISTEN_FDS_START + i, match = 0;
+                if (used[i])
+                        continue;
+                switch (lc->kind) {
+                case LISTEN_UDP:
+                        match = sd_is_socket_inet(fd, 0, SOCK_DGRAM, -1, lc->port) > 0;
+                        break;
+                case LISTEN_TCP:
+                        match = sd_is_socket_inet(fd, 0, SOCK_STREAM, 1, lc->port) > 0;
+                        break;
+                case LISTEN_UNIX_DGRAM:
+                        match = sd_is_socket_unix(fd, SOCK_DGRAM, -1, lc->address, 0) > 0;
+                        break;
+                case LISTEN_UNIX_STREAM:
+                        match = sd_is_socket_unix(fd, SOCK_STREAM, 1, lc->address, 0) > 0;
+                        break;
+                }
+                if (match) {
+                        used[i] = 1;
+                        return fd;
+                }
+        }
+        return -1;
+}
+
+/* Turns sockets systemd passed without a matching [listen] section into listeners. */
+static int adopt_unmatched(Daemon *d, int nfds, int *used, char **names)
+{
+        for (int i = 0; i < nfds; i++) {
+                int fd = SD_LISTEN_FDS_START + i;
+                char spec[160];
+                if (used[i])
+                        continue;
+                struct sockaddr_storage ss = {};
+                socklen_t sl = sizeof(ss);
+                char host[INET6_ADDRSTRLEN] = "?";
+                int stream = sd_is_socket(fd, 0, SOCK_STREAM, 1) > 0;
+                if (getsockname(fd, (struct sockaddr *) &ss, &sl) < 0)
+                        continue;
+                if (ss.ss_family == AF_UNIX) {
+                        const struct sockaddr_un *un = (const struct sockaddr_un *) &ss;
+                        snprintf(spec, sizeof(spec), "%s:%.100s", stream ? "unix" : "unix-dgram",
+                                 un->sun_path[0] ? un->sun_path : "(abstract)");
+                } else if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
+                        const void *a = ss.ss_family == AF_INET ?
+                                                (const void *) &((struct sockaddr_in *) &ss)->sin_addr :
+                                                (const void *) &((struct sockaddr_in6 *) &ss)->sin6_addr;
+                        uint16_t port = ntohs(ss.ss_family == AF_INET ?
+                                                      ((struct sockaddr_in *) &ss)->sin_port :
+                                                      ((struct sockaddr_in6 *) &ss)->sin6_port);
+                        inet_ntop(ss.ss_family, a, host, sizeof(host));
+                        snprintf(spec, sizeof(spec), ss.ss_family == AF_INET ? "%s:%s:%u" : "%s:[%s]:%u",
+                                 stream ? "tcp" : "udp", host, port);
+                } else {
+                        continue;
+                }
+                if (config_add_listen(&d->cfg, spec, names && names[i] ? names[i] : spec) < 0)
+                        return -ENOMEM;
+                used[i] = -1 - fd; /* opened below */
+        }
+        return 0;
+}
+
+int listeners_open(Daemon *d)
+{
+        char **names = NULL;
+        int nfds = sd_listen_fds_with_names(1, &names), *used = NULL, r = 0;
+        size_t configured;
+
+        if (nfds < 0)
+                nfds = 0;
+        used = calloc((size_t) nfds + 1, sizeof(int));
+        if (!used)
+                return -ENOMEM;
+        configured = d->cfg.nlistens;
+        /* Match configured listeners first, then adopt the rest. */
+        int *fds = calloc(configured + (size_t) nfds + 1, sizeof(int));
+        if (!fds) {
+                free(used);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < configured; i++)
+                fds[i] = activated_fd(&d->cfg.listens[i], nfds, used);
+        r = adopt_unmatched(d, nfds, used, names);
+        for (size_t i = configured, j = 0; r == 0 && i < d->cfg.nlistens; i++) {
+                while (used[j] >= 0)
+                        j++;
+                fds[i] = -1 - used[j];
+                used[j] = 1;
+        }
+        d->listeners = calloc(d->cfg.nlistens + 1, sizeof(*d->listeners));
+        if (!d->listeners)
+                r = -ENOMEM;
+        for (size_t i = 0; r == 0 && i < d->cfg.nlistens; i++) {
+                ListenConf *lc = &d->cfg.listens[i];
+                Listener *l = calloc(1, sizeof(*l));
+                int fd = fds[i], one = 1, stream;
+
+                if (!l) {
+                        r = -ENOMEM;
+                        break;
+                }
+                stream = lc->kind == LISTEN_TCP || lc->kind == LISTEN_UNIX_STREAM;
+                l->activated = fd >= 0;
+                if (fd < 0) {
+                        if (lc->kind == LISTEN_UDP || lc->kind == LISTEN_TCP)
+                                fd = bind_ip(lc, stream ? SOCK_STREAM : SOCK_DGRAM);
+                        else
+                                fd = bind_unix(lc, stream ? SOCK_STREAM : SOCK_DGRAM);
+                } else {
+                        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+                        fcntl(fd, F_SETFD, FD_CLOEXEC);
+                }
+                if (fd < 0) {
+                        free(l);
+                        r = fd;
+                        break;
+                }
+                if (lc->kind == LISTEN_UDP || lc->kind == LISTEN_UNIX_DGRAM) {
+                        int rcv = 8 << 20;
+                        setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
+                        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+                }
+                if (lc->kind == LISTEN_UNIX_DGRAM)
+                        setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+                l->d = d;
+                l->conf = lc;
+                l->fd = fd;
+                r = sd_event_add_io(d->event, &l->src, fd, EPOLLIN, stream ? on_accept : on_datagram,
+                                    l);
+                if (r < 0) {
+                        close(fd);
+                        free(l);
+                        break;
+                }
+                d->listeners[d->nlisteners++] = l;
+                if (lc->port)
+                        fprintf(stderr, "logseald: listening on %s %s port %u%s\n",
+                                kind_name(lc->kind), lc->address, lc->port,
+                                l->activated ? " (socket activation)" : "");
+                else
+                        fprintf(stderr, "logseald: listening on %s %s%s\n", kind_name(lc->kind),
+                                lc->address, l->activated ? " (socket activation)" : "");
+        }
+        free(fds);
+        free(used);
+        if (names) {
+                for (int i = 0; i < nfds; i++)
+                        free(names[i]);
+                free(names);
+        }
+        return r;
+}
+
+void listeners_pause(Daemon *d, int pause)
+{
+        if (d->paused == pause)
+                return;
+        d->paused = pause;
+        for (size_t i = 0; i < d->nlisteners; i++) {
+                Listener *l = d->listeners[i];
+                if (!pause && l->nconns >= MAX_CONNECTIONS)
+                        ;
+                else
+                        sd_event_source_set_enabled(l->src, pause ? SD_EVENT_OFF : SD_EVENT_ON);
+                for (Conn *c = l->conns; c; c = c->next)
+                        sd_event_source_set_enabled(c->src, pause ? SD_EVENT_OFF : SD_EVENT_ON);
+        }
+}
+
+void listeners_close(Daemon *d)
+{
+        for (size_t i = 0; i < d->nlisteners; i++) {
+                Listener *l = d->listeners[i];
+                /* Deliver what each connection still holds before closing it. */
+                while (l->conns) {
+                        Conn *c = l->conns;
+                        (void) ls_framer_finish(&c->framer, on_frame, c);
+                        conn_free(c);
+                }
+                sd_event_source_disable_unref(l->src);
+                close(l->fd);
+                if (!l->activated && (l->conf->kind == LISTEN_UNIX_DGRAM ||
+                                      l->conf->kind == LISTEN_UNIX_STREAM))
+                        (void) unlink(l->conf->address);
+                free(l);
+        }
+        free(d->listeners);
+        d->listeners = NULL;
+        d->nlisteners = 0;
+        (void) ingest_commit(d);
+}

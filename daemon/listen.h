@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* listen.h: listener state (private to listen.c and the status report) */
+#pragma once
+
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+#include "logseald.h"
+
+struct Conn;
+
+struct Listener {
+        Daemon *d;
+        ListenConf *conf;
+        int fd;
+        int activated;             /* passed by systemd */
+        sd_event_source *src;
+        struct Conn *conns;
+        size_t nconns;
+        uint32_t ovfl_last;        /* kernel drop counter (SO_RXQ_OVFL) as last seen */
+        uint64_t dropped;          /* kernel drops not yet declared */
+        uint64_t rejected;         /* rejected sources not yet declared */
+        uint64_t loss_first_ns;    /* window of the undeclared losses */
+};

@@ -1,0 +1,558 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* logseald: receive syslog, seal it into signed, chained archives */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <systemd/sd-daemon.h>
+
+#include "config.h"
+#include "control.h"
+#include "hash.h"
+#include "listen.h"
+#include "logseald.h"
+#include "state.h"
+#include "util.h"
+
+#define TICK_NS 100000000ull /* 100 ms */
+
+static void help(void)
+{
+        printf("Usage: logseald [OPTIONS]\n"
+               "\n"
+               "Receive syslog over UDP, TCP and unix sockets and seal every message into\n"
+               "signed, hash-chained, compressed archives.\n"
+               "\n"
+               "  -c, --config FILE        configuration file (INI, see logseald.conf(5))\n"
+               "  -d, --state-dir DIR      state directory made by `logsealctl init`\n"
+               "  -l, --listen SPEC        udp:HOST:PORT, tcp:HOST:PORT ([V6]:PORT), unix:PATH\n"
+               "                           (stream) or unix-dgram:PATH; repeatable, adds to the\n"
+               "                           configuration file's listeners\n"
+               "      --check-config       check the configuration and exit\n"
+               "      --foreground         accepted for clarity: logseald never forks\n"
+               "  -h, --help               show this help\n"
+               "  -V, --version            show the version\n"
+               "\n"
+               "Logs go to standard error. Under systemd it uses Type=notify, the watchdog and\n"
+               "socket activation. SIGTERM or SIGINT seal everything pending and stop.\n");
+}
+
+/* ---- control records from the main thread ---- */
+
+static void emit(Daemon *d, LsControlBuilder *b)
+{
+        const uint8_t *body;
+        size_t len;
+        uint16_t type = ls_get16(b->buf);
+        int r = ls_control_end(b, &body, &len);
+
+        if (r == 0)
+                r = ingest_control(d, type, body, len);
+        if (r < 0)
+                fprintf(stderr, "logseald: cannot record a %s event: %s\n",
+                        ls_control_type_name(type), strerror(-r));
+}
+
+static void declare_losses(Daemon *d, int force)
+{
+        LsControlBuilder *b = malloc(sizeof(*b));
+        uint64_t now = now_realtime_ns();
+
+        if (!b)
+                return;
+        for (size_t i = 0; i < d->nlisteners; i++) {
+                Listener *l = d->listeners[i];
+                struct {
+                        uint64_t *count;
+                        uint16_t cause;
+                } kinds[] = {{&l->dropped, LS_LOSS_UDP_OVERFLOW},
+                             {&l->rejected, LS_LOSS_REJECTED_SOURCE}};
+                for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
+                        if (!*kinds[k].count)
+                                continue;
+                        if (!l->loss_first_ns)
+                                l->loss_first_ns = now;
+                        if (!force && now - l->loss_first_ns < 1000000000ull)
+                                continue;
+                        ls_control_begin(b, LS_CTL_LOSS);
+                        ls_control_add_u64(b, LS_TAG_COUNT, *kinds[k].count);
+                        ls_control_add_u64(b, LS_TAG_FIRST_TIME, l->loss_first_ns);
+                        ls_control_add_u64(b, LS_TAG_LAST_TIME, now);
+                        ls_control_add_u16(b, LS_TAG_CAUSE, kinds[k].cause);
+                        ls_control_add_str(b, LS_TAG_SOURCE, l->conf->name);
+                        emit(d, b);
+                        *kinds[k].count = 0;
+                }
+                if (!l->dropped && !l->rejected)
+                        l->loss_first_ns = 0;
+        }
+        free(b);
+}
+
+static void emit_start(Daemon *d)
+{
+        LsControlBuilder *b = malloc(sizeof(*b));
+
+        if (!b)
+                return;
+        ls_control_begin(b, LS_CTL_START);
+        ls_control_add(b, LS_TAG_BOOT_ID, d->boot_id, sizeof(d->boot_id));
+        if (d->cfg.path)
+                ls_control_add(b, LS_TAG_CONFIG_HASH, d->cfg.hash, LS_HASH_LEN);
+        ls_control_add_str(b, LS_TAG_VERSION, LOGSEAL_VERSION);
+        ls_control_add_u32(b, LS_TAG_PID, (uint32_t) getpid());
+        emit(d, b);
+        free(b);
+}
+
+static void emit_stop(Daemon *d, const char *why)
+{
+        LsControlBuilder *b = malloc(sizeof(*b));
+
+        if (!b)
+                return;
+        ls_control_begin(b, LS_CTL_STOP);
+        ls_control_add_str(b, LS_TAG_TEXT, why);
+        ls_control_add_u64(b, LS_TAG_RECEIVED, d->received);
+        emit(d, b);
+        free(b);
+}
+
+/* ---- timers and events ---- */
+
+static void update_status(Daemon *d)
+{
+        SealerStats *st = sealer_stats(d->sealer);
+
+        sd_notifyf(0,
+                   "STATUS=%s received %" PRIu64 ", sealed %" PRIu64 ", batches %" PRIu64
+                   ", backlog %zu bytes%s",
+                   atomic_load(&st->degraded) ? "DEGRADED (archive writes failing):" : "running:",
+                   d->received, atomic_load(&st->records_sealed), atomic_load(&st->batches),
+                   sealer_backlog(d->sealer), d->paused ? ", input paused" : "");
+}
+
+static int on_tick(sd_event_source *s, uint64_t usec, void *ud)
+{
+        Daemon *d = ud;
+        static unsigned ticks;
+        uint64_t now = now_realtime_ns();
+
+        if (d->stopping)
+                return 0;
+        ticks++;
+        declare_losses(d, 0);
+        if (now - d->last_ingest_ns >= d->cfg.heartbeat_ns) {
+                LsControlBuilder *b = malloc(sizeof(*b));
+                if (b) {
+                        ls_control_begin(b, LS_CTL_HEARTBEAT);
+                        ls_control_add_u64(b, LS_TAG_RECEIVED, d->received);
+                        emit(d, b);
+                        free(b);
+                }
+                d->last_ingest_ns = now;
+        }
+        (void) ingest_commit(d);
+        /* Power loss loses at most about one tick of WAL. */
+        if (wal_sync(d->wal) < 0 && ticks % 50 == 0)
+                fprintf(stderr, "logseald: WAL fdatasync failed\n");
+        if (d->paused && sealer_backlog(d->sealer) < d->cfg.queue_max_bytes / 2 &&
+            (!d->pending || !d->pending->count))
+                listeners_pause(d, 0);
+        if (ticks % 10 == 0)
+                update_status(d);
+        sd_event_source_set_time(s, usec + TICK_NS / 1000);
+        return 0;
+}
+
+static int on_durable(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+        Daemon *d = ud;
+        uint64_t v;
+
+        (void) s;
+        (void) revents;
+        (void) !read(fd, &v, sizeof(v));
+        (void) wal_trim(d->wal, atomic_load(&sealer_stats(d->sealer)->durable_wal_id));
+        return 0;
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
+{
+        Daemon *d = ud;
+
+        (void) s;
+        if (d->stopping)
+                return 0;
+        d->stopping = 1;
+        sd_notify(0, "STOPPING=1\nSTATUS=sealing pending records");
+        fprintf(stderr, "logseald: %s: sealing pending records and stopping\n",
+                strsignal((int) si->ssi_signo));
+        listeners_close(d);
+        declare_losses(d, 1);
+        emit_stop(d, si->ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+        (void) ingest_commit(d);
+        (void) wal_sync(d->wal);
+        sd_event_exit(d->event, 0);
+        return 0;
+}
+
+/* ---- start-up ---- */
+
+typedef struct Replay {
+        Daemon *d;
+        uint64_t skip;
+        uint64_t count;
+        Chunk *chunk;
+} Replay;
+
+static int replay_entry(void *ud, uint64_t id, const uint8_t *rec, size_t n)
+{
+        Replay *rp = ud;
+        LsRecord r;
+
+        if (rp->skip) {
+                rp->skip--;
+                return 0;
+        }
+        if (ls_record_decode(&r, rec, n, NULL) < 0)
+                return 0; /* counted as WAL damage by the caller? it passed the check: skip */
+        r.flags |= LS_RECF_RECOVERED;
+        if (rp->chunk && chunk_add(rp->chunk, &r) == -ENOBUFS) {
+                sealer_push(rp->d->sealer, rp->chunk);
+                rp->chunk = NULL;
+        }
+        if (!rp->chunk) {
+                rp->chunk = chunk_new(MAX((size_t) 1 << 20, n + 4));
+                if (!rp->chunk)
+                        return -ENOMEM;
+                rp->chunk->first_wal_id = id;
+                int k = chunk_add(rp->chunk, &r);
+                if (k < 0)
+                        return k;
+        }
+        rp->count++;
+        return 0;
+}
+
+static int open_state(Daemon *d, LsKeyPair **key, LsCert *cert)
+{
+        int r;
+
+        d->state_dirfd = open(d->cfg.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (d->state_dirfd < 0) {
+                fprintf(stderr,
+                        "logseald: %s: %s\nRun `logsealctl init --state-dir %s` to create it.\n",
+                        d->cfg.state_dir, strerror(errno), d->cfg.state_dir);
+                return -errno;
+        }
+        r = state_load_chain_id(d->state_dirfd, d->chain_id);
+        if (r < 0) {
+                fprintf(stderr,
+                        "logseald: %s/%s: %s\nRun `logsealctl init --state-dir %s` first.\n",
+                        d->cfg.state_dir, STATE_CHAIN_ID, strerror(-r), d->cfg.state_dir);
+                return r;
+        }
+        /* Fail closed: no signing key, no sealing, no ingest. */
+        r = state_load_signing_key(d->state_dirfd, key);
+        if (r < 0) {
+                fprintf(stderr,
+                        "logseald: %s/%s: cannot load the signing key (%s); refusing to run "
+                        "without one.\nRun `logsealctl init --state-dir %s` (or restore the key).\n",
+                        d->cfg.state_dir, STATE_SIGNING_KEY, strerror(-r), d->cfg.state_dir);
+                return r;
+        }
+        r = state_find_cert(d->state_dirfd, (*key)->key_id, cert);
+        if (r < 0) {
+                fprintf(stderr, "logseald: %s/%s: no certificate for the signing key (%s)\n",
+                        d->cfg.state_dir, STATE_HISTORY, strerror(-r));
+                return r;
+        }
+        (*key)->epoch = cert->epoch;
+        d->archive_dirfd = openat(d->state_dirfd, STATE_ARCHIVES, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (d->archive_dirfd < 0) {
+                fprintf(stderr, "logseald: %s/%s: %s\n", d->cfg.state_dir, STATE_ARCHIVES,
+                        strerror(errno));
+                return -errno;
+        }
+        return 0;
+}
+
+static int start(Daemon *d)
+{
+        LsKeyPair *key = NULL;
+        SealerInit si = {.cfg = &d->cfg};
+        Recovery rc;
+        Replay rp = {.d = d};
+        uint64_t last_id = 0, damaged = 0;
+        int r;
+
+        r = open_state(d, &key, &si.cert);
+        if (r < 0)
+                goto fail;
+        r = recover_archives(d->state_dirfd, d->archive_dirfd, d->chain_id, key, &rc);
+        if (r < 0) {
+                fprintf(stderr, "logseald: cannot recover the archive state: %s\n", strerror(-r));
+                goto fail;
+        }
+        r = wal_open(&d->wal, d->state_dirfd);
+        if (r < 0) {
+                fprintf(stderr, "logseald: %s/%s: %s\n", d->cfg.state_dir, STATE_WAL, strerror(-r));
+                goto fail;
+        }
+        /* Record at once what recovery established, so a second crash starts from here. */
+        {
+                SealedState st = {.tree_size = rc.pos.tree.size,
+                                  .wal_id = rc.wal_id_sealed + rc.wal_skip};
+                r = sealed_state_write(d->state_dirfd, &st);
+                if (r < 0)
+                        goto fail;
+        }
+
+        d->notify_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (d->notify_fd < 0) {
+                r = -errno;
+                goto fail;
+        }
+        si.state_dirfd = d->state_dirfd;
+        si.archive_dirfd = d->archive_dirfd;
+        memcpy(si.chain_id, d->chain_id, LS_CHAIN_ID_LEN);
+        si.pos = rc.pos;
+        si.key = key;
+        key = NULL;
+        si.emit_cert = rc.chain_empty;
+        si.wal_id_base = rc.wal_id_sealed + rc.wal_skip;
+        r = sealer_start(&d->sealer, &si, d->notify_fd);
+        if (r < 0) {
+                ls_keypair_free(si.key);
+                goto fail;
+        }
+
+        /* Replay what the WAL holds beyond the archives, flagged as recovered. */
+        rp.skip = rc.wal_skip;
+        r = wal_replay(d->wal, rc.wal_id_sealed, replay_entry, &rp, &last_id, &damaged);
+        if (r < 0) {
+                fprintf(stderr, "logseald: cannot replay the WAL: %s\n", strerror(-r));
+                goto fail;
+        }
+        if (rp.chunk)
+                sealer_push(d->sealer, rp.chunk);
+        r = wal_start(d->wal, MAX(last_id, si.wal_id_base) + 1);
+        if (r < 0) {
+                fprintf(stderr, "logseald: cannot start the WAL: %s\n", strerror(-r));
+                goto fail;
+        }
+        if (rc.unclean || rp.count || damaged) {
+                LsControlBuilder *b = malloc(sizeof(*b));
+                if (!b) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                fprintf(stderr,
+                        "logseald: the previous run did not stop cleanly: %" PRIu64
+                        " records recovered from the WAL, %" PRIu64 " damaged WAL bytes, %" PRIu64
+                        " torn archive bytes cut\n",
+                        rp.count, damaged, rc.torn_bytes);
+                if (damaged) {
+                        ls_control_begin(b, LS_CTL_LOSS);
+                        ls_control_add_u64(b, LS_TAG_COUNT, 0);
+                        ls_control_add_u16(b, LS_TAG_CAUSE, LS_LOSS_WAL_DAMAGE);
+                        ls_control_add_str(b, LS_TAG_TEXT,
+                                           "unreadable write-ahead-log tail after an unclean stop "
+                                           "(record count unknown)");
+                        emit(d, b);
+                }
+                ls_control_begin(b, LS_CTL_UNCLEAN_SHUTDOWN);
+                ls_control_add_u64(b, LS_TAG_COUNT, rp.count);
+                ls_control_add_str(b, LS_TAG_TEXT, "previous run ended without a clean stop");
+                if (rc.pos.tree.size)
+                        ls_control_add_u64(b, LS_TAG_LAST_SEQ, rc.pos.tree.size - 1);
+                emit(d, b);
+                free(b);
+        }
+        emit_start(d);
+        d->last_ingest_ns = now_realtime_ns();
+        r = ingest_commit(d);
+        if (r < 0)
+                goto fail;
+        return 0;
+fail:
+        ls_keypair_free(key);
+        return r;
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                {"config", required_argument, NULL, 'c'},
+                {"state-dir", required_argument, NULL, 'd'},
+                {"listen", required_argument, NULL, 'l'},
+                {"check-config", no_argument, NULL, 'C'},
+                {"foreground", no_argument, NULL, 'F'},
+                {"quickstart-hints", no_argument, NULL, 'Q'},
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, 'V'},
+                {}};
+        const char *config_path = NULL, *state_dir = NULL, *listens[64];
+        size_t nlistens = 0;
+        int check = 0, opt, r;
+        Daemon d = {.state_dirfd = -1, .archive_dirfd = -1, .notify_fd = -1};
+        sd_event_source *tick = NULL;
+        sigset_t mask;
+
+        while ((opt = getopt_long(argc, argv, "c:d:l:hV", opts, NULL)) != -1) {
+                switch (opt) {
+                case 'c':
+                        config_path = optarg;
+                        break;
+                case 'd':
+                        state_dir = optarg;
+                        break;
+                case 'l':
+                        if (nlistens == ELEMENTSOF(listens)) {
+                                fprintf(stderr, "logseald: too many --listen options\n");
+                                return 2;
+                        }
+                        listens[nlistens++] = optarg;
+                        break;
+                case 'C':
+                        check = 1;
+                        break;
+                case 'F':
+                        break;
+                case 'Q':
+                        d.quickstart_hints = 1;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                case 'V':
+                        printf("logseald %s (format version %d)\n", LOGSEAL_VERSION,
+                               LS_FORMAT_VERSION);
+                        return 0;
+                default:
+                        fprintf(stderr, "Try 'logseald --help'.\n");
+                        return 2;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "logseald: unexpected argument '%s'\n", argv[optind]);
+                return 2;
+        }
+        config_defaults(&d.cfg);
+        if (config_path && config_load(&d.cfg, config_path) < 0)
+                return 2;
+        if (state_dir) {
+                free(d.cfg.state_dir);
+                d.cfg.state_dir = strdup(state_dir);
+        }
+        for (size_t i = 0; i < nlistens; i++) {
+                r = config_add_listen(&d.cfg, listens[i], NULL);
+                if (r < 0) {
+                        fprintf(stderr,
+                                "logseald: --listen %s: %s (use udp:HOST:PORT, tcp:HOST:PORT, "
+                                "unix:PATH or unix-dgram:PATH)\n",
+                                listens[i], strerror(-r));
+                        return 2;
+                }
+        }
+        if (!d.cfg.state_dir) {
+                fprintf(stderr, "logseald: no state directory (--state-dir, or state_dir in "
+                                "[daemon])\n");
+                return 2;
+        }
+        if (check) {
+                printf("%s: configuration OK (%zu listeners, state directory %s)\n",
+                       config_path ? config_path : "(command line)", d.cfg.nlistens,
+                       d.cfg.state_dir);
+                return 0;
+        }
+        if (d.cfg.nlistens == 0 && sd_listen_fds(0) <= 0) {
+                fprintf(stderr, "logseald: no listeners configured (--listen, or [listen NAME] "
+                                "sections)\n");
+                return 2;
+        }
+        if (sodium_init() < 0) {
+                fprintf(stderr, "logseald: libsodium failed to initialise\n");
+                return 1;
+        }
+        randombytes_buf(d.boot_id, sizeof(d.boot_id));
+        umask(0027);
+
+        r = sd_event_default(&d.event);
+        if (r < 0)
+                return 1;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        r = start(&d);
+        if (r < 0) {
+                sd_notifyf(0, "STATUS=failed to start: %s\nERRNO=%d", strerror(-r), -r);
+                return 1;
+        }
+        r = listeners_open(&d);
+        if (r < 0) {
+                fprintf(stderr, "logseald: cannot open the listeners: %s\n", strerror(-r));
+                d.stopping = 1;
+                (void) sealer_stop(d.sealer);
+                return 1;
+        }
+        sd_event_add_signal(d.event, NULL, SIGTERM, on_signal, &d);
+        sd_event_add_signal(d.event, NULL, SIGINT, on_signal, &d);
+        sd_event_add_io(d.event, NULL, d.notify_fd, EPOLLIN, on_durable, &d);
+        {
+                uint64_t now;
+                sd_event_now(d.event, CLOCK_MONOTONIC, &now);
+                sd_event_add_time(d.event, &tick, CLOCK_MONOTONIC, now + TICK_NS / 1000, 0,
+                                  on_tick, &d);
+                sd_event_source_set_enabled(tick, SD_EVENT_ON);
+        }
+        sd_event_set_watchdog(d.event, 1);
+        sd_notify(0, "READY=1\nSTATUS=running");
+        if (d.quickstart_hints) {
+                char hex[2 * LS_CHAIN_ID_LEN + 1];
+                ls_hex(hex, d.chain_id, LS_CHAIN_ID_LEN);
+                fprintf(stderr,
+                        "\nlogseald is running (chain %s). Try, in another terminal:\n"
+                        "  logger -n 127.0.0.1 -P 5514 -d 'hello over UDP'\n"
+                        "  logger -n 127.0.0.1 -P 5514 -T --octet-count 'hello over TCP'\n"
+                        "  logger -u %s/log.sock 'hello over the unix socket'\n"
+                        "Stop it with Ctrl-C (everything pending is sealed), then verify:\n"
+                        "  build/quickstart/verifier/logseal-verify --root-key %s/root.pub %s/archives\n\n",
+                        hex, d.cfg.state_dir, d.cfg.state_dir, d.cfg.state_dir);
+        }
+
+        r = sd_event_loop(d.event);
+
+        /* Stopping: the sealer seals everything queued and the active archive. */
+        r = sealer_stop(d.sealer);
+        if (r == 0) {
+                (void) wal_remove_all(d.wal);
+                fprintf(stderr, "logseald: stopped cleanly (%" PRIu64 " messages received)\n",
+                        d.received);
+        } else {
+                fprintf(stderr, "logseald: stopped with unsealed records left in the WAL: the "
+                                "next start recovers them\n");
+        }
+        wal_free(d.wal);
+        sd_event_source_unref(tick);
+        sd_event_unref(d.event);
+        free(d.pending);
+        config_free(&d.cfg);
+        close(d.notify_fd);
+        close(d.archive_dirfd);
+        close(d.state_dirfd);
+        return r == 0 ? 0 : 1;
+}

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* logseald.h: the daemon's modules, prototypes grouped by source file */
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <systemd/sd-event.h>
+
+#include "chain-writer.h"
+#include "defs.h"
+#include "keys.h"
+#include "record.h"
+
+/*
+ * Data flow (one process, two threads):
+ *
+ *   main thread (sd-event)                         sealer thread
+ *   listen.c: sockets -> framing -> records
+ *   ingest.c: records -> WAL (write before the
+ *             next read) -> chunk queue  ------->  sealer.c: chunks -> chain writer
+ *                                                  (seq, leaves, zstd, sign, append,
+ *                                                  fdatasync) -> sealed.state
+ *   wal.c: trims segments once sealed  <-------  eventfd: durable WAL id
+ *
+ * recover.c runs before both: it repairs the archive tail and replays the WAL.
+ */
+
+/* ---- config.c ---- */
+
+typedef enum ListenKind {
+        LISTEN_UDP,
+        LISTEN_TCP,
+        LISTEN_UNIX_DGRAM,
+        LISTEN_UNIX_STREAM,
+} ListenKind;
+
+typedef struct Cidr {
+        int family;            /* AF_INET or AF_INET6 */
+        uint8_t addr[16];
+        unsigned prefix;
+} Cidr;
+
+typedef struct ListenConf {
+        char *name;
+        ListenKind kind;
+        char *address;         /* host for IP, path for unix */
+        uint16_t port;
+        Cidr *allow;           /* empty: everyone */
+        size_t nallow;
+} ListenConf;
+
+typedef struct Config {
+        char *path;                    /* config file, NULL when none */
+        uint8_t hash[LS_HASH_LEN];     /* H(config file), zero when none */
+        char *state_dir;
+        ListenConf *listens;
+        size_t nlistens;
+        size_t max_message;            /* bytes; longer messages are sealed truncated */
+        uint32_t batch_max_records;
+        size_t batch_max_bytes;
+        uint64_t batch_latency_ns;
+        uint64_t archive_max_bytes;
+        uint64_t archive_max_age_ns;
+        uint64_t heartbeat_ns;
+        int zstd_level;
+        size_t queue_max_bytes;        /* back-pressure above this much unsealed data */
+} Config;
+
+void config_defaults(Config *c);
+/* Parses an INI file; on error prints "FILE:LINE: problem" and returns <0. */
+int config_load(Config *c, const char *path);
+/* udp:HOST:PORT, tcp:HOST:PORT ([v6]:PORT), unix:PATH (stream), unix-dgram:PATH */
+int config_add_listen(Config *c, const char *spec, const char *origin);
+int config_parse_cidr(const char *s, Cidr *ret);
+int cidr_match(const Cidr *c, const struct sockaddr *sa);
+void config_free(Config *c);
+
+/* ---- wal.c ---- */
+
+typedef struct Wal Wal;
+
+/* One WAL entry as replayed: the record encoding with seq 0. */
+typedef int (*WalReplayFn)(void *ud, uint64_t wal_id, const uint8_t *rec, size_t n);
+
+int wal_open(Wal **ret, int state_dirfd);
+Wal *wal_free(Wal *w);
+/*
+ * Replays entries with id > after, in order. Stops at the first damaged entry
+ * (a torn tail after power loss) and reports its bytes in *ret_damaged.
+ */
+int wal_replay(Wal *w, uint64_t after, WalReplayFn fn, void *ud, uint64_t *ret_last_id,
+               uint64_t *ret_damaged);
+/* Starts appending with ids from next_id (a new segment). */
+int wal_start(Wal *w, uint64_t next_id);
+/* Appends encoded records (a chunk body: u32 len ‖ record, repeated); assigns ids. */
+int wal_append(Wal *w, const uint8_t *entries, size_t len, uint32_t count, uint64_t *ret_first_id);
+int wal_sync(Wal *w);
+/* Deletes segments whose entries are all <= durable_id. */
+int wal_trim(Wal *w, uint64_t durable_id);
+uint64_t wal_next_id(const Wal *w);
+/* After a clean stop every entry is in the archives: removes all segments. */
+int wal_remove_all(Wal *w);
+
+/* ---- sealer.c ---- */
+
+/* A run of encoded records: u32 len ‖ record (seq 0), repeated. */
+typedef struct Chunk {
+        struct Chunk *next;
+        uint64_t first_wal_id;      /* 0: not from the WAL (never happens today) */
+        uint32_t count;
+        size_t len, cap;
+        uint8_t data[];
+} Chunk;
+
+typedef struct SealerStats {
+        _Atomic uint64_t records_sealed;
+        _Atomic uint64_t batches;
+        _Atomic uint64_t archives_sealed;
+        _Atomic uint64_t last_tree_size;
+        _Atomic uint64_t durable_wal_id;
+        _Atomic int degraded;               /* last write failed (disk full?) */
+} SealerStats;
+
+typedef struct Sealer Sealer;
+
+typedef struct SealerInit {
+        const Config *cfg;
+        int state_dirfd;
+        int archive_dirfd;
+        uint8_t chain_id[LS_CHAIN_ID_LEN];
+        LsChainPosition pos;
+        LsKeyPair *key;                     /* taken over */
+        LsCert cert;                        /* the key's certificate */
+        int emit_cert;                      /* write a KEY_TRANSITION with cert first */
+        uint64_t wal_id_base;               /* last WAL id already sealed */
+} SealerInit;
+
+int sealer_start(Sealer **ret, SealerInit *init, int notify_fd);
+/* Hands a chunk over (the sealer frees it). */
+void sealer_push(Sealer *s, Chunk *c);
+/* Bytes queued but not yet sealed. */
+size_t sealer_backlog(Sealer *s);
+/* Seals everything queued, seals the archive, writes the clean state, joins. */
+int sealer_stop(Sealer *s);
+SealerStats *sealer_stats(Sealer *s);
+
+typedef struct SealedState {
+        uint64_t tree_size;                 /* records durable in archives */
+        uint64_t wal_id;                    /* WAL entries durable in archives */
+        int clean;                          /* written by a clean stop */
+} SealedState;
+
+int sealed_state_read(int state_dirfd, SealedState *ret);
+int sealed_state_write(int state_dirfd, const SealedState *s);
+
+Chunk *chunk_new(size_t cap);
+/* Appends an encoded record; -ENOBUFS when the chunk is full. */
+int chunk_add(Chunk *c, const LsRecord *r);
+
+/* ---- recover.c ---- */
+
+typedef struct Recovery {
+        LsChainPosition pos;                /* an open archive left behind is sealed first */
+        int chain_empty;                    /* no batch yet: emit the first certificate */
+        int unclean;                        /* the previous run did not stop cleanly */
+        uint64_t wal_id_sealed;             /* WAL entries known to be in archives */
+        uint64_t wal_skip;                  /* further entries already sealed (count) */
+        uint64_t torn_bytes;                /* archive bytes cut from a torn tail */
+} Recovery;
+
+int recover_archives(int state_dirfd, int archive_dirfd, const uint8_t chain_id[LS_CHAIN_ID_LEN],
+                     const LsKeyPair *key, Recovery *ret);
+
+/* ---- listen.c ---- */
+
+typedef struct Daemon Daemon;
+typedef struct Listener Listener;
+
+int listeners_open(Daemon *d);
+void listeners_pause(Daemon *d, int pause);
+void listeners_close(Daemon *d);
+
+/* ---- ingest.c ---- */
+
+/* Takes one received message: builds its record, appends it to the pending chunk. */
+int ingest_message(Daemon *d, const LsRecord *proto, const uint8_t *msg, size_t len,
+                   size_t orig_len);
+int ingest_control(Daemon *d, uint16_t type, const uint8_t *body, size_t len);
+/* Writes the pending chunk to the WAL and hands it to the sealer: call before the next read. */
+int ingest_commit(Daemon *d);
+
+/* ---- logseald.c ---- */
+
+struct Daemon {
+        Config cfg;
+        sd_event *event;
+        int state_dirfd, archive_dirfd;
+        uint8_t chain_id[LS_CHAIN_ID_LEN];
+        uint8_t boot_id[16];
+        Wal *wal;
+        Sealer *sealer;
+        int notify_fd;                      /* eventfd: the sealer made something durable */
+        Chunk *pending;
+        Listener **listeners;
+        size_t nlisteners;
+        int paused;
+        uint64_t conn_serial;
+        uint64_t received, truncated, rejected, parse_failed;
+        uint64_t last_ingest_ns;
+        int stopping;
+        int quickstart_hints;
+};
+
+uint64_t now_realtime_ns(void);

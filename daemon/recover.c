@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* recover.c: at start, find where the chain continues; repair a torn archive tail */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "archive-reader.h"
+#include "archive-writer.h"
+#include "control.h"
+#include "hash.h"
+#include "logseald.h"
+#include "merkle.h"
+#include "payload.h"
+#include "state.h"
+#include "util.h"
+
+/* The newest archive of this chain in the directory: its number, or -ENOENT. */
+static int find_last_archive(int archive_dirfd, const uint8_t chain_id[LS_CHAIN_ID_LEN],
+                             uint64_t *ret)
+{
+        char prefix[64], hex[2 * LS_CHAIN_ID_LEN + 1];
+        int fd = dup(archive_dirfd), found = 0;
+        struct dirent *de;
+        DIR *d;
+
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -errno;
+        }
+        rewinddir(d);
+        ls_hex(hex, chain_id, LS_CHAIN_ID_LEN);
+        snprintf(prefix, sizeof(prefix), "chain-%s-", hex);
+        while ((de = readdir(d))) {
+                size_t pl = strlen(prefix);
+                uint64_t n;
+                char tail[8];
+                if (strncmp(de->d_name, prefix, pl) != 0)
+                        continue;
+                if (sscanf(de->d_name + pl, "%8" SCNu64 ".ls%1s", &n, tail) != 2 ||
+                    strlen(de->d_name) != pl + 12)
+                        continue;
+                if (!found || n > *ret)
+                        *ret = n;
+                found = 1;
+        }
+        closedir(d);
+        return found ? 0 : -ENOENT;
+}
+
+/* Reads the trailer of a sealed archive (the previous one). */
+static int read_trailer(int archive_dirfd, const uint8_t chain_id[LS_CHAIN_ID_LEN], uint64_t n,
+                        LsTrailer *ret)
+{
+        uint8_t buf[LS_FRAME_HDR_LEN + LS_TRAILER_LEN];
+        char name[96];
+        _cleanup_close_ int fd = -1;
+        off_t end;
+
+        ls_archive_name(name, sizeof(name), chain_id, n);
+        fd = openat(archive_dirfd, name, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        end = lseek(fd, 0, SEEK_END);
+        if (end < (off_t) sizeof(buf))
+                return -EBADMSG;
+        if (pread(fd, buf, sizeof(buf), end - (off_t) sizeof(buf)) != (ssize_t) sizeof(buf))
+                return -EIO;
+        if (ls_get32(buf) != LS_SKIPPABLE_MAGIC || ls_get32(buf + 4) != LS_TRAILER_LEN)
+                return -EBADMSG;
+        return ls_trailer_decode(ret, buf + LS_FRAME_HDR_LEN, LS_TRAILER_LEN, NULL);
+}
+
+typedef struct Scan {
+        LsArchiveHeader hdr;
+        int have_header;
+        LsTrailer trailer;
+        int sealed;
+        LsArchiveTally tally;
+        LsMerkle tree;
+        uint64_t good_end;           /* end of the last complete, consistent structure */
+        uint64_t wal_records_after;  /* WAL-originated records beyond the sealed state */
+} Scan;
+
+/* Checks one batch against itself and the running tree; counts WAL-originated records. */
+static int scan_batch(Scan *sc, LsPayload *pl, const LsReadItem *it, uint64_t state_tree_size)
+{
+        const LsBatchHeader *h = &it->batch;
+        LsPayloadIter pi;
+        LsMerkle t = sc->tree;
+        LsRecord rec;
+        const uint8_t *raw, *bytes;
+        size_t rawlen, len, off;
+        uint8_t leaf[LS_HASH_LEN], root[LS_HASH_LEN];
+        uint64_t wal_records = 0;
+        int r;
+
+        if (h->first_seq != t.size || h->archive_no != sc->hdr.archive_no)
+                return -EBADMSG;
+        r = ls_payload_open(pl, h, it->payload, it->payload_len);
+        if (r < 0)
+                return r;
+        raw = ls_payload_raw(pl, &rawlen);
+        ls_payload_iter_init(&pi, h, raw, rawlen);
+        while ((r = ls_payload_next(&pi, &rec, &bytes, &len, leaf, &off)) > 0) {
+                LsControl c;
+                ls_merkle_append(&t, leaf);
+                /* KEY_TRANSITION records come from the sealer, everything else from the WAL. */
+                if (!(rec.type == LS_REC_CONTROL &&
+                      ls_control_decode(&c, rec.body, rec.body_len, NULL) == 0 &&
+                      c.type == LS_CTL_KEY_TRANSITION))
+                        wal_records++;
+        }
+        if (r < 0)
+                return r;
+        ls_merkle_root(&t, root);
+        if (!ls_hash_equal(root, h->tree_root))
+                return -EILSEQ;
+        sc->tree = t;
+        if (h->tree_size > state_tree_size)
+                sc->wal_records_after += wal_records;
+        if (sc->tally.batches == 0)
+                sc->tally.min_time_ns = h->min_time_ns;
+        sc->tally.batches++;
+        sc->tally.records += h->record_count;
+        sc->tally.min_time_ns = MIN(sc->tally.min_time_ns, h->min_time_ns);
+        sc->tally.max_time_ns = MAX(sc->tally.max_time_ns, h->max_time_ns);
+        sc->tally.last = *h;
+        return 0;
+}
+
+static int scan_archive(int fd, const char *name, uint64_t state_tree_size, Scan *sc)
+{
+        LsArchiveReader *rd = NULL;
+        LsPayload *pl = NULL;
+        LsReadItem *it = calloc(1, sizeof(*it));
+        int r, dupfd = dup(fd), k;
+
+        if (!it || dupfd < 0) {
+                free(it);
+                return -ENOMEM;
+        }
+        r = ls_archive_reader_new(&rd, dupfd);
+        if (r < 0) {
+                close(dupfd);
+                free(it);
+                return r;
+        }
+        r = ls_payload_new(&pl);
+        while (r == 0 && (k = ls_archive_reader_next(rd, it)) > 0) {
+                switch (it->kind) {
+                case LS_ITEM_HEADER:
+                        sc->hdr = it->header;
+                        sc->have_header = 1;
+                        sc->tree.size = it->header.first_seq;
+                        sc->tree.n = it->header.peak_count;
+                        memcpy(sc->tree.peaks, it->header.peaks,
+                               (size_t) it->header.peak_count * LS_HASH_LEN);
+                        sc->good_end = it->offset + it->length;
+                        break;
+                case LS_ITEM_BATCH:
+                        if (!sc->have_header || sc->sealed) {
+                                r = -EBADMSG;
+                                break;
+                        }
+                        k = scan_batch(sc, pl, it, state_tree_size);
+                        if (k < 0) {
+                                /* Only the very last frame may be incomplete after a crash. */
+                                if (it->offset + it->length == ls_archive_reader_file_size(rd))
+                                        goto out;
+                                fprintf(stderr,
+                                        "logseald: %s: offset %" PRIu64 ": batch %" PRIu64
+                                        " is damaged and not the last one (%s); move the file "
+                                        "aside after checking it with logseal-verify\n",
+                                        name, it->offset, it->batch.batch_no, strerror(-k));
+                                r = -EBADMSG;
+                                break;
+                        }
+                        sc->good_end = it->offset + it->length;
+                        break;
+                case LS_ITEM_TRAILER:
+                        sc->trailer = it->trailer;
+                        sc->sealed = 1;
+                        sc->good_end = it->offset + it->length;
+                        break;
+                case LS_ITEM_TORN_TAIL:
+                        goto out;
+                case LS_ITEM_DAMAGE:
+                        if (it->offset + it->length == ls_archive_reader_file_size(rd) &&
+                            sc->have_header && !sc->sealed)
+                                goto out;
+                        fprintf(stderr,
+                                "logseald: %s: offset %" PRIu64 ": damaged archive (%s); move "
+                                "the file aside after checking it with logseal-verify\n",
+                                name, it->offset, it->what);
+                        r = -EBADMSG;
+                        break;
+                }
+        }
+        if (r == 0 && k < 0)
+                r = k;
+out:
+        ls_payload_free(pl);
+        ls_archive_reader_free(rd);
+        free(it);
+        if (r == 0 && !sc->have_header) {
+                fprintf(stderr, "logseald: %s: no valid archive header\n", name);
+                r = -EBADMSG;
+        }
+        return r;
+}
+
+int recover_archives(int state_dirfd, int archive_dirfd, const uint8_t chain_id[LS_CHAIN_ID_LEN],
+                     const LsKeyPair *key, Recovery *ret)
+{
+        SealedState st = {};
+        Recovery rc = {};
+        Scan *sc;
+        char name[96];
+        uint64_t last = 0;
+        int r, fd, have_state;
+
+        have_state = sealed_state_read(state_dirfd, &st) == 0;
+        ls_merkle_init(&rc.pos.tree);
+        r = find_last_archive(archive_dirfd, chain_id, &last);
+        if (r == -ENOENT) {
+                rc.chain_empty = 1;
+                rc.unclean = have_state && !st.clean;
+                rc.wal_id_sealed = st.wal_id;
+                *ret = rc;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        ls_archive_name(name, sizeof(name), chain_id, last);
+        fd = openat(archive_dirfd, name, O_RDWR | O_CLOEXEC);
+        if (fd < 0) {
+                r = -errno;
+                fprintf(stderr, "logseald: %s: %s\n", name, strerror(-r));
+                return r;
+        }
+        sc = calloc(1, sizeof(*sc));
+        if (!sc) {
+                close(fd);
+                return -ENOMEM;
+        }
+        r = scan_archive(fd, name, st.tree_size, sc);
+        if (r < 0)
+                goto fail;
+
+        rc.wal_id_sealed = st.wal_id;
+        rc.wal_skip = sc->wal_records_after;
+        rc.unclean = !have_state || !st.clean || !sc->sealed;
+        rc.pos.tree = sc->tree;
+        if (sc->sealed) {
+                close(fd);
+                rc.pos.archive_no = sc->hdr.archive_no + 1;
+                rc.pos.batch_no = sc->trailer.first_batch_no + sc->trailer.batch_count;
+                memcpy(rc.pos.prev_header_hash, sc->trailer.last_header_hash, LS_HASH_LEN);
+                ls_trailer_hash(&sc->trailer, rc.pos.prev_seal_hash);
+        } else if (sc->tally.batches == 0) {
+                /* Created, then the process died before its first batch: start it again. */
+                close(fd);
+                if (unlinkat(archive_dirfd, name, 0) < 0) {
+                        r = -errno;
+                        goto fail;
+                }
+                rc.pos.archive_no = sc->hdr.archive_no;
+                rc.pos.batch_no = sc->hdr.first_batch_no;
+                memcpy(rc.pos.prev_seal_hash, sc->hdr.prev_seal_hash, LS_HASH_LEN);
+                if (sc->hdr.archive_no == 0) {
+                        rc.chain_empty = 1;
+                } else {
+                        LsTrailer prev;
+                        r = read_trailer(archive_dirfd, chain_id, sc->hdr.archive_no - 1, &prev);
+                        if (r < 0) {
+                                fprintf(stderr, "logseald: archive %" PRIu64
+                                                " has no readable seal trailer\n",
+                                        sc->hdr.archive_no - 1);
+                                goto fail;
+                        }
+                        memcpy(rc.pos.prev_header_hash, prev.last_header_hash, LS_HASH_LEN);
+                }
+        } else {
+                /* An open archive: cut a torn tail, then seal it so the next run starts clean. */
+                LsArchiveWriter *w = NULL;
+                LsSigner s;
+                LsTrailer t;
+                uint64_t size = lseek(fd, 0, SEEK_END) < 0 ? 0 : (uint64_t) lseek(fd, 0, SEEK_END);
+
+                rc.torn_bytes = size - sc->good_end;
+                r = ls_archive_writer_adopt(&w, fd, sc->good_end, &sc->hdr, &sc->tally);
+                if (r < 0) {
+                        close(fd);
+                        goto fail;
+                }
+                ls_signer_from_keypair(&s, (LsKeyPair *) key);
+                r = ls_archive_writer_seal(w, &s, now_realtime_ns(), &t);
+                ls_archive_writer_free(w);
+                if (r < 0) {
+                        fprintf(stderr, "logseald: %s: cannot seal the recovered archive: %s\n",
+                                name, strerror(-r));
+                        goto fail;
+                }
+                rc.pos.archive_no = sc->hdr.archive_no + 1;
+                rc.pos.batch_no = t.first_batch_no + t.batch_count;
+                memcpy(rc.pos.prev_header_hash, t.last_header_hash, LS_HASH_LEN);
+                ls_trailer_hash(&t, rc.pos.prev_seal_hash);
+        }
+        free(sc);
+        *ret = rc;
+        return 0;
+fail:
+        free(sc);
+        return r < 0 ? r : -EBADMSG;
+}

@@ -1,0 +1,478 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* sealer.c: the sealing thread: records -> signed batches -> archives -> fdatasync -> durable */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "control.h"
+#include "hash.h"
+#include "logseald.h"
+#include "state.h"
+#include "util.h"
+
+#define STATE_WRITE_INTERVAL_NS 1000000000ull
+#define RETRY_NS 1000000000ull
+
+struct Sealer {
+        const Config *cfg;
+        int state_dirfd, archive_dirfd;
+        LsChainWriter *cw;
+        LsKeyPair *key;
+        LsSigner signer;
+        LsCert cert;
+        int emit_cert;
+        int notify_fd;
+
+        pthread_t thread;
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        Chunk *head, *tail;
+        size_t backlog;
+        int stop;
+        int result;
+
+        uint64_t batch_last_wal;     /* WAL id of the newest record in the open batch */
+        uint64_t batch_started;      /* CLOCK_MONOTONIC ns of its first record, 0: none */
+        uint64_t archive_created;    /* CLOCK_MONOTONIC ns the active archive was opened */
+        uint64_t last_state_write;
+        uint64_t retry_at;           /* after a write error, CLOCK_MONOTONIC ns */
+        SealedState state;
+        SealerStats st;
+};
+
+static uint64_t mono_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+uint64_t now_realtime_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+/* ---- chunks ---- */
+
+Chunk *chunk_new(size_t cap)
+{
+        Chunk *c = malloc(sizeof(*c) + cap);
+
+        if (!c)
+                return NULL;
+        memset(c, 0, sizeof(*c));
+        c->cap = cap;
+        return c;
+}
+
+int chunk_add(Chunk *c, const LsRecord *r)
+{
+        size_t n = ls_record_size(r), len;
+        int k;
+
+        if (c->cap - c->len < 4 + n)
+                return -ENOBUFS;
+        k = ls_record_encode(r, c->data + c->len + 4, n, &len);
+        if (k < 0)
+                return k;
+        ls_put32(c->data + c->len, (uint32_t) len);
+        c->len += 4 + len;
+        c->count++;
+        return 0;
+}
+
+/* ---- sealed.state ---- */
+
+#define STATE_MAGIC "LSSEALD1"
+#define STATE_LEN 40
+
+int sealed_state_read(int state_dirfd, SealedState *ret)
+{
+        uint8_t *p, chk[8];
+        size_t n;
+        int r = read_file_at(state_dirfd, STATE_SEALED, 4096, &p, &n);
+
+        if (r < 0)
+                return r;
+        if (n != STATE_LEN || memcmp(p, STATE_MAGIC, 8) != 0) {
+                free(p);
+                return -EBADMSG;
+        }
+        crypto_shorthash(chk, p, STATE_LEN - 8, (const uint8_t *) "logseal-state-v1");
+        if (memcmp(chk, p + STATE_LEN - 8, 8) != 0) {
+                free(p);
+                return -EBADMSG;
+        }
+        ret->tree_size = ls_get64(p + 8);
+        ret->wal_id = ls_get64(p + 16);
+        ret->clean = (int) ls_get32(p + 24);
+        free(p);
+        return 0;
+}
+
+int sealed_state_write(int state_dirfd, const SealedState *s)
+{
+        uint8_t p[STATE_LEN] = {0};
+
+        memcpy(p, STATE_MAGIC, 8);
+        ls_put64(p + 8, s->tree_size);
+        ls_put64(p + 16, s->wal_id);
+        ls_put32(p + 24, (uint32_t) s->clean);
+        crypto_shorthash(p + STATE_LEN - 8, p, STATE_LEN - 8, (const uint8_t *) "logseal-state-v1");
+        return write_file_atomic(state_dirfd, STATE_SEALED, p, sizeof(p), 0600);
+}
+
+/* ---- sealing ---- */
+
+static void notify(Sealer *s)
+{
+        uint64_t one = 1;
+        if (s->notify_fd >= 0)
+                (void) !write(s->notify_fd, &one, sizeof(one));
+}
+
+static int write_state(Sealer *s, int clean)
+{
+        int r;
+
+        s->state.tree_size = ls_chain_writer_position(s->cw)->tree.size;
+        s->state.clean = clean;
+        r = sealed_state_write(s->state_dirfd, &s->state);
+        if (r < 0)
+                fprintf(stderr, "logseald: cannot write %s: %s\n", STATE_SEALED, strerror(-r));
+        s->last_state_write = mono_ns();
+        return r;
+}
+
+static int seal_archive(Sealer *s)
+{
+        int r;
+
+        /* The state names a position inside the archive that follows: recovery only
+         * ever has to look at the last archive. */
+        r = write_state(s, 0);
+        if (r < 0)
+                return r;
+        r = ls_chain_writer_seal(s->cw, &s->signer, now_realtime_ns());
+        if (r < 0) {
+                fprintf(stderr, "logseald: sealing the archive failed: %s\n", strerror(-r));
+                return r;
+        }
+        atomic_fetch_add(&s->st.archives_sealed, 1);
+        s->archive_created = 0;
+        return 0;
+}
+
+static int flush_batch(Sealer *s)
+{
+        LsBatchHeader h;
+        int new_archive, r;
+        uint64_t now = mono_ns();
+
+        if (ls_chain_writer_pending(s->cw) == 0)
+                return 0;
+        if (s->retry_at && now < s->retry_at)
+                return -EAGAIN;
+        new_archive = ls_chain_writer_archive_size(s->cw) == 0;
+        r = ls_chain_writer_flush(s->cw, &s->signer, now_realtime_ns(), &h);
+        if (r == 0)
+                r = ls_chain_writer_sync(s->cw);
+        if (r < 0) {
+                if (!atomic_load(&s->st.degraded))
+                        fprintf(stderr,
+                                "logseald: cannot write the archive (%s): holding records, "
+                                "retrying every second; ingest slows down\n",
+                                strerror(-r));
+                atomic_store(&s->st.degraded, 1);
+                s->retry_at = now + RETRY_NS;
+                return r;
+        }
+        if (atomic_load(&s->st.degraded))
+                fprintf(stderr, "logseald: archive writes work again\n");
+        atomic_store(&s->st.degraded, 0);
+        s->retry_at = 0;
+        if (new_archive)
+                s->archive_created = now;
+        s->batch_started = 0;
+        s->state.wal_id = s->batch_last_wal;
+        atomic_fetch_add(&s->st.records_sealed, h.record_count);
+        atomic_fetch_add(&s->st.batches, 1);
+        atomic_store(&s->st.last_tree_size, h.tree_size);
+        atomic_store(&s->st.durable_wal_id, s->batch_last_wal);
+        if (now - s->last_state_write >= STATE_WRITE_INTERVAL_NS)
+                (void) write_state(s, 0);
+        notify(s);
+
+        if (ls_chain_writer_archive_size(s->cw) >= s->cfg->archive_max_bytes ||
+            (s->archive_created && now - s->archive_created >= s->cfg->archive_max_age_ns))
+                return seal_archive(s);
+        return 0;
+}
+
+/* Adds one record; closes the batch first when it is full. */
+static int add_record(Sealer *s, LsRecord *rec, uint64_t wal_id)
+{
+        int r = ls_chain_writer_add(s->cw, rec);
+
+        if (r == -ENOSPC) {
+                r = flush_batch(s);
+                if (r < 0)
+                        return r;
+                r = ls_chain_writer_add(s->cw, rec);
+        }
+        if (r < 0)
+                return r;
+        if (!s->batch_started)
+                s->batch_started = mono_ns();
+        if (wal_id)
+                s->batch_last_wal = wal_id;
+        if (ls_chain_writer_batch_full(s->cw))
+                (void) flush_batch(s);
+        return 0;
+}
+
+static int emit_key_transition(Sealer *s)
+{
+        LsControlBuilder *b = malloc(sizeof(*b));
+        uint8_t cert[LS_CERT_LEN];
+        const uint8_t *body;
+        size_t len;
+        LsRecord rec = {.type = LS_REC_CONTROL};
+        int r;
+
+        if (!b)
+                return -ENOMEM;
+        ls_cert_encode(&s->cert, cert);
+        ls_control_begin(b, LS_CTL_KEY_TRANSITION);
+        ls_control_add_str(b, LS_TAG_TEXT, "signing key certified by the root key");
+        ls_control_add(b, LS_TAG_CERT, cert, sizeof(cert));
+        r = ls_control_end(b, &body, &len);
+        if (r == 0) {
+                rec.time_ns = now_realtime_ns();
+                rec.body = body;
+                rec.body_len = (uint32_t) len;
+                rec.orig_len = (uint32_t) len;
+                r = add_record(s, &rec, 0);
+        }
+        free(b);
+        return r;
+}
+
+static int process_chunk(Sealer *s, Chunk *c)
+{
+        size_t pos = 0;
+
+        for (uint32_t i = 0; i < c->count; i++) {
+                uint32_t n = ls_get32(c->data + pos);
+                LsRecord rec;
+                int r = ls_record_decode(&rec, c->data + pos + 4, n, NULL);
+                if (r < 0) {
+                        /* Only our own encoder fills chunks: this is a bug, never input. */
+                        fprintf(stderr, "logseald: internal error: bad queued record (%s)\n",
+                                strerror(-r));
+                        return r;
+                }
+                do {
+                        r = add_record(s, &rec, c->first_wal_id ? c->first_wal_id + i : 0);
+                        if (r < 0) {
+                                /* Disk trouble: wait and retry; ingest sees the backlog. */
+                                struct timespec ts = {.tv_sec = 0, .tv_nsec = 200000000};
+                                nanosleep(&ts, NULL);
+                        }
+                } while (r < 0 && r != -ENOMEM && r != -EINVAL && r != -E2BIG);
+                if (r < 0)
+                        return r;
+                pos += 4 + n;
+        }
+        return 0;
+}
+
+static void *run(void *ud)
+{
+        Sealer *s = ud;
+        int stopping = 0, r = 0;
+
+        if (s->emit_cert)
+                r = emit_key_transition(s);
+        while (r == 0) {
+                Chunk *list;
+
+                pthread_mutex_lock(&s->mu);
+                while (!s->head && !s->stop) {
+                        if (s->batch_started) {
+                                uint64_t deadline = s->batch_started + s->cfg->batch_latency_ns;
+                                if (s->retry_at && s->retry_at > deadline)
+                                        deadline = s->retry_at;
+                                if (mono_ns() >= deadline)
+                                        break;
+                                struct timespec ts;
+                                clock_gettime(CLOCK_MONOTONIC, &ts);
+                                uint64_t wait = deadline - mono_ns();
+                                ts.tv_sec += (time_t) (wait / 1000000000u);
+                                ts.tv_nsec += (long) (wait % 1000000000u);
+                                if (ts.tv_nsec >= 1000000000) {
+                                        ts.tv_sec++;
+                                        ts.tv_nsec -= 1000000000;
+                                }
+                                pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+                        } else {
+                                pthread_cond_wait(&s->cv, &s->mu);
+                        }
+                }
+                list = s->head;
+                s->head = s->tail = NULL;
+                stopping = s->stop;
+                pthread_mutex_unlock(&s->mu);
+
+                while (list && r == 0) {
+                        Chunk *next = list->next;
+                        size_t len = list->len;
+                        r = process_chunk(s, list);
+                        free(list);
+                        list = next;
+                        pthread_mutex_lock(&s->mu);
+                        s->backlog -= len;
+                        pthread_mutex_unlock(&s->mu);
+                }
+                while (list) {
+                        Chunk *next = list->next;
+                        free(list);
+                        list = next;
+                }
+                if (r < 0)
+                        break;
+                if (s->batch_started &&
+                    (stopping || mono_ns() >= s->batch_started + s->cfg->batch_latency_ns))
+                        (void) flush_batch(s);
+                if (stopping) {
+                        pthread_mutex_lock(&s->mu);
+                        int more = s->head != NULL;
+                        pthread_mutex_unlock(&s->mu);
+                        if (more)
+                                continue;
+                        while (ls_chain_writer_pending(s->cw) > 0) {
+                                r = flush_batch(s);
+                                if (r == -EAGAIN || r == -ENOSPC || r == -EIO) {
+                                        struct timespec ts = {.tv_sec = 1};
+                                        nanosleep(&ts, NULL);
+                                        r = 0;
+                                        continue;
+                                }
+                                if (r < 0)
+                                        break;
+                        }
+                        if (r == 0)
+                                r = seal_archive(s);
+                        if (r == 0)
+                                r = write_state(s, 1);
+                        notify(s);
+                        break;
+                }
+        }
+        s->result = r;
+        if (r < 0)
+                fprintf(stderr, "logseald: sealer stopped: %s\n", strerror(-r));
+        return NULL;
+}
+
+int sealer_start(Sealer **ret, SealerInit *init, int notify_fd)
+{
+        LsChainWriterConfig wc = {
+                .dirfd = init->archive_dirfd,
+                .zstd_level = init->cfg->zstd_level,
+                .max_batch_raw = init->cfg->batch_max_bytes,
+                .max_batch_records = init->cfg->batch_max_records,
+        };
+        Sealer *s = calloc(1, sizeof(*s));
+        int r;
+
+        if (!s)
+                return -ENOMEM;
+        memcpy(wc.chain_id, init->chain_id, LS_CHAIN_ID_LEN);
+        r = ls_chain_writer_new(&s->cw, &wc, &init->pos);
+        if (r < 0) {
+                free(s);
+                return r;
+        }
+        s->cfg = init->cfg;
+        s->state_dirfd = init->state_dirfd;
+        s->archive_dirfd = init->archive_dirfd;
+        s->key = init->key;
+        init->key = NULL;
+        ls_signer_from_keypair(&s->signer, s->key);
+        s->cert = init->cert;
+        s->emit_cert = init->emit_cert;
+        s->notify_fd = notify_fd;
+        s->batch_last_wal = init->wal_id_base;
+        s->state.wal_id = init->wal_id_base;
+        atomic_store(&s->st.durable_wal_id, init->wal_id_base);
+        atomic_store(&s->st.last_tree_size, init->pos.tree.size);
+        s->last_state_write = mono_ns();
+        pthread_mutex_init(&s->mu, NULL);
+        pthread_cond_init(&s->cv, NULL);
+        r = -pthread_create(&s->thread, NULL, run, s);
+        if (r < 0) {
+                ls_chain_writer_free(s->cw);
+                ls_keypair_free(s->key);
+                free(s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+void sealer_push(Sealer *s, Chunk *c)
+{
+        c->next = NULL;
+        pthread_mutex_lock(&s->mu);
+        if (s->tail)
+                s->tail->next = c;
+        else
+                s->head = c;
+        s->tail = c;
+        s->backlog += c->len;
+        pthread_cond_signal(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+}
+
+size_t sealer_backlog(Sealer *s)
+{
+        size_t n;
+
+        pthread_mutex_lock(&s->mu);
+        n = s->backlog;
+        pthread_mutex_unlock(&s->mu);
+        return n;
+}
+
+SealerStats *sealer_stats(Sealer *s)
+{
+        return &s->st;
+}
+
+int sealer_stop(Sealer *s)
+{
+        int r;
+
+        pthread_mutex_lock(&s->mu);
+        s->stop = 1;
+        pthread_cond_signal(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->thread, NULL);
+        r = s->result;
+        ls_chain_writer_free(s->cw);
+        ls_keypair_free(s->key);
+        pthread_mutex_destroy(&s->mu);
+        pthread_cond_destroy(&s->cv);
+        free(s);
+        return r;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* state.h: the state directory shared by logseald and logsealctl */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "defs.h"
+#include "keys.h"
+
+/*
+ * STATE_DIR/
+ *   chain.id              the chain id, 32 lower-case hex digits and LF
+ *   root.pub              root public key file (SPEC §10.1): what investigators get
+ *   root.key              root secret key (SPEC §10.2, mode 0600) — only when created by
+ *                         `logsealctl init` without --root-key; move it offline
+ *   keys/signing.key      the current epoch's secret key (mode 0600, no passphrase: the
+ *                         daemon starts unattended)
+ *   keys/history.lsk      key history file (SPEC §10.3): every certificate and revocation
+ *   archives/             chain-<id>-<n>.lsa (SPEC §8)
+ *   wal/                  write-ahead log segments (daemon/wal.c)
+ *   sealed.state          last durable position (daemon/sealer.c)
+ *   index.sqlite          derived search index, rebuilt by `logsealctl reindex`
+ *   control.sock          logsealctl <-> logseald (mode 0600)
+ */
+#define STATE_CHAIN_ID "chain.id"
+#define STATE_ROOT_PUB "root.pub"
+#define STATE_ROOT_KEY "root.key"
+#define STATE_KEYS_DIR "keys"
+#define STATE_SIGNING_KEY "keys/signing.key"
+#define STATE_HISTORY "keys/history.lsk"
+#define STATE_ARCHIVES "archives"
+#define STATE_WAL "wal"
+#define STATE_SEALED "sealed.state"
+#define STATE_INDEX "index.sqlite"
+#define STATE_CONTROL "control.sock"
+
+/* keyfile.c: small files written atomically (temp file, fsync, rename, fsync dir). */
+int write_file_atomic(int dirfd, const char *name, const void *p, size_t n, int mode);
+/* Reads a whole file of at most max bytes (not NUL-terminated unless room: *ret has n+1 bytes, p[n]=0). */
+int read_file_at(int dirfd, const char *name, size_t max, uint8_t **ret, size_t *ret_len);
+/* Loads the chain id. */
+int state_load_chain_id(int dirfd, uint8_t chain_id[LS_CHAIN_ID_LEN]);
+/* Loads keys/signing.key (kdf 0) into guarded memory. */
+int state_load_signing_key(int dirfd, LsKeyPair **ret);
+/* The certificate of `key_id` from keys/history.lsk. */
+int state_find_cert(int dirfd, const uint8_t key_id[LS_KEY_ID_LEN], LsCert *ret);
+/* Appends a certificate or revocation (its encoding) to keys/history.lsk, durably. */
+int state_append_history(int dirfd, const uint8_t *p, size_t n);
+/* Overwrites a file with zeros, fsyncs, unlinks it and fsyncs the directory. */
+int wipe_file(int dirfd, const char *name);

@@ -1,0 +1,128 @@
+# SPDX-License-Identifier: Apache-2.0
+# Helpers for tests that drive the real logseald, logsealctl and logseal-verify.
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+
+class Tap:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def check(self, name, cond, detail=""):
+        self.n += 1
+        d = repr(detail)
+        if len(d) > 400:
+            d = d[:400] + "..."
+        print(("ok" if cond else "not ok") + f" {self.n} - {name}" + ("" if cond else f": {d}"),
+              flush=True)
+        if not cond:
+            self.failed += 1
+        return cond
+
+    def done(self):
+        print(f"1..{self.n}", flush=True)
+        return 1 if self.failed else 0
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    # the same number must also be free for UDP; try until it is
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", port))
+    except OSError:
+        u.close()
+        return free_port()
+    u.close()
+    return port
+
+
+class Appliance:
+    """A state directory with keys and a logseald process."""
+
+    def __init__(self, build, extra_conf=""):
+        self.build = build
+        self.tmp = tempfile.TemporaryDirectory(prefix="logseal-test-")
+        self.dir = self.tmp.name
+        self.state = os.path.join(self.dir, "state")
+        self.port = free_port()
+        self.sock = os.path.join(self.dir, "log.sock")
+        self.dsock = os.path.join(self.dir, "dgram.sock")
+        self.conf = os.path.join(self.dir, "logseald.conf")
+        with open(self.conf, "w") as f:
+            f.write("[batch]\nmax_latency = 200ms\n" + extra_conf)
+        self.proc = None
+        subprocess.run([self.ctl(), "init", "--state-dir", self.state, "--no-passphrase"],
+                       check=True, capture_output=True)
+
+    def ctl(self):
+        return os.path.join(self.build, "daemon", "logsealctl")
+
+    def start(self, env=None):
+        self.log = open(os.path.join(self.dir, "logseald.log"), "ab")
+        self.proc = subprocess.Popen(
+            [os.path.join(self.build, "daemon", "logseald"), "--config", self.conf,
+             "--state-dir", self.state,
+             "--listen", f"udp:127.0.0.1:{self.port}", "--listen", f"tcp:127.0.0.1:{self.port}",
+             "--listen", f"unix:{self.sock}", "--listen", f"unix-dgram:{self.dsock}"],
+            stdout=self.log, stderr=self.log, env=env)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    pass
+                if os.path.exists(self.sock) and os.path.exists(self.dsock):
+                    return
+            except OSError:
+                pass
+            if self.proc.poll() is not None:
+                raise RuntimeError("logseald exited: " + self.logtext())
+            time.sleep(0.05)
+        raise RuntimeError("logseald did not start: " + self.logtext())
+
+    def stop(self, sig=signal.SIGTERM, timeout=60):
+        self.proc.send_signal(sig)
+        rc = self.proc.wait(timeout=timeout)
+        self.log.close()
+        return rc
+
+    def logtext(self):
+        try:
+            return open(os.path.join(self.dir, "logseald.log"), errors="replace").read()
+        except OSError:
+            return ""
+
+    def verify(self, *extra):
+        p = subprocess.run([os.path.join(self.build, "verifier", "logseal-verify"), "--root-key",
+                            os.path.join(self.state, "root.pub"), "--json", "--dump=json",
+                            *extra, os.path.join(self.state, "archives")], capture_output=True)
+        records = [json.loads(l) for l in p.stdout.decode().splitlines() if l.strip()]
+        try:
+            report = json.loads(p.stderr.decode())
+        except ValueError:
+            report = {"raw": p.stderr.decode()}
+        return p.returncode, report, records
+
+    def close(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.tmp.cleanup()
+
+
+def message_bytes(rec):
+    import base64
+    if "message" in rec:
+        return rec["message"].encode()
+    if "message_base64" in rec:
+        return base64.b64decode(rec["message_base64"])
+    return None
