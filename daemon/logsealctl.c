@@ -1,0 +1,1170 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* logsealctl: set up and administer a logseal appliance (state directory, keys, status) */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "config.h"
+#include "hash.h"
+#include "keys.h"
+#include "magic.h"
+#include "state.h"
+#include "util.h"
+
+#define PROG "logsealctl"
+#define PASSPHRASE_MAX 1024
+#define PASSPHRASE_ENV "LOGSEAL_PASSPHRASE"
+#define HISTORY_EXPORT_MAX (16u << 20)
+#define EXIT_USAGE 2
+
+#define STATE_DIR_MODE 0750
+#define KEYS_DIR_MODE 0700
+#define ARCHIVES_DIR_MODE 0750
+#define WAL_DIR_MODE 0700
+#define SECRET_MODE 0600
+#define PUBLIC_MODE 0644
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(LsKeyPair *, ls_keypair_free)
+#define _cleanup_keypair_ _cleanup_(ls_keypair_freep)
+
+/* Passphrases and secret key file images live in guarded memory, wiped on free. */
+static void *secret_free(void *p)
+{
+        sodium_free(p);
+        return NULL;
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(void *, secret_free)
+#define _cleanup_secret_ _cleanup_(secret_freep)
+
+static void help(void)
+{
+        printf("Usage: logsealctl [--help] [--version] COMMAND [OPTIONS]\n"
+               "\n"
+               "Set up and administer a logseal appliance.\n"
+               "\n"
+               "Commands:\n"
+               "  init --state-dir DIR [--root-key FILE] [--no-passphrase]\n"
+               "        create the state directory: chain id, root key (generated, or FILE:\n"
+               "        an existing root secret key), first signing key and its certificate\n"
+               "  keygen --root FILE [--no-passphrase]\n"
+               "        generate a root key offline: FILE (secret) and FILE.pub\n"
+               "  key export-history --state-dir DIR --out FILE\n"
+               "        copy the key history (certificates, revocations) for investigators'\n"
+               "        `logseal-verify --keys FILE`; FILE - is standard output\n"
+               "  fingerprint FILE.pub\n"
+               "        print a public key's id and fingerprint\n"
+               "  status --state-dir DIR\n"
+               "        print the chain id, the signing key and the number of archives\n"
+               "\n"
+               "Options:\n"
+               "  -d, --state-dir DIR      the appliance's state directory\n"
+               "  -r, --root-key FILE      (init) use this root secret key instead of\n"
+               "                           generating one in DIR/root.key\n"
+               "      --root FILE          (keygen) where to write the new root secret key\n"
+               "  -o, --out FILE           (key export-history) output file\n"
+               "      --no-passphrase      do not protect a new root key with a passphrase\n"
+               "  -h, --help               show this help\n"
+               "  -V, --version            show the version\n"
+               "\n"
+               "Passphrases are read from the terminal, or from $" PASSPHRASE_ENV " when set.\n"
+               "Exit status: 0 success, 1 failure, 2 usage error.\n"
+               "See logsealctl(8).\n");
+}
+
+static int version(void)
+{
+        printf("%s %s (format version %d)\n", PROG, LOGSEAL_VERSION, LS_FORMAT_VERSION);
+        return 0;
+}
+
+/* ---- messages ---- */
+
+/* strerror() of the library's format error classes reads badly; say what they mean here. */
+static const char *errmsg(int r)
+{
+        switch (-r) {
+        case EBADMSG:
+                return "malformed file";
+        case ENODATA:
+                return "truncated file";
+        case E2BIG:
+                return "file too large";
+        case EPROTONOSUPPORT:
+                return "unsupported format version";
+        case EKEYREJECTED:
+                return "wrong passphrase or damaged key file";
+        case ENOKEY:
+                /* From ls_seckey_decode(); callers of state_find_cert() say their own. */
+                return "the key needs a passphrase";
+        default:
+                return strerror(-r);
+        }
+}
+
+/* Logs "logsealctl: <what>: <error>" and returns the exit status 1. */
+static int log_errno(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int log_errno(int r, const char *fmt, ...)
+{
+        va_list ap;
+
+        fputs(PROG ": ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, ": %s\n", errmsg(r));
+        return EXIT_FAILURE;
+}
+
+static int log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int log_error(const char *fmt, ...)
+{
+        va_list ap;
+
+        fputs(PROG ": ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        return EXIT_FAILURE;
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+        va_list ap;
+
+        fputs(PROG ": ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputs("\nTry '" PROG " --help'.\n", stderr);
+        return EXIT_USAGE;
+}
+
+/* Reports a getopt_long failure ('?' or ':' from an optstring starting with ':'). */
+static int bad_option(const char *cmd, int opt, char **argv)
+{
+        const char *arg = argv[optind - 1], *sep = cmd ? ": " : "";
+
+        cmd = cmd ? cmd : "";
+        if (opt == ':')
+                return usage_error("%s%soption %s needs an argument", cmd, sep, arg);
+        if (optopt > 0 && optopt < 128 && isalnum(optopt))
+                return usage_error("%s%sunknown option -%c", cmd, sep, optopt);
+        return usage_error("%s%sunknown option %s", cmd, sep, arg);
+}
+
+/* ---- small helpers ---- */
+
+static uint64_t now_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+        const uint8_t *b = p;
+
+        while (n > 0) {
+                ssize_t k = write(fd, b, n);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                b += k;
+                n -= (size_t) k;
+        }
+        return 0;
+}
+
+static int exists_at(int dirfd, const char *name)
+{
+        struct stat st;
+
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+                return 1;
+        return errno == ENOENT ? 0 : -errno;
+}
+
+/*
+ * Creates a file that must not exist yet (O_EXCL): a key is never replaced
+ * by accident. Durable: file and directory are fsync'd.
+ */
+static int write_new_file(const char *path, const void *p, size_t n, mode_t mode)
+{
+        _cleanup_free_ char *copy = strdup(path);
+        _cleanup_close_ int dfd = -1, fd = -1;
+        int r;
+
+        if (!copy)
+                return -ENOMEM;
+        dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+        if (fd < 0)
+                return -errno;
+        r = write_all(fd, p, n);
+        if (r == 0 && fchmod(fd, mode) < 0)
+                r = -errno;
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r == 0 && close(TAKE_FD(fd)) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlink(path);
+                return r;
+        }
+        if (fsync(dfd) < 0)
+                return -errno;
+        return 0;
+}
+
+static void print_fingerprint(const char *label, const uint8_t pk[LS_PK_LEN])
+{
+        char fp[LS_FINGERPRINT_LEN];
+        int w = (int) strlen(label);
+
+        /* 16 groups of four: two lines of eight, to read out over the phone. */
+        ls_fingerprint(fp, pk);
+        printf("%s%.39s\n%*s%s\n", label, fp, w, "", fp + 40);
+}
+
+static int format_pubkey(char out[LS_PUBKEY_TEXT_MAX], const LsKeyPair *k)
+{
+        char comment[64], id[2 * LS_KEY_ID_LEN + 1];
+
+        ls_hex(id, k->key_id, LS_KEY_ID_LEN);
+        snprintf(comment, sizeof(comment), "logseal root public key %s", id);
+        return ls_pubkey_format(out, LS_PUBKEY_TEXT_MAX, k->pk, comment);
+}
+
+/* ---- passphrases ---- */
+
+static int tty_fd = -1;
+static struct termios tty_saved;
+
+/* Never leave the terminal without echo when interrupted at the prompt. */
+static void tty_restore_and_reraise(int sig)
+{
+        if (tty_fd >= 0)
+                (void) tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
+        signal(sig, SIG_DFL);
+        raise(sig);
+}
+
+/* Reads one line from /dev/tty with echo off into buf (cap bytes, NUL-terminated). */
+static int read_passphrase_tty(const char *prompt, char *buf, size_t cap)
+{
+        /* Not SIGTSTP: resuming with echo back on would show the rest of the passphrase. */
+        static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+        struct sigaction sa = {.sa_handler = tty_restore_and_reraise}, old[ELEMENTSOF(sigs)];
+        _cleanup_close_ int fd = -1;
+        struct termios t;
+        size_t n = 0;
+        int r = 0, too_long = 0, got_eof = 0;
+
+        fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -ENXIO;
+        if (tcgetattr(fd, &tty_saved) < 0)
+                return -errno;
+        tty_fd = fd;
+        for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
+                sigaction(sigs[i], &sa, &old[i]);
+        t = tty_saved;
+        t.c_lflag &= ~(tcflag_t) ECHO;
+        t.c_lflag |= ECHONL;
+        if (tcsetattr(fd, TCSAFLUSH, &t) < 0)
+                r = -errno;
+        if (r == 0)
+                r = write_all(fd, prompt, strlen(prompt));
+        while (r == 0) {
+                char ch;
+                ssize_t k = read(fd, &ch, 1);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        break;
+                }
+                if (k == 0) {
+                        got_eof = 1;
+                        break;
+                }
+                if (ch == '\n')
+                        break;
+                if (n + 1 < cap)
+                        buf[n++] = ch;
+                else
+                        too_long = 1;
+        }
+        (void) tcsetattr(fd, TCSAFLUSH, &tty_saved);
+        tty_fd = -1;
+        for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
+                sigaction(sigs[i], &old[i], NULL);
+        if (n > 0 && buf[n - 1] == '\r')
+                n--;
+        buf[n] = 0;
+        if (r < 0)
+                return r;
+        if (got_eof) {
+                (void) write_all(fd, "\n", 1);
+                if (n == 0)
+                        return -ECANCELED;
+        }
+        return too_long ? -E2BIG : 0;
+}
+
+/* Passphrase from $LOGSEAL_PASSPHRASE, else the terminal; twice when `confirm`. */
+static int get_passphrase(const char *prompt, int confirm, void **ret)
+{
+        _cleanup_secret_ void *pass = NULL, *again = NULL;
+        const char *env = getenv(PASSPHRASE_ENV);
+        int r;
+
+        pass = sodium_malloc(PASSPHRASE_MAX + 1);
+        if (!pass)
+                return log_errno(-ENOMEM, "passphrase");
+        if (env) {
+                if (strlen(env) > PASSPHRASE_MAX)
+                        return log_error("$%s: longer than %d bytes", PASSPHRASE_ENV,
+                                         PASSPHRASE_MAX);
+                strcpy(pass, env);
+        } else {
+                r = read_passphrase_tty(prompt, pass, PASSPHRASE_MAX + 1);
+                if (r == -ENXIO)
+                        return log_error("no terminal to read the passphrase from: set $%s, "
+                                         "or use --no-passphrase for a new key",
+                                         PASSPHRASE_ENV);
+                if (r == -ECANCELED)
+                        return log_error("no passphrase entered");
+                if (r == -E2BIG)
+                        return log_error("passphrase longer than %d bytes", PASSPHRASE_MAX);
+                if (r < 0)
+                        return log_errno(r, "/dev/tty");
+                if (confirm) {
+                        again = sodium_malloc(PASSPHRASE_MAX + 1);
+                        if (!again)
+                                return log_errno(-ENOMEM, "passphrase");
+                        r = read_passphrase_tty("Repeat the passphrase: ", again,
+                                                PASSPHRASE_MAX + 1);
+                        if (r < 0 && r != -ECANCELED && r != -E2BIG)
+                                return log_errno(r, "/dev/tty");
+                        if (r < 0 || strcmp(pass, again) != 0)
+                                return log_error("the passphrases do not match");
+                }
+        }
+        if (!*(char *) pass)
+                return log_error("empty passphrase%s", confirm ? " (for a key without one, use "
+                                                                 "--no-passphrase)"
+                                                               : "");
+        *ret = TAKE_PTR(pass);
+        return 0;
+}
+
+/* ---- root keys ---- */
+
+/*
+ * Generates a root key and encodes its secret key file (passphrase-protected
+ * with Argon2id unless no_passphrase) and public key file.
+ */
+static int make_root_key(int no_passphrase, LsKeyPair **ret_key, void **ret_secret,
+                         char pub[LS_PUBKEY_TEXT_MAX])
+{
+        _cleanup_keypair_ LsKeyPair *root = NULL;
+        _cleanup_secret_ void *pass = NULL, *secret = NULL;
+        int r;
+
+        if (!no_passphrase) {
+                r = get_passphrase("Passphrase for the new root key: ", 1, &pass);
+                if (r != 0)
+                        return r;
+        }
+        secret = sodium_malloc(LS_SECRET_FILE_LEN);
+        if (!secret)
+                return log_errno(-ENOMEM, "root key");
+        r = ls_keypair_generate(&root, 0);
+        if (r < 0)
+                return log_errno(r, "generating the root key");
+        if (pass)
+                fprintf(stderr, "Deriving the key encryption key from the passphrase "
+                                "(Argon2id, %zu MiB)...\n",
+                        (size_t) crypto_pwhash_MEMLIMIT_MODERATE >> 20);
+        r = ls_seckey_encode(root, pass, crypto_pwhash_OPSLIMIT_MODERATE,
+                             crypto_pwhash_MEMLIMIT_MODERATE, secret);
+        if (r < 0)
+                return log_errno(r, "encrypting the root key");
+        r = format_pubkey(pub, root);
+        if (r < 0)
+                return log_errno(r, "formatting the root public key");
+        *ret_key = TAKE_PTR(root);
+        *ret_secret = TAKE_PTR(secret);
+        return 0;
+}
+
+/* Loads a root secret key file, asking for its passphrase when it has one. */
+static int load_root_key(const char *path, LsKeyPair **ret)
+{
+        _cleanup_free_ uint8_t *p = NULL;
+        _cleanup_secret_ void *pass = NULL;
+        char prompt[PATH_MAX + 32];
+        size_t n = 0;
+        int r, need;
+
+        r = read_file_at(AT_FDCWD, path, LS_SECRET_FILE_LEN, &p, &n);
+        if (r == -E2BIG)
+                return log_error("%s: not a logseal secret key file (too large)", path);
+        if (r < 0)
+                return log_errno(r, "%s", path);
+        need = ls_seckey_needs_passphrase(p, n);
+        if (need < 0) {
+                if (n >= 19 && !memcmp(p, "untrusted comment: ", 19))
+                        return log_error("%s: this is a public key; --root-key needs the root "
+                                         "SECRET key file",
+                                         path);
+                sodium_memzero(p, n);
+                return log_errno(need, "%s: not a logseal secret key file", path);
+        }
+        if (need) {
+                snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", path);
+                r = get_passphrase(prompt, 0, &pass);
+                if (r != 0) {
+                        sodium_memzero(p, n);
+                        return r;
+                }
+        }
+        r = ls_seckey_decode(ret, p, n, pass);
+        /* kdf 0 files hold the secret key in the clear: wipe the copy. */
+        sodium_memzero(p, n);
+        if (r < 0)
+                return log_errno(r, "%s", path);
+        return 0;
+}
+
+/* ---- init ---- */
+
+typedef struct Written {
+        const char *names[8];
+        int secret[8];
+        size_t n;
+} Written;
+
+/* Undoes a failed init, so that it can simply be run again. */
+static void written_undo(int dirfd, Written *w)
+{
+        while (w->n > 0) {
+                w->n--;
+                if (w->secret[w->n])
+                        (void) wipe_file(dirfd, w->names[w->n]);
+                else
+                        (void) unlinkat(dirfd, w->names[w->n], 0);
+        }
+}
+
+static int init_write(int dirfd, const char *dir, Written *w, const char *name, const void *p,
+                      size_t n, int mode, int secret)
+{
+        int r = write_file_atomic(dirfd, name, p, n, mode);
+
+        if (r < 0) {
+                log_errno(r, "%s/%s", dir, name);
+                written_undo(dirfd, w);
+                return r;
+        }
+        assert(w->n < ELEMENTSOF(w->names));
+        w->names[w->n] = name;
+        w->secret[w->n] = secret;
+        w->n++;
+        return 0;
+}
+
+static int make_subdir(int dirfd, const char *dir, const char *name, mode_t mode)
+{
+        if (mkdirat(dirfd, name, mode) < 0 && errno != EEXIST)
+                return log_errno(-errno, "%s/%s", dir, name);
+        /* Exact modes whatever the umask; keys/ must never be readable by others. */
+        if (fchmodat(dirfd, name, mode, 0) < 0)
+                return log_errno(-errno, "%s/%s", dir, name);
+        return 0;
+}
+
+static int dir_is_empty(int dirfd, const char *name)
+{
+        int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct dirent *de;
+        DIR *d;
+        int empty = 1;
+
+        if (fd < 0)
+                return errno == ENOENT ? 1 : -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -errno;
+        }
+        while ((de = readdir(d)))
+                if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+                        empty = 0;
+                        break;
+                }
+        closedir(d);
+        return empty;
+}
+
+static void print_init_summary(const char *dir, const uint8_t chain_id[LS_CHAIN_ID_LEN],
+                               const uint8_t root_pk[LS_PK_LEN],
+                               const uint8_t root_id[LS_KEY_ID_LEN],
+                               const uint8_t signing_id[LS_KEY_ID_LEN], const char *root_key_file,
+                               int root_has_passphrase)
+{
+        char hex_chain[2 * LS_CHAIN_ID_LEN + 1], hex_root[2 * LS_KEY_ID_LEN + 1],
+                hex_signing[2 * LS_KEY_ID_LEN + 1];
+        _cleanup_free_ char *abs = realpath(dir, NULL);
+        const char *d = abs ? abs : dir;
+
+        ls_hex(hex_chain, chain_id, LS_CHAIN_ID_LEN);
+        ls_hex(hex_root, root_id, LS_KEY_ID_LEN);
+        ls_hex(hex_signing, signing_id, LS_KEY_ID_LEN);
+        printf("Initialised logseal state directory %s\n"
+               "\n"
+               "  chain id:         %s\n"
+               "  signing key:      %s (epoch 0, certified by the root key)\n"
+               "  root public key:  %s/%s\n"
+               "  root key id:      %s\n",
+               d, hex_chain, hex_signing, d, STATE_ROOT_PUB, hex_root);
+        print_fingerprint("  fingerprint:      ", root_pk);
+        printf("\n");
+        if (!root_key_file) {
+                printf("The root SECRET key is %s/%s (%s).\n"
+                       "WARNING: move it offline now (removable media kept in a safe) and "
+                       "remove it\n"
+                       "from this machine. Whoever holds it can certify keys that sign forged "
+                       "evidence;\n"
+                       "the appliance never needs it to run, only to rotate or revoke keys.\n"
+                       "\n",
+                       d, STATE_ROOT_KEY,
+                       root_has_passphrase ? "protected by your passphrase"
+                                           : "NOT protected by a passphrase");
+        } else {
+                printf("The root secret key stays in %s; it was not copied here.\n\n",
+                       root_key_file);
+        }
+        printf("Give %s/%s to investigators (and confirm the fingerprint with them by\n"
+               "another channel). They verify the archives with:\n"
+               "\n"
+               "  logseal-verify --root-key %s/%s %s/%s\n",
+               d, STATE_ROOT_PUB, d, STATE_ROOT_PUB, d, STATE_ARCHIVES);
+}
+
+/* Everything init does inside the opened directory; returns an exit status. */
+static int init_state(int dirfd, const char *dir, const char *root_file, int no_passphrase)
+{
+        _cleanup_keypair_ LsKeyPair *root = NULL, *signing = NULL;
+        _cleanup_secret_ void *root_secret = NULL, *signing_secret = NULL;
+        char root_pub[LS_PUBKEY_TEXT_MAX], chain_hex[2 * LS_CHAIN_ID_LEN + 2];
+        uint8_t chain_id[LS_CHAIN_ID_LEN], cert_bytes[LS_CERT_LEN], root_pk[LS_PK_LEN],
+                root_id[LS_KEY_ID_LEN], signing_id[LS_KEY_ID_LEN];
+        LsSigner signer;
+        LsCert cert = {.kind = LS_CERT_SIGNING}, check;
+        Written w = {};
+        int r;
+
+        r = exists_at(dirfd, STATE_CHAIN_ID);
+        if (r < 0)
+                return log_errno(r, "%s/%s", dir, STATE_CHAIN_ID);
+        if (r > 0)
+                return log_error("%s: already initialised (%s/%s exists); refusing to touch "
+                                 "its keys",
+                                 dir, dir, STATE_CHAIN_ID);
+        r = dir_is_empty(dirfd, STATE_ARCHIVES);
+        if (r < 0)
+                return log_errno(r, "%s/%s", dir, STATE_ARCHIVES);
+        if (r == 0)
+                return log_error("%s/%s is not empty: it holds another chain's evidence; "
+                                 "refusing to start a new chain there",
+                                 dir, STATE_ARCHIVES);
+        if (!root_file) {
+                r = exists_at(dirfd, STATE_ROOT_KEY);
+                if (r < 0)
+                        return log_errno(r, "%s/%s", dir, STATE_ROOT_KEY);
+                if (r > 0)
+                        return log_error("%s/%s already exists; move it away, or pass it with "
+                                         "--root-key",
+                                         dir, STATE_ROOT_KEY);
+        }
+
+        /* Every question is asked before anything is written. */
+        if (root_file)
+                r = load_root_key(root_file, &root);
+        else
+                r = make_root_key(no_passphrase, &root, &root_secret, root_pub);
+        if (r != 0)
+                return r;
+        if (root_file) {
+                r = format_pubkey(root_pub, root);
+                if (r < 0)
+                        return log_errno(r, "formatting the root public key");
+        }
+        memcpy(root_pk, root->pk, LS_PK_LEN);
+        memcpy(root_id, root->key_id, LS_KEY_ID_LEN);
+
+        do
+                randombytes_buf(chain_id, sizeof(chain_id));
+        while (ls_all_zero(chain_id, sizeof(chain_id)));
+
+        /* The epoch-0 signing key, certified by the root (SPEC §9.3). */
+        r = ls_keypair_generate(&signing, 0);
+        if (r < 0)
+                return log_errno(r, "generating the signing key");
+        memcpy(cert.chain_id, chain_id, LS_CHAIN_ID_LEN);
+        memcpy(cert.pk, signing->pk, LS_PK_LEN);
+        cert.epoch = 0;
+        cert.valid_from_batch = 0;
+        cert.issued_ns = now_ns();
+        ls_signer_from_keypair(&signer, root);
+        r = ls_cert_sign(&cert, &signer);
+        /* The root secret is needed for nothing else: wipe it now. */
+        root = ls_keypair_free(root);
+        sodium_memzero(&signer, sizeof(signer));
+        if (r < 0)
+                return log_errno(r, "certifying the signing key");
+        ls_cert_encode(&cert, cert_bytes);
+
+        signing_secret = sodium_malloc(LS_SECRET_FILE_LEN);
+        if (!signing_secret)
+                return log_errno(-ENOMEM, "signing key");
+        r = ls_seckey_encode(signing, NULL, 0, 0, signing_secret);
+        if (r < 0)
+                return log_errno(r, "encoding the signing key");
+        memcpy(signing_id, signing->key_id, LS_KEY_ID_LEN);
+        signing = ls_keypair_free(signing);
+
+        if (make_subdir(dirfd, dir, STATE_KEYS_DIR, KEYS_DIR_MODE) != 0 ||
+            make_subdir(dirfd, dir, STATE_ARCHIVES, ARCHIVES_DIR_MODE) != 0 ||
+            make_subdir(dirfd, dir, STATE_WAL, WAL_DIR_MODE) != 0)
+                return EXIT_FAILURE;
+
+        if (root_secret && init_write(dirfd, dir, &w, STATE_ROOT_KEY, root_secret,
+                                      LS_SECRET_FILE_LEN, SECRET_MODE, 1) < 0)
+                return EXIT_FAILURE;
+        if (init_write(dirfd, dir, &w, STATE_ROOT_PUB, root_pub, strlen(root_pub), PUBLIC_MODE,
+                       0) < 0 ||
+            init_write(dirfd, dir, &w, STATE_SIGNING_KEY, signing_secret, LS_SECRET_FILE_LEN,
+                       SECRET_MODE, 1) < 0 ||
+            init_write(dirfd, dir, &w, STATE_HISTORY, cert_bytes, sizeof(cert_bytes),
+                       SECRET_MODE, 0) < 0)
+                return EXIT_FAILURE;
+
+        /* Read back what the daemon will read, before chain.id makes the directory live. */
+        r = state_load_signing_key(dirfd, &signing);
+        if (r >= 0)
+                r = state_find_cert(dirfd, signing_id, &check);
+        if (r >= 0)
+                r = ls_cert_verify(&check, root_pk);
+        signing = ls_keypair_free(signing);
+        if (r < 0) {
+                log_errno(r, "%s: reading back the new keys", dir);
+                written_undo(dirfd, &w);
+                return EXIT_FAILURE;
+        }
+
+        /* chain.id last: it is what marks the directory initialised. */
+        ls_hex(chain_hex, chain_id, LS_CHAIN_ID_LEN);
+        strcat(chain_hex, "\n");
+        if (init_write(dirfd, dir, &w, STATE_CHAIN_ID, chain_hex, strlen(chain_hex),
+                       PUBLIC_MODE, 0) < 0)
+                return EXIT_FAILURE;
+
+        print_init_summary(dir, chain_id, root_pk, root_id, signing_id, root_file,
+                           !no_passphrase);
+        return 0;
+}
+
+static int cmd_init(int argc, char **argv)
+{
+        enum { OPT_NO_PASSPHRASE = 256 };
+        static const struct option opts[] = {
+                {"state-dir", required_argument, NULL, 'd'},
+                {"root-key", required_argument, NULL, 'r'},
+                {"no-passphrase", no_argument, NULL, OPT_NO_PASSPHRASE},
+                {"help", no_argument, NULL, 'h'},
+                {}};
+        static const char *const subdirs[] = {STATE_KEYS_DIR, STATE_ARCHIVES, STATE_WAL};
+        const char *dir = NULL, *root_file = NULL;
+        int no_passphrase = 0, created = 0, opt, r;
+        _cleanup_close_ int dirfd = -1;
+
+        optind = 0;
+        while ((opt = getopt_long(argc, argv, ":d:r:h", opts, NULL)) != -1) {
+                switch (opt) {
+                case 'd':
+                        dir = optarg;
+                        break;
+                case 'r':
+                        root_file = optarg;
+                        break;
+                case OPT_NO_PASSPHRASE:
+                        no_passphrase = 1;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                default:
+                        return bad_option("init", opt, argv);
+                }
+        }
+        if (optind < argc)
+                return usage_error("init: unexpected argument '%s'", argv[optind]);
+        if (!dir)
+                return usage_error("init: --state-dir DIR is required");
+        if (root_file && no_passphrase)
+                return usage_error("init: --no-passphrase applies to a generated root key, "
+                                   "not to --root-key");
+
+        if (mkdir(dir, STATE_DIR_MODE) == 0)
+                created = 1;
+        else if (errno != EEXIST)
+                return log_errno(-errno, "%s", dir);
+        dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                r = log_errno(-errno, "%s", dir);
+        else if (created && fchmod(dirfd, STATE_DIR_MODE) < 0)
+                r = log_errno(-errno, "%s", dir);
+        else
+                r = init_state(dirfd, dir, root_file, no_passphrase);
+
+        /* A failed init leaves no directory it created behind (its files are already gone). */
+        if (r != 0 && created) {
+                for (size_t i = 0; dirfd >= 0 && i < ELEMENTSOF(subdirs); i++)
+                        (void) unlinkat(dirfd, subdirs[i], AT_REMOVEDIR);
+                (void) rmdir(dir);
+        }
+        return r;
+}
+
+/* ---- keygen ---- */
+
+static int cmd_keygen(int argc, char **argv)
+{
+        enum { OPT_ROOT = 256, OPT_NO_PASSPHRASE };
+        static const struct option opts[] = {
+                {"root", required_argument, NULL, OPT_ROOT},
+                {"no-passphrase", no_argument, NULL, OPT_NO_PASSPHRASE},
+                {"help", no_argument, NULL, 'h'},
+                {}};
+        const char *path = NULL;
+        _cleanup_free_ char *pub_path = NULL;
+        _cleanup_keypair_ LsKeyPair *root = NULL;
+        _cleanup_secret_ void *secret = NULL;
+        char pub[LS_PUBKEY_TEXT_MAX], id[2 * LS_KEY_ID_LEN + 1];
+        uint8_t pk[LS_PK_LEN];
+        int no_passphrase = 0, opt, r;
+
+        optind = 0;
+        while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+                switch (opt) {
+                case OPT_ROOT:
+                        path = optarg;
+                        break;
+                case OPT_NO_PASSPHRASE:
+                        no_passphrase = 1;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                default:
+                        return bad_option("keygen", opt, argv);
+                }
+        }
+        if (optind < argc)
+                return usage_error("keygen: unexpected argument '%s'", argv[optind]);
+        if (!path)
+                return usage_error("keygen: --root FILE is required");
+        if (asprintf(&pub_path, "%s.pub", path) < 0)
+                return log_errno(-ENOMEM, "keygen");
+
+        /* Refuse before asking for a passphrase; O_EXCL below closes the race. */
+        for (int i = 0; i < 2; i++) {
+                const char *f = i ? pub_path : path;
+                r = exists_at(AT_FDCWD, f);
+                if (r < 0)
+                        return log_errno(r, "%s", f);
+                if (r > 0)
+                        return log_error("%s already exists; refusing to overwrite a key", f);
+        }
+
+        r = make_root_key(no_passphrase, &root, &secret, pub);
+        if (r != 0)
+                return r;
+        memcpy(pk, root->pk, LS_PK_LEN);
+        ls_hex(id, root->key_id, LS_KEY_ID_LEN);
+        root = ls_keypair_free(root);
+
+        r = write_new_file(path, secret, LS_SECRET_FILE_LEN, SECRET_MODE);
+        if (r == -EEXIST)
+                return log_error("%s already exists; refusing to overwrite a key", path);
+        if (r < 0)
+                return log_errno(r, "%s", path);
+        r = write_new_file(pub_path, pub, strlen(pub), PUBLIC_MODE);
+        if (r < 0) {
+                /* A secret key without its public half is of no use: take it back. */
+                (void) wipe_file(AT_FDCWD, path);
+                if (r == -EEXIST)
+                        return log_error("%s already exists; refusing to overwrite a key",
+                                         pub_path);
+                return log_errno(r, "%s", pub_path);
+        }
+
+        printf("Root secret key: %s (%s)\n"
+               "Root public key: %s\n"
+               "key id:          %s\n",
+               path, no_passphrase ? "NOT protected by a passphrase" : "passphrase-protected",
+               pub_path, id);
+        print_fingerprint("fingerprint:     ", pk);
+        printf("\nKeep %s offline. Initialise an appliance with it:\n"
+               "  logsealctl init --state-dir DIR --root-key %s\n",
+               path, path);
+        return 0;
+}
+
+/* ---- key ---- */
+
+static int open_state_dir(const char *dir, int *ret)
+{
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
+                return log_errno(-errno, "%s", dir);
+        *ret = fd;
+        return 0;
+}
+
+static int cmd_key_export_history(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                {"state-dir", required_argument, NULL, 'd'},
+                {"out", required_argument, NULL, 'o'},
+                {"help", no_argument, NULL, 'h'},
+                {}};
+        static const uint8_t no_such_key[LS_KEY_ID_LEN];
+        const char *dir = NULL, *out = NULL;
+        _cleanup_close_ int dirfd = -1;
+        _cleanup_free_ uint8_t *p = NULL;
+        LsCert unused;
+        size_t n = 0;
+        int opt, r;
+
+        optind = 0;
+        while ((opt = getopt_long(argc, argv, ":d:o:h", opts, NULL)) != -1) {
+                switch (opt) {
+                case 'd':
+                        dir = optarg;
+                        break;
+                case 'o':
+                        out = optarg;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                default:
+                        return bad_option("key export-history", opt, argv);
+                }
+        }
+        if (optind < argc)
+                return usage_error("key export-history: unexpected argument '%s'",
+                                   argv[optind]);
+        if (!dir || !out)
+                return usage_error("key export-history: --state-dir DIR and --out FILE are "
+                                   "required");
+        if (open_state_dir(dir, &dirfd) != 0)
+                return EXIT_FAILURE;
+
+        r = read_file_at(dirfd, STATE_HISTORY, HISTORY_EXPORT_MAX, &p, &n);
+        if (r < 0)
+                return log_errno(r, "%s/%s", dir, STATE_HISTORY);
+        /*
+         * Hand investigators nothing the verifier would reject as a whole:
+         * looking up a key id that is in no history walks and checks every
+         * item (state.h has no validate-only call).
+         */
+        r = state_find_cert(dirfd, no_such_key, &unused);
+        if (r < 0 && r != -ENOKEY)
+                return log_errno(r, "%s/%s", dir, STATE_HISTORY);
+        if (n == 0)
+                return log_error("%s/%s is empty", dir, STATE_HISTORY);
+
+        if (!strcmp(out, "-")) {
+                r = write_all(STDOUT_FILENO, p, n);
+                if (r < 0)
+                        return log_errno(r, "standard output");
+                return 0;
+        }
+        r = write_file_atomic(AT_FDCWD, out, p, n, PUBLIC_MODE);
+        if (r < 0)
+                return log_errno(r, "%s", out);
+        printf("Exported %s/%s (%zu bytes) to %s.\n"
+               "Investigators pass it to: logseal-verify --root-key ROOT.pub --keys %s ...\n",
+               dir, STATE_HISTORY, n, out, out);
+        return 0;
+}
+
+static int cmd_key(int argc, char **argv)
+{
+        if (argc < 2)
+                return usage_error("key: missing command (export-history)");
+        if (!strcmp(argv[1], "export-history"))
+                return cmd_key_export_history(argc - 1, argv + 1);
+        if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+                help();
+                return 0;
+        }
+        return usage_error("key: unknown command '%s'", argv[1]);
+}
+
+/* ---- fingerprint ---- */
+
+static int cmd_fingerprint(int argc, char **argv)
+{
+        static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {}};
+        _cleanup_free_ uint8_t *p = NULL;
+        uint8_t pk[LS_PK_LEN], id[LS_KEY_ID_LEN];
+        char hex[2 * LS_KEY_ID_LEN + 1];
+        const char *path;
+        size_t n = 0;
+        int opt, r;
+
+        optind = 0;
+        while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+                if (opt == 'h') {
+                        help();
+                        return 0;
+                }
+                return bad_option("fingerprint", opt, argv);
+        }
+        if (argc - optind != 1)
+                return usage_error("fingerprint: expected one public key file");
+        path = argv[optind];
+
+        r = read_file_at(AT_FDCWD, path, LS_PUBKEY_TEXT_MAX, &p, &n);
+        if (r == -E2BIG)
+                return log_error("%s: not a logseal public key file (too large)", path);
+        if (r < 0)
+                return log_errno(r, "%s", path);
+        if (n >= LS_MAGIC_LEN && ls_magic_check(p, LS_MAGIC_SECRET)) {
+                sodium_memzero(p, n);
+                return log_error("%s: this is a secret key file; give its public key (.pub)",
+                                 path);
+        }
+        r = ls_pubkey_parse((const char *) p, n, pk, id);
+        if (r < 0)
+                return log_errno(r, "%s: not a logseal public key file", path);
+        ls_hex(hex, id, LS_KEY_ID_LEN);
+        printf("key id:      %s\n", hex);
+        print_fingerprint("fingerprint: ", pk);
+        return 0;
+}
+
+/* ---- status ---- */
+
+static int count_archives(int dirfd, uint64_t *ret)
+{
+        int fd = openat(dirfd, STATE_ARCHIVES, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct dirent *de;
+        uint64_t count = 0;
+        DIR *d;
+
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -errno;
+        }
+        errno = 0;
+        while ((de = readdir(d))) {
+                size_t len = strlen(de->d_name);
+                struct stat st;
+
+                if (len < 5 || strcmp(de->d_name + len - 4, ".lsa") != 0)
+                        continue;
+                if (de->d_type == DT_REG ||
+                    (de->d_type == DT_UNKNOWN &&
+                     fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                     S_ISREG(st.st_mode)))
+                        count++;
+        }
+        closedir(d);
+        *ret = count;
+        return 0;
+}
+
+/* What the state directory alone says; returns the number of items that failed. */
+static int status_local(int dirfd, const char *dir)
+{
+        _cleanup_keypair_ LsKeyPair *key = NULL;
+        uint8_t chain_id[LS_CHAIN_ID_LEN];
+        char hex[2 * LS_CHAIN_ID_LEN + 1];
+        uint64_t archives = 0;
+        LsCert cert;
+        int failed = 0, r;
+
+        printf("state directory: %s\n", dir);
+        r = state_load_chain_id(dirfd, chain_id);
+        if (r < 0) {
+                log_errno(r, "%s/%s", dir, STATE_CHAIN_ID);
+                printf("chain id:        unavailable\n");
+                failed++;
+        } else {
+                ls_hex(hex, chain_id, LS_CHAIN_ID_LEN);
+                printf("chain id:        %s\n", hex);
+        }
+
+        r = state_load_signing_key(dirfd, &key);
+        if (r < 0) {
+                log_errno(r, "%s/%s", dir, STATE_SIGNING_KEY);
+                printf("signing key:     unavailable\n");
+                failed++;
+        } else {
+                ls_hex(hex, key->key_id, LS_KEY_ID_LEN);
+                r = state_find_cert(dirfd, key->key_id, &cert);
+                key = ls_keypair_free(key);
+                if (r == -ENOKEY)
+                        log_error("%s/%s: no certificate for signing key %s", dir, STATE_HISTORY,
+                                  hex);
+                else if (r < 0)
+                        log_errno(r, "%s/%s", dir, STATE_HISTORY);
+                if (r < 0) {
+                        printf("signing key:     %s (uncertified)\n", hex);
+                        failed++;
+                } else {
+                        printf("signing key:     %s epoch %" PRIu64 " (from batch %" PRIu64
+                               ")\n",
+                               hex, cert.epoch, cert.valid_from_batch);
+                }
+        }
+
+        r = count_archives(dirfd, &archives);
+        if (r < 0) {
+                log_errno(r, "%s/%s", dir, STATE_ARCHIVES);
+                printf("archives:        unavailable\n");
+                failed++;
+        } else {
+                printf("archives:        %" PRIu64 "\n", archives);
+        }
+        return failed;
+}
+
+/*
+ * What the running daemon says, over STATE_DIR/control.sock. Not there yet:
+ * -EOPNOTSUPP until logseald grows its control socket.
+ */
+static int status_daemon(int dirfd, const char *dir)
+{
+        return -EOPNOTSUPP;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                {"state-dir", required_argument, NULL, 'd'},
+                {"help", no_argument, NULL, 'h'},
+                {}};
+        const char *dir = NULL;
+        _cleanup_close_ int dirfd = -1;
+        int failed, opt, r;
+
+        optind = 0;
+        while ((opt = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
+                switch (opt) {
+                case 'd':
+                        dir = optarg;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                default:
+                        return bad_option("status", opt, argv);
+                }
+        }
+        if (optind < argc)
+                return usage_error("status: unexpected argument '%s'", argv[optind]);
+        if (!dir)
+                return usage_error("status: --state-dir DIR is required");
+        if (open_state_dir(dir, &dirfd) != 0)
+                return EXIT_FAILURE;
+
+        failed = status_local(dirfd, dir);
+        r = status_daemon(dirfd, dir);
+        if (r == -EOPNOTSUPP)
+                printf("daemon status:   not available yet\n");
+        else if (r < 0)
+                failed += log_errno(r, "%s/%s", dir, STATE_CONTROL);
+        return failed ? EXIT_FAILURE : 0;
+}
+
+/* ---- main ---- */
+
+typedef struct Command {
+        const char *name;
+        int (*run)(int argc, char **argv);
+} Command;
+
+static const Command commands[] = {
+        {"init", cmd_init},
+        {"keygen", cmd_keygen},
+        {"key", cmd_key},
+        {"fingerprint", cmd_fingerprint},
+        {"status", cmd_status},
+};
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, 'V'},
+                {}};
+        int opt;
+
+        /* '+': options after the command belong to the command. */
+        while ((opt = getopt_long(argc, argv, "+:hV", opts, NULL)) != -1) {
+                switch (opt) {
+                case 'h':
+                        help();
+                        return 0;
+                case 'V':
+                        return version();
+                default:
+                        return bad_option(NULL, opt, argv);
+                }
+        }
+        if (optind >= argc)
+                return usage_error("missing command");
+        if (sodium_init() < 0)
+                return log_error("cannot initialise libsodium");
+
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                if (!strcmp(argv[optind], commands[i].name))
+                        return commands[i].run(argc - optind, argv + optind);
+        return usage_error("unknown command '%s'", argv[optind]);
+}
