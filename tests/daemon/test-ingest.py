@@ -19,7 +19,7 @@ t = Tap()
 
 
 def loghub(name):
-    p = os.path.join(DATA, "loghub", name, f"{name}_2k.log")
+    p = os.path.join(DATA, "loghub", f"{name}_2k.log")
     if not os.path.exists(p):
         return None
     return [l.rstrip(b"\r") for l in open(p, "rb").read().split(b"\n") if l.strip()]
@@ -107,8 +107,8 @@ try:
         conf = os.path.join(app.dir, "sng.conf")
         with open(conf, "w") as f:
             f.write(f"""@version: 3.38
-options {{ stats(freq(0)); keep-hostname(yes); }};
-source s_file {{ file("{src}" flags(no-parse) follow-freq(0)); }};
+options {{ stats_freq(0); keep-hostname(yes); }};
+source s_file {{ file("{src}" flags(no-parse) follow-freq(1)); }};
 destination d_seal {{ syslog("127.0.0.1" transport("tcp") port({app.port})
                       disk-buffer(reliable(yes) dir("{app.dir}") disk-buf-size(1048576))); }};
 log {{ source(s_file); destination(d_seal); flags(flow-control); }};
@@ -171,7 +171,8 @@ log {{ source(s_file); destination(d_seal); flags(flow-control); }};
                                                                        got[:1], lines[:1]))
     if sng:
         tcp_msgs = [m for c in conns for m in c]
-        matched = sum(1 for x in sng_msgs if any(m.endswith(b" " + x) for m in tcp_msgs))
+        stripped = [m.rstrip(b"\n") for m in tcp_msgs]
+        matched = sum(1 for x in sng_msgs if any(m.endswith(b"] " + x) for m in stripped))
         t.check("syslog-ng 3.38 forwarding (RFC 5424, octet counting, disk-buffer): all 500 sealed",
                 matched == 500, (matched, tcp_msgs[-1:] if tcp_msgs else None))
     t.check("parse failures are flagged, not dropped",
