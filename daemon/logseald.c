@@ -277,6 +277,32 @@ static int open_state(Daemon *d, LsKeyPair **key, LsCert *cert)
                         d->cfg.state_dir, STATE_HISTORY, strerror(-r));
                 return r;
         }
+        /* The key must be certified for this chain, by the root key of this state dir
+         * (an epoch key's certificate chain is checked by the verifier from the chain). */
+        if (cert->kind != LS_CERT_SIGNING ||
+            memcmp(cert->chain_id, d->chain_id, LS_CHAIN_ID_LEN) != 0) {
+                fprintf(stderr, "logseald: %s/%s: the signing key's certificate is not for "
+                                "chain %s\n",
+                        d->cfg.state_dir, STATE_HISTORY, STATE_CHAIN_ID);
+                return -EKEYREJECTED;
+        }
+        {
+                uint8_t *text, root_pk[LS_PK_LEN], root_id[LS_KEY_ID_LEN];
+                size_t n;
+                r = read_file_at(d->state_dirfd, STATE_ROOT_PUB, LS_PUBKEY_TEXT_MAX, &text, &n);
+                if (r == 0) {
+                        r = ls_pubkey_parse((const char *) text, n, root_pk, root_id);
+                        free(text);
+                }
+                if (r == 0 && memcmp(cert->issuer_key_id, root_id, LS_KEY_ID_LEN) == 0)
+                        r = ls_cert_verify(cert, root_pk);
+                if (r < 0) {
+                        fprintf(stderr, "logseald: %s: the signing key's certificate does not "
+                                        "verify under %s (%s)\n",
+                                d->cfg.state_dir, STATE_ROOT_PUB, strerror(-r));
+                        return r;
+                }
+        }
         (*key)->epoch = cert->epoch;
         d->archive_dirfd = openat(d->state_dirfd, STATE_ARCHIVES, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (d->archive_dirfd < 0) {

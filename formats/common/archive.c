@@ -119,6 +119,8 @@ int ls_archive_header_sign(LsArchiveHeader *h, const LsSigner *s)
         uint8_t buf[LS_ARCHIVE_HEADER_MAX_LEN];
         size_t n;
 
+        if (h->peak_count > 64)
+                return -EINVAL;
         memcpy(h->key_id, s->key_id, LS_KEY_ID_LEN);
         h->epoch = s->epoch;
         n = ls_archive_header_encode(h, buf);
@@ -130,6 +132,8 @@ int ls_archive_header_verify(const LsArchiveHeader *h, const uint8_t pk[LS_PK_LE
         uint8_t buf[LS_ARCHIVE_HEADER_MAX_LEN], id[LS_KEY_ID_LEN];
         size_t n;
 
+        if (h->peak_count > 64)
+                return -EKEYREJECTED;
         ls_key_id(id, pk);
         if (memcmp(id, h->key_id, LS_KEY_ID_LEN) != 0)
                 return -EKEYREJECTED;

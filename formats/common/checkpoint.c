@@ -118,6 +118,7 @@ int ls_checkpoint_parse(LsCheckpoint *ret, const char *t, size_t n, size_t *ret_
 {
         LsCheckpoint c = {};
         size_t pos = 0, dummy;
+        unsigned nlines = 0;
         ssize_t len;
         const char *sp;
 
@@ -182,7 +183,7 @@ int ls_checkpoint_parse(LsCheckpoint *ret, const char *t, size_t n, size_t *ret_
                 len = line_len(t, n, pos);
                 if (len < 0 || (size_t) len < dl || memcmp(t + pos, em_dash, dl) != 0)
                         FAIL(-EBADMSG, pos);
-                if (c.nsigs == LS_MAX_CHECKPOINT_SIGS)
+                if (++nlines > LS_MAX_CHECKPOINT_SIGS)
                         FAIL(-E2BIG, pos);
                 const char *name = t + pos + dl;
                 const char *end = t + pos + (size_t) len;

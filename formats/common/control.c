@@ -117,9 +117,11 @@ int ls_control_decode(LsControl *c, const uint8_t *body, size_t n, size_t *ret_o
                 *ret_offset = field_pos;
                 if (k < 0)
                         return k;
-                if ((int) tag <= last || tag == 0)
+                /* Order and uniqueness go by tag number; bit 15 only marks it critical. */
+                uint16_t num = tag & (uint16_t) ~LS_TAG_CRITICAL;
+                if ((int) num <= last || num == 0)
                         return -EBADMSG;
-                last = tag;
+                last = num;
                 const TagInfo *ti = tag_info(tag);
                 if (!ti || !ti->kind) {
                         if (tag & LS_TAG_CRITICAL)

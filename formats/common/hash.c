@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* hash.c: SHA-256 based hashes and text encodings */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hash.h"
@@ -97,17 +98,21 @@ int ls_unbase64(uint8_t *out, size_t n, const char *s, size_t slen)
 {
         size_t got = 0;
         const char *end = NULL;
-        char canon[512];
+        char *canon;
+        int same;
 
         /* Canonical form only: exact padded length, and re-encoding gives the same text. */
-        if (slen != ls_base64_len(n) - 1 || slen >= sizeof(canon))
+        if (slen != ls_base64_len(n) - 1)
                 return -EBADMSG;
         if (sodium_base642bin(out, n, s, slen, NULL, &got, &end,
                               sodium_base64_VARIANT_ORIGINAL) != 0 ||
             got != n || end != s + slen)
                 return -EBADMSG;
+        canon = malloc(slen + 1);
+        if (!canon)
+                return -ENOMEM;
         ls_base64(canon, out, n);
-        if (memcmp(canon, s, slen) != 0)
-                return -EBADMSG;
-        return 0;
+        same = memcmp(canon, s, slen) == 0;
+        free(canon);
+        return same ? 0 : -EBADMSG;
 }

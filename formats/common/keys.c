@@ -338,6 +338,8 @@ int ls_pubkey_parse(const char *text, size_t n, uint8_t pk[LS_PK_LEN],
         nl = memchr(text, '\n', n);
         if (!nl)
                 return -ENODATA;
+        if ((size_t) (nl - text) > sizeof(comment_prefix) - 1 + 1024)
+                return -E2BIG;
         line2 = nl + 1;
         len2 = n - (size_t) (line2 - text);
         if (len2 > 0 && line2[len2 - 1] == '\n')

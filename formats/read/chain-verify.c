@@ -446,6 +446,17 @@ static void verify_batch(LsChainVerifier *v, const LsReadItem *item)
                 raw = ls_payload_raw(v->payload, &rawlen);
                 ls_payload_iter_init(&it, h, raw, rawlen);
                 while ((k = ls_payload_next(&it, &rec, &bytes, &len, leaf, &roff)) > 0) {
+                        LsControl ctl;
+                        size_t coff = 0;
+                        int ck;
+                        if (rec.type == LS_REC_CONTROL &&
+                            (ck = ls_control_decode(&ctl, rec.body, rec.body_len, &coff)) < 0) {
+                                report(v, LS_CLASS_TAMPERED, ck, "control record", off, b, rec.seq,
+                                       "control record malformed at body offset %zu (%s)", coff,
+                                       ck == -EPROTONOSUPPORT ? "unknown critical field" :
+                                                                "bad fields");
+                                ok = 0;
+                        }
                         tmin = MIN(tmin, rec.time_ns);
                         tmax = MAX(tmax, rec.time_ns);
                         if (tree_ok && ls_merkle_append(&t, leaf) < 0)

@@ -125,8 +125,7 @@ static int end_line(LsFramer *f, bool lf, LsFrameHandler handler, void *userdata
         return deliver(f, f->buf, len, seen, f->flags, handler, userdata);
 }
 
-int ls_framer_feed(LsFramer *f, const uint8_t *p, size_t n, LsFrameHandler handler,
-                   void *userdata)
+int ls_framer_feed(LsFramer *f, const uint8_t *p, size_t n, LsFrameHandler handler, void *userdata)
 {
         int r;
 
@@ -139,7 +138,8 @@ int ls_framer_feed(LsFramer *f, const uint8_t *p, size_t n, LsFrameHandler handl
                                 f->state = S_COUNT;
                                 f->want = 0;
                                 f->ndigits = 0;
-                        } else if (f->mode == MODE_OCTET || (p[0] == '0' && f->mode != MODE_DELIM)) {
+                        } else if (f->mode == MODE_OCTET ||
+                                   (p[0] == '0' && f->mode != MODE_DELIM)) {
                                 /* "abc" or "0..." where a count belongs: keep the bytes. */
                                 begin_line(f, LS_FRAME_FRAMING_ERROR);
                         } else {
@@ -188,7 +188,8 @@ int ls_framer_feed(LsFramer *f, const uint8_t *p, size_t n, LsFrameHandler handl
                                 const uint8_t *msg = p;
                                 p += k;
                                 n -= k;
-                                r = deliver(f, msg, k, k, LS_FRAME_OCTET_COUNTED, handler, userdata);
+                                r = deliver(f, msg, k, k, LS_FRAME_OCTET_COUNTED, handler,
+                                            userdata);
                                 if (r < 0)
                                         return r;
                                 break;

@@ -56,16 +56,16 @@ typedef int (*LsFrameHandler)(void *userdata, const uint8_t *msg, size_t len, ui
 
 /* Caller-allocated; all fields are private to framing.c. */
 typedef struct LsFramer {
-        uint8_t *buf;    /* caller's buffer of max_msg bytes */
+        uint8_t *buf; /* caller's buffer of max_msg bytes */
         size_t max_msg;
-        size_t len;      /* bytes of the current message held in buf */
-        uint64_t seen;   /* bytes of the current message received so far (>= len) */
-        uint64_t want;   /* octet counting: MSG-LEN of the current message */
+        size_t len;    /* bytes of the current message held in buf */
+        uint64_t seen; /* bytes of the current message received so far (>= len) */
+        uint64_t want; /* octet counting: MSG-LEN of the current message */
         uint8_t state;
-        uint8_t mode;    /* how the connection has framed so far */
-        uint8_t flags;   /* LS_FRAME_* of the current message */
-        uint8_t ndigits; /* bytes held in hdr */
-        bool last_cr;    /* the last message byte received was CR */
+        uint8_t mode;                              /* how the connection has framed so far */
+        uint8_t flags;                             /* LS_FRAME_* of the current message */
+        uint8_t ndigits;                           /* bytes held in hdr */
+        bool last_cr;                              /* the last message byte received was CR */
         uint8_t hdr[LS_FRAMER_MAX_LEN_DIGITS + 1]; /* "MSG-LEN SP" while undecided */
 } LsFramer;
 
@@ -85,8 +85,7 @@ int ls_framer_init(LsFramer *f, uint8_t *buf, size_t max_msg);
  * completed by them. 0, or the handler's negative return (the rest of p is then not
  * consumed and the connection should be dropped).
  */
-int ls_framer_feed(LsFramer *f, const uint8_t *p, size_t n, LsFrameHandler handler,
-                   void *userdata);
+int ls_framer_feed(LsFramer *f, const uint8_t *p, size_t n, LsFrameHandler handler, void *userdata);
 
 /*
  * End of stream: delivers a partially received message, if any, flagged

@@ -13,7 +13,8 @@
 #define PROCID_MAX 128
 #define MSGID_MAX 32
 #define SD_NAME_MAX 32
-#define SD_DUP_CHECK 64 /* SD-IDs checked for duplicates */
+#define SD_DUP_CHECK 64               /* SD-IDs checked for duplicates */
+#define NOW_LIMIT ((int64_t) 1 << 40) /* |opts->now| is clamped to this (~34,000 years) */
 /* RFC 3164 variants: longest TAG and "[pid]" taken as such. */
 #define TAG_MAX 255
 #define PID_MAX 128
@@ -298,7 +299,8 @@ static bool strict_rfc5424_ts(const uint8_t *p, size_t i, size_t end, Wall *w, s
                 i += 2;
                 w->offset = sign * (oh * 3600 + om * 60);
         } else {
-                FAIL(i, p[i] == 'z' ? "TIMESTAMP needs an upper-case 'Z'" : "malformed TIME-OFFSET");
+                FAIL(i,
+                     p[i] == 'z' ? "TIMESTAMP needs an upper-case 'Z'" : "malformed TIME-OFFSET");
         }
         w->has_offset = true;
         if (i != end)
@@ -670,7 +672,8 @@ int ls_sd_unescape(const uint8_t *p, size_t n, LsSpan value, uint8_t *buf, size_
         end = (size_t) value.off + value.len;
         for (size_t i = value.off; i < end; i++) {
                 uint8_t b = p[i];
-                if (b == '\\' && i + 1 < end && (p[i + 1] == '"' || p[i + 1] == '\\' || p[i + 1] == ']'))
+                if (b == '\\' && i + 1 < end &&
+                    (p[i + 1] == '"' || p[i + 1] == '\\' || p[i + 1] == ']'))
                         b = p[++i];
                 if (o < cap)
                         buf[o] = b;
@@ -1135,14 +1138,20 @@ int ls_syslog_parse(const uint8_t *p, size_t n, const LsSyslogParseOpts *opts, L
                 return -EINVAL;
         if (n > UINT32_MAX)
                 return -E2BIG;
-        *out = (LsSyslogMsg){.format = LS_SYSLOG_UNPARSED, .pri = -1, .facility = -1,
-                             .severity = -1};
+        *out = (LsSyslogMsg){
+                .format = LS_SYSLOG_UNPARSED, .pri = -1, .facility = -1, .severity = -1};
         if (!p)
                 p = (const uint8_t *) "";
         while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r' || p[n - 1] == '\0'))
                 n--;
-        c = (Ctx){.p = p, .n = n, .m = out, .now = opts ? opts->now : 0,
+        c = (Ctx){.p = p,
+                  .n = n,
+                  .m = out,
+                  .now = opts ? opts->now : 0,
                   .local_offset = opts ? opts->local_offset : 0};
+        /* Keep now + local_offset far from overflow whatever the caller passes. */
+        if (c.now > NOW_LIMIT || c.now < -NOW_LIMIT)
+                c.now = c.now > 0 ? NOW_LIMIT : -NOW_LIMIT;
         if (looks_framed(p, n))
                 out->flags |= LS_SYSLOG_FRAMED;
 

@@ -42,15 +42,15 @@ typedef enum LsSyslogStatus {
 
 /* LsSyslogMsg.flags */
 enum {
-        LS_SYSLOG_HAVE_TIME = 1u << 0,    /* time_ns and tz_offset are set */
-        LS_SYSLOG_HAVE_TZ = 1u << 1,      /* the timestamp carried its UTC offset */
-        LS_SYSLOG_YEAR_GUESSED = 1u << 2, /* BSD timestamp without year: year from opts->now */
-        LS_SYSLOG_BOM = 1u << 3,          /* 5424 MSG began with a UTF-8 BOM (not in msg) */
+        LS_SYSLOG_HAVE_TIME = 1u << 0,     /* time_ns and tz_offset are set */
+        LS_SYSLOG_HAVE_TZ = 1u << 1,       /* the timestamp carried its UTC offset */
+        LS_SYSLOG_YEAR_GUESSED = 1u << 2,  /* BSD timestamp without year: year from opts->now */
+        LS_SYSLOG_BOM = 1u << 3,           /* 5424 MSG began with a UTF-8 BOM (not in msg) */
         LS_SYSLOG_TIME_UNSYNCED = 1u << 4, /* Cisco '*': the sender's clock was not synced */
         LS_SYSLOG_TIME_SYNCED = 1u << 5,   /* Cisco '.': the sender's clock was synced */
-        LS_SYSLOG_FORWARDED = 1u << 6,    /* "Message forwarded from HOST:" (AIX) */
-        LS_SYSLOG_FRAMED = 1u << 7,       /* begins with "LEN SP" and LEN bytes follow:
-                                           * an octet-counted frame sent as a message */
+        LS_SYSLOG_FORWARDED = 1u << 6,     /* "Message forwarded from HOST:" (AIX) */
+        LS_SYSLOG_FRAMED = 1u << 7,        /* begins with "LEN SP" and LEN bytes follow:
+                                            * an octet-counted frame sent as a message */
 };
 
 /* A range of the input; len 0 means absent (RFC 5424 NILVALUE included). */
@@ -61,22 +61,22 @@ typedef struct LsSpan {
 static_assert(sizeof(LsSpan) == 8, "LsSpan is two 32-bit words");
 
 typedef struct LsSyslogMsg {
-        uint8_t format;       /* LsSyslogFormat */
-        uint8_t status;       /* LsSyslogStatus */
-        uint16_t flags;       /* LS_SYSLOG_* */
-        int16_t pri;          /* 0..191, or -1 when absent or out of range */
-        int8_t facility;      /* pri / 8, or -1 */
-        int8_t severity;      /* pri % 8, or -1 */
-        uint16_t version;     /* RFC 5424 VERSION (1..999), else 0 */
-        int32_t tz_offset;    /* seconds east of UTC: the message's, or opts->local_offset */
-        int64_t time_ns;      /* nanoseconds since the epoch, UTC (LS_SYSLOG_HAVE_TIME) */
+        uint8_t format;    /* LsSyslogFormat */
+        uint8_t status;    /* LsSyslogStatus */
+        uint16_t flags;    /* LS_SYSLOG_* */
+        int16_t pri;       /* 0..191, or -1 when absent or out of range */
+        int8_t facility;   /* pri / 8, or -1 */
+        int8_t severity;   /* pri % 8, or -1 */
+        uint16_t version;  /* RFC 5424 VERSION (1..999), else 0 */
+        int32_t tz_offset; /* seconds east of UTC: the message's, or opts->local_offset */
+        int64_t time_ns;   /* nanoseconds since the epoch, UTC (LS_SYSLOG_HAVE_TIME) */
         LsSpan hostname;
-        LsSpan app_name;      /* 5424 APP-NAME; 3164 TAG */
-        LsSpan procid;        /* 5424 PROCID; 3164 "[pid]" contents */
-        LsSpan msgid;         /* 5424 MSGID */
-        LsSpan sd;            /* 5424 STRUCTURED-DATA, absent when NILVALUE */
-        LsSpan msg;           /* MSG, without a leading BOM */
-        LsSpan seq;           /* Cisco/ASA sequence number ("<189>123: ...") */
+        LsSpan app_name;       /* 5424 APP-NAME; 3164 TAG */
+        LsSpan procid;         /* 5424 PROCID; 3164 "[pid]" contents */
+        LsSpan msgid;          /* 5424 MSGID */
+        LsSpan sd;             /* 5424 STRUCTURED-DATA, absent when NILVALUE */
+        LsSpan msg;            /* MSG, without a leading BOM */
+        LsSpan seq;            /* Cisco/ASA sequence number ("<189>123: ...") */
         uint32_t error_offset; /* INVALID: offset of the first problem */
         const char *error;     /* INVALID: short static reason; NULL when OK */
 } LsSyslogMsg;
@@ -128,12 +128,12 @@ int ls_syslog_parse_timestamp(const uint8_t *p, size_t n, int64_t *ret_ns, int32
  */
 typedef struct LsSdIter {
         const uint8_t *p;
-        size_t end;            /* end of the STRUCTURED-DATA span */
-        size_t pos;            /* next byte to read */
-        unsigned state;        /* private */
-        int done;              /* end reached or error */
+        size_t end;     /* end of the STRUCTURED-DATA span */
+        size_t pos;     /* next byte to read */
+        unsigned state; /* private */
+        int done;       /* end reached or error */
         uint32_t error_offset;
-        const char *error;     /* NULL unless -EBADMSG was returned */
+        const char *error; /* NULL unless -EBADMSG was returned */
         uint32_t soft_offset;
         const char *soft_error; /* NULL unless a non-structural rule was broken */
 } LsSdIter;
