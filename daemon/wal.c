@@ -107,7 +107,8 @@ int wal_open(Wal **ret, int state_dirfd)
                 }
                 w->segs = q;
                 w->segs[w->nsegs].first_id = id;
-                snprintf(w->segs[w->nsegs].name, sizeof(w->segs[w->nsegs].name), "%s", de->d_name);
+                snprintf(w->segs[w->nsegs].name, sizeof(w->segs[w->nsegs].name), "%016" PRIx64 ".wal",
+                         id);
                 w->nsegs++;
         }
         closedir(d);

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* verify-limit: this machine's single-core limit for zstd decompression + SHA-256 of the same bytes */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <zstd.h>
+
+/*
+ * Reads archive files, and for every zstd frame in them (skippable frames are
+ * skipped) decompresses it and hashes the decompressed bytes with SHA-256 —
+ * the least work any verifier of these archives must do. Prints the time and
+ * the decompressed bytes per second, which bench/verify.sh compares with
+ * logseal-verify on the same files.
+ */
+static double now(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+        size_t cap = 64u << 20, total_in = 0, total_out = 0;
+        uint8_t *out = malloc(cap), h[32];
+        ZSTD_DCtx *dctx = ZSTD_createDCtx();
+        double t0, elapsed = 0;
+
+        if (sodium_init() < 0 || !out || !dctx)
+                return 1;
+        for (int i = 1; i < argc; i++) {
+                int fd = open(argv[i], O_RDONLY);
+                struct stat st;
+                if (fd < 0 || fstat(fd, &st) < 0) {
+                        perror(argv[i]);
+                        return 1;
+                }
+                uint8_t *p = malloc((size_t) st.st_size);
+                if (!p || read(fd, p, (size_t) st.st_size) != st.st_size)
+                        return 1;
+                close(fd);
+                t0 = now();
+                for (size_t off = 0; off + 8 <= (size_t) st.st_size;) {
+                        size_t n = ZSTD_findFrameCompressedSize(p + off, (size_t) st.st_size - off);
+                        if (ZSTD_isError(n))
+                                break;
+                        if (!ZSTD_isSkippableFrame(p + off, n)) {
+                                size_t m = ZSTD_decompressDCtx(dctx, out, cap, p + off, n);
+                                if (ZSTD_isError(m))
+                                        return 1;
+                                crypto_hash_sha256(h, out, m);
+                                total_out += m;
+                        }
+                        total_in += n;
+                        off += n;
+                }
+                elapsed += now() - t0;
+                free(p);
+        }
+        printf("%.6f %zu %zu\n", elapsed, total_in, total_out);
+        return 0;
+}
