@@ -3509,7 +3509,7 @@ START_TEST(checkpoint_origin_must_be_logseal_and_32_lowercase_hex)
         ck_assert_int_eq(cp_parse_edited(&c, c.origin, bad), -EBADMSG);
         /* 31 and 33 hex digits (edit only the first line) */
         snprintf(bad, sizeof(bad), "%.39s\n", c.origin);
-        char from[160];
+        char from[256];
         snprintf(from, sizeof(from), "%s\n", c.origin);
         ck_assert_int_eq(cp_parse_edited(&c, from, bad), -EBADMSG);
         snprintf(bad, sizeof(bad), "%s0\n", c.origin);
