@@ -112,7 +112,8 @@ int wal_open(Wal **ret, int state_dirfd)
                 w->nsegs++;
         }
         closedir(d);
-        qsort(w->segs, w->nsegs, sizeof(*w->segs), seg_cmp);
+        if (w->nsegs)
+                qsort(w->segs, w->nsegs, sizeof(*w->segs), seg_cmp);
         *ret = w;
         return 0;
 }

@@ -733,20 +733,29 @@ int main(int argc, char **argv)
         }
         c.report.started_ns = now_ns();
         r = ls_chain_verifier_new(&c.v, root_pk, &cb);
-        if (r < 0)
-                return 2;
+        if (r < 0) {
+                r = 2;
+                goto out;
+        }
         for (size_t i = 0; i < nkeyfiles; i++)
-                if (load_keys(&c, keyfiles[i]) < 0)
-                        return 2;
+                if (load_keys(&c, keyfiles[i]) < 0) {
+                        r = 2;
+                        goto out;
+                }
         for (size_t i = 0; i < ncpfiles; i++)
-                if (load_checkpoint(&c, cpfiles[i]) < 0)
-                        return 2;
+                if (load_checkpoint(&c, cpfiles[i]) < 0) {
+                        r = 2;
+                        goto out;
+                }
         for (int i = optind; i < argc; i++)
-                if (add_path(&c, argv[i], 0) < 0)
-                        return 2;
+                if (add_path(&c, argv[i], 0) < 0) {
+                        r = 2;
+                        goto out;
+                }
         if (c.ninputs == 0) {
                 fprintf(stderr, "logseal-verify: no archive files found\n");
-                return 2;
+                r = 2;
+                goto out;
         }
         qsort(c.inputs, c.ninputs, sizeof(*c.inputs), input_cmp);
 
@@ -808,24 +817,30 @@ int main(int argc, char **argv)
                 FILE *f = fopen(report_file, "we");
                 if (!f || asprintf(&jpath, "%s.json", report_file) < 0) {
                         fprintf(stderr, "logseal-verify: %s: %s\n", report_file, strerror(errno));
-                        return 2;
+                        if (f)
+                                fclose(f);
+                        r = 2;
+                        goto out;
                 }
                 report_write_text(&c.report, f);
-                if (fclose(f) != 0)
-                        return 2;
-                f = fopen(jpath, "we");
+                int bad = fclose(f) != 0;
+                f = bad ? NULL : fopen(jpath, "we");
                 if (!f) {
                         fprintf(stderr, "logseal-verify: %s: %s\n", jpath, strerror(errno));
-                        return 2;
+                        free(jpath);
+                        r = 2;
+                        goto out;
                 }
                 report_write_json(&c.report, f);
-                if (fclose(f) != 0)
-                        return 2;
+                bad = fclose(f) != 0;
                 free(jpath);
+                if (bad) {
+                        r = 2;
+                        goto out;
+                }
         }
-        if (fflush(stdout) != 0)
-                return 2;
-        r = (int) c.report.verdict;
+        r = fflush(stdout) != 0 ? 2 : (int) c.report.verdict;
+out:
         ls_chain_verifier_free(c.v);
         for (size_t i = 0; i < c.ninputs; i++)
                 free(c.inputs[i].path);

@@ -2846,7 +2846,7 @@ START_TEST(pubkey_file_round_trip_preserves_key_and_text)
 {
         LsKeyPair *k = key_from_name("root-key", 0);
         char text[LS_PUBKEY_TEXT_MAX], ref[LS_PUBKEY_TEXT_MAX], again[LS_PUBKEY_TEXT_MAX];
-        static char comment[1025];
+        static char comment[1026];
         uint8_t pk[32], id[8];
         int n;
 
@@ -2871,6 +2871,7 @@ START_TEST(pubkey_file_round_trip_preserves_key_and_text)
         ck_assert(memcmp(pk, k->pk, 32) == 0);
         /* the writer refuses what the format cannot hold */
         memset(comment, 'c', 1025);
+        comment[1025] = 0;
         ck_assert_int_lt(ls_pubkey_format(text, sizeof(text), k->pk, comment), 0);
         ck_assert_int_lt(ls_pubkey_format(text, sizeof(text), k->pk, "two\nlines"), 0);
         /* the fingerprint: H(pk) in hex, groups of four */

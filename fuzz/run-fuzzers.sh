@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Runs every libFuzzer binary BUILD_DIR/fuzz/fuzz-<name> for SECONDS each, starting from a
+# scratch copy of fuzz/corpus/<name>/ (the committed corpus is never written), and fails on
+# any finding. Optional further arguments restrict the run to those target names.
+#   usage: fuzz/run-fuzzers.sh BUILD_DIR SECONDS [NAME...]
+# Findings (crash-*, leak-*, timeout-*, oom-*) are kept in BUILD_DIR/fuzz/findings/<name>/.
+set -euo pipefail
+
+if [ $# -lt 2 ] || ! [[ $2 =~ ^[0-9]+$ ]]; then
+        echo "usage: $0 BUILD_DIR SECONDS [NAME...]" >&2
+        exit 2
+fi
+build=$1
+secs=$2
+shift 2
+src=$(cd "$(dirname "$0")" && pwd)
+bindir=$build/fuzz
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/logseal-fuzz.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+if [ $# -gt 0 ]; then
+        names=("$@")
+else
+        names=()
+        for exe in "$bindir"/fuzz-*; do
+                [ -f "$exe" ] && [ -x "$exe" ] && names+=("${exe##*/fuzz-}")
+        done
+fi
+if [ ${#names[@]} -eq 0 ]; then
+        echo "run-fuzzers: no fuzz-* binaries in $bindir (needs CC=clang -Dfuzzing=true)" >&2
+        exit 1
+fi
+
+failed=()
+printf '%-12s %8s %12s %8s %8s  %s\n' target seconds execs cov ft result
+for name in "${names[@]}"; do
+        exe=$bindir/fuzz-$name
+        if ! [ -x "$exe" ]; then
+                echo "run-fuzzers: $exe not built" >&2
+                failed+=("$name")
+                continue
+        fi
+        corpus=$work/$name/corpus
+        artifacts=$work/$name/artifacts
+        log=$work/$name/log
+        mkdir -p "$corpus" "$artifacts"
+        if [ -d "$src/corpus/$name" ]; then
+                cp -a "$src/corpus/$name/." "$corpus/"
+        fi
+
+        rc=0
+        "$exe" -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
+                -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1 ||
+                rc=$?
+
+        # A run that died early has no statistics: keep going and report it.
+        execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1) || true
+        cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n1 | cut -d' ' -f2) || true
+        ft=$(grep -o 'ft: [0-9]*' "$log" | tail -n1 | cut -d' ' -f2) || true
+        result=ok
+        if [ "$rc" -ne 0 ] || [ -n "$(ls -A "$artifacts")" ]; then
+                result="FAILED (exit $rc)"
+                failed+=("$name")
+                mkdir -p "$bindir/findings/$name"
+                cp -a "$artifacts/." "$bindir/findings/$name/"
+                cp "$log" "$bindir/findings/$name/fuzz-$name.log"
+                echo "--- fuzz-$name: last lines of its log:" >&2
+                tail -n 60 "$log" >&2
+        fi
+        printf '%-12s %8s %12s %8s %8s  %s\n' "$name" "$secs" "${execs:-?}" "${cov:-?}" "${ft:-?}" \
+                "$result"
+done
+
+if [ ${#failed[@]} -gt 0 ]; then
+        echo "run-fuzzers: findings in: ${failed[*]} (inputs and logs in $bindir/findings/)" >&2
+        exit 1
+fi
+echo "run-fuzzers: ${#names[@]} targets, no findings"
