@@ -732,6 +732,7 @@ int main(int argc, char **argv)
                 c.report.root_key_file = root_file;
         }
         c.report.started_ns = now_ns();
+        cb.all_records = c.dump != DUMP_NONE;
         r = ls_chain_verifier_new(&c.v, root_pk, &cb);
         if (r < 0) {
                 r = 2;

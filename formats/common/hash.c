@@ -49,6 +49,28 @@ void ls_salt(uint8_t out[LS_SALT_LEN], const uint8_t seed[LS_HASH_LEN], uint64_t
         sodium_memzero(&st, sizeof(st));
 }
 
+void ls_salt_key_init(LsSaltKey *k, const uint8_t seed[LS_HASH_LEN])
+{
+        crypto_auth_hmacsha256_init(&k->st, seed, LS_HASH_LEN);
+        crypto_auth_hmacsha256_update(&k->st, (const uint8_t *) LS_CTX_SALT, strlen(LS_CTX_SALT));
+}
+
+void ls_salt_derive(const LsSaltKey *k, uint64_t seq, uint8_t out[LS_SALT_LEN])
+{
+        crypto_auth_hmacsha256_state st = k->st;
+        uint8_t s[8];
+
+        ls_put64(s, seq);
+        crypto_auth_hmacsha256_update(&st, s, sizeof(s));
+        crypto_auth_hmacsha256_final(&st, out);
+        sodium_memzero(&st, sizeof(st));
+}
+
+void ls_salt_key_wipe(LsSaltKey *k)
+{
+        sodium_memzero(k, sizeof(*k));
+}
+
 void ls_key_id(uint8_t out[LS_KEY_ID_LEN], const uint8_t pk[LS_PK_LEN])
 {
         uint8_t h[LS_HASH_LEN];

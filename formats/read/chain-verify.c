@@ -432,7 +432,7 @@ static void verify_batch(LsChainVerifier *v, const LsReadItem *item)
         }
 
         /* records, leaves and the Merkle root */
-        int tree_ok = v->tree_valid && v->tree.size == h->first_seq;
+        int tree_ok = v->tree_valid && v->tree.size == h->first_seq, has_control = 0;
         if (payload_ok) {
                 LsPayloadIter it;
                 LsMerkle t = v->tree;
@@ -449,6 +449,8 @@ static void verify_batch(LsChainVerifier *v, const LsReadItem *item)
                         LsControl ctl;
                         size_t coff = 0;
                         int ck;
+                        if (rec.type == LS_REC_CONTROL)
+                                has_control = 1;
                         if (rec.type == LS_REC_CONTROL &&
                             (ck = ls_control_decode(&ctl, rec.body, rec.body_len, &coff)) < 0) {
                                 report(v, LS_CLASS_TAMPERED, ck, "control record", off, b, rec.seq,
@@ -528,8 +530,9 @@ static void verify_batch(LsChainVerifier *v, const LsReadItem *item)
                 v->a.records += h->record_count;
                 v->a.min_time = MIN(v->a.min_time, h->min_time_ns);
                 v->a.max_time = MAX(v->a.max_time, h->max_time_ns);
-                learn_from_records(v, h, 1);
-                if (v->cb.record) {
+                if (has_control)
+                        learn_from_records(v, h, 1);
+                if (v->cb.record && (has_control || v->cb.all_records)) {
                         LsPayloadIter it;
                         LsRecord rec;
                         const uint8_t *bytes, *raw;
@@ -538,7 +541,8 @@ static void verify_batch(LsChainVerifier *v, const LsReadItem *item)
                         raw = ls_payload_raw(v->payload, &rawlen);
                         ls_payload_iter_init(&it, h, raw, rawlen);
                         while (ls_payload_next(&it, &rec, &bytes, &len, NULL, &roff) > 0)
-                                v->cb.record(v->cb.userdata, h, &rec);
+                                if (rec.type == LS_REC_CONTROL || v->cb.all_records)
+                                        v->cb.record(v->cb.userdata, h, &rec);
                 }
                 if (v->cb.batch)
                         v->cb.batch(v->cb.userdata, v->a.file, off, h);

@@ -48,8 +48,10 @@ typedef struct LsArchiveSummary {
 
 typedef struct LsVerifyCallbacks {
         void (*finding)(void *ud, const LsFinding *f);
-        /* Called for each record of a batch only after the whole batch verified. */
+        /* Called for each record of a batch only after the whole batch verified:
+         * control records always, syslog records only when all_records is set. */
         void (*record)(void *ud, const LsBatchHeader *h, const LsRecord *rec);
+        int all_records;
         void (*batch)(void *ud, const char *file, uint64_t offset, const LsBatchHeader *h);
         void (*archive)(void *ud, const LsArchiveSummary *s);
         void *userdata;

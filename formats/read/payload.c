@@ -96,7 +96,7 @@ void ls_payload_iter_init(LsPayloadIter *it, const LsBatchHeader *h, const uint8
         it->next_seq = h->first_seq;
         it->index = 0;
         it->count = h->record_count;
-        it->salt_seed = h->salt_seed;
+        ls_salt_key_init(&it->salt_key, h->salt_seed);
 }
 
 int ls_payload_next(LsPayloadIter *it, LsRecord *rec, const uint8_t **ret_bytes,
@@ -128,7 +128,7 @@ int ls_payload_next(LsPayloadIter *it, LsRecord *rec, const uint8_t **ret_bytes,
                 return -EBADMSG;
         }
         if (leaf) {
-                ls_salt(salt, it->salt_seed, rec->seq);
+                ls_salt_derive(&it->salt_key, rec->seq, salt);
                 ls_leaf_hash(leaf, salt, it->raw + it->pos + 4, n);
         }
         *ret_bytes = it->raw + it->pos + 4;

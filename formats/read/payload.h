@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "batch.h"
+#include "hash.h"
 #include "record.h"
 
 typedef struct LsPayload LsPayload;
@@ -29,7 +30,7 @@ typedef struct LsPayloadIter {
         size_t pos;            /* offset of the next entry in the decompressed content */
         uint64_t next_seq;
         uint32_t index, count;
-        const uint8_t *salt_seed;
+        LsSaltKey salt_key;
 } LsPayloadIter;
 
 void ls_payload_iter_init(LsPayloadIter *it, const LsBatchHeader *h, const uint8_t *raw,

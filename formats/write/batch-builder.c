@@ -19,6 +19,7 @@ struct LsBatchBuilder {
         ZSTD_CCtx *cctx;
 
         LsBatchHeader hdr;          /* fields known at begin, plus running min/max */
+        LsSaltKey salt_key;
         uint32_t count;
         uint8_t *raw;               /* payload entries */
         size_t raw_len, raw_cap;
@@ -79,6 +80,7 @@ void ls_batch_builder_begin(LsBatchBuilder *b, uint64_t archive_no, uint64_t bat
                 memcpy(b->hdr.salt_seed, seed, LS_HASH_LEN);
         else
                 randombytes_buf(b->hdr.salt_seed, LS_HASH_LEN);
+        ls_salt_key_init(&b->salt_key, b->hdr.salt_seed);
         b->hdr.min_time_ns = UINT64_MAX;
         b->count = 0;
         b->raw_len = 0;
@@ -127,7 +129,7 @@ int ls_batch_builder_add(LsBatchBuilder *b, LsRecord *r)
         if (k < 0)
                 return k;
         ls_put32(b->raw + b->raw_len, (uint32_t) len);
-        ls_salt(salt, b->hdr.salt_seed, r->seq);
+        ls_salt_derive(&b->salt_key, r->seq, salt);
         ls_leaf_hash(b->leaves[b->count], salt, rec, len);
         b->raw_len += 4 + len;
         b->count++;
