@@ -52,12 +52,12 @@ int ingest_message(Daemon *d, const LsRecord *proto, const uint8_t *msg, size_t 
         r.body = msg;
         r.body_len = (uint32_t) len;
         r.orig_len = (uint32_t) MIN(orig_len, (size_t) UINT32_MAX);
-        r.flags = 0;
+        r.flags = proto->flags & LS_RECF_PARSE_FAILED;
         if (orig_len > len) {
                 r.flags |= LS_RECF_TRUNCATED;
                 d->truncated++;
         }
-        if (parse_failed(msg, len)) {
+        if ((r.flags & LS_RECF_PARSE_FAILED) || parse_failed(msg, len)) {
                 r.flags |= LS_RECF_PARSE_FAILED;
                 d->parse_failed++;
         }

@@ -173,8 +173,12 @@ static void conn_free(Conn *c)
 static int on_frame(void *ud, const uint8_t *msg, size_t len, uint64_t orig_len, unsigned flags)
 {
         Conn *c = ud;
-        (void) flags;
-        return ingest_message(c->l->d, &c->proto, msg, len, (size_t) orig_len);
+        LsRecord proto = c->proto;
+
+        /* A malformed octet count is sealed as received and flagged, never dropped. */
+        if (flags & LS_FRAME_FRAMING_ERROR)
+                proto.flags |= LS_RECF_PARSE_FAILED;
+        return ingest_message(c->l->d, &proto, msg, len, (size_t) orig_len);
 }
 
 static int on_stream(sd_event_source *s, int fd, uint32_t revents, void *ud)

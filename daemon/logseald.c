@@ -110,6 +110,7 @@ static void emit_start(Daemon *d)
                 ls_control_add(b, LS_TAG_CONFIG_HASH, d->cfg.hash, LS_HASH_LEN);
         ls_control_add_str(b, LS_TAG_VERSION, LOGSEAL_VERSION);
         ls_control_add_u32(b, LS_TAG_PID, (uint32_t) getpid());
+        ls_control_add_u64(b, LS_TAG_HEARTBEAT_INTERVAL, d->cfg.heartbeat_ns);
         emit(d, b);
         free(b);
 }
@@ -141,6 +142,33 @@ static void update_status(Daemon *d)
                    sealer_backlog(d->sealer), d->paused ? ", input paused" : "");
 }
 
+/* A wall-clock step (NTP, an admin) shows as realtime moving unlike the monotonic clock. */
+static void check_clock(Daemon *d, uint64_t now, uint64_t mono)
+{
+        static uint64_t last_now, last_mono;
+        int64_t delta;
+
+        if (last_now) {
+                delta = (int64_t) (now - last_now) - (int64_t) (mono - last_mono);
+                if (delta > 1000000000ll || delta < -1000000000ll) {
+                        LsControlBuilder *b = malloc(sizeof(*b));
+                        if (b) {
+                                ls_control_begin(b, LS_CTL_CLOCK_STEP);
+                                ls_control_add_u64(b, LS_TAG_FIRST_TIME,
+                                                   last_now + (mono - last_mono));
+                                ls_control_add_u64(b, LS_TAG_LAST_TIME, now);
+                                ls_control_add_u64(b, LS_TAG_CLOCK_DELTA, (uint64_t) delta);
+                                emit(d, b);
+                                free(b);
+                        }
+                        fprintf(stderr, "logseald: the wall clock stepped by %+.3f s (recorded)\n",
+                                (double) delta / 1e9);
+                }
+        }
+        last_now = now;
+        last_mono = mono;
+}
+
 static int on_tick(sd_event_source *s, uint64_t usec, void *ud)
 {
         Daemon *d = ud;
@@ -150,6 +178,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *ud)
         if (d->stopping)
                 return 0;
         ticks++;
+        check_clock(d, now, usec * 1000);
         declare_losses(d, 0);
         if (now - d->last_ingest_ns >= d->cfg.heartbeat_ns) {
                 LsControlBuilder *b = malloc(sizeof(*b));

@@ -42,6 +42,7 @@ static const TagInfo tags[LS_TAG_MAX + 1] = {
         [LS_TAG_RECEIVED] = {"received", T_U64, 8, 8},
         [LS_TAG_LOST] = {"lost", T_U64, 8, 8},
         [LS_TAG_PID] = {"pid", T_U32, 4, 4},
+        [LS_TAG_HEARTBEAT_INTERVAL] = {"heartbeat_interval", T_U64, 8, 8},
 };
 
 /* Required tags per control type (SPEC §4.2), zero-terminated. */

@@ -115,7 +115,8 @@ enum {
         LS_TAG_RECEIVED = 24,
         LS_TAG_LOST = 25,
         LS_TAG_PID = 26,
-        LS_TAG_MAX = 26,
+        LS_TAG_HEARTBEAT_INTERVAL = 27,
+        LS_TAG_MAX = 27,
 };
 
 enum {

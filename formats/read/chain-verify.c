@@ -58,6 +58,15 @@ struct LsChainVerifier {
         uint64_t next_archive_no;
         uint8_t prev_seal_hash[LS_HASH_LEN];
 
+        /* heartbeat coverage (SPEC §11): silence longer than the announced interval */
+        uint64_t hb_ns;               /* from the last START, 0: not announced */
+        uint64_t last_time;           /* time of the previous record, LS_UNSET: unknown */
+        int last_was_stop;
+        struct {
+                int active;
+                uint64_t from, to, batch, seq, offset;
+        } gap;
+
         int first_archive_seen;
         uint64_t first_archive_no;
         int last_archive_open;
@@ -259,6 +268,7 @@ int ls_chain_verifier_new(LsChainVerifier **ret, const uint8_t root_pk[LS_PK_LEN
         v->st.first_batch = v->st.last_batch = LS_UNSET;
         v->st.first_seq = v->st.last_seq = LS_UNSET;
         v->st.tree_checked_all = 1;
+        v->last_time = LS_UNSET;
         *ret = v;
         return 0;
 }
@@ -322,6 +332,45 @@ static void learn_from_records(LsChainVerifier *v, const LsBatchHeader *h, int r
                                        "revocation in the chain does not verify under a root key");
                 }
         }
+}
+
+/* ---- heartbeat coverage ---- */
+
+static void report_gap(LsChainVerifier *v)
+{
+        if (!v->gap.active)
+                return;
+        report(v, LS_CLASS_GAP, -ENODATA, "heartbeat gap", v->gap.offset, v->gap.batch, v->gap.seq,
+               "%.0f s without any record although the appliance announced a heartbeat every "
+               "%.0f s, and no signed stop, restart or clock step explains it",
+               (double) (v->gap.to - v->gap.from) / 1e9, (double) v->hb_ns / 1e9);
+        v->gap.active = 0;
+}
+
+static void track_time(LsChainVerifier *v, const LsRecord *rec, const LsControl *ctl,
+                       uint64_t batch_no, uint64_t offset)
+{
+        uint16_t type = ctl ? ctl->type : 0;
+        uint64_t x;
+
+        if (type == LS_CTL_CLOCK_STEP)
+                v->gap.active = 0; /* a signed clock step explains a jump */
+        if (v->hb_ns && v->last_time != LS_UNSET && !v->last_was_stop &&
+            type != LS_CTL_START && type != LS_CTL_UNCLEAN_SHUTDOWN &&
+            type != LS_CTL_CLOCK_STEP && rec->time_ns > v->last_time &&
+            rec->time_ns - v->last_time > 2 * v->hb_ns + 10000000000ull) {
+                report_gap(v);
+                v->gap.active = 1;
+                v->gap.from = v->last_time;
+                v->gap.to = rec->time_ns;
+                v->gap.batch = batch_no;
+                v->gap.seq = rec->seq;
+                v->gap.offset = offset;
+        }
+        if (type == LS_CTL_START)
+                v->hb_ns = ls_control_get_u64(ctl, LS_TAG_HEARTBEAT_INTERVAL, &x) ? x : 0;
+        v->last_time = rec->time_ns;
+        v->last_was_stop = type == LS_CTL_STOP;
 }
 
 /* ---- batches ---- */
@@ -448,7 +497,7 @@ static void verify_batch(LsChainVerifier *v, const LsReadItem *item)
                 while ((k = ls_payload_next(&it, &rec, &bytes, &len, leaf, &roff)) > 0) {
                         LsControl ctl;
                         size_t coff = 0;
-                        int ck;
+                        int ck = -1;
                         if (rec.type == LS_REC_CONTROL)
                                 has_control = 1;
                         if (rec.type == LS_REC_CONTROL &&
@@ -459,6 +508,7 @@ static void verify_batch(LsChainVerifier *v, const LsReadItem *item)
                                                                 "bad fields");
                                 ok = 0;
                         }
+                        track_time(v, &rec, ck == 0 ? &ctl : NULL, b, off);
                         tmin = MIN(tmin, rec.time_ns);
                         tmax = MAX(tmax, rec.time_ns);
                         if (tree_ok && ls_merkle_append(&t, leaf) < 0)
@@ -495,6 +545,10 @@ static void verify_batch(LsChainVerifier *v, const LsReadItem *item)
                 v->tree_valid = 0;
                 v->st.tree_checked_all = 0;
         }
+
+        /* a suspected gap survives one further batch without a clock step: report it */
+        if (v->gap.active && v->gap.batch < b)
+                report_gap(v);
 
         /* advance */
         if (authentic) {
@@ -635,6 +689,7 @@ static void process_header(LsChainVerifier *v, const LsReadItem *item)
                                v->next_archive_no, h->archive_no - 1);
                         /* The batch links across the gap cannot be checked. */
                         v->links_known = 0;
+                        v->last_time = LS_UNSET;
                         v->tree_valid = 0;
                 } else if (!v->prev_archive_sealed) {
                         report(v, LS_CLASS_TAMPERED, -EBADMSG, "archive seal", item->offset,
@@ -761,6 +816,7 @@ int ls_chain_verify_archive(LsChainVerifier *v, int fd, const char *file)
                         process_trailer(v, item);
                         break;
                 case LS_ITEM_DAMAGE:
+                        v->last_time = LS_UNSET;
                         report(v, LS_CLASS_TAMPERED, item->error, item->what, item->error_offset,
                                LS_UNSET, LS_UNSET,
                                "%" PRIu64 " bytes at offset %" PRIu64 " are not a valid frame; "
@@ -814,6 +870,7 @@ LsClass ls_chain_verifier_finish(LsChainVerifier *v, LsVerifyStats *ret)
 {
         LsClass c;
 
+        report_gap(v);
         v->a.file = NULL;
         memset(&v->a.hdr, 0, sizeof(v->a.hdr));
         v->a.have_header = 0;

@@ -442,6 +442,102 @@ START_TEST(reader_reports_torn_tail_of_an_open_archive)
 }
 END_TEST
 
+
+/* Builds a one-archive chain: START announcing a 60 s heartbeat, then records at the given
+ * offsets (seconds); a negative offset inserts a CLOCK_STEP there. Returns the verdict. */
+static LsClass heartbeat_chain(const int *secs, size_t n, char *first_check, size_t cap)
+{
+        char tmp[] = "/tmp/logseal-hb-XXXXXX", name[96], *path;
+        uint8_t seed[32], chain[16], cb[LS_CERT_LEN];
+        LsKeyPair *root, *k0;
+        LsCert cert;
+        LsSigner s0;
+        LsChainWriter *w;
+        LsControlBuilder *b = malloc(sizeof(*b));
+        LsRecord r;
+
+        ck_assert_ptr_nonnull(mkdtemp(tmp));
+        int dirfd = open(tmp, O_RDONLY | O_DIRECTORY);
+        tu_seed(seed, "hb-chain");
+        memcpy(chain, seed, 16);
+        tu_seed(seed, "root-key");
+        ck_assert_int_eq(ls_keypair_from_seed(&root, seed, 0), 0);
+        ck_assert_int_eq(ls_keypair_generate(&k0, 0), 0);
+        ck_assert_int_eq(tu_cert(&cert, chain, k0, LS_CERT_SIGNING, 0, TU_T0, root), 0);
+        ls_signer_from_keypair(&s0, k0);
+        LsChainWriterConfig cfg = {.dirfd = dirfd, .zstd_level = 1, .max_batch_raw = 1 << 20,
+                                   .max_batch_records = 2};
+        memcpy(cfg.chain_id, chain, 16);
+        ck_assert_int_eq(ls_chain_writer_new(&w, &cfg, NULL), 0);
+        ls_cert_encode(&cert, cb);
+        ls_control_begin(b, LS_CTL_KEY_TRANSITION);
+        ls_control_add(b, LS_TAG_CERT, cb, sizeof(cb));
+        ck_assert_int_eq(tu_control(&r, TU_T0, b), 0);
+        ck_assert_int_eq(ls_chain_writer_add(w, &r), 0);
+        ls_control_begin(b, LS_CTL_START);
+        ls_control_add(b, LS_TAG_BOOT_ID, seed, 16);
+        ls_control_add_str(b, LS_TAG_VERSION, "test");
+        ls_control_add_u64(b, LS_TAG_HEARTBEAT_INTERVAL, 60000000000ull);
+        ck_assert_int_eq(tu_control(&r, TU_T0, b), 0);
+        ck_assert_int_eq(ls_chain_writer_add(w, &r), 0);
+        for (size_t i = 0; i < n; i++) {
+                uint64_t t = TU_T0 + (uint64_t) (secs[i] < 0 ? -secs[i] : secs[i]) * 1000000000ull;
+                if (secs[i] < 0) {
+                        ls_control_begin(b, LS_CTL_CLOCK_STEP);
+                        ls_control_add_u64(b, LS_TAG_CLOCK_DELTA, 500000000000ull);
+                        ck_assert_int_eq(tu_control(&r, t, b), 0);
+                } else {
+                        r = tu_udp4(t, "10.0.0.1", 514, "<13>Jan  1 00:00:00 h app: x");
+                }
+                int k = ls_chain_writer_add(w, &r);
+                if (k == -ENOSPC) {
+                        ck_assert_int_eq(ls_chain_writer_flush(w, &s0, t, NULL), 0);
+                        k = ls_chain_writer_add(w, &r);
+                }
+                ck_assert_int_eq(k, 0);
+        }
+        ck_assert_int_eq(ls_chain_writer_flush(w, &s0, TU_T0, NULL), 0);
+        ck_assert_int_eq(ls_chain_writer_seal(w, &s0, TU_T0), 0);
+        ls_chain_writer_free(w);
+        ls_archive_name(name, sizeof(name), chain, 0);
+        ck_assert_int_ge(asprintf(&path, "%s/%s", tmp, name), 0);
+
+        Result res = {};
+        Ctx ctx = {.res = &res};
+        LsVerifyCallbacks vcb = {.finding = on_finding, .userdata = &ctx};
+        LsChainVerifier *v;
+        ck_assert_int_eq(ls_chain_verifier_new(&v, root->pk, &vcb), 0);
+        ls_chain_verify_archive(v, open(path, O_RDONLY), path);
+        LsClass cls = ls_chain_verifier_finish(v, NULL);
+        snprintf(first_check, cap, "%s", ctx.have[cls] ? ctx.first[cls].check : "");
+        ls_chain_verifier_free(v);
+        unlink(path);
+        rmdir(tmp);
+        free(path);
+        free(b);
+        close(dirfd);
+        ls_keypair_free(root);
+        ls_keypair_free(k0);
+        return cls;
+}
+
+START_TEST(silence_beyond_the_announced_heartbeat_is_a_gap_unless_explained)
+{
+        static const int steady[] = {30, 60, 90, 120, 150};
+        static const int silent[] = {30, 60, 600, 630};
+        static const int stepped[] = {30, 60, 600, -601, 630};
+        char check[64];
+
+        ck_assert_int_eq(heartbeat_chain(steady, ELEMENTSOF(steady), check, sizeof(check)),
+                         LS_CLASS_INTACT);
+        ck_assert_int_eq(heartbeat_chain(silent, ELEMENTSOF(silent), check, sizeof(check)),
+                         LS_CLASS_GAP);
+        ck_assert_str_eq(check, "heartbeat gap");
+        ck_assert_int_eq(heartbeat_chain(stepped, ELEMENTSOF(stepped), check, sizeof(check)),
+                         LS_CLASS_INTACT);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("archive");
@@ -454,6 +550,7 @@ static Suite *suite(void)
         tcase_add_test(tc, golden_proofs_verify_and_the_forged_proof_fails);
         tcase_add_test(tc, reader_reports_torn_tail_of_an_open_archive);
         tcase_add_test(tc, damage_in_one_batch_leaves_the_others_verified_and_located);
+        tcase_add_test(tc, silence_beyond_the_announced_heartbeat_is_a_gap_unless_explained);
         tcase_add_test(tc, every_byte_change_in_sealed_archive_0_is_detected);
         tcase_add_test(tc, every_byte_change_in_sealed_archive_1_is_detected);
         suite_add_tcase(s, tc);

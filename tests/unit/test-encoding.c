@@ -958,6 +958,7 @@ static const struct {
         [LS_TAG_ARCHIVE_FIRST] = {8, 8}, [LS_TAG_ARCHIVE_LAST] = {8, 8},
         [LS_TAG_SEAL_HASH] = {32, 32},   [LS_TAG_RECEIVED] = {8, 8},
         [LS_TAG_LOST] = {8, 8},          [LS_TAG_PID] = {4, 4},
+        [LS_TAG_HEARTBEAT_INTERVAL] = {8, 8},
 };
 
 /* SPEC §4.2: required and optional tags per control type, each zero-terminated. */
@@ -966,7 +967,9 @@ static const struct {
         uint16_t req[6];
         uint16_t opt[8];
 } ctl_spec[] = {
-        {LS_CTL_START, {LS_TAG_BOOT_ID, LS_TAG_VERSION}, {LS_TAG_CONFIG_HASH, LS_TAG_PID}},
+        {LS_CTL_START,
+         {LS_TAG_BOOT_ID, LS_TAG_VERSION},
+         {LS_TAG_CONFIG_HASH, LS_TAG_PID, LS_TAG_HEARTBEAT_INTERVAL}},
         {LS_CTL_STOP, {0}, {LS_TAG_RECEIVED, LS_TAG_LOST, LS_TAG_TEXT}},
         {LS_CTL_UNCLEAN_SHUTDOWN,
          {LS_TAG_COUNT},
@@ -1324,8 +1327,9 @@ START_TEST(control_unknown_critical_tag_is_eprotonosupport_and_non_critical_igno
 {
         static Body b;
         uint8_t v[64] = {0};
-        static const uint16_t unknown_critical[] = {0x8000 | 27, 0x8000 | 0x7fff, 0x8000 | 1000};
-        static const uint16_t unknown_plain[] = {27, 28, 1000, 0x7fff};
+        static const uint16_t unknown_critical[] = {0x8000 | (LS_TAG_MAX + 1), 0x8000 | 0x7fff,
+                                                    0x8000 | 1000};
+        static const uint16_t unknown_plain[] = {LS_TAG_MAX + 1, LS_TAG_MAX + 2, 1000, 0x7fff};
         const uint8_t *val;
         uint16_t vlen;
         LsControl c;

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* index.h: the derived search index STATE/index.sqlite (ARCHITECTURE invariant 1) */
+#pragma once
+
+/*
+ * The index is derived data. Everything in it is computed from the archives
+ * alone, it can be deleted and rebuilt at any time (index_rebuild, `logsealctl
+ * reindex`), and nothing in it is evidence: a query selects sequence numbers
+ * and archive positions from it, then re-reads the records from the archives
+ * (IndexBatchReader) and prints those bytes. The verifier never reads it.
+ *
+ * Schema (version 1):
+ *   meta(key PRIMARY KEY, value)        'schema_version' = 1, 'chain_id' = 32 hex digits
+ *   position(id = 0, gen, archive_no, offset, next_batch_no, next_seq,
+ *            last_archive_no, last_offset, last_header_hash)
+ *                                       where catching up resumes: the archive and byte
+ *                                       offset of the next unindexed frame (offset 0: the
+ *                                       archive header is still to be read), and the last
+ *                                       indexed batch (its place and header hash) so that a
+ *                                       change of the archives under the index is noticed
+ *   batches(batch_no PRIMARY KEY, archive_no, offset, first_seq, record_count, min_time,
+ *           max_time, header_hash)      offset: the batch's frame in its archive
+ *   records(seq PRIMARY KEY, time_ns, batch_no, archive_no, type, transport, peer, port,
+ *           conn_id, flags, facility, severity, host, app, procid, msgid, msg_time_ns)
+ *                                       one row per record, syslog and control; peer is
+ *                                       the IP address text, or "pid=P uid=U gid=G" for unix
+ *                                       sockets; the syslog fields come from ls_syslog_parse
+ *                                       of the raw body and are NULL when absent
+ *   indexes records(time_ns), records(host, time_ns), records(app, time_ns)
+ *
+ * u64 values (seq, times) are stored as SQLite's signed 64-bit integers; times are
+ * meaningful up to the year 2262. host/app/procid/msgid are the raw bytes of the message
+ * (TEXT, UTF-8 not checked). msg_time_ns is the sender's timestamp; without a zone in the
+ * message it is the sender's wall clock read as UTC.
+ *
+ * Threads: an Index is one SQLite connection; use it from one thread at a time. Several
+ * processes may open the same file (WAL mode): a `logsealctl query` reads while the
+ * daemon's indexer writes, and two writers (the daemon and `logsealctl reindex`) take
+ * turns per batch, each noticing the other's progress (the position's generation).
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "defs.h"
+#include "record.h"
+
+#define INDEX_SCHEMA_VERSION 1
+
+typedef struct Index Index;
+
+/* Log levels for IndexLogFn, as syslog's. */
+enum {
+        INDEX_LOG_ERR = 3,
+        INDEX_LOG_WARNING = 4,
+        INDEX_LOG_INFO = 6,
+};
+
+/* index.c never prints: notes go to this callback (when set). */
+typedef void (*IndexLogFn)(void *userdata, int level, const char *msg);
+
+typedef struct IndexProgress {
+        uint64_t archive_no;      /* archive being read */
+        uint64_t records_added;   /* during this call */
+        uint64_t bytes_done;      /* archive bytes read during this call */
+        uint64_t bytes_total;     /* archive bytes to read, as found at the start of the call */
+} IndexProgress;
+
+/* Called after every indexed batch. */
+typedef void (*IndexProgressFn)(void *userdata, const IndexProgress *p);
+
+/*
+ * Opens STATE/index.sqlite (mode 0640 when created), creating the schema when the file
+ * is new. journal_mode=WAL, synchronous=NORMAL, a 10 s busy timeout.
+ * Errors: -EXDEV the index belongs to another chain; -EPROTONOSUPPORT an unknown schema
+ * version; -EUCLEAN not an SQLite database or corrupt (delete it and reindex); -EACCES,
+ * -EROFS, -ENOSPC, -ENOMEM, -EIO. index_last_error(NULL) then says more (per thread).
+ */
+int index_open(Index **ret, int state_dirfd, const uint8_t chain_id[LS_CHAIN_ID_LEN]);
+Index *index_free(Index *ix);
+
+void index_set_log(Index *ix, IndexLogFn fn, void *userdata);
+void index_set_progress(Index *ix, IndexProgressFn fn, void *userdata);
+/*
+ * Batches whose tree_size is above max_tree_size are left for later (default: no limit).
+ * The daemon passes its durable tree size, so that a batch written but not yet
+ * fdatasync'd is never indexed.
+ */
+void index_set_limit(Index *ix, uint64_t max_tree_size);
+
+/*
+ * What the last failing call was about, e.g. "chain-…-00000003.lsa: offset 1234567:
+ * batch payload: hash mismatch". With ix NULL: the last index_open failure of this thread.
+ */
+const char *index_last_error(const Index *ix);
+
+/*
+ * Indexes everything in the archives (chain-<id>-<n>.lsa in archive_dirfd, in archive_no
+ * order) that is not indexed yet, from the stored position: each batch in one
+ * transaction with its records and the new position. Returns 0 when it reached the end
+ * of what is there — including an open archive that ends in a torn tail or is still
+ * being appended to (call again later) — with *ret_records_added (may be NULL) the number
+ * of records added. Idempotent.
+ * Errors (index_last_error() names the file and the offset):
+ *   -EBADMSG  the archives are damaged or inconsistent (a frame that is not one, a payload
+ *             that does not match its header, a batch missing from the sequence, an
+ *             archive of another chain); indexing stops there, nothing after it is indexed
+ *   -ESTALE   the index does not match the archives any more (the last indexed batch is
+ *             not where the index says, an archive it was reading is gone): rebuild it
+ *   -EUCLEAN, -EBUSY, -ENOSPC, -EIO, -ENOMEM: the SQLite file; -errno from reading archives
+ */
+int index_catch_up(Index *ix, int archive_dirfd, uint64_t *ret_records_added);
+
+/* Drops every row, resets the position and catches up (`logsealctl reindex`). */
+int index_rebuild(Index *ix, int archive_dirfd, uint64_t *ret_records_added);
+
+/*
+ * Number of records with receive time in [from_ns, to_ns) and, unless host is NULL,
+ * that host. An example of a read; queries proper use index_query().
+ */
+int index_query_count(Index *ix, const char *host, uint64_t from_ns, uint64_t to_ns,
+                      uint64_t *ret);
+
+/* ---- queries: the index selects, the archives answer ---- */
+
+typedef struct IndexFilter {
+        const char *host;         /* NULL: any */
+        const char *app;          /* NULL: any */
+        uint64_t from_ns;         /* receive time, inclusive */
+        uint64_t to_ns;           /* exclusive; UINT64_MAX: no end */
+        int syslog_only;          /* only type 1 (syslog) records */
+        uint64_t limit;           /* 0: no limit */
+} IndexFilter;
+
+/* Where the index says a record is. */
+typedef struct IndexHit {
+        uint64_t seq;
+        uint64_t time_ns;         /* as indexed (the archive's value is the truth) */
+        uint64_t batch_no;
+        uint64_t archive_no;
+        uint64_t offset;          /* the batch's frame in that archive */
+        uint8_t header_hash[LS_HASH_LEN];
+} IndexHit;
+
+/* Return 0 to go on, <0 to stop index_query() with that value. */
+typedef int (*IndexHitFn)(void *userdata, const IndexHit *hit);
+
+/* Calls fn for each matching record in (time_ns, seq) order. */
+int index_query(Index *ix, const IndexFilter *f, IndexHitFn fn, void *userdata);
+
+/*
+ * The fields the index derives from a record, computed the same way at query time from
+ * the re-read record. Spans point into rec->body; len 0 means absent. Control records
+ * have no syslog fields.
+ */
+typedef struct IndexFields {
+        int facility;             /* -1: none */
+        int severity;             /* -1: none */
+        int have_msg_time;
+        int64_t msg_time_ns;
+        const uint8_t *host, *app, *procid, *msgid;
+        size_t host_len, app_len, procid_len, msgid_len;
+        char peer[64];            /* "" when none */
+        int have_port;
+        uint16_t port;
+} IndexFields;
+
+void index_record_fields(const LsRecord *rec, IndexFields *f);
+
+/*
+ * Re-reads records from the archives at the places an IndexHit names. Keeps the last
+ * batch decoded (hits of one batch come together), so memory is bounded by one batch.
+ */
+typedef struct IndexBatchReader IndexBatchReader;
+
+int index_batch_reader_new(IndexBatchReader **ret, int archive_dirfd,
+                           const uint8_t chain_id[LS_CHAIN_ID_LEN]);
+IndexBatchReader *index_batch_reader_free(IndexBatchReader *b);
+/*
+ * The record hit->seq from the archive: the frame at hit->offset of archive
+ * hit->archive_no must be a batch of this chain and archive with batch number
+ * hit->batch_no and header hash hit->header_hash whose payload matches its header
+ * hash, and it must hold that seq. *rec points into the reader until the next call.
+ * -ESTALE when the archive does not hold it there (the index is out of step: reindex),
+ * -EBADMSG when the batch there is damaged, -ENOENT when the archive is gone;
+ * index_batch_reader_error() says more.
+ */
+int index_batch_reader_get(IndexBatchReader *b, const IndexHit *hit, LsRecord *rec);
+const char *index_batch_reader_error(const IndexBatchReader *b);
+
+/* ---- the daemon's indexing thread ---- */
+
+/*
+ * A thread that keeps the index caught up while logseald runs. Call pattern:
+ *   after recovery:                index_worker_start() (failure: run without an index)
+ *   after each durable batch       index_worker_kick(w, durable tree size)  — cheap, never
+ *   (the sealer's eventfd):        waits for SQLite; kicks while it works coalesce
+ *   at exit, after sealer_stop():  index_worker_stop(w) — stops between two batches
+ * Only batches within the durable tree size are indexed. -ESTALE (the archives changed
+ * under the index, e.g. recovery cut a batch the index held) makes it rebuild the index;
+ * other errors are logged once each and retried at the next kick. What remains unindexed
+ * at exit is indexed after the next start's first durable batch.
+ */
+typedef struct IndexWorker IndexWorker;
+
+int index_worker_start(IndexWorker **ret, int state_dirfd, int archive_dirfd,
+                       const uint8_t chain_id[LS_CHAIN_ID_LEN], IndexLogFn log, void *userdata);
+void index_worker_kick(IndexWorker *w, uint64_t durable_tree_size);
+IndexWorker *index_worker_stop(IndexWorker *w);
