@@ -90,6 +90,7 @@ static void declare_losses(Daemon *d, int force)
                         ls_control_add_u16(b, LS_TAG_CAUSE, kinds[k].cause);
                         ls_control_add_str(b, LS_TAG_SOURCE, l->conf->name);
                         emit(d, b);
+                        d->declared_lost += *kinds[k].count;
                         *kinds[k].count = 0;
                 }
                 if (!l->dropped && !l->rejected)
@@ -227,6 +228,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         fprintf(stderr, "logseald: %s: sealing pending records and stopping\n",
                 strsignal((int) si->ssi_signo));
         listeners_close(d);
+        control_close(d);
         declare_losses(d, 1);
         emit_stop(d, si->ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
         (void) ingest_commit(d);
@@ -564,6 +566,11 @@ int main(int argc, char **argv)
                 (void) sealer_stop(d.sealer);
                 return 1;
         }
+        r = control_open(&d);
+        if (r < 0)
+                fprintf(stderr, "logseald: control socket unavailable (%s): logsealctl status "
+                                "will not reach the daemon\n",
+                        strerror(-r));
         sd_event_add_signal(d.event, NULL, SIGTERM, on_signal, &d);
         sd_event_add_signal(d.event, NULL, SIGINT, on_signal, &d);
         sd_event_add_io(d.event, NULL, d.notify_fd, EPOLLIN, on_durable, &d);

@@ -147,6 +147,8 @@ size_t sealer_backlog(Sealer *s);
 /* Seals everything queued, seals the archive, writes the clean state, joins. */
 int sealer_stop(Sealer *s);
 SealerStats *sealer_stats(Sealer *s);
+/* The newest durable batch header (the latest checkpoint); -ENODATA before the first. */
+int sealer_last_batch(Sealer *s, LsBatchHeader *ret);
 
 typedef struct SealedState {
         uint64_t tree_size;                 /* records durable in archives */
@@ -193,6 +195,11 @@ int ingest_control(Daemon *d, uint16_t type, const uint8_t *body, size_t len);
 /* Writes the pending chunk to the WAL and hands it to the sealer: call before the next read. */
 int ingest_commit(Daemon *d);
 
+/* ---- control.c ---- */
+
+int control_open(Daemon *d);
+void control_close(Daemon *d);
+
 /* ---- logseald.c ---- */
 
 struct Daemon {
@@ -209,7 +216,8 @@ struct Daemon {
         size_t nlisteners;
         int paused;
         uint64_t conn_serial;
-        uint64_t received, truncated, rejected, parse_failed;
+        uint64_t received, truncated, rejected, parse_failed, declared_lost;
+        sd_event_source *control_src;
         uint64_t last_ingest_ns;
         int stopping;
         int quickstart_hints;

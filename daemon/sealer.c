@@ -45,6 +45,8 @@ struct Sealer {
         uint64_t retry_at;           /* after a write error, CLOCK_MONOTONIC ns */
         SealedState state;
         SealerStats st;
+        LsBatchHeader last;          /* guarded by mu */
+        int have_last;
 };
 
 static uint64_t mono_ns(void)
@@ -208,6 +210,10 @@ static int flush_batch(Sealer *s)
         atomic_fetch_add(&s->st.batches, 1);
         atomic_store(&s->st.last_tree_size, h.tree_size);
         atomic_store(&s->st.durable_wal_id, s->batch_last_wal);
+        pthread_mutex_lock(&s->mu);
+        s->last = h;
+        s->have_last = 1;
+        pthread_mutex_unlock(&s->mu);
         if (now - s->last_state_write >= STATE_WRITE_INTERVAL_NS)
                 (void) write_state(s, 0);
         notify(s);
@@ -452,6 +458,18 @@ size_t sealer_backlog(Sealer *s)
         n = s->backlog;
         pthread_mutex_unlock(&s->mu);
         return n;
+}
+
+int sealer_last_batch(Sealer *s, LsBatchHeader *ret)
+{
+        int have;
+
+        pthread_mutex_lock(&s->mu);
+        have = s->have_last;
+        if (have)
+                *ret = s->last;
+        pthread_mutex_unlock(&s->mu);
+        return have ? 0 : -ENODATA;
 }
 
 SealerStats *sealer_stats(Sealer *s)

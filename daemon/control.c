@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* control.c: the control socket (STATE/control.sock, 0600): `logsealctl status` and friends */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "hash.h"
+#include "listen.h"
+#include "logseald.h"
+#include "state.h"
+#include "util.h"
+
+/*
+ * Protocol: the client sends one command line ("status\n"); the daemon answers
+ * with one JSON object and closes. Requests are at most 256 bytes; anything
+ * else gets {"error": ...}. Only the daemon's user can connect (mode 0600).
+ */
+#define REQUEST_MAX 256
+
+typedef struct Client {
+        Daemon *d;
+        int fd;
+        sd_event_source *src;
+        char buf[REQUEST_MAX];
+        size_t len;
+} Client;
+
+static json_t *status_json(Daemon *d)
+{
+        SealerStats *st = sealer_stats(d->sealer);
+        LsBatchHeader h;
+        char hex[2 * LS_HASH_LEN + 1], t[64];
+        json_t *o = json_object(), *ls = json_array();
+
+        ls_hex(hex, d->chain_id, LS_CHAIN_ID_LEN);
+        json_object_set_new(o, "version", json_string(LOGSEAL_VERSION));
+        json_object_set_new(o, "pid", json_integer(getpid()));
+        json_object_set_new(o, "chain_id", json_string(hex));
+        json_object_set_new(o, "state", json_string(atomic_load(&st->degraded) ? "degraded" :
+                                                    d->paused                  ? "paused" :
+                                                                                 "running"));
+        json_object_set_new(o, "received", json_integer((json_int_t) d->received));
+        json_object_set_new(o, "truncated", json_integer((json_int_t) d->truncated));
+        json_object_set_new(o, "parse_failed", json_integer((json_int_t) d->parse_failed));
+        json_object_set_new(o, "sealed", json_integer((json_int_t) atomic_load(&st->records_sealed)));
+        json_object_set_new(o, "batches", json_integer((json_int_t) atomic_load(&st->batches)));
+        json_object_set_new(o, "archives_sealed",
+                            json_integer((json_int_t) atomic_load(&st->archives_sealed)));
+        json_object_set_new(o, "backlog_bytes", json_integer((json_int_t) sealer_backlog(d->sealer)));
+        json_object_set_new(o, "declared_lost", json_integer((json_int_t) d->declared_lost));
+        if (sealer_last_batch(d->sealer, &h) == 0) {
+                json_t *cp = json_object();
+                json_object_set_new(cp, "batch", json_integer((json_int_t) h.batch_no));
+                json_object_set_new(cp, "archive", json_integer((json_int_t) h.archive_no));
+                json_object_set_new(cp, "tree_size", json_integer((json_int_t) h.tree_size));
+                ls_hex(hex, h.tree_root, LS_HASH_LEN);
+                json_object_set_new(cp, "root", json_string(hex));
+                ls_hex(hex, h.key_id, LS_KEY_ID_LEN);
+                json_object_set_new(cp, "key_id", json_string(hex));
+                json_object_set_new(cp, "epoch", json_integer((json_int_t) h.epoch));
+                snprintf(t, sizeof(t), "%" PRIu64, h.max_time_ns);
+                json_object_set_new(cp, "time_ns", json_string(t));
+                json_object_set_new(o, "last_checkpoint", cp);
+        }
+        for (size_t i = 0; i < d->nlisteners; i++) {
+                Listener *l = d->listeners[i];
+                json_array_append_new(ls, json_pack("{s:s,s:s,s:i,s:I}", "name", l->conf->name,
+                                                    "address", l->conf->address, "port",
+                                                    l->conf->port, "connections",
+                                                    (json_int_t) l->nconns));
+        }
+        json_object_set_new(o, "listeners", ls);
+        return o;
+}
+
+static void client_free(Client *c)
+{
+        sd_event_source_disable_unref(c->src);
+        close(c->fd);
+        free(c);
+}
+
+static void reply(Client *c, json_t *o)
+{
+        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(o);
+        if (s) {
+                size_t n = strlen(s);
+                /* Small replies to a local socket: a short write is the client's problem. */
+                (void) !write(c->fd, s, n);
+                (void) !write(c->fd, "\n", 1);
+                free(s);
+        }
+        client_free(c);
+}
+
+static int on_client(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+        Client *c = ud;
+        ssize_t n;
+        char *nl;
+
+        (void) s;
+        (void) revents;
+        n = read(fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len);
+        if (n <= 0) {
+                if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                        return 0;
+                client_free(c);
+                return 0;
+        }
+        c->len += (size_t) n;
+        c->buf[c->len] = 0;
+        nl = strchr(c->buf, '\n');
+        if (!nl) {
+                if (c->len == sizeof(c->buf) - 1)
+                        reply(c, json_pack("{s:s}", "error", "request too long"));
+                return 0;
+        }
+        *nl = 0;
+        if (!strcmp(c->buf, "status"))
+                reply(c, status_json(c->d));
+        else
+                reply(c, json_pack("{s:s}", "error", "unknown command"));
+        return 0;
+}
+
+static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+        Daemon *d = ud;
+        int cfd;
+
+        (void) s;
+        (void) revents;
+        while ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+                Client *c = calloc(1, sizeof(*c));
+                if (!c) {
+                        close(cfd);
+                        continue;
+                }
+                c->d = d;
+                c->fd = cfd;
+                if (sd_event_add_io(d->event, &c->src, cfd, EPOLLIN, on_client, c) < 0) {
+                        close(cfd);
+                        free(c);
+                }
+        }
+        return 0;
+}
+
+int control_open(Daemon *d)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        int fd, r;
+        mode_t old;
+
+        r = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", d->cfg.state_dir, STATE_CONTROL);
+        if (r < 0 || (size_t) r >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        (void) unlinkat(d->state_dirfd, STATE_CONTROL, 0);
+        old = umask(0177);
+        r = bind(fd, (struct sockaddr *) &sa, sizeof(sa));
+        umask(old);
+        if (r < 0 || listen(fd, 16) < 0) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        r = sd_event_add_io(d->event, &d->control_src, fd, EPOLLIN, on_accept, d);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        sd_event_source_set_io_fd_own(d->control_src, 1);
+        return 0;
+}
+
+void control_close(Daemon *d)
+{
+        d->control_src = sd_event_source_disable_unref(d->control_src);
+        (void) unlinkat(d->state_dirfd, STATE_CONTROL, 0);
+}
