@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "archive-reader.h"
+#include "batch-builder.h"
 #include "batch.h"
 #include "checkpoint.h"
 #include "hash.h"
@@ -297,6 +298,57 @@ int main(int argc, char **argv)
                            f0[1].len));
                 fprintf(fl, "batch-duplicated|forged-batch-duplicated.lsa,%s|-|tampered|batch order\n", a1);
 
+                /* forged key transition: batch 3 rebuilt by someone holding the epoch-0 key,
+                 * handing over to a key nobody certified (a self-signed certificate) */
+                {
+                        LsArchiveHeader ah;
+                        LsBatchBuilder *bb;
+                        LsBatchHeader fh;
+                        LsMerkle tree;
+                        LsKeyPair *rogue1;
+                        LsCert rc;
+                        LsSigner s0, rs;
+                        LsRecord rec;
+                        LsControlBuilder *cb = malloc(sizeof(*cb));
+                        const uint8_t *fb;
+                        size_t flen, hl = ls_get32(b1 + 4);
+                        uint8_t seed2[32], prev[LS_HASH_LEN], rcb[LS_CERT_LEN];
+
+                        TRY(ls_archive_header_decode(&ah, b1 + 8, hl, NULL));
+                        tree.size = ah.first_seq;
+                        tree.n = ah.peak_count;
+                        memcpy(tree.peaks, ah.peaks, (size_t) ah.peak_count * LS_HASH_LEN);
+                        tu_seed(seed2, "rogue-epoch-1");
+                        TRY(ls_keypair_from_seed(&rogue1, seed2, 1));
+                        ls_signer_from_keypair(&rs, rogue1);
+                        ls_signer_from_keypair(&s0, g.epoch0);
+                        memset(&rc, 0, sizeof(rc));
+                        rc.kind = LS_CERT_SIGNING;
+                        memcpy(rc.chain_id, g.chain_id, LS_CHAIN_ID_LEN);
+                        memcpy(rc.pk, rogue1->pk, LS_PK_LEN);
+                        rc.epoch = 1;
+                        rc.valid_from_batch = 4;
+                        rc.issued_ns = TU_T0;
+                        TRY(ls_cert_sign(&rc, &rs));
+                        ls_cert_encode(&rc, rcb);
+                        ls_batch_header_hash(&g.batches[2], prev);
+                        TRY(ls_batch_builder_new(&bb, g.chain_id, 3, 1 << 20, 1000));
+                        tu_seed(seed2, "salt-seed-3");
+                        ls_batch_builder_begin(bb, 1, 3, ah.first_seq, prev, seed2);
+                        rec = tu_udp4(TU_T0 + 3000000000ull, "198.51.100.7", 51514,
+                                      "<165>1 2026-01-01T00:00:03Z r1 - - - ok");
+                        TRY(ls_batch_builder_add(bb, &rec));
+                        ls_control_begin(cb, LS_CTL_KEY_TRANSITION);
+                        ls_control_add(cb, LS_TAG_CERT, rcb, LS_CERT_LEN);
+                        TRY(tu_control(&rec, TU_T0 + 3000000001ull, cb));
+                        TRY(ls_batch_builder_add(bb, &rec));
+                        TRY(ls_batch_builder_finish(bb, &tree, &s0, &fh, &fb, &flen));
+                        TRY(splice_file("forged-transition.lsa", b1, n1, f1[1].off, f1[1].len, fb, flen));
+                        ls_batch_builder_free(bb);
+                        ls_keypair_free(rogue1);
+                        free(cb);
+                }
+                fprintf(fl, "forged-transition|%s,forged-transition.lsa|-|tampered|key transition\n", a0);
                 /* archive 1 presented alone: authentic but partial */
                 fprintf(fl, "partial|%s|cert1|partial|chain start\n", a1);
                 /* archive 0 alone: intact start, but the chain continues past its seal? no: sealed => intact */
