@@ -82,7 +82,13 @@ static int load_golden_keys(uint8_t root_pk[LS_PK_LEN], LsCert *cert1)
 }
 
 /* Verifies the given archive files (paths) in order. */
+static Result verify_files_rev(char **files, size_t n, const LsCert *extra, const char *revfile);
 static Result verify_files(char **files, size_t n, const LsCert *extra)
+{
+        return verify_files_rev(files, n, extra, NULL);
+}
+
+static Result verify_files_rev(char **files, size_t n, const LsCert *extra, const char *revfile)
 {
         uint8_t root[LS_PK_LEN];
         Result res = {};
@@ -109,6 +115,15 @@ static Result verify_files(char **files, size_t n, const LsCert *extra)
                 ck_assert_int_eq(ls_cert_decode(&c0, c, LS_CERT_LEN), 0);
                 ck_assert_int_eq(ls_chain_verifier_add_cert(v, &c0, "test"), 0);
                 ck_assert_int_eq(ls_chain_verifier_add_cert(v, extra, "test"), 0);
+        }
+        if (revfile) {
+                uint8_t *rb;
+                size_t rl;
+                LsRevocation rv;
+                ck_assert_int_eq(tu_read_file(revfile, 1 << 16, &rb, &rl), 0);
+                ck_assert_int_eq(ls_revocation_decode(&rv, rb, rl), 0);
+                ck_assert_int_eq(ls_chain_verifier_add_revocation(v, &rv, revfile), 0);
+                free(rb);
         }
         for (size_t i = 0; i < n; i++) {
                 int fd = open(files[i], O_RDONLY | O_CLOEXEC);
@@ -176,7 +191,10 @@ START_TEST(each_committed_forgery_fails_with_its_documented_class_and_check)
                 for (char *s2 = NULL, *tok = strtok_r(fields[1], ",", &s2); tok;
                      tok = strtok_r(NULL, ",", &s2))
                         files[nfiles++] = vpath(tok);
-                Result r = verify_files(files, nfiles, strcmp(fields[2], "cert1") == 0 ? &cert1 : NULL);
+                char *rev = strstr(fields[2], ".lsk") ? vpath(fields[2]) : NULL;
+                Result r = verify_files_rev(files, nfiles,
+                                            strcmp(fields[2], "cert1") == 0 ? &cert1 : NULL, rev);
+                free(rev);
                 ck_assert_msg(strcmp(ls_class_name(r.cls), fields[3]) == 0,
                               "%s: class %s, expected %s (first check %s)", fields[0],
                               ls_class_name(r.cls), fields[3], r.first_check);

@@ -349,6 +349,29 @@ int main(int argc, char **argv)
                         free(cb);
                 }
                 fprintf(fl, "forged-transition|%s,forged-transition.lsa|-|tampered|key transition\n", a0);
+                /* a root-signed revocation of the epoch-0 key from batch 1 on: the genuine
+                 * chain's batches 1-3 become untrusted for whoever holds the revocation */
+                {
+                        LsRevocation rv = {
+                                .revoked_key_id = {0},
+                                .from_batch = 1,
+                                .from_time_ns = LS_UNSET,
+                                .issued_ns = TU_T0 + 86400000000000ull,
+                                .reason = "test vector: key suspected compromised",
+                        };
+                        LsSigner rs;
+                        uint8_t rb[LS_REVOCATION_MAX_LEN];
+                        size_t rl;
+
+                        memcpy(rv.chain_id, g.chain_id, LS_CHAIN_ID_LEN);
+                        memcpy(rv.revoked_key_id, g.epoch0->key_id, LS_KEY_ID_LEN);
+                        rv.reason_len = (uint16_t) strlen(rv.reason);
+                        ls_signer_from_keypair(&rs, g.root);
+                        TRY(ls_revocation_sign(&rv, &rs));
+                        TRY(ls_revocation_encode(&rv, rb, sizeof(rb), &rl));
+                        TRY(tu_write_file("revocation-epoch0.lsk", rb, rl));
+                }
+                fprintf(fl, "revoked-key|%s,%s|revocation-epoch0.lsk|tampered|key validity\n", a0, a1);
                 /* archive 1 presented alone: authentic but partial */
                 fprintf(fl, "partial|%s|cert1|partial|chain start\n", a1);
                 /* archive 0 alone: intact start, but the chain continues past its seal? no: sealed => intact */

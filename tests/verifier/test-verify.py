@@ -77,7 +77,8 @@ with tempfile.TemporaryDirectory() as d:
         if line.startswith("#"):
             continue
         name, files, extra, cls, first = line.rstrip("\n").split("|")
-        args = ["-k", ROOT] + (["--keys", keys] if extra != "-" else [])
+        args = ["-k", ROOT] + (["--keys", keys] if extra == "cert1" else []) + \
+            (["--revocations", os.path.join(VEC, extra)] if extra.endswith(".lsk") else [])
         rc, doc = run_json(*args, *[os.path.join(VEC, f) for f in files.split(",")])
         check(f"forgery {name}: exit {CLASS_RC[cls]}", rc == CLASS_RC[cls], (rc, doc["findings"][:2]))
         if first != "-":
