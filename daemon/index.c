@@ -73,10 +73,17 @@ static const char schema_sql[] =
         " procid TEXT,"
         " msgid TEXT,"
         " msg_time_ns INTEGER);"
-        "CREATE INDEX records_time ON records(time_ns);"
-        "CREATE INDEX records_host_time ON records(host, time_ns);"
-        "CREATE INDEX records_app_time ON records(app, time_ns);"
         "INSERT INTO position(id, gen, archive_no, offset) VALUES (0, 0, 0, 0);";
+
+/* The query indexes: dropped while index_rebuild() loads, made again after it. */
+#define SECONDARY_INDEXES 3
+static const char create_indexes_sql[] =
+        "CREATE INDEX IF NOT EXISTS records_time ON records(time_ns);"
+        "CREATE INDEX IF NOT EXISTS records_host_time ON records(host, time_ns);"
+        "CREATE INDEX IF NOT EXISTS records_app_time ON records(app, time_ns);";
+static const char drop_indexes_sql[] = "DROP INDEX IF EXISTS records_time;"
+                                       "DROP INDEX IF EXISTS records_host_time;"
+                                       "DROP INDEX IF EXISTS records_app_time;";
 
 /* ---- types ---- */
 
@@ -319,6 +326,20 @@ static int count_rows(Index *ix, const char *sql, int64_t *ret)
         return 0;
 }
 
+/* Makes the query indexes when missing (after an interrupted rebuild). */
+static int ensure_indexes(Index *ix)
+{
+        int64_t n = 0;
+        int r;
+
+        r = count_rows(ix, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN"
+                           " ('records_time', 'records_host_time', 'records_app_time')",
+                       &n);
+        if (r < 0 || n == SECONDARY_INDEXES)
+                return r;
+        return exec(ix, create_indexes_sql, "creating the query indexes");
+}
+
 /* Creates the schema in a new file, or checks the version and chain of an existing one. */
 static int setup_schema(Index *ix)
 {
@@ -344,6 +365,8 @@ static int setup_schema(Index *ix)
                         goto out;
                 }
                 r = exec(ix, schema_sql, "creating the schema");
+                if (r == 0)
+                        r = exec(ix, create_indexes_sql, "creating the schema");
                 if (r < 0)
                         goto out;
                 sql = sqlite3_mprintf("INSERT INTO meta(key, value) VALUES ('schema_version', '%d'),"
@@ -464,7 +487,10 @@ int index_open(Index **ret, int state_dirfd, const uint8_t chain_id[LS_CHAIN_ID_
                 }
                 sqlite3_finalize(st);
         }
-        rc = sqlite3_exec(ix->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+        /* WAL + NORMAL: a crash may lose the last transactions (the position goes back
+         * with them: they are indexed again), never corrupt the file. */
+        rc = sqlite3_exec(ix->db, "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384",
+                          NULL, NULL, NULL);
         if (rc != SQLITE_OK) {
                 r = sql_fail(NULL, ix->db, rc, "setting synchronous");
                 goto fail;
@@ -1301,12 +1327,11 @@ static int catch_up_once(Index *ix, int archive_dirfd, Run *run)
         return 0;
 }
 
-int index_catch_up(Index *ix, int archive_dirfd, uint64_t *ret_records_added)
+static int catch_up(Index *ix, int archive_dirfd, uint64_t *ret_records_added)
 {
         Run run = {};
         int r;
 
-        ix->err[0] = 0;
         for (int i = 0;; i++) {
                 r = catch_up_once(ix, archive_dirfd, &run);
                 if (r != -EAGAIN)
@@ -1323,26 +1348,48 @@ int index_catch_up(Index *ix, int archive_dirfd, uint64_t *ret_records_added)
         return r;
 }
 
-int index_rebuild(Index *ix, int archive_dirfd, uint64_t *ret_records_added)
+int index_catch_up(Index *ix, int archive_dirfd, uint64_t *ret_records_added)
 {
         int r;
 
         ix->err[0] = 0;
         if (ret_records_added)
                 *ret_records_added = 0;
-        r = exec(ix, "BEGIN IMMEDIATE;"
-                     "DELETE FROM records;"
-                     "DELETE FROM batches;"
-                     "UPDATE position SET gen = gen + 1, archive_no = 0, offset = 0,"
-                     " next_batch_no = NULL, next_seq = NULL, last_archive_no = NULL,"
-                     " last_offset = NULL, last_header_hash = NULL WHERE id = 0;"
-                     "COMMIT",
-                 "emptying the index");
+        r = ensure_indexes(ix);
+        if (r < 0)
+                return r;
+        return catch_up(ix, archive_dirfd, ret_records_added);
+}
+
+int index_rebuild(Index *ix, int archive_dirfd, uint64_t *ret_records_added)
+{
+        int r, k;
+
+        ix->err[0] = 0;
+        if (ret_records_added)
+                *ret_records_added = 0;
+        /* Loading without the query indexes and sorting them in afterwards is faster than
+         * keeping them up to date row by row. Queries meanwhile scan. */
+        r = exec(ix, "BEGIN IMMEDIATE", "emptying the index");
+        r = r ?: exec(ix, drop_indexes_sql, "emptying the index");
+        r = r ?: exec(ix, "DELETE FROM records;"
+                          "DELETE FROM batches;"
+                          "UPDATE position SET gen = gen + 1, archive_no = 0, offset = 0,"
+                          " next_batch_no = NULL, next_seq = NULL, last_archive_no = NULL,"
+                          " last_offset = NULL, last_header_hash = NULL WHERE id = 0",
+                      "emptying the index");
+        r = r ?: exec(ix, "COMMIT", "emptying the index");
         if (r < 0) {
                 (void) sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
                 return r;
         }
-        return index_catch_up(ix, archive_dirfd, ret_records_added);
+        r = catch_up(ix, archive_dirfd, ret_records_added);
+        if (ix->cancel && atomic_load(ix->cancel))
+                return r; /* the next catch-up makes the indexes */
+        k = ensure_indexes(ix);
+        if (r == 0 && k < 0)
+                r = k;
+        return r;
 }
 
 /* ---- reading ---- */

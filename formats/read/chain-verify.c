@@ -138,7 +138,11 @@ static int key_add(LsChainVerifier *v, const LsKeyInfo *k)
                 v->keys = q;
                 v->keys_cap = n;
         }
-        v->keys[v->nkeys++] = *k;
+        v->keys[v->nkeys] = *k;
+        for (size_t i = 0; i < v->nrevs; i++)
+                if (memcmp(v->revs[i].key_id, k->key_id, LS_KEY_ID_LEN) == 0)
+                        v->keys[v->nkeys].revoked = 1;
+        v->nkeys++;
         v->st.keys = v->nkeys;
         return 0;
 }
