@@ -27,6 +27,7 @@ void config_defaults(Config *c)
         c->heartbeat_ns = 60ull * 1000000000ull;
         c->zstd_level = 3;
         c->queue_max_bytes = 64u << 20;
+        c->epoch_interval_ns = 3600ull * 1000000000ull;
 }
 
 static void listen_free(ListenConf *l)
@@ -300,6 +301,18 @@ static int handler(void *ud, const char *section, const char *name, const char *
                         c->zstd_level = (int) x;
                 } else {
                         SETERR("unknown setting '%s' in [batch]", name);
+                }
+        } else if (!strcmp(section, "keys")) {
+                if (!strcmp(name, "epoch_interval")) {
+                        if (parse_duration(value, &x) < 0 || (x && x < 1000000000ull))
+                                SETERR("epoch_interval must be 0 (never) or at least 1s");
+                        c->epoch_interval_ns = x;
+                } else if (!strcmp(name, "epoch_batches")) {
+                        if (parse_size(value, &x) < 0 || x > UINT32_MAX)
+                                SETERR("epoch_batches must be a number of batches (0: no limit)");
+                        c->epoch_batches = (uint32_t) x;
+                } else {
+                        SETERR("unknown setting '%s' in [keys]", name);
                 }
         } else if (!strcmp(section, "archive")) {
                 if (!strcmp(name, "max_size")) {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +32,7 @@
 #define BUSY_TIMEOUT_MS 10000
 #define CONFLICT_RETRIES 1000
 #define FRAME_PEEK (LS_FRAME_HDR_LEN + LS_MAGIC_LEN)
+#define WORKER_NICE 10
 
 /* ---- schema ---- */
 
@@ -682,10 +684,13 @@ static int list_archives(Index *ix, int archive_dirfd, uint64_t from, Arch **ret
                 close(fd);
                 return fail(ix, -ENOMEM, "%s: out of memory", STATE_ARCHIVES);
         }
-        errno = 0;
-        while ((de = readdir(d))) {
+        for (;;) {
                 struct stat st;
                 uint64_t no;
+                errno = 0;
+                de = readdir(d);
+                if (!de)
+                        break;
                 if (!archive_name_no(de->d_name, ix->chain_id, &no) || no < from)
                         continue;
                 if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
@@ -703,7 +708,6 @@ static int list_archives(Index *ix, int archive_dirfd, uint64_t from, Arch **ret
                 v[n].no = no;
                 v[n].size = (uint64_t) st.st_size;
                 n++;
-                errno = 0;
         }
         if (errno) {
                 int e = errno;
@@ -1126,6 +1130,8 @@ static int check_last(Index *ix, int archive_dirfd, const Pos *p)
                 ls_batch_header_hash(&h, hh);
                 if (!ls_hash_equal(hh, p->last_hash))
                         r = -EBADMSG;
+                else if (p->last_offset + sizeof(buf) + h.payload_len > (uint64_t) st.st_size)
+                        r = -ENODATA; /* cut since (recovery after a crash does this) */
         }
         if (r == -ENODATA || r == -EBADMSG)
                 return fail(ix, -ESTALE,
@@ -1698,6 +1704,10 @@ static void worker_run_once(IndexWorker *w, uint64_t durable)
 static void *worker_main(void *arg)
 {
         IndexWorker *w = arg;
+
+        /* Off the critical path: sealing comes first when the CPUs are busy (Linux nice
+         * values are per thread). */
+        (void) setpriority(PRIO_PROCESS, (id_t) gettid(), WORKER_NICE);
 
         for (;;) {
                 uint64_t durable;

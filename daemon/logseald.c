@@ -293,6 +293,10 @@ static int open_state(Daemon *d, LsKeyPair **key, LsCert *cert)
                         d->cfg.state_dir, STATE_CHAIN_ID, strerror(-r), d->cfg.state_dir);
                 return r;
         }
+        /* An epoch change erased the old key but did not rename the new one yet. */
+        if (faccessat(d->state_dirfd, STATE_SIGNING_KEY, F_OK, 0) < 0 && errno == ENOENT &&
+            faccessat(d->state_dirfd, STATE_NEXT_KEY, F_OK, 0) == 0)
+                (void) renameat(d->state_dirfd, STATE_NEXT_KEY, d->state_dirfd, STATE_SIGNING_KEY);
         /* Fail closed: no signing key, no sealing, no ingest. */
         r = state_load_signing_key(d->state_dirfd, key);
         if (r < 0) {
@@ -344,6 +348,59 @@ static int open_state(Daemon *d, LsKeyPair **key, LsCert *cert)
         return 0;
 }
 
+/* An epoch change interrupted by a crash: finish it, or re-emit its transition (sealer.c). */
+static int resolve_next_key(Daemon *d, LsKeyPair **key, LsCert *cert, const Recovery *rc,
+                            SealerInit *si)
+{
+        LsKeyPair *next = NULL;
+        LsCert nc;
+        uint8_t *p;
+        size_t n;
+        int r;
+
+        r = read_file_at(d->state_dirfd, STATE_NEXT_KEY, LS_SECRET_FILE_LEN, &p, &n);
+        if (r == -ENOENT)
+                return 0;
+        if (r == 0) {
+                r = ls_seckey_decode(&next, p, n, NULL);
+                sodium_memzero(p, n);
+                free(p);
+        }
+        if (r == 0)
+                r = state_find_cert(d->state_dirfd, next->key_id, &nc);
+        if (r < 0 || nc.epoch != (*key)->epoch + 1) {
+                fprintf(stderr, "logseald: discarding an unusable %s (%s)\n", STATE_NEXT_KEY,
+                        r < 0 ? strerror(-r) : "wrong epoch");
+                ls_keypair_free(next);
+                return wipe_file(d->state_dirfd, STATE_NEXT_KEY);
+        }
+        next->epoch = nc.epoch;
+        if (rc->pos.batch_no >= nc.valid_from_batch) {
+                /* The transition batch is durable: erase the old key now. */
+                (void) wipe_file(d->state_dirfd, STATE_SIGNING_KEY);
+                if (renameat(d->state_dirfd, STATE_NEXT_KEY, d->state_dirfd, STATE_SIGNING_KEY) < 0) {
+                        r = -errno;
+                        ls_keypair_free(next);
+                        return r;
+                }
+                ls_keypair_free(*key);
+                *key = next;
+                *cert = nc;
+                fprintf(stderr, "logseald: finished the change to signing epoch %" PRIu64 "\n",
+                        nc.epoch);
+                return 0;
+        }
+        if (rc->pos.batch_no + 1 == nc.valid_from_batch) {
+                si->next_key = next;
+                si->next_cert = nc;
+                return 0;
+        }
+        fprintf(stderr, "logseald: %s does not fit the chain position; discarding it\n",
+                STATE_NEXT_KEY);
+        ls_keypair_free(next);
+        return wipe_file(d->state_dirfd, STATE_NEXT_KEY);
+}
+
 static int start(Daemon *d)
 {
         LsKeyPair *key = NULL;
@@ -359,6 +416,12 @@ static int start(Daemon *d)
         r = recover_archives(d->state_dirfd, d->archive_dirfd, d->chain_id, key, &rc);
         if (r < 0) {
                 fprintf(stderr, "logseald: cannot recover the archive state: %s\n", strerror(-r));
+                goto fail;
+        }
+        r = resolve_next_key(d, &key, &si.cert, &rc, &si);
+        if (r < 0) {
+                fprintf(stderr, "logseald: cannot resolve an interrupted epoch change: %s\n",
+                        strerror(-r));
                 goto fail;
         }
         r = wal_open(&d->wal, d->state_dirfd);

@@ -68,6 +68,8 @@ typedef struct Config {
         uint64_t heartbeat_ns;
         int zstd_level;
         size_t queue_max_bytes;        /* back-pressure above this much unsealed data */
+        uint64_t epoch_interval_ns;    /* move to a new signing key this often (0: never) */
+        uint32_t epoch_batches;        /* ... or after this many batches (0: no limit) */
 } Config;
 
 void config_defaults(Config *c);
@@ -136,6 +138,8 @@ typedef struct SealerInit {
         LsKeyPair *key;                     /* taken over */
         LsCert cert;                        /* the key's certificate */
         int emit_cert;                      /* write a KEY_TRANSITION with cert first */
+        LsKeyPair *next_key;                /* a prepared epoch key whose transition is pending */
+        LsCert next_cert;
         uint64_t wal_id_base;               /* last WAL id already sealed */
 } SealerInit;
 

@@ -29,6 +29,11 @@ struct Sealer {
         LsCert cert;
         int emit_cert;
         int notify_fd;
+        uint8_t chain_id[LS_CHAIN_ID_LEN];
+        LsKeyPair *next_key;         /* prepared epoch e+1, transition pending */
+        LsCert next_cert;
+        uint64_t epoch_started;      /* CLOCK_MONOTONIC ns */
+        uint64_t epoch_batches_done;
 
         pthread_t thread;
         pthread_mutex_t mu;
@@ -133,6 +138,134 @@ int sealed_state_write(int state_dirfd, const SealedState *s)
         return write_file_atomic(state_dirfd, STATE_SEALED, p, sizeof(p), 0600);
 }
 
+
+/* ---- forward-secure epochs ---- */
+
+/*
+ * Epoch change, in an order that survives a crash at any point:
+ *   1. the next key (epoch e+1) and its certificate by key e (valid from the
+ *      next batch b+1) are made durable: keys/signing.next.key, history.lsk;
+ *   2. a KEY_TRANSITION record carrying the certificate goes into batch b,
+ *      sealed with key e and made durable;
+ *   3. only then key e is erased: its file overwritten, synced, removed, the
+ *      next key renamed into its place, and its memory wiped.
+ * A start-up finding signing.next.key finishes step 3 if batch b is durable,
+ * else re-emits the same certificate in batch b (logseald.c).
+ */
+static int rotation_due(Sealer *s)
+{
+        uint64_t now = mono_ns();
+
+        if (s->next_key || !s->cfg)
+                return 0;
+        if (s->cfg->epoch_interval_ns && now - s->epoch_started >= s->cfg->epoch_interval_ns)
+                return 1;
+        return s->cfg->epoch_batches && s->epoch_batches_done >= s->cfg->epoch_batches;
+}
+
+static int emit_transition(Sealer *s, const LsCert *cert, const char *why)
+{
+        LsControlBuilder *b = malloc(sizeof(*b));
+        uint8_t enc[LS_CERT_LEN];
+        const uint8_t *body;
+        size_t len;
+        LsRecord rec = {.type = LS_REC_CONTROL};
+        int r;
+
+        if (!b)
+                return -ENOMEM;
+        ls_cert_encode(cert, enc);
+        ls_control_begin(b, LS_CTL_KEY_TRANSITION);
+        ls_control_add_str(b, LS_TAG_TEXT, why);
+        ls_control_add(b, LS_TAG_CERT, enc, sizeof(enc));
+        r = ls_control_end(b, &body, &len);
+        if (r == 0) {
+                rec.time_ns = now_realtime_ns();
+                rec.body = body;
+                rec.body_len = (uint32_t) len;
+                rec.orig_len = (uint32_t) len;
+                r = ls_chain_writer_add(s->cw, &rec);
+                if (r == 0 && !s->batch_started)
+                        s->batch_started = mono_ns();
+        }
+        free(b);
+        return r;
+}
+
+static int begin_rotation(Sealer *s)
+{
+        const LsChainPosition *pos = ls_chain_writer_position(s->cw);
+        uint8_t file[LS_SECRET_FILE_LEN], enc[LS_CERT_LEN];
+        LsKeyPair *next = NULL;
+        LsCert c = {.kind = LS_CERT_SIGNING};
+        int r;
+
+        if (ls_chain_writer_pending(s->cw) > 0)
+                return 0; /* the transition opens a batch */
+        r = ls_keypair_generate(&next, s->key->epoch + 1);
+        if (r < 0)
+                return r;
+        memcpy(c.chain_id, s->chain_id, LS_CHAIN_ID_LEN);
+        memcpy(c.pk, next->pk, LS_PK_LEN);
+        c.epoch = next->epoch;
+        c.valid_from_batch = pos->batch_no + 1;
+        c.issued_ns = now_realtime_ns();
+        r = ls_cert_sign(&c, &s->signer);
+        if (r == 0)
+                r = ls_seckey_encode(next, NULL, 0, 0, file);
+        if (r == 0)
+                r = write_file_atomic(s->state_dirfd, STATE_NEXT_KEY, file, sizeof(file), 0600);
+        sodium_memzero(file, sizeof(file));
+        if (r == 0) {
+                ls_cert_encode(&c, enc);
+                r = state_append_history(s->state_dirfd, enc, sizeof(enc));
+        }
+        if (r == 0)
+                r = emit_transition(s, &c, "scheduled epoch change");
+        if (r < 0) {
+                fprintf(stderr, "logseald: cannot prepare the next signing key: %s\n", strerror(-r));
+                (void) unlinkat(s->state_dirfd, STATE_NEXT_KEY, 0);
+                ls_keypair_free(next);
+                return r;
+        }
+        s->next_key = next;
+        s->next_cert = c;
+        return 0;
+}
+
+/* Batch `valid_from_batch - 1` is durable: erase key e and switch to e+1. */
+static int finish_rotation(Sealer *s)
+{
+        int r = wipe_file(s->state_dirfd, STATE_SIGNING_KEY);
+
+        if (r < 0 && r != -ENOENT)
+                fprintf(stderr, "logseald: cannot erase the old signing key: %s\n", strerror(-r));
+        if (renameat(s->state_dirfd, STATE_NEXT_KEY, s->state_dirfd, STATE_SIGNING_KEY) < 0) {
+                r = -errno;
+                fprintf(stderr, "logseald: cannot install the next signing key: %s\n",
+                        strerror(-r));
+                return r;
+        }
+        {
+                int kfd = openat(s->state_dirfd, STATE_KEYS_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (kfd >= 0) {
+                        (void) fsync(kfd);
+                        close(kfd);
+                }
+        }
+        fprintf(stderr, "logseald: signing epoch %" PRIu64 " began at batch %" PRIu64
+                        "; the epoch-%" PRIu64 " key is erased\n",
+                s->next_key->epoch, s->next_cert.valid_from_batch, s->key->epoch);
+        ls_keypair_free(s->key);
+        s->key = s->next_key;
+        s->next_key = NULL;
+        s->cert = s->next_cert;
+        ls_signer_from_keypair(&s->signer, s->key);
+        s->epoch_started = mono_ns();
+        s->epoch_batches_done = 0;
+        return 0;
+}
+
 /* ---- sealing ---- */
 
 static void notify(Sealer *s)
@@ -204,6 +337,12 @@ static int flush_batch(Sealer *s)
         s->retry_at = 0;
         if (new_archive)
                 s->archive_created = now;
+        s->epoch_batches_done++;
+        if (s->next_key && h.batch_no + 1 >= s->next_cert.valid_from_batch) {
+                r = finish_rotation(s);
+                if (r < 0)
+                        return r;
+        }
         s->batch_started = 0;
         s->state.wal_id = s->batch_last_wal;
         atomic_fetch_add(&s->st.records_sealed, h.record_count);
@@ -219,8 +358,13 @@ static int flush_batch(Sealer *s)
         notify(s);
 
         if (ls_chain_writer_archive_size(s->cw) >= s->cfg->archive_max_bytes ||
-            (s->archive_created && now - s->archive_created >= s->cfg->archive_max_age_ns))
-                return seal_archive(s);
+            (s->archive_created && now - s->archive_created >= s->cfg->archive_max_age_ns)) {
+                r = seal_archive(s);
+                if (r < 0)
+                        return r;
+        }
+        if (rotation_due(s))
+                (void) begin_rotation(s);
         return 0;
 }
 
@@ -309,6 +453,8 @@ static void *run(void *ud)
 
         if (s->emit_cert)
                 r = emit_key_transition(s);
+        if (r == 0 && s->next_key)
+                r = emit_transition(s, &s->next_cert, "epoch change completed after a restart");
         while (r == 0) {
                 Chunk *list;
 
@@ -417,6 +563,11 @@ int sealer_start(Sealer **ret, SealerInit *init, int notify_fd)
         ls_signer_from_keypair(&s->signer, s->key);
         s->cert = init->cert;
         s->emit_cert = init->emit_cert;
+        memcpy(s->chain_id, init->chain_id, LS_CHAIN_ID_LEN);
+        s->next_key = init->next_key;
+        init->next_key = NULL;
+        s->next_cert = init->next_cert;
+        s->epoch_started = mono_ns();
         s->notify_fd = notify_fd;
         s->batch_last_wal = init->wal_id_base;
         s->state.wal_id = init->wal_id_base;
@@ -489,6 +640,7 @@ int sealer_stop(Sealer *s)
         r = s->result;
         ls_chain_writer_free(s->cw);
         ls_keypair_free(s->key);
+        ls_keypair_free(s->next_key);
         pthread_mutex_destroy(&s->mu);
         pthread_cond_destroy(&s->cv);
         free(s);

@@ -28,6 +28,7 @@
 #define STATE_ROOT_KEY "root.key"
 #define STATE_KEYS_DIR "keys"
 #define STATE_SIGNING_KEY "keys/signing.key"
+#define STATE_NEXT_KEY "keys/signing.next.key"
 #define STATE_HISTORY "keys/history.lsk"
 #define STATE_ARCHIVES "archives"
 #define STATE_WAL "wal"
