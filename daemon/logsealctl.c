@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "hash.h"
+#include "index.h"
 #include "keys.h"
 #include "magic.h"
 #include "state.h"
@@ -71,6 +72,11 @@ static void help(void)
                "        print a public key's id and fingerprint\n"
                "  status --state-dir DIR\n"
                "        print the chain id, the signing key and the number of archives\n"
+               "  reindex --state-dir DIR\n"
+               "        rebuild the search index (DIR/index.sqlite) from the archives\n"
+               "  query --state-dir DIR [--host H] [--app A] [--from TIME] [--to TIME]\n"
+               "        [--limit N] [--json]\n"
+               "        print the messages the index selects, re-read from the archives\n"
                "\n"
                "Options:\n"
                "  -d, --state-dir DIR      the appliance's state directory\n"
@@ -79,6 +85,12 @@ static void help(void)
                "      --root FILE          (keygen) where to write the new root secret key\n"
                "  -o, --out FILE           (key export-history) output file\n"
                "      --no-passphrase      do not protect a new root key with a passphrase\n"
+               "      --host H, --app A    (query) messages of this host name / app name\n"
+               "      --from TIME          (query) received at or after TIME: RFC 3339\n"
+               "                           (2026-01-01T00:00:00Z) or @NANOSECONDS\n"
+               "      --to TIME            (query) received before TIME\n"
+               "  -n, --limit N            (query) at most N messages\n"
+               "      --json               (query) JSON lines instead of raw messages\n"
                "  -h, --help               show this help\n"
                "  -V, --version            show the version\n"
                "\n"
@@ -1123,6 +1135,527 @@ static int cmd_status(int argc, char **argv)
         return failed ? EXIT_FAILURE : 0;
 }
 
+/* ---- reindex and query: the index selects, the archives answer ---- */
+
+static uint64_t mono_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+/* Opens DIR, DIR/archives and loads the chain id. */
+static int open_chain(const char *dir, int *ret_dirfd, int *ret_archfd,
+                      uint8_t chain_id[LS_CHAIN_ID_LEN])
+{
+        _cleanup_close_ int dirfd = -1, archfd = -1;
+        int r;
+
+        if (open_state_dir(dir, &dirfd) != 0)
+                return EXIT_FAILURE;
+        r = state_load_chain_id(dirfd, chain_id);
+        if (r < 0)
+                return log_errno(r, "%s/%s", dir, STATE_CHAIN_ID);
+        archfd = openat(dirfd, STATE_ARCHIVES, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (archfd < 0)
+                return log_errno(-errno, "%s/%s", dir, STATE_ARCHIVES);
+        *ret_dirfd = TAKE_FD(dirfd);
+        *ret_archfd = TAKE_FD(archfd);
+        return 0;
+}
+
+static void index_log_stderr(void *ud, int level, const char *msg)
+{
+        (void) ud;
+        fprintf(stderr, PROG ": %s%s\n", level <= INDEX_LOG_WARNING ? "warning: " : "", msg);
+}
+
+typedef struct Progress {
+        uint64_t last;
+        int shown;
+} Progress;
+
+static void reindex_progress(void *ud, const IndexProgress *p)
+{
+        Progress *pg = ud;
+        uint64_t now = mono_ns();
+
+        if (now - pg->last < 200000000u)
+                return;
+        pg->last = now;
+        pg->shown = 1;
+        fprintf(stderr, "\r\033[Kindexing archive %" PRIu64 ": %" PRIu64 " records, %" PRIu64
+                        "/%" PRIu64 " MiB (%u%%)",
+                p->archive_no, p->records_added, p->bytes_done >> 20, p->bytes_total >> 20,
+                p->bytes_total ? (unsigned) (p->bytes_done * 100 / p->bytes_total) : 100u);
+        fflush(stderr);
+}
+
+static int unlink_index(int dirfd, const char *dir)
+{
+        static const char *const names[] = {STATE_INDEX, STATE_INDEX "-wal", STATE_INDEX "-shm"};
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (unlinkat(dirfd, names[i], 0) < 0 && errno != ENOENT)
+                        return log_errno(-errno, "%s/%s", dir, names[i]);
+        return 0;
+}
+
+static int cmd_reindex(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                {"state-dir", required_argument, NULL, 'd'},
+                {"help", no_argument, NULL, 'h'},
+                {}};
+        const char *dir = NULL;
+        _cleanup_close_ int dirfd = -1, archfd = -1;
+        uint8_t chain_id[LS_CHAIN_ID_LEN];
+        Index *ix = NULL;
+        Progress pg = {};
+        uint64_t added = 0, total = 0, t0, t1;
+        double secs;
+        int opt, r;
+
+        optind = 0;
+        while ((opt = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
+                switch (opt) {
+                case 'd':
+                        dir = optarg;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                default:
+                        return bad_option("reindex", opt, argv);
+                }
+        }
+        if (optind < argc)
+                return usage_error("reindex: unexpected argument '%s'", argv[optind]);
+        if (!dir)
+                return usage_error("reindex: --state-dir DIR is required");
+        r = open_chain(dir, &dirfd, &archfd, chain_id);
+        if (r != 0)
+                return r;
+
+        r = index_open(&ix, dirfd, chain_id);
+        if (r == -EUCLEAN || r == -EPROTONOSUPPORT) {
+                /* Derived data: a damaged or outdated index is simply made again. */
+                fprintf(stderr, PROG ": %s: %s; recreating it\n", dir, index_last_error(NULL));
+                if (unlink_index(dirfd, dir) != 0)
+                        return EXIT_FAILURE;
+                r = index_open(&ix, dirfd, chain_id);
+        }
+        if (r == -EXDEV)
+                return log_error("%s: %s: move it away, then reindex", dir,
+                                 index_last_error(NULL));
+        if (r < 0)
+                return log_error("%s: %s", dir, index_last_error(NULL));
+        index_set_log(ix, index_log_stderr, NULL);
+        if (isatty(STDERR_FILENO))
+                index_set_progress(ix, reindex_progress, &pg);
+
+        t0 = mono_ns();
+        pg.last = t0;
+        r = index_rebuild(ix, archfd, &added);
+        t1 = mono_ns();
+        if (pg.shown)
+                fputs("\r\033[K", stderr);
+        if (r < 0) {
+                log_error("%s/%s: %s", dir, STATE_ARCHIVES, index_last_error(ix));
+                fprintf(stderr, PROG ": %" PRIu64 " records indexed before the error; nothing "
+                                "after it is in the index\n",
+                        added);
+                index_free(ix);
+                return EXIT_FAILURE;
+        }
+        /* With logseald running, its indexer shares the work: say what the index holds. */
+        if (index_query_count(ix, NULL, 0, UINT64_MAX, &total) < 0)
+                total = added;
+        index_free(ix);
+        secs = (double) (t1 - t0) / 1e9;
+        printf("Indexed %" PRIu64 " records in %.2f s (%.0f records/s) into %s/%s\n", added, secs,
+               secs > 0 ? (double) added / secs : 0.0, dir, STATE_INDEX);
+        if (total != added)
+                printf("The index holds %" PRIu64 " records: logseald indexed the others "
+                       "meanwhile.\n",
+                       total);
+        return 0;
+}
+
+/* Exactly `n` decimal digits at *p (advanced past them). */
+static int digits(const char **p, int n, int *ret)
+{
+        int v = 0;
+
+        for (int i = 0; i < n; i++) {
+                if ((*p)[i] < '0' || (*p)[i] > '9')
+                        return -EINVAL;
+                v = v * 10 + ((*p)[i] - '0');
+        }
+        *p += n;
+        *ret = v;
+        return 0;
+}
+
+/*
+ * TIME: @NANOSECONDS, or RFC 3339 "YYYY-MM-DDTHH:MM:SS[.F]Z" with up to 9 fractional
+ * digits (what query prints), "t"/"z"/" " accepted as RFC 3339 allows, or a numeric
+ * offset "+HH:MM" instead of "Z".
+ */
+static int parse_time(const char *s, uint64_t *ret)
+{
+        static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        int year, mon, day, hour, min, sec, oh = 0, om = 0, sign = 0, nd = 0;
+        uint64_t frac = 0;
+        struct tm tm = {};
+        const char *p = s;
+        time_t t;
+
+        if (s[0] == '@') {
+                char *end;
+                unsigned long long v;
+                if (s[1] < '0' || s[1] > '9')
+                        return -EINVAL;
+                errno = 0;
+                v = strtoull(s + 1, &end, 10);
+                if (errno || *end)
+                        return -EINVAL;
+                *ret = v;
+                return 0;
+        }
+        if (digits(&p, 4, &year) < 0 || *p++ != '-' || digits(&p, 2, &mon) < 0 || *p++ != '-' ||
+            digits(&p, 2, &day) < 0 || (*p != 'T' && *p != 't' && *p != ' ') ||
+            (p++, digits(&p, 2, &hour)) < 0 || *p++ != ':' || digits(&p, 2, &min) < 0 ||
+            *p++ != ':' || digits(&p, 2, &sec) < 0)
+                return -EINVAL;
+        if (*p == '.') {
+                p++;
+                while (*p >= '0' && *p <= '9') {
+                        if (++nd > 9)
+                                return -EINVAL;
+                        frac = frac * 10 + (uint64_t) (*p++ - '0');
+                }
+                if (nd == 0)
+                        return -EINVAL;
+                for (int i = nd; i < 9; i++)
+                        frac *= 10;
+        }
+        if (*p == 'Z' || *p == 'z') {
+                p++;
+        } else if (*p == '+' || *p == '-') {
+                sign = *p++ == '+' ? 1 : -1;
+                if (digits(&p, 2, &oh) < 0 || *p++ != ':' || digits(&p, 2, &om) < 0 || oh > 23 ||
+                    om > 59)
+                        return -EINVAL;
+        } else {
+                return -EINVAL;
+        }
+        if (*p || year < 1970 || mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1] ||
+            (mon == 2 && day == 29 && (year % 4 || (year % 100 == 0 && year % 400))) ||
+            hour > 23 || min > 59 || sec > 60)
+                return -EINVAL;
+        tm.tm_year = year - 1900;
+        tm.tm_mon = mon - 1;
+        tm.tm_mday = day;
+        tm.tm_hour = hour;
+        tm.tm_min = min;
+        tm.tm_sec = MIN(sec, 59); /* a leap second reads as :59 (SPEC §1: not counted) */
+        t = timegm(&tm);
+        t -= (time_t) sign * (oh * 3600 + om * 60);
+        if (t < 0 || (uint64_t) t > (UINT64_MAX - frac) / 1000000000u)
+                return -EINVAL;
+        *ret = (uint64_t) t * 1000000000u + frac;
+        return 0;
+}
+
+static void format_time(char *out, size_t cap, uint64_t ns)
+{
+        time_t sec = (time_t) (ns / 1000000000u);
+        struct tm tm;
+
+        if (!gmtime_r(&sec, &tm)) {
+                snprintf(out, cap, "@%" PRIu64, ns);
+                return;
+        }
+        snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%09uZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 (unsigned) (ns % 1000000000u));
+}
+
+/* Length of the valid UTF-8 sequence at p[0..n), or 0 (RFC 3629: no overlongs, surrogates). */
+static size_t utf8_seq(const uint8_t *p, size_t n)
+{
+        uint8_t c = p[0];
+        size_t len;
+        uint32_t cp;
+
+        if (c < 0x80)
+                return 1;
+        if (c >= 0xc2 && c <= 0xdf)
+                len = 2, cp = c & 0x1f;
+        else if (c >= 0xe0 && c <= 0xef)
+                len = 3, cp = c & 0x0f;
+        else if (c >= 0xf0 && c <= 0xf4)
+                len = 4, cp = c & 0x07;
+        else
+                return 0;
+        if (n < len)
+                return 0;
+        for (size_t i = 1; i < len; i++) {
+                if ((p[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = cp << 6 | (p[i] & 0x3f);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        return len;
+}
+
+/* Valid UTF-8 without NUL: what a JSON string carries unchanged. */
+static int json_safe(const uint8_t *p, size_t n)
+{
+        for (size_t i = 0; i < n;) {
+                size_t k = utf8_seq(p + i, n - i);
+                if (k == 0 || p[i] == 0)
+                        return 0;
+                i += k;
+        }
+        return 1;
+}
+
+/* A JSON string; bytes that are not UTF-8 become U+FFFD (callers check json_safe first
+ * where the exact bytes matter). */
+static void json_string(FILE *f, const uint8_t *p, size_t n)
+{
+        fputc('"', f);
+        for (size_t i = 0; i < n;) {
+                uint8_t c = p[i];
+                size_t k = utf8_seq(p + i, n - i);
+                if (k == 0) {
+                        fputs("\xef\xbf\xbd", f);
+                        i++;
+                        continue;
+                }
+                if (k > 1) {
+                        fwrite(p + i, 1, k, f);
+                } else if (c == '"' || c == '\\') {
+                        fputc('\\', f);
+                        fputc(c, f);
+                } else if (c == '\n') {
+                        fputs("\\n", f);
+                } else if (c == '\r') {
+                        fputs("\\r", f);
+                } else if (c == '\t') {
+                        fputs("\\t", f);
+                } else if (c < 0x20) {
+                        fprintf(f, "\\u%04x", c);
+                } else {
+                        fputc(c, f);
+                }
+                i += k;
+        }
+        fputc('"', f);
+}
+
+static void json_field(FILE *f, const char *key, const uint8_t *p, size_t n)
+{
+        fprintf(f, ",\"%s\":", key);
+        if (p && n)
+                json_string(f, p, n);
+        else
+                fputs("null", f);
+}
+
+typedef struct Query {
+        IndexFilter filter;
+        IndexBatchReader *reader;
+        int json;
+        uint64_t printed, mismatched, unreadable;
+} Query;
+
+static int span_is(const uint8_t *p, size_t n, const char *want)
+{
+        return p && n == strlen(want) && memcmp(p, want, n) == 0;
+}
+
+static int print_hit(void *ud, const IndexHit *hit)
+{
+        Query *q = ud;
+        const IndexFilter *f = &q->filter;
+        IndexFields fl;
+        LsRecord rec;
+        int r;
+
+        r = index_batch_reader_get(q->reader, hit, &rec);
+        if (r < 0) {
+                if (q->unreadable++ < 10)
+                        fprintf(stderr, PROG ": seq %" PRIu64 ": %s\n", hit->seq,
+                                index_batch_reader_error(q->reader));
+                else if (q->unreadable == 11)
+                        fprintf(stderr, PROG ": (further records that cannot be re-read are "
+                                        "not listed)\n");
+                return r == -ENOMEM || r == -EMFILE ? r : 0;
+        }
+        /* The archive, not the index, decides whether the record matches. */
+        index_record_fields(&rec, &fl);
+        if ((f->host && !span_is(fl.host, fl.host_len, f->host)) ||
+            (f->app && !span_is(fl.app, fl.app_len, f->app)) || rec.time_ns < f->from_ns ||
+            rec.time_ns >= f->to_ns || (f->syslog_only && rec.type != LS_REC_SYSLOG)) {
+                q->mismatched++;
+                return 0;
+        }
+        q->printed++;
+        if (!q->json) {
+                fwrite(rec.body, 1, rec.body_len, stdout);
+                fputc('\n', stdout);
+                return 0;
+        }
+        char t[64];
+        format_time(t, sizeof(t), rec.time_ns);
+        printf("{\"seq\":%" PRIu64 ",\"time\":\"%s\",\"transport\":\"%s\"", rec.seq, t,
+               ls_transport_name(rec.transport));
+        json_field(stdout, "host", fl.host, fl.host_len);
+        json_field(stdout, "app", fl.app, fl.app_len);
+        json_field(stdout, "peer", (const uint8_t *) fl.peer, strlen(fl.peer));
+        if (fl.have_port)
+                printf(",\"port\":%u", (unsigned) fl.port);
+        if (json_safe(rec.body, rec.body_len)) {
+                fputs(",\"message\":", stdout);
+                json_string(stdout, rec.body, rec.body_len);
+        } else {
+                _cleanup_free_ char *b64 = malloc(ls_base64_len(rec.body_len));
+                if (!b64)
+                        return -ENOMEM;
+                ls_base64(b64, rec.body, rec.body_len);
+                printf(",\"message_base64\":\"%s\"", b64);
+        }
+        if (rec.flags & LS_RECF_TRUNCATED)
+                printf(",\"truncated\":true,\"original_length\":%" PRIu32, rec.orig_len);
+        fputs("}\n", stdout);
+        return 0;
+}
+
+static int cmd_query(int argc, char **argv)
+{
+        enum { OPT_HOST = 256, OPT_APP, OPT_FROM, OPT_TO, OPT_JSON };
+        static const struct option opts[] = {
+                {"state-dir", required_argument, NULL, 'd'},
+                {"host", required_argument, NULL, OPT_HOST},
+                {"app", required_argument, NULL, OPT_APP},
+                {"from", required_argument, NULL, OPT_FROM},
+                {"to", required_argument, NULL, OPT_TO},
+                {"limit", required_argument, NULL, 'n'},
+                {"json", no_argument, NULL, OPT_JSON},
+                {"help", no_argument, NULL, 'h'},
+                {}};
+        const char *dir = NULL;
+        _cleanup_close_ int dirfd = -1, archfd = -1;
+        uint8_t chain_id[LS_CHAIN_ID_LEN];
+        Query q = {.filter = {.to_ns = UINT64_MAX, .syslog_only = 1}};
+        Index *ix = NULL;
+        uint64_t added = 0;
+        int opt, r, stale;
+
+        optind = 0;
+        while ((opt = getopt_long(argc, argv, ":d:n:h", opts, NULL)) != -1) {
+                switch (opt) {
+                case 'd':
+                        dir = optarg;
+                        break;
+                case OPT_HOST:
+                        q.filter.host = optarg;
+                        break;
+                case OPT_APP:
+                        q.filter.app = optarg;
+                        break;
+                case OPT_FROM:
+                case OPT_TO:
+                        if (parse_time(optarg, opt == OPT_FROM ? &q.filter.from_ns
+                                                               : &q.filter.to_ns) < 0)
+                                return usage_error("query: --%s: '%s' is not a time (RFC 3339 "
+                                                   "such as 2026-01-01T00:00:00Z, or "
+                                                   "@NANOSECONDS)",
+                                                   opt == OPT_FROM ? "from" : "to", optarg);
+                        break;
+                case 'n': {
+                        char *end;
+                        errno = 0;
+                        unsigned long long v = strtoull(optarg, &end, 10);
+                        if (errno || *end || optarg[0] < '0' || optarg[0] > '9' || v == 0)
+                                return usage_error("query: --limit: '%s' is not a positive "
+                                                   "number",
+                                                   optarg);
+                        q.filter.limit = v;
+                        break;
+                }
+                case OPT_JSON:
+                        q.json = 1;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                default:
+                        return bad_option("query", opt, argv);
+                }
+        }
+        if (optind < argc)
+                return usage_error("query: unexpected argument '%s'", argv[optind]);
+        if (!dir)
+                return usage_error("query: --state-dir DIR is required");
+        if (q.filter.to_ns <= q.filter.from_ns)
+                return usage_error("query: --to must be later than --from");
+        r = open_chain(dir, &dirfd, &archfd, chain_id);
+        if (r != 0)
+                return r;
+        r = exists_at(dirfd, STATE_INDEX);
+        if (r < 0)
+                return log_errno(r, "%s/%s", dir, STATE_INDEX);
+        if (r == 0)
+                return log_error("%s/%s does not exist: build it with 'logsealctl reindex "
+                                 "--state-dir %s'",
+                                 dir, STATE_INDEX, dir);
+        r = index_open(&ix, dirfd, chain_id);
+        if (r == -EXDEV)
+                return log_error("%s: %s: move it away", dir, index_last_error(NULL));
+        if (r < 0)
+                return log_error("%s: %s (rebuild it with 'logsealctl reindex --state-dir %s')",
+                                 dir, index_last_error(NULL), dir);
+        index_set_log(ix, index_log_stderr, NULL);
+        /* Index what the archives hold beyond the index first (usually nothing). */
+        stale = index_catch_up(ix, archfd, &added) < 0;
+        if (stale)
+                fprintf(stderr, PROG ": warning: %s: the index may lack recent records: %s\n", dir,
+                        index_last_error(ix));
+
+        r = index_batch_reader_new(&q.reader, archfd, chain_id);
+        if (r < 0) {
+                index_free(ix);
+                return log_errno(r, "query");
+        }
+        r = index_query(ix, &q.filter, print_hit, &q);
+        if (r < 0 && index_last_error(ix)[0])
+                log_error("%s: %s", dir, index_last_error(ix));
+        else if (r < 0)
+                log_errno(r, "%s", dir);
+        index_batch_reader_free(q.reader);
+        index_free(ix);
+        if (fflush(stdout) != 0 || ferror(stdout))
+                return log_errno(-EIO, "standard output");
+        if (q.mismatched)
+                log_error("%" PRIu64 " records the index selected do not match in the archives "
+                          "and were not printed: the index is out of step with the archives; "
+                          "rebuild it with 'logsealctl reindex --state-dir %s'",
+                          q.mismatched, dir);
+        if (q.unreadable)
+                log_error("%" PRIu64 " records could not be re-read from the archives where "
+                          "the index says they are: rebuild the index with 'logsealctl reindex "
+                          "--state-dir %s' (it names any damage; logseal-verify checks it)",
+                          q.unreadable, dir);
+        return r < 0 || stale || q.mismatched || q.unreadable ? EXIT_FAILURE : 0;
+}
+
 /* ---- main ---- */
 
 typedef struct Command {
@@ -1136,6 +1669,8 @@ static const Command commands[] = {
         {"key", cmd_key},
         {"fingerprint", cmd_fingerprint},
         {"status", cmd_status},
+        {"reindex", cmd_reindex},
+        {"query", cmd_query},
 };
 
 int main(int argc, char **argv)

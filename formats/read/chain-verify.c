@@ -296,7 +296,8 @@ size_t ls_chain_verifier_keys(const LsChainVerifier *v, const LsKeyInfo **ret)
 
 /* ---- control records of a verified batch ---- */
 
-static void learn_from_records(LsChainVerifier *v, const LsBatchHeader *h, int report_errors)
+static void learn_from_records(LsChainVerifier *v, const LsBatchHeader *h, int report_errors,
+                               uint64_t offset)
 {
         LsPayloadIter it;
         LsRecord rec;
@@ -319,7 +320,7 @@ static void learn_from_records(LsChainVerifier *v, const LsBatchHeader *h, int r
                         if (r == 0)
                                 r = ls_chain_verifier_add_cert(v, &cert, v->a.file);
                         if (r < 0 && report_errors)
-                                report(v, LS_CLASS_TAMPERED, r, "key transition", LS_UNSET,
+                                report(v, LS_CLASS_TAMPERED, r, "key transition", offset,
                                        h->batch_no, rec.seq,
                                        "certificate in the chain is not acceptable: %s",
                                        r == -ENOKEY ? "issuer unknown" :
@@ -331,7 +332,7 @@ static void learn_from_records(LsChainVerifier *v, const LsBatchHeader *h, int r
                         if (r == 0)
                                 r = ls_chain_verifier_add_revocation(v, &rv, v->a.file);
                         if (r < 0 && report_errors)
-                                report(v, LS_CLASS_TAMPERED, r, "revocation", LS_UNSET,
+                                report(v, LS_CLASS_TAMPERED, r, "revocation", offset,
                                        h->batch_no, rec.seq,
                                        "revocation in the chain does not verify under a root key");
                 }
@@ -405,7 +406,7 @@ static void verify_batch(LsChainVerifier *v, const LsReadItem *item)
 
         key = key_find(v, h->key_id);
         if (!key && payload_ok) {
-                learn_from_records(v, h, 0);
+                learn_from_records(v, h, 0, off);
                 key = key_find(v, h->key_id);
         }
         if (v->a.have_header && !v->a.header_verified)
@@ -589,7 +590,7 @@ static void verify_batch(LsChainVerifier *v, const LsReadItem *item)
                 v->a.min_time = MIN(v->a.min_time, h->min_time_ns);
                 v->a.max_time = MAX(v->a.max_time, h->max_time_ns);
                 if (has_control)
-                        learn_from_records(v, h, 1);
+                        learn_from_records(v, h, 1, off);
                 if (v->cb.record && (has_control || v->cb.all_records)) {
                         LsPayloadIter it;
                         LsRecord rec;
