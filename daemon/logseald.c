@@ -18,6 +18,7 @@
 #include "config.h"
 #include "control.h"
 #include "hash.h"
+#include "index.h"
 #include "listen.h"
 #include "logseald.h"
 #include "state.h"
@@ -204,6 +205,16 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *ud)
         return 0;
 }
 
+/* The search index follows the archives in its own thread (derived data, off the critical path). */
+static IndexWorker *indexer;
+
+static void index_log(void *ud, int level, const char *msg)
+{
+        (void) ud;
+        (void) level;
+        fprintf(stderr, "logseald: index: %s\n", msg);
+}
+
 static int on_durable(sd_event_source *s, int fd, uint32_t revents, void *ud)
 {
         Daemon *d = ud;
@@ -213,6 +224,8 @@ static int on_durable(sd_event_source *s, int fd, uint32_t revents, void *ud)
         (void) revents;
         (void) !read(fd, &v, sizeof(v));
         (void) wal_trim(d->wal, atomic_load(&sealer_stats(d->sealer)->durable_wal_id));
+        if (indexer)
+                index_worker_kick(indexer, atomic_load(&sealer_stats(d->sealer)->last_tree_size));
         return 0;
 }
 
@@ -637,6 +650,11 @@ int main(int argc, char **argv)
         sd_event_add_signal(d.event, NULL, SIGTERM, on_signal, &d);
         sd_event_add_signal(d.event, NULL, SIGINT, on_signal, &d);
         sd_event_add_io(d.event, NULL, d.notify_fd, EPOLLIN, on_durable, &d);
+        r = index_worker_start(&indexer, d.state_dirfd, d.archive_dirfd, d.chain_id, index_log, NULL);
+        if (r < 0)
+                fprintf(stderr, "logseald: %s; running without the search index ('logsealctl "
+                                "reindex' rebuilds it)\n",
+                        index_last_error(NULL));
         {
                 uint64_t now;
                 sd_event_now(d.event, CLOCK_MONOTONIC, &now);
@@ -663,6 +681,7 @@ int main(int argc, char **argv)
 
         /* Stopping: the sealer seals everything queued and the active archive. */
         r = sealer_stop(d.sealer);
+        indexer = index_worker_stop(indexer);
         if (r == 0) {
                 (void) wal_remove_all(d.wal);
                 fprintf(stderr, "logseald: stopped cleanly (%" PRIu64 " messages received)\n",
