@@ -582,8 +582,10 @@ int main(int argc, char **argv)
                 return 2;
         }
         config_defaults(&d.cfg);
-        if (config_path && config_load(&d.cfg, config_path) < 0)
+        if (config_path && config_load(&d.cfg, config_path) < 0) {
+                config_free(&d.cfg);
                 return 2;
+        }
         if (state_dir) {
                 free(d.cfg.state_dir);
                 d.cfg.state_dir = strdup(state_dir);
@@ -595,23 +597,27 @@ int main(int argc, char **argv)
                                 "logseald: --listen %s: %s (use udp:HOST:PORT, tcp:HOST:PORT, "
                                 "unix:PATH or unix-dgram:PATH)\n",
                                 listens[i], strerror(-r));
+                        config_free(&d.cfg);
                         return 2;
                 }
         }
         if (!d.cfg.state_dir) {
                 fprintf(stderr, "logseald: no state directory (--state-dir, or state_dir in "
                                 "[daemon])\n");
+                config_free(&d.cfg);
                 return 2;
         }
         if (check) {
                 printf("%s: configuration OK (%zu listeners, state directory %s)\n",
                        config_path ? config_path : "(command line)", d.cfg.nlistens,
                        d.cfg.state_dir);
+                config_free(&d.cfg);
                 return 0;
         }
         if (d.cfg.nlistens == 0 && sd_listen_fds(0) <= 0) {
                 fprintf(stderr, "logseald: no listeners configured (--listen, or [listen NAME] "
                                 "sections)\n");
+                config_free(&d.cfg);
                 return 2;
         }
         if (sodium_init() < 0) {
