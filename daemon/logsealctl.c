@@ -13,11 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 #include "config.h"
@@ -1091,9 +1094,71 @@ static int status_local(int dirfd, const char *dir)
  * What the running daemon says, over STATE_DIR/control.sock. Not there yet:
  * -EOPNOTSUPP until logseald grows its control socket.
  */
+/* Asks the running daemon over STATE/control.sock; -ECONNREFUSED/-ENOENT when it is not running. */
 static int status_daemon(int dirfd, const char *dir)
 {
-        return -EOPNOTSUPP;
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        char buf[65536];
+        size_t len = 0;
+        json_t *o, *cp;
+        json_error_t err;
+        int fd, r;
+
+        (void) dirfd;
+        r = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, STATE_CONTROL);
+        if (r < 0 || (size_t) r >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 ||
+            write(fd, "status\n", 7) != 7) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        for (;;) {
+                ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+                if (n <= 0)
+                        break;
+                len += (size_t) n;
+                if (len == sizeof(buf) - 1)
+                        break;
+        }
+        close(fd);
+        buf[len] = 0;
+        o = json_loads(buf, 0, &err);
+        if (!o)
+                return -EBADMSG;
+        printf("daemon:          %s, pid %" JSON_INTEGER_FORMAT ", version %s\n",
+               json_string_value(json_object_get(o, "state")),
+               json_integer_value(json_object_get(o, "pid")),
+               json_string_value(json_object_get(o, "version")));
+        printf("received:        %" JSON_INTEGER_FORMAT " (truncated %" JSON_INTEGER_FORMAT
+               ", parse failed %" JSON_INTEGER_FORMAT ")\n",
+               json_integer_value(json_object_get(o, "received")),
+               json_integer_value(json_object_get(o, "truncated")),
+               json_integer_value(json_object_get(o, "parse_failed")));
+        printf("sealed:          %" JSON_INTEGER_FORMAT " records in %" JSON_INTEGER_FORMAT
+               " batches; %" JSON_INTEGER_FORMAT " archives sealed this run\n",
+               json_integer_value(json_object_get(o, "sealed")),
+               json_integer_value(json_object_get(o, "batches")),
+               json_integer_value(json_object_get(o, "archives_sealed")));
+        printf("declared lost:   %" JSON_INTEGER_FORMAT "\n",
+               json_integer_value(json_object_get(o, "declared_lost")));
+        printf("backlog:         %" JSON_INTEGER_FORMAT " bytes\n",
+               json_integer_value(json_object_get(o, "backlog_bytes")));
+        cp = json_object_get(o, "last_checkpoint");
+        if (cp)
+                printf("last checkpoint: batch %" JSON_INTEGER_FORMAT ", tree size %" JSON_INTEGER_FORMAT
+                       ", root %s\n                 key %s epoch %" JSON_INTEGER_FORMAT "\n",
+                       json_integer_value(json_object_get(cp, "batch")),
+                       json_integer_value(json_object_get(cp, "tree_size")),
+                       json_string_value(json_object_get(cp, "root")),
+                       json_string_value(json_object_get(cp, "key_id")),
+                       json_integer_value(json_object_get(cp, "epoch")));
+        json_decref(o);
+        return 0;
 }
 
 static int cmd_status(int argc, char **argv)
@@ -1128,8 +1193,8 @@ static int cmd_status(int argc, char **argv)
 
         failed = status_local(dirfd, dir);
         r = status_daemon(dirfd, dir);
-        if (r == -EOPNOTSUPP)
-                printf("daemon status:   not available yet\n");
+        if (r == -ENOENT || r == -ECONNREFUSED)
+                printf("daemon:          not running\n");
         else if (r < 0)
                 failed += log_errno(r, "%s/%s", dir, STATE_CONTROL);
         return failed ? EXIT_FAILURE : 0;
@@ -1383,89 +1448,16 @@ static void format_time(char *out, size_t cap, uint64_t ns)
                  (unsigned) (ns % 1000000000u));
 }
 
-/* Length of the valid UTF-8 sequence at p[0..n), or 0 (RFC 3629: no overlongs, surrogates). */
-static size_t utf8_seq(const uint8_t *p, size_t n)
+/* A JSON value for claimed text: a string when it is valid UTF-8 without NUL, else null
+ * (jansson checks UTF-8; we never print text we would have to alter). */
+static json_t *json_text(const uint8_t *p, size_t n)
 {
-        uint8_t c = p[0];
-        size_t len;
-        uint32_t cp;
+        json_t *v;
 
-        if (c < 0x80)
-                return 1;
-        if (c >= 0xc2 && c <= 0xdf)
-                len = 2, cp = c & 0x1f;
-        else if (c >= 0xe0 && c <= 0xef)
-                len = 3, cp = c & 0x0f;
-        else if (c >= 0xf0 && c <= 0xf4)
-                len = 4, cp = c & 0x07;
-        else
-                return 0;
-        if (n < len)
-                return 0;
-        for (size_t i = 1; i < len; i++) {
-                if ((p[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = cp << 6 | (p[i] & 0x3f);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-                return 0;
-        return len;
-}
-
-/* Valid UTF-8 without NUL: what a JSON string carries unchanged. */
-static int json_safe(const uint8_t *p, size_t n)
-{
-        for (size_t i = 0; i < n;) {
-                size_t k = utf8_seq(p + i, n - i);
-                if (k == 0 || p[i] == 0)
-                        return 0;
-                i += k;
-        }
-        return 1;
-}
-
-/* A JSON string; bytes that are not UTF-8 become U+FFFD (callers check json_safe first
- * where the exact bytes matter). */
-static void json_string(FILE *f, const uint8_t *p, size_t n)
-{
-        fputc('"', f);
-        for (size_t i = 0; i < n;) {
-                uint8_t c = p[i];
-                size_t k = utf8_seq(p + i, n - i);
-                if (k == 0) {
-                        fputs("\xef\xbf\xbd", f);
-                        i++;
-                        continue;
-                }
-                if (k > 1) {
-                        fwrite(p + i, 1, k, f);
-                } else if (c == '"' || c == '\\') {
-                        fputc('\\', f);
-                        fputc(c, f);
-                } else if (c == '\n') {
-                        fputs("\\n", f);
-                } else if (c == '\r') {
-                        fputs("\\r", f);
-                } else if (c == '\t') {
-                        fputs("\\t", f);
-                } else if (c < 0x20) {
-                        fprintf(f, "\\u%04x", c);
-                } else {
-                        fputc(c, f);
-                }
-                i += k;
-        }
-        fputc('"', f);
-}
-
-static void json_field(FILE *f, const char *key, const uint8_t *p, size_t n)
-{
-        fprintf(f, ",\"%s\":", key);
-        if (p && n)
-                json_string(f, p, n);
-        else
-                fputs("null", f);
+        if (!p || !n || memchr(p, 0, n))
+                return json_null();
+        v = json_stringn((const char *) p, n);
+        return v ? v : json_null();
 }
 
 typedef struct Query {
@@ -1513,28 +1505,37 @@ static int print_hit(void *ud, const IndexHit *hit)
                 return 0;
         }
         char t[64];
+        json_t *o = json_object(), *msg;
         format_time(t, sizeof(t), rec.time_ns);
-        printf("{\"seq\":%" PRIu64 ",\"time\":\"%s\",\"transport\":\"%s\"", rec.seq, t,
-               ls_transport_name(rec.transport));
-        json_field(stdout, "host", fl.host, fl.host_len);
-        json_field(stdout, "app", fl.app, fl.app_len);
-        json_field(stdout, "peer", (const uint8_t *) fl.peer, strlen(fl.peer));
+        json_object_set_new(o, "seq", json_integer((json_int_t) rec.seq));
+        json_object_set_new(o, "time", json_string(t));
+        json_object_set_new(o, "transport", json_string(ls_transport_name(rec.transport)));
+        json_object_set_new(o, "host", json_text(fl.host, fl.host_len));
+        json_object_set_new(o, "app", json_text(fl.app, fl.app_len));
+        json_object_set_new(o, "peer", json_text((const uint8_t *) fl.peer, strlen(fl.peer)));
         if (fl.have_port)
-                printf(",\"port\":%u", (unsigned) fl.port);
-        if (json_safe(rec.body, rec.body_len)) {
-                fputs(",\"message\":", stdout);
-                json_string(stdout, rec.body, rec.body_len);
+                json_object_set_new(o, "port", json_integer(fl.port));
+        msg = memchr(rec.body, 0, rec.body_len) ? NULL :
+                                                 json_stringn((const char *) rec.body, rec.body_len);
+        if (msg) {
+                json_object_set_new(o, "message", msg);
         } else {
                 _cleanup_free_ char *b64 = malloc(ls_base64_len(rec.body_len));
-                if (!b64)
+                if (!b64) {
+                        json_decref(o);
                         return -ENOMEM;
+                }
                 ls_base64(b64, rec.body, rec.body_len);
-                printf(",\"message_base64\":\"%s\"", b64);
+                json_object_set_new(o, "message_base64", json_string(b64));
         }
-        if (rec.flags & LS_RECF_TRUNCATED)
-                printf(",\"truncated\":true,\"original_length\":%" PRIu32, rec.orig_len);
-        fputs("}\n", stdout);
-        return 0;
+        if (rec.flags & LS_RECF_TRUNCATED) {
+                json_object_set_new(o, "truncated", json_true());
+                json_object_set_new(o, "original_length", json_integer(rec.orig_len));
+        }
+        r = json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+        json_decref(o);
+        return r < 0 ? -EIO : 0;
 }
 
 static int cmd_query(int argc, char **argv)

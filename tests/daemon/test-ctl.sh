@@ -160,7 +160,7 @@ check_fails "fingerprint refuses a malformed public key" 1 "$ctl" fingerprint ba
 
 check "status reads the state directory" "$ctl" status --state-dir "$s"
 grep -q "chain id: *$chain" cmd.out && grep -q "epoch 0" cmd.out &&
-        grep -q "archives: *0" cmd.out && grep -q "daemon status: *not available yet" cmd.out &&
+        grep -q "archives: *0" cmd.out && grep -q "daemon: *not running" cmd.out &&
         ok "status shows the chain id, epoch 0, no archives, no daemon" ||
         not_ok "status shows the chain id, epoch 0, no archives, no daemon" "$(cat cmd.out)"
 

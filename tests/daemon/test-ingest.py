@@ -121,6 +121,10 @@ log {{ source(s_file); destination(d_seal); flags(flow-control); }};
         p.wait(timeout=30)
 
     time.sleep(1)
+    st = subprocess.run([app.ctl(), "status", "--state-dir", app.state], capture_output=True)
+    out = st.stdout.decode()
+    t.check("logsealctl status reaches the running daemon (live counters, last checkpoint)",
+            st.returncode == 0 and "daemon:          running" in out and "last checkpoint:" in out, out)
     rc = app.stop()
     t.check("logseald exits 0 on SIGTERM", rc == 0, app.logtext()[-2000:])
 
