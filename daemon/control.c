@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "control.h"
 #include "hash.h"
 #include "listen.h"
 #include "logseald.h"
@@ -21,11 +22,13 @@
 #include "util.h"
 
 /*
- * Protocol: the client sends one command line ("status\n"); the daemon answers
- * with one JSON object and closes. Requests are at most 256 bytes; anything
- * else gets {"error": ...}. Only the daemon's user can connect (mode 0600).
+ * Protocol: the client sends one command line; the daemon answers with one
+ * JSON object and closes. Requests are at most 4096 bytes; anything else gets
+ * {"error": ...}. Only the daemon's user can connect (mode 0600).
+ *   status                  counters and the latest checkpoint
+ *   revoke HEX              seal a root-signed revocation (SPEC §9.2) into the chain
  */
-#define REQUEST_MAX 256
+#define REQUEST_MAX 4096
 
 typedef struct Client {
         Daemon *d;
@@ -83,6 +86,42 @@ static json_t *status_json(Daemon *d)
         return o;
 }
 
+/* A revocation is accepted only if the root key of this state directory signed it for this chain. */
+static json_t *cmd_revoke(Daemon *d, const char *hex)
+{
+        uint8_t enc[LS_REVOCATION_MAX_LEN];
+        LsRevocation rv;
+        LsControlBuilder *b;
+        const uint8_t *body;
+        size_t n = strlen(hex) / 2, len;
+        int r;
+
+        if (n > sizeof(enc) || ls_unhex(enc, n, hex, strlen(hex)) < 0 ||
+            ls_revocation_decode(&rv, enc, n) < 0)
+                return json_pack("{s:s}", "error", "not a revocation");
+        if (memcmp(rv.chain_id, d->chain_id, LS_CHAIN_ID_LEN) != 0)
+                return json_pack("{s:s}", "error", "revocation for another chain");
+        if (ls_revocation_verify(&rv, d->root_pk) < 0)
+                return json_pack("{s:s}", "error", "not signed by this appliance's root key");
+        b = malloc(sizeof(*b));
+        if (!b)
+                return json_pack("{s:s}", "error", "out of memory");
+        ls_control_begin(b, LS_CTL_REVOCATION);
+        ls_control_add_str(b, LS_TAG_TEXT, "revocation signed by the root key");
+        ls_control_add(b, LS_TAG_REVOCATION, enc, n);
+        r = ls_control_end(b, &body, &len);
+        if (r == 0)
+                r = ingest_control(d, LS_CTL_REVOCATION, body, len);
+        if (r == 0)
+                r = ingest_commit(d);
+        free(b);
+        if (r < 0)
+                return json_pack("{s:s}", "error", strerror(-r));
+        fprintf(stderr, "logseald: a key revocation was sealed into the chain\n");
+        return json_pack("{s:b,s:I}", "ok", 1, "next_seq",
+                         (json_int_t) atomic_load(&sealer_stats(d->sealer)->last_tree_size));
+}
+
 static void client_free(Client *c)
 {
         sd_event_source_disable_unref(c->src);
@@ -130,6 +169,8 @@ static int on_client(sd_event_source *s, int fd, uint32_t revents, void *ud)
         *nl = 0;
         if (!strcmp(c->buf, "status"))
                 reply(c, status_json(c->d));
+        else if (!strncmp(c->buf, "revoke ", 7))
+                reply(c, cmd_revoke(c->d, c->buf + 7));
         else
                 reply(c, json_pack("{s:s}", "error", "unknown command"));
         return 0;

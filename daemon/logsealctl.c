@@ -944,12 +944,265 @@ static int cmd_key_export_history(int argc, char **argv)
         return 0;
 }
 
+/* ---- key list / key revoke ---- */
+
+static int parse_time(const char *s, uint64_t *ret);
+
+/* Walks keys/history.lsk: certificates and revocations (SPEC §10.3). */
+typedef struct HistoryItem {
+        int is_cert;
+        LsCert cert;
+        LsRevocation rev;
+} HistoryItem;
+
+static int read_history(int dirfd, uint8_t **ret, size_t *ret_len)
+{
+        return read_file_at(dirfd, STATE_HISTORY, 64u << 20, ret, ret_len);
+}
+
+static int history_next(const uint8_t *p, size_t n, size_t *off, HistoryItem *it)
+{
+        if (*off == n)
+                return 0;
+        if (n - *off >= LS_MAGIC_LEN && ls_magic_check(p + *off, LS_MAGIC_CERT)) {
+                if (ls_cert_decode(&it->cert, p + *off, MIN(n - *off, (size_t) LS_CERT_LEN)) < 0)
+                        return -EBADMSG;
+                it->is_cert = 1;
+                *off += LS_CERT_LEN;
+                return 1;
+        }
+        if (n - *off >= LS_REVOCATION_FIXED_LEN && ls_magic_check(p + *off, LS_MAGIC_REVOCATION)) {
+                size_t len = LS_REVOCATION_FIXED_LEN + ls_get16(p + *off + 10);
+                if (len > n - *off || ls_revocation_decode(&it->rev, p + *off, len) < 0)
+                        return -EBADMSG;
+                it->is_cert = 0;
+                *off += len;
+                return 1;
+        }
+        return -EBADMSG;
+}
+
+static int cmd_key_list(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                {"state-dir", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'}, {}};
+        const char *dir = NULL;
+        _cleanup_close_ int dirfd = -1;
+        _cleanup_free_ uint8_t *p = NULL;
+        LsKeyPair *cur = NULL;
+        size_t n = 0, off = 0;
+        HistoryItem it;
+        int opt, r;
+
+        optind = 0;
+        while ((opt = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
+                if (opt == 'd')
+                        dir = optarg;
+                else if (opt == 'h') {
+                        help();
+                        return 0;
+                } else
+                        return bad_option("key list", opt, argv);
+        }
+        if (!dir)
+                return usage_error("key list: --state-dir DIR is required");
+        if (open_state_dir(dir, &dirfd) != 0)
+                return EXIT_FAILURE;
+        r = read_history(dirfd, &p, &n);
+        if (r < 0)
+                return log_errno(r, "%s/%s", dir, STATE_HISTORY);
+        (void) state_load_signing_key(dirfd, &cur);
+        printf("%-16s  %-7s  %5s  %10s  %-16s  %s\n", "KEY ID", "ROLE", "EPOCH", "FROM BATCH",
+               "CERTIFIED BY", "STATUS");
+        /* Revocations first, so each key's line can say so. */
+        LsRevocation revs[256];
+        size_t nrev = 0;
+        while ((r = history_next(p, n, &off, &it)) > 0)
+                if (!it.is_cert && nrev < ELEMENTSOF(revs))
+                        revs[nrev++] = it.rev;
+        if (r < 0)
+                return log_errno(r, "%s/%s: offset %zu", dir, STATE_HISTORY, off);
+        off = 0;
+        while (history_next(p, n, &off, &it) > 0) {
+                char id[17], iss[17];
+                const char *status;
+                if (!it.is_cert)
+                        continue;
+                ls_hex(id, it.cert.key_id, LS_KEY_ID_LEN);
+                ls_hex(iss, it.cert.issuer_key_id, LS_KEY_ID_LEN);
+                status = cur && !memcmp(cur->key_id, it.cert.key_id, LS_KEY_ID_LEN) ?
+                                 "active" :
+                                 "retired, secret erased";
+                for (size_t i = 0; i < nrev; i++)
+                        if (!memcmp(revs[i].revoked_key_id, it.cert.key_id, LS_KEY_ID_LEN))
+                                status = "REVOKED";
+                printf("%-16s  %-7s  %5" PRIu64 "  %10" PRIu64 "  %-16s  %s\n", id,
+                       it.cert.kind == LS_CERT_ROOT ? "root" : "signing", it.cert.epoch,
+                       it.cert.valid_from_batch, iss, status);
+        }
+        for (size_t i = 0; i < nrev; i++) {
+                char id[17];
+                ls_hex(id, revs[i].revoked_key_id, LS_KEY_ID_LEN);
+                if (revs[i].from_batch != LS_UNSET)
+                        printf("revocation: %s from batch %" PRIu64 ": %.*s\n", id,
+                               revs[i].from_batch, (int) revs[i].reason_len, revs[i].reason);
+                else
+                        printf("revocation: %s from time %" PRIu64 " ns: %.*s\n", id,
+                               revs[i].from_time_ns, (int) revs[i].reason_len, revs[i].reason);
+        }
+        ls_keypair_free(cur);
+        return 0;
+}
+
+/* Sends one command line to the daemon; returns its JSON reply (caller frees) or NULL. */
+static json_t *daemon_request(const char *dir, const char *line)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        char buf[4096];
+        size_t len = 0, n = strlen(line);
+        int fd;
+
+        if ((size_t) snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, STATE_CONTROL) >=
+            sizeof(sa.sun_path))
+                return NULL;
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return NULL;
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || write_all(fd, line, n) < 0) {
+                close(fd);
+                return NULL;
+        }
+        for (;;) {
+                ssize_t k = read(fd, buf + len, sizeof(buf) - 1 - len);
+                if (k <= 0 || (len += (size_t) k) == sizeof(buf) - 1)
+                        break;
+        }
+        close(fd);
+        buf[len] = 0;
+        return json_loads(buf, 0, NULL);
+}
+
+static int cmd_key_revoke(int argc, char **argv)
+{
+        enum { OPT_FROM_BATCH = 256, OPT_FROM_TIME, OPT_REASON, OPT_ROOT, OPT_OUT };
+        static const struct option opts[] = {
+                {"state-dir", required_argument, NULL, 'd'},
+                {"from-batch", required_argument, NULL, OPT_FROM_BATCH},
+                {"from-time", required_argument, NULL, OPT_FROM_TIME},
+                {"reason", required_argument, NULL, OPT_REASON},
+                {"root-key", required_argument, NULL, OPT_ROOT},
+                {"out", required_argument, NULL, OPT_OUT},
+                {"help", no_argument, NULL, 'h'},
+                {}};
+        const char *dir = NULL, *reason = NULL, *root_file = NULL, *out = NULL, *keyid;
+        _cleanup_close_ int dirfd = -1;
+        LsRevocation rv = {.from_batch = LS_UNSET, .from_time_ns = LS_UNSET};
+        LsKeyPair *root = NULL;
+        LsSigner s;
+        uint8_t enc[LS_REVOCATION_MAX_LEN];
+        size_t len;
+        int opt, r;
+
+        optind = 0;
+        while ((opt = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
+                switch (opt) {
+                case 'd':
+                        dir = optarg;
+                        break;
+                case OPT_FROM_BATCH:
+                        if (sscanf(optarg, "%" SCNu64, &rv.from_batch) != 1)
+                                return usage_error("key revoke: --from-batch takes a number");
+                        break;
+                case OPT_FROM_TIME:
+                        if (parse_time(optarg, &rv.from_time_ns) < 0)
+                                return usage_error("key revoke: bad --from-time '%s'", optarg);
+                        break;
+                case OPT_REASON:
+                        reason = optarg;
+                        break;
+                case OPT_ROOT:
+                        root_file = optarg;
+                        break;
+                case OPT_OUT:
+                        out = optarg;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                default:
+                        return bad_option("key revoke", opt, argv);
+                }
+        }
+        if (optind + 1 != argc)
+                return usage_error("key revoke: give exactly one KEYID");
+        keyid = argv[optind];
+        if (!dir || !root_file || !reason)
+                return usage_error("key revoke: --state-dir, --root-key and --reason are required");
+        if (rv.from_batch == LS_UNSET && rv.from_time_ns == LS_UNSET)
+                return usage_error("key revoke: give --from-batch N or --from-time TIME");
+        if (strlen(reason) > LS_MAX_REASON)
+                return usage_error("key revoke: the reason is longer than %d bytes", LS_MAX_REASON);
+        if (ls_unhex(rv.revoked_key_id, LS_KEY_ID_LEN, keyid, strlen(keyid)) < 0)
+                return usage_error("key revoke: KEYID must be 16 hex digits (see `logsealctl key list`)");
+        if (open_state_dir(dir, &dirfd) != 0)
+                return EXIT_FAILURE;
+        r = state_load_chain_id(dirfd, rv.chain_id);
+        if (r < 0)
+                return log_errno(r, "%s/%s", dir, STATE_CHAIN_ID);
+        if (load_root_key(root_file, &root) != 0)
+                return EXIT_FAILURE;
+        rv.issued_ns = now_ns();
+        rv.reason = reason;
+        rv.reason_len = (uint16_t) strlen(reason);
+        ls_signer_from_keypair(&s, root);
+        r = ls_revocation_sign(&rv, &s);
+        root = ls_keypair_free(root);
+        if (r == 0)
+                r = ls_revocation_encode(&rv, enc, sizeof(enc), &len);
+        if (r < 0)
+                return log_errno(r, "signing the revocation");
+        r = state_append_history(dirfd, enc, len);
+        if (r < 0)
+                return log_errno(r, "%s/%s", dir, STATE_HISTORY);
+        if (out && write_new_file(out, enc, len, 0644) != 0)
+                return EXIT_FAILURE;
+        {
+                char *line = malloc(2 * len + 16);
+                json_t *reply;
+                if (!line)
+                        return log_errno(-ENOMEM, "revocation");
+                memcpy(line, "revoke ", 7);
+                ls_hex(line + 7, enc, len);
+                strcat(line, "\n");
+                reply = daemon_request(dir, line);
+                free(line);
+                if (reply && json_is_true(json_object_get(reply, "ok")))
+                        printf("The daemon sealed the revocation into the chain (record %" JSON_INTEGER_FORMAT
+                               " or later).\n",
+                               json_integer_value(json_object_get(reply, "next_seq")));
+                else
+                        printf("WARNING: the daemon is not running or refused it (%s): the revocation "
+                               "is in %s/%s and%s%s must be handed to investigators.\n",
+                               reply ? json_string_value(json_object_get(reply, "error")) : "no answer",
+                               dir, STATE_HISTORY, out ? " " : "", out ? out : "");
+                json_decref(reply);
+        }
+        printf("Key %s revoked; investigators pass the key history or %s to logseal-verify "
+               "--revocations.\n",
+               keyid, out ? out : "the exported history");
+        return 0;
+}
+
 static int cmd_key(int argc, char **argv)
 {
         if (argc < 2)
-                return usage_error("key: missing command (export-history)");
+                return usage_error("key: missing command (list, revoke, export-history)");
         if (!strcmp(argv[1], "export-history"))
                 return cmd_key_export_history(argc - 1, argv + 1);
+        if (!strcmp(argv[1], "list"))
+                return cmd_key_list(argc - 1, argv + 1);
+        if (!strcmp(argv[1], "revoke"))
+                return cmd_key_revoke(argc - 1, argv + 1);
         if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
                 help();
                 return 0;

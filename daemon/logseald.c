@@ -342,6 +342,8 @@ static int open_state(Daemon *d, LsKeyPair **key, LsCert *cert)
                         r = ls_pubkey_parse((const char *) text, n, root_pk, root_id);
                         free(text);
                 }
+                if (r == 0)
+                        memcpy(d->root_pk, root_pk, LS_PK_LEN);
                 if (r == 0 && memcmp(cert->issuer_key_id, root_id, LS_KEY_ID_LEN) == 0)
                         r = ls_cert_verify(cert, root_pk);
                 if (r < 0) {

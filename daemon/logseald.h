@@ -222,6 +222,7 @@ struct Daemon {
         uint64_t conn_serial;
         uint64_t received, truncated, rejected, parse_failed, declared_lost;
         sd_event_source *control_src;
+        uint8_t root_pk[LS_PK_LEN];         /* from STATE/root.pub: checks revocations */
         uint64_t last_ingest_ns;
         int stopping;
         int quickstart_hints;

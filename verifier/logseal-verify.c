@@ -322,6 +322,14 @@ static int load_keys(Ctx *c, const char *path)
                         break;
         }
         free(p);
+        if (rejected) {
+                /* Never ignore quietly what an investigator was handed as trust material. */
+                fprintf(stderr,
+                        "logseal-verify: %s: %d certificate(s) or revocation(s) do not verify "
+                        "from the root key\n",
+                        path, rejected);
+                return -EKEYREJECTED;
+        }
         return 0;
 bad:
         fprintf(stderr, "logseal-verify: %s: offset %zu: not a certificate or revocation\n", path,
