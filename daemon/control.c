@@ -26,6 +26,7 @@
  * JSON object and closes. Requests are at most 4096 bytes; anything else gets
  * {"error": ...}. Only the daemon's user can connect (mode 0600).
  *   status                  counters and the latest checkpoint
+ *   checkpoint              the latest signed checkpoint (SPEC §7.2) as {"checkpoint": TEXT}
  *   revoke HEX              seal a root-signed revocation (SPEC §9.2) into the chain
  */
 #define REQUEST_MAX 4096
@@ -61,7 +62,7 @@ static json_t *status_json(Daemon *d)
                             json_integer((json_int_t) atomic_load(&st->archives_sealed)));
         json_object_set_new(o, "backlog_bytes", json_integer((json_int_t) sealer_backlog(d->sealer)));
         json_object_set_new(o, "declared_lost", json_integer((json_int_t) d->declared_lost));
-        if (sealer_last_batch(d->sealer, &h) == 0) {
+        if (sealer_last_batch(d->sealer, &h, NULL) == 0) {
                 json_t *cp = json_object();
                 json_object_set_new(cp, "batch", json_integer((json_int_t) h.batch_no));
                 json_object_set_new(cp, "archive", json_integer((json_int_t) h.archive_no));
@@ -84,6 +85,21 @@ static json_t *status_json(Daemon *d)
         }
         json_object_set_new(o, "listeners", ls);
         return o;
+}
+
+static json_t *cmd_checkpoint(Daemon *d)
+{
+        char text[LS_MAX_CHECKPOINT_TEXT];
+        uint8_t pk[LS_PK_LEN];
+        LsBatchHeader h;
+        int n;
+
+        if (sealer_last_batch(d->sealer, &h, pk) < 0)
+                return json_pack("{s:s}", "error", "no batch sealed yet");
+        n = ls_batch_checkpoint(&h, pk, text, sizeof(text));
+        if (n < 0)
+                return json_pack("{s:s}", "error", strerror(-n));
+        return json_pack("{s:s%}", "checkpoint", text, (size_t) n);
 }
 
 /* A revocation is accepted only if the root key of this state directory signed it for this chain. */
@@ -169,6 +185,8 @@ static int on_client(sd_event_source *s, int fd, uint32_t revents, void *ud)
         *nl = 0;
         if (!strcmp(c->buf, "status"))
                 reply(c, status_json(c->d));
+        else if (!strcmp(c->buf, "checkpoint"))
+                reply(c, cmd_checkpoint(c->d));
         else if (!strncmp(c->buf, "revoke ", 7))
                 reply(c, cmd_revoke(c->d, c->buf + 7));
         else

@@ -73,8 +73,17 @@ static void help(void)
                "        `logseal-verify --keys FILE`; FILE - is standard output\n"
                "  fingerprint FILE.pub\n"
                "        print a public key's id and fingerprint\n"
+               "  key list --state-dir DIR\n"
+               "        the key history: key ids, epochs, first batches, certifiers, status\n"
+               "  key revoke KEYID --state-dir DIR --root-key FILE --reason TEXT\n"
+               "        (--from-batch N | --from-time TIME) [--out FILE]\n"
+               "        revoke a signing key with the root key; sealed into the chain by\n"
+               "        the running daemon and written to FILE for investigators\n"
                "  status --state-dir DIR\n"
-               "        print the chain id, the signing key and the number of archives\n"
+               "        the chain id, the signing key, the archives, and the running\n"
+               "        daemon's counters and latest checkpoint\n"
+               "  checkpoint --state-dir DIR [--out FILE]\n"
+               "        the latest signed checkpoint (C2SP signed note) from the daemon\n"
                "  reindex --state-dir DIR\n"
                "        rebuild the search index (DIR/index.sqlite) from the archives\n"
                "  query --state-dir DIR [--host H] [--app A] [--from TIME] [--to TIME]\n"
@@ -1917,6 +1926,48 @@ typedef struct Command {
         int (*run)(int argc, char **argv);
 } Command;
 
+/* ---- checkpoint ---- */
+
+static int cmd_checkpoint(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                {"state-dir", required_argument, NULL, 'd'},
+                {"out", required_argument, NULL, 'o'},
+                {"help", no_argument, NULL, 'h'},
+                {}};
+        const char *dir = NULL, *out = NULL, *text;
+        json_t *reply;
+        int opt, r = 0;
+
+        optind = 0;
+        while ((opt = getopt_long(argc, argv, ":d:o:h", opts, NULL)) != -1) {
+                if (opt == 'd')
+                        dir = optarg;
+                else if (opt == 'o')
+                        out = optarg;
+                else if (opt == 'h') {
+                        help();
+                        return 0;
+                } else
+                        return bad_option("checkpoint", opt, argv);
+        }
+        if (!dir)
+                return usage_error("checkpoint: --state-dir DIR is required");
+        reply = daemon_request(dir, "checkpoint\n");
+        text = reply ? json_string_value(json_object_get(reply, "checkpoint")) : NULL;
+        if (!text) {
+                r = log_error("%s/%s: %s", dir, STATE_CONTROL,
+                              reply ? json_string_value(json_object_get(reply, "error")) :
+                                      "the daemon is not running");
+        } else if (out) {
+                r = write_new_file(out, text, strlen(text), 0644);
+        } else {
+                fputs(text, stdout);
+        }
+        json_decref(reply);
+        return r;
+}
+
 static const Command commands[] = {
         {"init", cmd_init},
         {"keygen", cmd_keygen},
@@ -1925,6 +1976,7 @@ static const Command commands[] = {
         {"status", cmd_status},
         {"reindex", cmd_reindex},
         {"query", cmd_query},
+        {"checkpoint", cmd_checkpoint},
 };
 
 int main(int argc, char **argv)

@@ -152,7 +152,7 @@ size_t sealer_backlog(Sealer *s);
 int sealer_stop(Sealer *s);
 SealerStats *sealer_stats(Sealer *s);
 /* The newest durable batch header (the latest checkpoint); -ENODATA before the first. */
-int sealer_last_batch(Sealer *s, LsBatchHeader *ret);
+int sealer_last_batch(Sealer *s, LsBatchHeader *ret, uint8_t pk[LS_PK_LEN]);
 
 typedef struct SealedState {
         uint64_t tree_size;                 /* records durable in archives */

@@ -51,6 +51,7 @@ struct Sealer {
         SealedState state;
         SealerStats st;
         LsBatchHeader last;          /* guarded by mu */
+        uint8_t last_pk[LS_PK_LEN];  /* the key that signed it */
         int have_last;
 };
 
@@ -351,6 +352,7 @@ static int flush_batch(Sealer *s)
         atomic_store(&s->st.durable_wal_id, s->batch_last_wal);
         pthread_mutex_lock(&s->mu);
         s->last = h;
+        memcpy(s->last_pk, s->signer.pk, LS_PK_LEN);
         s->have_last = 1;
         pthread_mutex_unlock(&s->mu);
         if (now - s->last_state_write >= STATE_WRITE_INTERVAL_NS)
@@ -611,14 +613,17 @@ size_t sealer_backlog(Sealer *s)
         return n;
 }
 
-int sealer_last_batch(Sealer *s, LsBatchHeader *ret)
+int sealer_last_batch(Sealer *s, LsBatchHeader *ret, uint8_t pk[LS_PK_LEN])
 {
         int have;
 
         pthread_mutex_lock(&s->mu);
         have = s->have_last;
-        if (have)
+        if (have) {
                 *ret = s->last;
+                if (pk)
+                        memcpy(pk, s->last_pk, LS_PK_LEN);
+        }
         pthread_mutex_unlock(&s->mu);
         return have ? 0 : -ENODATA;
 }

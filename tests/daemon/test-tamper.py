@@ -35,10 +35,14 @@ def run_verify(root, paths, *extra):
     return p.returncode, json.loads(p.stdout or b"{}")
 
 
-def make_chain(app, rounds, kill_at=None):
+def make_chain(app, rounds, kill_at=None, checkpoint=None):
     for r in range(rounds):
         app.start()
         send(app, b"round%d" % r, 200)
+        if checkpoint and r == rounds - 1:
+            p = subprocess.run([app.ctl(), "checkpoint", "--state-dir", app.state, "--out", checkpoint],
+                               capture_output=True)
+            assert p.returncode == 0, p.stderr
         if r == kill_at:
             app.proc.send_signal(signal.SIGKILL)
             app.proc.wait()
@@ -50,7 +54,8 @@ def make_chain(app, rounds, kill_at=None):
 a = Appliance(BUILD)
 b = Appliance(BUILD)
 try:
-    make_chain(a, 4, kill_at=1)  # 4 runs, one SIGKILL: recovery seals that archive
+    cp = os.path.join(a.dir, "checkpoint.txt")
+    make_chain(a, 4, kill_at=1, checkpoint=cp)  # 4 runs, one SIGKILL: recovery seals that archive
     make_chain(b, 1)
     root = os.path.join(a.state, "root.pub")
     arch = sorted(os.path.join(a.state, "archives", f) for f in os.listdir(os.path.join(a.state, "archives")))
@@ -60,6 +65,13 @@ try:
     t.check("genuine chain across restarts and a SIGKILL verifies: exit 0", rc == 0, rep.get("findings"))
     t.check("the unclean shutdown is in the report", rep["events"]["counts"].get("unclean-shutdown") == 1,
             rep["events"]["counts"])
+    rc, rep = run_verify(root, arch, "--checkpoint", cp)
+    t.check("a checkpoint taken from the running daemon (logsealctl checkpoint) is consistent",
+            rc == 0 and rep["checkpoints"][0]["result"] == "consistent", rep.get("checkpoints"))
+    rc, rep = run_verify(root, arch[:-1], "--checkpoint", cp)
+    t.check("the newest archive removed: missing tail against the earlier checkpoint (gap, exit 3)",
+            rc == 3 and rep["checkpoints"][0]["result"] == "missing-tail" and
+            rep["checkpoints"][0]["missing_records"] > 0, rep.get("checkpoints"))
 
     def first(rep, cls):
         fs = [f for f in rep.get("findings", []) if f["class"] == cls]
