@@ -349,6 +349,47 @@ int main(int argc, char **argv)
                         free(cb);
                 }
                 fprintf(fl, "forged-transition|%s,forged-transition.lsa|-|tampered|key transition\n", a0);
+                /* a fork: another batch 4 (same size, other content) signed by the genuine
+                 * epoch-1 key; its checkpoint contradicts the archives */
+                {
+                        LsArchiveHeader ah;
+                        LsBatchBuilder *bb;
+                        LsBatchHeader fh;
+                        LsMerkle tree;
+                        LsSigner fs1;
+                        LsRecord rec;
+                        LsControlBuilder *cb = malloc(sizeof(*cb));
+                        const uint8_t *fb;
+                        size_t flen, hl = ls_get32(b1 + 4);
+                        uint8_t seed2[32], prev[LS_HASH_LEN];
+                        char note[2048];
+                        int nn;
+
+                        TRY(ls_archive_header_decode(&ah, b1 + 8, hl, NULL));
+                        /* tree after batch 3: from the archive header peaks plus batch 3's leaves */
+                        tree.size = ah.first_seq;
+                        tree.n = ah.peak_count;
+                        memcpy(tree.peaks, ah.peaks, (size_t) ah.peak_count * LS_HASH_LEN);
+                        for (uint64_t i = ah.first_seq; i < g.batches[3].tree_size; i++)
+                                TRY(ls_merkle_append(&tree, leaves[i]));
+                        ls_batch_header_hash(&g.batches[3], prev);
+                        ls_signer_from_keypair(&fs1, g.epoch1);
+                        TRY(ls_batch_builder_new(&bb, g.chain_id, 3, 1 << 20, 1000));
+                        tu_seed(seed2, "salt-seed-4");
+                        ls_batch_builder_begin(bb, 1, 4, g.batches[3].tree_size, prev, seed2);
+                        rec = tu_udp4(TU_T0 + 4000000000ull, "198.51.100.7", 51514,
+                                      "<165>1 2026-01-01T00:00:04Z r1 - - - a rewritten history");
+                        TRY(ls_batch_builder_add(bb, &rec));
+                        ls_control_begin(cb, LS_CTL_STOP);
+                        TRY(tu_control(&rec, TU_T0 + 4000000001ull, cb));
+                        TRY(ls_batch_builder_add(bb, &rec));
+                        TRY(ls_batch_builder_finish(bb, &tree, &fs1, &fh, &fb, &flen));
+                        nn = ls_batch_checkpoint(&fh, g.epoch1->pk, note, sizeof(note));
+                        TRY(nn);
+                        TRY(tu_write_file("fork.checkpoint", note, (size_t) nn));
+                        ls_batch_builder_free(bb);
+                        free(cb);
+                }
                 /* a root-signed revocation of the epoch-0 key from batch 1 on: the genuine
                  * chain's batches 1-3 become untrusted for whoever holds the revocation */
                 {

@@ -98,6 +98,9 @@ with tempfile.TemporaryDirectory() as d:
                        "-c", os.path.join(VEC, "golden.checkpoint"), *A)
     check("both checkpoints consistent with the full chain", rc == 0 and
           [c["result"] for c in doc["checkpoints"]] == ["consistent", "consistent"], doc["checkpoints"])
+    rc, doc = run_json("-k", ROOT, "-c", os.path.join(VEC, "fork.checkpoint"), *A)
+    check("a validly signed checkpoint of another history at the same size: fork, tampered",
+          rc == 1 and doc["checkpoints"][0]["result"] == "fork", doc["checkpoints"])
     rc, doc = run_json("-k", ROOT, "-c", os.path.join(VEC, "forged.checkpoint"), *A)
     check("a checkpoint that does not verify is not accepted", rc == 1, doc["checkpoints"])
 
