@@ -392,33 +392,6 @@ static int add_record(Sealer *s, LsRecord *rec, uint64_t wal_id)
         return 0;
 }
 
-static int emit_key_transition(Sealer *s)
-{
-        LsControlBuilder *b = malloc(sizeof(*b));
-        uint8_t cert[LS_CERT_LEN];
-        const uint8_t *body;
-        size_t len;
-        LsRecord rec = {.type = LS_REC_CONTROL};
-        int r;
-
-        if (!b)
-                return -ENOMEM;
-        ls_cert_encode(&s->cert, cert);
-        ls_control_begin(b, LS_CTL_KEY_TRANSITION);
-        ls_control_add_str(b, LS_TAG_TEXT, "signing key certified by the root key");
-        ls_control_add(b, LS_TAG_CERT, cert, sizeof(cert));
-        r = ls_control_end(b, &body, &len);
-        if (r == 0) {
-                rec.time_ns = now_realtime_ns();
-                rec.body = body;
-                rec.body_len = (uint32_t) len;
-                rec.orig_len = (uint32_t) len;
-                r = add_record(s, &rec, 0);
-        }
-        free(b);
-        return r;
-}
-
 static int process_chunk(Sealer *s, Chunk *c)
 {
         size_t pos = 0;
@@ -454,7 +427,7 @@ static void *run(void *ud)
         int stopping = 0, r = 0;
 
         if (s->emit_cert)
-                r = emit_key_transition(s);
+                r = emit_transition(s, &s->cert, "signing key certified by the root key");
         if (r == 0 && s->next_key)
                 r = emit_transition(s, &s->next_cert, "epoch change completed after a restart");
         while (r == 0) {
