@@ -7,11 +7,6 @@
 #include "hash.h"
 #include "util.h"
 
-void ls_sha256(uint8_t out[LS_HASH_LEN], const void *p, size_t n)
-{
-        crypto_hash_sha256(out, p, n);
-}
-
 void ls_leaf_hash(uint8_t out[LS_HASH_LEN], const uint8_t salt[LS_SALT_LEN], const uint8_t *rec,
                   size_t n)
 {
@@ -33,37 +28,68 @@ void ls_node_hash(uint8_t out[LS_HASH_LEN], const uint8_t left[LS_HASH_LEN],
         buf[0] = 0x01;
         memcpy(buf + 1, left, LS_HASH_LEN);
         memcpy(buf + 1 + LS_HASH_LEN, right, LS_HASH_LEN);
-        crypto_hash_sha256(out, buf, sizeof(buf));
+        ls_sha256(out, buf, sizeof(buf));
+}
+
+/* RFC 2104 with B = 64, L = 32: keys longer than a block are hashed first. */
+void ls_hmac_sha256_init(LsHmacSha256 *h, const uint8_t *key, size_t klen)
+{
+        uint8_t k[64] = {0}, pad[64];
+
+        if (klen > sizeof(k))
+                ls_sha256(k, key, klen);
+        else if (klen > 0)
+                memcpy(k, key, klen);
+        for (size_t i = 0; i < sizeof(pad); i++)
+                pad[i] = k[i] ^ 0x36;
+        ls_sha256_init(&h->inner);
+        ls_sha256_update(&h->inner, pad, sizeof(pad));
+        for (size_t i = 0; i < sizeof(pad); i++)
+                pad[i] = k[i] ^ 0x5c;
+        ls_sha256_init(&h->outer);
+        ls_sha256_update(&h->outer, pad, sizeof(pad));
+        sodium_memzero(k, sizeof(k));
+        sodium_memzero(pad, sizeof(pad));
+}
+
+void ls_hmac_sha256_update(LsHmacSha256 *h, const void *p, size_t n)
+{
+        ls_sha256_update(&h->inner, p, n);
+}
+
+void ls_hmac_sha256_final(LsHmacSha256 *h, uint8_t out[LS_HASH_LEN])
+{
+        uint8_t ih[LS_HASH_LEN];
+
+        ls_sha256_final(&h->inner, ih);
+        ls_sha256_update(&h->outer, ih, sizeof(ih));
+        ls_sha256_final(&h->outer, out); /* each final wiped its state */
+        sodium_memzero(ih, sizeof(ih));
 }
 
 void ls_salt(uint8_t out[LS_SALT_LEN], const uint8_t seed[LS_HASH_LEN], uint64_t seq)
 {
-        crypto_auth_hmacsha256_state st;
-        uint8_t s[8];
+        LsSaltKey k;
 
-        ls_put64(s, seq);
-        crypto_auth_hmacsha256_init(&st, seed, LS_HASH_LEN);
-        crypto_auth_hmacsha256_update(&st, (const uint8_t *) LS_CTX_SALT, strlen(LS_CTX_SALT));
-        crypto_auth_hmacsha256_update(&st, s, sizeof(s));
-        crypto_auth_hmacsha256_final(&st, out);
-        sodium_memzero(&st, sizeof(st));
+        ls_salt_key_init(&k, seed);
+        ls_salt_derive(&k, seq, out);
+        ls_salt_key_wipe(&k);
 }
 
 void ls_salt_key_init(LsSaltKey *k, const uint8_t seed[LS_HASH_LEN])
 {
-        crypto_auth_hmacsha256_init(&k->st, seed, LS_HASH_LEN);
-        crypto_auth_hmacsha256_update(&k->st, (const uint8_t *) LS_CTX_SALT, strlen(LS_CTX_SALT));
+        ls_hmac_sha256_init(&k->h, seed, LS_HASH_LEN);
+        ls_hmac_sha256_update(&k->h, LS_CTX_SALT, strlen(LS_CTX_SALT));
 }
 
 void ls_salt_derive(const LsSaltKey *k, uint64_t seq, uint8_t out[LS_SALT_LEN])
 {
-        crypto_auth_hmacsha256_state st = k->st;
+        LsHmacSha256 h = k->h;
         uint8_t s[8];
 
         ls_put64(s, seq);
-        crypto_auth_hmacsha256_update(&st, s, sizeof(s));
-        crypto_auth_hmacsha256_final(&st, out);
-        sodium_memzero(&st, sizeof(st));
+        ls_hmac_sha256_update(&h, s, sizeof(s));
+        ls_hmac_sha256_final(&h, out); /* wipes h */
 }
 
 void ls_salt_key_wipe(LsSaltKey *k)

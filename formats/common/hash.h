@@ -9,23 +9,37 @@
 
 #include "defs.h"
 
-/* Incremental SHA-256 (a thin alias so another implementation can slot in). */
-typedef crypto_hash_sha256_state LsSha256;
+/*
+ * Incremental SHA-256 (FIPS 180-4), formats/common/sha256.c. On x86 CPUs with the SHA
+ * extensions the blocks are compressed with them; elsewhere the state is libsodium's
+ * (the implementation is fixed at init). A state is plain data: copying it forks the
+ * hash. final wipes the state.
+ */
+typedef struct LsSha256 {
+        union {
+                struct {
+                        uint32_t h[8];
+                        uint64_t count; /* bytes absorbed */
+                        uint8_t buf[64];
+                } ni;
+                crypto_hash_sha256_state sodium;
+        } u;
+        int portable; /* 1: u.sodium is in use */
+} LsSha256;
 
-static inline void ls_sha256_init(LsSha256 *s)
-{
-        crypto_hash_sha256_init(s);
-}
-static inline void ls_sha256_update(LsSha256 *s, const void *p, size_t n)
-{
-        crypto_hash_sha256_update(s, p, n);
-}
-static inline void ls_sha256_final(LsSha256 *s, uint8_t out[LS_HASH_LEN])
-{
-        crypto_hash_sha256_final(s, out);
-}
+void ls_sha256_init(LsSha256 *s);
+void ls_sha256_update(LsSha256 *s, const void *p, size_t n);
+void ls_sha256_final(LsSha256 *s, uint8_t out[LS_HASH_LEN]);
 
 void ls_sha256(uint8_t out[LS_HASH_LEN], const void *p, size_t n);
+
+/* "sha-ni" or "libsodium": the implementation states initialised now use. */
+const char *ls_sha256_implementation(void);
+/*
+ * Tests only: on != 0 makes states initialised from now on (and ls_sha256) use libsodium;
+ * 0 restores the detected choice. Returns 1 when SHA-NI is in use afterwards.
+ */
+int ls_sha256_force_portable(int on);
 
 /* leaf = H(0x00 ‖ salt ‖ record) */
 void ls_leaf_hash(uint8_t out[LS_HASH_LEN], const uint8_t salt[LS_SALT_LEN], const uint8_t *rec,
@@ -36,12 +50,20 @@ void ls_node_hash(uint8_t out[LS_HASH_LEN], const uint8_t left[LS_HASH_LEN],
 /* salt = HMAC-SHA-256(seed, "logseal-salt-v1\n" ‖ u64(seq)) */
 void ls_salt(uint8_t out[LS_SALT_LEN], const uint8_t seed[LS_HASH_LEN], uint64_t seq);
 
+/* HMAC-SHA-256 (RFC 2104) on LsSha256; final wipes the state. */
+typedef struct LsHmacSha256 {
+        LsSha256 inner, outer; /* after absorbing key ^ ipad and key ^ opad */
+} LsHmacSha256;
+void ls_hmac_sha256_init(LsHmacSha256 *h, const uint8_t *key, size_t klen);
+void ls_hmac_sha256_update(LsHmacSha256 *h, const void *p, size_t n);
+void ls_hmac_sha256_final(LsHmacSha256 *h, uint8_t out[LS_HASH_LEN]);
+
 /*
  * The same salts for many records of one batch: the HMAC key schedule and the
  * context string are absorbed once (two SHA-256 blocks per record instead of four).
  */
 typedef struct LsSaltKey {
-        crypto_auth_hmacsha256_state st;
+        LsHmacSha256 h; /* key schedule done, LS_CTX_SALT absorbed */
 } LsSaltKey;
 void ls_salt_key_init(LsSaltKey *k, const uint8_t seed[LS_HASH_LEN]);
 void ls_salt_derive(const LsSaltKey *k, uint64_t seq, uint8_t out[LS_SALT_LEN]);
