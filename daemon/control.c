@@ -28,6 +28,11 @@
  *   status                  counters and the latest checkpoint
  *   checkpoint              the latest signed checkpoint (SPEC §7.2) as {"checkpoint": TEXT}
  *   revoke HEX              seal a root-signed revocation (SPEC §9.2) into the chain
+ *   rotate-begin            admin rotation: reserve the next batch for a new signing key;
+ *                           answers its public key, epoch and batch (sealer.c)
+ *   rotate-commit HEX       the root-signed certificate (SPEC §9.1) for that key
+ *   root-cert HEX           root rotation: a new root certified by a trusted root (kind 2),
+ *                           sealed into the chain in a KEY_TRANSITION record
  */
 #define REQUEST_MAX 4096
 
@@ -117,7 +122,8 @@ static json_t *cmd_revoke(Daemon *d, const char *hex)
                 return json_pack("{s:s}", "error", "not a revocation");
         if (memcmp(rv.chain_id, d->chain_id, LS_CHAIN_ID_LEN) != 0)
                 return json_pack("{s:s}", "error", "revocation for another chain");
-        if (ls_revocation_verify(&rv, d->root_pk) < 0)
+        if (!state_root_find(&d->roots, rv.issuer_key_id) ||
+            ls_revocation_verify(&rv, state_root_find(&d->roots, rv.issuer_key_id)->pk) < 0)
                 return json_pack("{s:s}", "error", "not signed by this appliance's root key");
         b = malloc(sizeof(*b));
         if (!b)
@@ -135,6 +141,107 @@ static json_t *cmd_revoke(Daemon *d, const char *hex)
                 return json_pack("{s:s}", "error", strerror(-r));
         fprintf(stderr, "logseald: a key revocation was sealed into the chain\n");
         return json_pack("{s:b,s:I}", "ok", 1, "next_seq",
+                         (json_int_t) atomic_load(&sealer_stats(d->sealer)->last_tree_size));
+}
+
+static json_t *error_json(const char *what, int r)
+{
+        return json_pack("{s:s++}", "error", what, ": ", strerror(-r));
+}
+
+static json_t *cmd_rotate_begin(Daemon *d)
+{
+        RotateOffer o;
+        char pk[2 * LS_PK_LEN + 1], cid[2 * LS_CHAIN_ID_LEN + 1];
+        int r = sealer_rotate_begin(d->sealer, &o);
+
+        if (r == -EBUSY)
+                return json_pack("{s:s}", "error", "a key rotation is already in progress");
+        if (r < 0)
+                return error_json("cannot reserve a batch for the new key", r);
+        ls_hex(pk, o.pk, LS_PK_LEN);
+        ls_hex(cid, d->chain_id, LS_CHAIN_ID_LEN);
+        return json_pack("{s:s,s:s,s:I,s:I}", "chain_id", cid, "public_key", pk, "epoch",
+                         (json_int_t) o.epoch, "valid_from_batch", (json_int_t) o.batch);
+}
+
+/* Decodes a certificate in hex and checks it was signed by a trusted root key. */
+static int root_signed_cert(Daemon *d, const char *hex, LsCert *c)
+{
+        uint8_t enc[LS_CERT_LEN];
+        const StateRoot *root;
+
+        if (strlen(hex) != 2 * LS_CERT_LEN || ls_unhex(enc, LS_CERT_LEN, hex, strlen(hex)) < 0 ||
+            ls_cert_decode(c, enc, LS_CERT_LEN) < 0)
+                return -EBADMSG;
+        root = state_root_find(&d->roots, c->issuer_key_id);
+        if (!root)
+                return -ENOKEY;
+        return ls_cert_verify(c, root->pk);
+}
+
+static json_t *cmd_rotate_commit(Daemon *d, const char *hex)
+{
+        char id[2 * LS_KEY_ID_LEN + 1];
+        LsCert c;
+        int r = root_signed_cert(d, hex, &c);
+
+        if (r < 0)
+                return json_pack("{s:s}", "error", r == -EBADMSG ? "not a key certificate" :
+                                                   "not signed by a root key of this appliance");
+        if (c.kind != LS_CERT_SIGNING || memcmp(c.chain_id, d->chain_id, LS_CHAIN_ID_LEN) != 0)
+                return json_pack("{s:s}", "error", "not a signing-key certificate for this chain");
+        r = sealer_rotate_commit(d->sealer, &c);
+        if (r == -ESTALE)
+                return json_pack("{s:s}", "error", "the reservation expired; run the rotation again");
+        if (r < 0)
+                return json_pack("{s:s}", "error", "the certificate does not match the reservation");
+        ls_hex(id, c.key_id, LS_KEY_ID_LEN);
+        fprintf(stderr, "logseald: admin rotation: root-certified key %s takes over at batch %" PRIu64
+                        "\n",
+                id, c.valid_from_batch);
+        return json_pack("{s:b,s:s,s:I,s:I}", "ok", 1, "key_id", id, "epoch", (json_int_t) c.epoch,
+                         "valid_from_batch", (json_int_t) c.valid_from_batch);
+}
+
+static json_t *cmd_root_cert(Daemon *d, const char *hex)
+{
+        char id[2 * LS_KEY_ID_LEN + 1];
+        uint8_t enc[LS_CERT_LEN];
+        LsControlBuilder *b;
+        const uint8_t *body;
+        size_t len;
+        LsCert c;
+        int r = root_signed_cert(d, hex, &c);
+
+        if (r < 0)
+                return json_pack("{s:s}", "error", r == -EBADMSG ? "not a key certificate" :
+                                                   "not signed by a root key of this appliance");
+        if (c.kind != LS_CERT_ROOT)
+                return json_pack("{s:s}", "error", "not a root-rotation certificate");
+        r = state_roots_add(&d->roots, &c);
+        if (r < 0)
+                return error_json("cannot add the new root key", r);
+        b = malloc(sizeof(*b));
+        if (!b)
+                return json_pack("{s:s}", "error", "out of memory");
+        ls_cert_encode(&c, enc);
+        ls_control_begin(b, LS_CTL_KEY_TRANSITION);
+        ls_control_add_str(b, LS_TAG_TEXT, "root rotation: new root key certified by the previous root");
+        ls_control_add(b, LS_TAG_CERT, enc, sizeof(enc));
+        r = ls_control_end(b, &body, &len);
+        if (r == 0)
+                r = ingest_control(d, LS_CTL_KEY_TRANSITION, body, len);
+        if (r == 0)
+                r = ingest_commit(d);
+        free(b);
+        if (r < 0)
+                return error_json("cannot seal the root rotation", r);
+        ls_hex(id, c.key_id, LS_KEY_ID_LEN);
+        fprintf(stderr, "logseald: root rotation: root key %s (generation %" PRIu64
+                        ") certified and sealed into the chain\n",
+                id, c.epoch);
+        return json_pack("{s:b,s:s,s:I}", "ok", 1, "key_id", id, "next_seq",
                          (json_int_t) atomic_load(&sealer_stats(d->sealer)->last_tree_size));
 }
 
@@ -189,6 +296,12 @@ static int on_client(sd_event_source *s, int fd, uint32_t revents, void *ud)
                 reply(c, cmd_checkpoint(c->d));
         else if (!strncmp(c->buf, "revoke ", 7))
                 reply(c, cmd_revoke(c->d, c->buf + 7));
+        else if (!strcmp(c->buf, "rotate-begin"))
+                reply(c, cmd_rotate_begin(c->d));
+        else if (!strncmp(c->buf, "rotate-commit ", 14))
+                reply(c, cmd_rotate_commit(c->d, c->buf + 14));
+        else if (!strncmp(c->buf, "root-cert ", 10))
+                reply(c, cmd_root_cert(c->d, c->buf + 10));
         else
                 reply(c, json_pack("{s:s}", "error", "unknown command"));
         return 0;

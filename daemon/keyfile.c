@@ -275,12 +275,14 @@ int state_load_signing_key(int dirfd, LsKeyPair **ret)
 /*
  * Walks a key history (SPEC §10.3): certificates and revocations back to
  * back, each recognised by its magic and delimited by its size. Every item
- * is decoded (structure only; signatures are the verifier's business) and
- * anything else, including a torn last item, makes the whole file invalid.
- * Returns the number of items, -EBADMSG or -EPROTONOSUPPORT.
+ * is decoded (structure only; signatures are checked by whoever uses them)
+ * and handed to fn (may be NULL); anything else, including a torn last item,
+ * makes the whole file invalid. Returns the number of items, -EBADMSG or
+ * -EPROTONOSUPPORT.
  */
-static int history_walk(const uint8_t *p, size_t n, const uint8_t *key_id, LsCert *found,
-                        int *have_found)
+typedef void (*HistoryFn)(void *ud, const LsCert *c, const LsRevocation *rv);
+
+static int history_walk(const uint8_t *p, size_t n, HistoryFn fn, void *ud)
 {
         size_t o = 0;
         int items = 0, r;
@@ -299,11 +301,8 @@ static int history_walk(const uint8_t *p, size_t n, const uint8_t *key_id, LsCer
                         r = ls_cert_decode(&c, p + o, len);
                         if (r < 0)
                                 return r == -EPROTONOSUPPORT ? r : -EBADMSG;
-                        /* The last one wins: a later certificate supersedes an earlier one. */
-                        if (key_id && memcmp(c.key_id, key_id, LS_KEY_ID_LEN) == 0) {
-                                *found = c;
-                                *have_found = 1;
-                        }
+                        if (fn)
+                                fn(ud, &c, NULL);
                 } else if (ls_magic_check(p + o, LS_MAGIC_REVOCATION)) {
                         LsRevocation rv;
 
@@ -318,6 +317,8 @@ static int history_walk(const uint8_t *p, size_t n, const uint8_t *key_id, LsCer
                         r = ls_revocation_decode(&rv, p + o, len);
                         if (r < 0)
                                 return r == -EPROTONOSUPPORT ? r : -EBADMSG;
+                        if (fn)
+                                fn(ud, NULL, &rv);
                 } else {
                         return -EBADMSG;
                 }
@@ -328,23 +329,120 @@ static int history_walk(const uint8_t *p, size_t n, const uint8_t *key_id, LsCer
         return items;
 }
 
+typedef struct FindCert {
+        const uint8_t *key_id;
+        LsCert found;
+        int have;
+} FindCert;
+
+static void find_cert_fn(void *ud, const LsCert *c, const LsRevocation *rv)
+{
+        FindCert *f = ud;
+
+        (void) rv;
+        /* The last one wins: a later certificate supersedes an earlier one. */
+        if (c && memcmp(c->key_id, f->key_id, LS_KEY_ID_LEN) == 0) {
+                f->found = *c;
+                f->have = 1;
+        }
+}
+
 int state_find_cert(int dirfd, const uint8_t key_id[LS_KEY_ID_LEN], LsCert *ret)
 {
         _cleanup_free_ uint8_t *p = NULL;
-        LsCert c;
+        FindCert f = {.key_id = key_id};
         size_t n;
-        int have = 0, r;
+        int r;
 
         r = read_file_at(dirfd, STATE_HISTORY, HISTORY_MAX, &p, &n);
         if (r < 0)
                 return r;
-        r = history_walk(p, n, key_id, &c, &have);
+        r = history_walk(p, n, find_cert_fn, &f);
         if (r < 0)
                 return r;
         /* The file is fine, the key is not in it. */
-        if (!have)
+        if (!f.have)
                 return -ENOKEY;
-        *ret = c;
+        *ret = f.found;
+        return 0;
+}
+
+/* ---- trusted root keys ---- */
+
+const StateRoot *state_root_find(const StateRoots *roots, const uint8_t key_id[LS_KEY_ID_LEN])
+{
+        for (size_t i = 0; i < roots->n; i++)
+                if (memcmp(roots->k[i].key_id, key_id, LS_KEY_ID_LEN) == 0)
+                        return &roots->k[i];
+        return NULL;
+}
+
+int state_roots_add(StateRoots *roots, const LsCert *c)
+{
+        const StateRoot *issuer;
+        StateRoot *k;
+        int r;
+
+        if (c->kind != LS_CERT_ROOT)
+                return -EINVAL;
+        issuer = state_root_find(roots, c->issuer_key_id);
+        if (!issuer)
+                return -ENOKEY;
+        r = ls_cert_verify(c, issuer->pk);
+        if (r < 0)
+                return r;
+        if (state_root_find(roots, c->key_id))
+                return 0;
+        if (roots->n == STATE_MAX_ROOTS)
+                return -E2BIG;
+        k = &roots->k[roots->n++];
+        memcpy(k->pk, c->pk, LS_PK_LEN);
+        memcpy(k->key_id, c->key_id, LS_KEY_ID_LEN);
+        k->generation = c->epoch;
+        return 1;
+}
+
+typedef struct RootsWalk {
+        StateRoots *roots;
+        int added;
+} RootsWalk;
+
+static void roots_fn(void *ud, const LsCert *c, const LsRevocation *rv)
+{
+        RootsWalk *w = ud;
+
+        (void) rv;
+        if (c && c->kind == LS_CERT_ROOT && state_roots_add(w->roots, c) > 0)
+                w->added = 1;
+}
+
+int state_load_roots(int dirfd, StateRoots *ret)
+{
+        _cleanup_free_ uint8_t *text = NULL, *p = NULL;
+        RootsWalk w = {.roots = ret};
+        size_t n;
+        int r;
+
+        memset(ret, 0, sizeof(*ret));
+        r = read_file_at(dirfd, STATE_ROOT_PUB, LS_PUBKEY_TEXT_MAX, &text, &n);
+        if (r < 0)
+                return r;
+        r = ls_pubkey_parse((const char *) text, n, ret->k[0].pk, ret->k[0].key_id);
+        if (r < 0)
+                return r;
+        ret->n = 1;
+        r = read_file_at(dirfd, STATE_HISTORY, HISTORY_MAX, &p, &n);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        /* Root certificates may appear in any order: repeat until nothing new. */
+        do {
+                w.added = 0;
+                r = history_walk(p, n, roots_fn, &w);
+                if (r < 0)
+                        return r;
+        } while (w.added);
         return 0;
 }
 
@@ -358,7 +456,7 @@ int state_append_history(int dirfd, const uint8_t *p, size_t n)
         int created = 0, r;
 
         /* Exactly one well-formed item: never let garbage into the file. */
-        r = history_walk(p, n, NULL, NULL, NULL);
+        r = history_walk(p, n, NULL, NULL);
         if (r < 0)
                 return r;
         if (r != 1)
@@ -386,7 +484,7 @@ int state_append_history(int dirfd, const uint8_t *p, size_t n)
                 r = read_file_at(pfd, base, HISTORY_MAX, &old, &oldn);
                 if (r < 0)
                         return r;
-                r = history_walk(old, oldn, NULL, NULL, NULL);
+                r = history_walk(old, oldn, NULL, NULL);
                 if (r < 0)
                         return r;
         }

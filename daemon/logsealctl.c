@@ -75,6 +75,12 @@ static void help(void)
                "        print a public key's id and fingerprint\n"
                "  key list --state-dir DIR\n"
                "        the key history: key ids, epochs, first batches, certifiers, status\n"
+               "  key rotate --state-dir DIR --root-key FILE\n"
+               "        a new signing key certified by the root key, taken over by the\n"
+               "        running daemon at its next batch; the old key is erased\n"
+               "  key rotate-root --state-dir DIR --root-key FILE --new-root NEW.pub\n"
+               "        certify a new root key (generated offline with keygen) with the\n"
+               "        current one; sealed into the chain by the running daemon\n"
                "  key revoke KEYID --state-dir DIR --root-key FILE --reason TEXT\n"
                "        (--from-batch N | --from-time TIME) [--out FILE]\n"
                "        revoke a signing key with the root key; sealed into the chain by\n"
@@ -1039,9 +1045,10 @@ static int cmd_key_list(int argc, char **argv)
                         continue;
                 ls_hex(id, it.cert.key_id, LS_KEY_ID_LEN);
                 ls_hex(iss, it.cert.issuer_key_id, LS_KEY_ID_LEN);
-                status = cur && !memcmp(cur->key_id, it.cert.key_id, LS_KEY_ID_LEN) ?
-                                 "active" :
-                                 "retired, secret erased";
+                status = it.cert.kind == LS_CERT_ROOT ? "trusted root (secret offline)" :
+                         cur && !memcmp(cur->key_id, it.cert.key_id, LS_KEY_ID_LEN) ?
+                                                        "active" :
+                                                        "retired, secret erased";
                 for (size_t i = 0; i < nrev; i++)
                         if (!memcmp(revs[i].revoked_key_id, it.cert.key_id, LS_KEY_ID_LEN))
                                 status = "REVOKED";
@@ -1202,16 +1209,276 @@ static int cmd_key_revoke(int argc, char **argv)
         return 0;
 }
 
+/* ---- key rotate / key rotate-root ---- */
+
+/* Loads a root secret key and checks that this state directory trusts it. */
+static int load_trusted_root(int dirfd, const char *dir, const char *path, StateRoots *roots,
+                             LsKeyPair **ret)
+{
+        int r = state_load_roots(dirfd, roots);
+
+        if (r < 0)
+                return log_errno(r, "%s: cannot load the root keys (%s, %s)", dir, STATE_ROOT_PUB,
+                                 STATE_HISTORY);
+        if (load_root_key(path, ret) != 0)
+                return EXIT_FAILURE;
+        if (!state_root_find(roots, (*ret)->key_id)) {
+                *ret = ls_keypair_free(*ret);
+                return log_error("%s: this is not a root key of %s (see `logsealctl key list`)",
+                                 path, dir);
+        }
+        return 0;
+}
+
+static const char *json_str(json_t *o, const char *k)
+{
+        const char *v = json_string_value(json_object_get(o, k));
+        return v ? v : "";
+}
+
+static int parse_rotate_opts(const char *cmd, int argc, char **argv, const char **dir,
+                             const char **root_file, const char **new_root)
+{
+        enum { OPT_ROOT = 256, OPT_NEW_ROOT };
+        static const struct option opts[] = {
+                {"state-dir", required_argument, NULL, 'd'},
+                {"root-key", required_argument, NULL, OPT_ROOT},
+                {"new-root", required_argument, NULL, OPT_NEW_ROOT},
+                {"help", no_argument, NULL, 'h'},
+                {}};
+        int opt;
+
+        optind = 0;
+        while ((opt = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
+                switch (opt) {
+                case 'd':
+                        *dir = optarg;
+                        break;
+                case OPT_ROOT:
+                        *root_file = optarg;
+                        break;
+                case OPT_NEW_ROOT:
+                        if (!new_root)
+                                return usage_error("%s: unknown option --new-root", cmd);
+                        *new_root = optarg;
+                        break;
+                case 'h':
+                        help();
+                        return -1;
+                default:
+                        return bad_option(cmd, opt, argv);
+                }
+        }
+        if (optind != argc)
+                return usage_error("%s: unexpected argument '%s'", cmd, argv[optind]);
+        if (!*dir || !*root_file || (new_root && !*new_root))
+                return usage_error("%s: --state-dir and --root-key%s are required", cmd,
+                                   new_root ? " and --new-root" : "");
+        return 0;
+}
+
+/*
+ * Admin rotation: the running daemon generates the new signing key and
+ * reserves the batch it will start at; the root key certifies it here; the
+ * daemon takes it over at that batch and erases the old key. The root key is
+ * loaded (passphrase asked) before the reservation, so records wait for
+ * milliseconds only.
+ */
+static int cmd_key_rotate(int argc, char **argv)
+{
+        const char *dir = NULL, *root_file = NULL;
+        _cleanup_close_ int dirfd = -1;
+        _cleanup_keypair_ LsKeyPair *root = NULL;
+        StateRoots roots;
+        LsCert c = {.kind = LS_CERT_SIGNING};
+        LsSigner s;
+        json_t *reply;
+        uint8_t enc[LS_CERT_LEN];
+        char line[2 * LS_CERT_LEN + 32], id[2 * LS_KEY_ID_LEN + 1];
+        uint64_t deadline;
+        int r;
+
+        r = parse_rotate_opts("key rotate", argc, argv, &dir, &root_file, NULL);
+        if (r != 0)
+                return r < 0 ? 0 : r;
+        if (open_state_dir(dir, &dirfd) != 0)
+                return EXIT_FAILURE;
+        r = state_load_chain_id(dirfd, c.chain_id);
+        if (r < 0)
+                return log_errno(r, "%s/%s", dir, STATE_CHAIN_ID);
+        if (load_trusted_root(dirfd, dir, root_file, &roots, &root) != 0)
+                return EXIT_FAILURE;
+
+        reply = daemon_request(dir, "rotate-begin\n");
+        if (!reply)
+                return log_error("%s: logseald is not running (no answer on %s/%s); the rotation "
+                                 "is done by the running daemon, start it first",
+                                 dir, dir, STATE_CONTROL);
+        if (json_object_get(reply, "error")) {
+                r = log_error("logseald refused the rotation: %s", json_str(reply, "error"));
+                json_decref(reply);
+                return r;
+        }
+        {
+                uint8_t cid[LS_CHAIN_ID_LEN];
+                const char *pk = json_str(reply, "public_key"), *chain = json_str(reply, "chain_id");
+                if (ls_unhex(c.pk, LS_PK_LEN, pk, strlen(pk)) < 0 ||
+                    ls_unhex(cid, LS_CHAIN_ID_LEN, chain, strlen(chain)) < 0 ||
+                    memcmp(cid, c.chain_id, LS_CHAIN_ID_LEN) != 0 ||
+                    !json_is_integer(json_object_get(reply, "epoch")) ||
+                    !json_is_integer(json_object_get(reply, "valid_from_batch"))) {
+                        json_decref(reply);
+                        return log_error("logseald answered an unusable reservation (another "
+                                         "chain, or a daemon of another version?)");
+                }
+                c.epoch = (uint64_t) json_integer_value(json_object_get(reply, "epoch"));
+                c.valid_from_batch =
+                        (uint64_t) json_integer_value(json_object_get(reply, "valid_from_batch"));
+                json_decref(reply);
+        }
+        c.issued_ns = now_ns();
+        ls_signer_from_keypair(&s, root);
+        r = ls_cert_sign(&c, &s);
+        root = ls_keypair_free(root);
+        if (r < 0)
+                return log_errno(r, "signing the certificate");
+        ls_cert_encode(&c, enc);
+        memcpy(line, "rotate-commit ", 14);
+        ls_hex(line + 14, enc, LS_CERT_LEN);
+        strcat(line, "\n");
+        reply = daemon_request(dir, line);
+        if (!reply || json_object_get(reply, "error")) {
+                r = log_error("logseald did not take the certificate: %s",
+                              reply ? json_str(reply, "error") : "no answer");
+                json_decref(reply);
+                return r;
+        }
+        json_decref(reply);
+
+        /* Wait for the first batch signed by the new key to be durable. */
+        ls_hex(id, c.key_id, LS_KEY_ID_LEN);
+        deadline = now_ns() + 30ull * 1000000000u;
+        for (;;) {
+                json_t *st = daemon_request(dir, "status\n");
+                json_t *cp = st ? json_object_get(st, "last_checkpoint") : NULL;
+                int done = cp && !strcmp(json_str(cp, "key_id"), id);
+                json_decref(st);
+                if (done)
+                        break;
+                if (now_ns() > deadline)
+                        return log_error("the daemon accepted key %s but no batch signed by it "
+                                         "was durable within 30 s; check `logsealctl status` and "
+                                         "the daemon's log",
+                                         id);
+                struct timespec ts = {.tv_nsec = 100000000};
+                nanosleep(&ts, NULL);
+        }
+        printf("Signing key %s (epoch %" PRIu64 ", certified by the root key) took over at batch "
+               "%" PRIu64 ";\nthe previous signing key is erased. The rotation is recorded in "
+               "the chain.\n",
+               id, c.epoch, c.valid_from_batch);
+        return 0;
+}
+
+/*
+ * Root rotation: the current root certifies a new root (kind-2 certificate);
+ * the daemon seals it into the chain, so a verifier holding the first root
+ * follows it. The new root's secret key never comes near the appliance: only
+ * its public key file is needed.
+ */
+static int cmd_key_rotate_root(int argc, char **argv)
+{
+        const char *dir = NULL, *root_file = NULL, *new_root = NULL;
+        _cleanup_close_ int dirfd = -1;
+        _cleanup_keypair_ LsKeyPair *root = NULL;
+        _cleanup_free_ uint8_t *text = NULL;
+        StateRoots roots;
+        LsCert c = {.kind = LS_CERT_ROOT};
+        LsSigner s;
+        json_t *reply;
+        uint8_t enc[LS_CERT_LEN], new_id[LS_KEY_ID_LEN];
+        char line[2 * LS_CERT_LEN + 32], id[2 * LS_KEY_ID_LEN + 1];
+        size_t n;
+        int r;
+
+        r = parse_rotate_opts("key rotate-root", argc, argv, &dir, &root_file, &new_root);
+        if (r != 0)
+                return r < 0 ? 0 : r;
+        r = read_file_at(AT_FDCWD, new_root, LS_PUBKEY_TEXT_MAX, &text, &n);
+        if (r < 0)
+                return log_errno(r, "%s", new_root);
+        r = ls_pubkey_parse((const char *) text, n, c.pk, new_id);
+        if (r < 0)
+                return log_errno(r, "%s: not a logseal public key file (give the NEW root's "
+                                    ".pub file; its secret key stays offline)",
+                                 new_root);
+        if (open_state_dir(dir, &dirfd) != 0)
+                return EXIT_FAILURE;
+        if (load_trusted_root(dirfd, dir, root_file, &roots, &root) != 0)
+                return EXIT_FAILURE;
+        if (state_root_find(&roots, new_id))
+                return log_error("%s: this root key is already trusted by %s", new_root, dir);
+        /* Generations count up from the newest root. */
+        for (size_t i = 0; i < roots.n; i++)
+                if (roots.k[i].generation + 1 > c.epoch)
+                        c.epoch = roots.k[i].generation + 1;
+        c.issued_ns = now_ns();
+        ls_signer_from_keypair(&s, root);
+        r = ls_cert_sign(&c, &s);
+        root = ls_keypair_free(root);
+        if (r < 0)
+                return log_errno(r, "signing the root certificate");
+        ls_cert_encode(&c, enc);
+        /* The daemon must seal it: otherwise investigators could not follow the new root. */
+        memcpy(line, "root-cert ", 10);
+        ls_hex(line + 10, enc, LS_CERT_LEN);
+        strcat(line, "\n");
+        {
+                json_t *st = daemon_request(dir, "status\n");
+                if (!st)
+                        return log_error("%s: logseald is not running; start it first, the root "
+                                         "rotation is sealed into the chain by the daemon",
+                                         dir);
+                json_decref(st);
+        }
+        r = state_append_history(dirfd, enc, sizeof(enc));
+        if (r < 0)
+                return log_errno(r, "%s/%s", dir, STATE_HISTORY);
+        reply = daemon_request(dir, line);
+        if (!reply || json_object_get(reply, "error")) {
+                r = log_error("logseald did not seal the root rotation: %s (the certificate is "
+                              "in %s/%s; run the command again once the daemon runs)",
+                              reply ? json_str(reply, "error") : "no answer", dir, STATE_HISTORY);
+                json_decref(reply);
+                return r;
+        }
+        json_decref(reply);
+        ls_hex(id, new_id, LS_KEY_ID_LEN);
+        printf("Root key %s (generation %" PRIu64 ") is certified by the previous root and "
+               "sealed into the chain.\n",
+               id, c.epoch);
+        print_fingerprint("  fingerprint:      ", c.pk);
+        printf("Use its secret key for `key rotate` and `key revoke` from now on. Investigators "
+               "keep\nthe ORIGINAL %s/%s: trust carries forward through the chain.\n",
+               dir, STATE_ROOT_PUB);
+        return 0;
+}
+
 static int cmd_key(int argc, char **argv)
 {
         if (argc < 2)
-                return usage_error("key: missing command (list, revoke, export-history)");
+                return usage_error("key: missing command (list, rotate, rotate-root, revoke, "
+                                   "export-history)");
         if (!strcmp(argv[1], "export-history"))
                 return cmd_key_export_history(argc - 1, argv + 1);
         if (!strcmp(argv[1], "list"))
                 return cmd_key_list(argc - 1, argv + 1);
         if (!strcmp(argv[1], "revoke"))
                 return cmd_key_revoke(argc - 1, argv + 1);
+        if (!strcmp(argv[1], "rotate"))
+                return cmd_key_rotate(argc - 1, argv + 1);
+        if (!strcmp(argv[1], "rotate-root"))
+                return cmd_key_rotate_root(argc - 1, argv + 1);
         if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
                 help();
                 return 0;

@@ -334,22 +334,22 @@ static int open_state(Daemon *d, LsKeyPair **key, LsCert *cert)
                         d->cfg.state_dir, STATE_HISTORY, STATE_CHAIN_ID);
                 return -EKEYREJECTED;
         }
+        r = state_load_roots(d->state_dirfd, &d->roots);
+        if (r < 0) {
+                fprintf(stderr, "logseald: %s/%s: cannot load the root key (%s)\n", d->cfg.state_dir,
+                        STATE_ROOT_PUB, strerror(-r));
+                return r;
+        }
         {
-                uint8_t *text, root_pk[LS_PK_LEN], root_id[LS_KEY_ID_LEN];
-                size_t n;
-                r = read_file_at(d->state_dirfd, STATE_ROOT_PUB, LS_PUBKEY_TEXT_MAX, &text, &n);
-                if (r == 0) {
-                        r = ls_pubkey_parse((const char *) text, n, root_pk, root_id);
-                        free(text);
-                }
-                if (r == 0)
-                        memcpy(d->root_pk, root_pk, LS_PK_LEN);
-                if (r == 0 && memcmp(cert->issuer_key_id, root_id, LS_KEY_ID_LEN) == 0)
-                        r = ls_cert_verify(cert, root_pk);
+                /* Root-issued (the first key, admin rotations): check it here. A key handed
+                 * over by the previous epoch is checked along the chain by the verifier. */
+                const StateRoot *root = state_root_find(&d->roots, cert->issuer_key_id);
+                if (root)
+                        r = ls_cert_verify(cert, root->pk);
                 if (r < 0) {
                         fprintf(stderr, "logseald: %s: the signing key's certificate does not "
-                                        "verify under %s (%s)\n",
-                                d->cfg.state_dir, STATE_ROOT_PUB, strerror(-r));
+                                        "verify under the root key (%s)\n",
+                                d->cfg.state_dir, strerror(-r));
                         return r;
                 }
         }
@@ -464,7 +464,11 @@ static int start(Daemon *d)
         si.pos = rc.pos;
         si.key = key;
         key = NULL;
-        si.emit_cert = rc.chain_empty;
+        /* A root-issued key opens its first batch with its certificate: the chain's first
+         * key, and an admin rotation whose first batch is not durable yet (sealer.c). */
+        si.emit_cert = rc.chain_empty ||
+                       (state_root_find(&d->roots, si.cert.issuer_key_id) &&
+                        rc.pos.batch_no == si.cert.valid_from_batch);
         si.wal_id_base = rc.wal_id_sealed + rc.wal_skip;
         r = sealer_start(&d->sealer, &si, d->notify_fd);
         if (r < 0) {

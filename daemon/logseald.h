@@ -14,6 +14,7 @@
 #include "defs.h"
 #include "keys.h"
 #include "record.h"
+#include "state.h"
 
 /*
  * Data flow (one process, two threads):
@@ -151,6 +152,18 @@ size_t sealer_backlog(Sealer *s);
 /* Seals everything queued, seals the archive, writes the clean state, joins. */
 int sealer_stop(Sealer *s);
 SealerStats *sealer_stats(Sealer *s);
+
+/* Admin rotation (sealer.c): the sealing thread closes the open batch, generates a key and
+ * reserves the next batch for it; records wait until the root-signed certificate arrives
+ * (sealer_rotate_commit) or the hold expires. Blocks the caller for at most 3 s. */
+typedef struct RotateOffer {
+        uint8_t pk[LS_PK_LEN];
+        uint64_t epoch;
+        uint64_t batch;                     /* the certificate's valid_from_batch */
+} RotateOffer;
+int sealer_rotate_begin(Sealer *s, RotateOffer *ret);
+/* -ESTALE when no reservation is open (expired), -EINVAL when c does not fit it. */
+int sealer_rotate_commit(Sealer *s, const LsCert *c);
 /* The newest durable batch header (the latest checkpoint); -ENODATA before the first. */
 int sealer_last_batch(Sealer *s, LsBatchHeader *ret, uint8_t pk[LS_PK_LEN]);
 
@@ -222,7 +235,7 @@ struct Daemon {
         uint64_t conn_serial;
         uint64_t received, truncated, rejected, parse_failed, declared_lost;
         sd_event_source *control_src;
-        uint8_t root_pk[LS_PK_LEN];         /* from STATE/root.pub: checks revocations */
+        StateRoots roots;                   /* trusted root keys: check revocations, rotations */
         uint64_t last_ingest_ns;
         int stopping;
         int quickstart_hints;

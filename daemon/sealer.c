@@ -19,6 +19,18 @@
 
 #define STATE_WRITE_INTERVAL_NS 1000000000ull
 #define RETRY_NS 1000000000ull
+/* How long the sealer holds records back for a reserved batch (admin rotation). */
+#define ADMIN_HOLD_NS 10000000000ull
+/* How long `rotate-begin` waits for the sealing thread to reserve the batch. */
+#define ADMIN_REPLY_NS 3000000000ull
+
+enum {
+        ADM_NONE,
+        ADM_REQUESTED,   /* control socket asked; the sealing thread reserves a batch */
+        ADM_RESERVED,    /* batch adm_batch reserved for adm_key; records wait */
+        ADM_COMMITTED,   /* the root-signed certificate arrived; the sealer switches keys */
+        ADM_FAILED,      /* the reservation could not be made (adm_err) */
+};
 
 struct Sealer {
         const Config *cfg;
@@ -34,6 +46,15 @@ struct Sealer {
         LsCert next_cert;
         uint64_t epoch_started;      /* CLOCK_MONOTONIC ns */
         uint64_t epoch_batches_done;
+
+        /* Admin rotation (logsealctl key rotate), see sealer_rotate_begin(). The state is
+         * read without the lock by the sealing thread's fast paths; the rest is under mu. */
+        _Atomic int adm_state;
+        LsKeyPair *adm_key;
+        LsCert adm_cert;
+        uint64_t adm_batch, adm_deadline;
+        int adm_err;
+        pthread_cond_t adm_cv;
 
         pthread_t thread;
         pthread_mutex_t mu;
@@ -157,7 +178,7 @@ static int rotation_due(Sealer *s)
 {
         uint64_t now = mono_ns();
 
-        if (s->next_key || !s->cfg)
+        if (s->next_key || !s->cfg || atomic_load(&s->adm_state) != ADM_NONE)
                 return 0;
         if (s->cfg->epoch_interval_ns && now - s->epoch_started >= s->cfg->epoch_interval_ns)
                 return 1;
@@ -234,6 +255,16 @@ static int begin_rotation(Sealer *s)
         return 0;
 }
 
+static void fsync_keys_dir(Sealer *s)
+{
+        int kfd = openat(s->state_dirfd, STATE_KEYS_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (kfd >= 0) {
+                (void) fsync(kfd);
+                close(kfd);
+        }
+}
+
 /* Batch `valid_from_batch - 1` is durable: erase key e and switch to e+1. */
 static int finish_rotation(Sealer *s)
 {
@@ -247,13 +278,7 @@ static int finish_rotation(Sealer *s)
                         strerror(-r));
                 return r;
         }
-        {
-                int kfd = openat(s->state_dirfd, STATE_KEYS_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (kfd >= 0) {
-                        (void) fsync(kfd);
-                        close(kfd);
-                }
-        }
+        fsync_keys_dir(s);
         fprintf(stderr, "logseald: signing epoch %" PRIu64 " began at batch %" PRIu64
                         "; the epoch-%" PRIu64 " key is erased\n",
                 s->next_key->epoch, s->next_cert.valid_from_batch, s->key->epoch);
@@ -267,7 +292,7 @@ static int finish_rotation(Sealer *s)
         return 0;
 }
 
-/* ---- sealing ---- */
+/* ---- sealing (see also admin rotation below) ---- */
 
 static void notify(Sealer *s)
 {
@@ -370,6 +395,211 @@ static int flush_batch(Sealer *s)
         return 0;
 }
 
+
+/* ---- admin rotation ---- */
+
+/*
+ * An admin rotation puts a key certified by the (offline) root in charge
+ * from a batch number the root signs into the certificate, so that batch must
+ * be reserved before the root signs:
+ *   1. rotate-begin (control socket, main thread): ADM_REQUESTED;
+ *   2. the sealing thread closes the open batch, generates the new key and
+ *      reserves the next batch number b: ADM_RESERVED, records wait in the
+ *      queue (they are in the WAL already) for at most ADMIN_HOLD_NS;
+ *   3. logsealctl signs the certificate (valid from b) with the root key and
+ *      sends it (rotate-commit): ADM_COMMITTED;
+ *   4. the sealing thread makes the new key and its certificate durable
+ *      (keys/signing.next.key, history), erases the old key (file and memory),
+ *      and opens batch b with a KEY_TRANSITION carrying the certificate,
+ *      signed by the new key. A crash after the old key is erased and before
+ *      batch b is durable is completed at start-up: the key's certificate is
+ *      root-issued for the next batch, so it is emitted again (logseald.c).
+ * When the hold expires first, the reservation is dropped and nothing changes.
+ */
+static void admin_set(Sealer *s, int state, int err)
+{
+        pthread_mutex_lock(&s->mu);
+        if (state == ADM_NONE || state == ADM_FAILED)
+                s->adm_key = ls_keypair_free(s->adm_key);
+        s->adm_err = err;
+        atomic_store(&s->adm_state, state);
+        pthread_cond_broadcast(&s->adm_cv);
+        pthread_mutex_unlock(&s->mu);
+}
+
+static void admin_reserve(Sealer *s)
+{
+        LsKeyPair *k = NULL;
+        int r = 0;
+
+        /* Close the open batch (it may carry a scheduled transition: that completes it). */
+        while (r == 0 && ls_chain_writer_pending(s->cw) > 0)
+                r = flush_batch(s);
+        if (r == 0 && s->next_key)
+                r = -EBUSY;
+        if (r == 0)
+                r = ls_keypair_generate(&k, s->key->epoch + 1);
+        if (r < 0) {
+                admin_set(s, ADM_FAILED, r);
+                return;
+        }
+        pthread_mutex_lock(&s->mu);
+        if (atomic_load(&s->adm_state) == ADM_REQUESTED) {
+                s->adm_key = k;
+                k = NULL;
+                s->adm_batch = ls_chain_writer_position(s->cw)->batch_no;
+                s->adm_deadline = mono_ns() + ADMIN_HOLD_NS;
+                atomic_store(&s->adm_state, ADM_RESERVED);
+                pthread_cond_broadcast(&s->adm_cv);
+        }
+        pthread_mutex_unlock(&s->mu);
+        ls_keypair_free(k); /* the requester gave up meanwhile */
+}
+
+static int admin_switch(Sealer *s)
+{
+        uint8_t file[LS_SECRET_FILE_LEN], enc[LS_CERT_LEN];
+        LsKeyPair *k, *old;
+        LsCert c;
+        int r;
+
+        pthread_mutex_lock(&s->mu);
+        k = s->adm_key;
+        s->adm_key = NULL;
+        c = s->adm_cert;
+        pthread_mutex_unlock(&s->mu);
+        if (ls_chain_writer_pending(s->cw) > 0 ||
+            ls_chain_writer_position(s->cw)->batch_no != c.valid_from_batch) {
+                ls_keypair_free(k);
+                return -ESTALE; /* cannot happen: records were held back */
+        }
+        k->epoch = c.epoch;
+        r = ls_seckey_encode(k, NULL, 0, 0, file);
+        if (r == 0)
+                r = write_file_atomic(s->state_dirfd, STATE_NEXT_KEY, file, sizeof(file), 0600);
+        sodium_memzero(file, sizeof(file));
+        if (r == 0) {
+                ls_cert_encode(&c, enc);
+                r = state_append_history(s->state_dirfd, enc, sizeof(enc));
+        }
+        if (r < 0) {
+                (void) unlinkat(s->state_dirfd, STATE_NEXT_KEY, 0);
+                ls_keypair_free(k);
+                return r;
+        }
+        old = s->key;
+        s->key = k;
+        s->next_key = ls_keypair_free(s->next_key);
+        s->cert = c;
+        ls_signer_from_keypair(&s->signer, s->key);
+        r = emit_transition(s, &c, "admin rotation: signing key certified by the root key");
+        if (r < 0) {
+                /* The new key is durable and named in the history: a restart emits it. */
+                ls_keypair_free(old);
+                return r;
+        }
+        r = wipe_file(s->state_dirfd, STATE_SIGNING_KEY);
+        if (r < 0 && r != -ENOENT)
+                fprintf(stderr, "logseald: cannot erase the old signing key: %s\n", strerror(-r));
+        if (renameat(s->state_dirfd, STATE_NEXT_KEY, s->state_dirfd, STATE_SIGNING_KEY) < 0)
+                fprintf(stderr, "logseald: cannot install the new signing key: %s\n",
+                        strerror(errno));
+        fsync_keys_dir(s);
+        fprintf(stderr, "logseald: admin rotation: signing epoch %" PRIu64 " (root-certified) "
+                        "begins at batch %" PRIu64 "; the epoch-%" PRIu64 " key is erased\n",
+                c.epoch, c.valid_from_batch, old->epoch);
+        ls_keypair_free(old);
+        s->epoch_started = mono_ns();
+        s->epoch_batches_done = 0;
+        return 0;
+}
+
+/* Returns 1 while records must wait for a reserved batch. */
+static int admin_poll(Sealer *s, int stopping)
+{
+        int r;
+
+        switch (atomic_load(&s->adm_state)) {
+        case ADM_REQUESTED:
+                admin_reserve(s);
+                return atomic_load(&s->adm_state) == ADM_RESERVED;
+        case ADM_RESERVED:
+                if (!stopping && mono_ns() < s->adm_deadline)
+                        return 1;
+                fprintf(stderr, "logseald: admin rotation: no certificate for the reserved batch "
+                                "%" PRIu64 "; the reservation is dropped\n",
+                        s->adm_batch);
+                admin_set(s, ADM_NONE, 0);
+                return 0;
+        case ADM_COMMITTED:
+                r = admin_switch(s);
+                if (r < 0)
+                        fprintf(stderr, "logseald: admin rotation failed: %s\n", strerror(-r));
+                admin_set(s, ADM_NONE, 0);
+                return 0;
+        default:
+                return 0;
+        }
+}
+
+int sealer_rotate_begin(Sealer *s, RotateOffer *ret)
+{
+        struct timespec ts;
+        uint64_t wait = ADMIN_REPLY_NS;
+        int r;
+
+        pthread_mutex_lock(&s->mu);
+        if (atomic_load(&s->adm_state) != ADM_NONE) {
+                pthread_mutex_unlock(&s->mu);
+                return -EBUSY;
+        }
+        atomic_store(&s->adm_state, ADM_REQUESTED);
+        pthread_cond_signal(&s->cv);
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += (time_t) (wait / 1000000000u);
+        while (atomic_load(&s->adm_state) == ADM_REQUESTED)
+                if (pthread_cond_timedwait(&s->adm_cv, &s->mu, &ts) == ETIMEDOUT)
+                        break;
+        switch (atomic_load(&s->adm_state)) {
+        case ADM_RESERVED:
+                memcpy(ret->pk, s->adm_key->pk, LS_PK_LEN);
+                ret->epoch = s->adm_key->epoch;
+                ret->batch = s->adm_batch;
+                r = 0;
+                break;
+        case ADM_FAILED:
+                r = s->adm_err < 0 ? s->adm_err : -EIO;
+                atomic_store(&s->adm_state, ADM_NONE);
+                break;
+        default:
+                r = -ETIMEDOUT;
+                atomic_store(&s->adm_state, ADM_NONE);
+                break;
+        }
+        pthread_mutex_unlock(&s->mu);
+        return r;
+}
+
+int sealer_rotate_commit(Sealer *s, const LsCert *c)
+{
+        int r = 0;
+
+        pthread_mutex_lock(&s->mu);
+        if (atomic_load(&s->adm_state) != ADM_RESERVED)
+                r = -ESTALE;
+        else if (memcmp(c->pk, s->adm_key->pk, LS_PK_LEN) != 0 ||
+                 c->epoch != s->adm_key->epoch || c->valid_from_batch != s->adm_batch)
+                r = -EINVAL;
+        if (r == 0) {
+                s->adm_cert = *c;
+                atomic_store(&s->adm_state, ADM_COMMITTED);
+                pthread_cond_signal(&s->cv);
+        }
+        pthread_mutex_unlock(&s->mu);
+        return r;
+}
+
+
 /* Adds one record; closes the batch first when it is full. */
 static int add_record(Sealer *s, LsRecord *rec, uint64_t wal_id)
 {
@@ -433,8 +663,27 @@ static void *run(void *ud)
         while (r == 0) {
                 Chunk *list;
 
+                if (atomic_load(&s->adm_state) != ADM_NONE) {
+                        pthread_mutex_lock(&s->mu);
+                        stopping = s->stop;
+                        pthread_mutex_unlock(&s->mu);
+                        if (admin_poll(s, stopping)) {
+                                struct timespec ts;
+                                clock_gettime(CLOCK_MONOTONIC, &ts);
+                                ts.tv_nsec += 50000000;
+                                if (ts.tv_nsec >= 1000000000) {
+                                        ts.tv_sec++;
+                                        ts.tv_nsec -= 1000000000;
+                                }
+                                pthread_mutex_lock(&s->mu);
+                                if (atomic_load(&s->adm_state) == ADM_RESERVED && !s->stop)
+                                        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+                                pthread_mutex_unlock(&s->mu);
+                                continue;
+                        }
+                }
                 pthread_mutex_lock(&s->mu);
-                while (!s->head && !s->stop) {
+                while (!s->head && !s->stop && atomic_load(&s->adm_state) == ADM_NONE) {
                         if (s->batch_started) {
                                 uint64_t deadline = s->batch_started + s->cfg->batch_latency_ns;
                                 if (s->retry_at && s->retry_at > deadline)
@@ -468,6 +717,17 @@ static void *run(void *ud)
                         list = next;
                         pthread_mutex_lock(&s->mu);
                         s->backlog -= len;
+                        /* An admin rotation wants a batch boundary: hand the rest back. */
+                        if (list && atomic_load(&s->adm_state) != ADM_NONE) {
+                                Chunk *last = list;
+                                while (last->next)
+                                        last = last->next;
+                                last->next = s->head;
+                                if (!s->head)
+                                        s->tail = last;
+                                s->head = list;
+                                list = NULL;
+                        }
                         pthread_mutex_unlock(&s->mu);
                 }
                 while (list) {
@@ -550,7 +810,15 @@ int sealer_start(Sealer **ret, SealerInit *init, int notify_fd)
         atomic_store(&s->st.last_tree_size, init->pos.tree.size);
         s->last_state_write = mono_ns();
         pthread_mutex_init(&s->mu, NULL);
-        pthread_cond_init(&s->cv, NULL);
+        {
+                /* The sealer's deadlines are CLOCK_MONOTONIC (batch latency, holds). */
+                pthread_condattr_t ca;
+                pthread_condattr_init(&ca);
+                pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+                pthread_cond_init(&s->cv, &ca);
+                pthread_condattr_destroy(&ca);
+        }
+        pthread_cond_init(&s->adm_cv, NULL); /* CLOCK_REALTIME: sealer_rotate_begin() */
         r = -pthread_create(&s->thread, NULL, run, s);
         if (r < 0) {
                 ls_chain_writer_free(s->cw);
@@ -619,8 +887,10 @@ int sealer_stop(Sealer *s)
         ls_chain_writer_free(s->cw);
         ls_keypair_free(s->key);
         ls_keypair_free(s->next_key);
+        ls_keypair_free(s->adm_key);
         pthread_mutex_destroy(&s->mu);
         pthread_cond_destroy(&s->cv);
+        pthread_cond_destroy(&s->adm_cv);
         free(s);
         return r;
 }

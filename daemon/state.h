@@ -46,6 +46,22 @@ int state_load_chain_id(int dirfd, uint8_t chain_id[LS_CHAIN_ID_LEN]);
 int state_load_signing_key(int dirfd, LsKeyPair **ret);
 /* The certificate of `key_id` from keys/history.lsk. */
 int state_find_cert(int dirfd, const uint8_t key_id[LS_KEY_ID_LEN], LsCert *ret);
+/* The root keys this state directory trusts: root.pub (generation 0) and every root
+ * certified from it by a root-rotation certificate (kind 2) in keys/history.lsk. */
+#define STATE_MAX_ROOTS 16
+typedef struct StateRoot {
+        uint8_t pk[LS_PK_LEN];
+        uint8_t key_id[LS_KEY_ID_LEN];
+        uint64_t generation;
+} StateRoot;
+typedef struct StateRoots {
+        StateRoot k[STATE_MAX_ROOTS];
+        size_t n;
+} StateRoots;
+int state_load_roots(int dirfd, StateRoots *ret);
+const StateRoot *state_root_find(const StateRoots *roots, const uint8_t key_id[LS_KEY_ID_LEN]);
+/* Adds the subject of a root-rotation certificate signed by a known root: 1 added, 0 known. */
+int state_roots_add(StateRoots *roots, const LsCert *c);
 /* Appends a certificate or revocation (its encoding) to keys/history.lsk, durably. */
 int state_append_history(int dirfd, const uint8_t *p, size_t n);
 /* Overwrites a file with zeros, fsyncs, unlinks it and fsyncs the directory. */
