@@ -811,8 +811,9 @@ static void process_header(LsChainVerifier *v, const LsReadItem *item)
             (h->first_batch_no != v->next_batch_no || h->first_seq != v->next_seq)) {
                 report(v, LS_CLASS_TAMPERED, -EBADMSG, "archive start", item->offset + 8 + 40,
                        h->first_batch_no, h->first_seq,
-                       "archive starts at batch %" PRIu64 ", expected %" PRIu64,
-                       h->first_batch_no, v->next_batch_no);
+                       "archive starts at batch %" PRIu64 " record %" PRIu64
+                       ", expected batch %" PRIu64 " record %" PRIu64,
+                       h->first_batch_no, h->first_seq, v->next_batch_no, v->next_seq);
                 v->a.damaged = 1;
         }
         if (v->tree_valid && v->tree.size == h->first_seq &&

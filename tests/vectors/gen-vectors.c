@@ -349,6 +349,97 @@ int main(int argc, char **argv)
                         free(cb);
                 }
                 fprintf(fl, "forged-transition|%s,forged-transition.lsa|-|tampered|key transition\n", a0);
+                /* batch 4 re-signed with the epoch-0 key: an earlier epoch's key over data
+                 * its successor (certified in batch 3, valid from batch 4) owns */
+                {
+                        uint8_t *q1 = malloc(n1);
+                        LsBatchHeader h3;
+                        LsSigner s0;
+                        memcpy(q1, b1, n1);
+                        TRY(ls_batch_header_decode(&h3, q1 + f1[2].off + 8, LS_BATCH_HEADER_LEN, NULL));
+                        ls_signer_from_keypair(&s0, g.epoch0);
+                        TRY(ls_batch_header_sign(&h3, &s0));
+                        ls_batch_header_encode(&h3, q1 + f1[2].off + 8);
+                        TRY(tu_write_file("forged-earlier-key.lsa", q1, n1));
+                        free(q1);
+                }
+                fprintf(fl, "earlier-key|%s,forged-earlier-key.lsa|-|tampered|key validity\n", a0);
+                /* batch 2 rebuilt by someone holding the epoch-0 key, handing over to a rogue
+                 * key: (a) with a certificate that names the root as issuer but is signed by the
+                 * epoch-0 key (certified by the wrong key); (b) through a forged root rotation:
+                 * a "root" certificate signed by the epoch-0 key, and the rogue key certified by
+                 * that rogue root */
+                for (int variant = 0; variant < 2; variant++) {
+                        LsBatchBuilder *bb;
+                        LsBatchHeader fh;
+                        LsMerkle tree = {0};
+                        LsKeyPair *rogue_key, *rogue_root;
+                        LsCert rc, rr;
+                        LsSigner s0, rrs;
+                        LsRecord rec;
+                        LsControlBuilder *cb = malloc(sizeof(*cb));
+                        const uint8_t *fb;
+                        size_t flen;
+                        uint8_t seed2[32], prev[LS_HASH_LEN], enc[LS_CERT_LEN];
+                        const char *out = variant == 0 ? "forged-wrong-certifier.lsa" :
+                                                         "forged-root-rotation.lsa";
+
+                        for (uint64_t i = 0; i < g.batches[1].tree_size; i++)
+                                TRY(ls_merkle_append(&tree, leaves[i]));
+                        ls_batch_header_hash(&g.batches[1], prev);
+                        ls_signer_from_keypair(&s0, g.epoch0);
+                        tu_seed(seed2, "rogue-epoch-1b");
+                        TRY(ls_keypair_from_seed(&rogue_key, seed2, 1));
+                        tu_seed(seed2, "rogue-root");
+                        TRY(ls_keypair_from_seed(&rogue_root, seed2, 0));
+                        ls_signer_from_keypair(&rrs, rogue_root);
+                        memset(&rc, 0, sizeof(rc));
+                        rc.kind = LS_CERT_SIGNING;
+                        memcpy(rc.chain_id, g.chain_id, LS_CHAIN_ID_LEN);
+                        memcpy(rc.pk, rogue_key->pk, LS_PK_LEN);
+                        rc.epoch = 1;
+                        rc.valid_from_batch = 4;
+                        rc.issued_ns = TU_T0;
+                        TRY(ls_batch_builder_new(&bb, g.chain_id, 3, 1 << 20, 1000));
+                        tu_seed(seed2, "salt-seed-2-forged");
+                        ls_batch_builder_begin(bb, 0, 2, g.batches[1].tree_size, prev, seed2);
+                        rec = tu_udp4(TU_T0 + 2000000000ull, "198.51.100.7", 51514,
+                                      "<165>1 2026-01-01T00:00:02Z r1 - - - ok");
+                        TRY(ls_batch_builder_add(bb, &rec));
+                        if (variant == 0) {
+                                /* issuer: the root's id; signature: the epoch-0 key's */
+                                TRY(ls_cert_sign(&rc, &s0));
+                                memcpy(rc.issuer_key_id, g.root->key_id, LS_KEY_ID_LEN);
+                                ls_cert_encode(&rc, enc);
+                                TRY(ls_sign(&s0, "logseal-key-cert-v1\n", enc, 104, rc.sig));
+                        } else {
+                                memset(&rr, 0, sizeof(rr));
+                                rr.kind = LS_CERT_ROOT;
+                                memcpy(rr.pk, rogue_root->pk, LS_PK_LEN);
+                                rr.epoch = 1;
+                                rr.issued_ns = TU_T0;
+                                TRY(ls_cert_sign(&rr, &s0));
+                                ls_cert_encode(&rr, enc);
+                                ls_control_begin(cb, LS_CTL_KEY_TRANSITION);
+                                ls_control_add(cb, LS_TAG_CERT, enc, LS_CERT_LEN);
+                                TRY(tu_control(&rec, TU_T0 + 2000000001ull, cb));
+                                TRY(ls_batch_builder_add(bb, &rec));
+                                TRY(ls_cert_sign(&rc, &rrs));
+                        }
+                        ls_cert_encode(&rc, enc);
+                        ls_control_begin(cb, LS_CTL_KEY_TRANSITION);
+                        ls_control_add(cb, LS_TAG_CERT, enc, LS_CERT_LEN);
+                        TRY(tu_control(&rec, TU_T0 + 2000000002ull, cb));
+                        TRY(ls_batch_builder_add(bb, &rec));
+                        TRY(ls_batch_builder_finish(bb, &tree, &s0, &fh, &fb, &flen));
+                        TRY(splice_file(out, b0, n0, f0[3].off, f0[3].len, fb, flen));
+                        ls_batch_builder_free(bb);
+                        ls_keypair_free(rogue_key);
+                        ls_keypair_free(rogue_root);
+                        free(cb);
+                }
+                fprintf(fl, "wrong-certifier|forged-wrong-certifier.lsa,%s|-|tampered|key transition\n", a1);
+                fprintf(fl, "root-rotation|forged-root-rotation.lsa,%s|-|tampered|key transition\n", a1);
                 /* a fork: another batch 4 (same size, other content) signed by the genuine
                  * epoch-1 key; its checkpoint contradicts the archives */
                 {
