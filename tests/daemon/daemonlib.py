@@ -126,3 +126,34 @@ def message_bytes(rec):
     if "message_base64" in rec:
         return base64.b64decode(rec["message_base64"])
     return None
+
+
+def secret_seed(keyfile):
+    """The Ed25519 seed inside a passphrase-less secret key file (SPEC §10.2, kdf 0: the box is
+    keyed with 32 zero bytes), opened with libsodium through ctypes."""
+    import ctypes
+    import ctypes.util
+    lib = ctypes.CDLL(ctypes.util.find_library("sodium") or "libsodium.so.23")
+    if lib.sodium_init() < 0:
+        raise RuntimeError("sodium_init failed")
+    nonce, box = keyfile[48:72], keyfile[88:168]
+    out = ctypes.create_string_buffer(64)
+    rc = lib.crypto_secretbox_open_easy(out, box, ctypes.c_ulonglong(len(box)), nonce,
+                                        bytes(32))
+    if rc != 0:
+        raise ValueError("not a passphrase-less secret key file")
+    return out.raw[:32]
+
+
+def files_containing(top, needles):
+    """(path, index) for every file under top that contains one of the byte strings."""
+    hits = []
+    for d, _, files in os.walk(top):
+        for f in files:
+            p = os.path.join(d, f)
+            try:
+                data = open(p, "rb").read()
+            except OSError:
+                continue
+            hits += [(p, i) for i, n in enumerate(needles) if n in data]
+    return hits

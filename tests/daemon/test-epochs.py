@@ -12,7 +12,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from daemonlib import Appliance, Tap, message_bytes  # noqa: E402
+from daemonlib import Appliance, Tap, files_containing, message_bytes, secret_seed  # noqa: E402
 
 BUILD = sys.argv[1]
 t = Tap()
@@ -63,19 +63,16 @@ try:
     keys_dir = sorted(os.listdir(os.path.join(app.state, "keys")))
     t.check("keys/ holds only the current key and the history", keys_dir == ["history.lsk", "signing.key"],
             keys_dir)
-    leaked = []
-    for root, _, files in os.walk(app.state):
-        for f in files:
-            p = os.path.join(root, f)
-            try:
-                data = open(p, "rb").read()
-            except OSError:
-                continue
-            for i, k in enumerate(old_key_files):
-                if k[88:] in data or k in data:
-                    leaked.append((p, i))
-    t.check("no earlier epoch's secret key file content remains anywhere in the state directory",
-            not leaked, leaked)
+    # The secret itself (the Ed25519 seed, decrypted from the old key files) must not be
+    # anywhere: not in a file, the WAL, the SQLite index or the history.
+    seeds = [secret_seed(k) for k in old_key_files]
+    current = open(os.path.join(app.state, "keys", "signing.key"), "rb").read()
+    t.check("the search finds the current key (so it can find an old one)",
+            [p for p, _ in files_containing(app.state, [current[88:]])] ==
+            [os.path.join(app.state, "keys", "signing.key")] and len(set(seeds)) == len(seeds))
+    leaked = files_containing(app.state, [k[88:] for k in old_key_files] + seeds)
+    t.check("no earlier epoch's secret key (file content or seed) remains anywhere in the "
+            "state directory (files, WAL, SQLite index)", not leaked, leaked)
 finally:
     if t.failed:
         print("# logseald log:\n# " + app.logtext()[-3000:].replace("\n", "\n# "))

@@ -13,7 +13,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from daemonlib import Appliance, Tap, message_bytes  # noqa: E402
+from daemonlib import Appliance, Tap, files_containing, message_bytes, secret_seed  # noqa: E402
 
 BUILD = sys.argv[1]
 t = Tap()
@@ -109,6 +109,12 @@ try:
     t.check("admin rotation with the root key", p.returncode == 0, p.stdout + p.stderr)
     t.check("the new key took over (next epoch, certified by the root)",
             "took over at batch" in p.stdout and epoch_now() > e_before, p.stdout)
+    wal = os.listdir(os.path.join(app.state, "wal"))
+    leaked = files_containing(app.state, [retired[88:], secret_seed(retired)])
+    t.check("while the daemon runs (WAL %d segment(s), SQLite index present), nothing in the "
+            "state directory holds the replaced key" % len(wal),
+            not leaked and wal and os.path.exists(os.path.join(app.state, "index.sqlite")),
+            (leaked, wal))
 
     p = run("key", "rotate-root", "--state-dir", app.state, "--root-key", root_key,
             "--new-root", root2 + ".pub")
@@ -179,17 +185,9 @@ try:
     t.check("key list shows the new root and every signing key",
             p.returncode == 0 and "trusted root" in p.stdout and
             p.stdout.count("retired, secret erased") == len(signing) - 1, p.stdout)
-    leaked = []
-    for d, _, files in os.walk(app.state):
-        for f in files:
-            try:
-                data = open(os.path.join(d, f), "rb").read()
-            except OSError:
-                continue
-            if retired[88:] in data:
-                leaked.append(f)
-    t.check("the key replaced by the admin rotation is gone from the state directory",
-            not leaked, leaked)
+    leaked = files_containing(app.state, [retired[88:], secret_seed(retired)])
+    t.check("the key replaced by the admin rotation is gone from the state directory "
+            "(file content and seed)", not leaked, leaked)
     keys_dir = sorted(os.listdir(os.path.join(app.state, "keys")))
     t.check("keys/ holds only the current key and the history",
             keys_dir == ["history.lsk", "signing.key"], keys_dir)
