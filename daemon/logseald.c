@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* logseald: receive syslog, seal it into signed, chained archives */
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -547,6 +548,11 @@ int main(int argc, char **argv)
         Daemon d = {.state_dirfd = -1, .archive_dirfd = -1, .notify_fd = -1};
         sd_event_source *tick = NULL;
         sigset_t mask;
+
+        /* Chunks (1 MiB) go from the ingest thread to the sealer and back to malloc many times
+         * a second: keep them in the heap instead of a fresh mmap (and page faults) each. */
+        mallopt(M_MMAP_THRESHOLD, 16 << 20);
+        mallopt(M_TRIM_THRESHOLD, 64 << 20);
 
         while ((opt = getopt_long(argc, argv, "c:d:l:hV", opts, NULL)) != -1) {
                 switch (opt) {

@@ -94,7 +94,15 @@ static size_t utf8_invalid_at(const uint8_t *p, size_t i, size_t end)
                 size_t k;
 
                 if (b < 0x80) {
+                        uint64_t w;
                         i++;
+                        /* ASCII runs, eight bytes at a time. */
+                        while (end - i >= 8) {
+                                memcpy(&w, p + i, 8);
+                                if (w & 0x8080808080808080ull)
+                                        break;
+                                i += 8;
+                        }
                         continue;
                 }
                 if (b >= 0xc2 && b <= 0xdf) {
