@@ -7,6 +7,7 @@ pkgs=(
         meson ninja-build pkg-config gcc clang libclang-rt-14-dev
         libsodium-dev libzstd-dev libsqlite3-dev libsystemd-dev libjansson-dev libinih-dev libxxhash-dev
         check zstd syslog-ng-core scdoc util-linux python3-jsonschema
+        debhelper dpkg-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do
