@@ -11,6 +11,13 @@ fail=0
 for f in "$src"/*; do
         b=$(basename "$f")
         case "$b" in *.c|*.sh|meson.build|README.md) continue ;; esac
+        if [ -d "$f" ]; then
+                if ! diff -r -q "$f" "$tmp/out/$b" >/dev/null 2>&1; then
+                        echo "not ok: directory $b differs from the regenerated vector"
+                        fail=1
+                fi
+                continue
+        fi
         if ! cmp -s "$f" "$tmp/out/$b"; then
                 echo "not ok: $b differs from the regenerated vector"
                 fail=1
