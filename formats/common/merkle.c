@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* merkle.c: RFC 9162 Merkle tree (SPEC §5): incremental root, proofs, proof encodings */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hash.h"
@@ -138,8 +139,23 @@ unsigned ls_consistency_proof_len(uint64_t size1, uint64_t size2)
         return whole ? len : len + 1;
 }
 
-int ls_inclusion_proof(LsLeafFn fn, void *ud, uint64_t index, uint64_t size,
-                       uint8_t path[][LS_HASH_LEN], unsigned *ret_count)
+
+/* The proof algorithms ask for subtree hashes MTH(D[start:end]) through one of these. */
+typedef int (*SubtreeFn)(void *ud, uint64_t start, uint64_t end, uint8_t out[LS_HASH_LEN]);
+
+typedef struct LeafSource {
+        LsLeafFn fn;
+        void *ud;
+} LeafSource;
+
+static int subtree_from_leaves(void *ud, uint64_t start, uint64_t end, uint8_t out[LS_HASH_LEN])
+{
+        LeafSource *ls = ud;
+        return ls_merkle_subtree_hash(ls->fn, ls->ud, start, end, out);
+}
+
+static int inclusion_path(SubtreeFn fn, void *ud, uint64_t index, uint64_t size,
+                          uint8_t path[][LS_HASH_LEN], unsigned *ret_count)
 {
         uint64_t lo = 0, hi = size;
         unsigned count, pos;
@@ -158,10 +174,10 @@ int ls_inclusion_proof(LsLeafFn fn, void *ud, uint64_t index, uint64_t size,
                 uint64_t k = split_point(hi - lo);
 
                 if (index < lo + k) {
-                        r = ls_merkle_subtree_hash(fn, ud, lo + k, hi, path[--pos]);
+                        r = fn(ud, lo + k, hi, path[--pos]);
                         hi = lo + k;
                 } else {
-                        r = ls_merkle_subtree_hash(fn, ud, lo, lo + k, path[--pos]);
+                        r = fn(ud, lo, lo + k, path[--pos]);
                         lo += k;
                 }
                 if (r < 0)
@@ -174,8 +190,15 @@ int ls_inclusion_proof(LsLeafFn fn, void *ud, uint64_t index, uint64_t size,
         return 0;
 }
 
-int ls_consistency_proof(LsLeafFn fn, void *ud, uint64_t size1, uint64_t size2,
-                         uint8_t proof[][LS_HASH_LEN], unsigned *ret_count)
+int ls_inclusion_proof(LsLeafFn fn, void *ud, uint64_t index, uint64_t size,
+                       uint8_t path[][LS_HASH_LEN], unsigned *ret_count)
+{
+        LeafSource ls = {fn, ud};
+        return inclusion_path(subtree_from_leaves, &ls, index, size, path, ret_count);
+}
+
+static int consistency_path(SubtreeFn fn, void *ud, uint64_t size1, uint64_t size2,
+                            uint8_t proof[][LS_HASH_LEN], unsigned *ret_count)
 {
         uint64_t lo = 0, hi = size2, m = size1;
         unsigned count, pos;
@@ -197,10 +220,10 @@ int ls_consistency_proof(LsLeafFn fn, void *ud, uint64_t size1, uint64_t size2,
                 uint64_t k = split_point(hi - lo);
 
                 if (m <= k) {
-                        r = ls_merkle_subtree_hash(fn, ud, lo + k, hi, proof[--pos]);
+                        r = fn(ud, lo + k, hi, proof[--pos]);
                         hi = lo + k;
                 } else {
-                        r = ls_merkle_subtree_hash(fn, ud, lo, lo + k, proof[--pos]);
+                        r = fn(ud, lo, lo + k, proof[--pos]);
                         lo += k;
                         m -= k;
                         whole = 0;
@@ -209,7 +232,7 @@ int ls_consistency_proof(LsLeafFn fn, void *ud, uint64_t size1, uint64_t size2,
                         return r;
         }
         if (!whole) {
-                r = ls_merkle_subtree_hash(fn, ud, lo, hi, proof[--pos]);
+                r = fn(ud, lo, hi, proof[--pos]);
                 if (r < 0)
                         return r;
         }
@@ -218,6 +241,255 @@ int ls_consistency_proof(LsLeafFn fn, void *ud, uint64_t size1, uint64_t size2,
 
         *ret_count = count;
         return 0;
+}
+
+int ls_consistency_proof(LsLeafFn fn, void *ud, uint64_t size1, uint64_t size2,
+                         uint8_t proof[][LS_HASH_LEN], unsigned *ret_count)
+{
+        LeafSource ls = {fn, ud};
+        return consistency_path(subtree_from_leaves, &ls, size1, size2, proof, ret_count);
+}
+
+/* ---- many proofs in one pass over the leaves ---- */
+
+/*
+ * Every subtree hash a proof needs is made of perfect, aligned subtrees
+ * (level j, index i: leaves [i·2^j, (i+1)·2^j)). The plan records which, then
+ * keeps exactly those while the leaves stream through an LsMerkle-like stack
+ * of peaks: every node of the tree is formed there once.
+ */
+typedef struct PlanNode {
+        uint64_t key;                 /* level << 58 | index */
+        uint8_t hash[LS_HASH_LEN];
+        int have;
+} PlanNode;
+
+struct LsProofPlan {
+        uint64_t size, fed;
+        PlanNode *need;
+        size_t n, cap;
+        int sorted;
+        unsigned depth;
+        struct {
+                unsigned level;
+                uint64_t index;
+                uint8_t hash[LS_HASH_LEN];
+        } stack[65];
+};
+
+#define PLAN_KEY(level, index) (((uint64_t) (level) << 58) | (index))
+#define PLAN_MAX_NODES (UINT64_C(1) << 24)
+
+static int plan_add(LsProofPlan *p, unsigned level, uint64_t index)
+{
+        if (p->n == p->cap) {
+                size_t cap = p->cap ? p->cap * 2 : 256;
+                PlanNode *q;
+                if (cap > PLAN_MAX_NODES)
+                        return -E2BIG;
+                q = realloc(p->need, cap * sizeof(*q));
+                if (!q)
+                        return -ENOMEM;
+                p->need = q;
+                p->cap = cap;
+        }
+        p->need[p->n].key = PLAN_KEY(level, index);
+        p->need[p->n].have = 0;
+        p->n++;
+        p->sorted = 0;
+        return 0;
+}
+
+/* Splits [start, end) into perfect aligned subtrees, as MTH does. */
+static int plan_decompose(LsProofPlan *p, uint64_t start, uint64_t end)
+{
+        while (end > start) {
+                uint64_t n = end - start;
+                if (is_pow2(n) && start % n == 0)
+                        return plan_add(p, (unsigned) __builtin_ctzll(n), start / n);
+                uint64_t k = split_point(n);
+                int r = plan_add(p, (unsigned) __builtin_ctzll(k), start / k);
+                if (r < 0)
+                        return r;
+                start += k;
+        }
+        return 0;
+}
+
+static int plan_collect(void *ud, uint64_t start, uint64_t end, uint8_t out[LS_HASH_LEN])
+{
+        memset(out, 0, LS_HASH_LEN);
+        return plan_decompose(ud, start, end);
+}
+
+static int cmp_node(const void *a, const void *b)
+{
+        uint64_t x = ((const PlanNode *) a)->key, y = ((const PlanNode *) b)->key;
+        return x < y ? -1 : x > y;
+}
+
+static PlanNode *plan_find(LsProofPlan *p, uint64_t key)
+{
+        size_t lo = 0, hi = p->n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (p->need[mid].key < key)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo < p->n && p->need[lo].key == key ? &p->need[lo] : NULL;
+}
+
+static void plan_sort(LsProofPlan *p)
+{
+        size_t w = 0;
+
+        if (p->sorted)
+                return;
+        qsort(p->need, p->n, sizeof(*p->need), cmp_node);
+        for (size_t i = 0; i < p->n; i++)
+                if (w == 0 || p->need[w - 1].key != p->need[i].key)
+                        p->need[w++] = p->need[i];
+        p->n = w;
+        p->sorted = 1;
+}
+
+/* MTH(D[start:end]) from the kept perfect subtrees. */
+static int plan_lookup(void *ud, uint64_t start, uint64_t end, uint8_t out[LS_HASH_LEN])
+{
+        LsProofPlan *p = ud;
+        uint64_t n = end - start;
+        PlanNode *node;
+
+        if (end <= start)
+                return -EINVAL;
+        if (is_pow2(n) && start % n == 0) {
+                node = plan_find(p, PLAN_KEY(__builtin_ctzll(n), start / n));
+                if (!node || !node->have)
+                        return -ENOENT; /* not planned, or not fed yet */
+                memcpy(out, node->hash, LS_HASH_LEN);
+                return 0;
+        }
+        uint8_t left[LS_HASH_LEN], right[LS_HASH_LEN];
+        uint64_t k = split_point(n);
+        int r = plan_lookup(p, start, start + k, left);
+        if (r == 0)
+                r = plan_lookup(p, start + k, end, right);
+        if (r == 0)
+                ls_node_hash(out, left, right);
+        return r;
+}
+
+int ls_proof_plan_new(LsProofPlan **ret, uint64_t size)
+{
+        LsProofPlan *p;
+
+        if (size == 0 || size >= LS_MAX_TREE_SIZE)
+                return -EINVAL;
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        p->size = size;
+        *ret = p;
+        return 0;
+}
+
+LsProofPlan *ls_proof_plan_free(LsProofPlan *p)
+{
+        if (p) {
+                free(p->need);
+                free(p);
+        }
+        return NULL;
+}
+
+int ls_proof_plan_want_inclusion(LsProofPlan *p, uint64_t index)
+{
+        uint8_t path[LS_MAX_INCLUSION_PROOF][LS_HASH_LEN];
+        unsigned count;
+
+        if (p->fed)
+                return -EBUSY;
+        return inclusion_path(plan_collect, p, index, p->size, path, &count);
+}
+
+int ls_proof_plan_want_consistency(LsProofPlan *p, uint64_t size1)
+{
+        uint8_t proof[LS_MAX_CONSISTENCY_PROOF][LS_HASH_LEN];
+        unsigned count;
+
+        if (p->fed)
+                return -EBUSY;
+        return consistency_path(plan_collect, p, size1, p->size, proof, &count);
+}
+
+static void plan_keep(LsProofPlan *p, unsigned level, uint64_t index, const uint8_t h[LS_HASH_LEN])
+{
+        PlanNode *node = plan_find(p, PLAN_KEY(level, index));
+
+        if (node) {
+                memcpy(node->hash, h, LS_HASH_LEN);
+                node->have = 1;
+        }
+}
+
+int ls_proof_plan_feed(LsProofPlan *p, const uint8_t leaf[LS_HASH_LEN])
+{
+        if (p->fed == p->size)
+                return -EOVERFLOW;
+        plan_sort(p);
+        p->stack[p->depth].level = 0;
+        p->stack[p->depth].index = p->fed;
+        memcpy(p->stack[p->depth].hash, leaf, LS_HASH_LEN);
+        p->depth++;
+        plan_keep(p, 0, p->fed, leaf);
+        /* Merge equal levels, as ls_merkle_append(): each merge forms one tree node. */
+        while (p->depth >= 2 && p->stack[p->depth - 1].level == p->stack[p->depth - 2].level) {
+                unsigned level = p->stack[p->depth - 2].level + 1;
+                uint64_t index = p->stack[p->depth - 2].index >> 1;
+                uint8_t h[LS_HASH_LEN];
+                ls_node_hash(h, p->stack[p->depth - 2].hash, p->stack[p->depth - 1].hash);
+                p->depth--;
+                p->stack[p->depth - 1].level = level;
+                p->stack[p->depth - 1].index = index;
+                memcpy(p->stack[p->depth - 1].hash, h, LS_HASH_LEN);
+                plan_keep(p, level, index, h);
+        }
+        p->fed++;
+        return 0;
+}
+
+int ls_proof_plan_root(LsProofPlan *p, uint8_t out[LS_HASH_LEN])
+{
+        uint8_t r[LS_HASH_LEN], h[LS_HASH_LEN];
+
+        if (p->fed != p->size)
+                return -EAGAIN;
+        memcpy(r, p->stack[p->depth - 1].hash, LS_HASH_LEN);
+        for (unsigned i = p->depth - 1; i > 0; i--) {
+                ls_node_hash(h, p->stack[i - 1].hash, r);
+                memcpy(r, h, LS_HASH_LEN);
+        }
+        memcpy(out, r, LS_HASH_LEN);
+        return 0;
+}
+
+int ls_proof_plan_inclusion(LsProofPlan *p, uint64_t index, uint8_t path[][LS_HASH_LEN],
+                            unsigned *ret_count)
+{
+        if (p->fed != p->size)
+                return -EAGAIN;
+        return inclusion_path(plan_lookup, p, index, p->size, path, ret_count);
+}
+
+int ls_proof_plan_consistency(LsProofPlan *p, uint64_t size1, uint8_t proof[][LS_HASH_LEN],
+                              unsigned *ret_count)
+{
+        if (p->fed != p->size)
+                return -EAGAIN;
+        return consistency_path(plan_lookup, p, size1, p->size, proof, ret_count);
 }
 
 int ls_verify_inclusion(uint64_t index, uint64_t size, const uint8_t leaf[LS_HASH_LEN],

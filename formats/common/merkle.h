@@ -64,6 +64,24 @@ int ls_verify_consistency(uint64_t size1, uint64_t size2, const uint8_t root1[LS
                           const uint8_t root2[LS_HASH_LEN], const uint8_t proof[][LS_HASH_LEN],
                           unsigned count);
 
+/*
+ * Many proofs against one tree of `size` leaves in a single pass over its
+ * leaves: O(size) hashing, memory for the nodes the proofs need only. Say
+ * which proofs (want_*), feed every leaf 0..size-1 in order, then read them.
+ */
+typedef struct LsProofPlan LsProofPlan;
+int ls_proof_plan_new(LsProofPlan **ret, uint64_t size);
+LsProofPlan *ls_proof_plan_free(LsProofPlan *p);
+int ls_proof_plan_want_inclusion(LsProofPlan *p, uint64_t index);
+int ls_proof_plan_want_consistency(LsProofPlan *p, uint64_t size1);
+int ls_proof_plan_feed(LsProofPlan *p, const uint8_t leaf[LS_HASH_LEN]);
+/* After the last leaf: the tree's root, and the proofs asked for (-ENOENT: not asked). */
+int ls_proof_plan_root(LsProofPlan *p, uint8_t out[LS_HASH_LEN]);
+int ls_proof_plan_inclusion(LsProofPlan *p, uint64_t index, uint8_t path[][LS_HASH_LEN],
+                            unsigned *ret_count);
+int ls_proof_plan_consistency(LsProofPlan *p, uint64_t size1, uint8_t proof[][LS_HASH_LEN],
+                              unsigned *ret_count);
+
 /* Proof encodings (SPEC §5.1). Decoders point `path` into the input. */
 typedef struct LsProof {
         uint8_t kind;          /* 1 inclusion, 2 consistency */

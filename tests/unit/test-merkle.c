@@ -927,6 +927,67 @@ END_TEST
 
 /* ---- consistency proofs ---- */
 
+START_TEST(proof_plan_gives_the_same_proofs_and_root_in_one_pass)
+{
+        /* Every inclusion proof of sizes 1..300 and every consistency proof up to 100, from
+         * one plan per size; compared with the leaf-callback generator. */
+        for (uint64_t n = 1; n <= MAX_INCL_SIZE; n++) {
+                LsProofPlan *p;
+                Leaves l = {.h = (const Hash *) leaves, .n = n, .fail_at = UINT64_MAX};
+                uint8_t root[LS_HASH_LEN];
+
+                ck_assert_int_eq(ls_proof_plan_new(&p, n), 0);
+                for (uint64_t i = 0; i < n; i++)
+                        ck_assert_int_eq(ls_proof_plan_want_inclusion(p, i), 0);
+                if (n <= MAX_CONS_SIZE)
+                        for (uint64_t m = 1; m <= n; m++)
+                                ck_assert_int_eq(ls_proof_plan_want_consistency(p, m), 0);
+                ck_assert_int_eq(ls_proof_plan_root(p, root), -EAGAIN);
+                for (uint64_t i = 0; i < n; i++)
+                        ck_assert_int_eq(ls_proof_plan_feed(p, leaves[i]), 0);
+                ck_assert_int_eq(ls_proof_plan_feed(p, leaves[0]), -EOVERFLOW);
+                ck_assert_int_eq(ls_proof_plan_root(p, root), 0);
+                CHECK(memcmp(root, roots[n], LS_HASH_LEN) == 0, "root of size %d", (int) n);
+                for (uint64_t i = 0; i < n; i++) {
+                        uint8_t a[LS_MAX_INCLUSION_PROOF][LS_HASH_LEN], b[LS_MAX_INCLUSION_PROOF][LS_HASH_LEN];
+                        unsigned ca, cb;
+                        ck_assert_int_eq(ls_proof_plan_inclusion(p, i, a, &ca), 0);
+                        ck_assert_int_eq(ls_inclusion_proof(get_leaf, &l, i, n, b, &cb), 0);
+                        CHECK(ca == cb && memcmp(a, b, (size_t) ca * LS_HASH_LEN) == 0,
+                              "inclusion %d of %d", (int) i, (int) n);
+                }
+                for (uint64_t m = 1; n <= MAX_CONS_SIZE && m <= n; m++) {
+                        uint8_t a[LS_MAX_CONSISTENCY_PROOF][LS_HASH_LEN], b[LS_MAX_CONSISTENCY_PROOF][LS_HASH_LEN];
+                        unsigned ca, cb;
+                        ck_assert_int_eq(ls_proof_plan_consistency(p, m, a, &ca), 0);
+                        ck_assert_int_eq(ls_consistency_proof(get_leaf, &l, m, n, b, &cb), 0);
+                        CHECK(ca == cb && memcmp(a, b, (size_t) ca * LS_HASH_LEN) == 0,
+                              "consistency %d -> %d", (int) m, (int) n);
+                }
+                ls_proof_plan_free(p);
+        }
+}
+END_TEST
+
+START_TEST(proof_plan_refuses_proofs_it_was_not_asked_for)
+{
+        LsProofPlan *p;
+        uint8_t a[LS_MAX_INCLUSION_PROOF][LS_HASH_LEN];
+        unsigned c;
+
+        ck_assert_int_eq(ls_proof_plan_new(&p, 100), 0);
+        ck_assert_int_eq(ls_proof_plan_want_inclusion(p, 7), 0);
+        ck_assert_int_eq(ls_proof_plan_want_inclusion(p, 100), -EINVAL);
+        for (uint64_t i = 0; i < 100; i++)
+                ck_assert_int_eq(ls_proof_plan_feed(p, leaves[i]), 0);
+        ck_assert_int_eq(ls_proof_plan_want_inclusion(p, 8), -EBUSY);
+        ck_assert_int_eq(ls_proof_plan_inclusion(p, 7, a, &c), 0);
+        ck_assert_int_eq(ls_proof_plan_inclusion(p, 70, a, &c), -ENOENT);
+        ls_proof_plan_free(p);
+        ck_assert_int_eq(ls_proof_plan_new(&p, 0), -EINVAL);
+}
+END_TEST
+
 START_TEST(consistency_proofs_verify_for_every_pair_up_to_100)
 {
         for (uint64_t n = 1; n <= MAX_CONS_SIZE; n++)
@@ -1461,6 +1522,8 @@ static Suite *merkle_suite(void)
 
         tc = tcase_new("consistency");
         tcase_add_test(tc, consistency_proofs_verify_for_every_pair_up_to_100);
+        tcase_add_test(tc, proof_plan_gives_the_same_proofs_and_root_in_one_pass);
+        tcase_add_test(tc, proof_plan_refuses_proofs_it_was_not_asked_for);
         tcase_add_test(tc, consistency_proof_fails_when_any_element_has_a_bit_flipped);
         tcase_add_test(tc, consistency_proof_fails_when_either_size_changes);
         tcase_add_test(tc, consistency_proof_fails_when_an_element_is_added_or_removed);
