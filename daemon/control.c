@@ -23,7 +23,7 @@
 
 /*
  * Protocol: the client sends one command line; the daemon answers with one
- * JSON object and closes. Requests are at most 4096 bytes; anything else gets
+ * JSON object and closes. Requests are at most 32 KiB; anything else gets
  * {"error": ...}. Only the daemon's user can connect (mode 0600).
  *   status                  counters and the latest checkpoint
  *   checkpoint              the latest signed checkpoint (SPEC §7.2) as {"checkpoint": TEXT}
@@ -33,8 +33,10 @@
  *   rotate-commit HEX       the root-signed certificate (SPEC §9.1) for that key
  *   root-cert HEX           root rotation: a new root certified by a trusted root (kind 2),
  *                           sealed into the chain in a KEY_TRANSITION record
+ *   custody HEX             seal a CUSTODY control record body (SPEC §4); answers its WAL id
+ *   control-seq WALID       where that record went: {"seq", "durable"} once sealed
  */
-#define REQUEST_MAX 4096
+#define REQUEST_MAX 32768
 
 typedef struct Client {
         Daemon *d;
@@ -245,6 +247,43 @@ static json_t *cmd_root_cert(Daemon *d, const char *hex)
                          (json_int_t) atomic_load(&sealer_stats(d->sealer)->last_tree_size));
 }
 
+/* Custody records come from logsealctl (export, query by case, verification runs). */
+static json_t *cmd_custody(Daemon *d, const char *hex)
+{
+        uint8_t body[LS_MAX_CONTROL_BODY];
+        size_t n = strlen(hex) / 2;
+        LsControl c;
+        const uint8_t *v;
+        uint16_t vlen;
+        int r;
+
+        if (strlen(hex) % 2 || n > sizeof(body) || ls_unhex(body, n, hex, strlen(hex)) < 0 ||
+            ls_control_decode(&c, body, n, NULL) < 0 || c.type != LS_CTL_CUSTODY ||
+            !ls_control_get(&c, LS_TAG_ACTION, &v, &vlen))
+                return json_pack("{s:s}", "error", "not a custody record");
+        r = ingest_control(d, LS_CTL_CUSTODY, body, n);
+        if (r == 0)
+                r = ingest_commit(d);
+        if (r < 0)
+                return error_json("cannot seal the custody record", r);
+        return json_pack("{s:b,s:I}", "ok", 1, "wal_id", (json_int_t) d->last_wal_id);
+}
+
+static json_t *cmd_control_seq(Daemon *d, const char *arg)
+{
+        char *end;
+        uint64_t seq, wal_id;
+
+        errno = 0;
+        wal_id = strtoull(arg, &end, 10);
+        if (errno || *end || end == arg)
+                return json_pack("{s:s}", "error", "control-seq takes a WAL id");
+        if (sealer_seq_of_wal(d->sealer, wal_id, &seq) < 0)
+                return json_pack("{s:b}", "pending", 1);
+        return json_pack("{s:I,s:b}", "seq", (json_int_t) seq, "durable",
+                         seq < atomic_load(&sealer_stats(d->sealer)->last_tree_size));
+}
+
 static void client_free(Client *c)
 {
         sd_event_source_disable_unref(c->src);
@@ -302,6 +341,10 @@ static int on_client(sd_event_source *s, int fd, uint32_t revents, void *ud)
                 reply(c, cmd_rotate_commit(c->d, c->buf + 14));
         else if (!strncmp(c->buf, "root-cert ", 10))
                 reply(c, cmd_root_cert(c->d, c->buf + 10));
+        else if (!strncmp(c->buf, "custody ", 8))
+                reply(c, cmd_custody(c->d, c->buf + 8));
+        else if (!strncmp(c->buf, "control-seq ", 12))
+                reply(c, cmd_control_seq(c->d, c->buf + 12));
         else
                 reply(c, json_pack("{s:s}", "error", "unknown command"));
         return 0;

@@ -1622,6 +1622,11 @@ static int reader_load(IndexBatchReader *b, const IndexHit *hit, const char *nam
         return 0;
 }
 
+const LsBatchHeader *index_batch_reader_header(const IndexBatchReader *b)
+{
+        return b->loaded ? &b->h : NULL;
+}
+
 int index_batch_reader_get(IndexBatchReader *b, const IndexHit *hit, LsRecord *rec)
 {
         char name[128];

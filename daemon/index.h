@@ -42,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "batch.h"
 #include "defs.h"
 #include "record.h"
 
@@ -187,6 +188,8 @@ IndexBatchReader *index_batch_reader_free(IndexBatchReader *b);
  */
 int index_batch_reader_get(IndexBatchReader *b, const IndexHit *hit, LsRecord *rec);
 const char *index_batch_reader_error(const IndexBatchReader *b);
+/* The header of the batch the last successful get() read from (salts come from its seed). */
+const LsBatchHeader *index_batch_reader_header(const IndexBatchReader *b);
 
 /* ---- the daemon's indexing thread ---- */
 

@@ -105,6 +105,7 @@ int ingest_commit(Daemon *d)
                 return r;
         }
         c->first_wal_id = first;
+        d->last_wal_id = first + c->count - 1;
         d->pending = NULL;
         sealer_push(d->sealer, c);
         return 0;

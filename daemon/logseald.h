@@ -152,6 +152,8 @@ size_t sealer_backlog(Sealer *s);
 /* Seals everything queued, seals the archive, writes the clean state, joins. */
 int sealer_stop(Sealer *s);
 SealerStats *sealer_stats(Sealer *s);
+/* The seq the sealer gave the control record with this WAL id (recent ones only), or -ENOENT. */
+int sealer_seq_of_wal(Sealer *s, uint64_t wal_id, uint64_t *ret_seq);
 
 /* Admin rotation (sealer.c): the sealing thread closes the open batch, generates a key and
  * reserves the next batch for it; records wait until the root-signed certificate arrives
@@ -234,6 +236,7 @@ struct Daemon {
         int paused;
         uint64_t conn_serial;
         uint64_t received, truncated, rejected, parse_failed, declared_lost;
+        uint64_t last_wal_id;               /* of the last record committed (ingest_commit) */
         sd_event_source *control_src;
         StateRoots roots;                   /* trusted root keys: check revocations, rotations */
         uint64_t last_ingest_ns;

@@ -71,6 +71,10 @@ struct Sealer {
         uint64_t retry_at;           /* after a write error, CLOCK_MONOTONIC ns */
         SealedState state;
         SealerStats st;
+        struct {                     /* seq of recent control records by WAL id; mu */
+                uint64_t wal_id, seq;
+        } ctl_seq[64];
+        unsigned ctl_seq_next;
         LsBatchHeader last;          /* guarded by mu */
         uint8_t last_pk[LS_PK_LEN];  /* the key that signed it */
         int have_last;
@@ -617,6 +621,14 @@ static int add_record(Sealer *s, LsRecord *rec, uint64_t wal_id)
                 s->batch_started = mono_ns();
         if (wal_id)
                 s->batch_last_wal = wal_id;
+        if (wal_id && rec->type == LS_REC_CONTROL) {
+                /* logsealctl asks where its custody record went (sealer_seq_of_wal). */
+                pthread_mutex_lock(&s->mu);
+                s->ctl_seq[s->ctl_seq_next % ELEMENTSOF(s->ctl_seq)].wal_id = wal_id;
+                s->ctl_seq[s->ctl_seq_next % ELEMENTSOF(s->ctl_seq)].seq = rec->seq;
+                s->ctl_seq_next++;
+                pthread_mutex_unlock(&s->mu);
+        }
         if (ls_chain_writer_batch_full(s->cw))
                 (void) flush_batch(s);
         return 0;
@@ -867,6 +879,20 @@ int sealer_last_batch(Sealer *s, LsBatchHeader *ret, uint8_t pk[LS_PK_LEN])
         }
         pthread_mutex_unlock(&s->mu);
         return have ? 0 : -ENODATA;
+}
+
+int sealer_seq_of_wal(Sealer *s, uint64_t wal_id, uint64_t *ret_seq)
+{
+        int r = -ENOENT;
+
+        pthread_mutex_lock(&s->mu);
+        for (size_t i = 0; i < ELEMENTSOF(s->ctl_seq); i++)
+                if (s->ctl_seq[i].wal_id == wal_id && wal_id) {
+                        *ret_seq = s->ctl_seq[i].seq;
+                        r = 0;
+                }
+        pthread_mutex_unlock(&s->mu);
+        return r;
 }
 
 SealerStats *sealer_stats(Sealer *s)

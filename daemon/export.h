@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* export.h: `logsealctl export`: evidence bundles (SPEC §14) from the appliance's archives */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "defs.h"
+#include "index.h"
+
+/* Sends one command line to the running daemon; its JSON answer or NULL. */
+typedef json_t *(*ExportRequestFn)(const char *state_dir, const char *line);
+
+typedef struct ExportOptions {
+        const char *state_dir;
+        int dirfd, archfd;
+        uint8_t chain_id[LS_CHAIN_ID_LEN];
+        const char *case_id, *examiner;
+        const char *filter;            /* the selection in words, sealed in the custody record */
+        IndexHit *hits;                /* the records to disclose (sorted here by seq) */
+        size_t nhits;
+        const char *out;               /* directory to create */
+        const char *tar;               /* also write this tar file (NULL: no) */
+        ExportRequestFn request;
+} ExportOptions;
+
+/*
+ * Re-reads the selected records from the archives, has the daemon seal a
+ * CUSTODY record binding the selection, takes the checkpoint that covers it,
+ * verifies the chain from the root key while computing every proof in one
+ * pass, and writes the bundle. Prints progress and errors; returns 0 or 1.
+ */
+int export_bundle(ExportOptions *o);
