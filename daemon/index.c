@@ -1427,6 +1427,22 @@ int index_query_count(Index *ix, const char *host, uint64_t from_ns, uint64_t to
         return 0;
 }
 
+static int span_equals(const uint8_t *p, size_t n, const char *want)
+{
+        return p && n == strlen(want) && memcmp(p, want, n) == 0;
+}
+
+int index_filter_match(const IndexFilter *f, const LsRecord *rec, const IndexFields *fl)
+{
+        return !((f->host && !span_equals(fl->host, fl->host_len, f->host)) ||
+                 (f->app && !span_equals(fl->app, fl->app_len, f->app)) ||
+                 rec->time_ns < f->from_ns || rec->time_ns >= f->to_ns ||
+                 (f->syslog_only && rec->type != LS_REC_SYSLOG) ||
+                 (f->has_facility && fl->facility != f->facility) ||
+                 (f->has_severity && (fl->severity < 0 || fl->severity > f->severity)) ||
+                 rec->seq < f->seq_from || (f->seq_to && rec->seq >= f->seq_to));
+}
+
 int index_query(Index *ix, const IndexFilter *f, IndexHitFn fn, void *userdata)
 {
         char sql[768];
@@ -1438,10 +1454,14 @@ int index_query(Index *ix, const IndexFilter *f, IndexHitFn fn, void *userdata)
         snprintf(sql, sizeof(sql),
                  "SELECT r.seq, r.time_ns, r.batch_no, b.archive_no, b.offset, b.header_hash"
                  " FROM records r CROSS JOIN batches b ON b.batch_no = r.batch_no"
-                 " WHERE r.time_ns >= ?1 AND r.time_ns < ?2%s%s%s"
+                 " WHERE r.time_ns >= ?1 AND r.time_ns < ?2%s%s%s%s%s%s%s"
                  " ORDER BY r.time_ns, r.seq%s",
                  f->host ? " AND r.host = ?3" : "", f->app ? " AND r.app = ?4" : "",
-                 f->syslog_only ? " AND r.type = 1" : "", f->limit ? " LIMIT ?5" : "");
+                 f->syslog_only ? " AND r.type = 1" : "",
+                 f->has_facility ? " AND r.facility = ?6" : "",
+                 f->has_severity ? " AND r.severity <= ?7" : "",
+                 f->seq_from ? " AND r.seq >= ?8" : "", f->seq_to ? " AND r.seq < ?9" : "",
+                 f->limit ? " LIMIT ?5" : "");
         rc = sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL);
         if (rc != SQLITE_OK)
                 return sql_fail(ix, ix->db, rc, "querying");
@@ -1453,6 +1473,14 @@ int index_query(Index *ix, const IndexFilter *f, IndexHitFn fn, void *userdata)
                 sqlite3_bind_text(st, 4, f->app, -1, SQLITE_STATIC);
         if (f->limit)
                 sqlite3_bind_int64(st, 5, i64(f->limit));
+        if (f->has_facility)
+                sqlite3_bind_int(st, 6, f->facility);
+        if (f->has_severity)
+                sqlite3_bind_int(st, 7, f->severity);
+        if (f->seq_from)
+                sqlite3_bind_int64(st, 8, i64(f->seq_from));
+        if (f->seq_to)
+                sqlite3_bind_int64(st, 9, i64(f->seq_to));
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 IndexHit h = {
                         .seq = col_u64(st, 0),

@@ -131,7 +131,14 @@ typedef struct IndexFilter {
         uint64_t to_ns;           /* exclusive; UINT64_MAX: no end */
         int syslog_only;          /* only type 1 (syslog) records */
         uint64_t limit;           /* 0: no limit */
+        int has_facility;         /* facility == facility */
+        int facility;
+        int has_severity;         /* severity <= severity (as severe or more) */
+        int severity;
+        uint64_t seq_from;        /* inclusive */
+        uint64_t seq_to;          /* exclusive; 0: no end */
 } IndexFilter;
+
 
 /* Where the index says a record is. */
 typedef struct IndexHit {
@@ -167,6 +174,9 @@ typedef struct IndexFields {
 } IndexFields;
 
 void index_record_fields(const LsRecord *rec, IndexFields *f);
+
+/* Whether a re-read record's fields match the filter (the archive decides, not the index). */
+int index_filter_match(const IndexFilter *f, const LsRecord *rec, const IndexFields *fl);
 
 /*
  * Re-reads records from the archives at the places an IndexHit names. Keeps the last

@@ -9,6 +9,8 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,7 @@
 
 #include "config.h"
 #include "bundle.h"
+#include "control.h"
 #include "export.h"
 #include "hash.h"
 #include "index.h"
@@ -32,6 +35,8 @@
 #include "magic.h"
 #include "state.h"
 #include "util.h"
+
+extern char **environ;
 
 #define PROG "logsealctl"
 #define PASSPHRASE_MAX 1024
@@ -98,7 +103,12 @@ static void help(void)
                "        [--host H] [--app A] [--from TIME] [--to TIME] [--limit N]\n"
                "        an evidence bundle of the selected records with their proofs and\n"
                "        a custody record the daemon seals; logseal-verify checks it offline\n"
+               "  verify --state-dir DIR [--case ID --examiner NAME]\n"
+               "        run logseal-verify on the appliance's archives; the run is sealed\n"
+               "        into the chain as a custody record\n"
                "  query --state-dir DIR [--host H] [--app A] [--from TIME] [--to TIME]\n"
+               "        [--facility F] [--severity S] [--seq A-B] [--grep TEXT]\n"
+               "        [--text|--json] [--case ID --examiner NAME]\n"
                "        [--limit N] [--json]\n"
                "        print the messages the index selects, re-read from the archives\n"
                "\n"
@@ -1104,6 +1114,10 @@ static json_t *daemon_request(const char *dir, const char *line)
         return json_loads(buf, 0, NULL);
 }
 
+static int seal_custody_note(const char *dir, uint16_t action, const char *case_id,
+                             const char *examiner, const char *filter, uint64_t count,
+                             const char *text);
+
 static int cmd_key_revoke(int argc, char **argv)
 {
         enum { OPT_FROM_BATCH = 256, OPT_FROM_TIME, OPT_REASON, OPT_ROOT, OPT_OUT };
@@ -1880,6 +1894,8 @@ static int cmd_reindex(int argc, char **argv)
                 printf("The index holds %" PRIu64 " records: logseald indexed the others "
                        "meanwhile.\n",
                        total);
+        (void) seal_custody_note(dir, LS_CUSTODY_REINDEX, NULL, NULL, NULL, total,
+                                 "search index rebuilt from the archives");
         return 0;
 }
 
@@ -1998,14 +2014,13 @@ static json_t *json_text(const uint8_t *p, size_t n)
 typedef struct Query {
         IndexFilter filter;
         IndexBatchReader *reader;
-        int json;
+        int json, text;
+        const char *grep;          /* substring of the message (re-read from the archive) */
+        uint64_t limit;            /* applied after the substring match */
         uint64_t printed, mismatched, unreadable;
 } Query;
 
-static int span_is(const uint8_t *p, size_t n, const char *want)
-{
-        return p && n == strlen(want) && memcmp(p, want, n) == 0;
-}
+#define QUERY_DONE 1
 
 static int print_hit(void *ud, const IndexHit *hit)
 {
@@ -2027,13 +2042,29 @@ static int print_hit(void *ud, const IndexHit *hit)
         }
         /* The archive, not the index, decides whether the record matches. */
         index_record_fields(&rec, &fl);
-        if ((f->host && !span_is(fl.host, fl.host_len, f->host)) ||
-            (f->app && !span_is(fl.app, fl.app_len, f->app)) || rec.time_ns < f->from_ns ||
-            rec.time_ns >= f->to_ns || (f->syslog_only && rec.type != LS_REC_SYSLOG)) {
+        if (!index_filter_match(f, &rec, &fl)) {
                 q->mismatched++;
                 return 0;
         }
+        if (q->grep && !memmem(rec.body, rec.body_len, q->grep, strlen(q->grep)))
+                return 0;
+        if (q->limit && q->printed == q->limit)
+                return -QUERY_DONE;
         q->printed++;
+        if (q->text) {
+                char t[64];
+                format_time(t, sizeof(t), rec.time_ns);
+                printf("%" PRIu64 " %s %s ", rec.seq, t, fl.peer[0] ? fl.peer : "-");
+                for (uint32_t i = 0; i < rec.body_len; i++) {
+                        uint8_t c = rec.body[i];
+                        if (c == '\\' || c < 0x20 || c == 0x7f)
+                                printf("\\x%02x", c);
+                        else
+                                putchar(c);
+                }
+                putchar('\n');
+                return 0;
+        }
         if (!q->json) {
                 fwrite(rec.body, 1, rec.body_len, stdout);
                 fputc('\n', stdout);
@@ -2073,27 +2104,78 @@ static int print_hit(void *ud, const IndexHit *hit)
         return r < 0 ? -EIO : 0;
 }
 
+/* A facility or severity by RFC 5424 name or number. */
+static int parse_syslog_code(const char *s, int severity, int *ret)
+{
+        static const char *const fac[] = {"kern", "user", "mail", "daemon", "auth", "syslog",
+                                          "lpr", "news", "uucp", "cron", "authpriv", "ftp",
+                                          "ntp", "audit", "alert", "clock", "local0", "local1",
+                                          "local2", "local3", "local4", "local5", "local6",
+                                          "local7"};
+        static const char *const sev[] = {"emerg", "alert", "crit", "err", "warning", "notice",
+                                          "info", "debug"};
+        const char *const *names = severity ? sev : fac;
+        int n = severity ? 8 : 24;
+        char *end;
+        long v;
+
+        for (int i = 0; i < n; i++)
+                if (!strcmp(s, names[i])) {
+                        *ret = i;
+                        return 0;
+                }
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (errno || *end || end == s || v < 0 || v >= n)
+                return -EINVAL;
+        *ret = (int) v;
+        return 0;
+}
+
+static int parse_seq_range(const char *s, uint64_t *from, uint64_t *to)
+{
+        unsigned long long a, b;
+        int n = 0;
+
+        if (sscanf(s, "%llu-%llu%n", &a, &b, &n) == 2 && s[n] == 0 && a <= b && b < UINT64_MAX) {
+                *from = a;
+                *to = b + 1;
+                return 0;
+        }
+        return -EINVAL;
+}
+
 static int cmd_query(int argc, char **argv)
 {
-        enum { OPT_HOST = 256, OPT_APP, OPT_FROM, OPT_TO, OPT_JSON };
+        enum { OPT_HOST = 256, OPT_APP, OPT_FROM, OPT_TO, OPT_JSON, OPT_TEXT, OPT_FACILITY,
+               OPT_SEVERITY, OPT_SEQ, OPT_GREP, OPT_CASE, OPT_EXAMINER };
         static const struct option opts[] = {
                 {"state-dir", required_argument, NULL, 'd'},
                 {"host", required_argument, NULL, OPT_HOST},
                 {"app", required_argument, NULL, OPT_APP},
                 {"from", required_argument, NULL, OPT_FROM},
                 {"to", required_argument, NULL, OPT_TO},
+                {"facility", required_argument, NULL, OPT_FACILITY},
+                {"severity", required_argument, NULL, OPT_SEVERITY},
+                {"seq", required_argument, NULL, OPT_SEQ},
+                {"grep", required_argument, NULL, OPT_GREP},
                 {"limit", required_argument, NULL, 'n'},
                 {"json", no_argument, NULL, OPT_JSON},
+                {"text", no_argument, NULL, OPT_TEXT},
+                {"case", required_argument, NULL, OPT_CASE},
+                {"examiner", required_argument, NULL, OPT_EXAMINER},
                 {"help", no_argument, NULL, 'h'},
                 {}};
-        const char *dir = NULL;
+        const char *dir = NULL, *case_id = NULL, *examiner = NULL;
         _cleanup_close_ int dirfd = -1, archfd = -1;
         uint8_t chain_id[LS_CHAIN_ID_LEN];
         Query q = {.filter = {.to_ns = UINT64_MAX, .syslog_only = 1}};
         Index *ix = NULL;
         uint64_t added = 0;
+        char words[1024] = "";
         int opt, r, stale;
 
+#define WORDS(...) snprintf(words + strlen(words), sizeof(words) - strlen(words), __VA_ARGS__)
         optind = 0;
         while ((opt = getopt_long(argc, argv, ":d:n:h", opts, NULL)) != -1) {
                 switch (opt) {
@@ -2102,12 +2184,51 @@ static int cmd_query(int argc, char **argv)
                         break;
                 case OPT_HOST:
                         q.filter.host = optarg;
+                        WORDS(" host=%s", optarg);
                         break;
                 case OPT_APP:
                         q.filter.app = optarg;
+                        WORDS(" app=%s", optarg);
+                        break;
+                case OPT_FACILITY:
+                        if (parse_syslog_code(optarg, 0, &q.filter.facility) < 0)
+                                return usage_error("query: --facility: '%s' is not a facility "
+                                                   "name (kern, user, ..., local7) or 0-23",
+                                                   optarg);
+                        q.filter.has_facility = 1;
+                        WORDS(" facility=%s", optarg);
+                        break;
+                case OPT_SEVERITY:
+                        if (parse_syslog_code(optarg, 1, &q.filter.severity) < 0)
+                                return usage_error("query: --severity: '%s' is not a severity "
+                                                   "name (emerg, ..., debug) or 0-7",
+                                                   optarg);
+                        q.filter.has_severity = 1;
+                        WORDS(" severity<=%s", optarg);
+                        break;
+                case OPT_SEQ:
+                        if (parse_seq_range(optarg, &q.filter.seq_from, &q.filter.seq_to) < 0)
+                                return usage_error("query: --seq takes A-B (A <= B)");
+                        WORDS(" seq=%s", optarg);
+                        break;
+                case OPT_GREP:
+                        if (!optarg[0])
+                                return usage_error("query: --grep needs a non-empty string");
+                        q.grep = optarg;
+                        WORDS(" grep=%s", optarg);
+                        break;
+                case OPT_CASE:
+                        case_id = optarg;
+                        break;
+                case OPT_EXAMINER:
+                        examiner = optarg;
+                        break;
+                case OPT_TEXT:
+                        q.text = 1;
                         break;
                 case OPT_FROM:
                 case OPT_TO:
+                        WORDS(" %s=%s", opt == OPT_FROM ? "from" : "to", optarg);
                         if (parse_time(optarg, opt == OPT_FROM ? &q.filter.from_ns
                                                                : &q.filter.to_ns) < 0)
                                 return usage_error("query: --%s: '%s' is not a time (RFC 3339 "
@@ -2123,7 +2244,7 @@ static int cmd_query(int argc, char **argv)
                                 return usage_error("query: --limit: '%s' is not a positive "
                                                    "number",
                                                    optarg);
-                        q.filter.limit = v;
+                        q.limit = v;
                         break;
                 }
                 case OPT_JSON:
@@ -2136,6 +2257,15 @@ static int cmd_query(int argc, char **argv)
                         return bad_option("query", opt, argv);
                 }
         }
+#undef WORDS
+        /* The substring is matched on the archive's bytes: the limit counts matches. */
+        if (!q.grep)
+                q.filter.limit = q.limit;
+        if (!!case_id != !!examiner)
+                return usage_error("query: --case and --examiner go together (they seal a custody "
+                                   "record of this query)");
+        if (q.json && q.text)
+                return usage_error("query: --json and --text exclude each other");
         if (optind < argc)
                 return usage_error("query: unexpected argument '%s'", argv[optind]);
         if (!dir)
@@ -2171,6 +2301,8 @@ static int cmd_query(int argc, char **argv)
                 return log_errno(r, "query");
         }
         r = index_query(ix, &q.filter, print_hit, &q);
+        if (r == -QUERY_DONE)
+                r = 0;
         if (r < 0 && index_last_error(ix)[0])
                 log_error("%s: %s", dir, index_last_error(ix));
         else if (r < 0)
@@ -2189,7 +2321,131 @@ static int cmd_query(int argc, char **argv)
                           "the index says they are: rebuild the index with 'logsealctl reindex "
                           "--state-dir %s' (it names any damage; logseal-verify checks it)",
                           q.unreadable, dir);
+        if (case_id && r >= 0)
+                (void) seal_custody_note(dir, LS_CUSTODY_QUERY, case_id, examiner,
+                                         words[0] ? words + 1 : "(all)", q.printed, NULL);
         return r < 0 || stale || q.mismatched || q.unreadable ? EXIT_FAILURE : 0;
+}
+
+/*
+ * A custody record (SPEC §4.2) of an action on the appliance, sealed by the running daemon.
+ * Without a daemon it cannot be sealed: say so (the action itself already happened).
+ */
+static int seal_custody_note(const char *dir, uint16_t action, const char *case_id,
+                             const char *examiner, const char *filter, uint64_t count,
+                             const char *text)
+{
+        LsControlBuilder *b = malloc(sizeof(*b));
+        const uint8_t *body;
+        size_t len;
+        char *line;
+        json_t *reply;
+        int r;
+
+        if (!b)
+                return -ENOMEM;
+        ls_control_begin(b, LS_CTL_CUSTODY);
+        if (count != UINT64_MAX)
+                ls_control_add_u64(b, LS_TAG_COUNT, count);
+        if (text)
+                ls_control_add_str(b, LS_TAG_TEXT, text);
+        if (case_id)
+                ls_control_add_str(b, LS_TAG_CASE_ID, case_id);
+        if (examiner)
+                ls_control_add_str(b, LS_TAG_EXAMINER, examiner);
+        if (filter)
+                ls_control_add_str(b, LS_TAG_FILTER, filter);
+        ls_control_add_u16(b, LS_TAG_ACTION, action);
+        r = ls_control_end(b, &body, &len);
+        line = r == 0 ? malloc(2 * len + 16) : NULL;
+        if (line) {
+                memcpy(line, "custody ", 8);
+                ls_hex(line + 8, body, len);
+                strcat(line, "\n");
+        }
+        free(b);
+        if (!line) {
+                fprintf(stderr, PROG ": warning: custody record not sealed: %s\n",
+                        strerror(r < 0 ? -r : ENOMEM));
+                return r < 0 ? r : -ENOMEM;
+        }
+        reply = daemon_request(dir, line);
+        free(line);
+        if (!reply || !json_is_true(json_object_get(reply, "ok"))) {
+                fprintf(stderr, PROG ": warning: the custody record of this %s was NOT sealed "
+                                "(logseald %s)\n",
+                        ls_custody_action_name(action),
+                        reply ? json_string_value(json_object_get(reply, "error")) ?: "refused"
+                              : "is not running");
+                json_decref(reply);
+                return -ENOTCONN;
+        }
+        json_decref(reply);
+        fprintf(stderr, PROG ": custody record of this %s sealed into the chain\n",
+                ls_custody_action_name(action));
+        return 0;
+}
+
+/* ---- verify (on the appliance, with a custody record) ---- */
+
+static int cmd_verify(int argc, char **argv)
+{
+        enum { OPT_CASE = 256, OPT_EXAMINER };
+        static const struct option opts[] = {
+                {"state-dir", required_argument, NULL, 'd'},
+                {"case", required_argument, NULL, OPT_CASE},
+                {"examiner", required_argument, NULL, OPT_EXAMINER},
+                {"help", no_argument, NULL, 'h'},
+                {}};
+        const char *dir = NULL, *case_id = NULL, *examiner = NULL;
+        char self[PATH_MAX], bin[PATH_MAX + 64], root[PATH_MAX + 32], keys[PATH_MAX + 32],
+                arch[PATH_MAX + 32], text[128];
+        static const char *const verdicts[] = {"intact", "tampered or corrupt", "usage or I/O error",
+                                               "gap", "partial"};
+        ssize_t n;
+        pid_t pid;
+        int opt, st;
+
+        optind = 0;
+        while ((opt = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
+                if (opt == 'd')
+                        dir = optarg;
+                else if (opt == OPT_CASE)
+                        case_id = optarg;
+                else if (opt == OPT_EXAMINER)
+                        examiner = optarg;
+                else if (opt == 'h') {
+                        help();
+                        return 0;
+                } else
+                        return bad_option("verify", opt, argv);
+        }
+        if (optind < argc || !dir)
+                return usage_error("verify: --state-dir DIR is required (and nothing else)");
+        /* logseal-verify next to this program (build tree or /usr/bin), else from PATH. */
+        n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        self[n > 0 ? n : 0] = 0;
+        snprintf(bin, sizeof(bin), "%s/../verifier/logseal-verify", dirname(self));
+        if (access(bin, X_OK) < 0)
+                snprintf(bin, sizeof(bin), "%s/../bin/logseal-verify", self);
+        if (access(bin, X_OK) < 0)
+                snprintf(bin, sizeof(bin), "logseal-verify");
+        snprintf(root, sizeof(root), "%s/%s", dir, STATE_ROOT_PUB);
+        snprintf(keys, sizeof(keys), "%s/%s", dir, STATE_HISTORY);
+        snprintf(arch, sizeof(arch), "%s/%s", dir, STATE_ARCHIVES);
+        char *args[] = {bin, "--root-key", root, "--keys", keys, arch, NULL};
+        if (posix_spawnp(&pid, bin, NULL, NULL, args, environ) != 0)
+                return log_errno(-errno, "%s", bin);
+        if (waitpid(pid, &st, 0) < 0)
+                return log_errno(-errno, "waiting for logseal-verify");
+        if (!WIFEXITED(st))
+                return log_error("logseal-verify did not finish");
+        st = WEXITSTATUS(st);
+        snprintf(text, sizeof(text), "verification run on the appliance: logseal-verify exit %d (%s)",
+                 st, st < 5 ? verdicts[st] : "?");
+        (void) seal_custody_note(dir, LS_CUSTODY_VERIFY, case_id, examiner, NULL, UINT64_MAX,
+                                 text);
+        return st;
 }
 
 /* ---- export ---- */
@@ -2404,6 +2660,7 @@ static const Command commands[] = {
         {"reindex", cmd_reindex},
         {"query", cmd_query},
         {"export", cmd_export},
+        {"verify", cmd_verify},
         {"checkpoint", cmd_checkpoint},
 };
 
