@@ -347,6 +347,8 @@ static int handler(void *ud, const char *section, const char *name, const char *
                                 l->kind = LISTEN_UNIX_STREAM;
                         else
                                 SETERR("type must be udp, tcp, unix-dgram or unix");
+                        if (l->kind == LISTEN_UDP && l->sender_identity != SENDER_IDENTITY_NONE)
+                                SETERR("sender_identity is not allowed on udp listeners");
                 } else if (!strcmp(name, "address") || !strcmp(name, "path")) {
                         free(l->address);
                         l->address = strdup(value);
@@ -372,6 +374,17 @@ static int handler(void *ud, const char *section, const char *name, const char *
                                 l->allow[l->nallow++] = cidr;
                         }
                         free(dup);
+                } else if (!strcmp(name, "sender_identity")) {
+                        /* Whoever can write to the socket is trusted to name the sender: a
+                         * UDP source address can be forged by anyone. */
+                        if (!strcmp(value, "none"))
+                                l->sender_identity = SENDER_IDENTITY_NONE;
+                        else if (!strcmp(value, "structured-data"))
+                                l->sender_identity = SENDER_IDENTITY_STRUCTURED_DATA;
+                        else
+                                SETERR("sender_identity must be none or structured-data");
+                        if (l->kind == LISTEN_UDP && l->sender_identity != SENDER_IDENTITY_NONE)
+                                SETERR("sender_identity is not allowed on udp listeners");
                 } else {
                         SETERR("unknown setting '%s' in [%s]", name, section);
                 }

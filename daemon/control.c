@@ -63,6 +63,8 @@ static json_t *status_json(Daemon *d)
         json_object_set_new(o, "received", json_integer((json_int_t) d->received));
         json_object_set_new(o, "truncated", json_integer((json_int_t) d->truncated));
         json_object_set_new(o, "parse_failed", json_integer((json_int_t) d->parse_failed));
+        json_object_set_new(o, "identity_missing",
+                            json_integer((json_int_t) d->identity_missing));
         json_object_set_new(o, "sealed", json_integer((json_int_t) atomic_load(&st->records_sealed)));
         json_object_set_new(o, "batches", json_integer((json_int_t) atomic_load(&st->batches)));
         json_object_set_new(o, "archives_sealed",

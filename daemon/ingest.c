@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ingest.c: received messages -> records -> WAL -> sealer, before the next read */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,21 +31,96 @@ static int ensure_pending(Daemon *d, size_t need)
         return 0;
 }
 
-/* Parsed fields only decide the PARSE_FAILED flag here; they feed the index, never the evidence. */
-static int parse_failed(const uint8_t *msg, size_t len)
+/* Parsed fields only decide the PARSE_FAILED flag here (and, from a trusted front end, the
+ * identity); they feed the index, never the evidence. */
+static int parse_failed(const uint8_t *msg, size_t len, LsSyslogMsg *m)
 {
         LsSyslogParseOpts opts = {.now = (int64_t) (now_realtime_ns() / 1000000000u)};
-        LsSyslogMsg m;
 
-        if (ls_syslog_parse(msg, len, &opts, &m) < 0)
+        if (ls_syslog_parse(msg, len, &opts, m) < 0)
                 return 1;
-        return m.status != LS_SYSLOG_OK || m.format == LS_SYSLOG_UNPARSED;
+        return m->status != LS_SYSLOG_OK || m->format == LS_SYSLOG_UNPARSED;
 }
 
-int ingest_message(Daemon *d, const LsRecord *proto, const uint8_t *msg, size_t len,
-                   size_t orig_len)
+#define SENDER_SD_ID "logseal-sender@32473"
+
+static bool span_is(const uint8_t *p, LsSpan s, const char *str)
 {
+        return s.len == strlen(str) && memcmp(p + s.off, str, s.len) == 0;
+}
+
+static void put(uint8_t *buf, size_t cap, size_t *o, const char *s)
+{
+        size_t n = strlen(s);
+
+        if (*o < cap)
+                memcpy(buf + *o, s, MIN(n, cap - *o));
+        *o += n;
+}
+
+static void put_value(uint8_t *buf, size_t cap, size_t *o, const uint8_t *msg, size_t len,
+                      LsSpan value)
+{
+        size_t n;
+
+        /* -ENOBUFS still fills the buffer and reports the length needed. */
+        (void) ls_sd_unescape(msg, len, value, buf + MIN(*o, cap), *o < cap ? cap - *o : 0, &n);
+        *o += n;
+}
+
+/*
+ * "subject=S peer=P" from the one [logseal-sender@32473 subject="S" peer="P"] element a
+ * trusted front end put in an RFC 5424 message (peer optional), at most LS_MAX_IDENTITY
+ * bytes, cut at a UTF-8 boundary. 0 when there is no such element, several, or no subject.
+ */
+static size_t sender_identity(const uint8_t *msg, size_t len, const LsSyslogMsg *m,
+                              uint8_t buf[static LS_MAX_IDENTITY + 1])
+{
+        LsSpan id, name, value, subject = {}, peer = {};
+        unsigned elements = 0, nsubject = 0, npeer = 0;
+        size_t o = 0, cap = LS_MAX_IDENTITY + 1;
+        LsSdIter it;
+        int r;
+
+        if (m->format != LS_SYSLOG_RFC5424 || m->sd.len == 0)
+                return 0;
+        ls_sd_iter_init(&it, msg, len, m->sd);
+        while ((r = ls_sd_next_element(&it, &id)) > 0) {
+                if (!span_is(msg, id, SENDER_SD_ID))
+                        continue;
+                elements++;
+                while ((r = ls_sd_next_param(&it, &name, &value)) > 0) {
+                        if (span_is(msg, name, "subject"))
+                                subject = value, nsubject++;
+                        else if (span_is(msg, name, "peer"))
+                                peer = value, npeer++;
+                }
+                if (r < 0)
+                        return 0;
+        }
+        if (r < 0 || elements != 1 || nsubject != 1 || subject.len == 0 || npeer > 1)
+                return 0;
+        put(buf, cap, &o, "subject=");
+        put_value(buf, cap, &o, msg, len, subject);
+        if (npeer) {
+                put(buf, cap, &o, " peer=");
+                put_value(buf, cap, &o, msg, len, peer);
+        }
+        if (o <= LS_MAX_IDENTITY)
+                return o;
+        /* buf[LS_MAX_IDENTITY] is the first byte cut: back off to the start of its character. */
+        o = LS_MAX_IDENTITY;
+        for (int i = 0; i < 3 && o > 0 && (buf[o] & 0xc0) == 0x80; i++)
+                o--;
+        return o;
+}
+
+int ingest_message(Daemon *d, const LsRecord *proto, SenderIdentity si, const uint8_t *msg,
+                   size_t len, size_t orig_len)
+{
+        uint8_t identity[LS_MAX_IDENTITY + 1];
         LsRecord r = *proto;
+        LsSyslogMsg m;
         int k;
 
         r.type = LS_REC_SYSLOG;
@@ -57,9 +133,19 @@ int ingest_message(Daemon *d, const LsRecord *proto, const uint8_t *msg, size_t 
                 r.flags |= LS_RECF_TRUNCATED;
                 d->truncated++;
         }
-        if ((r.flags & LS_RECF_PARSE_FAILED) || parse_failed(msg, len)) {
+        if ((r.flags & LS_RECF_PARSE_FAILED) || parse_failed(msg, len, &m)) {
                 r.flags |= LS_RECF_PARSE_FAILED;
                 d->parse_failed++;
+        }
+        if (si == SENDER_IDENTITY_STRUCTURED_DATA) {
+                size_t n = 0;
+                /* A record flagged PARSE_FAILED never carries an identity. */
+                if (!(r.flags & LS_RECF_PARSE_FAILED))
+                        n = sender_identity(msg, len, &m, identity);
+                r.identity = n ? identity : NULL;
+                r.identity_len = (uint16_t) n;
+                if (n == 0)
+                        d->identity_missing++;
         }
         k = ensure_pending(d, 4 + ls_record_size(&r));
         if (k < 0)

@@ -142,7 +142,7 @@ static int on_datagram(sd_event_source *s, int fd, uint32_t revents, void *ud)
                         proto.transport = LS_TRANSPORT_UNIX_DGRAM;
                 }
                 size_t got = MIN((size_t) n, d->cfg.max_message);
-                if (ingest_message(d, &proto, buf, got, (size_t) n) < 0)
+                if (ingest_message(d, &proto, l->conf->sender_identity, buf, got, (size_t) n) < 0)
                         break;
         }
         after_input(d);
@@ -178,7 +178,8 @@ static int on_frame(void *ud, const uint8_t *msg, size_t len, uint64_t orig_len,
         /* A malformed octet count is sealed as received and flagged, never dropped. */
         if (flags & LS_FRAME_FRAMING_ERROR)
                 proto.flags |= LS_RECF_PARSE_FAILED;
-        return ingest_message(c->l->d, &proto, msg, len, (size_t) orig_len);
+        return ingest_message(c->l->d, &proto, c->l->conf->sender_identity, msg, len,
+                              (size_t) orig_len);
 }
 
 static int on_stream(sd_event_source *s, int fd, uint32_t revents, void *ud)
@@ -331,8 +332,9 @@ static int bind_unix(ListenConf *lc, int type)
                 close(fd);
                 return r;
         }
-        /* Local senders of any user may log, like /dev/log. */
-        (void) chmod(lc->address, 0666);
+        /* Local senders of any user may log, like /dev/log; but whoever can write to a
+         * sender_identity socket can claim any identity: only the owner and group. */
+        (void) chmod(lc->address, lc->sender_identity == SENDER_IDENTITY_NONE ? 0666 : 0660);
         return fd;
 }
 
@@ -476,13 +478,15 @@ int listeners_open(Daemon *d)
                         break;
                 }
                 d->listeners[d->nlisteners++] = l;
+                const char *si =
+                        lc->sender_identity ? ", sender identity from structured data" : "";
                 if (lc->port)
-                        fprintf(stderr, "logseald: listening on %s %s port %u%s\n",
+                        fprintf(stderr, "logseald: listening on %s %s port %u%s%s\n",
                                 kind_name(lc->kind), lc->address, lc->port,
-                                l->activated ? " (socket activation)" : "");
+                                l->activated ? " (socket activation)" : "", si);
                 else
-                        fprintf(stderr, "logseald: listening on %s %s%s\n", kind_name(lc->kind),
-                                lc->address, l->activated ? " (socket activation)" : "");
+                        fprintf(stderr, "logseald: listening on %s %s%s%s\n", kind_name(lc->kind),
+                                lc->address, l->activated ? " (socket activation)" : "", si);
         }
         free(fds);
         free(used);

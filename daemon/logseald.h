@@ -45,6 +45,14 @@ typedef struct Cidr {
         unsigned prefix;
 } Cidr;
 
+/* Where a record's identity field (SPEC §3) comes from. */
+typedef enum SenderIdentity {
+        SENDER_IDENTITY_NONE,
+        /* A trusted front end (syslog-ng terminating mutual TLS) writes to this listener and
+         * puts the sender in an RFC 5424 SD element [logseal-sender@32473 subject=".." peer=".."] */
+        SENDER_IDENTITY_STRUCTURED_DATA,
+} SenderIdentity;
+
 typedef struct ListenConf {
         char *name;
         ListenKind kind;
@@ -52,6 +60,7 @@ typedef struct ListenConf {
         uint16_t port;
         Cidr *allow;           /* empty: everyone */
         size_t nallow;
+        SenderIdentity sender_identity;  /* never on UDP */
 } ListenConf;
 
 typedef struct Config {
@@ -207,9 +216,10 @@ void listeners_close(Daemon *d);
 
 /* ---- ingest.c ---- */
 
-/* Takes one received message: builds its record, appends it to the pending chunk. */
-int ingest_message(Daemon *d, const LsRecord *proto, const uint8_t *msg, size_t len,
-                   size_t orig_len);
+/* Takes one received message: builds its record, appends it to the pending chunk. With
+ * SENDER_IDENTITY_STRUCTURED_DATA the record's identity comes from the message's SD. */
+int ingest_message(Daemon *d, const LsRecord *proto, SenderIdentity si, const uint8_t *msg,
+                   size_t len, size_t orig_len);
 int ingest_control(Daemon *d, uint16_t type, const uint8_t *body, size_t len);
 /* Writes the pending chunk to the WAL and hands it to the sealer: call before the next read. */
 int ingest_commit(Daemon *d);
@@ -236,6 +246,7 @@ struct Daemon {
         int paused;
         uint64_t conn_serial;
         uint64_t received, truncated, rejected, parse_failed, declared_lost;
+        uint64_t identity_missing;          /* sender_identity listeners: no usable identity */
         uint64_t last_wal_id;               /* of the last record committed (ingest_commit) */
         sd_event_source *control_src;
         StateRoots roots;                   /* trusted root keys: check revocations, rotations */
