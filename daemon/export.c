@@ -55,6 +55,7 @@ typedef struct Export {
         uint64_t fed;
         uint64_t checkpoint_batch;
         uint8_t *scratch;              /* one record's encoding */
+        int no_custody;                /* consistency proofs only (checkpoint --since) */
         unsigned bad;                  /* findings that make the chain unusable */
         char first_bad[320];
 } Export;
@@ -307,13 +308,15 @@ static int verify_and_plan(Export *e, const uint8_t root_pk[LS_PK_LEN])
         e->scratch = malloc(LS_MAX_RECORD_LEN);
         if (!e->scratch)
                 return fail("out of memory");
-        r = ls_proof_plan_new(&e->plan, e->tree_size);
-        for (size_t i = 0; r == 0 && i < e->n; i++)
-                r = ls_proof_plan_want_inclusion(e->plan, e->items[i].seq);
-        if (r == 0)
-                r = ls_proof_plan_want_inclusion(e->plan, e->custody.seq);
-        if (r < 0)
-                return fail("proofs: %s", strerror(-r));
+        if (!e->plan) {
+                r = ls_proof_plan_new(&e->plan, e->tree_size);
+                for (size_t i = 0; r == 0 && i < e->n; i++)
+                        r = ls_proof_plan_want_inclusion(e->plan, e->items[i].seq);
+                if (r == 0)
+                        r = ls_proof_plan_want_inclusion(e->plan, e->custody.seq);
+                if (r < 0)
+                        return fail("proofs: %s", strerror(-r));
+        }
 
         /* The state directory's own archives, in number order. */
         d = fdopendir(dup(o->archfd));
@@ -381,10 +384,48 @@ static int verify_and_plan(Export *e, const uint8_t root_pk[LS_PK_LEN])
                         return fail("record %" PRIu64 " differs between the index's read and "
                                     "the verified chain",
                                     e->items[i].seq);
-        if (!e->custody.rec)
+        if (!e->no_custody && !e->custody.rec)
                 return fail("the custody record %" PRIu64 " was not found in the chain",
                             e->custody.seq);
         return 0;
+}
+
+int export_consistency(ExportOptions *o, const LsCheckpoint *old_cp, const LsCheckpoint *new_cp,
+                       uint8_t proof[][LS_HASH_LEN], unsigned *ret_count)
+{
+        Export e = {.o = o, .no_custody = 1, .tree_size = new_cp->tree_size,
+                    .checkpoint_batch = new_cp->batch_no, .custody = {.seq = UINT64_MAX}};
+        StateRoots roots;
+        uint8_t root[LS_HASH_LEN];
+        int r;
+
+        r = state_load_roots(o->dirfd, &roots);
+        if (r < 0)
+                return fail("%s/%s: %s", o->state_dir, STATE_ROOT_PUB, strerror(-r));
+        r = ls_proof_plan_new(&e.plan, new_cp->tree_size);
+        if (r == 0)
+                r = ls_proof_plan_want_consistency(e.plan, old_cp->tree_size);
+        if (r < 0) {
+                ls_proof_plan_free(e.plan);
+                return fail("consistency proof: %s", strerror(-r));
+        }
+        r = verify_and_plan(&e, roots.k[0].pk);
+        if (r == 0 && (ls_proof_plan_root(e.plan, root) < 0 ||
+                       memcmp(root, new_cp->root, LS_HASH_LEN) != 0))
+                r = fail("the archives' Merkle root differs from the new checkpoint's");
+        if (r == 0)
+                r = ls_proof_plan_consistency(e.plan, old_cp->tree_size, proof, ret_count) < 0 ?
+                            fail("consistency proof failed") :
+                            0;
+        if (r == 0 && ls_verify_consistency(old_cp->tree_size, new_cp->tree_size, old_cp->root,
+                                            root, (const uint8_t(*)[LS_HASH_LEN]) proof,
+                                            *ret_count) < 0)
+                r = fail("the OLD checkpoint is NOT a prefix of this chain: its root for %" PRIu64
+                         " records differs from the archives' (a fork, or another chain)",
+                         old_cp->tree_size);
+        ls_proof_plan_free(e.plan);
+        free(e.scratch);
+        return r;
 }
 
 /* ---- writing ---- */

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "checkpoint.h"
 #include "defs.h"
 #include "index.h"
 
@@ -33,3 +34,10 @@ typedef struct ExportOptions {
  * pass, and writes the bundle. Prints progress and errors; returns 0 or 1.
  */
 int export_bundle(ExportOptions *o);
+
+/*
+ * The consistency proof from old_cp's tree to new_cp's (RFC 9162), computed from the
+ * archives verified from the root key, and checked against both roots. 0 or 1 (printed).
+ */
+int export_consistency(ExportOptions *o, const LsCheckpoint *old_cp, const LsCheckpoint *new_cp,
+                       uint8_t proof[][LS_HASH_LEN], unsigned *ret_count);

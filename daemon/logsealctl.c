@@ -25,6 +25,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "checkpoint.h"
 #include "config.h"
 #include "bundle.h"
 #include "control.h"
@@ -33,6 +34,7 @@
 #include "index.h"
 #include "keys.h"
 #include "magic.h"
+#include "merkle.h"
 #include "state.h"
 #include "util.h"
 
@@ -95,7 +97,7 @@ static void help(void)
                "  status --state-dir DIR\n"
                "        the chain id, the signing key, the archives, and the running\n"
                "        daemon's counters and latest checkpoint\n"
-               "  checkpoint --state-dir DIR [--out FILE]\n"
+               "  checkpoint --state-dir DIR [--out FILE] [--since OLD [--proof FILE]]\n"
                "        the latest signed checkpoint (C2SP signed note) from the daemon\n"
                "  reindex --state-dir DIR\n"
                "        rebuild the search index (DIR/index.sqlite) from the archives\n"
@@ -2611,14 +2613,35 @@ typedef struct Command {
 
 /* ---- checkpoint ---- */
 
+static int read_checkpoint_file(const char *path, char **ret_text, LsCheckpoint *cp)
+{
+        uint8_t *p = NULL;
+        size_t n, off = 0;
+        int r = read_file_at(AT_FDCWD, path, LS_MAX_CHECKPOINT_TEXT + 1, &p, &n);
+
+        if (r < 0)
+                return log_errno(r, "%s", path);
+        r = ls_checkpoint_parse(cp, (const char *) p, n, &off);
+        if (r < 0) {
+                free(p);
+                return log_error("%s: byte %zu: not a valid logseal checkpoint", path, off);
+        }
+        *ret_text = (char *) p;
+        return 0;
+}
+
 static int cmd_checkpoint(int argc, char **argv)
 {
+        enum { OPT_SINCE = 256, OPT_PROOF };
         static const struct option opts[] = {
                 {"state-dir", required_argument, NULL, 'd'},
                 {"out", required_argument, NULL, 'o'},
+                {"since", required_argument, NULL, OPT_SINCE},
+                {"proof", required_argument, NULL, OPT_PROOF},
                 {"help", no_argument, NULL, 'h'},
                 {}};
-        const char *dir = NULL, *out = NULL, *text;
+        const char *dir = NULL, *out = NULL, *since = NULL, *proof_out = NULL, *text;
+        _cleanup_free_ char *old_text = NULL, *proof_path = NULL;
         json_t *reply;
         int opt, r = 0;
 
@@ -2628,6 +2651,10 @@ static int cmd_checkpoint(int argc, char **argv)
                         dir = optarg;
                 else if (opt == 'o')
                         out = optarg;
+                else if (opt == OPT_SINCE)
+                        since = optarg;
+                else if (opt == OPT_PROOF)
+                        proof_out = optarg;
                 else if (opt == 'h') {
                         help();
                         return 0;
@@ -2636,17 +2663,72 @@ static int cmd_checkpoint(int argc, char **argv)
         }
         if (!dir)
                 return usage_error("checkpoint: --state-dir DIR is required");
+        if (since && !out && !proof_out)
+                return usage_error("checkpoint: --since needs --out NEW (the proof goes to "
+                                   "NEW.proof) or --proof FILE");
+        if (proof_out && !since)
+                return usage_error("checkpoint: --proof needs --since OLD");
         reply = daemon_request(dir, "checkpoint\n");
         text = reply ? json_string_value(json_object_get(reply, "checkpoint")) : NULL;
         if (!text) {
                 r = log_error("%s/%s: %s", dir, STATE_CONTROL,
                               reply ? json_string_value(json_object_get(reply, "error")) :
                                       "the daemon is not running");
-        } else if (out) {
-                r = write_new_file(out, text, strlen(text), 0644);
-        } else {
-                fputs(text, stdout);
+                json_decref(reply);
+                return r;
         }
+        if (since) {
+                /* NEW extends OLD: the consistency proof between them, from the archives. */
+                LsCheckpoint old_cp, new_cp;
+                ExportOptions eo = {.state_dir = dir, .request = daemon_request};
+                _cleanup_close_ int dirfd = -1, archfd = -1;
+                uint8_t proof[LS_MAX_CONSISTENCY_PROOF][LS_HASH_LEN], enc[20 + 32 * LS_MAX_CONSISTENCY_PROOF];
+                unsigned count = 0;
+                size_t len;
+
+                r = read_checkpoint_file(since, &old_text, &old_cp);
+                if (r == 0 && ls_checkpoint_parse(&new_cp, text, strlen(text), NULL) < 0)
+                        r = log_error("the daemon's checkpoint does not parse");
+                if (r == 0)
+                        r = open_chain(dir, &dirfd, &archfd, eo.chain_id);
+                if (r == 0 && memcmp(old_cp.chain_id, eo.chain_id, LS_CHAIN_ID_LEN) != 0)
+                        r = log_error("%s: a checkpoint of another chain", since);
+                if (r == 0 && (old_cp.tree_size == 0 || old_cp.tree_size > new_cp.tree_size))
+                        r = log_error("%s: tree size %" PRIu64 " is not within the chain's %" PRIu64
+                                      " records (a fork or another appliance?)",
+                                      since, old_cp.tree_size, new_cp.tree_size);
+                if (r == 0) {
+                        eo.dirfd = dirfd;
+                        eo.archfd = archfd;
+                        r = export_consistency(&eo, &old_cp, &new_cp, proof, &count);
+                }
+                if (r == 0) {
+                        LsProof p = {.kind = 2, .count = count, .a = old_cp.tree_size,
+                                     .b = new_cp.tree_size, .path = &proof[0][0]};
+                        r = ls_proof_encode(&p, enc, sizeof(enc), &len) < 0 ?
+                                    log_error("encoding the proof") :
+                                    0;
+                }
+                if (r == 0 && !proof_out) {
+                        proof_path = malloc(strlen(out) + 8);
+                        if (!proof_path) {
+                                json_decref(reply);
+                                return log_errno(-ENOMEM, "proof");
+                        }
+                        sprintf(proof_path, "%s.proof", out);
+                        proof_out = proof_path;
+                }
+                if (r == 0)
+                        r = write_new_file(proof_out, enc, len, 0644);
+                if (r == 0)
+                        fprintf(stderr, PROG ": checkpoint of %" PRIu64 " records extends %s (%" PRIu64
+                                        " records); consistency proof in %s\n",
+                                new_cp.tree_size, since, old_cp.tree_size, proof_out);
+        }
+        if (r == 0 && out)
+                r = write_new_file(out, text, strlen(text), 0644);
+        else if (r == 0)
+                fputs(text, stdout);
         json_decref(reply);
         return r;
 }
