@@ -294,7 +294,7 @@ static bool strict_rfc5424_ts(const uint8_t *p, size_t i, size_t end, Wall *w, s
         if (p[i] == 'Z') {
                 i++;
         } else if (p[i] == '+' || p[i] == '-') {
-                int sign = p[i] == '-' ? -1 : 1, oh, om;
+                int sign = p[i] == '-' ? -1 : 1, oh = 0, om = 0;
                 i++;
                 NEED_DIGITS(2, oh);
                 if (oh > 23)

@@ -96,9 +96,12 @@ static void assert_trailing_rejected(DecodeFn f, const uint8_t *p, size_t n, con
 /* Decodes a copy of p with one byte replaced. */
 static int decode_with_byte(DecodeFn f, const uint8_t *p, size_t n, size_t off, uint8_t v)
 {
-        uint8_t *q = dup_bytes(p, n);
+        uint8_t *q;
         int r;
 
+        if (off >= n)
+                return -EINVAL;
+        q = dup_bytes(p, n);
         q[off] = v;
         r = f(q, n);
         free(q);
