@@ -28,6 +28,7 @@ void config_defaults(Config *c)
         c->zstd_level = 3;
         c->queue_max_bytes = 64u << 20;
         c->epoch_interval_ns = 3600ull * 1000000000ull;
+        c->publish_interval_ns = 3600ull * 1000000000ull;
 }
 
 static void listen_free(ListenConf *l)
@@ -43,6 +44,8 @@ void config_free(Config *c)
                 listen_free(&c->listens[i]);
         free(c->listens);
         free(c->state_dir);
+        free(c->publish_dir);
+        free(c->publish_command);
         free(c->path);
         memset(c, 0, sizeof(*c));
 }
@@ -313,6 +316,24 @@ static int handler(void *ud, const char *section, const char *name, const char *
                         c->epoch_batches = (uint32_t) x;
                 } else {
                         SETERR("unknown setting '%s' in [keys]", name);
+                }
+        } else if (!strcmp(section, "checkpoint")) {
+                if (!strcmp(name, "publish_dir") || !strcmp(name, "publish_command")) {
+                        if (value[0] != '/')
+                                SETERR("%s must be an absolute path", name);
+                        if (!strcmp(name, "publish_dir")) {
+                                free(c->publish_dir);
+                                c->publish_dir = strdup(value);
+                        } else {
+                                free(c->publish_command);
+                                c->publish_command = strdup(value);
+                        }
+                } else if (!strcmp(name, "publish_interval")) {
+                        if (parse_duration(value, &x) < 0 || x < 1000000000ull)
+                                SETERR("publish_interval must be at least 1s");
+                        c->publish_interval_ns = x;
+                } else {
+                        SETERR("unknown setting '%s' in [checkpoint]", name);
                 }
         } else if (!strcmp(section, "archive")) {
                 if (!strcmp(name, "max_size")) {

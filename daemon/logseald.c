@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* logseald: receive syslog, seal it into signed, chained archives */
 #include <errno.h>
+#include <limits.h>
+#include <spawn.h>
 #include <malloc.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -16,6 +18,7 @@
 #include <sodium.h>
 #include <systemd/sd-daemon.h>
 
+#include "batch.h"
 #include "config.h"
 #include "control.h"
 #include "hash.h"
@@ -24,6 +27,8 @@
 #include "logseald.h"
 #include "state.h"
 #include "util.h"
+
+extern char **environ;
 
 #define TICK_NS 100000000ull /* 100 ms */
 
@@ -172,6 +177,87 @@ static void check_clock(Daemon *d, uint64_t now, uint64_t mono)
         last_mono = mono;
 }
 
+/*
+ * Checkpoint publication: every publish_interval, when the chain grew, the latest signed
+ * checkpoint goes to publish_dir (checkpoint-<tree size>.txt and latest.txt) and/or to
+ * publish_command (run with the file as its only argument, no shell), so that another
+ * agency or a witness holds it; each publication is sealed as a custody record.
+ */
+static void publish_checkpoint(Daemon *d, uint64_t now)
+{
+        char text[LS_MAX_CHECKPOINT_TEXT], name[64], path[PATH_MAX];
+        uint8_t pk[LS_PK_LEN];
+        LsBatchHeader h;
+        int n, dfd = -1, r = 0;
+
+        if ((!d->cfg.publish_dir && !d->cfg.publish_command) ||
+            now - d->published_at < d->cfg.publish_interval_ns)
+                return;
+        d->published_at = now;
+        if (sealer_last_batch(d->sealer, &h, pk) < 0 || h.tree_size == d->published_size)
+                return;
+        n = ls_batch_checkpoint(&h, pk, text, sizeof(text));
+        if (n < 0)
+                return;
+        snprintf(name, sizeof(name), "checkpoint-%020" PRIu64 ".txt", h.tree_size);
+        if (d->cfg.publish_dir) {
+                dfd = open(d->cfg.publish_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (dfd < 0)
+                        r = -errno;
+                if (r == 0)
+                        r = write_file_atomic(dfd, name, text, (size_t) n, 0644);
+                if (r == 0)
+                        r = write_file_atomic(dfd, "latest.txt", text, (size_t) n, 0644);
+                if (dfd >= 0)
+                        close(dfd);
+                if (r < 0) {
+                        fprintf(stderr, "logseald: cannot publish the checkpoint to %s: %s\n",
+                                d->cfg.publish_dir, strerror(-r));
+                        return;
+                }
+                snprintf(path, sizeof(path), "%s/%s", d->cfg.publish_dir, name);
+        } else {
+                /* Only a command: hand it a private copy in the state directory. */
+                r = write_file_atomic(d->state_dirfd, "checkpoint.publish", text, (size_t) n, 0600);
+                if (r < 0)
+                        return;
+                snprintf(path, sizeof(path), "%s/checkpoint.publish", d->cfg.state_dir);
+        }
+        if (d->cfg.publish_command) {
+                char *argv[] = {d->cfg.publish_command, path, NULL};
+                posix_spawnattr_t attr;
+                sigset_t def;
+                pid_t pid;
+                /* Not waited for here: SIGCHLD is ignored, so it is reaped automatically;
+                 * the command itself starts with default signal dispositions. */
+                sigemptyset(&def);
+                sigaddset(&def, SIGCHLD);
+                sigaddset(&def, SIGPIPE);
+                posix_spawnattr_init(&attr);
+                posix_spawnattr_setsigdefault(&attr, &def);
+                posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+                sigemptyset(&def);
+                posix_spawnattr_setsigmask(&attr, &def);
+                r = posix_spawn(&pid, d->cfg.publish_command, NULL, &attr, argv, environ);
+                posix_spawnattr_destroy(&attr);
+                if (r != 0)
+                        fprintf(stderr, "logseald: cannot run %s: %s\n", d->cfg.publish_command,
+                                strerror(r));
+        }
+        d->published_size = h.tree_size;
+        {
+                LsControlBuilder *b = malloc(sizeof(*b));
+                if (b) {
+                        ls_control_begin(b, LS_CTL_CUSTODY);
+                        ls_control_add_u64(b, LS_TAG_COUNT, h.tree_size);
+                        ls_control_add_str(b, LS_TAG_TEXT, name);
+                        ls_control_add_u16(b, LS_TAG_ACTION, LS_CUSTODY_CHECKPOINT);
+                        emit(d, b);
+                        free(b);
+                }
+        }
+}
+
 static int on_tick(sd_event_source *s, uint64_t usec, void *ud)
 {
         Daemon *d = ud;
@@ -193,6 +279,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *ud)
                 }
                 d->last_ingest_ns = now;
         }
+        publish_checkpoint(d, now);
         (void) ingest_commit(d);
         /* Power loss loses at most about one tick of WAL. */
         if (wal_sync(d->wal) < 0 && ticks % 50 == 0)
@@ -647,6 +734,7 @@ int main(int argc, char **argv)
         sigaddset(&mask, SIGINT);
         sigprocmask(SIG_BLOCK, &mask, NULL);
         signal(SIGPIPE, SIG_IGN);
+        signal(SIGCHLD, SIG_IGN); /* publish_command children are reaped by the kernel */
 
         r = start(&d);
         if (r < 0) {

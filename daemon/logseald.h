@@ -80,6 +80,9 @@ typedef struct Config {
         size_t queue_max_bytes;        /* back-pressure above this much unsealed data */
         uint64_t epoch_interval_ns;    /* move to a new signing key this often (0: never) */
         uint32_t epoch_batches;        /* ... or after this many batches (0: no limit) */
+        char *publish_dir;             /* [checkpoint]: write signed checkpoints here ... */
+        char *publish_command;         /* ... and/or run this with the file as its argument */
+        uint64_t publish_interval_ns;  /* this often (when the chain grew) */
 } Config;
 
 void config_defaults(Config *c);
@@ -248,6 +251,8 @@ struct Daemon {
         uint64_t received, truncated, rejected, parse_failed, declared_lost;
         uint64_t identity_missing;          /* sender_identity listeners: no usable identity */
         uint64_t last_wal_id;               /* of the last record committed (ingest_commit) */
+        uint64_t published_size;            /* tree size of the last published checkpoint */
+        uint64_t published_at;              /* CLOCK_REALTIME ns */
         sd_event_source *control_src;
         StateRoots roots;                   /* trusted root keys: check revocations, rotations */
         uint64_t last_ingest_ns;
