@@ -21,7 +21,7 @@
 #include "util.h"
 
 #define MAX_CONNECTIONS 4096
-#define READ_BUF (64 * 1024)
+#define READ_BUF (256 * 1024)
 #define READS_PER_EVENT 16
 
 typedef struct Conn {
