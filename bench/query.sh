@@ -3,7 +3,8 @@
 # Query latency on a large chain: logseald seals RECORDS records (default 10 million, 100 hosts,
 # ~120-byte RFC 5424 messages) sent over TCP; once the index has caught up, it times
 #   1. host + time range:   logsealctl query --host H --from T1 --to T2   (index, then archives)
-#   2. full-text term:      logsealctl query --grep TERM                  (archive scan)
+#   2. full-text term:      logsealctl query --match TERM    (SQLite FTS5, [index] fulltext = yes)
+#                           logsealctl query --grep TERM     (scan of every archive)
 #   3. both combined:       logsealctl query --host H --grep TERM
 # and an evidence export of the host + time range selection. Every query re-reads its results
 # from the archives (the index is never the evidence).
@@ -24,7 +25,9 @@ st=$tmp/state
 ctl=$build/daemon/logsealctl
 
 "$ctl" init --state-dir "$st" --no-passphrase >/dev/null
-"$build/daemon/logseald" --state-dir "$st" --listen "tcp:127.0.0.1:$port" 2>"$tmp/logseald.log" &
+printf '[index]\nfulltext = yes\n' >"$tmp/logseald.conf"
+"$build/daemon/logseald" --config "$tmp/logseald.conf" --state-dir "$st" \
+        --listen "tcp:127.0.0.1:$port" 2>"$tmp/logseald.log" &
 for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
 
 now() { date +%s.%N; }
@@ -79,6 +82,7 @@ echo "logseal query benchmark: $records records, archives $size, index $isize"
 echo "sent in $(sub "$t1" "$t0") s; sealed after $(sub "$t2" "$t0") s; indexed after $(sub "$t3" "$t0") s"
 timeit "host + 1 s time range" "$ctl" query --state-dir "$st" --host host07 --from "$from" --to "$to"
 timeit "host + 1 s time range (again)" "$ctl" query --state-dir "$st" --host host07 --from "$from" --to "$to"
+timeit "full-text term (FTS5 index)" "$ctl" query --state-dir "$st" --match needle-550000
 timeit "full-text term (archive scan)" "$ctl" query --state-dir "$st" --grep needle-
 timeit "host + full-text term" "$ctl" query --state-dir "$st" --host host50 --grep needle-
 a=$(now)

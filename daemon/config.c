@@ -317,6 +317,17 @@ static int handler(void *ud, const char *section, const char *name, const char *
                 } else {
                         SETERR("unknown setting '%s' in [keys]", name);
                 }
+        } else if (!strcmp(section, "index")) {
+                if (!strcmp(name, "fulltext")) {
+                        if (!strcmp(value, "yes") || !strcmp(value, "true"))
+                                c->index_fulltext = 1;
+                        else if (!strcmp(value, "no") || !strcmp(value, "false"))
+                                c->index_fulltext = 0;
+                        else
+                                SETERR("fulltext must be yes or no");
+                } else {
+                        SETERR("unknown setting '%s' in [index]", name);
+                }
         } else if (!strcmp(section, "checkpoint")) {
                 if (!strcmp(name, "publish_dir") || !strcmp(name, "publish_command")) {
                         if (value[0] != '/')

@@ -122,6 +122,10 @@ int index_rebuild(Index *ix, int archive_dirfd, uint64_t *ret_records_added);
 int index_query_count(Index *ix, const char *host, uint64_t from_ns, uint64_t to_ns,
                       uint64_t *ret);
 
+/* Full-text index (FTS5) of message bodies: 1 created (reindex to fill it), 0 present. */
+int index_enable_fulltext(Index *ix);
+int index_has_fulltext(const Index *ix);
+
 /* ---- queries: the index selects, the archives answer ---- */
 
 typedef struct IndexFilter {
@@ -137,6 +141,7 @@ typedef struct IndexFilter {
         int severity;
         uint64_t seq_from;        /* inclusive */
         uint64_t seq_to;          /* exclusive; 0: no end */
+        const char *match;        /* full-text: records whose message has these words */
 } IndexFilter;
 
 
@@ -217,6 +222,7 @@ const LsBatchHeader *index_batch_reader_header(const IndexBatchReader *b);
 typedef struct IndexWorker IndexWorker;
 
 int index_worker_start(IndexWorker **ret, int state_dirfd, int archive_dirfd,
-                       const uint8_t chain_id[LS_CHAIN_ID_LEN], IndexLogFn log, void *userdata);
+                       const uint8_t chain_id[LS_CHAIN_ID_LEN], int fulltext, IndexLogFn log,
+                       void *userdata);
 void index_worker_kick(IndexWorker *w, uint64_t durable_tree_size);
 IndexWorker *index_worker_stop(IndexWorker *w);

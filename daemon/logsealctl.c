@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -99,7 +100,7 @@ static void help(void)
                "        daemon's counters and latest checkpoint\n"
                "  checkpoint --state-dir DIR [--out FILE] [--since OLD [--proof FILE]]\n"
                "        the latest signed checkpoint (C2SP signed note) from the daemon\n"
-               "  reindex --state-dir DIR\n"
+               "  reindex --state-dir DIR [--fulltext]\n"
                "        rebuild the search index (DIR/index.sqlite) from the archives\n"
                "  export --state-dir DIR --case ID --examiner NAME --out DIR [--tar FILE]\n"
                "        [--host H] [--app A] [--from TIME] [--to TIME] [--limit N]\n"
@@ -110,7 +111,7 @@ static void help(void)
                "        into the chain as a custody record\n"
                "  query --state-dir DIR [--host H] [--app A] [--from TIME] [--to TIME]\n"
                "        [--facility F] [--severity S] [--seq A-B] [--grep TEXT]\n"
-               "        [--text|--json] [--case ID --examiner NAME]\n"
+               "        [--match WORDS] [--text|--json] [--case ID --examiner NAME]\n"
                "        [--limit N] [--json]\n"
                "        print the messages the index selects, re-read from the archives\n"
                "\n"
@@ -1822,9 +1823,11 @@ static int cmd_reindex(int argc, char **argv)
 {
         static const struct option opts[] = {
                 {"state-dir", required_argument, NULL, 'd'},
+                {"fulltext", no_argument, NULL, 'F'},
                 {"help", no_argument, NULL, 'h'},
                 {}};
         const char *dir = NULL;
+        int fulltext = 0;
         _cleanup_close_ int dirfd = -1, archfd = -1;
         uint8_t chain_id[LS_CHAIN_ID_LEN];
         Index *ix = NULL;
@@ -1838,6 +1841,9 @@ static int cmd_reindex(int argc, char **argv)
                 switch (opt) {
                 case 'd':
                         dir = optarg;
+                        break;
+                case 'F':
+                        fulltext = 1;
                         break;
                 case 'h':
                         help();
@@ -1868,6 +1874,11 @@ static int cmd_reindex(int argc, char **argv)
         if (r < 0)
                 return log_error("%s: %s", dir, index_last_error(NULL));
         index_set_log(ix, index_log_stderr, NULL);
+        if (fulltext && index_enable_fulltext(ix) < 0) {
+                log_error("%s: %s", dir, index_last_error(ix));
+                index_free(ix);
+                return EXIT_FAILURE;
+        }
         if (isatty(STDERR_FILENO))
                 index_set_progress(ix, reindex_progress, &pg);
 
@@ -2018,11 +2029,23 @@ typedef struct Query {
         IndexBatchReader *reader;
         int json, text;
         const char *grep;          /* substring of the message (re-read from the archive) */
+        const char *match;         /* full-text words: the same text, case-insensitively */
         uint64_t limit;            /* applied after the substring match */
         uint64_t printed, mismatched, unreadable;
 } Query;
 
 #define QUERY_DONE 1
+
+/* Case-insensitive (ASCII) substring search in bytes. */
+static int memcasemem(const uint8_t *p, size_t n, const char *needle)
+{
+        size_t k = strlen(needle);
+
+        for (size_t i = 0; k <= n && i <= n - k; i++)
+                if (strncasecmp((const char *) p + i, needle, k) == 0)
+                        return 1;
+        return 0;
+}
 
 static int print_hit(void *ud, const IndexHit *hit)
 {
@@ -2049,6 +2072,8 @@ static int print_hit(void *ud, const IndexHit *hit)
                 return 0;
         }
         if (q->grep && !memmem(rec.body, rec.body_len, q->grep, strlen(q->grep)))
+                return 0;
+        if (q->match && !memcasemem(rec.body, rec.body_len, q->match))
                 return 0;
         if (q->limit && q->printed == q->limit)
                 return -QUERY_DONE;
@@ -2150,9 +2175,10 @@ static int parse_seq_range(const char *s, uint64_t *from, uint64_t *to)
 static int cmd_query(int argc, char **argv)
 {
         enum { OPT_HOST = 256, OPT_APP, OPT_FROM, OPT_TO, OPT_JSON, OPT_TEXT, OPT_FACILITY,
-               OPT_SEVERITY, OPT_SEQ, OPT_GREP, OPT_CASE, OPT_EXAMINER };
+               OPT_SEVERITY, OPT_SEQ, OPT_GREP, OPT_CASE, OPT_EXAMINER, OPT_MATCH };
         static const struct option opts[] = {
                 {"state-dir", required_argument, NULL, 'd'},
+                {"match", required_argument, NULL, OPT_MATCH},
                 {"host", required_argument, NULL, OPT_HOST},
                 {"app", required_argument, NULL, OPT_APP},
                 {"from", required_argument, NULL, OPT_FROM},
@@ -2219,6 +2245,13 @@ static int cmd_query(int argc, char **argv)
                         q.grep = optarg;
                         WORDS(" grep=%s", optarg);
                         break;
+                case OPT_MATCH:
+                        if (!optarg[0])
+                                return usage_error("query: --match needs words");
+                        q.filter.match = optarg;
+                        q.match = optarg;
+                        WORDS(" match=%s", optarg);
+                        break;
                 case OPT_CASE:
                         case_id = optarg;
                         break;
@@ -2261,7 +2294,7 @@ static int cmd_query(int argc, char **argv)
         }
 #undef WORDS
         /* The substring is matched on the archive's bytes: the limit counts matches. */
-        if (!q.grep)
+        if (!q.grep && !q.match)
                 q.filter.limit = q.limit;
         if (!!case_id != !!examiner)
                 return usage_error("query: --case and --examiner go together (they seal a custody "

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -387,6 +388,15 @@ static int open_state(Daemon *d, LsKeyPair **key, LsCert *cert)
                         d->cfg.state_dir, strerror(errno), d->cfg.state_dir);
                 return -errno;
         }
+        /* One daemon per state directory: two would interleave their chains. The lock
+         * goes with the process (and its fd), so a crash never leaves it behind. */
+        if (flock(d->state_dirfd, LOCK_EX | LOCK_NB) < 0) {
+                r = -errno;
+                fprintf(stderr, "logseald: %s: %s\n", d->cfg.state_dir,
+                        r == -EWOULDBLOCK ? "another logseald is running on this state directory" :
+                                            strerror(-r));
+                return r;
+        }
         r = state_load_chain_id(d->state_dirfd, d->chain_id);
         if (r < 0) {
                 fprintf(stderr,
@@ -756,7 +766,8 @@ int main(int argc, char **argv)
         sd_event_add_signal(d.event, NULL, SIGTERM, on_signal, &d);
         sd_event_add_signal(d.event, NULL, SIGINT, on_signal, &d);
         sd_event_add_io(d.event, NULL, d.notify_fd, EPOLLIN, on_durable, &d);
-        r = index_worker_start(&indexer, d.state_dirfd, d.archive_dirfd, d.chain_id, index_log, NULL);
+        r = index_worker_start(&indexer, d.state_dirfd, d.archive_dirfd, d.chain_id,
+                               d.cfg.index_fulltext, index_log, NULL);
         if (r < 0)
                 fprintf(stderr, "logseald: %s; running without the search index ('logsealctl "
                                 "reindex' rebuilds it)\n",

@@ -83,6 +83,7 @@ typedef struct Config {
         char *publish_dir;             /* [checkpoint]: write signed checkpoints here ... */
         char *publish_command;         /* ... and/or run this with the file as its argument */
         uint64_t publish_interval_ns;  /* this often (when the chain grew) */
+        int index_fulltext;            /* [index] fulltext: FTS5 over message bodies */
 } Config;
 
 void config_defaults(Config *c);

@@ -47,6 +47,11 @@ def ctl(*args):
 
 try:
     app.start()
+    second = subprocess.run([os.path.join(BUILD, "daemon", "logseald"), "--state-dir", app.state,
+                             "--listen", "tcp:127.0.0.1:%d" % (app.port + 1)], capture_output=True, text=True,
+                            timeout=30)
+    t.check("a second logseald on the same state directory refuses to run",
+            second.returncode != 0 and "another logseald" in second.stderr, second.stderr)
     send(2000, b"first")
     time.sleep(2.5)
     files = sorted(f for f in os.listdir(pub) if f.startswith("checkpoint-"))
