@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <ctype.h>
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -1819,9 +1820,14 @@ static void *worker_main(void *arg)
 {
         IndexWorker *w = arg;
 
-        /* Off the critical path: sealing comes first when the CPUs are busy (Linux nice
-         * values are per thread). */
-        (void) setpriority(PRIO_PROCESS, (id_t) gettid(), WORKER_NICE);
+        /* Off the critical path: ingest and sealing come first. SCHED_IDLE runs the indexer
+         * only on otherwise idle CPU time (under sustained overload the index lags and
+         * catches up afterwards; queries catch up themselves); nice as a fallback. */
+        {
+                struct sched_param sp = {.sched_priority = 0};
+                if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) != 0)
+                        (void) setpriority(PRIO_PROCESS, (id_t) gettid(), WORKER_NICE);
+        }
 
         for (;;) {
                 uint64_t durable;
