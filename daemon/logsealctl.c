@@ -1698,6 +1698,10 @@ static int status_daemon(int dirfd, const char *dir)
                json_integer_value(json_object_get(o, "archives_sealed")));
         printf("declared lost:   %" JSON_INTEGER_FORMAT "\n",
                json_integer_value(json_object_get(o, "declared_lost")));
+        if (json_integer_value(json_object_get(o, "identity_missing")))
+                printf("no identity:     %" JSON_INTEGER_FORMAT " messages on front-end listeners "
+                       "without a usable sender identity\n",
+                       json_integer_value(json_object_get(o, "identity_missing")));
         printf("backlog:         %" JSON_INTEGER_FORMAT " bytes\n",
                json_integer_value(json_object_get(o, "backlog_bytes")));
         cp = json_object_get(o, "last_checkpoint");
