@@ -6,10 +6,13 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +20,7 @@
 #include <sodium.h>
 
 #include "archive.h"
+#include "bundle-reader.h"
 #include "chain-verify.h"
 #include "checkpoint.h"
 #include "config.h"
@@ -72,22 +76,31 @@ static uint64_t now_ns(void)
 static void help(void)
 {
         printf("Usage: logseal-verify --root-key FILE [OPTIONS] PATH...\n"
+               "       logseal-verify --root-key FILE [OPTIONS] BUNDLE\n"
                "\n"
                "Verify logseal archives (files, or directories searched for them) against the\n"
                "appliance's root public key, offline, and report chain of custody.\n"
+               "\n"
+               "BUNDLE is an evidence bundle exported for an investigation: a directory holding\n"
+               "evidence.lsb (or MANIFEST.sha256), or a .tar file of one (extracted with tar into\n"
+               "a private temporary directory). Its disclosed records, inclusion proofs,\n"
+               "checkpoint, key history, custody record and manifest are verified; it is\n"
+               "given on its own, without archives.\n"
                "\n"
                "  -k, --root-key FILE      root public key file (the only trust anchor)\n"
                "  -K, --keys FILE          key history / revocation file (certificates are\n"
                "                           checked against the root key; repeatable)\n"
                "      --revocations FILE   same as --keys\n"
                "  -c, --checkpoint FILE    a checkpoint obtained out of band: detects a missing\n"
-               "                           tail and forks (repeatable)\n"
+               "                           tail and forks (repeatable); with a bundle, one of\n"
+               "                           the same tree size must be the bundle's tree\n"
                "  -j, --json               print the report as JSON (schema " REPORT_SCHEMA ")\n"
                "  -r, --report FILE        also write the report to FILE (text) and FILE.json\n"
                "      --case ID            case identifier to put in the report\n"
                "      --examiner NAME      examiner name to put in the report\n"
                "  -q, --quiet              print nothing; the exit code is the verdict\n"
-               "      --dump[=raw|json]    print the records of verified batches to stdout\n"
+               "      --dump[=raw|json]    print the records of verified batches (or a bundle's\n"
+               "                           verified disclosed records) to stdout\n"
                "                           (the report then goes to stderr)\n"
                "      --from TIME, --to TIME   dump only records received in this range\n"
                "                           (RFC 3339 UTC like 2026-01-01T00:00:00Z, or @NANOSECONDS)\n"
@@ -97,7 +110,7 @@ static void help(void)
                "\n"
                "Exit status: 0 intact, 1 tampered or corrupt, 2 usage or I/O error, 3 gap\n"
                "(records or archives missing without a signed explanation), 4 partial (does\n"
-               "not start at the chain start, or ends in an open archive).\n");
+               "not start at the chain start, or ends in an open archive). A bundle is 0, 1 or 2.\n");
 }
 
 static int parse_time(const char *s, uint64_t *ret)
@@ -510,18 +523,9 @@ static void on_finding(void *ud, const LsFinding *f)
                 c->oom = 1;
 }
 
-static void dump_record(Ctx *c, const LsRecord *rec)
+/* A record as JSON: the --dump=json line, and a disclosed record of a bundle report. */
+static json_t *record_json(const LsRecord *rec)
 {
-        if (rec->time_ns < c->dump_from || rec->time_ns > c->dump_to || rec->seq < c->dump_seq_from ||
-            rec->seq > c->dump_seq_to)
-                return;
-        if (c->dump == DUMP_RAW) {
-                if (rec->type != LS_REC_SYSLOG)
-                        return;
-                fwrite(rec->body, 1, rec->body_len, stdout);
-                fputc('\n', stdout);
-                return;
-        }
         json_t *o = json_object();
         char t[64];
         format_time(t, sizeof(t), rec->time_ns);
@@ -577,6 +581,22 @@ static void dump_record(Ctx *c, const LsRecord *rec)
                                     json_string(ls_control_type_name(
                                             rec->body_len >= 2 ? ls_get16(rec->body) : 0)));
         }
+        return o;
+}
+
+static void dump_record(Ctx *c, const LsRecord *rec)
+{
+        if (rec->time_ns < c->dump_from || rec->time_ns > c->dump_to || rec->seq < c->dump_seq_from ||
+            rec->seq > c->dump_seq_to)
+                return;
+        if (c->dump == DUMP_RAW) {
+                if (rec->type != LS_REC_SYSLOG)
+                        return;
+                fwrite(rec->body, 1, rec->body_len, stdout);
+                fputc('\n', stdout);
+                return;
+        }
+        json_t *o = record_json(rec);
         json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
         fputc('\n', stdout);
         json_decref(o);
@@ -597,6 +617,1037 @@ static void on_archive(void *ud, const LsArchiveSummary *s)
         Ctx *c = ud;
         if (report_add_archive(&c->report, s) < 0)
                 c->oom = 1;
+}
+
+/* ---- evidence bundles (SPEC §14) ---- */
+
+enum { NOT_BUNDLE, BUNDLE_DIR, BUNDLE_TAR };
+
+#define BUNDLE_LIST_MAX_RECORDS 100000
+#define BUNDLE_LIST_MAX_BYTES (64u << 20)
+
+typedef struct BundleRec {
+        uint8_t *bytes;                 /* the record's encoding, decoded again to print */
+        size_t len;
+} BundleRec;
+
+typedef struct BundleFileRow {
+        char *name;
+        LsBundleFileStatus status;
+        uint64_t size;
+        int have_hash;
+        uint8_t sha256[LS_HASH_LEN];
+} BundleFileRow;
+
+typedef struct BundleCp {
+        const Checkpoint *cp;
+        const char *result;
+        char detail[256];
+} BundleCp;
+
+typedef struct Bundle {
+        Ctx *c;
+        const char *path;
+        int kind;
+        LsBundleReader *reader;
+        LsBundleSummary sum;
+        BundleRec *recs;
+        size_t nrecs, rec_bytes;
+        uint64_t recs_not_listed;
+        BundleFileRow *files;
+        size_t nfiles;
+        BundleCp *cps;
+        size_t ncps;
+} Bundle;
+
+/* A directory holding evidence.lsb or MANIFEST.sha256, or a tar file. */
+static int bundle_kind(const char *path)
+{
+        struct stat st;
+
+        if (stat(path, &st) < 0)
+                return NOT_BUNDLE;
+        if (S_ISDIR(st.st_mode)) {
+                _cleanup_close_ int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                struct stat es;
+                if (dfd >= 0 && (fstatat(dfd, LS_BUNDLE_EVIDENCE, &es, AT_SYMLINK_NOFOLLOW) == 0 ||
+                                 fstatat(dfd, LS_BUNDLE_MANIFEST, &es, AT_SYMLINK_NOFOLLOW) == 0))
+                        return BUNDLE_DIR;
+                return NOT_BUNDLE;
+        }
+        if (S_ISREG(st.st_mode)) {
+                size_t n = strlen(path);
+                char block[512];
+                _cleanup_close_ int fd = -1;
+                if (n >= 4 && strcmp(path + n - 4, ".tar") == 0)
+                        return BUNDLE_TAR;
+                /* POSIX ustar and GNU tar headers: "ustar" at offset 257 of the first block */
+                fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (fd >= 0 && pread(fd, block, sizeof(block), 0) == (ssize_t) sizeof(block) &&
+                    memcmp(block + 257, "ustar", 5) == 0)
+                        return BUNDLE_TAR;
+        }
+        return NOT_BUNDLE;
+}
+
+/* Removes a directory tree made by tar, never following symlinks; bounded depth. */
+static int remove_tree_at(int dfd, int depth)
+{
+        DIR *d;
+        struct dirent *de;
+        int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
+
+        if (fd < 0 || !(d = fdopendir(fd))) {
+                if (fd >= 0)
+                        close(fd);
+                return -errno;
+        }
+        while ((de = readdir(d))) {
+                const char *name = de->d_name;
+                if (!strcmp(name, ".") || !strcmp(name, ".."))
+                        continue;
+                if (unlinkat(dirfd(d), name, 0) == 0)
+                        continue;
+                if (errno != EISDIR && errno != EPERM) {
+                        r = -errno;
+                        continue;
+                }
+                int sub = openat(dirfd(d), name,
+                                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sub < 0 || depth >= 64) {
+                        r = sub < 0 ? -errno : -ELOOP;
+                        if (sub >= 0)
+                                close(sub);
+                        continue;
+                }
+                (void) fchmod(sub, 0700);
+                int k = remove_tree_at(sub, depth + 1);
+                close(sub);
+                if (k < 0)
+                        r = k;
+                if (unlinkat(dirfd(d), name, AT_REMOVEDIR) < 0)
+                        r = -errno;
+        }
+        closedir(d);
+        return r;
+}
+
+static void remove_tree(const char *dir)
+{
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+        if (fd < 0 || remove_tree_at(fd, 0) < 0 || rmdir(dir) < 0)
+                fprintf(stderr, "logseal-verify: could not remove the temporary directory %s\n",
+                        dir);
+}
+
+/*
+ * Extracts a bundle tar into a new private directory with the system tar: no owners or
+ * modes from the archive, no remote archives, files at most as large as the tar itself.
+ * What it extracted is checked by the bundle reader like any directory (a subdirectory,
+ * symlink or device is a finding, never followed).
+ */
+static int extract_tar(const char *tar, char **ret_dir)
+{
+        const char *tmp = getenv("TMPDIR");
+        _cleanup_free_ char *arg = NULL;
+        char *dir = NULL;
+        struct stat st;
+        pid_t pid;
+        int status;
+
+        if (stat(tar, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EINVAL;
+        if (asprintf(&dir, "%s/logseal-verify-bundle.XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0)
+                return -ENOMEM;
+        /* Never "-" (stdin) or an option: a relative path goes in as ./PATH. */
+        if (asprintf(&arg, "%s%s", tar[0] == '/' ? "" : "./", tar) < 0) {
+                free(dir);
+                return -ENOMEM;
+        }
+        if (!mkdtemp(dir)) {
+                int r = -errno;
+                free(dir);
+                return r;
+        }
+        fflush(stdout);
+        fflush(stderr);
+        pid = fork();
+        if (pid < 0) {
+                int r = -errno;
+                rmdir(dir);
+                free(dir);
+                return r;
+        }
+        if (pid == 0) {
+                struct rlimit rl = {.rlim_cur = (rlim_t) st.st_size + 1,
+                                    .rlim_max = (rlim_t) st.st_size + 1};
+                int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (nul >= 0)
+                        (void) dup2(nul, STDIN_FILENO);
+                if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+                        _exit(126);
+                (void) setrlimit(RLIMIT_FSIZE, &rl);
+                execlp("tar", "tar", "--extract", "--force-local", "--no-same-owner",
+                       "--no-same-permissions", "--file", arg, "--directory", dir, (char *) NULL);
+                fprintf(stderr, "logseal-verify: cannot run tar: %s\n", strerror(errno));
+                _exit(127);
+        }
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR) {
+                        status = -1;
+                        break;
+                }
+        if (status != 0) {
+                if (WIFSIGNALED(status) && WTERMSIG(status) == SIGXFSZ)
+                        fprintf(stderr, "logseal-verify: %s: not extracted: a member would be "
+                                        "larger than the tar file itself (sparse file?)\n",
+                                tar);
+                else
+                        fprintf(stderr, "logseal-verify: %s: tar could not extract it (%s %d)\n",
+                                tar, WIFSIGNALED(status) ? "signal" : "exit status",
+                                WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+                remove_tree(dir);
+                free(dir);
+                return -EBADMSG;
+        }
+        *ret_dir = dir;
+        return 0;
+}
+
+static void on_bundle_finding(void *ud, const LsFinding *f)
+{
+        Bundle *b = ud;
+        if (report_add_finding(&b->c->report, f) < 0)
+                b->c->oom = 1;
+}
+
+static void on_bundle_file(void *ud, const LsBundleFile *fi)
+{
+        Bundle *b = ud;
+        BundleFileRow *row;
+
+        if (b->nfiles >= 2 * LS_BUNDLE_MAX_FILES + 2)
+                return;
+        if ((b->nfiles & (b->nfiles - 1)) == 0) {
+                BundleFileRow *q = realloc(b->files, (b->nfiles ? 2 * b->nfiles : 8) * sizeof(*q));
+                if (!q) {
+                        b->c->oom = 1;
+                        return;
+                }
+                b->files = q;
+        }
+        row = &b->files[b->nfiles];
+        row->name = strdup(fi->name);
+        if (!row->name) {
+                b->c->oom = 1;
+                return;
+        }
+        row->status = fi->status;
+        row->size = fi->size;
+        row->have_hash = fi->have_hash;
+        memcpy(row->sha256, fi->sha256, LS_HASH_LEN);
+        b->nfiles++;
+}
+
+/* Disclosed records: printed with --dump and listed in the report once verified. */
+static void on_bundle_record(void *ud, const LsRecord *rec, const uint8_t *bytes, size_t len,
+                             int verified)
+{
+        Bundle *b = ud;
+        BundleRec *q;
+
+        if (!verified)
+                return;
+        if (b->c->dump != DUMP_NONE)
+                dump_record(b->c, rec);
+        if (b->nrecs >= BUNDLE_LIST_MAX_RECORDS || len > BUNDLE_LIST_MAX_BYTES - b->rec_bytes) {
+                b->recs_not_listed++;
+                return;
+        }
+        if ((b->nrecs & (b->nrecs - 1)) == 0) {
+                q = realloc(b->recs, (b->nrecs ? 2 * b->nrecs : 8) * sizeof(*q));
+                if (!q) {
+                        b->c->oom = 1;
+                        return;
+                }
+                b->recs = q;
+        }
+        q = &b->recs[b->nrecs];
+        q->bytes = malloc(len);
+        if (!q->bytes) {
+                b->c->oom = 1;
+                return;
+        }
+        memcpy(q->bytes, bytes, len);
+        q->len = len;
+        b->rec_bytes += len;
+        b->nrecs++;
+}
+
+static const char *file_status_name(LsBundleFileStatus s)
+{
+        switch (s) {
+        case LS_BUNDLE_FILE_OK:
+                return "ok";
+        case LS_BUNDLE_FILE_MISMATCH:
+                return "mismatch";
+        case LS_BUNDLE_FILE_MISSING:
+                return "missing";
+        case LS_BUNDLE_FILE_UNLISTED:
+                return "unlisted";
+        case LS_BUNDLE_FILE_NOT_REGULAR:
+                return "not-regular";
+        case LS_BUNDLE_FILE_UNREADABLE:
+                return "unreadable";
+        case LS_BUNDLE_FILE_MANIFEST:
+                return "manifest";
+        }
+        return "unknown";
+}
+
+/* Bytes as printable ASCII with \xHH escapes (like the text report), into a buffer. */
+static void escape_into(char *out, size_t cap, const uint8_t *p, size_t n)
+{
+        size_t o = 0;
+
+        for (size_t i = 0; i < n && o + 5 < cap; i++) {
+                if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\' && p[i] != '"')
+                        out[o++] = (char) p[i];
+                else
+                        o += (size_t) snprintf(out + o, cap - o, "\\x%02x", p[i]);
+        }
+        out[MIN(o, cap - 1)] = 0;
+}
+
+/* JSON text of arbitrary bytes: valid UTF-8 as is, otherwise \xHH escapes. */
+static json_t *json_text(const uint8_t *p, size_t n)
+{
+        json_t *s = json_stringn((const char *) p, n);
+        _cleanup_free_ char *buf = NULL;
+
+        if (s && !memchr(p, 0, n))
+                return s;
+        json_decref(s);
+        buf = malloc(4 * n + 1);
+        if (!buf)
+                return json_null();
+        escape_into(buf, 4 * n + 1, p, n);
+        return json_string(buf);
+}
+
+static json_t *json_opt_text(const LsBundleText *t)
+{
+        return t->present ? json_text(t->p, t->len) : json_null();
+}
+
+static json_t *json_hexn(const uint8_t *p, size_t n)
+{
+        char hex[2 * LS_HASH_LEN + 1];
+
+        ls_hex(hex, p, MIN(n, (size_t) LS_HASH_LEN));
+        return json_string(hex);
+}
+
+static json_t *json_count(uint64_t v)
+{
+        return v == LS_UNSET ? json_null() : json_integer((json_int_t) v);
+}
+
+/* Root first: the keys from the trust anchor down to the checkpoint's signing key. */
+static size_t cert_path(Bundle *b, const LsKeyInfo *path[], size_t max)
+{
+        const LsKeyInfo *keys;
+        size_t nkeys = ls_bundle_reader_keys(b->reader, &keys), n = 0;
+        const uint8_t *want;
+
+        if (!b->sum.have_signer)
+                return 0;
+        want = b->sum.signer.key_id;
+        while (n < max) {
+                const LsKeyInfo *k = NULL;
+                for (size_t i = 0; i < nkeys; i++)
+                        if (memcmp(keys[i].key_id, want, LS_KEY_ID_LEN) == 0)
+                                k = &keys[i];
+                if (!k)
+                        break;
+                path[n++] = k;
+                if (k == &keys[0])
+                        break; /* the trust anchor */
+                want = k->issuer_key_id;
+        }
+        for (size_t i = 0; i < n / 2; i++) {
+                const LsKeyInfo *t = path[i];
+                path[i] = path[n - 1 - i];
+                path[n - 1 - i] = t;
+        }
+        return n;
+}
+
+/* "2, 5 and 7" (at most the first 8, then "…") */
+static void seq_list(Bundle *b, char *out, size_t cap)
+{
+        size_t o = 0;
+        LsRecord rec;
+
+        out[0] = 0;
+        for (size_t i = 0; i < b->nrecs && o < cap; i++) {
+                if (ls_record_decode(&rec, b->recs[i].bytes, b->recs[i].len, NULL) < 0)
+                        continue;
+                if (i == 8) {
+                        o += (size_t) snprintf(out + o, cap - o, ", …");
+                        break;
+                }
+                o += (size_t) snprintf(out + o, cap - o, "%s%" PRIu64,
+                                       i == 0 ? "" : i + 1 == b->nrecs ? " and " : ", ", rec.seq);
+        }
+}
+
+/* What the bundle proves, in plain words (or why it proves nothing). */
+static void bundle_proves(Bundle *b, LsClass verdict, char *out, size_t cap)
+{
+        const LsBundleSummary *s = &b->sum;
+        char chain[2 * LS_CHAIN_ID_LEN + 1], key[2 * LS_KEY_ID_LEN + 1],
+                root[2 * LS_KEY_ID_LEN + 1], seqs[256], cs[600], ex[600], fl[600];
+
+        if (verdict != LS_CLASS_INTACT) {
+                snprintf(out, cap,
+                         verdict == LS_CLASS_IO ?
+                                 "Nothing: the bundle could not be verified (see the findings)." :
+                                 "Nothing as a whole: the bundle failed verification (see the "
+                                 "findings). Records listed below verified one by one against an "
+                                 "authenticated checkpoint; the export they belong to did not.");
+                return;
+        }
+        ls_hex(chain, s->checkpoint.chain_id, LS_CHAIN_ID_LEN);
+        ls_hex(key, s->signer.key_id, LS_KEY_ID_LEN);
+        ls_hex(root, b->c->report.root_key_id, LS_KEY_ID_LEN);
+        seq_list(b, seqs, sizeof(seqs));
+        escape_into(cs, sizeof(cs), s->case_id.p, s->case_id.len);
+        escape_into(ex, sizeof(ex), s->examiner.p, s->examiner.len);
+        escape_into(fl, sizeof(fl), s->filter.p, s->filter.len);
+        snprintf(out, cap,
+                 "The %" PRIu32 " disclosed record%s %s, byte for byte, record%s %s of log chain %s. "
+                 "The appliance key %s (epoch %" PRIu64 "), certified from the root key %s, "
+                 "signed the chain's tree of %" PRIu64 " records at batch %" PRIu64
+                 ", and each disclosed record is in that tree. The chain also recorded this "
+                 "export as record %" PRIu64 " (case \"%s\", examiner \"%s\", filter \"%s\", %" PRIu64
+                 " record%s), and the disclosed set is exactly the exported one. The bundle shows "
+                 "none of the chain's other %" PRIu64 " records, and nothing after this checkpoint.",
+                 s->header.record_count, s->header.record_count == 1 ? "" : "s",
+                 s->header.record_count == 1 ? "is" : "are",
+                 s->header.record_count == 1 ? "" : "s", seqs, chain, key, s->signer.epoch, root,
+                 s->checkpoint.tree_size, s->checkpoint.batch_no, s->custody_seq,
+                 s->case_id.present ? cs : "-", s->examiner.present ? ex : "-",
+                 s->filter.present ? fl : "-", s->count, s->count == 1 ? "" : "s",
+                 s->checkpoint.tree_size - s->header.record_count - 1);
+}
+
+static const char *bundle_verdict_sentence(LsClass c)
+{
+        switch (c) {
+        case LS_CLASS_INTACT:
+                return "INTACT: every disclosed record, the checkpoint and the custody record "
+                       "verified from the given root key";
+        case LS_CLASS_TAMPERED:
+                return "TAMPERED OR CORRUPT: the bundle failed verification (see findings)";
+        default:
+                return "NOT VERIFIED: usage or input/output error";
+        }
+}
+
+/* The --checkpoint files against the bundle's checkpoint: same size, same tree. */
+static void bundle_checkpoints(Bundle *b)
+{
+        const LsBundleSummary *s = &b->sum;
+        const LsKeyInfo *keys;
+        size_t nkeys = ls_bundle_reader_keys(b->reader, &keys);
+
+        b->cps = calloc(b->c->ncps ? b->c->ncps : 1, sizeof(*b->cps));
+        if (!b->cps) {
+                b->c->oom = 1;
+                return;
+        }
+        for (size_t i = 0; i < b->c->ncps; i++) {
+                const Checkpoint *cp = &b->c->cps[i];
+                BundleCp *r = &b->cps[b->ncps++];
+                LsFinding f = {.cls = LS_CLASS_NOTE, .check = "checkpoint", .file = cp->file,
+                               .offset = LS_UNSET, .archive_no = LS_UNSET,
+                               .batch_no = cp->cp.has_batch ? cp->cp.batch_no : LS_UNSET,
+                               .seq = LS_UNSET};
+                int sig_ok = 0;
+
+                r->cp = cp;
+                for (size_t k = 0; k < nkeys; k++)
+                        if (!keys[k].is_root && ls_checkpoint_verify(&cp->cp, cp->text, keys[k].pk) == 0)
+                                sig_ok = 1;
+                if (!s->checkpoint_parsed) {
+                        r->result = "no-checkpoint";
+                        snprintf(r->detail, sizeof(r->detail),
+                                 "the bundle has no valid checkpoint to compare it with");
+                } else if (memcmp(cp->cp.chain_id, s->checkpoint.chain_id, LS_CHAIN_ID_LEN) != 0) {
+                        r->result = "other-chain";
+                        f.cls = LS_CLASS_TAMPERED;
+                        f.code = -EBADMSG;
+                        snprintf(r->detail, sizeof(r->detail),
+                                 "names another chain than the bundle's checkpoint");
+                } else if (cp->cp.tree_size != s->checkpoint.tree_size) {
+                        r->result = "not-comparable";
+                        snprintf(r->detail, sizeof(r->detail),
+                                 "tree size %" PRIu64 ", the bundle's %" PRIu64
+                                 ": consistency cannot be checked without a consistency proof",
+                                 cp->cp.tree_size, s->checkpoint.tree_size);
+                } else if (ls_hash_equal(cp->cp.root, s->checkpoint.root) &&
+                           (!cp->cp.has_batch ||
+                            (cp->cp.batch_no == s->checkpoint.batch_no &&
+                             ls_hash_equal(cp->cp.header_hash, s->checkpoint.header_hash)))) {
+                        r->result = "consistent";
+                        snprintf(r->detail, sizeof(r->detail),
+                                 "the same tree of %" PRIu64 " records as the bundle's checkpoint",
+                                 cp->cp.tree_size);
+                } else if (sig_ok) {
+                        r->result = "fork";
+                        f.cls = LS_CLASS_TAMPERED;
+                        f.code = -EILSEQ;
+                        f.check = "checkpoint fork";
+                        snprintf(r->detail, sizeof(r->detail),
+                                 "a validly signed checkpoint of another tree of the same size: "
+                                 "history was rewritten (fork)");
+                } else {
+                        r->result = "unverified";
+                        f.cls = LS_CLASS_TAMPERED;
+                        f.code = -EKEYREJECTED;
+                        snprintf(r->detail, sizeof(r->detail),
+                                 "differs from the bundle's checkpoint at the same size and its "
+                                 "signature does not verify under keys certified from the root");
+                }
+                snprintf(f.detail, sizeof(f.detail), "%s", r->detail);
+                if (report_add_finding(&b->c->report, &f) < 0)
+                        b->c->oom = 1;
+        }
+}
+
+static void text_record(FILE *f, const LsRecord *rec)
+{
+        char t[64], a[64];
+
+        format_time(t, sizeof(t), rec->time_ns);
+        fprintf(f, "  record %" PRIu64 "  %s  %s", rec->seq, t, ls_transport_name(rec->transport));
+        if (rec->family == LS_FAMILY_IPV4 || rec->family == LS_FAMILY_IPV6) {
+                inet_ntop(rec->family == LS_FAMILY_IPV4 ? AF_INET : AF_INET6, rec->address, a,
+                          sizeof(a));
+                fprintf(f, rec->family == LS_FAMILY_IPV6 ? " from [%s]:%u" : " from %s:%u", a,
+                        rec->port);
+        } else if (rec->family == LS_FAMILY_UNIX) {
+                uint32_t pid, uid, gid;
+                ls_record_get_ucred(rec, &pid, &uid, &gid);
+                fprintf(f, " from pid %" PRIu32 " uid %" PRIu32 " gid %" PRIu32, pid, uid, gid);
+        }
+        if (rec->conn_id)
+                fprintf(f, " connection %" PRIu32, rec->conn_id);
+        if (rec->flags & LS_RECF_PARSE_FAILED)
+                fputs(", parse failed", f);
+        if (rec->flags & LS_RECF_TRUNCATED)
+                fprintf(f, ", TRUNCATED (received %" PRIu32 " bytes)", rec->orig_len);
+        if (rec->flags & LS_RECF_RECOVERED)
+                fputs(", recovered", f);
+        fputc('\n', f);
+        if (rec->identity_len) {
+                fputs("    sender: ", f);
+                write_escaped(f, rec->identity, rec->identity_len);
+                fputc('\n', f);
+        }
+        if (rec->type == LS_REC_SYSLOG) {
+                fputs("    ", f);
+                write_escaped(f, rec->body, rec->body_len);
+                fputc('\n', f);
+        } else {
+                fprintf(f, "    (control record: %s)\n",
+                        ls_control_type_name(rec->body_len >= 2 ? ls_get16(rec->body) : 0));
+        }
+}
+
+/* Word-wrapped paragraph, indented. */
+static void text_paragraph(FILE *f, const char *s, size_t indent, size_t width)
+{
+        size_t col = 0;
+
+        while (*s) {
+                size_t w = strcspn(s, " ");
+                if (col && col + 1 + w > width) {
+                        fputc('\n', f);
+                        col = 0;
+                }
+                if (!col) {
+                        fprintf(f, "%*s", (int) indent, "");
+                        col = indent;
+                } else {
+                        fputc(' ', f);
+                        col++;
+                }
+                fwrite(s, 1, w, f);
+                col += w;
+                s += w;
+                while (*s == ' ')
+                        s++;
+        }
+        if (col)
+                fputc('\n', f);
+}
+
+static void text_bundle_text(FILE *f, const char *label, const LsBundleText *t)
+{
+        if (!t->present)
+                return;
+        fprintf(f, "  %-10s ", label);
+        write_escaped(f, t->p, t->len);
+        fputc('\n', f);
+}
+
+static void bundle_write_text(Bundle *b, FILE *f)
+{
+        const Report *r = &b->c->report;
+        const LsBundleSummary *s = &b->sum;
+        char hex[2 * LS_HASH_LEN + 1], t1[64], t2[64], proves[4096];
+        const LsKeyInfo *path[64];
+        size_t npath;
+
+        fprintf(f, "logseal-verify %s — evidence bundle verification report\n", LOGSEAL_VERSION);
+        format_time(t1, sizeof(t1), r->started_ns);
+        format_time(t2, sizeof(t2), r->finished_ns);
+        fprintf(f, "Started:      %s\nFinished:     %s\n", t1, t2);
+        if (r->case_id)
+                fprintf(f, "Case:         %s\n", r->case_id);
+        if (r->examiner)
+                fprintf(f, "Examiner:     %s\n", r->examiner);
+        ls_hex(hex, r->root_key_id, LS_KEY_ID_LEN);
+        fprintf(f, "Trust anchor: root key %s (%s)\n              fingerprint %s\n", hex,
+                r->root_key_file ? r->root_key_file : "-", r->root_fingerprint);
+        fputs("Bundle:       ", f);
+        write_escaped(f, (const uint8_t *) b->path, strlen(b->path));
+        fprintf(f, " (%s)\n", b->kind == BUNDLE_TAR ? "tar archive" : "directory");
+        if (r->have_chain) {
+                ls_hex(hex, r->chain_id, LS_CHAIN_ID_LEN);
+                fprintf(f, "Chain:        %s\n", hex);
+        }
+
+        fprintf(f, "\nVERDICT: %s (exit %d)\n", bundle_verdict_sentence(r->verdict),
+                (int) r->verdict);
+        fprintf(f, "  disclosed records verified %" PRIu64 " of %" PRIu32
+                   "; custody record %s; checkpoint %s\n",
+                s->records_verified, s->header.record_count,
+                s->custody_ok ? "verified" : "NOT verified",
+                s->checkpoint_verified ? "verified" : "NOT verified");
+        fputs("\nWhat this bundle proves:\n", f);
+        bundle_proves(b, r->verdict, proves, sizeof(proves));
+        text_paragraph(f, proves, 2, 78);
+
+        fputs("\nCheckpoint (checkpoint.txt):\n", f);
+        if (s->checkpoint_parsed) {
+                ls_hex(hex, s->checkpoint.chain_id, LS_CHAIN_ID_LEN);
+                fprintf(f, "  chain %s, tree size %" PRIu64 ", batch %" PRIu64 "\n", hex,
+                        s->checkpoint.tree_size, s->checkpoint.batch_no);
+                ls_hex(hex, s->checkpoint.root, LS_HASH_LEN);
+                fprintf(f, "  root %s\n", hex);
+                if (s->have_signer) {
+                        ls_hex(hex, s->signer.key_id, LS_KEY_ID_LEN);
+                        fprintf(f, "  signed by key %s (epoch %" PRIu64 ", from batch %" PRIu64
+                                   "): %s\n",
+                                hex, s->signer.epoch, s->signer.valid_from_batch,
+                                s->checkpoint_verified ? "signature verified, key may sign this "
+                                                         "batch" :
+                                                         "NOT allowed to sign this batch");
+                } else {
+                        fputs("  signed by no key certified from the root key\n", f);
+                }
+                npath = cert_path(b, path, ELEMENTSOF(path));
+                if (npath) {
+                        fputs("  certification path:", f);
+                        for (size_t i = 0; i < npath; i++) {
+                                ls_hex(hex, path[i]->key_id, LS_KEY_ID_LEN);
+                                if (path[i]->is_root)
+                                        fprintf(f, "%s root %s%s", i ? " ->" : "", hex,
+                                                i == 0 ? " (trust anchor)" : "");
+                                else
+                                        fprintf(f, "%s key %s (epoch %" PRIu64 ")", i ? " ->" : "",
+                                                hex, path[i]->epoch);
+                        }
+                        fputc('\n', f);
+                }
+        } else {
+                fputs("  not readable (see findings)\n", f);
+        }
+
+        fputs("\nCustody record", f);
+        if (s->have_custody) {
+                format_time(t1, sizeof(t1), s->custody_time_ns);
+                fprintf(f, " (record %" PRIu64 ", %s): %s\n", s->custody_seq, t1,
+                        s->custody_ok ? "verified" : "NOT verified");
+                fprintf(f, "  %-10s %s\n", "action",
+                        s->have_action ? ls_custody_action_name(s->action) : "-");
+                text_bundle_text(f, "case", &s->case_id);
+                text_bundle_text(f, "examiner", &s->examiner);
+                text_bundle_text(f, "filter", &s->filter);
+                text_bundle_text(f, "text", &s->text);
+                if (s->have_count)
+                        fprintf(f, "  %-10s %" PRIu64 " (the bundle discloses %" PRIu32 ")\n",
+                                "count", s->count, s->header.record_count);
+                if (s->have_manifest_hash) {
+                        ls_hex(hex, s->manifest_hash, LS_HASH_LEN);
+                        fprintf(f, "  %-10s %s: %s\n", "selection", hex,
+                                s->selection_ok ? "matches the disclosed records" :
+                                                  "does NOT match the disclosed records");
+                }
+        } else {
+                fputs(": not readable (see findings)\n", f);
+        }
+
+        fprintf(f, "\nDisclosed records (%zu verified%s):\n", b->nrecs,
+                b->recs_not_listed ? ", first ones listed" : "");
+        for (size_t i = 0; i < b->nrecs; i++) {
+                LsRecord rec;
+                if (ls_record_decode(&rec, b->recs[i].bytes, b->recs[i].len, NULL) == 0)
+                        text_record(f, &rec);
+        }
+        if (s->records_failed)
+                fprintf(f, "  %" PRIu64 " disclosed record(s) did NOT verify and are not shown "
+                           "(see findings)\n",
+                        s->records_failed);
+        if (!b->nrecs && !s->records_failed)
+                fputs("  none\n", f);
+
+        fprintf(f, "\nFiles (%zu):\n", b->nfiles);
+        for (size_t i = 0; i < b->nfiles; i++) {
+                const BundleFileRow *x = &b->files[i];
+                fputs("  ", f);
+                write_escaped(f, (const uint8_t *) x->name, strlen(x->name));
+                if (x->have_hash) {
+                        ls_hex(hex, x->sha256, LS_HASH_LEN);
+                        fprintf(f, "\n    sha256 %s, %" PRIu64 " bytes", hex, x->size);
+                }
+                fprintf(f, "%s%s\n", x->have_hash ? ", " : ": ", file_status_name(x->status));
+        }
+
+        if (b->ncps) {
+                fprintf(f, "\nCheckpoints compared (%zu):\n", b->ncps);
+                for (size_t i = 0; i < b->ncps; i++)
+                        fprintf(f, "  %s: tree size %" PRIu64 ": %s. %s\n", b->cps[i].cp->file,
+                                b->cps[i].cp->cp.tree_size, b->cps[i].result, b->cps[i].detail);
+        }
+
+        fprintf(f, "\nFindings (%" PRIu64 "%s):\n", r->findings_total,
+                r->findings_total > r->nfindings ? ", first ones listed" : "");
+        for (size_t i = 0; i < r->nfindings; i++) {
+                const LsFinding *x = &r->findings[i];
+                fprintf(f, "  [%s] ", ls_class_name(x->cls));
+                if (x->file) {
+                        write_escaped(f, (const uint8_t *) x->file, strlen(x->file));
+                        fputs(": ", f);
+                }
+                if (x->offset != LS_UNSET)
+                        fprintf(f, "offset %" PRIu64 ", ", x->offset);
+                if (x->batch_no != LS_UNSET)
+                        fprintf(f, "batch %" PRIu64 ", ", x->batch_no);
+                if (x->seq != LS_UNSET)
+                        fprintf(f, "record %" PRIu64 ", ", x->seq);
+                fprintf(f, "%s: ", x->check);
+                write_escaped(f, (const uint8_t *) x->detail, strlen(x->detail));
+                fputc('\n', f);
+        }
+        if (!r->findings_total)
+                fputs("  none\n", f);
+}
+
+static json_t *bundle_json(Bundle *b)
+{
+        const LsBundleSummary *s = &b->sum;
+        json_t *o = json_object(), *a;
+        const LsKeyInfo *path[64];
+        char proves[4096];
+        size_t npath;
+
+        json_object_set_new(o, "path", json_text((const uint8_t *) b->path, strlen(b->path)));
+        json_object_set_new(o, "format", json_string(b->kind == BUNDLE_TAR ? "tar" : "directory"));
+        a = json_array();
+        for (size_t i = 0; i < b->nfiles; i++) {
+                const BundleFileRow *x = &b->files[i];
+                json_array_append_new(
+                        a, json_pack("{s:o,s:s,s:o,s:o}", "name",
+                                     json_text((const uint8_t *) x->name, strlen(x->name)), "status",
+                                     file_status_name(x->status), "size", json_count(x->size),
+                                     "sha256",
+                                     x->have_hash ? json_hexn(x->sha256, LS_HASH_LEN) : json_null()));
+        }
+        json_object_set_new(o, "files", a);
+        json_object_set_new(o, "manifest_ok", json_boolean(s->manifest_ok));
+        json_object_set_new(o, "record_count",
+                            s->header_ok ? json_integer(s->header.record_count) : json_null());
+        json_object_set_new(o, "records_verified", json_integer((json_int_t) s->records_verified));
+        json_object_set_new(o, "records_failed", json_integer((json_int_t) s->records_failed));
+
+        if (s->checkpoint_parsed) {
+                json_t *cp = json_object();
+                json_object_set_new(cp, "chain_id", json_hexn(s->checkpoint.chain_id, LS_CHAIN_ID_LEN));
+                json_object_set_new(cp, "tree_size", json_integer((json_int_t) s->checkpoint.tree_size));
+                json_object_set_new(cp, "batch", json_integer((json_int_t) s->checkpoint.batch_no));
+                json_object_set_new(cp, "root", json_hexn(s->checkpoint.root, LS_HASH_LEN));
+                json_object_set_new(cp, "signed_by", s->have_signer ?
+                                                             json_hexn(s->signer.key_id, LS_KEY_ID_LEN) :
+                                                             json_null());
+                json_object_set_new(cp, "epoch", s->have_signer ?
+                                                         json_integer((json_int_t) s->signer.epoch) :
+                                                         json_null());
+                json_object_set_new(cp, "verified", json_boolean(s->checkpoint_verified));
+                a = json_array();
+                npath = cert_path(b, path, ELEMENTSOF(path));
+                for (size_t i = 0; i < npath; i++)
+                        json_array_append_new(a, json_hexn(path[i]->key_id, LS_KEY_ID_LEN));
+                json_object_set_new(cp, "certification_path", a);
+                json_object_set_new(o, "checkpoint", cp);
+        } else {
+                json_object_set_new(o, "checkpoint", json_null());
+        }
+
+        if (s->have_custody) {
+                json_t *cu = json_object();
+                char t[64];
+                format_time(t, sizeof(t), s->custody_time_ns);
+                json_object_set_new(cu, "seq", json_integer((json_int_t) s->custody_seq));
+                json_object_set_new(cu, "time", json_string(t));
+                json_object_set_new(cu, "verified", json_boolean(s->custody_ok));
+                json_object_set_new(cu, "action", s->have_action ?
+                                                          json_string(ls_custody_action_name(s->action)) :
+                                                          json_null());
+                json_object_set_new(cu, "case", json_opt_text(&s->case_id));
+                json_object_set_new(cu, "examiner", json_opt_text(&s->examiner));
+                json_object_set_new(cu, "filter", json_opt_text(&s->filter));
+                json_object_set_new(cu, "text", json_opt_text(&s->text));
+                json_object_set_new(cu, "count", s->have_count ? json_integer((json_int_t) s->count) :
+                                                                 json_null());
+                json_object_set_new(cu, "selection_hash",
+                                    s->have_manifest_hash ? json_hexn(s->manifest_hash, LS_HASH_LEN) :
+                                                            json_null());
+                json_object_set_new(cu, "selection_matches", json_boolean(s->selection_ok));
+                json_object_set_new(o, "custody", cu);
+        } else {
+                json_object_set_new(o, "custody", json_null());
+        }
+
+        a = json_array();
+        for (size_t i = 0; i < b->nrecs; i++) {
+                LsRecord rec;
+                if (ls_record_decode(&rec, b->recs[i].bytes, b->recs[i].len, NULL) == 0)
+                        json_array_append_new(a, record_json(&rec));
+        }
+        json_object_set_new(o, "records", a);
+        json_object_set_new(o, "records_listed_all", json_boolean(b->recs_not_listed == 0));
+
+        a = json_array();
+        for (size_t i = 0; i < b->ncps; i++)
+                json_array_append_new(
+                        a, json_pack("{s:s,s:o,s:o,s:s,s:s}", "file", b->cps[i].cp->file,
+                                     "tree_size", json_count(b->cps[i].cp->cp.tree_size), "batch",
+                                     json_count(b->cps[i].cp->cp.has_batch ?
+                                                        b->cps[i].cp->cp.batch_no :
+                                                        LS_UNSET),
+                                     "result", b->cps[i].result, "detail", b->cps[i].detail));
+        json_object_set_new(o, "checkpoints", a);
+        bundle_proves(b, b->c->report.verdict, proves, sizeof(proves));
+        json_object_set_new(o, "proves", json_string(proves));
+        return o;
+}
+
+/* The archive report's JSON (schema logseal-verify-report/1) with a "bundle" object. */
+static int bundle_write_json(Bundle *b, FILE *f)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&buf, &len);
+        json_t *doc, *verdict;
+        int k;
+
+        if (!m)
+                return -ENOMEM;
+        k = report_write_json(&b->c->report, m);
+        if (fclose(m) != 0 || k < 0)
+                return -ENOMEM;
+        doc = json_loadb(buf, len, 0, NULL);
+        if (!doc)
+                return -EBADMSG;
+        verdict = json_object_get(doc, "verdict");
+        if (verdict)
+                json_object_set_new(verdict, "summary",
+                                    json_string(bundle_verdict_sentence(b->c->report.verdict)));
+        json_object_set_new(doc, "bundle", bundle_json(b));
+        k = json_dumpf(doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fputc('\n', f);
+        json_decref(doc);
+        return k < 0 ? -EIO : 0;
+}
+
+/* The verified custody record as an event of the report (its batch is not known). */
+static void add_custody_event(Ctx *c, const LsBundleSummary *s, const char *path)
+{
+        _cleanup_free_ LsControlBuilder *cb = malloc(sizeof(*cb));
+        LsBatchHeader h = {.batch_no = LS_UNSET};
+        LsRecord rec = {.type = LS_REC_CONTROL, .seq = s->custody_seq,
+                        .time_ns = s->custody_time_ns};
+        const LsBundleText *texts[] = {&s->text, &s->case_id, &s->examiner, &s->filter};
+        static const uint16_t tags[] = {LS_TAG_TEXT, LS_TAG_CASE_ID, LS_TAG_EXAMINER,
+                                        LS_TAG_FILTER};
+        size_t n;
+
+        if (!cb) {
+                c->oom = 1;
+                return;
+        }
+        ls_control_begin(cb, LS_CTL_CUSTODY);
+        if (s->have_count)
+                ls_control_add_u64(cb, LS_TAG_COUNT, s->count);
+        for (size_t i = 0; i < ELEMENTSOF(tags); i++)
+                if (texts[i]->present)
+                        ls_control_add(cb, tags[i], texts[i]->p, texts[i]->len);
+        if (s->have_manifest_hash)
+                ls_control_add(cb, LS_TAG_MANIFEST_HASH, s->manifest_hash, LS_HASH_LEN);
+        if (s->have_action)
+                ls_control_add_u16(cb, LS_TAG_ACTION, s->action);
+        if (ls_control_end(cb, &rec.body, &n) < 0)
+                return;
+        rec.body_len = rec.orig_len = (uint32_t) n;
+        if (report_add_event(&c->report, &h, &rec, path) < 0)
+                c->oom = 1;
+}
+
+/* Verifies one bundle (directory or tar) and prints its report; returns the exit status. */
+static int run_bundle(Ctx *c, const char *path, int kind, const uint8_t root_pk[LS_PK_LEN],
+                      const char *const *keyfiles, size_t nkeyfiles, int json, int quiet,
+                      const char *report_file)
+{
+        Bundle b = {.c = c, .path = path, .kind = kind};
+        LsBundleCallbacks cb = {.finding = on_bundle_finding,
+                                .file = on_bundle_file,
+                                .record = on_bundle_record,
+                                .userdata = &b};
+        _cleanup_free_ char *tmpdir = NULL;
+        _cleanup_close_ int dfd = -1;
+        int r, ret = 2;
+
+        r = ls_bundle_reader_new(&b.reader, root_pk, &cb);
+        if (r < 0) {
+                fprintf(stderr, "logseal-verify: %s\n", strerror(-r));
+                return 2;
+        }
+        for (size_t i = 0; i < nkeyfiles; i++) {
+                uint8_t *p;
+                size_t n;
+                r = read_file(keyfiles[i], LS_BUNDLE_KEYS_MAX, &p, &n);
+                if (r == 0) {
+                        r = ls_bundle_reader_add_keys(b.reader, p, n, keyfiles[i]);
+                        free(p);
+                }
+                if (r < 0) {
+                        fprintf(stderr, "logseal-verify: %s: %s\n", keyfiles[i], strerror(-r));
+                        goto out;
+                }
+        }
+        if (kind == BUNDLE_TAR) {
+                r = extract_tar(path, &tmpdir);
+                if (r < 0) {
+                        if (r != -EBADMSG)
+                                fprintf(stderr, "logseal-verify: %s: %s\n", path, strerror(-r));
+                        goto out;
+                }
+        }
+        dfd = open(tmpdir ? tmpdir : path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0) {
+                fprintf(stderr, "logseal-verify: %s: %s\n", path, strerror(errno));
+                goto out;
+        }
+
+        c->report.verdict = ls_bundle_reader_verify(b.reader, dfd, path, &b.sum);
+        if (b.sum.checkpoint_parsed || b.sum.header_ok) {
+                memcpy(c->report.chain_id,
+                       b.sum.checkpoint_parsed ? b.sum.checkpoint.chain_id : b.sum.header.chain_id,
+                       LS_CHAIN_ID_LEN);
+                c->report.have_chain = 1;
+        }
+        bundle_checkpoints(&b);
+        {
+                const LsKeyInfo *keys;
+                size_t n = ls_bundle_reader_keys(b.reader, &keys);
+                c->report.keys = malloc(n * sizeof(*keys));
+                if (c->report.keys) {
+                        memcpy(c->report.keys, keys, n * sizeof(*keys));
+                        c->report.nkeys = n;
+                } else {
+                        c->oom = 1;
+                }
+        }
+        /* The custody record is an event of the chain, once authenticated. */
+        if (b.sum.custody_ok)
+                add_custody_event(c, &b.sum, path);
+        c->report.stats.records = b.sum.records_verified;
+        c->report.stats.first_batch = c->report.stats.last_batch = LS_UNSET;
+        c->report.stats.first_seq = c->report.stats.last_seq = LS_UNSET;
+        c->report.stats.tree_checked_all = 0;
+        for (size_t i = 0; i < c->report.nfindings; i++) {
+                static const int rank[] = {[LS_CLASS_INTACT] = 0, [LS_CLASS_PARTIAL] = 1,
+                                           [LS_CLASS_GAP] = 2, [LS_CLASS_IO] = 3,
+                                           [LS_CLASS_TAMPERED] = 4, [LS_CLASS_NOTE] = -1};
+                LsClass k = c->report.findings[i].cls;
+                if (rank[k] > rank[c->report.verdict])
+                        c->report.verdict = k;
+        }
+        if (c->oom) {
+                fprintf(stderr, "logseal-verify: out of memory while building the report\n");
+                c->report.verdict = LS_CLASS_IO;
+        }
+        c->report.finished_ns = now_ns();
+
+        FILE *out = c->dump != DUMP_NONE ? stderr : stdout;
+        if (!quiet) {
+                if (json)
+                        (void) bundle_write_json(&b, out);
+                else
+                        bundle_write_text(&b, out);
+        }
+        if (report_file) {
+                _cleanup_free_ char *jpath = NULL;
+                FILE *f = fopen(report_file, "we");
+                int bad;
+                if (!f || asprintf(&jpath, "%s.json", report_file) < 0) {
+                        fprintf(stderr, "logseal-verify: %s: %s\n", report_file, strerror(errno));
+                        if (f)
+                                fclose(f);
+                        goto out;
+                }
+                bundle_write_text(&b, f);
+                bad = fclose(f) != 0;
+                f = bad ? NULL : fopen(jpath, "we");
+                if (!f) {
+                        fprintf(stderr, "logseal-verify: %s: %s\n", jpath, strerror(errno));
+                        goto out;
+                }
+                bad = bundle_write_json(&b, f) < 0;
+                bad |= fclose(f) != 0;
+                if (bad)
+                        goto out;
+        }
+        ret = fflush(stdout) != 0 ? 2 : (int) c->report.verdict;
+out:
+        if (tmpdir)
+                remove_tree(tmpdir);
+        ls_bundle_reader_free(b.reader);
+        for (size_t i = 0; i < b.nrecs; i++)
+                free(b.recs[i].bytes);
+        free(b.recs);
+        for (size_t i = 0; i < b.nfiles; i++)
+                free(b.files[i].name);
+        free(b.files);
+        free(b.cps);
+        return ret;
 }
 
 /* ---- main ---- */
@@ -740,6 +1791,35 @@ int main(int argc, char **argv)
                 c.report.root_key_file = root_file;
         }
         c.report.started_ns = now_ns();
+
+        /* An evidence bundle (a directory with evidence.lsb, or a tar of one) goes alone. */
+        {
+                int kind = NOT_BUNDLE, bundles = 0;
+                for (int i = optind; i < argc; i++) {
+                        int k = bundle_kind(argv[i]);
+                        if (k != NOT_BUNDLE) {
+                                bundles++;
+                                kind = k;
+                        }
+                }
+                if (bundles) {
+                        if (argc - optind != 1) {
+                                fprintf(stderr, "logseal-verify: an evidence bundle is verified "
+                                                "on its own: give one bundle and no archives\n");
+                                r = 2;
+                                goto out;
+                        }
+                        for (size_t i = 0; i < ncpfiles; i++)
+                                if (load_checkpoint(&c, cpfiles[i]) < 0) {
+                                        r = 2;
+                                        goto out;
+                                }
+                        r = run_bundle(&c, argv[optind], kind, root_pk, keyfiles, nkeyfiles, json,
+                                       quiet, report_file);
+                        goto out;
+                }
+        }
+
         cb.all_records = c.dump != DUMP_NONE;
         r = ls_chain_verifier_new(&c.v, root_pk, &cb);
         if (r < 0) {

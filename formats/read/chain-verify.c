@@ -252,6 +252,26 @@ static const char *may_sign(LsChainVerifier *v, const LsKeyInfo *k, uint64_t bat
         return NULL;
 }
 
+int ls_chain_verifier_may_sign(LsChainVerifier *v, const uint8_t key_id[LS_KEY_ID_LEN],
+                               uint64_t batch_no, uint64_t time_ns, const LsKeyInfo **ret_key,
+                               const char **ret_why)
+{
+        const LsKeyInfo *k = key_find(v, key_id);
+        const char *why;
+
+        if (!k)
+                return -ENOKEY;
+        why = may_sign(v, k, batch_no, time_ns);
+        if (why) {
+                if (ret_why)
+                        *ret_why = why;
+                return -EKEYREJECTED;
+        }
+        if (ret_key)
+                *ret_key = k;
+        return 0;
+}
+
 /* ---- setup ---- */
 
 int ls_chain_verifier_new(LsChainVerifier **ret, const uint8_t root_pk[LS_PK_LEN],

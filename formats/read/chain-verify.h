@@ -102,4 +102,15 @@ typedef struct LsKeyInfo {
 } LsKeyInfo;
 size_t ls_chain_verifier_keys(const LsChainVerifier *v, const LsKeyInfo **ret);
 
+/*
+ * SPEC §9.3 for a signature made outside an archive (a bundle's checkpoint): is key_id a
+ * trusted signing key that may sign batch_no? time_ns is the batch's max_time_ns, or
+ * LS_UNSET when unknown (then every time-based revocation of the key counts as covering
+ * the batch). 0 and *ret_key (optional) when it may; -ENOKEY when the key is not trusted;
+ * -EKEYREJECTED with *ret_why (optional, a static string) when it may not sign that batch.
+ */
+int ls_chain_verifier_may_sign(LsChainVerifier *v, const uint8_t key_id[LS_KEY_ID_LEN],
+                               uint64_t batch_no, uint64_t time_ns, const LsKeyInfo **ret_key,
+                               const char **ret_why);
+
 const char *ls_class_name(LsClass c);

@@ -142,5 +142,140 @@ check("records of a failed batch are never dumped", b"truncat" not in out and rc
 rc, out, err = run("-k", ROOT, *A)
 check("text report is printable ASCII/UTF-8", all(c >= 0x20 or c in (9, 10) for c in out))
 
+# 9. evidence bundles (SPEC §14): directory, tar, tampered copies, another root key
+BUNDLE = os.path.join(VEC, "bundle")
+rc, doc = run_json("-k", ROOT, BUNDLE)
+check("golden bundle exits 0", rc == 0, (rc, doc["findings"]))
+check("golden bundle has no findings", doc["findings"] == [], doc["findings"])
+b = doc.get("bundle") or {}
+check("bundle report lists the 3 disclosed records",
+      [r["seq"] for r in b.get("records", [])] == [2, 5, 7], b.get("records"))
+check("bundle report: custody record verified with its case",
+      (b.get("custody") or {}).get("verified") and b["custody"]["case"] == "CASE-2026-0001"
+      and b["custody"]["count"] == 3 and b["custody"]["selection_matches"], b.get("custody"))
+check("bundle report: checkpoint signed by a key certified from the root",
+      (b.get("checkpoint") or {}).get("verified") and b["checkpoint"]["tree_size"] == 10
+      and b["checkpoint"]["certification_path"][0] == EXPECTED["root_key_id"], b.get("checkpoint"))
+check("bundle report: file hashes equal sha256sum", all(
+    f["sha256"] == hashlib.sha256(open(os.path.join(BUNDLE, f["name"]), "rb").read()).hexdigest()
+    for f in b.get("files", [])) and len(b.get("files", [])) == 5, b.get("files"))
+check("archive reports have no bundle object", "bundle" not in run_json("-k", ROOT, *A)[1])
+rc, out, err = run("-k", ROOT, BUNDLE)
+check("bundle text report: verdict, custody and records",
+      rc == 0 and b"VERDICT: INTACT" in out and b"CASE-2026-0001" in out
+      and b"disclosed: sudo by user 1001" in out and b"certification path: root" in out, out[:200])
+rc, out, err = run("-k", ROOT, "--dump=json", BUNDLE)
+check("bundle --dump=json prints the 3 records",
+      rc == 0 and [json.loads(l)["seq"] for l in out.decode().splitlines()] == [2, 5, 7], out)
+check("a bundle together with archives is a usage error", run("-k", ROOT, BUNDLE, A[0])[0] == 2)
+
+
+def copy_bundle(d):
+    os.makedirs(d)
+    for n in os.listdir(BUNDLE):
+        with open(os.path.join(d, n), "wb") as f:
+            f.write(open(os.path.join(BUNDLE, n), "rb").read())
+    return d
+
+
+def rehash(d):
+    names = sorted(n for n in os.listdir(d) if n != "MANIFEST.sha256")
+    with open(os.path.join(d, "MANIFEST.sha256"), "w") as f:
+        for n in names:
+            f.write(hashlib.sha256(open(os.path.join(d, n), "rb").read()).hexdigest() + "  " + n + "\n")
+
+
+with tempfile.TemporaryDirectory() as d:
+    import base64
+    import tarfile
+    tar = os.path.join(d, "bundle.tar")
+    with tarfile.open(tar, "w", format=tarfile.USTAR_FORMAT) as t:
+        for n in sorted(os.listdir(BUNDLE)):
+            t.add(os.path.join(BUNDLE, n), arcname=n)
+    rc, doc = run_json("-k", ROOT, tar)
+    check("a tar of the golden bundle exits 0", rc == 0, (rc, doc["findings"]))
+    check("tar bundle report says tar", doc.get("bundle", {}).get("format") == "tar"
+          and len(doc["bundle"]["records"]) == 3)
+    tmp = os.path.join(d, "tmp")
+    os.mkdir(tmp)
+    p = subprocess.run([VERIFY, "-q", "-k", ROOT, tar], env=dict(os.environ, TMPDIR=tmp))
+    check("the tar is extracted under TMPDIR and removed afterwards", p.returncode == 0 and
+          os.listdir(tmp) == [], os.listdir(tmp))
+    nested = os.path.join(d, "nested.tar")
+    with tarfile.open(nested, "w") as t:
+        t.add(BUNDLE, arcname="bundle")
+    rc, doc = run_json("-k", ROOT, nested)
+    check("a tar with a subdirectory is not a bundle: tampered", rc == 1 and any(
+        f["check"] == "bundle file type" for f in doc["findings"]), doc["findings"][:3])
+
+    t1 = copy_bundle(os.path.join(d, "t1"))
+    ev = bytearray(open(os.path.join(t1, "evidence.lsb"), "rb").read())
+    i = ev.index(b"sudo by user")
+    ev[i] ^= 0x20
+    open(os.path.join(t1, "evidence.lsb"), "wb").write(ev)
+    rc, doc = run_json("-k", ROOT, t1)
+    check("tampered bundle copy exits 1 (manifest)", rc == 1 and doc["findings"][0]["check"] == "manifest hash",
+          doc["findings"][:2])
+    rehash(t1)
+    rc, doc = run_json("-k", ROOT, t1)
+    fs = [f for f in doc["findings"] if f["class"] == "tampered"]
+    check("tampered bundle copy with a rewritten manifest exits 1 (proof of record 5)",
+          rc == 1 and fs and fs[0]["check"] == "inclusion proof" and fs[0]["seq"] == 5
+          and fs[0]["offset"] is not None, fs[:2])
+    check("the altered record is not listed, the others are",
+          [r["seq"] for r in doc["bundle"]["records"]] == [2, 7], doc["bundle"]["records"])
+    rc, out, err = run("-k", ROOT, "--dump", t1)
+    check("the altered record is never dumped", b"sudo" not in out and b"Sudo" not in out and rc == 1)
+
+    # --checkpoint with a bundle: equal size must be the same tree; other sizes are a note
+    cp = open(os.path.join(BUNDLE, "checkpoint.txt"), "rb").read().split(b"\n")
+    other_size = os.path.join(d, "other-size.checkpoint")
+    open(other_size, "wb").write(b"\n".join([cp[0], b"12"] + cp[2:]))
+    rc, doc = run_json("-k", ROOT, "-c", other_size, BUNDLE)
+    check("a checkpoint of another size: consistency not checkable, a note (exit 0)",
+          rc == 0 and doc["bundle"]["checkpoints"][0]["result"] == "not-comparable"
+          and doc["findings"][0]["class"] == "note", doc["bundle"]["checkpoints"])
+    other_root = os.path.join(d, "other-root.checkpoint")
+    open(other_root, "wb").write(b"\n".join(cp[:2] + [b"A" * 43 + b"="] + cp[3:]))
+    rc, doc = run_json("-k", ROOT, "-c", other_root, BUNDLE)
+    check("an unauthenticated checkpoint of another tree at the same size: exit 1",
+          rc == 1 and doc["bundle"]["checkpoints"][0]["result"] == "unverified", doc["bundle"]["checkpoints"])
+    rc, doc = run_json("-k", ROOT, "-c", os.path.join(BUNDLE, "checkpoint.txt"), BUNDLE)
+    check("the bundle's own checkpoint is consistent", rc == 0 and
+          doc["bundle"]["checkpoints"][0]["result"] == "consistent", doc["bundle"]["checkpoints"])
+    try:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    except ImportError:
+        Ed25519PrivateKey = None
+    if Ed25519PrivateKey:
+        # a validly signed checkpoint of another tree of the same size: a fork
+        sk = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"logseal-test-vector-epoch-key-0").digest())
+        pk = sk.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        body = b"\n".join(cp[:2] + [base64.b64encode(b"\x01" * 32)] + cp[3:4]) + b"\n"
+        name = cp[0]
+        kh = hashlib.sha256(name + b"\n\x01" + pk).digest()[:4]
+        sig = base64.b64encode(kh + sk.sign(body))
+        fork = os.path.join(d, "fork.checkpoint")
+        open(fork, "wb").write(body + b"\n\xe2\x80\x94 " + name + b" " + sig + b"\n")
+        rc, doc = run_json("-k", ROOT, "-c", fork, BUNDLE)
+        check("a validly signed checkpoint of another tree at the same size: fork, exit 1",
+              rc == 1 and doc["bundle"]["checkpoints"][0]["result"] == "fork"
+              and doc["findings"][0]["check"] == "checkpoint fork", doc["bundle"]["checkpoints"])
+
+# 10. a bundle checked with another root key: the checkpoint key is not certified (tampered)
+with tempfile.TemporaryDirectory() as d:
+    other = os.path.join(d, "other.pub")
+    pk = hashlib.sha256(b"some other root").digest()
+    kid = hashlib.sha256(b"logseal-key-id-v1\n" + pk).digest()[:8]
+    with open(other, "w") as f:
+        f.write("untrusted comment: another key\n" + base64.b64encode(b"LSK1" + kid + pk).decode() + "\n")
+    rc, doc = run_json("-k", other, BUNDLE)
+    check("a bundle against another root key: tampered (keys not certified)", rc == 1 and
+          doc["findings"][0]["check"] == "key certificate" and
+          any(f["check"] == "checkpoint key" for f in doc["findings"]), doc["findings"][:2])
+    check("nothing of it is listed as verified", doc["bundle"]["records"] == [] and
+          doc["bundle"]["custody"]["verified"] is False)
+
 print(f"1..{count}")
 sys.exit(1 if failures else 0)
