@@ -47,7 +47,7 @@ static int name_ok(LsBundleWriter *w, const char *name)
 {
         size_t n = strlen(name);
 
-        if (n == 0 || n >= sizeof(w->files[0].name) || !strcmp(name, ".") || !strcmp(name, ".."))
+        if (n == 0 || n >= sizeof(w->files[0].name) || name[0] == '.')
                 return 0;
         for (size_t i = 0; i < n; i++) {
                 char c = name[i];
