@@ -159,7 +159,8 @@ int ls_bundle_name_ok(const char *name, size_t n)
 {
         if (n == 0 || n > NAME_MAX_LEN)
                 return 0;
-        if ((n == 1 && name[0] == '.') || (n == 2 && name[0] == '.' && name[1] == '.'))
+        /* Not ".", "..", nor hidden (SPEC §14). */
+        if (name[0] == '.')
                 return 0;
         for (size_t i = 0; i < n; i++) {
                 char c = name[i];
