@@ -23,6 +23,7 @@
 #include "bundle-reader.h"
 #include "chain-verify.h"
 #include "checkpoint.h"
+#include "merkle.h"
 #include "config.h"
 #include "control.h"
 #include "hash.h"
@@ -77,6 +78,8 @@ static void help(void)
 {
         printf("Usage: logseal-verify --root-key FILE [OPTIONS] PATH...\n"
                "       logseal-verify --root-key FILE [OPTIONS] BUNDLE\n"
+               "       logseal-verify --root-key FILE --keys HISTORY --consistency OLD NEW\n"
+               "                      [--proof FILE]\n"
                "\n"
                "Verify logseal archives (files, or directories searched for them) against the\n"
                "appliance's root public key, offline, and report chain of custody.\n"
@@ -94,6 +97,10 @@ static void help(void)
                "  -c, --checkpoint FILE    a checkpoint obtained out of band: detects a missing\n"
                "                           tail and forks (repeatable); with a bundle, one of\n"
                "                           the same tree size must be the bundle's tree\n"
+               "      --consistency OLD    with one NEW checkpoint: prove that NEW extends OLD\n"
+               "                           (both signed by certified keys; RFC 9162 proof)\n"
+               "      --proof FILE         the consistency proof (default NEW.proof, as\n"
+               "                           written by logsealctl checkpoint --since OLD)\n"
                "  -j, --json               print the report as JSON (schema " REPORT_SCHEMA ")\n"
                "  -r, --report FILE        also write the report to FILE (text) and FILE.json\n"
                "      --case ID            case identifier to put in the report\n"
@@ -1650,11 +1657,137 @@ out:
         return ret;
 }
 
+/* ---- --consistency OLD NEW: a newer checkpoint extends an older one ---- */
+
+/* Parses a checkpoint file and finds the trusted key that signed it and may sign its batch. */
+static int consistency_checkpoint(Ctx *c, const char *path, char **ret_text, LsCheckpoint *cp,
+                                  const char **why)
+{
+        const LsKeyInfo *keys;
+        size_t n, off = 0, nk;
+        uint8_t *p;
+        int r = read_file(path, LS_MAX_CHECKPOINT_TEXT + 1, &p, &n);
+
+        if (r < 0) {
+                fprintf(stderr, "logseal-verify: %s: %s\n", path, strerror(-r));
+                return 2;
+        }
+        r = ls_checkpoint_parse(cp, (const char *) p, n, &off);
+        if (r < 0) {
+                fprintf(stderr, "logseal-verify: %s: byte %zu: not a valid logseal checkpoint\n",
+                        path, off);
+                free(p);
+                return 2;
+        }
+        *ret_text = (char *) p;
+        nk = ls_chain_verifier_keys(c->v, &keys);
+        for (size_t i = 0; i < nk; i++) {
+                if (keys[i].is_root || ls_checkpoint_verify(cp, *ret_text, keys[i].pk) < 0)
+                        continue;
+                if (!cp->has_batch)
+                        return 0; /* signed by a trusted key; the batch is not named */
+                if (ls_chain_verifier_may_sign(c->v, keys[i].key_id, cp->batch_no, LS_UNSET, NULL,
+                                               why) == 0)
+                        return 0;
+                return 1;
+        }
+        *why = "not signed by a key certified from the root key (pass the key history with "
+               "--keys)";
+        return 1;
+}
+
+static int run_consistency(Ctx *c, const uint8_t root_pk[LS_PK_LEN], const char *const *keyfiles,
+                           size_t nkeyfiles, const char *old_path, const char *new_path,
+                           const char *proof_path, int json)
+{
+        LsVerifyCallbacks cb = {.userdata = c};
+        LsCheckpoint a, b;
+        LsProof pr;
+        char *ta = NULL, *tb = NULL, ppath[PATH_MAX];
+        const char *why = NULL, *verdict = NULL;
+        uint8_t *p = NULL;
+        size_t n = 0;
+        int r;
+
+        if (ls_chain_verifier_new(&c->v, root_pk, &cb) < 0)
+                return 2;
+        for (size_t i = 0; i < nkeyfiles; i++)
+                if (load_keys(c, keyfiles[i]) < 0)
+                        return 2;
+        if (!proof_path) {
+                snprintf(ppath, sizeof(ppath), "%s.proof", new_path);
+                proof_path = ppath;
+        }
+        r = consistency_checkpoint(c, old_path, &ta, &a, &why);
+        if (r == 1)
+                verdict = "the OLD checkpoint's signature";
+        if (r == 0) {
+                r = consistency_checkpoint(c, new_path, &tb, &b, &why);
+                if (r == 1)
+                        verdict = "the NEW checkpoint's signature";
+        }
+        if (r == 0 && memcmp(a.chain_id, b.chain_id, LS_CHAIN_ID_LEN) != 0) {
+                r = 1;
+                verdict = "chain";
+                why = "the checkpoints are of different chains";
+        }
+        if (r == 0 && a.tree_size > b.tree_size) {
+                r = 1;
+                verdict = "sizes";
+                why = "the OLD checkpoint is larger than the NEW one";
+        }
+        if (r == 0) {
+                int k = read_file(proof_path, 20 + 32 * LS_MAX_CONSISTENCY_PROOF + 1, &p, &n);
+                if (k < 0) {
+                        fprintf(stderr, "logseal-verify: %s: %s\n", proof_path, strerror(-k));
+                        r = 2;
+                } else if (ls_proof_decode(&pr, p, n) < 0 || pr.kind != 2 || pr.a != a.tree_size ||
+                           pr.b != b.tree_size) {
+                        r = 1;
+                        verdict = "proof";
+                        why = "not a consistency proof between these two tree sizes";
+                } else if (ls_verify_consistency(a.tree_size, b.tree_size, a.root, b.root,
+                                                 (const uint8_t(*)[LS_HASH_LEN]) pr.path,
+                                                 pr.count) < 0) {
+                        r = 1;
+                        verdict = "consistency";
+                        why = "the proof does not connect the two roots: the NEW chain does not "
+                              "extend the OLD one (a fork or a rewritten history)";
+                }
+        }
+        if (json) {
+                json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:s?}", "format",
+                                      "logseal-consistency/1", "old", old_path, "new", new_path,
+                                      "result", r == 0 ? "consistent" : r == 1 ? "inconsistent" : "error",
+                                      "old_tree_size", (json_int_t) (ta ? a.tree_size : 0),
+                                      "new_tree_size", (json_int_t) (tb ? b.tree_size : 0),
+                                      "detail", why);
+                json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+                fputc('\n', stdout);
+                json_decref(o);
+        } else if (r == 0) {
+                printf("CONSISTENT: %s (%" PRIu64 " records) extends %s (%" PRIu64
+                       " records) of chain ",
+                       new_path, b.tree_size, old_path, a.tree_size);
+                for (size_t i = 0; i < LS_CHAIN_ID_LEN; i++)
+                        printf("%02x", a.chain_id[i]);
+                printf(": both signed by keys certified from the root key, and the consistency "
+                       "proof connects their roots (exit 0)\n");
+        } else if (r == 1) {
+                printf("TAMPERED OR INCONSISTENT: %s: %s (exit 1)\n", verdict, why);
+        }
+        free(ta);
+        free(tb);
+        free(p);
+        return r;
+}
+
 /* ---- main ---- */
 
 int main(int argc, char **argv)
 {
-        enum { OPT_CASE = 256, OPT_EXAMINER, OPT_DUMP, OPT_FROM, OPT_TO, OPT_SEQ, OPT_REVOCATIONS };
+        enum { OPT_CASE = 256, OPT_EXAMINER, OPT_DUMP, OPT_FROM, OPT_TO, OPT_SEQ, OPT_REVOCATIONS,
+               OPT_CONSISTENCY, OPT_PROOF };
         static const struct option opts[] = {
                 {"root-key", required_argument, NULL, 'k'},
                 {"keys", required_argument, NULL, 'K'},
@@ -1669,10 +1802,12 @@ int main(int argc, char **argv)
                 {"from", required_argument, NULL, OPT_FROM},
                 {"to", required_argument, NULL, OPT_TO},
                 {"seq", required_argument, NULL, OPT_SEQ},
+                {"consistency", required_argument, NULL, OPT_CONSISTENCY},
+                {"proof", required_argument, NULL, OPT_PROOF},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'V'},
                 {}};
-        const char *root_file = NULL, *report_file = NULL;
+        const char *root_file = NULL, *report_file = NULL, *consistency = NULL, *proof = NULL;
         const char *keyfiles[64], *cpfiles[64];
         size_t nkeyfiles = 0, ncpfiles = 0;
         int json = 0, quiet = 0, opt, r;
@@ -1750,6 +1885,12 @@ int main(int argc, char **argv)
                         c.dump_seq_to = b;
                         break;
                 }
+                case OPT_CONSISTENCY:
+                        consistency = optarg;
+                        break;
+                case OPT_PROOF:
+                        proof = optarg;
+                        break;
                 case 'h':
                         help();
                         return 0;
@@ -1791,6 +1932,18 @@ int main(int argc, char **argv)
                 c.report.root_key_file = root_file;
         }
         c.report.started_ns = now_ns();
+
+        if (consistency) {
+                if (argc - optind != 1) {
+                        fprintf(stderr, "logseal-verify: --consistency OLD takes exactly one NEW "
+                                        "checkpoint\n");
+                        r = 2;
+                        goto out;
+                }
+                r = run_consistency(&c, root_pk, keyfiles, nkeyfiles, consistency, argv[optind],
+                                    proof, json);
+                goto out;
+        }
 
         /* An evidence bundle (a directory with evidence.lsb, or a tar of one) goes alone. */
         {

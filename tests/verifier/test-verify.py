@@ -277,5 +277,38 @@ with tempfile.TemporaryDirectory() as d:
     check("nothing of it is listed as verified", doc["bundle"]["records"] == [] and
           doc["bundle"]["custody"]["verified"] is False)
 
+# 11. --consistency OLD NEW: the golden checkpoints of sizes 10 and 14 with their committed proof
+with tempfile.TemporaryDirectory() as d:
+    certs = {}
+    for line in open(os.path.join(VEC, "expected.txt")):
+        parts = line.split()
+        if len(parts) == 2 and parts[0].startswith("cert_epoch"):
+            certs[parts[0]] = bytes.fromhex(parts[1])
+    hist = os.path.join(d, "history.lsk")
+    with open(hist, "wb") as f:
+        f.write(certs["cert_epoch0"] + certs["cert_epoch1"])
+    old = os.path.join(VEC, "golden-old.checkpoint")
+    new = os.path.join(VEC, "golden.checkpoint")
+    proof = os.path.join(VEC, "consistency.proof")
+    rc, out, err = run("-k", ROOT, "--keys", hist, "--consistency", old, new, "--proof", proof)
+    check("--consistency: the newer golden checkpoint extends the older one (exit 0)",
+          rc == 0 and b"CONSISTENT" in out, (rc, out, err))
+    rc, out, err = run("-k", ROOT, "--keys", hist, "--consistency", old,
+                       os.path.join(VEC, "fork.checkpoint"), "--proof", proof)
+    check("--consistency against the forked checkpoint: exit 1", rc == 1 and b"fork" in out,
+          (rc, out, err))
+    rc, out, err = run("-k", ROOT, "--consistency", old, new, "--proof", proof)
+    check("--consistency without the key history: the signatures cannot be trusted (exit 1)",
+          rc == 1 and b"signature" in out, (rc, out, err))
+    bad = bytearray(open(proof, "rb").read())
+    bad[-1] ^= 1
+    with open(os.path.join(d, "bad.proof"), "wb") as f:
+        f.write(bytes(bad))
+    rc, out, err = run("-k", ROOT, "--keys", hist, "--consistency", old, new, "--proof",
+                       os.path.join(d, "bad.proof"))
+    check("--consistency with an altered proof: exit 1", rc == 1, (rc, out, err))
+    rc, out, err = run("-k", ROOT, "--keys", hist, "--consistency", new, old, "--proof", proof)
+    check("--consistency with OLD and NEW swapped: exit 1", rc == 1, (rc, out, err))
+
 print(f"1..{count}")
 sys.exit(1 if failures else 0)
