@@ -348,7 +348,8 @@ static void plan_sort(LsProofPlan *p)
 
         if (p->sorted)
                 return;
-        qsort(p->need, p->n, sizeof(*p->need), cmp_node);
+        if (p->n > 1)
+                qsort(p->need, p->n, sizeof(*p->need), cmp_node);
         for (size_t i = 0; i < p->n; i++)
                 if (w == 0 || p->need[w - 1].key != p->need[i].key)
                         p->need[w++] = p->need[i];

@@ -1433,6 +1433,9 @@ int main(void)
                 return 1;
         if (stat(vdir, &st) < 0 || !S_ISDIR(st.st_mode)) {
                 printf("skipped: %s not found (set SHARED_DATA)\n", vdir);
+                free(vdir);
+                free(rfc);
+                free(corpus);
                 return 77;
         }
         /* syslog-ng's tests run in this zone. */
