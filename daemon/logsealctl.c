@@ -2411,7 +2411,7 @@ static int seal_custody_note(const char *dir, uint16_t action, const char *case_
         reply = daemon_request(dir, line);
         free(line);
         if (!reply || !json_is_true(json_object_get(reply, "ok"))) {
-                fprintf(stderr, PROG ": warning: the custody record of this %s was NOT sealed "
+                fprintf(stderr, PROG ": warning: the custody record (%s) was NOT sealed "
                                 "(logseald %s)\n",
                         ls_custody_action_name(action),
                         reply ? json_string_value(json_object_get(reply, "error")) ?: "refused"
@@ -2420,7 +2420,7 @@ static int seal_custody_note(const char *dir, uint16_t action, const char *case_
                 return -ENOTCONN;
         }
         json_decref(reply);
-        fprintf(stderr, PROG ": custody record of this %s sealed into the chain\n",
+        fprintf(stderr, PROG ": custody record (%s) sealed into the chain\n",
                 ls_custody_action_name(action));
         return 0;
 }

@@ -87,6 +87,10 @@ try:
                             keys, "--consistency", old, new, "--proof", new + ".bad"],
                            capture_output=True, text=True)
         t.check("a damaged consistency proof: exit 1", v.returncode == 1, v.stdout + v.stderr)
+    p = ctl("verify", "--state-dir", app.state, "--case", "CASE-7", "--examiner", "auditor")
+    t.check("logsealctl verify runs logseal-verify on the appliance and seals the run",
+            p.returncode in (0, 4) and "custody record (verify) sealed" in p.stderr,
+            (p.returncode, p.stderr[-300:]))
     rc = app.stop()
     t.check("clean stop", rc == 0)
     rc, report, records = app.verify()
@@ -94,6 +98,8 @@ try:
     t.check("each publication is a custody record in the chain",
             report["events"]["counts"].get("custody", 0) >= 2 and "checkpoint-" in json.dumps(report),
             report["events"]["counts"])
+    t.check("and so is the verification run on the appliance",
+            "CASE-7" in json.dumps(report) and "verification run on the appliance" in json.dumps(report))
     # cut the tail: the newest archive loses its last bytes
     arch = os.path.join(app.state, "archives")
     newest = sorted(os.listdir(arch))[-1]
