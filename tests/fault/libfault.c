@@ -9,6 +9,9 @@
  *                                               the next call on that file fails
  *   LOGSEAL_FAULT_SWITCH=PATH         faults are active only while PATH exists
  *   LOGSEAL_FAULT_LOG=PATH            each injected fault appends a line here (counted by tests)
+ *   LOGSEAL_DURABLE_LOG=PATH          power-loss simulation: after every successful fsync or
+ *                                     fdatasync of a regular file, append "SIZE PATH" here: what
+ *                                     a power cut could not take away (tests/fault/test-powerloss.py)
  *
  * Paths are learnt when files are opened (readlink of /proc/self/fd/N), so relative opens
  * through directory fds are covered. Only regular files are affected.
@@ -233,20 +236,58 @@ ssize_t pwrite64(int fd, const void *p, size_t n, off_t off)
         return real_pwrite64(fd, p, n, off);
 }
 
+/* Records the size a file had when it was made durable. */
+static void durable(int fd)
+{
+        static const char *path;
+        static int checked;
+        char link[64], name[512];
+        struct stat st;
+        ssize_t n;
+        int saved = errno;
+
+        if (!checked) {
+                path = getenv("LOGSEAL_DURABLE_LOG");
+                checked = 1;
+        }
+        if (!path || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return;
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        n = readlink(link, name, sizeof(name) - 1);
+        if (n > 0) {
+                FILE *f;
+                name[n] = 0;
+                f = fopen(path, "ae");
+                if (f) {
+                        fprintf(f, "%lld %s\n", (long long) st.st_size, name);
+                        fclose(f);
+                }
+        }
+        errno = saved;
+}
+
 int fsync(int fd)
 {
+        int r;
         REAL(fsync, int, int);
 
         if (!short_mode && fail_now(fd, "fsync"))
                 return -1;
-        return real_fsync(fd);
+        r = real_fsync(fd);
+        if (r == 0)
+                durable(fd);
+        return r;
 }
 
 int fdatasync(int fd)
 {
+        int r;
         REAL(fdatasync, int, int);
 
         if (!short_mode && fail_now(fd, "fdatasync"))
                 return -1;
-        return real_fdatasync(fd);
+        r = real_fdatasync(fd);
+        if (r == 0)
+                durable(fd);
+        return r;
 }
