@@ -410,6 +410,16 @@ static int open_state(Daemon *d, LsKeyPair **key, LsCert *cert)
                 (void) renameat(d->state_dirfd, STATE_NEXT_KEY, d->state_dirfd, STATE_SIGNING_KEY);
         /* Fail closed: no signing key, no sealing, no ingest. */
         r = state_load_signing_key(d->state_dirfd, key);
+        if (r < 0 && r != -ENOENT && faccessat(d->state_dirfd, STATE_NEXT_KEY, F_OK, 0) == 0) {
+                /* A crash while the old key was being erased (overwritten, not yet unlinked):
+                 * the next key is durable and certified, so finish the change. */
+                fprintf(stderr, "logseald: %s/%s is unreadable (%s) while %s exists: the previous "
+                                "run was erasing the old signing key; completing the epoch change\n",
+                        d->cfg.state_dir, STATE_SIGNING_KEY, strerror(-r), STATE_NEXT_KEY);
+                (void) wipe_file(d->state_dirfd, STATE_SIGNING_KEY);
+                if (renameat(d->state_dirfd, STATE_NEXT_KEY, d->state_dirfd, STATE_SIGNING_KEY) == 0)
+                        r = state_load_signing_key(d->state_dirfd, key);
+        }
         if (r < 0) {
                 fprintf(stderr,
                         "logseald: %s/%s: cannot load the signing key (%s); refusing to run "
