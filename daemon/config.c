@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,7 +198,10 @@ int config_add_listen(Config *c, const char *spec, const char *origin)
 
 typedef struct ParseCtx {
         Config *c;
-        char err[256];
+        FILE *f;
+        int lines;                /* lines read so far: libinih's line number */
+        char err[256];            /* the first error the handler found ... */
+        int err_line;             /* ... and its line (libinih reports the first error's) */
         ListenConf *cur;          /* the [listen NAME] section being read */
         char cur_section[128];
 } ParseCtx;
@@ -253,11 +257,35 @@ static int parse_duration(const char *v, uint64_t *ret)
         return 0;
 }
 
+/* libinih goes on after an error and returns the first error's line: keep the first message. */
+static void seterr(ParseCtx *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void seterr(ParseCtx *p, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (p->err_line)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(p->err, sizeof(p->err), fmt, ap);
+        va_end(ap);
+        p->err_line = p->lines;
+}
+
 #define SETERR(...)                                                                                \
         do {                                                                                       \
-                snprintf(p->err, sizeof(p->err), __VA_ARGS__);                                     \
+                seterr(p, __VA_ARGS__);                                                            \
                 return 0;                                                                          \
         } while (0)
+
+static char *read_line(char *str, int num, void *stream)
+{
+        ParseCtx *p = stream;
+        char *r = fgets(str, num, p->f);
+
+        if (r)
+                p->lines++;
+        return r;
+}
 
 static int handler(void *ud, const char *section, const char *name, const char *value)
 {
@@ -390,12 +418,16 @@ static int handler(void *ud, const char *section, const char *name, const char *
                         l->port = (uint16_t) x;
                 } else if (!strcmp(name, "allow")) {
                         char *dup = strdup(value), *save = NULL;
+                        if (!dup)
+                                SETERR("out of memory");
                         for (char *tok = strtok_r(dup, ", ", &save); tok;
                              tok = strtok_r(NULL, ", ", &save)) {
                                 Cidr cidr, *q;
                                 if (config_parse_cidr(tok, &cidr) < 0) {
+                                        /* tok points into dup: the message first. */
+                                        seterr(p, "'%s' is not an address or CIDR network", tok);
                                         free(dup);
-                                        SETERR("'%s' is not an address or CIDR network", tok);
+                                        return 0;
                                 }
                                 q = realloc(l->allow, (l->nallow + 1) * sizeof(*q));
                                 if (!q) {
@@ -447,11 +479,12 @@ int config_load(Config *c, const char *path)
         }
         ls_sha256(c->hash, buf, n);
         rewind(f);
-        line = ini_parse_file(f, handler, &p);
+        p.f = f;
+        line = ini_parse_stream(read_line, &p, handler, &p);
         fclose(f);
         if (line != 0) {
                 fprintf(stderr, "logseald: %s:%d: %s\n", path, line,
-                        p.err[0] ? p.err : "syntax error");
+                        p.err_line == line ? p.err : "syntax error");
                 return -EINVAL;
         }
         for (size_t i = 0; i < c->nlistens; i++) {
