@@ -329,9 +329,10 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         sd_notify(0, "STOPPING=1\nSTATUS=sealing pending records");
         fprintf(stderr, "logseald: %s: sealing pending records and stopping\n",
                 strsignal((int) si->ssi_signo));
+        /* Losses first: declare_losses reads the listeners' counters, which close frees. */
+        declare_losses(d, 1);
         listeners_close(d);
         control_close(d);
-        declare_losses(d, 1);
         emit_stop(d, si->ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
         (void) ingest_commit(d);
         (void) wal_sync(d->wal);
