@@ -1344,27 +1344,8 @@ static void bundle_write_text(Bundle *b, FILE *f)
                                 b->cps[i].cp->cp.tree_size, b->cps[i].result, b->cps[i].detail);
         }
 
-        fprintf(f, "\nFindings (%" PRIu64 "%s):\n", r->findings_total,
-                r->findings_total > r->nfindings ? ", first ones listed" : "");
-        for (size_t i = 0; i < r->nfindings; i++) {
-                const LsFinding *x = &r->findings[i];
-                fprintf(f, "  [%s] ", ls_class_name(x->cls));
-                if (x->file) {
-                        write_escaped(f, (const uint8_t *) x->file, strlen(x->file));
-                        fputs(": ", f);
-                }
-                if (x->offset != LS_UNSET)
-                        fprintf(f, "offset %" PRIu64 ", ", x->offset);
-                if (x->batch_no != LS_UNSET)
-                        fprintf(f, "batch %" PRIu64 ", ", x->batch_no);
-                if (x->seq != LS_UNSET)
-                        fprintf(f, "record %" PRIu64 ", ", x->seq);
-                fprintf(f, "%s: ", x->check);
-                write_escaped(f, (const uint8_t *) x->detail, strlen(x->detail));
-                fputc('\n', f);
-        }
-        if (!r->findings_total)
-                fputs("  none\n", f);
+        /* Bundle findings name no archive: the same lines as for archives. */
+        report_write_findings_text(r, f);
 }
 
 static json_t *bundle_json(Bundle *b)

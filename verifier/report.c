@@ -574,6 +574,11 @@ void report_write_text(const Report *r, FILE *f)
                 }
         }
 
+        report_write_findings_text(r, f);
+}
+
+void report_write_findings_text(const Report *r, FILE *f)
+{
         fprintf(f, "\nFindings (%" PRIu64 "%s):\n", r->findings_total,
                 r->findings_total > r->nfindings ? ", first ones listed" : "");
         for (size_t i = 0; i < r->nfindings; i++) {

@@ -69,6 +69,8 @@ int report_add_event(Report *r, const LsBatchHeader *h, const LsRecord *rec, con
 int report_add_checkpoint(Report *r, const CheckpointCheck *c);
 
 void report_write_text(const Report *r, FILE *f);
+/* The "Findings (N):" section of the text report (also used for bundles). */
+void report_write_findings_text(const Report *r, FILE *f);
 int report_write_json(const Report *r, FILE *f);
 
 /* Shared helpers for the dump output. */
