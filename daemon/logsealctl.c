@@ -2176,6 +2176,29 @@ static int parse_seq_range(const char *s, uint64_t *from, uint64_t *to)
         return -EINVAL;
 }
 
+/* --from/--to and --limit of query and export: 0, or the usage error's exit status. */
+static int time_option(const char *cmd, const char *name, const char *arg, uint64_t *ret)
+{
+        if (parse_time(arg, ret) < 0)
+                return usage_error("%s: --%s: '%s' is not a time (RFC 3339 such as "
+                                   "2026-01-01T00:00:00Z, or @NANOSECONDS)",
+                                   cmd, name, arg);
+        return 0;
+}
+
+static int limit_option(const char *cmd, const char *arg, uint64_t *ret)
+{
+        char *end;
+        unsigned long long v;
+
+        errno = 0;
+        v = strtoull(arg, &end, 10);
+        if (errno || *end || arg[0] < '0' || arg[0] > '9' || v == 0)
+                return usage_error("%s: --limit: '%s' is not a positive number", cmd, arg);
+        *ret = v;
+        return 0;
+}
+
 static int cmd_query(int argc, char **argv)
 {
         enum { OPT_HOST = 256, OPT_APP, OPT_FROM, OPT_TO, OPT_JSON, OPT_TEXT, OPT_FACILITY,
@@ -2268,24 +2291,16 @@ static int cmd_query(int argc, char **argv)
                 case OPT_FROM:
                 case OPT_TO:
                         WORDS(" %s=%s", opt == OPT_FROM ? "from" : "to", optarg);
-                        if (parse_time(optarg, opt == OPT_FROM ? &q.filter.from_ns
-                                                               : &q.filter.to_ns) < 0)
-                                return usage_error("query: --%s: '%s' is not a time (RFC 3339 "
-                                                   "such as 2026-01-01T00:00:00Z, or "
-                                                   "@NANOSECONDS)",
-                                                   opt == OPT_FROM ? "from" : "to", optarg);
+                        r = time_option("query", opt == OPT_FROM ? "from" : "to", optarg,
+                                        opt == OPT_FROM ? &q.filter.from_ns : &q.filter.to_ns);
+                        if (r)
+                                return r;
                         break;
-                case 'n': {
-                        char *end;
-                        errno = 0;
-                        unsigned long long v = strtoull(optarg, &end, 10);
-                        if (errno || *end || optarg[0] < '0' || optarg[0] > '9' || v == 0)
-                                return usage_error("query: --limit: '%s' is not a positive "
-                                                   "number",
-                                                   optarg);
-                        q.limit = v;
+                case 'n':
+                        r = limit_option("query", optarg, &q.limit);
+                        if (r)
+                                return r;
                         break;
-                }
                 case OPT_JSON:
                         q.json = 1;
                         break;
@@ -2559,27 +2574,20 @@ static int cmd_export(int argc, char **argv)
                         break;
                 case OPT_FROM:
                 case OPT_TO:
-                        if (parse_time(optarg, opt == OPT_FROM ? &f.from_ns : &f.to_ns) < 0)
-                                return usage_error("export: --%s: '%s' is not a time (RFC 3339 "
-                                                   "such as 2026-01-01T00:00:00Z, or "
-                                                   "@NANOSECONDS)",
-                                                   opt == OPT_FROM ? "from" : "to", optarg);
+                        r = time_option("export", opt == OPT_FROM ? "from" : "to", optarg,
+                                        opt == OPT_FROM ? &f.from_ns : &f.to_ns);
+                        if (r)
+                                return r;
                         if (opt == OPT_FROM)
                                 from_s = optarg;
                         else
                                 to_s = optarg;
                         break;
-                case 'n': {
-                        char *end;
-                        errno = 0;
-                        unsigned long long v = strtoull(optarg, &end, 10);
-                        if (errno || *end || optarg[0] < '0' || optarg[0] > '9' || v == 0)
-                                return usage_error("export: --limit: '%s' is not a positive "
-                                                   "number",
-                                                   optarg);
-                        f.limit = v;
+                case 'n':
+                        r = limit_option("export", optarg, &f.limit);
+                        if (r)
+                                return r;
                         break;
-                }
                 case 'o':
                         eo.out = optarg;
                         break;
