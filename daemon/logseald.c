@@ -344,7 +344,8 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 
 typedef struct Replay {
         Daemon *d;
-        uint64_t skip;
+        uint64_t next_id;   /* the first WAL id not in the archives */
+        uint64_t missing;   /* ids between that and the first one the WAL still has */
         uint64_t count;
         Chunk *chunk;
 } Replay;
@@ -354,10 +355,11 @@ static int replay_entry(void *ud, uint64_t id, const uint8_t *rec, size_t n)
         Replay *rp = ud;
         LsRecord r;
 
-        if (rp->skip) {
-                rp->skip--;
-                return 0;
-        }
+        /* The WAL only drops what sealed.state covers (sealer.c), so this cannot happen
+         * unless files were removed by hand: declare it rather than guess. */
+        if (id > rp->next_id)
+                rp->missing += id - rp->next_id;
+        rp->next_id = id + 1;
         if (ls_record_decode(&r, rec, n, NULL) < 0)
                 return 0; /* counted as WAL damage by the caller? it passed the check: skip */
         r.flags |= LS_RECF_RECOVERED;
@@ -586,8 +588,10 @@ static int start(Daemon *d)
         }
 
         /* Replay what the WAL holds beyond the archives, flagged as recovered. */
-        rp.skip = rc.wal_skip;
-        r = wal_replay(d->wal, rc.wal_id_sealed, replay_entry, &rp, &last_id, &damaged);
+        /* By id: the records sealed since sealed.state was written took the WAL ids
+         * right after its wal_id, in order (recover.c counted them). */
+        rp.next_id = si.wal_id_base + 1;
+        r = wal_replay(d->wal, si.wal_id_base, replay_entry, &rp, &last_id, &damaged);
         if (r < 0) {
                 fprintf(stderr, "logseald: cannot replay the WAL: %s\n", strerror(-r));
                 goto fail;
@@ -599,7 +603,7 @@ static int start(Daemon *d)
                 fprintf(stderr, "logseald: cannot start the WAL: %s\n", strerror(-r));
                 goto fail;
         }
-        if (rc.unclean || rp.count || damaged) {
+        if (rc.unclean || rp.count || damaged || rp.missing) {
                 LsControlBuilder *b = malloc(sizeof(*b));
                 if (!b) {
                         r = -ENOMEM;
@@ -617,6 +621,17 @@ static int start(Daemon *d)
                         ls_control_add_str(b, LS_TAG_TEXT,
                                            "unreadable write-ahead-log tail after an unclean stop "
                                            "(record count unknown)");
+                        emit(d, b);
+                }
+                if (rp.missing) {
+                        fprintf(stderr, "logseald: %" PRIu64 " write-ahead-log entries are "
+                                        "missing before the ones recovered\n", rp.missing);
+                        ls_control_begin(b, LS_CTL_LOSS);
+                        ls_control_add_u64(b, LS_TAG_COUNT, rp.missing);
+                        ls_control_add_u16(b, LS_TAG_CAUSE, LS_LOSS_WAL_DAMAGE);
+                        ls_control_add_str(b, LS_TAG_TEXT,
+                                           "write-ahead-log entries missing after an unclean "
+                                           "stop");
                         emit(d, b);
                 }
                 ls_control_begin(b, LS_CTL_UNCLEAN_SHUTDOWN);

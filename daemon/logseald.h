@@ -137,6 +137,10 @@ typedef struct SealerStats {
         _Atomic uint64_t batches;
         _Atomic uint64_t archives_sealed;
         _Atomic uint64_t last_tree_size;
+        /* WAL ids up to here are sealed and covered by sealed.state on disk, which is what
+         * recovery reads: the WAL may drop them. (Not the last sealed batch: recovery
+         * finds the records sealed since the state was written in the archive and takes
+         * the rest from the WAL by id, so the WAL must keep everything after the state.) */
         _Atomic uint64_t durable_wal_id;
         _Atomic int degraded;               /* last write failed (disk full?) */
 } SealerStats;

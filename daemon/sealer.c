@@ -314,6 +314,8 @@ static int write_state(Sealer *s, int clean)
         r = sealed_state_write(s->state_dirfd, &s->state);
         if (r < 0)
                 fprintf(stderr, "logseald: cannot write %s: %s\n", STATE_SEALED, strerror(-r));
+        else
+                atomic_store(&s->st.durable_wal_id, s->state.wal_id);
         s->last_state_write = mono_ns();
         return r;
 }
@@ -378,7 +380,6 @@ static int flush_batch(Sealer *s)
         atomic_fetch_add(&s->st.records_sealed, h.record_count);
         atomic_fetch_add(&s->st.batches, 1);
         atomic_store(&s->st.last_tree_size, h.tree_size);
-        atomic_store(&s->st.durable_wal_id, s->batch_last_wal);
         pthread_mutex_lock(&s->mu);
         s->last = h;
         memcpy(s->last_pk, s->signer.pk, LS_PK_LEN);

@@ -72,10 +72,63 @@ def side_job(app, kind, out):
                             stderr=subprocess.DEVNULL)
 
 
+def wal_covers_state(state):
+    """Recovery reads sealed.state and takes every WAL id after its wal_id from the WAL:
+    the WAL on disk at the kill must still start at or before that id."""
+    with open(os.path.join(state, "sealed.state"), "rb") as f:
+        wal_id = int.from_bytes(f.read()[16:24], "little")
+    segs = sorted(int(n[:-4], 16) for n in os.listdir(os.path.join(state, "wal"))
+                  if n.endswith(".wal"))
+    return (not segs or segs[0] <= wal_id + 1), (wal_id, segs[:3])
+
+
 pat = re.compile(rb"it=(\d+) n=(\d+)")
+
+
+def wal_segments(state):
+    return sorted(n for n in os.listdir(os.path.join(state, "wal")) if n.endswith(".wal"))
+
+
+def kill_after_wal_trim():
+    """Deterministic case: the WAL drops a segment once everything in it is sealed, while
+    sealed.state is written at most once a second. A burst sealed in under a second, then
+    SIGKILL right after the WAL started afresh: recovery must find every record once."""
+    a = Appliance(BUILD, extra_conf=CONF)
+    try:
+        a.start()
+        time.sleep(1.2)  # the next batch writes sealed.state, the ones after it do not
+        before = wal_segments(a.state)
+        s = socket.create_connection(("127.0.0.1", a.port))
+        n = 12000  # > 1 MiB of WAL, the size at which a fully sealed segment is replaced
+        s.sendall(b"".join(b"%d %s" % (len(m), m) for m in (
+            b"<13>1 - burst - - - - n=%d padding-padding-padding-padding-padding-pad" % i
+            for i in range(n))))
+        deadline = time.time() + 30
+        while time.time() < deadline and wal_segments(a.state) == before:
+            time.sleep(0.005)
+        a.proc.send_signal(signal.SIGKILL)
+        a.proc.wait()
+        a.log.close()
+        s.close()
+        covered, why = wal_covers_state(a.state)
+        t.check("SIGKILL right after the WAL dropped a sealed segment: the WAL still holds "
+                "every entry after sealed.state", covered, why)
+        a.start()
+        rc_stop = a.stop()
+        rc, report, records = a.verify()
+        got = [int(m.group(1)) for r in records if r["type"] == "syslog"
+               for m in [re.search(rb"burst.* n=(\d+)", message_bytes(r) or b"")] if m]
+        t.check("... and after recovery every burst record is archived exactly once, in order",
+                rc_stop == 0 and rc == 0 and got == list(range(n)),
+                (rc_stop, rc, len(got), len(set(got)), got[:3]))
+    finally:
+        a.close()
+
+
 buffered, phases = [], {"reindex": 0, "export": 0, "none": 0}
-app = None
+app, report = None, {}
 try:
+    kill_after_wal_trim()
     for it in range(N):
         local = it % PER_APPLIANCE
         if local == 0:
@@ -96,6 +149,11 @@ try:
             job.wait()
         app.proc.wait()
         app.log.close()
+        covered, why = wal_covers_state(app.state)
+        if not covered:
+            t.check(f"kill {it + 1}: the WAL still holds every entry after sealed.state", False,
+                    why)
+            break
         snd.stop = True
         snd.join()
         app.start()          # recovery
@@ -105,6 +163,11 @@ try:
                for m in [pat.search(message_bytes(r) or b"")] if m]
         mine = [n for i, n in got if i == it]
         prefix = mine == list(range(len(mine)))
+        if not prefix:
+            first = next(k for k in range(len(mine)) if mine[k] != k) if any(
+                mine[k] != k for k in range(len(mine))) else len(mine)
+            print(f"# not a gap-free prefix: {len(mine)} records, {len(set(mine))} distinct, "
+                  f"first break at position {first}: {mine[max(0, first - 3):first + 4]}")
         buffered.append(snd.sent - len(mine))
         counts = report.get("events", {}).get("counts", {})
         # the index is derived data: a killed reindex leaves nothing that a new one cannot fix
