@@ -380,7 +380,7 @@ static int replay_entry(void *ud, uint64_t id, const uint8_t *rec, size_t n)
         return 0;
 }
 
-static int open_state(Daemon *d, LsKeyPair **key, LsCert *cert)
+static int open_state(Daemon *d, SignerKey *key, SignerKey *next, int *has_next, LsCert *cert)
 {
         int r;
 
@@ -407,22 +407,15 @@ static int open_state(Daemon *d, LsKeyPair **key, LsCert *cert)
                         d->cfg.state_dir, STATE_CHAIN_ID, strerror(-r), d->cfg.state_dir);
                 return r;
         }
-        /* An epoch change erased the old key but did not rename the new one yet. */
-        if (faccessat(d->state_dirfd, STATE_SIGNING_KEY, F_OK, 0) < 0 && errno == ENOENT &&
-            faccessat(d->state_dirfd, STATE_NEXT_KEY, F_OK, 0) == 0)
-                (void) renameat(d->state_dirfd, STATE_NEXT_KEY, d->state_dirfd, STATE_SIGNING_KEY);
-        /* Fail closed: no signing key, no sealing, no ingest. */
-        r = state_load_signing_key(d->state_dirfd, key);
-        if (r < 0 && r != -ENOENT && faccessat(d->state_dirfd, STATE_NEXT_KEY, F_OK, 0) == 0) {
-                /* A crash while the old key was being erased (overwritten, not yet unlinked):
-                 * the next key is durable and certified, so finish the change. */
-                fprintf(stderr, "logseald: %s/%s is unreadable (%s) while %s exists: the previous "
-                                "run was erasing the old signing key; completing the epoch change\n",
-                        d->cfg.state_dir, STATE_SIGNING_KEY, strerror(-r), STATE_NEXT_KEY);
-                (void) wipe_file(d->state_dirfd, STATE_SIGNING_KEY);
-                if (renameat(d->state_dirfd, STATE_NEXT_KEY, d->state_dirfd, STATE_SIGNING_KEY) == 0)
-                        r = state_load_signing_key(d->state_dirfd, key);
+        /* The signer process holds the keys from here on; this process never sees them.
+         * Forked now: before any key is loaded, any thread started, any socket opened. */
+        r = signer_spawn(&d->signer, d->state_dirfd, d->chain_id);
+        if (r < 0) {
+                fprintf(stderr, "logseald: cannot start the signer process: %s\n", strerror(-r));
+                return r;
         }
+        /* Fail closed: no signing key, no sealing, no ingest. */
+        r = signer_load(d->signer, key, next, has_next);
         if (r < 0) {
                 fprintf(stderr,
                         "logseald: %s/%s: cannot load the signing key (%s); refusing to run "
@@ -430,7 +423,7 @@ static int open_state(Daemon *d, LsKeyPair **key, LsCert *cert)
                         d->cfg.state_dir, STATE_SIGNING_KEY, strerror(-r), d->cfg.state_dir);
                 return r;
         }
-        r = state_find_cert(d->state_dirfd, (*key)->key_id, cert);
+        r = state_find_cert(d->state_dirfd, key->key_id, cert);
         if (r < 0) {
                 fprintf(stderr, "logseald: %s/%s: no certificate for the signing key (%s)\n",
                         d->cfg.state_dir, STATE_HISTORY, strerror(-r));
@@ -464,7 +457,7 @@ static int open_state(Daemon *d, LsKeyPair **key, LsCert *cert)
                         return r;
                 }
         }
-        (*key)->epoch = cert->epoch;
+        key->epoch = cert->epoch;
         d->archive_dirfd = openat(d->state_dirfd, STATE_ARCHIVES, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (d->archive_dirfd < 0) {
                 fprintf(stderr, "logseald: %s/%s: %s\n", d->cfg.state_dir, STATE_ARCHIVES,
@@ -475,76 +468,62 @@ static int open_state(Daemon *d, LsKeyPair **key, LsCert *cert)
 }
 
 /* An epoch change interrupted by a crash: finish it, or re-emit its transition (sealer.c). */
-static int resolve_next_key(Daemon *d, LsKeyPair **key, LsCert *cert, const Recovery *rc,
-                            SealerInit *si)
+static int resolve_next_key(Daemon *d, SignerKey *key, SignerKey *next, LsCert *cert,
+                            const Recovery *rc, SealerInit *si)
 {
-        LsKeyPair *next = NULL;
         LsCert nc;
-        uint8_t *p;
-        size_t n;
         int r;
 
-        r = read_file_at(d->state_dirfd, STATE_NEXT_KEY, LS_SECRET_FILE_LEN, &p, &n);
-        if (r == -ENOENT)
-                return 0;
-        if (r == 0) {
-                r = ls_seckey_decode(&next, p, n, NULL);
-                sodium_memzero(p, n);
-                free(p);
-        }
-        if (r == 0)
-                r = state_find_cert(d->state_dirfd, next->key_id, &nc);
-        if (r < 0 || nc.epoch != (*key)->epoch + 1) {
+        r = state_find_cert(d->state_dirfd, next->key_id, &nc);
+        if (r < 0 || nc.epoch != key->epoch + 1) {
                 fprintf(stderr, "logseald: discarding an unusable %s (%s)\n", STATE_NEXT_KEY,
                         r < 0 ? strerror(-r) : "wrong epoch");
-                ls_keypair_free(next);
-                return wipe_file(d->state_dirfd, STATE_NEXT_KEY);
+                return signer_discard(d->signer);
         }
         next->epoch = nc.epoch;
         if (rc->pos.batch_no >= nc.valid_from_batch) {
                 /* The transition batch is durable: erase the old key now. */
-                (void) wipe_file(d->state_dirfd, STATE_SIGNING_KEY);
-                if (renameat(d->state_dirfd, STATE_NEXT_KEY, d->state_dirfd, STATE_SIGNING_KEY) < 0) {
-                        r = -errno;
-                        ls_keypair_free(next);
+                r = signer_finish(d->signer);
+                if (r < 0)
                         return r;
-                }
-                ls_keypair_free(*key);
-                *key = next;
+                *key = *next;
                 *cert = nc;
                 fprintf(stderr, "logseald: finished the change to signing epoch %" PRIu64 "\n",
                         nc.epoch);
                 return 0;
         }
         if (rc->pos.batch_no + 1 == nc.valid_from_batch) {
-                si->next_key = next;
+                si->next_key = *next;
+                si->has_next = 1;
                 si->next_cert = nc;
                 return 0;
         }
         fprintf(stderr, "logseald: %s does not fit the chain position; discarding it\n",
                 STATE_NEXT_KEY);
-        ls_keypair_free(next);
-        return wipe_file(d->state_dirfd, STATE_NEXT_KEY);
+        return signer_discard(d->signer);
 }
 
 static int start(Daemon *d)
 {
-        LsKeyPair *key = NULL;
+        SignerKey key, next;
+        LsSigner signer;
+        int has_next = 0;
         SealerInit si = {.cfg = &d->cfg};
         Recovery rc;
         Replay rp = {.d = d};
         uint64_t last_id = 0, damaged = 0;
         int r;
 
-        r = open_state(d, &key, &si.cert);
+        r = open_state(d, &key, &next, &has_next, &si.cert);
         if (r < 0)
                 goto fail;
-        r = recover_archives(d->state_dirfd, d->archive_dirfd, d->chain_id, key, &rc);
+        signer_bind(d->signer, &key, &signer);
+        r = recover_archives(d->state_dirfd, d->archive_dirfd, d->chain_id, &signer, &rc);
         if (r < 0) {
                 fprintf(stderr, "logseald: cannot recover the archive state: %s\n", strerror(-r));
                 goto fail;
         }
-        r = resolve_next_key(d, &key, &si.cert, &rc, &si);
+        r = has_next ? resolve_next_key(d, &key, &next, &si.cert, &rc, &si) : 0;
         if (r < 0) {
                 fprintf(stderr, "logseald: cannot resolve an interrupted epoch change: %s\n",
                         strerror(-r));
@@ -573,8 +552,8 @@ static int start(Daemon *d)
         si.archive_dirfd = d->archive_dirfd;
         memcpy(si.chain_id, d->chain_id, LS_CHAIN_ID_LEN);
         si.pos = rc.pos;
+        si.signer = d->signer;
         si.key = key;
-        key = NULL;
         /* A root-issued key opens its first batch with its certificate: the chain's first
          * key, and an admin rotation whose first batch is not durable yet (sealer.c). */
         si.emit_cert = rc.chain_empty ||
@@ -582,10 +561,8 @@ static int start(Daemon *d)
                         rc.pos.batch_no == si.cert.valid_from_batch);
         si.wal_id_base = rc.wal_id_sealed + rc.wal_skip;
         r = sealer_start(&d->sealer, &si, d->notify_fd);
-        if (r < 0) {
-                ls_keypair_free(si.key);
+        if (r < 0)
                 goto fail;
-        }
 
         /* Replay what the WAL holds beyond the archives, flagged as recovered. */
         /* By id: the records sealed since sealed.state was written took the WAL ids
@@ -649,7 +626,6 @@ static int start(Daemon *d)
                 goto fail;
         return 0;
 fail:
-        ls_keypair_free(key);
         return r;
 }
 
@@ -824,6 +800,7 @@ int main(int argc, char **argv)
 
         /* Stopping: the sealer seals everything queued and the active archive. */
         r = sealer_stop(d.sealer);
+        signer_free(d.signer); /* the signer wipes its keys and exits */
         indexer = index_worker_stop(indexer);
         if (r == 0) {
                 (void) wal_remove_all(d.wal);

@@ -14,6 +14,7 @@
 #include "defs.h"
 #include "keys.h"
 #include "record.h"
+#include "signer.h"
 #include "state.h"
 
 /*
@@ -153,10 +154,12 @@ typedef struct SealerInit {
         int archive_dirfd;
         uint8_t chain_id[LS_CHAIN_ID_LEN];
         LsChainPosition pos;
-        LsKeyPair *key;                     /* taken over */
+        Signer *signer;                     /* the signer process (signer.h) */
+        SignerKey key;                      /* the current key, held by the signer */
         LsCert cert;                        /* the key's certificate */
         int emit_cert;                      /* write a KEY_TRANSITION with cert first */
-        LsKeyPair *next_key;                /* a prepared epoch key whose transition is pending */
+        SignerKey next_key;                 /* a prepared epoch key whose transition is pending */
+        int has_next;
         LsCert next_cert;
         uint64_t wal_id_base;               /* last WAL id already sealed */
 } SealerInit;
@@ -211,7 +214,7 @@ typedef struct Recovery {
 } Recovery;
 
 int recover_archives(int state_dirfd, int archive_dirfd, const uint8_t chain_id[LS_CHAIN_ID_LEN],
-                     const LsKeyPair *key, Recovery *ret);
+                     const LsSigner *signer, Recovery *ret);
 
 /* ---- listen.c ---- */
 
@@ -247,6 +250,7 @@ struct Daemon {
         uint8_t boot_id[16];
         Wal *wal;
         Sealer *sealer;
+        Signer *signer;                     /* the signer process: holds every secret key */
         int notify_fd;                      /* eventfd: the sealer made something durable */
         Chunk *pending;
         Listener **listeners;

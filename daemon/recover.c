@@ -218,7 +218,7 @@ out:
 }
 
 int recover_archives(int state_dirfd, int archive_dirfd, const uint8_t chain_id[LS_CHAIN_ID_LEN],
-                     const LsKeyPair *key, Recovery *ret)
+                     const LsSigner *signer, Recovery *ret)
 {
         SealedState st = {};
         Recovery rc = {};
@@ -291,7 +291,6 @@ int recover_archives(int state_dirfd, int archive_dirfd, const uint8_t chain_id[
         } else {
                 /* An open archive: cut a torn tail, then seal it so the next run starts clean. */
                 LsArchiveWriter *w = NULL;
-                LsSigner s;
                 LsTrailer t;
                 uint64_t size = lseek(fd, 0, SEEK_END) < 0 ? 0 : (uint64_t) lseek(fd, 0, SEEK_END);
 
@@ -301,8 +300,7 @@ int recover_archives(int state_dirfd, int archive_dirfd, const uint8_t chain_id[
                         close(fd);
                         goto fail;
                 }
-                ls_signer_from_keypair(&s, (LsKeyPair *) key);
-                r = ls_archive_writer_seal(w, &s, now_realtime_ns(), &t);
+                r = ls_archive_writer_seal(w, signer, now_realtime_ns(), &t);
                 ls_archive_writer_free(w);
                 if (r < 0) {
                         fprintf(stderr, "logseald: %s: cannot seal the recovered archive: %s\n",

@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test-signer: the signer process (daemon/signer.c) through its client API, on a temporary
+ * keys/ directory: what it signs and refuses, key files and erasure, the admin handover. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "defs.h"
+#include "hash.h"
+#include "keys.h"
+#include "signer.h"
+#include "state.h"
+#include "util.h"
+
+static const uint8_t chain_id[LS_CHAIN_ID_LEN] = {0xc4, 0xa1, 0x17};
+
+typedef struct Fixture {
+        char dir[64];
+        int dirfd;
+        LsKeyPair *k0;
+        Signer *s;
+        SignerKey cur;
+} Fixture;
+
+static void setup(Fixture *f)
+{
+        uint8_t file[LS_SECRET_FILE_LEN];
+        SignerKey next;
+        int has_next = -1;
+
+        snprintf(f->dir, sizeof(f->dir), "/tmp/logseal-signer-XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(f->dir));
+        f->dirfd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ck_assert_int_ge(f->dirfd, 0);
+        ck_assert_int_eq(mkdirat(f->dirfd, STATE_KEYS_DIR, 0700), 0);
+        ck_assert_int_eq(ls_keypair_generate(&f->k0, 1), 0);
+        ck_assert_int_eq(ls_seckey_encode(f->k0, NULL, 0, 0, file), 0);
+        ck_assert_int_eq(write_file_atomic(f->dirfd, STATE_SIGNING_KEY, file, sizeof(file), 0600), 0);
+        ck_assert_int_eq(signer_spawn(&f->s, f->dirfd, chain_id), 0);
+        ck_assert_int_eq(signer_load(f->s, &f->cur, &next, &has_next), 0);
+        ck_assert_int_eq(has_next, 0);
+        f->cur.epoch = 1;
+}
+
+static void teardown(Fixture *f)
+{
+        char cmd[128];
+
+        signer_free(f->s);
+        ls_keypair_free(f->k0);
+        close(f->dirfd);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+        ck_assert_int_eq(system(cmd), 0);
+}
+
+static int exists(Fixture *f, const char *name)
+{
+        return faccessat(f->dirfd, name, F_OK, 0) == 0;
+}
+
+START_TEST(loads_the_key_and_signs_only_what_the_sealer_signs)
+{
+        Fixture f;
+        LsSigner s;
+        uint8_t sig[LS_SIG_LEN], msg[200];
+        char note[128];
+        int n;
+
+        setup(&f);
+        ck_assert_mem_eq(f.cur.pk, f.k0->pk, LS_PK_LEN);
+        ck_assert_mem_eq(f.cur.key_id, f.k0->key_id, LS_KEY_ID_LEN);
+        signer_bind(f.s, &f.cur, &s);
+        memset(msg, 'x', sizeof(msg));
+        /* an archive header and a seal trailer: signed, and the signature verifies */
+        ck_assert_int_eq(ls_sign(&s, LS_CTX_ARCHIVE_HEADER, msg, sizeof(msg), sig), 0);
+        ck_assert_int_eq(ls_verify(f.k0->pk, LS_CTX_ARCHIVE_HEADER, msg, sizeof(msg), sig), 0);
+        ck_assert_int_eq(ls_sign(&s, LS_CTX_SEAL, msg, sizeof(msg), sig), 0);
+        ck_assert_int_eq(ls_verify(f.k0->pk, LS_CTX_SEAL, msg, sizeof(msg), sig), 0);
+        /* a checkpoint of this chain: signed; of another chain: refused */
+        {
+                char hex[2 * LS_CHAIN_ID_LEN + 1];
+                ls_hex(hex, chain_id, LS_CHAIN_ID_LEN);
+                n = snprintf(note, sizeof(note), "logseal/%s\n7\nroot\n", hex);
+        }
+        ck_assert_int_eq(ls_sign(&s, NULL, (const uint8_t *) note, (size_t) n, sig), 0);
+        ck_assert_int_eq(ls_verify(f.k0->pk, NULL, (const uint8_t *) note, (size_t) n, sig), 0);
+        note[9] = '5';
+        ck_assert_int_eq(ls_sign(&s, NULL, (const uint8_t *) note, (size_t) n, sig), -EPERM);
+        /* certificates, revocations and anything else: refused */
+        ck_assert_int_eq(ls_sign(&s, LS_CTX_CERT, msg, sizeof(msg), sig), -EPERM);
+        ck_assert_int_eq(ls_sign(&s, LS_CTX_REVOCATION, msg, sizeof(msg), sig), -EPERM);
+        ck_assert_int_eq(ls_sign(&s, NULL, msg, sizeof(msg), sig), -EPERM);
+        /* a key it does not hold */
+        {
+                SignerKey other = f.cur;
+                LsSigner o;
+                other.key_id[0] ^= 1;
+                signer_bind(f.s, &other, &o);
+                ck_assert_int_eq(ls_sign(&o, LS_CTX_SEAL, msg, sizeof(msg), sig), -ENOKEY);
+        }
+        teardown(&f);
+}
+END_TEST
+
+START_TEST(an_epoch_change_certifies_writes_and_erases)
+{
+        Fixture f;
+        LsCert c;
+        SignerKey next = {0};
+        LsSigner s;
+        struct stat st;
+        uint8_t sig[LS_SIG_LEN], msg[8] = "trailer";
+
+        setup(&f);
+        ck_assert_int_eq(signer_prepare_next(f.s, 2, 42, &c), 0);
+        ck_assert_int_eq(ls_cert_verify(&c, f.k0->pk), 0);
+        ck_assert_int_eq(c.epoch, 2);
+        ck_assert_int_eq(c.valid_from_batch, 42);
+        ck_assert_mem_eq(c.chain_id, chain_id, LS_CHAIN_ID_LEN);
+        ck_assert_mem_eq(c.issuer_key_id, f.k0->key_id, LS_KEY_ID_LEN);
+        ck_assert_int_eq(fstatat(f.dirfd, STATE_NEXT_KEY, &st, 0), 0);
+        ck_assert_int_eq(st.st_mode & 0777, 0600);
+        {
+                LsCert h;
+                ck_assert_int_eq(state_find_cert(f.dirfd, c.key_id, &h), 0);
+                ck_assert_mem_eq(h.pk, c.pk, LS_PK_LEN);
+        }
+        /* a second change before the first finished: refused */
+        ck_assert_int_eq(signer_prepare_next(f.s, 3, 50, &c) == -EBUSY, 1);
+        /* both keys sign while the transition is pending */
+        memcpy(next.pk, c.pk, LS_PK_LEN);
+        memcpy(next.key_id, c.key_id, LS_KEY_ID_LEN);
+        next.epoch = 2;
+        signer_bind(f.s, &next, &s);
+        ck_assert_int_eq(ls_sign(&s, LS_CTX_SEAL, msg, sizeof(msg), sig), 0);
+        ck_assert_int_eq(ls_verify(c.pk, LS_CTX_SEAL, msg, sizeof(msg), sig), 0);
+        /* finish: the old key's file is gone, the next one took its name, the old key no
+         * longer signs */
+        ck_assert_int_eq(signer_finish(f.s), 0);
+        ck_assert(!exists(&f, STATE_NEXT_KEY));
+        {
+                LsKeyPair *k = NULL;
+                ck_assert_int_eq(state_load_signing_key(f.dirfd, &k), 0);
+                ck_assert_mem_eq(k->pk, c.pk, LS_PK_LEN);
+                ls_keypair_free(k);
+        }
+        signer_bind(f.s, &f.cur, &s);
+        ck_assert_int_eq(ls_sign(&s, LS_CTX_SEAL, msg, sizeof(msg), sig), -ENOKEY);
+        teardown(&f);
+}
+END_TEST
+
+START_TEST(an_admin_handover_takes_only_a_certificate_for_the_generated_key)
+{
+        Fixture f;
+        SignerKey g;
+        LsKeyPair *root = NULL;
+        LsSigner rs;
+        LsCert c = {.kind = LS_CERT_SIGNING};
+
+        setup(&f);
+        ck_assert_int_eq(ls_keypair_generate(&root, 0), 0);
+        ls_signer_from_keypair(&rs, root);
+        ck_assert_int_eq(signer_generate(f.s, 2, &g), 0);
+        ck_assert(!exists(&f, STATE_NEXT_KEY)); /* in memory only until certified */
+        memcpy(c.chain_id, chain_id, LS_CHAIN_ID_LEN);
+        c.epoch = 2;
+        c.valid_from_batch = 9;
+        /* a certificate for some other key: refused, nothing written */
+        memcpy(c.pk, root->pk, LS_PK_LEN);
+        ck_assert_int_eq(ls_cert_sign(&c, &rs), 0);
+        ck_assert_int_eq(signer_install(f.s, &c), -EINVAL);
+        ck_assert(!exists(&f, STATE_NEXT_KEY));
+        /* for another chain: refused */
+        memcpy(c.pk, g.pk, LS_PK_LEN);
+        c.chain_id[0] ^= 1;
+        ck_assert_int_eq(ls_cert_sign(&c, &rs), 0);
+        ck_assert_int_eq(signer_install(f.s, &c), -EINVAL);
+        c.chain_id[0] ^= 1;
+        ck_assert_int_eq(ls_cert_sign(&c, &rs), 0);
+        ck_assert_int_eq(signer_install(f.s, &c), 0);
+        ck_assert(exists(&f, STATE_NEXT_KEY));
+        ck_assert_int_eq(signer_finish(f.s), 0);
+        {
+                LsKeyPair *k = NULL;
+                ck_assert_int_eq(state_load_signing_key(f.dirfd, &k), 0);
+                ck_assert_mem_eq(k->pk, g.pk, LS_PK_LEN);
+                ls_keypair_free(k);
+        }
+        /* a reservation that expires: the generated key is forgotten */
+        ck_assert_int_eq(signer_generate(f.s, 3, &g), 0);
+        ck_assert_int_eq(signer_discard(f.s), 0);
+        ck_assert_int_eq(signer_install(f.s, &c), -ESTALE);
+        ls_keypair_free(root);
+        teardown(&f);
+}
+END_TEST
+
+START_TEST(a_restart_finishes_an_interrupted_erasure)
+{
+        Fixture f;
+        LsCert c;
+        SignerKey cur, next;
+        int has_next = -1;
+
+        setup(&f);
+        ck_assert_int_eq(signer_prepare_next(f.s, 2, 5, &c), 0);
+        signer_free(f.s);
+        /* killed after the old key was overwritten, before it was unlinked */
+        {
+                uint8_t zero[LS_SECRET_FILE_LEN] = {0};
+                int fd = openat(f.dirfd, STATE_SIGNING_KEY, O_WRONLY | O_CLOEXEC);
+                ck_assert_int_ge(fd, 0);
+                ck_assert_int_eq(write(fd, zero, sizeof(zero)), (ssize_t) sizeof(zero));
+                close(fd);
+        }
+        ck_assert_int_eq(signer_spawn(&f.s, f.dirfd, chain_id), 0);
+        ck_assert_int_eq(signer_load(f.s, &cur, &next, &has_next), 0);
+        ck_assert_mem_eq(cur.pk, c.pk, LS_PK_LEN);
+        ck_assert_int_eq(has_next, 0);
+        ck_assert(!exists(&f, STATE_NEXT_KEY));
+        teardown(&f);
+}
+END_TEST
+
+START_TEST(a_pending_next_key_is_reported_at_load)
+{
+        Fixture f;
+        LsCert c;
+        SignerKey cur, next;
+        int has_next = -1;
+
+        setup(&f);
+        ck_assert_int_eq(signer_prepare_next(f.s, 2, 5, &c), 0);
+        signer_free(f.s);
+        ck_assert_int_eq(signer_spawn(&f.s, f.dirfd, chain_id), 0);
+        ck_assert_int_eq(signer_load(f.s, &cur, &next, &has_next), 0);
+        ck_assert_mem_eq(cur.pk, f.k0->pk, LS_PK_LEN);
+        ck_assert_int_eq(has_next, 1);
+        ck_assert_mem_eq(next.pk, c.pk, LS_PK_LEN);
+        /* loading twice is refused */
+        ck_assert_int_eq(signer_load(f.s, &cur, &next, &has_next), -EALREADY);
+        teardown(&f);
+}
+END_TEST
+
+START_TEST(a_client_whose_signer_died_exits)
+{
+        Fixture f;
+        pid_t pid;
+        int status;
+
+        setup(&f);
+        pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                LsSigner s;
+                uint8_t sig[LS_SIG_LEN], msg[4] = "abc";
+                kill(signer_pid(f.s), SIGKILL);
+                usleep(100000);
+                signer_bind(f.s, &f.cur, &s);
+                (void) ls_sign(&s, LS_CTX_SEAL, msg, sizeof(msg), sig);
+                _exit(0); /* not reached: the client exits with EXIT_FAILURE */
+        }
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert(WIFEXITED(status));
+        ck_assert_int_eq(WEXITSTATUS(status), EXIT_FAILURE);
+        teardown(&f);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+        Suite *s = suite_create("signer");
+        TCase *tc = tcase_create("signer");
+
+        tcase_add_test(tc, loads_the_key_and_signs_only_what_the_sealer_signs);
+        tcase_add_test(tc, an_epoch_change_certifies_writes_and_erases);
+        tcase_add_test(tc, an_admin_handover_takes_only_a_certificate_for_the_generated_key);
+        tcase_add_test(tc, a_restart_finishes_an_interrupted_erasure);
+        tcase_add_test(tc, a_pending_next_key_is_reported_at_load);
+        tcase_add_test(tc, a_client_whose_signer_died_exits);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void)
+{
+        SRunner *sr = srunner_create(suite());
+        int failed;
+
+        if (sodium_init() < 0)
+                return 1;
+        srunner_run_all(sr, CK_ENV);
+        failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? 1 : 0;
+}
