@@ -49,8 +49,11 @@ for name in "${names[@]}"; do
         artifacts=$work/$name/artifacts
         log=$work/$name/log
         mkdir -p "$corpus" "$artifacts"
-        if [ -d "$src/corpus/$name" ]; then
-                cp -a "$src/corpus/$name/." "$corpus/"
+        seeds=$src/corpus/$name
+        # the framing/parsing target keeps its corpus with the syslog tests
+        [ "$name" = syslog ] && seeds=$src/../tests/syslog/corpus
+        if [ -d "$seeds" ]; then
+                cp -a "$seeds/." "$corpus/"
         fi
 
         rc=0
