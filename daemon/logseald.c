@@ -318,6 +318,17 @@ static int on_durable(sd_event_source *s, int fd, uint32_t revents, void *ud)
         return 0;
 }
 
+/* SIGHUP's default action would end the daemon without sealing: say why nothing happens. */
+static int on_hangup(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
+{
+        (void) s;
+        (void) si;
+        (void) ud;
+        fprintf(stderr, "logseald: SIGHUP ignored: there is nothing to reload; restart logseald "
+                        "to apply configuration changes (SIGTERM seals everything first)\n");
+        return 0;
+}
+
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
 {
         Daemon *d = ud;
@@ -744,6 +755,7 @@ int main(int argc, char **argv)
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
         sigprocmask(SIG_BLOCK, &mask, NULL);
         signal(SIGPIPE, SIG_IGN);
         signal(SIGCHLD, SIG_IGN); /* publish_command children are reaped by the kernel */
@@ -767,6 +779,7 @@ int main(int argc, char **argv)
                         strerror(-r));
         sd_event_add_signal(d.event, NULL, SIGTERM, on_signal, &d);
         sd_event_add_signal(d.event, NULL, SIGINT, on_signal, &d);
+        sd_event_add_signal(d.event, NULL, SIGHUP, on_hangup, &d);
         sd_event_add_io(d.event, NULL, d.notify_fd, EPOLLIN, on_durable, &d);
         r = index_worker_start(&indexer, d.state_dirfd, d.archive_dirfd, d.chain_id,
                                d.cfg.index_fulltext, index_log, NULL);

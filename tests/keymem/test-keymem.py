@@ -143,6 +143,10 @@ try:
         time.sleep(0.5)
         t.check("the signer ignores SIGTERM, SIGINT and SIGHUP (sealing still needs it)",
                 alive(signers[0]) and app.proc.poll() is None)
+        app.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.3)
+        t.check("SIGHUP does not end logseald (it says there is nothing to reload)",
+                app.proc.poll() is None and "SIGHUP ignored" in app.logtext())
         # Fail closed: no signer, no sealing; what was read is in the WAL.
         os.kill(signers[0], signal.SIGKILL)
         try:
