@@ -195,6 +195,11 @@ if [ "$up" != 0 ]; then
         bail
 fi
 
+# Privilege separation under the unprivileged user: one logseald-signer child, same user.
+signer=$(ps -o pid=,user=,comm= --ppid "$daemon_pid" | awk '$3 == "logseald-signer"')
+[ "$(echo "$signer" | grep -c .)" = 1 ] && [ "$(echo "$signer" | awk '{print $2}')" = logseal ]
+check $? "logseald forked its signer process, running as logseal (${signer:-none})"
+
 marker="deb-test-$$-$RANDOM"
 sent=0
 for i in 1 2 3; do
