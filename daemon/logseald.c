@@ -218,11 +218,12 @@ static void publish_checkpoint(Daemon *d, uint64_t now)
                 }
                 snprintf(path, sizeof(path), "%s/%s", d->cfg.publish_dir, name);
         } else {
-                /* Only a command: hand it a private copy in the state directory. */
-                r = write_file_atomic(d->state_dirfd, "checkpoint.publish", text, (size_t) n, 0600);
+                /* Only a command: hand it a private copy in the state directory (in wal/,
+                 * which the confined daemon may write: confine.c). */
+                r = write_file_atomic(d->state_dirfd, STATE_PUBLISH_COPY, text, (size_t) n, 0600);
                 if (r < 0)
                         return;
-                snprintf(path, sizeof(path), "%s/checkpoint.publish", d->cfg.state_dir);
+                snprintf(path, sizeof(path), "%s/%s", d->cfg.state_dir, STATE_PUBLISH_COPY);
         }
         if (d->cfg.publish_command) {
                 char *argv[] = {d->cfg.publish_command, path, NULL};

@@ -134,6 +134,10 @@ int sealed_state_read(int state_dirfd, SealedState *ret)
         size_t n;
         int r = read_file_at(state_dirfd, STATE_SEALED, 4096, &p, &n);
 
+        /* A state directory of an older version: the file is in the directory itself
+         * until the first write of the new one (sealed_state_write) removes it. */
+        if (r == -ENOENT)
+                r = read_file_at(state_dirfd, STATE_SEALED_LEGACY, 4096, &p, &n);
         if (r < 0)
                 return r;
         if (n != STATE_LEN || memcmp(p, STATE_MAGIC, 8) != 0) {
@@ -155,13 +159,21 @@ int sealed_state_read(int state_dirfd, SealedState *ret)
 int sealed_state_write(int state_dirfd, const SealedState *s)
 {
         uint8_t p[STATE_LEN] = {0};
+        int r;
 
         memcpy(p, STATE_MAGIC, 8);
         ls_put64(p + 8, s->tree_size);
         ls_put64(p + 16, s->wal_id);
         ls_put32(p + 24, (uint32_t) s->clean);
         crypto_shorthash(p + STATE_LEN - 8, p, STATE_LEN - 8, (const uint8_t *) "logseal-state-v1");
-        return write_file_atomic(state_dirfd, STATE_SEALED, p, sizeof(p), 0600);
+        r = write_file_atomic(state_dirfd, STATE_SEALED, p, sizeof(p), 0600);
+        if (r < 0)
+                return r;
+        /* The new file is durable and read first: an older version's copy is dead. The
+         * first write happens at start-up, before the daemon confines itself (confine.c);
+         * a failure to remove it costs nothing but the file. */
+        (void) unlinkat(state_dirfd, STATE_SEALED_LEGACY, 0);
+        return 0;
 }
 
 
