@@ -1715,6 +1715,15 @@ static int status_daemon(int dirfd, const char *dir)
                        json_string_value(json_object_get(cp, "root")),
                        json_string_value(json_object_get(cp, "key_id")),
                        json_integer_value(json_object_get(cp, "epoch")));
+        cp = json_object_get(o, "confinement");
+        if (cp) {
+                json_int_t abi = json_integer_value(json_object_get(cp, "landlock_abi"));
+                printf("confinement:     %s (Landlock ABI %" JSON_INTEGER_FORMAT "%s); keys %s\n",
+                       json_is_true(json_object_get(cp, "enforced")) ? "enforced" : "NOT enforced",
+                       abi, abi ? "" : ": unavailable",
+                       json_is_true(json_object_get(cp, "keys_readable")) ? "READABLE by the daemon" :
+                                                                          "not readable by the daemon");
+        }
         json_decref(o);
         return 0;
 }

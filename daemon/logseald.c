@@ -799,6 +799,14 @@ int main(int argc, char **argv)
                 fprintf(stderr, "logseald: %s; running without the search index ('logsealctl "
                                 "reindex' rebuilds it)\n",
                         index_last_error(NULL));
+        /* Start-up is over: from here on this thread (the event loop: network input, control,
+         * checkpoint publication) reaches STATE/archives, wal and index only (confine.c). */
+        (void) confine_ingest(&(const ConfinePaths){.state_dirfd = d.state_dirfd,
+                                                    .state_dir = d.cfg.state_dir,
+                                                    .publish_dir = d.cfg.publish_dir,
+                                                    .publish_command = d.cfg.publish_command,
+                                                    .enable = d.cfg.confine},
+                              &d.confinement);
         {
                 uint64_t now;
                 sd_event_now(d.event, CLOCK_MONOTONIC, &now);
