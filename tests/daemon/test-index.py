@@ -345,7 +345,8 @@ try:
     # ---- damaged and torn archives (on copies of the state directory) ----
     def copy_state(name):
         d = os.path.join(app.dir, name)
-        shutil.copytree(app.state, d)
+        # the confined daemon leaves its control socket behind at a stop (logseald(8))
+        shutil.copytree(app.state, d, ignore=shutil.ignore_patterns("control.sock"))
         remove_index(d)
         return d
 
