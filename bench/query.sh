@@ -64,7 +64,7 @@ t2=$(now)
 "$ctl" query --state-dir "$st" --host host07 --limit 1 >/dev/null
 t3=$(now)
 size=$(du -sh "$st/archives" | cut -f1)
-isize=$(du -sh "$st/index.sqlite" | cut -f1)
+isize=$(du -sh "$st/index/index.sqlite" | cut -f1)
 
 # a one-second window from the middle of the run
 mid=$(python3 -c "print(int(($t1 + $t0) / 2 * 1e9))")

@@ -30,6 +30,7 @@ void config_defaults(Config *c)
         c->queue_max_bytes = 64u << 20;
         c->epoch_interval_ns = 3600ull * 1000000000ull;
         c->publish_interval_ns = 3600ull * 1000000000ull;
+        c->confine = 1;
 }
 
 static void listen_free(ListenConf *l)
@@ -310,6 +311,13 @@ static int handler(void *ud, const char *section, const char *name, const char *
                         if (parse_size(value, &x) < 0 || x < (1u << 20))
                                 SETERR("queue_max_size must be at least 1M");
                         c->queue_max_bytes = (size_t) x;
+                } else if (!strcmp(name, "confine")) {
+                        if (!strcmp(value, "yes") || !strcmp(value, "true"))
+                                c->confine = 1;
+                        else if (!strcmp(value, "no") || !strcmp(value, "false"))
+                                c->confine = 0;
+                        else
+                                SETERR("confine must be yes or no");
                 } else {
                         SETERR("unknown setting '%s' in [daemon]", name);
                 }

@@ -487,6 +487,9 @@ int index_open(Index **ret, int state_dirfd, const uint8_t chain_id[LS_CHAIN_ID_
         int fd, rc, r;
 
         open_err[0] = 0;
+        /* STATE/index/ is made by `logsealctl init`; older state directories lack it. */
+        if (mkdirat(state_dirfd, STATE_INDEX_DIR, STATE_INDEX_DIR_MODE) < 0 && errno != EEXIST)
+                return fail(NULL, -errno, "%s: %s", STATE_INDEX_DIR, strerror(errno));
         /* Create the file ourselves: exact mode, and never through a symlink. */
         fd = openat(state_dirfd, STATE_INDEX, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
                     0640);
@@ -1844,6 +1847,21 @@ static void *worker_main(void *arg)
                 worker_run_once(w, durable);
         }
         return NULL;
+}
+
+int index_remove_legacy(int state_dirfd)
+{
+        static const char *const names[] = {STATE_INDEX_LEGACY, STATE_INDEX_LEGACY "-wal",
+                                            STATE_INDEX_LEGACY "-shm"};
+        int removed = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                if (unlinkat(state_dirfd, names[i], 0) == 0)
+                        removed++;
+                else if (errno != ENOENT)
+                        return -errno;
+        }
+        return removed;
 }
 
 int index_worker_start(IndexWorker **ret, int state_dirfd, int archive_dirfd,

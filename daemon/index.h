@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* index.h: the derived search index STATE/index.sqlite (ARCHITECTURE invariant 1) */
+/* index.h: the derived search index STATE/index/index.sqlite (ARCHITECTURE invariant 1) */
 #pragma once
 
 /*
@@ -71,13 +71,17 @@ typedef struct IndexProgress {
 typedef void (*IndexProgressFn)(void *userdata, const IndexProgress *p);
 
 /*
- * Opens STATE/index.sqlite (mode 0640 when created), creating the schema when the file
- * is new. journal_mode=WAL, synchronous=NORMAL, a 10 s busy timeout.
+ * Opens STATE/index/index.sqlite (mode 0640 when created; the directory 0750 when missing,
+ * as in state directories of older versions), creating the schema when the file is new. journal_mode=WAL, synchronous=NORMAL, a 10 s busy timeout.
  * Errors: -EXDEV the index belongs to another chain; -EPROTONOSUPPORT an unknown schema
  * version; -EUCLEAN not an SQLite database or corrupt (delete it and reindex); -EACCES,
  * -EROFS, -ENOSPC, -ENOMEM, -EIO. index_last_error(NULL) then says more (per thread).
  */
 int index_open(Index **ret, int state_dirfd, const uint8_t chain_id[LS_CHAIN_ID_LEN]);
+/* Removes STATE/index.sqlite and its -wal and -shm, where older versions kept the index:
+ * the number of files removed, or -errno. logseald calls it before it confines itself,
+ * logsealctl reindex before it rebuilds. */
+int index_remove_legacy(int state_dirfd);
 Index *index_free(Index *ix);
 
 void index_set_log(Index *ix, IndexLogFn fn, void *userdata);

@@ -101,7 +101,7 @@ static void help(void)
                "  checkpoint --state-dir DIR [--out FILE] [--since OLD [--proof FILE]]\n"
                "        the latest signed checkpoint (C2SP signed note) from the daemon\n"
                "  reindex --state-dir DIR [--fulltext]\n"
-               "        rebuild the search index (DIR/index.sqlite) from the archives\n"
+               "        rebuild the search index (DIR/index/index.sqlite) from the archives\n"
                "  export --state-dir DIR --case ID --examiner NAME --out DIR [--tar FILE]\n"
                "        [--host H] [--app A] [--from TIME] [--to TIME] [--limit N]\n"
                "        an evidence bundle of the selected records with their proofs and\n"
@@ -711,7 +711,8 @@ static int init_state(int dirfd, const char *dir, const char *root_file, int no_
 
         if (make_subdir(dirfd, dir, STATE_KEYS_DIR, KEYS_DIR_MODE) != 0 ||
             make_subdir(dirfd, dir, STATE_ARCHIVES, ARCHIVES_DIR_MODE) != 0 ||
-            make_subdir(dirfd, dir, STATE_WAL, WAL_DIR_MODE) != 0)
+            make_subdir(dirfd, dir, STATE_WAL, WAL_DIR_MODE) != 0 ||
+            make_subdir(dirfd, dir, STATE_INDEX_DIR, STATE_INDEX_DIR_MODE) != 0)
                 return EXIT_FAILURE;
 
         if (root_secret && init_write(dirfd, dir, &w, STATE_ROOT_KEY, root_secret,
@@ -759,7 +760,8 @@ static int cmd_init(int argc, char **argv)
                 {"no-passphrase", no_argument, NULL, OPT_NO_PASSPHRASE},
                 {"help", no_argument, NULL, 'h'},
                 {}};
-        static const char *const subdirs[] = {STATE_KEYS_DIR, STATE_ARCHIVES, STATE_WAL};
+        static const char *const subdirs[] = {STATE_KEYS_DIR, STATE_ARCHIVES, STATE_WAL,
+                                              STATE_INDEX_DIR};
         const char *dir = NULL, *root_file = NULL;
         int no_passphrase = 0, created = 0, opt, r;
         _cleanup_close_ int dirfd = -1;
@@ -1713,6 +1715,15 @@ static int status_daemon(int dirfd, const char *dir)
                        json_string_value(json_object_get(cp, "root")),
                        json_string_value(json_object_get(cp, "key_id")),
                        json_integer_value(json_object_get(cp, "epoch")));
+        cp = json_object_get(o, "confinement");
+        if (cp) {
+                json_int_t abi = json_integer_value(json_object_get(cp, "landlock_abi"));
+                printf("confinement:     %s (Landlock ABI %" JSON_INTEGER_FORMAT "%s); keys %s\n",
+                       json_is_true(json_object_get(cp, "enforced")) ? "enforced" : "NOT enforced",
+                       abi, abi ? "" : ": unavailable",
+                       json_is_true(json_object_get(cp, "keys_readable")) ? "READABLE by the daemon" :
+                                                                          "not readable by the daemon");
+        }
         json_decref(o);
         return 0;
 }
@@ -1863,6 +1874,12 @@ static int cmd_reindex(int argc, char **argv)
         r = open_chain(dir, &dirfd, &archfd, chain_id);
         if (r != 0)
                 return r;
+        r = index_remove_legacy(dirfd);
+        if (r < 0)
+                return log_errno(r, "%s/%s", dir, STATE_INDEX_LEGACY);
+        if (r > 0)
+                fprintf(stderr, PROG ": removed %s/%s of an older version (derived data)\n", dir,
+                        STATE_INDEX_LEGACY);
 
         r = index_open(&ix, dirfd, chain_id);
         if (r == -EUCLEAN || r == -EPROTONOSUPPORT) {

@@ -218,11 +218,12 @@ static void publish_checkpoint(Daemon *d, uint64_t now)
                 }
                 snprintf(path, sizeof(path), "%s/%s", d->cfg.publish_dir, name);
         } else {
-                /* Only a command: hand it a private copy in the state directory. */
-                r = write_file_atomic(d->state_dirfd, "checkpoint.publish", text, (size_t) n, 0600);
+                /* Only a command: hand it a private copy in the state directory (in wal/,
+                 * which the confined daemon may write: confine.c). */
+                r = write_file_atomic(d->state_dirfd, STATE_PUBLISH_COPY, text, (size_t) n, 0600);
                 if (r < 0)
                         return;
-                snprintf(path, sizeof(path), "%s/checkpoint.publish", d->cfg.state_dir);
+                snprintf(path, sizeof(path), "%s/%s", d->cfg.state_dir, STATE_PUBLISH_COPY);
         }
         if (d->cfg.publish_command) {
                 char *argv[] = {d->cfg.publish_command, path, NULL};
@@ -514,6 +515,45 @@ static int resolve_next_key(Daemon *d, SignerKey *key, SignerKey *next, LsCert *
         return signer_discard(d->signer);
 }
 
+/*
+ * The last step of start-up with a single thread: bind every input, then confine the
+ * process (confine.c). Landlock applies to the calling thread and what it starts later, so
+ * this runs before the sealing and index threads exist: all of logseald but the signer
+ * (forked earlier) is confined. What the confined process still needs in the state
+ * directory root is done here first.
+ */
+static int open_inputs_and_confine(Daemon *d)
+{
+        int r = listeners_open(d);
+
+        if (r < 0) {
+                fprintf(stderr, "logseald: cannot open the listeners: %s\n", strerror(-r));
+                return r;
+        }
+        r = control_open(d);
+        if (r < 0)
+                fprintf(stderr, "logseald: control socket unavailable (%s): logsealctl status "
+                                "will not reach the daemon\n",
+                        strerror(-r));
+        /* STATE/index/ (older state directories lack it) and the index of older versions. */
+        if (mkdirat(d->state_dirfd, STATE_INDEX_DIR, STATE_INDEX_DIR_MODE) < 0 && errno != EEXIST)
+                fprintf(stderr, "logseald: %s/%s: %s\n", d->cfg.state_dir, STATE_INDEX_DIR,
+                        strerror(errno));
+        if (index_remove_legacy(d->state_dirfd) > 0)
+                fprintf(stderr, "logseald: removed the search index of an older version (%s/"
+                                STATE_INDEX_LEGACY ", derived data); " STATE_INDEX
+                                " is built in its place\n",
+                        d->cfg.state_dir);
+        /* Not fatal: it logs why, and `logsealctl status` shows what holds. */
+        (void) confine_ingest(&(const ConfinePaths){.state_dirfd = d->state_dirfd,
+                                                    .state_dir = d->cfg.state_dir,
+                                                    .publish_dir = d->cfg.publish_dir,
+                                                    .publish_command = d->cfg.publish_command,
+                                                    .enable = d->cfg.confine},
+                              &d->confinement);
+        return 0;
+}
+
 static int start(Daemon *d)
 {
         SignerKey key, next;
@@ -571,6 +611,9 @@ static int start(Daemon *d)
                        (state_root_find(&d->roots, si.cert.issuer_key_id) &&
                         rc.pos.batch_no == si.cert.valid_from_batch);
         si.wal_id_base = rc.wal_id_sealed + rc.wal_skip;
+        r = open_inputs_and_confine(d);
+        if (r < 0)
+                goto fail;
         r = sealer_start(&d->sealer, &si, d->notify_fd);
         if (r < 0)
                 goto fail;
@@ -765,18 +808,6 @@ int main(int argc, char **argv)
                 sd_notifyf(0, "STATUS=failed to start: %s\nERRNO=%d", strerror(-r), -r);
                 return 1;
         }
-        r = listeners_open(&d);
-        if (r < 0) {
-                fprintf(stderr, "logseald: cannot open the listeners: %s\n", strerror(-r));
-                d.stopping = 1;
-                (void) sealer_stop(d.sealer);
-                return 1;
-        }
-        r = control_open(&d);
-        if (r < 0)
-                fprintf(stderr, "logseald: control socket unavailable (%s): logsealctl status "
-                                "will not reach the daemon\n",
-                        strerror(-r));
         sd_event_add_signal(d.event, NULL, SIGTERM, on_signal, &d);
         sd_event_add_signal(d.event, NULL, SIGINT, on_signal, &d);
         sd_event_add_signal(d.event, NULL, SIGHUP, on_hangup, &d);

@@ -11,6 +11,7 @@
 #include <systemd/sd-event.h>
 
 #include "chain-writer.h"
+#include "confine.h"
 #include "defs.h"
 #include "keys.h"
 #include "record.h"
@@ -85,6 +86,7 @@ typedef struct Config {
         char *publish_command;         /* ... and/or run this with the file as its argument */
         uint64_t publish_interval_ns;  /* this often (when the chain grew) */
         int index_fulltext;            /* [index] fulltext: FTS5 over message bodies */
+        int confine;                   /* [daemon] confine: Landlock after start-up (confine.c) */
 } Config;
 
 void config_defaults(Config *c);
@@ -144,6 +146,7 @@ typedef struct SealerStats {
          * the rest from the WAL by id, so the WAL must keep everything after the state.) */
         _Atomic uint64_t durable_wal_id;
         _Atomic int degraded;               /* last write failed (disk full?) */
+        _Atomic int keys_readable;          /* the sealing thread could open keys/signing.key */
 } SealerStats;
 
 typedef struct Sealer Sealer;
@@ -267,6 +270,7 @@ struct Daemon {
         uint64_t last_ingest_ns;
         int stopping;
         int quickstart_hints;
+        ConfineReport confinement;          /* confine.c, shown by `logsealctl status` */
 };
 
 uint64_t now_realtime_ns(void);

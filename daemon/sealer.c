@@ -137,6 +137,10 @@ int sealed_state_read(int state_dirfd, SealedState *ret)
         size_t n;
         int r = read_file_at(state_dirfd, STATE_SEALED, 4096, &p, &n);
 
+        /* A state directory of an older version: the file is in the directory itself
+         * until the first write of the new one (sealed_state_write) removes it. */
+        if (r == -ENOENT)
+                r = read_file_at(state_dirfd, STATE_SEALED_LEGACY, 4096, &p, &n);
         if (r < 0)
                 return r;
         if (n != STATE_LEN || memcmp(p, STATE_MAGIC, 8) != 0) {
@@ -158,13 +162,21 @@ int sealed_state_read(int state_dirfd, SealedState *ret)
 int sealed_state_write(int state_dirfd, const SealedState *s)
 {
         uint8_t p[STATE_LEN] = {0};
+        int r;
 
         memcpy(p, STATE_MAGIC, 8);
         ls_put64(p + 8, s->tree_size);
         ls_put64(p + 16, s->wal_id);
         ls_put32(p + 24, (uint32_t) s->clean);
         crypto_shorthash(p + STATE_LEN - 8, p, STATE_LEN - 8, (const uint8_t *) "logseal-state-v1");
-        return write_file_atomic(state_dirfd, STATE_SEALED, p, sizeof(p), 0600);
+        r = write_file_atomic(state_dirfd, STATE_SEALED, p, sizeof(p), 0600);
+        if (r < 0)
+                return r;
+        /* The new file is durable and read first: an older version's copy is dead. The
+         * first write happens at start-up, before the daemon confines itself (confine.c);
+         * a failure to remove it costs nothing but the file. */
+        (void) unlinkat(state_dirfd, STATE_SEALED_LEGACY, 0);
+        return 0;
 }
 
 
@@ -498,10 +510,22 @@ static int admin_poll(Sealer *s, int stopping)
         case ADM_RESERVED:
                 if (!stopping && mono_ns() < s->adm_deadline)
                         return 1;
+                /* The certificate may arrive right now (rotate-commit, main thread): drop the
+                 * reservation only if it is still only a reservation. */
+                pthread_mutex_lock(&s->mu);
+                r = atomic_load(&s->adm_state) == ADM_RESERVED;
+                if (r) {
+                        s->has_adm = 0;
+                        atomic_store(&s->adm_state, ADM_NONE);
+                        pthread_cond_broadcast(&s->adm_cv);
+                }
+                pthread_mutex_unlock(&s->mu);
+                if (!r)
+                        return 1; /* committed meanwhile: the next round switches */
+                (void) signer_discard(s->sp); /* the generated key, never written */
                 fprintf(stderr, "logseald: admin rotation: no certificate for the reserved batch "
                                 "%" PRIu64 "; the reservation is dropped\n",
                         s->adm_batch);
-                admin_set(s, ADM_NONE, 0);
                 return 0;
         case ADM_COMMITTED:
                 r = admin_switch(s);
@@ -635,6 +659,15 @@ static void *run(void *ud)
 {
         Sealer *s = ud;
         int stopping = 0, r = 0;
+
+        /* The keys are the signer's: this thread must not reach them either (confine.c;
+         * `logsealctl status` reports it). */
+        {
+                int fd = openat(s->state_dirfd, STATE_SIGNING_KEY, O_RDONLY | O_CLOEXEC);
+                atomic_store(&s->st.keys_readable, fd >= 0);
+                if (fd >= 0)
+                        close(fd);
+        }
 
         if (s->emit_cert)
                 r = emit_transition(s, &s->cert, "signing key certified by the root key");

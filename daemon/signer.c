@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "hash.h"
+#include "confine.h"
 #include "signer.h"
 #include "state.h"
 #include "util.h"
@@ -38,6 +39,7 @@ enum {
 struct Signer {
         int fd;
         pid_t pid;
+        int confined;
         pthread_mutex_t mu;
 };
 
@@ -50,6 +52,7 @@ typedef struct Bound {
 
 typedef struct Keys {
         int dirfd;                      /* the state directory */
+        int confined;                   /* confine_signer(): 1 enforced */
         uint8_t chain_id[LS_CHAIN_ID_LEN];
         char origin[8 + 2 * LS_CHAIN_ID_LEN + 2];   /* "logseal/<chain>\n" */
         LsKeyPair *cur, *next, *gen;
@@ -139,7 +142,7 @@ static int op_load(Keys *k, uint8_t *out, size_t *len)
         r = load_next(k);
         if (r < 0)
                 return r;
-        ls_put32(out, k->next ? 1 : 0);
+        ls_put32(out, (k->next ? 1u : 0u) | (k->confined > 0 ? 2u : 0u));
         put_key(out + 4, k->cur);
         if (k->next)
                 put_key(out + 4 + LS_PK_LEN + LS_KEY_ID_LEN, k->next);
@@ -321,6 +324,12 @@ static int dispatch(Keys *k, const uint8_t *req, size_t n, uint8_t *out, size_t 
 static _Noreturn void serve(int fd, int dirfd, const uint8_t chain_id[LS_CHAIN_ID_LEN])
 {
         Keys k = {.dirfd = dirfd};
+
+        /* keys/ and nothing else from here on (Landlock; logged when it cannot be had). */
+        k.confined = confine_signer(dirfd);
+        if (k.confined < 0)
+                fprintf(stderr, "logseald: signer: cannot confine itself to %s: %s\n",
+                        STATE_KEYS_DIR, strerror(-k.confined));
         uint8_t req[REQ_MAX + 1], out[REPLY_MAX];
 
         memcpy(k.chain_id, chain_id, LS_CHAIN_ID_LEN);
@@ -416,6 +425,11 @@ pid_t signer_pid(const Signer *s)
         return s->pid;
 }
 
+int signer_confined(const Signer *s)
+{
+        return s->confined;
+}
+
 static _Noreturn void signer_lost(const char *why)
 {
         /* Fail closed: without the signer nothing can be sealed. What was read is in the
@@ -479,7 +493,8 @@ int signer_load(Signer *s, SignerKey *cur, SignerKey *next, int *has_next)
         if (r != (int) sizeof(out))
                 return -EBADMSG;
         get_key(cur, out + 4);
-        *has_next = ls_get32(out) == 1;
+        *has_next = (ls_get32(out) & 1u) != 0;
+        s->confined = (ls_get32(out) & 2u) != 0;
         if (*has_next)
                 get_key(next, out + 4 + LS_PK_LEN + LS_KEY_ID_LEN);
         return 0;

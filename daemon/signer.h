@@ -39,6 +39,8 @@ typedef struct SignerKey {
 /* Forks the signer. state_dirfd is the state directory (the signer uses keys/ only). */
 int signer_spawn(Signer **ret, int state_dirfd, const uint8_t chain_id[LS_CHAIN_ID_LEN]);
 pid_t signer_pid(const Signer *s);
+/* Whether the signer confined itself to keys/ (Landlock); known after signer_load(). */
+int signer_confined(const Signer *s);
 
 /*
  * Loads keys/signing.key, first finishing an epoch change a crash interrupted

@@ -19,9 +19,18 @@
  *   keys/history.lsk      key history file (SPEC §10.3): every certificate and revocation
  *   archives/             chain-<id>-<n>.lsa (SPEC §8)
  *   wal/                  write-ahead log segments (daemon/wal.c)
- *   sealed.state          last durable position (daemon/sealer.c)
- *   index.sqlite          derived search index, rebuilt by `logsealctl reindex`
+ *   wal/sealed.state      last durable position (daemon/sealer.c; older versions kept it
+ *                         in STATE_DIR, still read when the new one is missing)
+ *   index/index.sqlite    derived search index, rebuilt by `logsealctl reindex` (with its
+ *                         -wal and -shm files; a STATE_DIR/index.sqlite of older versions is
+ *                         removed by logseald at start)
+ *   wal/checkpoint.publish the latest checkpoint handed to [checkpoint] publish_command
+ *                         when no publish_dir is configured
  *   control.sock          logsealctl <-> logseald (mode 0600)
+ *
+ * Once started, logseald's ingest side (network input, control socket, checkpoint
+ * publication) touches archives/, wal/ and index/ only, never the directory itself nor
+ * keys/: daemon/confine.c holds it to that.
  */
 #define STATE_CHAIN_ID "chain.id"
 #define STATE_ROOT_PUB "root.pub"
@@ -32,9 +41,14 @@
 #define STATE_HISTORY "keys/history.lsk"
 #define STATE_ARCHIVES "archives"
 #define STATE_WAL "wal"
-#define STATE_SEALED "sealed.state"
-#define STATE_INDEX "index.sqlite"
+#define STATE_SEALED "wal/sealed.state"
+#define STATE_SEALED_LEGACY "sealed.state"
+#define STATE_INDEX_DIR "index"
+#define STATE_INDEX_DIR_MODE 0750 /* index.sqlite itself is 0640 */
+#define STATE_INDEX "index/index.sqlite"
+#define STATE_INDEX_LEGACY "index.sqlite"
 #define STATE_CONTROL "control.sock"
+#define STATE_PUBLISH_COPY "wal/checkpoint.publish"
 
 /* keyfile.c: small files written atomically (temp file, fsync, rename, fsync dir). */
 int write_file_atomic(int dirfd, const char *name, const void *p, size_t n, int mode);

@@ -75,7 +75,7 @@ def side_job(app, kind, out):
 def wal_covers_state(state):
     """Recovery reads sealed.state and takes every WAL id after its wal_id from the WAL:
     the WAL on disk at the kill must still start at or before that id."""
-    with open(os.path.join(state, "sealed.state"), "rb") as f:
+    with open(os.path.join(state, "wal", "sealed.state"), "rb") as f:
         wal_id = int.from_bytes(f.read()[16:24], "little")
     segs = sorted(int(n[:-4], 16) for n in os.listdir(os.path.join(state, "wal"))
                   if n.endswith(".wal"))

@@ -22,7 +22,9 @@ SRC = os.path.abspath(sys.argv[2])
 t = Tap()
 work = tempfile.mkdtemp(prefix="logseal-cp-")
 pub = os.path.join(work, "published")
-shipped = os.path.join(work, "shipped")
+# publish_command runs confined like the daemon (logseald.conf(5)): it may write beneath
+# publish_dir, not elsewhere, so this one "ships" to a directory there
+shipped = os.path.join(pub, "shipped")
 os.mkdir(pub)
 os.mkdir(shipped)
 script = os.path.join(work, "ship.sh")

@@ -76,7 +76,7 @@ missing=
 for f in chain.id root.pub root.key keys/signing.key keys/history.lsk; do
         [ -f "$s/$f" ] || missing="$missing $f"
 done
-for d in keys archives wal; do
+for d in keys archives wal index; do
         [ -d "$s/$d" ] || missing="$missing $d/"
 done
 is "init creates every file and directory" "$missing" ""
@@ -85,6 +85,7 @@ is "state directory is 0750" "$(mode "$s")" 750
 is "keys/ is 0700" "$(mode "$s/keys")" 700
 is "wal/ is 0700" "$(mode "$s/wal")" 700
 is "archives/ is 0750" "$(mode "$s/archives")" 750
+is "index/ is 0750" "$(mode "$s/index")" 750
 is "root.key is 0600" "$(mode "$s/root.key")" 600
 is "keys/signing.key is 0600" "$(mode "$s/keys/signing.key")" 600
 is "root.key is a secret key file without kdf" "$(size "$s/root.key"):$(byte "$s/root.key" 10)" 168:0

@@ -51,7 +51,7 @@ def archive_hashes(state):
 def remove_index(state):
     for suffix in ("", "-wal", "-shm"):
         try:
-            os.unlink(os.path.join(state, "index.sqlite" + suffix))
+            os.unlink(os.path.join(state, "index", "index.sqlite" + suffix))
         except FileNotFoundError:
             pass
 
@@ -134,8 +134,8 @@ try:
     before = archive_hashes(app.state)
 
     # ---- a daemon that indexes as it seals has the same rows as the chain ----
-    if os.path.exists(os.path.join(app.state, "index.sqlite")):
-        db = sqlite3.connect(os.path.join(app.state, "index.sqlite"))
+    if os.path.exists(os.path.join(app.state, "index", "index.sqlite")):
+        db = sqlite3.connect(os.path.join(app.state, "index", "index.sqlite"))
         n0 = db.execute("SELECT count(*) FROM records").fetchone()[0]
         rc, out, err = query(app)  # indexes what the daemon left (its last batches)
         n1 = db.execute("SELECT count(*) FROM records").fetchone()[0]
@@ -155,7 +155,7 @@ try:
             out.startswith(b"Indexed %d records in " % len(records)) and b"records/s" in out,
             (out, len(records)))
 
-    db = sqlite3.connect(os.path.join(app.state, "index.sqlite"))
+    db = sqlite3.connect(os.path.join(app.state, "index", "index.sqlite"))
     db.text_factory = bytes
     chain_id = open(os.path.join(app.state, "chain.id")).read().strip()
     meta = dict((k.decode(), v.decode()) for k, v in db.execute("SELECT key, value FROM meta"))
@@ -179,9 +179,9 @@ try:
     t.check("parsed fields of a BSD record", row == (1, 5, b"gamma", b"sshd", b"99", None), row)
     row = db.execute("SELECT count(*), count(host) FROM records WHERE type = 2").fetchone()
     t.check("control records are indexed, without syslog fields", row[0] >= 4 and row[1] == 0, row)
-    blob = open(os.path.join(app.state, "index.sqlite"), "rb").read()
-    blob += open(os.path.join(app.state, "index.sqlite-wal"), "rb").read() \
-        if os.path.exists(os.path.join(app.state, "index.sqlite-wal")) else b""
+    blob = open(os.path.join(app.state, "index", "index.sqlite"), "rb").read()
+    blob += open(os.path.join(app.state, "index", "index.sqlite-wal"), "rb").read() \
+        if os.path.exists(os.path.join(app.state, "index", "index.sqlite-wal")) else b""
     t.check("the index holds no message text", b"bsd tcp 42" not in blob and b"beta udp 7" not in blob)
     db.close()
 
@@ -262,7 +262,7 @@ try:
     t.check("second reindex: same record count", rc == 0 and out.startswith(b"Indexed %d records" %
                                                                            len(records)), out)
     rc, res, err = query(app)
-    db = sqlite3.connect(os.path.join(app.state, "index.sqlite"))
+    db = sqlite3.connect(os.path.join(app.state, "index", "index.sqlite"))
     n2 = db.execute("SELECT count(*) FROM records").fetchone()[0]
     db.close()
     t.check("query's catch-up adds nothing twice", rc == 0 and res == full and n2 == len(records),
@@ -278,7 +278,7 @@ try:
     check_hosts("rebuilt")
 
     # ---- a falsified index selects differently but cannot change what is printed ----
-    db = sqlite3.connect(os.path.join(app.state, "index.sqlite"))
+    db = sqlite3.connect(os.path.join(app.state, "index", "index.sqlite"))
     db.execute("UPDATE records SET host = 'evil' WHERE host = 'alpha'")
     db.execute("UPDATE records SET time_ns = 0 WHERE host = 'beta'")
     db.commit()
@@ -296,14 +296,14 @@ try:
     rc, res, err = query(app, "--host", "beta", "--to", "1970-01-02T00:00:00Z")
     t.check("falsified times are checked against the archive too", rc == 1 and res == [], err)
 
-    db = sqlite3.connect(os.path.join(app.state, "index.sqlite"))
+    db = sqlite3.connect(os.path.join(app.state, "index", "index.sqlite"))
     db.execute("UPDATE batches SET offset = offset + 1")
     db.commit()
     db.close()
     rc, res, err = query(app, "--host", "gamma")
     t.check("falsified batch offsets: no record printed, each one reported, exit 1",
             rc == 1 and res == [] and "offset" in err and "reindex" in err, err[:300])
-    db = sqlite3.connect(os.path.join(app.state, "index.sqlite"))
+    db = sqlite3.connect(os.path.join(app.state, "index", "index.sqlite"))
     db.execute("UPDATE meta SET value = '00000000000000000000000000000000' WHERE key = 'chain_id'")
     db.commit()
     db.close()
@@ -312,7 +312,7 @@ try:
     rc, out, err = ctl(app, "reindex")
     t.check("reindex refuses it as well (never deletes another chain's index)", rc == 1, (out, err))
     remove_index(app.state)
-    with open(os.path.join(app.state, "index.sqlite"), "wb") as f:
+    with open(os.path.join(app.state, "index", "index.sqlite"), "wb") as f:
         f.write(b"this is not an SQLite database" * 100)
     rc, out, err = ctl(app, "reindex")
     t.check("reindex replaces a file that is not an index", rc == 0 and "recreating" in err,
@@ -335,7 +335,7 @@ try:
     t.check("query indexes new archives first (resume, no reindex)",
             rc == 0 and [qmsg(r) for r in res] == late["eta"], (rc, len(res), err))
     rc, _, all_records = app.verify()
-    db = sqlite3.connect(os.path.join(app.state, "index.sqlite"))
+    db = sqlite3.connect(os.path.join(app.state, "index", "index.sqlite"))
     n3 = db.execute("SELECT count(*) FROM records").fetchone()[0]
     db.close()
     t.check("after resuming: one row per record of the chain", n3 == len(all_records),
@@ -345,7 +345,8 @@ try:
     # ---- damaged and torn archives (on copies of the state directory) ----
     def copy_state(name):
         d = os.path.join(app.dir, name)
-        shutil.copytree(app.state, d)
+        # the confined daemon leaves its control socket behind at a stop (logseald(8))
+        shutil.copytree(app.state, d, ignore=shutil.ignore_patterns("control.sock"))
         remove_index(d)
         return d
 
@@ -354,7 +355,7 @@ try:
         return [os.path.join(d, f) for f in sorted(os.listdir(d))]
 
     def batch_offsets(state, archive_no):
-        db = sqlite3.connect(os.path.join(app.state, "index.sqlite"))
+        db = sqlite3.connect(os.path.join(app.state, "index", "index.sqlite"))
         rows = db.execute("SELECT offset, batch_no FROM batches WHERE archive_no = ? ORDER BY offset",
                           (archive_no,)).fetchall()
         db.close()
@@ -384,7 +385,7 @@ try:
     cut = loffs[-1][0] + 8 + 304 + 5  # inside the last batch's payload: no trailer any more
     os.truncate(last, cut)
     rc, out, err = ctl(app, "reindex", state=torn)
-    db = sqlite3.connect(os.path.join(torn, "index.sqlite"))
+    db = sqlite3.connect(os.path.join(torn, "index", "index.sqlite"))
     ntorn = db.execute("SELECT count(*) FROM records").fetchone()[0]
     db.close()
     t.check("torn tail of the open archive: reindex stops cleanly (exit 0) before it",

@@ -109,11 +109,11 @@ try:
     t.check("admin rotation with the root key", p.returncode == 0, p.stdout + p.stderr)
     t.check("the new key took over (next epoch, certified by the root)",
             "took over at batch" in p.stdout and epoch_now() > e_before, p.stdout)
-    wal = os.listdir(os.path.join(app.state, "wal"))
+    wal = [n for n in os.listdir(os.path.join(app.state, "wal")) if n.endswith(".wal")]
     leaked = files_containing(app.state, [retired[88:], secret_seed(retired)])
     t.check("while the daemon runs (WAL %d segment(s), SQLite index present), nothing in the "
             "state directory holds the replaced key" % len(wal),
-            not leaked and wal and os.path.exists(os.path.join(app.state, "index.sqlite")),
+            not leaked and wal and os.path.exists(os.path.join(app.state, "index", "index.sqlite")),
             (leaked, wal))
 
     p = run("key", "rotate-root", "--state-dir", app.state, "--root-key", root_key,

@@ -15,6 +15,9 @@
  *
  * Paths are learnt when files are opened (readlink of /proc/self/fd/N), so relative opens
  * through directory fds are covered. Only regular files are affected.
+ *
+ * The two log files are opened when the library is loaded: logseald confines itself after
+ * start-up (daemon/confine.c, Landlock) and could not open them later.
  */
 /* The real names, not the 64-bit or fortified aliases the project's flags would select. */
 #undef _FILE_OFFSET_BITS
@@ -31,15 +34,53 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 #define MAX_FD 4096
+#define MIN_LEN(a, b) ((size_t) (a) < (b) ? (size_t) (a) : (b))
 
 static _Atomic unsigned char watched[MAX_FD];   /* 1 watched, 2 watched and owes a failure */
 static char substr[320];
 static int fault_errno, short_mode, configured = -1;
-static const char *switch_path, *log_path;
+static const char *switch_path;
+static int log_fd = -1, durable_fd = -1;        /* LOGSEAL_FAULT_LOG, LOGSEAL_DURABLE_LOG */
+
+static int open_log(const char *env)
+{
+        const char *path = getenv(env);
+
+        if (!path)
+                return -1;
+        /* The raw syscall: neither our open() below nor a path it could learn. */
+        return (int) syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+                             0644);
+}
+
+__attribute__((constructor)) static void open_logs(void)
+{
+        log_fd = open_log("LOGSEAL_FAULT_LOG");
+        durable_fd = open_log("LOGSEAL_DURABLE_LOG");
+}
+
+/* One line, one write(2) to an O_APPEND file: lines of several threads never mix. */
+static void log_line(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_line(int fd, const char *fmt, ...)
+{
+        char buf[640];
+        va_list ap;
+        int n, saved = errno;
+
+        if (fd < 0)
+                return;
+        va_start(ap, fmt);
+        n = vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        if (n > 0)
+                (void) syscall(SYS_write, fd, buf, (size_t) MIN_LEN(n, sizeof(buf) - 1));
+        errno = saved;
+}
 
 static void configure(void)
 {
@@ -62,7 +103,6 @@ static void configure(void)
         fault_errno = !strcmp(a, "EIO") ? EIO : ENOSPC;
         short_mode = !strcmp(b, "short");
         switch_path = getenv("LOGSEAL_FAULT_SWITCH");
-        log_path = getenv("LOGSEAL_FAULT_LOG");
         configured = 1;
 }
 
@@ -96,15 +136,7 @@ static int active(int fd)
 
 static void note(const char *what, int fd)
 {
-        if (log_path) {
-                int saved = errno;
-                FILE *f = fopen(log_path, "ae");
-                if (f) {
-                        fprintf(f, "%s fd %d\n", what, fd);
-                        fclose(f);
-                }
-                errno = saved;
-        }
+        log_line(log_fd, "%s fd %d\n", what, fd);
 }
 
 #define REAL(name, ret, ...)                                                                     \
@@ -239,29 +271,18 @@ ssize_t pwrite64(int fd, const void *p, size_t n, off_t off)
 /* Records the size a file had when it was made durable. */
 static void durable(int fd)
 {
-        static const char *path;
-        static int checked;
         char link[64], name[512];
         struct stat st;
         ssize_t n;
         int saved = errno;
 
-        if (!checked) {
-                path = getenv("LOGSEAL_DURABLE_LOG");
-                checked = 1;
-        }
-        if (!path || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        if (durable_fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return;
         snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
         n = readlink(link, name, sizeof(name) - 1);
         if (n > 0) {
-                FILE *f;
                 name[n] = 0;
-                f = fopen(path, "ae");
-                if (f) {
-                        fprintf(f, "%lld %s\n", (long long) st.st_size, name);
-                        fclose(f);
-                }
+                log_line(durable_fd, "%lld %s\n", (long long) st.st_size, name);
         }
         errno = saved;
 }
