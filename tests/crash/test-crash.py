@@ -8,10 +8,12 @@
 # logseal-verify exit 0 with every unclean shutdown declared, the connection's archived
 # messages form a gap-free prefix of what was sent, and the search index, rebuilt, agrees.
 #
-#   LOGSEAL_CRASH_ITERATIONS   kills (default 20; `--iterations`-style long runs: 100 or more)
-#   LOGSEAL_CRASH_SEED         random seed (printed; rerun a failure with it)
+#   usage: test-crash.py BUILD_DIR [--iterations N] [--seed S]
+#   --iterations, LOGSEAL_CRASH_ITERATIONS   kills (default 20, as in CI; long runs: 100 or more)
+#   --seed, LOGSEAL_CRASH_SEED               random seed (printed; rerun a failure with it)
 # A fresh appliance is started every 5 kills so that re-verifying the growing chain does not
 # dominate long runs.
+import argparse
 import os
 import random
 import re
@@ -25,9 +27,16 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "daemon"))
 from daemonlib import Appliance, Tap, message_bytes  # noqa: E402
 
-BUILD = os.path.abspath(sys.argv[1])
-N = int(os.environ.get("LOGSEAL_CRASH_ITERATIONS", "20"))
-seed = int(os.environ.get("LOGSEAL_CRASH_SEED", str(int(time.time()))))
+ap = argparse.ArgumentParser(description="SIGKILL logseald at random moments, then recover "
+                             "and verify (TAP output)")
+ap.add_argument("build", help="meson build directory")
+ap.add_argument("--iterations", type=int,
+                default=int(os.environ.get("LOGSEAL_CRASH_ITERATIONS", "20")))
+ap.add_argument("--seed", type=int,
+                default=int(os.environ.get("LOGSEAL_CRASH_SEED", str(int(time.time())))))
+args = ap.parse_args()
+BUILD = os.path.abspath(args.build)
+N, seed = args.iterations, args.seed
 PER_APPLIANCE = 5
 rnd = random.Random(seed)
 print(f"# {N} iterations, seed {seed}")
