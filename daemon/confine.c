@@ -62,6 +62,23 @@ static int ll_restrict_self(int ruleset_fd)
         return (int) syscall(SYS_landlock_restrict_self, ruleset_fd, 0);
 }
 
+/* A ruleset handling every file-system right this kernel's ABI knows: its fd, or -errno. */
+static int new_ruleset(int abi, uint64_t *ret_handled)
+{
+        struct landlock_ruleset_attr attr = {.handled_access_fs = FS_ABI1};
+        int fd;
+
+        if (abi >= 2)
+                attr.handled_access_fs |= LANDLOCK_ACCESS_FS_REFER;
+        if (abi >= 3)
+                attr.handled_access_fs |= LANDLOCK_ACCESS_FS_TRUNCATE;
+        fd = ll_create_ruleset(&attr, sizeof(attr), 0);
+        if (fd < 0)
+                return -errno;
+        *ret_handled = attr.handled_access_fs;
+        return fd;
+}
+
 /* Grants access (within what the ruleset handles) beneath fd, or on fd when a file. */
 static int allow_fd(int ruleset_fd, int fd, uint64_t access, uint64_t handled, int is_dir)
 {
@@ -134,7 +151,6 @@ int confine_ingest(const ConfinePaths *p, ConfineReport *ret)
                                                 "/lib64", "/etc", "/opt"};
         static const char *const sys_read[] = {"/dev", "/proc", "/sys", "/run"};
         static const char *const state_rw[] = {STATE_ARCHIVES, STATE_WAL, STATE_INDEX_DIR};
-        struct landlock_ruleset_attr attr = {};
         _cleanup_close_ int ruleset_fd = -1;
         ConfineReport rep = {};
         uint64_t handled;
@@ -171,15 +187,9 @@ int confine_ingest(const ConfinePaths *p, ConfineReport *ret)
                 goto fail;
         }
 
-        handled = FS_ABI1;
-        if (abi >= 2)
-                handled |= LANDLOCK_ACCESS_FS_REFER;
-        if (abi >= 3)
-                handled |= LANDLOCK_ACCESS_FS_TRUNCATE;
-        attr.handled_access_fs = handled;
-        ruleset_fd = ll_create_ruleset(&attr, sizeof(attr), 0);
+        ruleset_fd = new_ruleset(abi, &handled);
         if (ruleset_fd < 0) {
-                r = -errno;
+                r = ruleset_fd;
                 fprintf(stderr, "logseald: cannot create a Landlock ruleset: %s\n", strerror(-r));
                 goto fail;
         }
@@ -255,7 +265,6 @@ fail:
  */
 int confine_signer(int state_dirfd)
 {
-        struct landlock_ruleset_attr attr = {};
         _cleanup_close_ int ruleset_fd = -1;
         uint64_t handled;
         int abi, r, e;
@@ -265,15 +274,9 @@ int confine_signer(int state_dirfd)
         abi = ll_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
         if (abi < 0)
                 return errno == ENOSYS || errno == EOPNOTSUPP || errno == EPERM ? 0 : -errno;
-        handled = FS_ABI1;
-        if (abi >= 2)
-                handled |= LANDLOCK_ACCESS_FS_REFER;
-        if (abi >= 3)
-                handled |= LANDLOCK_ACCESS_FS_TRUNCATE;
-        attr.handled_access_fs = handled;
-        ruleset_fd = ll_create_ruleset(&attr, sizeof(attr), 0);
+        ruleset_fd = new_ruleset(abi, &handled);
         if (ruleset_fd < 0)
-                return -errno;
+                return ruleset_fd;
         r = allow_path(ruleset_fd, state_dirfd, STATE_KEYS_DIR,
                        LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
                                LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_MAKE_REG |
