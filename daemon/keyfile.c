@@ -282,22 +282,42 @@ int state_load_signing_key(int dirfd, LsKeyPair **ret)
  */
 typedef void (*HistoryFn)(void *ud, const LsCert *c, const LsRevocation *rv);
 
-static int history_walk(const uint8_t *p, size_t n, HistoryFn fn, void *ud)
+/* 1 when the n < LS_MAGIC_LEN bytes at p could begin a certificate or revocation. */
+static int magic_prefix(const uint8_t *p, size_t n)
 {
-        size_t o = 0;
+        uint8_t c[LS_MAGIC_LEN], r[LS_MAGIC_LEN];
+
+        ls_magic_put(c, LS_MAGIC_CERT);
+        ls_magic_put(r, LS_MAGIC_REVOCATION);
+        return memcmp(p, c, n) == 0 || memcmp(p, r, n) == 0;
+}
+
+/* As history_walk(); *torn_at (when not NULL) is set to the offset of an incomplete last item
+ * (-EBADMSG returned), else to SIZE_MAX. */
+static int history_walk_torn(const uint8_t *p, size_t n, HistoryFn fn, void *ud, size_t *torn_at)
+{
+        size_t o = 0, dummy;
         int items = 0, r;
 
+        if (!torn_at)
+                torn_at = &dummy;
+        *torn_at = SIZE_MAX;
         while (o < n) {
                 size_t left = n - o, len;
 
-                if (left < LS_MAGIC_LEN)
+                if (left < LS_MAGIC_LEN) {
+                        if (magic_prefix(p + o, left))
+                                *torn_at = o;
                         return -EBADMSG;
+                }
                 if (ls_magic_check(p + o, LS_MAGIC_CERT)) {
                         LsCert c;
 
                         len = LS_CERT_LEN;
-                        if (left < len)
+                        if (left < len) {
+                                *torn_at = o;
                                 return -EBADMSG;
+                        }
                         r = ls_cert_decode(&c, p + o, len);
                         if (r < 0)
                                 return r == -EPROTONOSUPPORT ? r : -EBADMSG;
@@ -306,14 +326,20 @@ static int history_walk(const uint8_t *p, size_t n, HistoryFn fn, void *ud)
                 } else if (ls_magic_check(p + o, LS_MAGIC_REVOCATION)) {
                         LsRevocation rv;
 
-                        if (left < LS_REVOCATION_FIXED_LEN)
+                        if (left < LS_REVOCATION_FIXED_LEN) {
+                                *torn_at = o;
                                 return -EBADMSG;
+                        }
                         /* Version first: another version may lay out its size differently. */
                         if (ls_get16(p + o + 8) != LS_FORMAT_VERSION)
                                 return -EPROTONOSUPPORT;
                         len = LS_REVOCATION_FIXED_LEN + ls_get16(p + o + 10);
-                        if (len > LS_REVOCATION_MAX_LEN || left < len)
+                        if (len > LS_REVOCATION_MAX_LEN)
                                 return -EBADMSG;
+                        if (left < len) {
+                                *torn_at = o;
+                                return -EBADMSG;
+                        }
                         r = ls_revocation_decode(&rv, p + o, len);
                         if (r < 0)
                                 return r == -EPROTONOSUPPORT ? r : -EBADMSG;
@@ -327,6 +353,37 @@ static int history_walk(const uint8_t *p, size_t n, HistoryFn fn, void *ud)
                         items++;
         }
         return items;
+}
+
+static int history_walk(const uint8_t *p, size_t n, HistoryFn fn, void *ud)
+{
+        return history_walk_torn(p, n, fn, ud, NULL);
+}
+
+int state_repair_history(int dirfd, size_t *ret_cut)
+{
+        _cleanup_close_ int fd = -1;
+        uint8_t *p;
+        size_t n, torn;
+        int r;
+
+        *ret_cut = 0;
+        r = read_file_at(dirfd, STATE_HISTORY, HISTORY_MAX, &p, &n);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+        r = history_walk_torn(p, n, NULL, NULL, &torn);
+        free(p);
+        if (r >= 0)
+                return 0;
+        if (torn == SIZE_MAX)
+                return r; /* damage, not a torn append: leave it for a human */
+        fd = openat(dirfd, STATE_HISTORY, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        if (ftruncate(fd, (off_t) torn) < 0 || fsync(fd) < 0)
+                return -errno;
+        *ret_cut = n - torn;
+        return 1;
 }
 
 typedef struct FindCert {

@@ -121,6 +121,14 @@ static int op_load(Keys *k, uint8_t *out, size_t *len)
 
         if (k->cur)
                 return -EALREADY;
+        {
+                size_t cut;
+                r = state_repair_history(k->dirfd, &cut);
+                if (r > 0)
+                        fprintf(stderr, "logseald: signer: %s: cut a torn last item (%zu bytes; "
+                                        "the previous run died while appending it)\n",
+                                STATE_HISTORY, cut);
+        }
         /* An epoch change erased the old key but did not rename the new one yet. */
         if (faccessat(k->dirfd, STATE_SIGNING_KEY, F_OK, 0) < 0 && errno == ENOENT &&
             faccessat(k->dirfd, STATE_NEXT_KEY, F_OK, 0) == 0)

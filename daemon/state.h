@@ -76,6 +76,10 @@ int state_load_roots(int dirfd, StateRoots *ret);
 const StateRoot *state_root_find(const StateRoots *roots, const uint8_t key_id[LS_KEY_ID_LEN]);
 /* Adds the subject of a root-rotation certificate signed by a known root: 1 added, 0 known. */
 int state_roots_add(StateRoots *roots, const LsCert *c);
+/* A crash or power cut while an item was appended to keys/history.lsk leaves it torn, and a
+ * torn history is refused as a whole: cut the incomplete last item (1, *ret_cut bytes), or
+ * 0 when there is none; other damage is left alone (-EBADMSG). */
+int state_repair_history(int dirfd, size_t *ret_cut);
 /* Appends a certificate or revocation (its encoding) to keys/history.lsk, durably. */
 int state_append_history(int dirfd, const uint8_t *p, size_t n);
 /* Overwrites a file with zeros, fsyncs, unlinks it and fsyncs the directory. */

@@ -258,6 +258,50 @@ START_TEST(a_pending_next_key_is_reported_at_load)
 }
 END_TEST
 
+START_TEST(a_torn_history_append_is_cut_at_load_and_other_damage_left_alone)
+{
+        Fixture f;
+        LsCert c, found;
+        SignerKey cur, next;
+        struct stat st;
+        size_t cut = 0;
+        int has_next, fd;
+
+        setup(&f);
+        ck_assert_int_eq(signer_prepare_next(f.s, 2, 5, &c), 0); /* one complete item */
+        ck_assert_int_eq(signer_discard(f.s), 0);
+        signer_free(f.s);
+        ck_assert_int_eq(fstatat(f.dirfd, STATE_HISTORY, &st, 0), 0);
+        ck_assert_int_eq(st.st_size, LS_CERT_LEN);
+        /* a crash halfway through appending the next certificate */
+        {
+                uint8_t enc[LS_CERT_LEN];
+                ls_cert_encode(&c, enc);
+                fd = openat(f.dirfd, STATE_HISTORY, O_WRONLY | O_APPEND | O_CLOEXEC);
+                ck_assert_int_ge(fd, 0);
+                ck_assert_int_eq(write(fd, enc, 100), 100);
+                close(fd);
+        }
+        ck_assert_int_eq(state_find_cert(f.dirfd, c.key_id, &found), -EBADMSG);
+        ck_assert_int_eq(signer_spawn(&f.s, f.dirfd, chain_id), 0);
+        ck_assert_int_eq(signer_load(f.s, &cur, &next, &has_next), 0);
+        ck_assert_int_eq(fstatat(f.dirfd, STATE_HISTORY, &st, 0), 0);
+        ck_assert_int_eq(st.st_size, LS_CERT_LEN);
+        ck_assert_int_eq(state_find_cert(f.dirfd, c.key_id, &found), 0);
+        /* three bytes of a magic are torn too; three bytes of anything else are damage */
+        fd = openat(f.dirfd, STATE_HISTORY, O_WRONLY | O_APPEND | O_CLOEXEC);
+        ck_assert_int_eq(write(fd, "\x89LS", 3), 3);
+        ck_assert_int_eq(state_repair_history(f.dirfd, &cut), 1);
+        ck_assert_int_eq(cut, 3);
+        ck_assert_int_eq(write(fd, "XYZ", 3), 3);
+        close(fd);
+        ck_assert_int_eq(state_repair_history(f.dirfd, &cut), -EBADMSG);
+        ck_assert_int_eq(fstatat(f.dirfd, STATE_HISTORY, &st, 0), 0);
+        ck_assert_int_eq(st.st_size, LS_CERT_LEN + 3);
+        teardown(&f);
+}
+END_TEST
+
 START_TEST(a_client_whose_signer_died_exits)
 {
         Fixture f;
@@ -293,6 +337,7 @@ static Suite *suite(void)
         tcase_add_test(tc, an_admin_handover_takes_only_a_certificate_for_the_generated_key);
         tcase_add_test(tc, a_restart_finishes_an_interrupted_erasure);
         tcase_add_test(tc, a_pending_next_key_is_reported_at_load);
+        tcase_add_test(tc, a_torn_history_append_is_cut_at_load_and_other_damage_left_alone);
         tcase_add_test(tc, a_client_whose_signer_died_exits);
         suite_add_tcase(s, tc);
         return s;
