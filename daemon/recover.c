@@ -210,10 +210,8 @@ out:
         ls_payload_free(pl);
         ls_archive_reader_free(rd);
         free(it);
-        if (r == 0 && !sc->have_header) {
-                fprintf(stderr, "logseald: %s: no valid archive header\n", name);
-                r = -EBADMSG;
-        }
+        if (r == 0 && !sc->have_header)
+                r = -ENODATA; /* the caller decides: torn while created, or damage */
         return r;
 }
 
@@ -252,6 +250,30 @@ int recover_archives(int state_dirfd, int archive_dirfd, const uint8_t chain_id[
                 return -ENOMEM;
         }
         r = scan_archive(fd, name, st.tree_size, sc);
+        if (r == -ENODATA) {
+                /* No complete header. A new archive's header goes to disk with its first
+                 * batch, so a crash or power cut while it was written leaves a file too
+                 * short to hold any record: remove it and continue after the previous
+                 * archive. Anything longer is damage, for a human to look at. */
+                off_t size = lseek(fd, 0, SEEK_END);
+                close(fd);
+                free(sc);
+                if (size < 0 || size >= (off_t) (LS_FRAME_HDR_LEN + LS_ARCHIVE_HEADER_MAX_LEN)) {
+                        fprintf(stderr, "logseald: %s: no valid archive header; move the file "
+                                        "aside after checking it with logseal-verify\n",
+                                name);
+                        return -EBADMSG;
+                }
+                if (unlinkat(archive_dirfd, name, 0) < 0 || fsync(archive_dirfd) < 0)
+                        return -errno;
+                fprintf(stderr, "logseald: %s: removed a torn archive header (%lld bytes, no "
+                                "record): the previous run died while creating it\n",
+                        name, (long long) size);
+                r = recover_archives(state_dirfd, archive_dirfd, chain_id, signer, ret);
+                if (r == 0)
+                        ret->torn_bytes += (uint64_t) size;
+                return r;
+        }
         if (r < 0)
                 goto fail;
 

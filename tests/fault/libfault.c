@@ -12,6 +12,10 @@
  *   LOGSEAL_DURABLE_LOG=PATH          power-loss simulation: after every successful fsync or
  *                                     fdatasync of a regular file, append "SIZE PATH" here: what
  *                                     a power cut could not take away (tests/fault/test-powerloss.py)
+ *   LOGSEAL_KILL=SUBSTR:HEX:N         a crash at a chosen moment: the Nth write to a file whose
+ *                                     path contains SUBSTR and whose data begin with the bytes
+ *                                     HEX (may be empty) writes half its data (a torn write),
+ *                                     logs "kill" and SIGKILLs the process
  *
  * Paths are learnt when files are opened (readlink of /proc/self/fd/N), so relative opens
  * through directory fds are covered. Only regular files are affected.
@@ -27,6 +31,8 @@
 #endif
 #include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -45,6 +51,11 @@ static _Atomic unsigned char watched[MAX_FD];   /* 1 watched, 2 watched and owes
 static char substr[320];
 static int fault_errno, short_mode, configured = -1;
 static const char *switch_path;
+static _Atomic unsigned char kill_watched[MAX_FD];
+static char kill_substr[320];
+static uint8_t kill_prefix[64];
+static size_t kill_prefix_len;
+static _Atomic long kill_countdown = -1;
 static int log_fd = -1, durable_fd = -1;        /* LOGSEAL_FAULT_LOG, LOGSEAL_DURABLE_LOG */
 
 static int open_log(const char *env)
@@ -82,6 +93,32 @@ static void log_line(int fd, const char *fmt, ...)
         errno = saved;
 }
 
+static void configure_kill(void)
+{
+        const char *spec = getenv("LOGSEAL_KILL");
+        char buf[320], *a, *b;
+
+        if (!spec || strlen(spec) >= sizeof(buf))
+                return;
+        strcpy(buf, spec);
+        a = strchr(buf, ':');
+        b = a ? strchr(a + 1, ':') : NULL;
+        if (!a || !b)
+                return;
+        *a++ = 0;
+        *b++ = 0;
+        snprintf(kill_substr, sizeof(kill_substr), "%s", buf);
+        for (kill_prefix_len = 0; a[2 * kill_prefix_len] && a[2 * kill_prefix_len + 1] &&
+                                  kill_prefix_len < sizeof(kill_prefix);
+             kill_prefix_len++) {
+                unsigned v;
+                if (sscanf(a + 2 * kill_prefix_len, "%2x", &v) != 1)
+                        return;
+                kill_prefix[kill_prefix_len] = (uint8_t) v;
+        }
+        atomic_store(&kill_countdown, strtol(b, NULL, 10));
+}
+
 static void configure(void)
 {
         const char *spec = getenv("LOGSEAL_FAULT");
@@ -90,6 +127,7 @@ static void configure(void)
         if (configured >= 0)
                 return;
         configured = 0;
+        configure_kill();
         if (!spec || strlen(spec) >= sizeof(buf))
                 return;
         strcpy(buf, spec);
@@ -113,9 +151,10 @@ static void learn(int fd)
         ssize_t n;
 
         configure();
-        if (configured != 1 || fd < 0 || fd >= MAX_FD)
+        if ((configured != 1 && !kill_substr[0]) || fd < 0 || fd >= MAX_FD)
                 return;
         atomic_store(&watched[fd], 0);
+        atomic_store(&kill_watched[fd], 0);
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return;
         snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
@@ -123,8 +162,26 @@ static void learn(int fd)
         if (n <= 0)
                 return;
         path[n] = 0;
-        if (strstr(path, substr))
+        if (configured == 1 && strstr(path, substr))
                 atomic_store(&watched[fd], 1);
+        if (kill_substr[0] && strstr(path, kill_substr))
+                atomic_store(&kill_watched[fd], 1);
+}
+
+/* LOGSEAL_KILL: 1 when this write is the chosen one (the caller writes half, then dies). */
+static int kill_here(int fd, const void *p, size_t n)
+{
+        if (fd < 0 || fd >= MAX_FD || !atomic_load(&kill_watched[fd]) || n < kill_prefix_len ||
+            memcmp(p, kill_prefix, kill_prefix_len) != 0)
+                return 0;
+        return atomic_fetch_sub(&kill_countdown, 1) == 1;
+}
+
+static _Noreturn void die(int fd)
+{
+        log_line(log_fd, "kill fd %d\n", fd);
+        (void) syscall(SYS_kill, getpid(), SIGKILL);
+        _exit(137);
 }
 
 static int active(int fd)
@@ -230,6 +287,10 @@ ssize_t write(int fd, const void *p, size_t n)
 {
         REAL(write, ssize_t, int, const void *, size_t);
 
+        if (kill_here(fd, p, n)) {
+                (void) real_write(fd, p, n / 2);
+                die(fd);
+        }
         if (fail_now(fd, "write"))
                 return -1;
         if (short_mode && active(fd) && n > 1) {
@@ -244,6 +305,10 @@ ssize_t pwrite(int fd, const void *p, size_t n, off_t off)
 {
         REAL(pwrite, ssize_t, int, const void *, size_t, off_t);
 
+        if (kill_here(fd, p, n)) {
+                (void) real_pwrite(fd, p, n / 2, off);
+                die(fd);
+        }
         if (fail_now(fd, "pwrite"))
                 return -1;
         if (short_mode && active(fd) && n > 1) {
@@ -258,6 +323,10 @@ ssize_t pwrite64(int fd, const void *p, size_t n, off_t off)
 {
         REAL(pwrite64, ssize_t, int, const void *, size_t, off_t);
 
+        if (kill_here(fd, p, n)) {
+                (void) real_pwrite64(fd, p, n / 2, off);
+                die(fd);
+        }
         if (fail_now(fd, "pwrite64"))
                 return -1;
         if (short_mode && active(fd) && n > 1) {

@@ -8,12 +8,17 @@
 # random part of it (a torn tail), and a file never synced is emptied. Then: the next start
 # recovers, the archives verify (exit 0), the unclean shutdown is declared, the stream is a
 # gap-free prefix, and what was lost is bounded by the commit interval.
+# First, the same at chosen moments (libfault's LOGSEAL_KILL: the process dies halfway through
+# one write): mid-batch, mid-seal-trailer, mid-rotation (the new archive's header), and
+# mid-key-transition (the next key's file, its certificate in the history, the erasure of the
+# old key — these three in the signer process, after which logseald exits by itself).
 #   argv: BUILD_DIR LIBFAULT_SO; LOGSEAL_POWERLOSS_ITERATIONS (default 8)
 import os
 import random
 import re
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -90,11 +95,70 @@ def power_cut(state, log):
     return cut
 
 
+# (name, LOGSEAL_KILL): a skippable frame of 304 bytes is a batch header, of 280 the trailer.
+# The third item: what the recovery must say (it took the path the case is about), if anything.
+CASES = [
+    ("mid-batch", "archives/:5b2a4d1830010000:%d" % rnd.randrange(4, 12), None),
+    ("mid-seal-trailer", "archives/:5b2a4d1818010000:1", None),
+    ("mid-rotation (the next archive's header)", "-00000001.lsa::1",
+     "removed a torn archive header"),
+    ("mid-key-transition (the next key's file)", "keys/.#signing.next.key.::1", None),
+    ("mid-key-transition (its certificate appended to the history)", "history.lsk::2",
+     "cut a torn last item"),
+    ("mid-key-transition (the old key's erasure)", "keys/signing.key::1",
+     "completing the epoch change"),
+]
+
+
+def chosen_cut(name, spec, it, expect):
+    a = Appliance(BUILD, extra_conf=CONF)
+    dlog, flog = os.path.join(a.dir, "durable.log"), os.path.join(a.dir, "fault.log")
+    env = dict(os.environ, LD_PRELOAD=LIB, LOGSEAL_DURABLE_LOG=dlog)
+    try:
+        a.start(env=dict(env, LOGSEAL_KILL=spec, LOGSEAL_FAULT_LOG=flog))
+        snd = Sender(a.port, it)
+        snd.start()
+        try:
+            rc_kill = a.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            a.proc.kill()
+            rc_kill = None
+        a.log.close()
+        snd.stop = True
+        snd.join()
+        killed = os.path.exists(flog) and "kill" in open(flog).read()
+        saved = dict(durable)
+        durable.clear()
+        cut = power_cut(a.state, dlog)
+        durable.clear()
+        durable.update(saved)
+        a.start(env=env)
+        rc_stop = a.stop()
+        rc, report, records = a.verify()
+        got = [tuple(map(int, m.groups())) for r in records if r["type"] == "syslog"
+               for m in [pat.search(message_bytes(r) or b"")] if m]
+        mine = [n for i, n in got if i == it]
+        counts = report.get("events", {}).get("counts", {})
+        ok = (killed and rc_kill is not None and rc_stop == 0 and rc == 0 and
+              mine == list(range(len(mine))) and len(mine) > 0 and
+              counts.get("unclean-shutdown") == 1 and (not expect or expect in a.logtext()))
+        t.check(f"power cut {name} ({cut} bytes cut): the write was torn, recovery, verify exit "
+                f"0, unclean shutdown declared, {len(mine)} of {snd.sent} archived as a gap-free "
+                "prefix", ok,
+                (killed, rc_kill, rc_stop, rc, len(mine), counts.get("unclean-shutdown"),
+                 report.get("findings", [])[:3] if isinstance(report.get("findings"), list)
+                 else report, a.logtext()[-2500:]))
+    finally:
+        a.close()
+
+
 app = Appliance(BUILD, extra_conf=CONF)
 log = os.path.join(app.dir, "durable.log")
 env = dict(os.environ, LD_PRELOAD=LIB, LOGSEAL_DURABLE_LOG=log)
 losses = []
 try:
+    for k, (name, spec, expect) in enumerate(CASES):
+        chosen_cut(name, spec, 1000 + k, expect)
     for it in range(N):
         app.start(env=env)
         snd = Sender(app.port, it)
