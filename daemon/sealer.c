@@ -506,7 +506,10 @@ static int admin_poll(Sealer *s, int stopping)
         switch (atomic_load(&s->adm_state)) {
         case ADM_REQUESTED:
                 admin_reserve(s);
-                return atomic_load(&s->adm_state) == ADM_RESERVED;
+                /* The certificate can be back already (COMMITTED): records must go on
+                 * waiting until the next round switches keys, or batch b is gone. */
+                r = atomic_load(&s->adm_state);
+                return r == ADM_RESERVED || r == ADM_COMMITTED;
         case ADM_RESERVED:
                 if (!stopping && mono_ns() < s->adm_deadline)
                         return 1;
