@@ -2,6 +2,7 @@
 /* listen.c: UDP, TCP, unix datagram and unix stream listeners, socket activation */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/sock_diag.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -90,6 +91,32 @@ static void after_input(Daemon *d)
 
 /* ---- datagrams ---- */
 
+/* The kernel's drop counter of a datagram socket, as seen by SO_RXQ_OVFL (the count when the
+ * datagram was queued) or SO_MEMINFO (now): both only ever grow, modulo 2^32. */
+static void note_drops(Listener *l, uint32_t drops)
+{
+        int32_t delta = (int32_t) (drops - l->ovfl_last);
+
+        if (delta > 0) {
+                l->dropped += (uint64_t) delta;
+                l->ovfl_last = drops;
+        }
+}
+
+void listener_poll_drops(Listener *l)
+{
+        uint32_t mem[SK_MEMINFO_VARS];
+        socklen_t len = sizeof(mem);
+
+        /* Drops after the last datagram read would otherwise wait for the next one (whose
+         * SO_RXQ_OVFL carries them), and be lost with the socket at a stop. */
+        if (l->conf->kind != LISTEN_UDP && l->conf->kind != LISTEN_UNIX_DGRAM)
+                return;
+        if (getsockopt(l->fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == 0 &&
+            len > SK_MEMINFO_DROPS * sizeof(uint32_t))
+                note_drops(l, mem[SK_MEMINFO_DROPS]);
+}
+
 static int on_datagram(sd_event_source *s, int fd, uint32_t revents, void *ud)
 {
         Listener *l = ud;
@@ -121,10 +148,7 @@ static int on_datagram(sd_event_source *s, int fd, uint32_t revents, void *ud)
                         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
                                 uint32_t drops;
                                 memcpy(&drops, CMSG_DATA(c), sizeof(drops));
-                                if (drops != l->ovfl_last) {
-                                        l->dropped += (uint32_t) (drops - l->ovfl_last);
-                                        l->ovfl_last = drops;
-                                }
+                                note_drops(l, drops);
                         } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
                                 struct ucred uc;
                                 memcpy(&uc, CMSG_DATA(c), sizeof(uc));

@@ -23,3 +23,6 @@ struct Listener {
         uint64_t rejected;         /* rejected sources not yet declared */
         uint64_t loss_first_ns;    /* window of the undeclared losses */
 };
+
+/* Reads a datagram listener's kernel drop counter now (SO_MEMINFO) into `dropped`. */
+void listener_poll_drops(struct Listener *l);

@@ -84,6 +84,7 @@ static void declare_losses(Daemon *d, int force)
                         uint16_t cause;
                 } kinds[] = {{&l->dropped, LS_LOSS_UDP_OVERFLOW},
                              {&l->rejected, LS_LOSS_REJECTED_SOURCE}};
+                listener_poll_drops(l);
                 for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
                         if (!*kinds[k].count)
                                 continue;
