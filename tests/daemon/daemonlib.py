@@ -112,6 +112,20 @@ class Appliance:
             report = {"raw": p.stderr.decode()}
         return p.returncode, report, records
 
+    def control(self, line, timeout=None):
+        """One control-socket command (daemon/control.c); its JSON reply."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(timeout)
+            s.connect(os.path.join(self.state, "control.sock"))
+            s.sendall(line.encode() + b"\n")
+            data = b""
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                data += b
+        return json.loads(data)
+
     def close(self):
         if self.proc and self.proc.poll() is None:
             self.proc.kill()

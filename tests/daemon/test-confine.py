@@ -7,7 +7,6 @@
 # `[daemon] confine = no` nothing is enforced and the status says so.
 #   argv: BUILD_DIR SRC_DIR; exit 77 when the kernel has no Landlock
 import ctypes
-import json
 import os
 import shutil
 import socket
@@ -34,17 +33,7 @@ t = Tap()
 
 
 def status_json(app):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(os.path.join(app.state, "control.sock"))
-    s.sendall(b"status\n")
-    data = b""
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        data += b
-    s.close()
-    return json.loads(data)
+    return app.control("status")
 
 
 def proc_status(pid, field):

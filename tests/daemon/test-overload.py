@@ -249,17 +249,7 @@ def memory_map(pid):
 def status(app):
     """The daemon's counters from its control socket (what `logsealctl status` shows)."""
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
-            c.settimeout(10)
-            c.connect(os.path.join(app.state, "control.sock"))
-            c.sendall(b"status\n")
-            buf = b""
-            while True:
-                b = c.recv(65536)
-                if not b:
-                    break
-                buf += b
-        return json.loads(buf)
+        return app.control("status", timeout=10)
     except (OSError, ValueError):
         return {}
 

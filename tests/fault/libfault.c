@@ -93,20 +93,32 @@ static void log_line(int fd, const char *fmt, ...)
         errno = saved;
 }
 
-static void configure_kill(void)
+/* Splits the variable's value FIRST:SECOND:REST into buf: 0, or -1 when unset or malformed. */
+static int split_spec(const char *env, char buf[320], char **second, char **rest)
 {
-        const char *spec = getenv("LOGSEAL_KILL");
-        char buf[320], *a, *b;
+        const char *spec = getenv(env);
+        char *a, *b;
 
-        if (!spec || strlen(spec) >= sizeof(buf))
-                return;
+        if (!spec || strlen(spec) >= 320)
+                return -1;
         strcpy(buf, spec);
         a = strchr(buf, ':');
         b = a ? strchr(a + 1, ':') : NULL;
         if (!a || !b)
-                return;
+                return -1;
         *a++ = 0;
         *b++ = 0;
+        *second = a;
+        *rest = b;
+        return 0;
+}
+
+static void configure_kill(void)
+{
+        char buf[320], *a, *b;
+
+        if (split_spec("LOGSEAL_KILL", buf, &a, &b) < 0)
+                return;
         snprintf(kill_substr, sizeof(kill_substr), "%s", buf);
         for (kill_prefix_len = 0; a[2 * kill_prefix_len] && a[2 * kill_prefix_len + 1] &&
                                   kill_prefix_len < sizeof(kill_prefix);
@@ -121,22 +133,14 @@ static void configure_kill(void)
 
 static void configure(void)
 {
-        const char *spec = getenv("LOGSEAL_FAULT");
         char buf[320], *a, *b;
 
         if (configured >= 0)
                 return;
         configured = 0;
         configure_kill();
-        if (!spec || strlen(spec) >= sizeof(buf))
+        if (split_spec("LOGSEAL_FAULT", buf, &a, &b) < 0)
                 return;
-        strcpy(buf, spec);
-        a = strchr(buf, ':');
-        b = a ? strchr(a + 1, ':') : NULL;
-        if (!a || !b)
-                return;
-        *a++ = 0;
-        *b++ = 0;
         snprintf(substr, sizeof(substr), "%s", buf);
         fault_errno = !strcmp(a, "EIO") ? EIO : ENOSPC;
         short_mode = !strcmp(b, "short");
