@@ -465,6 +465,13 @@ static void track_time(LsChainVerifier *v, const LsRecord *rec, const LsControl 
         uint16_t type = ctl ? ctl->type : 0;
         uint64_t x;
 
+        /*
+         * A record re-sealed from the WAL after a crash carries the time it was received,
+         * before the UNCLEAN_SHUTDOWN that declares the crash: it neither opens nor closes a
+         * silence (SPEC §11), or every recovery would read as a gap.
+         */
+        if (rec->flags & LS_RECF_RECOVERED)
+                return;
         if (type == LS_CTL_CLOCK_STEP)
                 v->gap.active = 0; /* a signed clock step explains a jump */
         if (v->hb_ns && v->last_time != LS_UNSET && !v->last_was_stop &&
