@@ -48,6 +48,8 @@ typedef struct Checkpoint {
         size_t len;
         LsCheckpoint cp;
         int matched;
+        int agrees;             /* the verified batch at its tree size is the one it names */
+        uint64_t matched_batch;
         CheckpointCheck check;
 } Checkpoint;
 
@@ -227,19 +229,49 @@ static int add_input(Ctx *c, const char *path)
         return 0;
 }
 
-/* Is this file in a directory an archive? Only the first frame is looked at. */
+/*
+ * Is this file in a directory an archive candidate (SPEC §8.5)? 1 when it starts like an
+ * archive (a skippable frame holding the archive magic), 2 when it only looks like one
+ * (a skippable-frame or logseal magic at the start, or an .lsa name): then it is verified
+ * and its damage reported; 0 when it is some other file.
+ */
 static int looks_like_archive(int dirfd, const char *name)
 {
-        uint8_t buf[LS_FRAME_HDR_LEN + LS_MAGIC_LEN];
+        uint8_t buf[LS_FRAME_HDR_LEN + LS_MAGIC_LEN] = {};
         _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+        size_t len = strlen(name);
+        ssize_t n;
 
         if (fd < 0)
-                return 0;
-        if (pread(fd, buf, sizeof(buf), 0) != (ssize_t) sizeof(buf))
-                return 0;
-        return ls_get32(buf) == LS_SKIPPABLE_MAGIC && ls_magic_check(buf + 8, LS_MAGIC_ARCHIVE);
+                return 2; /* unreadable: verified, so the error is reported */
+        n = pread(fd, buf, sizeof(buf), 0);
+        if (n == (ssize_t) sizeof(buf) && ls_get32(buf) == LS_SKIPPABLE_MAGIC &&
+            ls_magic_check(buf + 8, LS_MAGIC_ARCHIVE))
+                return 1;
+        if ((n >= 4 && ls_get32(buf) == LS_SKIPPABLE_MAGIC) ||
+            (n >= 4 && buf[0] == 0x89 && buf[1] == 'L' && buf[2] == 'S') ||
+            (n >= 12 && ls_magic_check(buf + 4, LS_MAGIC_ARCHIVE)) ||
+            (len > 4 && !strcmp(name + len - 4, ".lsa")))
+                return 2;
+        return 0;
 }
 
+static void note_skipped(Ctx *c, const char *path, const char *why)
+{
+        LsFinding f = {.cls = LS_CLASS_NOTE, .check = "not an archive", .file = path,
+                       .offset = LS_UNSET, .archive_no = LS_UNSET, .batch_no = LS_UNSET,
+                       .seq = LS_UNSET};
+
+        snprintf(f.detail, sizeof(f.detail), "%s: not verified", why);
+        if (report_add_finding(&c->report, &f) < 0)
+                c->oom = 1;
+}
+
+/*
+ * Every entry of a directory is accounted for: archives are verified, anything that looks
+ * like one (hidden names included) is verified and its damage reported, and every other
+ * file is listed as not verified. Nothing is skipped silently.
+ */
 static int add_path(Ctx *c, const char *path, int depth)
 {
         struct stat st;
@@ -253,8 +285,10 @@ static int add_path(Ctx *c, const char *path, int depth)
         }
         if (!S_ISDIR(st.st_mode))
                 return add_input(c, path);
-        if (depth >= MAX_DEPTH)
+        if (depth >= MAX_DEPTH) {
+                note_skipped(c, path, "a directory nested too deep");
                 return 0;
+        }
         d = opendir(path);
         if (!d) {
                 fprintf(stderr, "logseal-verify: %s: %s\n", path, strerror(errno));
@@ -263,18 +297,22 @@ static int add_path(Ctx *c, const char *path, int depth)
         while ((de = readdir(d)) && r >= 0) {
                 char *sub;
                 struct stat sst;
-                if (de->d_name[0] == '.')
+                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
                         continue;
                 if (asprintf(&sub, "%s/%s", path, de->d_name) < 0) {
                         r = -ENOMEM;
                         break;
                 }
-                if (stat(sub, &sst) == 0) {
-                        if (S_ISDIR(sst.st_mode))
-                                r = add_path(c, sub, depth + 1);
-                        else if (S_ISREG(sst.st_mode) && looks_like_archive(dirfd(d), de->d_name))
-                                r = add_input(c, sub);
-                }
+                if (stat(sub, &sst) < 0)
+                        note_skipped(c, sub, strerror(errno));
+                else if (S_ISDIR(sst.st_mode))
+                        r = add_path(c, sub, depth + 1);
+                else if (!S_ISREG(sst.st_mode))
+                        note_skipped(c, sub, "not a regular file");
+                else if (looks_like_archive(dirfd(d), de->d_name))
+                        r = add_input(c, sub);
+                else
+                        note_skipped(c, sub, "a file that is not a logseal archive");
                 free(sub);
         }
         closedir(d);
@@ -295,67 +333,77 @@ static int input_cmp(const void *a, const void *b)
 
 /* ---- keys files ---- */
 
+typedef struct KeysLoad {
+        const char *path;
+        int rejected, other_chain;
+} KeysLoad;
+
+static void on_key_item(void *ud, size_t offset, char kind, int result, const char *why)
+{
+        KeysLoad *kl = ud;
+        const char *what = kind == 'C' ? "certificate" : kind == 'R' ? "revocation" : "epoch close";
+
+        if (result == -EXDEV) {
+                kl->other_chain++;
+                return;
+        }
+        kl->rejected++;
+        fprintf(stderr, "logseal-verify: %s: offset %zu: %s not accepted: %s\n", kl->path, offset,
+                what, why ? why : "rejected");
+}
+
+/* The anchor given is a later root: say so, and name the root to use (exit 2). */
+static int later_root_hint(LsTrust *t)
+{
+        uint8_t issuer[LS_KEY_ID_LEN];
+        char hex[2 * LS_KEY_ID_LEN + 1];
+        uint64_t gen;
+
+        if (!ls_trust_anchor_is_later_root(t, issuer, &gen))
+                return 0;
+        ls_hex(hex, issuer, LS_KEY_ID_LEN);
+        fprintf(stderr,
+                "logseal-verify: the root key you gave is root generation %" PRIu64
+                " of this appliance, certified by root key %s: the evidence is certified from "
+                "the original root. Verify with the chain's first root public key (generation 0%s%s); "
+                "trust carries forward to later roots.\n",
+                gen, hex, gen == 1 ? ": key id " : ", the first in the chain of roots that ends at ",
+                gen == 1 ? hex : "that key");
+        return 1;
+}
+
 static int load_keys(Ctx *c, const char *path)
 {
         uint8_t *p;
         size_t n, off = 0;
-        int r = read_file(path, MAX_KEYFILE, &p, &n), accepted = 0, rejected = 0;
+        KeysLoad kl = {.path = path};
+        int r = read_file(path, MAX_KEYFILE, &p, &n);
 
         if (r < 0) {
                 fprintf(stderr, "logseal-verify: %s: %s\n", path, strerror(-r));
                 return r;
         }
-        /* Certificates first may depend on each other in any order: retry until stable. */
-        for (int round = 0; round < 64; round++) {
-                int progress = 0;
-                accepted = rejected = 0;
-                for (off = 0; off + LS_MAGIC_LEN + 4 <= n;) {
-                        if (ls_magic_check(p + off, LS_MAGIC_CERT)) {
-                                LsCert cert;
-                                if (n - off < LS_CERT_LEN ||
-                                    ls_cert_decode(&cert, p + off, LS_CERT_LEN) < 0)
-                                        goto bad;
-                                int k = ls_chain_verifier_add_cert(c->v, &cert, path);
-                                if (k == 0)
-                                        accepted++;
-                                else
-                                        rejected++;
-                                off += LS_CERT_LEN;
-                        } else if (ls_magic_check(p + off, LS_MAGIC_REVOCATION)) {
-                                LsRevocation rv;
-                                size_t len = LS_REVOCATION_FIXED_LEN + ls_get16(p + off + 10);
-                                if (len > n - off || ls_revocation_decode(&rv, p + off, len) < 0)
-                                        goto bad;
-                                if (ls_chain_verifier_add_revocation(c->v, &rv, path) == 0)
-                                        accepted++;
-                                else
-                                        rejected++;
-                                off += len;
-                        } else {
-                                goto bad;
-                        }
-                }
-                if (off != n)
-                        goto bad;
-                progress = accepted > 0 && rejected > 0;
-                if (!progress)
-                        break;
-        }
+        /* SPEC §10.3 through the trust module: any order, each item under §9.3. */
+        r = ls_trust_load_history(ls_chain_verifier_trust(c->v), p, n, on_key_item, &kl, &off);
         free(p);
-        if (rejected) {
+        if (r < 0) {
+                fprintf(stderr,
+                        "logseal-verify: %s: offset %zu: not a certificate, revocation or epoch "
+                        "close\n",
+                        path, off);
+                return -EBADMSG;
+        }
+        if (kl.rejected) {
+                if (later_root_hint(ls_chain_verifier_trust(c->v)))
+                        return -EKEYREJECTED;
                 /* Never ignore quietly what an investigator was handed as trust material. */
                 fprintf(stderr,
-                        "logseal-verify: %s: %d certificate(s) or revocation(s) do not verify "
-                        "from the root key\n",
-                        path, rejected);
+                        "logseal-verify: %s: %d certificate(s), revocation(s) or close(s) do not "
+                        "verify from the root key\n",
+                        path, kl.rejected);
                 return -EKEYREJECTED;
         }
         return 0;
-bad:
-        fprintf(stderr, "logseal-verify: %s: offset %zu: not a certificate or revocation\n", path,
-                off);
-        free(p);
-        return -EBADMSG;
 }
 
 /* ---- checkpoints ---- */
@@ -396,16 +444,26 @@ static int load_checkpoint(Ctx *c, const char *path)
         return 0;
 }
 
-/* The checkpoint's signature under any signing key the chain certified. */
-static int checkpoint_signature_ok(Ctx *c, Checkpoint *cp)
+/*
+ * SPEC §9.3 through the trust module: is this checkpoint evidence? 1 when a key that may
+ * sign its batch signed it and nothing shows it was made after that key's epoch ended;
+ * else 0 and *why.
+ */
+static int checkpoint_authentic(Ctx *c, Checkpoint *cp, const char **why)
 {
-        const LsKeyInfo *keys;
-        size_t n = ls_chain_verifier_keys(c->v, &keys);
+        LsTrustDecision d;
 
-        for (size_t i = 0; i < n; i++)
-                if (!keys[i].is_root && ls_checkpoint_verify(&cp->cp, cp->text, keys[i].pk) == 0)
-                        return 1;
-        return 0;
+        ls_trust_check_checkpoint(ls_chain_verifier_trust(c->v), &cp->cp, cp->text, &d);
+        if (d.result != LS_TRUST_OK) {
+                *why = d.why;
+                return 0;
+        }
+        if (d.unbound) {
+                *why = "it was signed with the key of an epoch that has ended, and nothing proves "
+                       "it was made before the end (a holder of the erased key could have made it)";
+                return 0;
+        }
+        return 1;
 }
 
 static void on_batch(void *ud, const char *file, uint64_t offset, const LsBatchHeader *h)
@@ -418,6 +476,7 @@ static void on_batch(void *ud, const char *file, uint64_t offset, const LsBatchH
                 memcpy(c->report.chain_id, h->chain_id, LS_CHAIN_ID_LEN);
                 c->report.have_chain = 1;
         }
+        /* Authenticity is decided at the end, with everything the chain taught (closes). */
         for (size_t i = 0; i < c->ncps; i++) {
                 Checkpoint *cp = &c->cps[i];
                 uint8_t hh[LS_HASH_LEN];
@@ -425,35 +484,12 @@ static void on_batch(void *ud, const char *file, uint64_t offset, const LsBatchH
                     cp->cp.tree_size <= h->first_seq)
                         continue;
                 cp->matched = 1;
-                if (memcmp(cp->cp.chain_id, h->chain_id, LS_CHAIN_ID_LEN) != 0) {
-                        cp->check.result = CP_UNVERIFIED;
-                        snprintf(cp->check.detail, sizeof(cp->check.detail),
-                                 "checkpoint names another chain");
-                        continue;
-                }
+                cp->matched_batch = h->batch_no;
                 ls_batch_header_hash(h, hh);
-                if (cp->cp.tree_size != h->tree_size || !ls_hash_equal(cp->cp.root, h->tree_root) ||
-                    (cp->cp.has_batch && (cp->cp.batch_no != h->batch_no ||
-                                          !ls_hash_equal(cp->cp.header_hash, hh)))) {
-                        cp->check.result = checkpoint_signature_ok(c, cp) ? CP_FORK : CP_UNVERIFIED;
-                        snprintf(cp->check.detail, sizeof(cp->check.detail),
-                                 cp->check.result == CP_FORK ?
-                                         "the chain's tree at this size differs from the signed "
-                                         "checkpoint: history was rewritten (fork)" :
-                                         "checkpoint differs from the chain and its signature "
-                                         "does not verify under the chain's keys");
-                        continue;
-                }
-                if (!checkpoint_signature_ok(c, cp)) {
-                        cp->check.result = CP_UNVERIFIED;
-                        snprintf(cp->check.detail, sizeof(cp->check.detail),
-                                 "matches the chain, but its signature does not verify");
-                        continue;
-                }
-                cp->check.result = CP_CONSISTENT;
-                snprintf(cp->check.detail, sizeof(cp->check.detail),
-                         "the evidence contains exactly this tree (batch %" PRIu64 ")",
-                         h->batch_no);
+                cp->agrees = !memcmp(cp->cp.chain_id, h->chain_id, LS_CHAIN_ID_LEN) &&
+                             cp->cp.tree_size == h->tree_size &&
+                             ls_hash_equal(cp->cp.root, h->tree_root) && cp->cp.has_batch &&
+                             cp->cp.batch_no == h->batch_no && ls_hash_equal(cp->cp.header_hash, hh);
         }
 }
 
@@ -465,35 +501,49 @@ static void finish_checkpoints(Ctx *c)
         for (size_t i = 0; i < c->ncps; i++) {
                 Checkpoint *cp = &c->cps[i];
                 LsFinding f = {.offset = LS_UNSET, .archive_no = LS_UNSET, .file = cp->file};
+                const char *why = NULL;
+                CheckpointCheck *k = &cp->check;
 
-                f.batch_no = cp->check.batch_no;
+                f.batch_no = k->batch_no;
                 f.seq = LS_UNSET;
-                if (!cp->matched) {
-                        if (st->first_seq != LS_UNSET && cp->cp.tree_size <= st->first_seq) {
-                                cp->check.result = CP_NOT_REACHED;
-                                snprintf(cp->check.detail, sizeof(cp->check.detail),
-                                         "the evidence starts after this checkpoint");
-                        } else if (cp->cp.tree_size > have) {
-                                cp->check.result = checkpoint_signature_ok(c, cp) ?
-                                                           CP_MISSING_TAIL :
-                                                           CP_UNVERIFIED;
-                                cp->check.missing_records = cp->cp.tree_size - have;
-                                snprintf(cp->check.detail, sizeof(cp->check.detail),
-                                         "the evidence ends at %" PRIu64
-                                         " records; %" PRIu64 " records up to this checkpoint "
-                                         "are missing%s",
-                                         have, cp->check.missing_records,
-                                         cp->check.result == CP_UNVERIFIED ?
-                                                 " (its signing key is not in the evidence: pass "
-                                                 "the key history with --keys to authenticate it)" :
-                                                 "");
-                        } else {
-                                cp->check.result = CP_UNVERIFIED;
-                                snprintf(cp->check.detail, sizeof(cp->check.detail),
-                                         "its tree size falls on no verified batch boundary");
-                        }
+                /*
+                 * SPEC §7.3: a checkpoint that is not evidence (no trusted key may have signed
+                 * it) is reported as such and changes no verdict; only an authentic one can
+                 * show a fork or a missing tail.
+                 */
+                if (!checkpoint_authentic(c, cp, &why)) {
+                        k->result = CP_UNVERIFIED;
+                        snprintf(k->detail, sizeof(k->detail),
+                                 "not authentic, ignored (it changes no verdict): %s", why);
+                } else if (cp->matched) {
+                        k->result = cp->agrees ? CP_CONSISTENT : CP_FORK;
+                        if (cp->agrees)
+                                snprintf(k->detail, sizeof(k->detail),
+                                         "the evidence contains exactly this tree (batch %" PRIu64
+                                         ")",
+                                         cp->matched_batch);
+                        else
+                                snprintf(k->detail, sizeof(k->detail),
+                                         "the chain's tree at this size differs from the signed "
+                                         "checkpoint: history was rewritten (fork)");
+                } else if (st->first_seq != LS_UNSET && cp->cp.tree_size <= st->first_seq) {
+                        k->result = CP_NOT_REACHED;
+                        snprintf(k->detail, sizeof(k->detail),
+                                 "the evidence starts after this checkpoint");
+                } else if (cp->cp.tree_size > have) {
+                        k->result = CP_MISSING_TAIL;
+                        k->missing_records = cp->cp.tree_size - have;
+                        snprintf(k->detail, sizeof(k->detail),
+                                 "the evidence ends at %" PRIu64 " records; %" PRIu64
+                                 " records up to this checkpoint are missing",
+                                 have, k->missing_records);
+                } else {
+                        k->result = CP_UNVERIFIED;
+                        snprintf(k->detail, sizeof(k->detail),
+                                 "its tree size falls on no verified batch boundary (the batch "
+                                 "it names did not verify)");
                 }
-                switch (cp->check.result) {
+                switch (k->result) {
                 case CP_FORK:
                         f.cls = LS_CLASS_TAMPERED;
                         f.code = -EILSEQ;
@@ -505,19 +555,19 @@ static void finish_checkpoints(Ctx *c)
                         f.check = "missing tail";
                         break;
                 case CP_UNVERIFIED:
-                        f.cls = cp->check.missing_records ? LS_CLASS_GAP : LS_CLASS_TAMPERED;
+                        f.cls = LS_CLASS_NOTE;
                         f.code = -EKEYREJECTED;
-                        f.check = "checkpoint";
+                        f.check = "checkpoint not authentic";
                         break;
                 default:
                         f.cls = LS_CLASS_NOTE;
                         f.check = "checkpoint";
                         break;
                 }
-                snprintf(f.detail, sizeof(f.detail), "%s", cp->check.detail);
-                if (f.cls != LS_CLASS_NOTE)
+                snprintf(f.detail, sizeof(f.detail), "%s", k->detail);
+                if (f.cls != LS_CLASS_NOTE || k->result == CP_UNVERIFIED)
                         report_add_finding(&c->report, &f);
-                report_add_checkpoint(&c->report, &cp->check);
+                report_add_checkpoint(&c->report, k);
         }
 }
 
@@ -1060,6 +1110,12 @@ static const char *bundle_verdict_sentence(LsClass c)
                        "verified from the given root key";
         case LS_CLASS_TAMPERED:
                 return "TAMPERED OR CORRUPT: the bundle failed verification (see findings)";
+        case LS_CLASS_PARTIAL:
+                return "NOT PROVEN: every check passed, but nothing proves the checkpoint was "
+                       "signed before its key's epoch ended (see findings)";
+        case LS_CLASS_REVOKED:
+                return "REVOKED: the bundle verifies, but its checkpoint is signed by a key a root "
+                       "revocation covers (see findings)";
         default:
                 return "NOT VERIFIED: usage or input/output error";
         }
@@ -1242,6 +1298,8 @@ static void bundle_write_text(Bundle *b, FILE *f)
 
         fprintf(f, "\nVERDICT: %s (exit %d)\n", bundle_verdict_sentence(r->verdict),
                 (int) r->verdict);
+        if (r->limit[0])
+                fprintf(f, "  LIMIT: %s\n", r->limit);
         fprintf(f, "  disclosed records verified %" PRIu64 " of %" PRIu32
                    "; custody record %s; checkpoint %s\n",
                 s->records_verified, s->header.record_count,
@@ -1555,6 +1613,7 @@ static int run_bundle(Ctx *c, const char *path, int kind, const uint8_t root_pk[
         }
 
         c->report.verdict = ls_bundle_reader_verify(b.reader, dfd, path, &b.sum);
+
         if (b.sum.checkpoint_parsed || b.sum.header_ok) {
                 memcpy(c->report.chain_id,
                        b.sum.checkpoint_parsed ? b.sum.checkpoint.chain_id : b.sum.header.chain_id,
@@ -1581,17 +1640,33 @@ static int run_bundle(Ctx *c, const char *path, int kind, const uint8_t root_pk[
         c->report.stats.first_seq = c->report.stats.last_seq = LS_UNSET;
         c->report.stats.tree_checked_all = 0;
         for (size_t i = 0; i < c->report.nfindings; i++) {
-                static const int rank[] = {[LS_CLASS_INTACT] = 0, [LS_CLASS_PARTIAL] = 1,
-                                           [LS_CLASS_GAP] = 2, [LS_CLASS_IO] = 3,
-                                           [LS_CLASS_TAMPERED] = 4, [LS_CLASS_NOTE] = -1};
                 LsClass k = c->report.findings[i].cls;
-                if (rank[k] > rank[c->report.verdict])
+                if (ls_class_rank(k) > ls_class_rank(c->report.verdict))
                         c->report.verdict = k;
         }
         if (c->oom) {
                 fprintf(stderr, "logseal-verify: out of memory while building the report\n");
                 c->report.verdict = LS_CLASS_IO;
         }
+        /* A later root as the trust anchor: a usage error, not tampering (exit 2). */
+        if (!b.sum.checkpoint_verified && later_root_hint(ls_bundle_reader_trust(b.reader)))
+                c->report.verdict = LS_CLASS_IO;
+        /* SPEC §11.1: what an INTACT bundle cannot exclude, given what was supplied. */
+        if (b.sum.checkpoint_verified && b.sum.have_signer && !b.sum.signer_epoch_ended)
+                snprintf(c->report.limit, sizeof(c->report.limit),
+                         "Nothing you supplied shows that the key of epoch %" PRIu64
+                         " that signed the checkpoint was ever replaced: if that key was copied "
+                         "before the appliance erased it, its holder could have made this bundle. "
+                         "Verify with the appliance's current key history (--keys, from "
+                         "logsealctl key export-history) to exclude it.",
+                         b.sum.signer.epoch);
+        else if (b.sum.checkpoint_verified && b.sum.have_signer &&
+                 !(b.sum.signer.cert_flags & LS_CERT_F_CLOSED) && !b.sum.checkpoint_unbound)
+                snprintf(c->report.limit, sizeof(c->report.limit),
+                         "The checkpoint's key (epoch %" PRIu64 ") has ended and its format-1 "
+                         "certificate does not bind the epoch to what it sealed: a holder of "
+                         "that erased key could have made this bundle.",
+                         b.sum.signer.epoch);
         c->report.finished_ns = now_ns();
 
         FILE *out = c->dump != DUMP_NONE ? stderr : stdout;
@@ -1640,12 +1715,16 @@ out:
 
 /* ---- --consistency OLD NEW: a newer checkpoint extends an older one ---- */
 
-/* Parses a checkpoint file and finds the trusted key that signed it and may sign its batch. */
+/*
+ * Parses a checkpoint file and asks the trust module whether it is evidence (SPEC §9.3):
+ * 0 yes, 1 no (*why), 2 unreadable, 4 authentic but not proven made before its key's epoch
+ * ended (*why), 5 signed by a key a revocation covers.
+ */
 static int consistency_checkpoint(Ctx *c, const char *path, char **ret_text, LsCheckpoint *cp,
                                   const char **why)
 {
-        const LsKeyInfo *keys;
-        size_t n, off = 0, nk;
+        LsTrustDecision d;
+        size_t n, off = 0;
         uint8_t *p;
         int r = read_file(path, LS_MAX_CHECKPOINT_TEXT + 1, &p, &n);
 
@@ -1661,20 +1740,24 @@ static int consistency_checkpoint(Ctx *c, const char *path, char **ret_text, LsC
                 return 2;
         }
         *ret_text = (char *) p;
-        nk = ls_chain_verifier_keys(c->v, &keys);
-        for (size_t i = 0; i < nk; i++) {
-                if (keys[i].is_root || ls_checkpoint_verify(cp, *ret_text, keys[i].pk) < 0)
-                        continue;
-                if (!cp->has_batch)
-                        return 0; /* signed by a trusted key; the batch is not named */
-                if (ls_chain_verifier_may_sign(c->v, keys[i].key_id, cp->batch_no, LS_UNSET, NULL,
-                                               why) == 0)
+        ls_trust_check_checkpoint(ls_chain_verifier_trust(c->v), cp, *ret_text, &d);
+        *why = d.why;
+        switch (d.result) {
+        case LS_TRUST_OK:
+                if (!d.unbound)
                         return 0;
+                *why = "signed with the key of an epoch that has ended, and nothing proves it was "
+                       "made before the end: a holder of the erased key could have made it";
+                return 4;
+        case LS_TRUST_REVOKED:
+                return 5;
+        case LS_TRUST_UNKNOWN_KEY:
+                *why = "not signed by a key certified from the root key for its chain (pass the "
+                       "key history with --keys)";
+                return 1;
+        default:
                 return 1;
         }
-        *why = "not signed by a key certified from the root key (pass the key history with "
-               "--keys)";
-        return 1;
 }
 
 static int run_consistency(Ctx *c, const uint8_t root_pk[LS_PK_LEN], const char *const *keyfiles,
@@ -1700,11 +1783,11 @@ static int run_consistency(Ctx *c, const uint8_t root_pk[LS_PK_LEN], const char 
                 proof_path = ppath;
         }
         r = consistency_checkpoint(c, old_path, &ta, &a, &why);
-        if (r == 1)
+        if (r == 1 || r >= 4)
                 verdict = "the OLD checkpoint's signature";
         if (r == 0) {
                 r = consistency_checkpoint(c, new_path, &tb, &b, &why);
-                if (r == 1)
+                if (r == 1 || r >= 4)
                         verdict = "the NEW checkpoint's signature";
         }
         if (r == 0 && memcmp(a.chain_id, b.chain_id, LS_CHAIN_ID_LEN) != 0) {
@@ -1739,7 +1822,9 @@ static int run_consistency(Ctx *c, const uint8_t root_pk[LS_PK_LEN], const char 
         if (json) {
                 json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:s?}", "format",
                                       "logseal-consistency/1", "old", old_path, "new", new_path,
-                                      "result", r == 0 ? "consistent" : r == 1 ? "inconsistent" : "error",
+                                      "result",
+                                      r == 0 ? "consistent" : r == 1 ? "inconsistent" :
+                                      r == 4 ? "not proven" : r == 5 ? "revoked" : "error",
                                       "old_tree_size", (json_int_t) (ta ? a.tree_size : 0),
                                       "new_tree_size", (json_int_t) (tb ? b.tree_size : 0),
                                       "detail", why);
@@ -1756,6 +1841,10 @@ static int run_consistency(Ctx *c, const uint8_t root_pk[LS_PK_LEN], const char 
                        "proof connects their roots (exit 0)\n");
         } else if (r == 1) {
                 printf("TAMPERED OR INCONSISTENT: %s: %s (exit 1)\n", verdict, why);
+        } else if (r == 4) {
+                printf("NOT PROVEN: %s: %s (exit 4)\n", verdict, why);
+        } else if (r == 5) {
+                printf("REVOKED: %s: %s (exit 5)\n", verdict, why);
         }
         free(ta);
         free(tb);
@@ -2004,6 +2093,8 @@ int main(int argc, char **argv)
                 fprintf(stderr, "\r\033[K");
         c.report.verdict = ls_chain_verifier_finish(c.v, &c.report.stats);
         finish_checkpoints(&c);
+        snprintf(c.report.limit, sizeof(c.report.limit), "%s", ls_chain_verifier_guarantee(c.v));
+
         {
                 const LsKeyInfo *keys;
                 size_t n = ls_chain_verifier_keys(c.v, &keys);
@@ -2016,12 +2107,12 @@ int main(int argc, char **argv)
         /* Checkpoint findings may change the verdict. */
         for (size_t i = 0; i < c.report.nfindings; i++) {
                 LsClass k = c.report.findings[i].cls;
-                static const int rank[] = {[LS_CLASS_INTACT] = 0, [LS_CLASS_PARTIAL] = 1,
-                                           [LS_CLASS_GAP] = 2, [LS_CLASS_IO] = 3,
-                                           [LS_CLASS_TAMPERED] = 4, [LS_CLASS_NOTE] = -1};
-                if (rank[k] > rank[c.report.verdict])
+                if (ls_class_rank(k) > ls_class_rank(c.report.verdict))
                         c.report.verdict = k;
         }
+        /* A later root as the trust anchor: a usage error, not tampering (exit 2). */
+        if (c.report.stats.batches_ok == 0 && later_root_hint(ls_chain_verifier_trust(c.v)))
+                c.report.verdict = LS_CLASS_IO;
         if (c.oom) {
                 fprintf(stderr, "logseal-verify: out of memory while building the report\n");
                 c.report.verdict = LS_CLASS_IO;

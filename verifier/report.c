@@ -306,7 +306,11 @@ static const char *verdict_sentence(LsClass c)
                        "a signed explanation";
         case LS_CLASS_PARTIAL:
                 return "PARTIAL: what is present verifies, but it does not cover the whole chain "
-                       "(it does not start at the chain start, or ends in an open archive)";
+                       "or is not proven (it does not start at the chain start, ends in an open "
+                       "archive, or its epoch is not bound; see findings)";
+        case LS_CLASS_REVOKED:
+                return "REVOKED: the evidence verifies, but some of it is signed by a key that a "
+                       "root revocation covers, so it is not trusted (see findings)";
         default:
                 return "";
         }
@@ -337,9 +341,10 @@ int report_write_json(const Report *r, FILE *f)
                             json_pack("{s:s,s:s,s:s?}", "key_id", hex, "fingerprint",
                                       r->root_fingerprint, "file", r->root_key_file));
         json_object_set_new(o, "verdict",
-                            json_pack("{s:s,s:i,s:s}", "class", ls_class_name(r->verdict),
+                            json_pack("{s:s,s:i,s:s,s:s*}", "class", ls_class_name(r->verdict),
                                       "exit_code", (int) r->verdict, "summary",
-                                      verdict_sentence(r->verdict)));
+                                      verdict_sentence(r->verdict), "limit",
+                                      r->limit[0] ? r->limit : NULL));
 
         json_t *chain = json_object();
         json_object_set_new(chain, "chain_id",
@@ -503,6 +508,8 @@ void report_write_text(const Report *r, FILE *f)
                 fprintf(f, "Chain:        %s\n", hex);
         }
         fprintf(f, "\nVERDICT: %s (exit %d)\n", verdict_sentence(r->verdict), (int) r->verdict);
+        if (r->limit[0])
+                fprintf(f, "  LIMIT: %s\n", r->limit);
         fprintf(f, "  batches verified %" PRIu64 ", failed %" PRIu64 "; records verified %" PRIu64
                    "; archives %" PRIu64 " (%" PRIu64 " sealed)\n",
                 r->stats.batches_ok, r->stats.batches_bad, r->stats.records, r->stats.archives,

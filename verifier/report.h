@@ -58,6 +58,7 @@ typedef struct Report {
         size_t nkeys;
         LsVerifyStats stats;
         LsClass verdict;
+        char limit[512];        /* what the verdict cannot exclude, given the inputs (SPEC §11.1) */
         uint64_t heartbeat_gaps;
 } Report;
 

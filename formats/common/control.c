@@ -43,6 +43,7 @@ static const TagInfo tags[LS_TAG_MAX + 1] = {
         [LS_TAG_LOST] = {"lost", T_U64, 8, 8},
         [LS_TAG_PID] = {"pid", T_U32, 4, 4},
         [LS_TAG_HEARTBEAT_INTERVAL] = {"heartbeat_interval", T_U64, 8, 8},
+        [LS_TAG_CLOSE] = {"close", T_FIXED, LS_CLOSE_LEN, LS_CLOSE_LEN},
 };
 
 /* Required tags per control type (SPEC §4.2), zero-terminated. */
@@ -59,6 +60,7 @@ static const uint16_t required[LS_CTL_MAX + 1][6] = {
         [LS_CTL_CLOCK_STEP] = {LS_TAG_CLOCK_DELTA},
         [LS_CTL_RETENTION] = {LS_TAG_ARCHIVE_FIRST, LS_TAG_ARCHIVE_LAST, LS_TAG_FIRST_SEQ,
                               LS_TAG_LAST_SEQ, LS_TAG_SEAL_HASH},
+        [LS_CTL_EPOCH_CLOSE] = {LS_TAG_CLOSE},
 };
 
 static const TagInfo *tag_info(uint16_t tag)
@@ -201,6 +203,7 @@ const char *ls_control_type_name(uint16_t type)
                 [LS_CTL_CONFIG_CHANGE] = "config-change",
                 [LS_CTL_CLOCK_STEP] = "clock-step",
                 [LS_CTL_RETENTION] = "retention",
+                [LS_CTL_EPOCH_CLOSE] = "epoch-close",
         };
         return type <= LS_CTL_MAX && names[type] ? names[type] : "unknown";
 }

@@ -28,6 +28,7 @@
 #define LS_MAGIC_CERT 'C'
 #define LS_MAGIC_REVOCATION 'R'
 #define LS_MAGIC_SECRET 'S'
+#define LS_MAGIC_CLOSE 'X'
 
 /* zstd skippable frame wrapping each logseal structure in an archive (SPEC §8.1). */
 #define LS_SKIPPABLE_MAGIC UINT32_C(0x184D2A5B)
@@ -85,7 +86,8 @@ enum {
         LS_CTL_CONFIG_CHANGE = 9,
         LS_CTL_CLOCK_STEP = 10,
         LS_CTL_RETENTION = 11,
-        LS_CTL_MAX = 11,
+        LS_CTL_EPOCH_CLOSE = 12,
+        LS_CTL_MAX = 12,
 };
 
 enum {
@@ -116,7 +118,8 @@ enum {
         LS_TAG_LOST = 25,
         LS_TAG_PID = 26,
         LS_TAG_HEARTBEAT_INTERVAL = 27,
-        LS_TAG_MAX = 27,
+        LS_TAG_CLOSE = 28,
+        LS_TAG_MAX = 28,
 };
 
 enum {
@@ -158,11 +161,19 @@ enum {
 #define LS_MAX_REASON 1024
 #define LS_REVOCATION_MAX_LEN (LS_REVOCATION_FIXED_LEN + LS_MAX_REASON)
 #define LS_SECRET_FILE_LEN 168
+#define LS_CLOSE_LEN 248
+#define LS_CLOSE_SIGNED_LEN 184
 #define LS_UNSET UINT64_MAX
 
 enum {
         LS_CERT_SIGNING = 1,
         LS_CERT_ROOT = 2,
+};
+
+/* Certificate flags (SPEC §9.1); unknown bits are refused (format version 2). */
+enum {
+        LS_CERT_F_CLOSED = 1u << 0, /* the key's epoch ends with a signed epoch close (§9.4) */
+        LS_CERT_F_KNOWN = 0x1,
 };
 
 /* Checkpoints (SPEC §7). */
@@ -179,9 +190,11 @@ enum {
 #define LS_CTX_SEAL "logseal-seal-v1\n"
 #define LS_CTX_CERT "logseal-key-cert-v1\n"
 #define LS_CTX_REVOCATION "logseal-revocation-v1\n"
+#define LS_CTX_CLOSE "logseal-epoch-close-v1\n"
 #define LS_CTX_KEY_ID "logseal-key-id-v1\n"
 #define LS_CTX_SALT "logseal-salt-v1\n"
 
 static_assert(LS_BATCH_SIGNED_LEN + LS_SIG_LEN == LS_BATCH_HEADER_LEN, "batch header layout");
 static_assert(LS_TRAILER_SIGNED_LEN + LS_SIG_LEN == LS_TRAILER_LEN, "trailer layout");
 static_assert(LS_CERT_SIGNED_LEN + LS_SIG_LEN == LS_CERT_LEN, "certificate layout");
+static_assert(LS_CLOSE_SIGNED_LEN + LS_SIG_LEN == LS_CLOSE_LEN, "epoch close layout");

@@ -127,6 +127,7 @@ void ls_cert_encode(const LsCert *c, uint8_t out[LS_CERT_LEN])
         ls_put16(out + 8, LS_FORMAT_VERSION);
         ls_put16(out + 10, LS_CERT_LEN);
         out[12] = c->kind;
+        ls_put16(out + 14, c->flags);
         memcpy(out + 16, c->chain_id, LS_CHAIN_ID_LEN);
         memcpy(out + 32, c->pk, LS_PK_LEN);
         memcpy(out + 64, c->key_id, LS_KEY_ID_LEN);
@@ -163,7 +164,12 @@ int ls_cert_decode(LsCert *ret, const uint8_t *p, size_t n)
         c.kind = p[12];
         if (c.kind != LS_CERT_SIGNING && c.kind != LS_CERT_ROOT)
                 return -EBADMSG;
-        if (p[13] != 0 || ls_get16(p + 14) != 0)
+        if (p[13] != 0)
+                return -EBADMSG;
+        c.flags = ls_get16(p + 14);
+        if (c.flags & ~LS_CERT_F_KNOWN)
+                return -EPROTONOSUPPORT;
+        if (c.flags && c.kind != LS_CERT_SIGNING)
                 return -EBADMSG;
         memcpy(c.chain_id, p + 16, LS_CHAIN_ID_LEN);
         memcpy(c.pk, p + 32, LS_PK_LEN);
@@ -192,6 +198,89 @@ int ls_cert_verify(const LsCert *c, const uint8_t issuer_pk[LS_PK_LEN])
                 return -EKEYREJECTED;
         ls_cert_encode(c, buf);
         return ls_verify(issuer_pk, LS_CTX_CERT, buf, LS_CERT_SIGNED_LEN, c->sig);
+}
+
+/* ---- epoch closes ---- */
+
+void ls_close_encode(const LsEpochClose *c, uint8_t out[LS_CLOSE_LEN])
+{
+        memset(out, 0, LS_CLOSE_LEN);
+        ls_magic_put(out, LS_MAGIC_CLOSE);
+        ls_put16(out + 8, 1);
+        ls_put16(out + 10, LS_CLOSE_LEN);
+        memcpy(out + 16, c->chain_id, LS_CHAIN_ID_LEN);
+        memcpy(out + 32, c->closed_key_id, LS_KEY_ID_LEN);
+        ls_put64(out + 40, c->closed_epoch);
+        ls_put64(out + 48, c->last_batch_no);
+        ls_put64(out + 56, c->tree_size);
+        memcpy(out + 64, c->tree_root, LS_HASH_LEN);
+        memcpy(out + 96, c->last_header_hash, LS_HASH_LEN);
+        ls_put64(out + 128, c->max_time_ns);
+        memcpy(out + 136, c->prev_close_hash, LS_HASH_LEN);
+        ls_put64(out + 168, c->issued_ns);
+        memcpy(out + 176, c->issuer_key_id, LS_KEY_ID_LEN);
+        memcpy(out + 184, c->sig, LS_SIG_LEN);
+}
+
+int ls_close_sign(LsEpochClose *c, const LsSigner *issuer)
+{
+        uint8_t buf[LS_CLOSE_LEN];
+
+        memcpy(c->issuer_key_id, issuer->key_id, LS_KEY_ID_LEN);
+        ls_close_encode(c, buf);
+        return ls_sign(issuer, LS_CTX_CLOSE, buf, LS_CLOSE_SIGNED_LEN, c->sig);
+}
+
+int ls_close_decode(LsEpochClose *ret, const uint8_t *p, size_t n)
+{
+        LsEpochClose c = {};
+
+        if (n < LS_CLOSE_LEN)
+                return -ENODATA;
+        if (!ls_magic_check(p, LS_MAGIC_CLOSE))
+                return -EBADMSG;
+        if (ls_get16(p + 8) != 1)
+                return -EPROTONOSUPPORT;
+        if (ls_get16(p + 10) != LS_CLOSE_LEN || n != LS_CLOSE_LEN || ls_get32(p + 12) != 0)
+                return -EBADMSG;
+        memcpy(c.chain_id, p + 16, LS_CHAIN_ID_LEN);
+        memcpy(c.closed_key_id, p + 32, LS_KEY_ID_LEN);
+        c.closed_epoch = ls_get64(p + 40);
+        c.last_batch_no = ls_get64(p + 48);
+        c.tree_size = ls_get64(p + 56);
+        memcpy(c.tree_root, p + 64, LS_HASH_LEN);
+        memcpy(c.last_header_hash, p + 96, LS_HASH_LEN);
+        c.max_time_ns = ls_get64(p + 128);
+        memcpy(c.prev_close_hash, p + 136, LS_HASH_LEN);
+        c.issued_ns = ls_get64(p + 168);
+        memcpy(c.issuer_key_id, p + 176, LS_KEY_ID_LEN);
+        memcpy(c.sig, p + 184, LS_SIG_LEN);
+        /* Every batch holds a record: a closed epoch's tree holds more than its batch number. */
+        if (c.tree_size <= c.last_batch_no || c.closed_epoch == UINT64_MAX)
+                return -EBADMSG;
+        if (c.closed_epoch == 0 && !ls_all_zero(c.prev_close_hash, LS_HASH_LEN))
+                return -EBADMSG;
+        *ret = c;
+        return 0;
+}
+
+int ls_close_verify(const LsEpochClose *c, const uint8_t issuer_pk[LS_PK_LEN])
+{
+        uint8_t buf[LS_CLOSE_LEN], id[LS_KEY_ID_LEN];
+
+        ls_key_id(id, issuer_pk);
+        if (memcmp(id, c->issuer_key_id, LS_KEY_ID_LEN) != 0)
+                return -EKEYREJECTED;
+        ls_close_encode(c, buf);
+        return ls_verify(issuer_pk, LS_CTX_CLOSE, buf, LS_CLOSE_SIGNED_LEN, c->sig);
+}
+
+void ls_close_hash(const LsEpochClose *c, uint8_t out[LS_HASH_LEN])
+{
+        uint8_t buf[LS_CLOSE_LEN];
+
+        ls_close_encode(c, buf);
+        ls_sha256(out, buf, LS_CLOSE_SIGNED_LEN);
 }
 
 /* ---- revocations ---- */

@@ -46,6 +46,7 @@ int ls_verify(const uint8_t pk[LS_PK_LEN], const char *ctx, const uint8_t *msg, 
 /* Key certificate (SPEC §9.1). */
 typedef struct LsCert {
         uint8_t kind;                        /* LS_CERT_SIGNING or LS_CERT_ROOT */
+        uint16_t flags;                      /* LS_CERT_F_* (kind 1 only) */
         uint8_t chain_id[LS_CHAIN_ID_LEN];
         uint8_t pk[LS_PK_LEN];
         uint8_t key_id[LS_KEY_ID_LEN];
@@ -82,6 +83,35 @@ int ls_revocation_encode(const LsRevocation *r, uint8_t *out, size_t cap, size_t
 int ls_revocation_sign(LsRevocation *r, const LsSigner *issuer);
 int ls_revocation_decode(LsRevocation *r, const uint8_t *p, size_t n);
 int ls_revocation_verify(const LsRevocation *r, const uint8_t issuer_pk[LS_PK_LEN]);
+
+/*
+ * Epoch close (SPEC §9.4): the key of epoch e+1 states what epoch e sealed, so that
+ * the erased key of epoch e can vouch for nothing else.
+ */
+typedef struct LsEpochClose {
+        uint8_t chain_id[LS_CHAIN_ID_LEN];
+        uint8_t closed_key_id[LS_KEY_ID_LEN];
+        uint64_t closed_epoch;
+        uint64_t last_batch_no;
+        uint64_t tree_size;
+        uint8_t tree_root[LS_HASH_LEN];
+        uint8_t last_header_hash[LS_HASH_LEN];
+        uint64_t max_time_ns;
+        uint8_t prev_close_hash[LS_HASH_LEN];  /* zero for epoch 0 */
+        uint64_t issued_ns;
+        uint8_t issuer_key_id[LS_KEY_ID_LEN];
+        uint8_t sig[LS_SIG_LEN];
+} LsEpochClose;
+
+void ls_close_encode(const LsEpochClose *c, uint8_t out[LS_CLOSE_LEN]);
+/* Fills issuer_key_id from the issuer, then signs. */
+int ls_close_sign(LsEpochClose *c, const LsSigner *issuer);
+/* Structural decode of exactly n bytes; does not check the signature. */
+int ls_close_decode(LsEpochClose *c, const uint8_t *p, size_t n);
+/* 0 when the signature verifies under issuer_pk, else -EKEYREJECTED. */
+int ls_close_verify(const LsEpochClose *c, const uint8_t issuer_pk[LS_PK_LEN]);
+/* close_hash = H(signed bytes) */
+void ls_close_hash(const LsEpochClose *c, uint8_t out[LS_HASH_LEN]);
 
 /* Public key file (SPEC §10.1). */
 #define LS_PUBKEY_TEXT_MAX 1200

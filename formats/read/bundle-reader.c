@@ -45,7 +45,7 @@ typedef struct KeyItem {
         uint64_t offset;
         const char *source;
         uint8_t issuer[LS_KEY_ID_LEN];
-        uint8_t is_cert, oob, done;
+        uint8_t is_cert, is_close, oob, done;
 } KeyItem;
 
 /* The bundle's three evidence files: what step 1 already said about each. */
@@ -736,9 +736,11 @@ static void step_agree(LsBundleReader *b)
         if (s->checkpoint_parsed) {
                 memcpy(b->chain_id, s->checkpoint.chain_id, LS_CHAIN_ID_LEN);
                 b->have_chain = 1;
+                ls_trust_set_chain(ls_chain_verifier_trust(b->v), b->chain_id);
         } else if (s->header_ok) {
                 memcpy(b->chain_id, s->header.chain_id, LS_CHAIN_ID_LEN);
                 b->have_chain = 1;
+                ls_trust_set_chain(ls_chain_verifier_trust(b->v), b->chain_id);
         }
         if (!s->checkpoint_parsed || !s->header_ok)
                 return;
@@ -834,9 +836,25 @@ static int parse_history(LsBundleReader *b, KeyCtx *k, const char *source, const
                                 break;
                         }
                         memcpy(it.issuer, rev.issuer_key_id, LS_KEY_ID_LEN);
+                } else if (ls_magic_check(p + off, LS_MAGIC_CLOSE)) {
+                        LsEpochClose cl;
+                        len = LS_CLOSE_LEN;
+                        if (n - off < len) {
+                                code = -ENODATA;
+                                what = "a truncated epoch close";
+                                break;
+                        }
+                        code = ls_close_decode(&cl, p + off, len);
+                        if (code < 0) {
+                                what = "a malformed epoch close";
+                                break;
+                        }
+                        it.is_close = 1;
+                        memcpy(it.issuer, cl.issuer_key_id, LS_KEY_ID_LEN);
                 } else {
                         code = -EBADMSG;
-                        what = "bytes that are neither a certificate nor a revocation";
+                        what = "bytes that are neither a certificate, a revocation nor an epoch "
+                               "close";
                         break;
                 }
                 it.len = len;
@@ -948,9 +966,14 @@ static void step_keys(LsBundleReader *b)
                 LsRevocation rv;
                 LsCert c;
 
+                LsEpochClose cl;
                 if (it->is_cert) {
                         item_cert(it, &c);
                         cid = c.chain_id;
+                } else if (it->is_close) {
+                        if (ls_close_decode(&cl, it->p, it->len) < 0)
+                                memset(&cl, 0, sizeof(cl));
+                        cid = cl.chain_id;
                 } else {
                         item_rev(it, &rv);
                         cid = rv.chain_id;
@@ -1041,7 +1064,7 @@ static void step_keys(LsBundleReader *b)
                 LsRevocation rv;
                 int r;
 
-                if (it->is_cert || it->done)
+                if (it->is_cert || it->is_close || it->done)
                         continue;
                 item_rev(it, &rv);
                 r = ls_chain_verifier_add_revocation(b->v, &rv, it->source);
@@ -1057,6 +1080,31 @@ static void step_keys(LsBundleReader *b)
                         "trusted root",
                         id);
         }
+
+        /* Epoch closes: signed by successors, so after every certificate (SPEC §9.4). */
+        for (size_t i = 0; i < k.n; i++) {
+                KeyItem *it = &k.items[i];
+                LsEpochClose cl;
+                const char *why = NULL;
+                int r;
+
+                if (!it->is_close || it->done)
+                        continue;
+                if (ls_close_decode(&cl, it->p, it->len) < 0)
+                        continue;
+                r = ls_trust_add_close(ls_chain_verifier_trust(b->v), &cl, &why);
+                if (r == 0) {
+                        s->keys_accepted++;
+                        continue;
+                }
+                s->keys_rejected++;
+                /* Two closes that disagree: a key was misused, whichever file brought it. */
+                finding(b, r == -EILSEQ ? LS_CLASS_TAMPERED : key_class(it->oob),
+                        r == -ENOKEY ? -EKEYREJECTED : r, "epoch close",
+                        it->oob ? it->source : LS_BUNDLE_KEYS, it->offset, LS_UNSET, LS_UNSET,
+                        "close of epoch %" PRIu64 " is not acceptable: %s", cl.closed_epoch,
+                        why ? why : "rejected");
+        }
         free(k.items);
 }
 
@@ -1066,61 +1114,66 @@ static void step_signature(LsBundleReader *b)
 {
         LsBundleSummary *s = b->s;
         const LsCheckpoint *cp = &s->checkpoint;
-        const LsKeyInfo *keys, *bad = NULL, *denied = NULL;
-        const char *why = NULL;
+        LsTrustDecision d;
         char id[2 * LS_KEY_ID_LEN + 1];
-        size_t n;
 
         if (!s->checkpoint_parsed)
                 return;
-        n = ls_chain_verifier_keys(b->v, &keys);
-        for (size_t i = 0; i < n; i++) {
-                const LsKeyInfo *k = &keys[i], *ok = NULL;
-                const char *w = NULL;
-                int r;
-
-                if (k->is_root)
-                        continue;
-                r = ls_checkpoint_verify(cp, b->cp_text, k->pk);
-                if (r == -EKEYREJECTED && !bad)
-                        bad = k;
-                if (r < 0)
-                        continue;
-                r = ls_chain_verifier_may_sign(b->v, k->key_id, cp->batch_no, LS_UNSET, &ok, &w);
-                if (r == 0) {
-                        s->checkpoint_verified = 1;
-                        s->have_signer = 1;
-                        s->signer = *ok;
-                        return;
-                }
-                if (!denied) {
-                        denied = k;
-                        why = w;
-                }
-        }
-        if (denied) {
+        /* SPEC §9.3: the one trust decision for checkpoints, as in every other mode. */
+        ls_trust_check_checkpoint(ls_chain_verifier_trust(b->v), cp, b->cp_text, &d);
+        if (d.key) {
                 s->have_signer = 1;
-                s->signer = *denied;
-                ls_hex(id, denied->key_id, LS_KEY_ID_LEN);
-                finding(b, LS_CLASS_TAMPERED, -EKEYREJECTED, "checkpoint key", LS_BUNDLE_CHECKPOINT,
+                s->signer = *d.key;
+                ls_hex(id, d.key->key_id, LS_KEY_ID_LEN);
+        }
+        switch (d.result) {
+        case LS_TRUST_OK:
+                s->checkpoint_verified = 1;
+                s->checkpoint_unbound = d.unbound;
+                s->signer_epoch_ended = ls_trust_epoch_ended(ls_chain_verifier_trust(b->v), d.key);
+                if (d.unbound)
+                        finding(b, LS_CLASS_PARTIAL, 0, "epoch close", LS_BUNDLE_CHECKPOINT,
+                                LS_UNSET, cp->batch_no, LS_UNSET,
+                                "the checkpoint was signed by the key of epoch %" PRIu64
+                                ", which has ended, and nothing you supplied proves it was made "
+                                "before the end (%s): a holder of that erased key could have "
+                                "made it",
+                                d.key->epoch,
+                                ls_trust_close(ls_chain_verifier_trust(b->v), d.key->chain_id,
+                                               d.key->epoch) ?
+                                        "it is not the tree head the epoch's signed close names" :
+                                        "the epoch's signed close is missing");
+                break;
+        case LS_TRUST_REVOKED:
+                s->checkpoint_verified = 1;
+                finding(b, LS_CLASS_REVOKED, -EKEYREJECTED, "revoked", LS_BUNDLE_CHECKPOINT,
                         LS_UNSET, cp->batch_no, LS_UNSET,
-                        "signed by key %s (epoch %" PRIu64 "), which may not sign batch %" PRIu64
-                        ": %s%s",
-                        id, denied->epoch, cp->batch_no, why ? why : "not allowed",
-                        why && strstr(why, "revoked") ?
-                                " (a checkpoint carries no batch time: a time-based revocation "
-                                "is taken to cover it)" :
-                                "");
-        } else if (bad) {
-                ls_hex(id, bad->key_id, LS_KEY_ID_LEN);
-                finding(b, LS_CLASS_TAMPERED, -EKEYREJECTED, "checkpoint signature",
-                        LS_BUNDLE_CHECKPOINT, LS_UNSET, cp->batch_no, LS_UNSET,
-                        "the signature line of key %s does not verify over the checkpoint", id);
-        } else {
+                        "signed by key %s (epoch %" PRIu64 "), which a root revocation covers "
+                        "(a checkpoint carries no batch time: a time-based revocation is taken "
+                        "to cover it)",
+                        id, d.key->epoch);
+                break;
+        case LS_TRUST_UNKNOWN_KEY:
                 finding(b, LS_CLASS_TAMPERED, -EKEYREJECTED, "checkpoint key", LS_BUNDLE_CHECKPOINT,
                         LS_UNSET, cp->batch_no, LS_UNSET,
                         "not signed by any key certified from the root key for this chain "
                         "(keys.lsk must hold the certificates from the root to the signing key)");
+                break;
+        case LS_TRUST_BAD_SIGNATURE:
+                finding(b, LS_CLASS_TAMPERED, -EKEYREJECTED, "checkpoint signature",
+                        LS_BUNDLE_CHECKPOINT, LS_UNSET, cp->batch_no, LS_UNSET,
+                        "the signature line of key %s does not verify over the checkpoint", id);
+                break;
+        case LS_TRUST_DENIED:
+        case LS_TRUST_AFTER_CLOSE:
+        case LS_TRUST_NOT_EVIDENCE:
+                finding(b, LS_CLASS_TAMPERED, -EKEYREJECTED,
+                        d.result == LS_TRUST_AFTER_CLOSE ? "epoch close" : "checkpoint key",
+                        LS_BUNDLE_CHECKPOINT, LS_UNSET, cp->batch_no, LS_UNSET,
+                        "signed by key %s (epoch %" PRIu64 "), which may not sign batch %" PRIu64
+                        ": %s",
+                        id, d.key ? d.key->epoch : 0, cp->batch_no, d.why);
+                break;
         }
 }
 
@@ -1382,6 +1435,25 @@ static void step_entries(LsBundleReader *b, Stream *st)
                         proof_ok = code == 0;
                 }
 
+                /*
+                 * SPEC §9.4: the checkpoint's epoch, once closed, sealed nothing dated after
+                 * the end its close states; a disclosed record that is, was made with the
+                 * erased key.
+                 */
+                if (rec_ok && s->have_signer) {
+                        const LsEpochClose *cl = ls_trust_close(ls_chain_verifier_trust(b->v),
+                                                                s->signer.chain_id,
+                                                                s->signer.epoch);
+                        if (cl && rec.time_ns > cl->max_time_ns) {
+                                TAMPERED(b, "epoch close", LS_BUNDLE_EVIDENCE,
+                                         eoff + LS_BUNDLE_ENTRY_FIXED_LEN + 12, e.seq,
+                                         "record %" PRIu64 " is dated after the end of epoch %" PRIu64
+                                         " that its signed close states, yet its checkpoint was "
+                                         "signed with that epoch's key: made with the erased key",
+                                         e.seq, s->signer.epoch);
+                                rec_ok = 0;
+                        }
+                }
                 const int verified = rec_ok && seq_ok && proof_ok && s->checkpoint_verified;
                 if (!custody) {
                         if (verified)
@@ -1490,6 +1562,11 @@ int ls_bundle_reader_add_keys(LsBundleReader *b, const uint8_t *p, size_t n, con
         return 0;
 }
 
+LsTrust *ls_bundle_reader_trust(LsBundleReader *b)
+{
+        return ls_chain_verifier_trust(b->v);
+}
+
 size_t ls_bundle_reader_keys(const LsBundleReader *b, const LsKeyInfo **ret)
 {
         return ls_chain_verifier_keys(b->v, ret);
@@ -1540,12 +1617,10 @@ LsClass ls_bundle_reader_verify(LsBundleReader *b, int dirfd, const char *label,
         if (st.fd >= 0)
                 close(st.fd);
 
-        if (s->findings[LS_CLASS_TAMPERED])
-                s->verdict = LS_CLASS_TAMPERED;
-        else if (s->findings[LS_CLASS_IO])
-                s->verdict = LS_CLASS_IO;
-        else
-                s->verdict = LS_CLASS_INTACT;
+        s->verdict = LS_CLASS_INTACT;
+        for (int k = LS_CLASS_INTACT; k < LS_CLASS_NOTE; k++)
+                if (s->findings[k] && ls_class_rank(k) > ls_class_rank(s->verdict))
+                        s->verdict = k;
         b->s = NULL;
         return s->verdict;
 }

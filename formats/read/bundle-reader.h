@@ -74,6 +74,9 @@ typedef struct LsBundleSummary {
         /* steps 3 and 4 */
         uint32_t keys_accepted, keys_rejected;
         int checkpoint_verified;          /* signed by a trusted key that may sign its batch */
+        int checkpoint_unbound;           /* ...whose epoch ended, and nothing proves it was
+                                             made before the end (SPEC §9.4) */
+        int signer_epoch_ended;           /* the trust material shows the signer's epoch ended */
         int have_signer;
         LsKeyInfo signer;                 /* the key whose signature verified */
 
@@ -123,6 +126,9 @@ int ls_bundle_reader_add_keys(LsBundleReader *b, const uint8_t *p, size_t n, con
  */
 LsClass ls_bundle_reader_verify(LsBundleReader *b, int dirfd, const char *label,
                                 LsBundleSummary *ret);
+
+/* The trust authority of this bundle's verification (SPEC §9.3). */
+LsTrust *ls_bundle_reader_trust(LsBundleReader *b);
 
 /* Keys trusted after verification: the root first, then as certified (for reports). */
 size_t ls_bundle_reader_keys(const LsBundleReader *b, const LsKeyInfo **ret);

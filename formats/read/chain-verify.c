@@ -15,11 +15,6 @@
 #include "payload.h"
 #include "util.h"
 
-typedef struct RevEntry {
-        uint8_t key_id[LS_KEY_ID_LEN];
-        uint64_t from_batch, from_time_ns;
-} RevEntry;
-
 typedef struct ArchiveCtx {
         const char *file;
         int have_header;          /* a structurally valid header was read */
@@ -45,10 +40,7 @@ struct LsChainVerifier {
         RecSpan *spans;               /* records of the batch being verified */
         uint8_t (*leaves)[LS_HASH_LEN];
         size_t leaves_cap;
-        LsKeyInfo *keys;
-        size_t nkeys, keys_cap;
-        RevEntry *revs;
-        size_t nrevs, revs_cap;
+        LsTrust *trust;
         LsPayload *payload;
 
         int have_chain;
@@ -78,6 +70,8 @@ struct LsChainVerifier {
         } gap;
 
         int first_archive_seen;
+        uint8_t last_key_id[LS_KEY_ID_LEN];   /* key of the last verified batch */
+        char guarantee[512];
         uint64_t first_archive_no;
         int last_archive_open;
         ArchiveCtx a;
@@ -97,10 +91,33 @@ const char *ls_class_name(LsClass c)
                 return "gap";
         case LS_CLASS_PARTIAL:
                 return "partial";
+        case LS_CLASS_REVOKED:
+                return "revoked";
         case LS_CLASS_NOTE:
                 return "note";
         }
         return "unknown";
+}
+
+int ls_class_rank(LsClass c)
+{
+        switch (c) {
+        case LS_CLASS_INTACT:
+                return 0;
+        case LS_CLASS_PARTIAL:
+                return 1;
+        case LS_CLASS_GAP:
+                return 2;
+        case LS_CLASS_REVOKED:
+                return 3;
+        case LS_CLASS_IO:
+                return 4;
+        case LS_CLASS_TAMPERED:
+                return 5;
+        case LS_CLASS_NOTE:
+                break;
+        }
+        return -1;
 }
 
 __attribute__((format(printf, 8, 9))) static void report(LsChainVerifier *v, LsClass cls, int code,
@@ -128,148 +145,42 @@ __attribute__((format(printf, 8, 9))) static void report(LsChainVerifier *v, LsC
                 v->cb.finding(v->cb.userdata, &f);
 }
 
-/* ---- keys ---- */
+/* ---- keys: every decision is the trust module's (trust.c, SPEC §9.3) ---- */
 
-static LsKeyInfo *key_find(LsChainVerifier *v, const uint8_t id[LS_KEY_ID_LEN])
+static const char *cert_reason(int r, const char *why)
 {
-        for (size_t i = 0; i < v->nkeys; i++)
-                if (memcmp(v->keys[i].key_id, id, LS_KEY_ID_LEN) == 0)
-                        return &v->keys[i];
-        return NULL;
-}
-
-static int key_add(LsChainVerifier *v, const LsKeyInfo *k)
-{
-        if (v->nkeys == v->keys_cap) {
-                size_t n = v->keys_cap ? v->keys_cap * 2 : 16;
-                LsKeyInfo *q = realloc(v->keys, n * sizeof(*q));
-                if (!q)
-                        return -ENOMEM;
-                v->keys = q;
-                v->keys_cap = n;
-        }
-        v->keys[v->nkeys] = *k;
-        for (size_t i = 0; i < v->nrevs; i++)
-                if (memcmp(v->revs[i].key_id, k->key_id, LS_KEY_ID_LEN) == 0)
-                        v->keys[v->nkeys].revoked = 1;
-        v->nkeys++;
-        v->st.keys = v->nkeys;
-        return 0;
+        if (why)
+                return why;
+        return r == -ENOKEY ? "issuer unknown" : "forged, forked or out of order";
 }
 
 int ls_chain_verifier_add_cert(LsChainVerifier *v, const LsCert *c, const char *source)
 {
-        LsKeyInfo *issuer, *have, k = {};
-        int r;
-
-        issuer = key_find(v, c->issuer_key_id);
-        if (!issuer)
-                return -ENOKEY;
-        r = ls_cert_verify(c, issuer->pk);
-        if (r < 0)
-                return r;
-        have = key_find(v, c->key_id);
-        if (have)
-                return have->epoch == c->epoch && have->is_root == (c->kind == LS_CERT_ROOT) ?
-                               0 :
-                               -EKEYREJECTED;
-        if (c->kind == LS_CERT_ROOT) {
-                if (!issuer->is_root)
-                        return -EKEYREJECTED;
-                k.is_root = 1;
-        } else {
-                if (v->have_chain && memcmp(c->chain_id, v->chain_id, LS_CHAIN_ID_LEN) != 0)
-                        return -EKEYREJECTED;
-                if (!issuer->is_root &&
-                    (c->epoch != issuer->epoch + 1 ||
-                     c->valid_from_batch <= issuer->valid_from_batch))
-                        return -EKEYREJECTED;
-                /* Two keys for one epoch: a forked key history. */
-                for (size_t i = 0; i < v->nkeys; i++)
-                        if (!v->keys[i].is_root && v->keys[i].epoch == c->epoch)
-                                return -EKEYREJECTED;
-        }
-        memcpy(k.key_id, c->key_id, LS_KEY_ID_LEN);
-        memcpy(k.pk, c->pk, LS_PK_LEN);
-        k.epoch = c->epoch;
-        k.valid_from_batch = c->valid_from_batch;
-        memcpy(k.issuer_key_id, c->issuer_key_id, LS_KEY_ID_LEN);
         (void) source;
-        return key_add(v, &k);
+        return ls_trust_add_cert(v->trust, c, NULL);
 }
 
 int ls_chain_verifier_add_revocation(LsChainVerifier *v, const LsRevocation *rv,
                                      const char *source)
 {
-        LsKeyInfo *issuer = key_find(v, rv->issuer_key_id), *target;
-        int r;
-
         (void) source;
-        if (!issuer || !issuer->is_root)
-                return -ENOKEY;
-        r = ls_revocation_verify(rv, issuer->pk);
-        if (r < 0)
-                return r;
-        if (v->nrevs == v->revs_cap) {
-                size_t n = v->revs_cap ? v->revs_cap * 2 : 8;
-                RevEntry *q = realloc(v->revs, n * sizeof(*q));
-                if (!q)
-                        return -ENOMEM;
-                v->revs = q;
-                v->revs_cap = n;
-        }
-        memcpy(v->revs[v->nrevs].key_id, rv->revoked_key_id, LS_KEY_ID_LEN);
-        v->revs[v->nrevs].from_batch = rv->from_batch;
-        v->revs[v->nrevs].from_time_ns = rv->from_time_ns;
-        v->nrevs++;
-        target = key_find(v, rv->revoked_key_id);
-        if (target)
-                target->revoked = 1;
-        return 0;
+        return ls_trust_add_revocation(v->trust, rv, NULL);
 }
 
-/* SPEC §9.3 "may sign": returns NULL when allowed, else the reason. */
-static const char *may_sign(LsChainVerifier *v, const LsKeyInfo *k, uint64_t batch_no,
-                            uint64_t time_ns)
+int ls_chain_verifier_add_close(LsChainVerifier *v, const LsEpochClose *c, const char *source)
 {
-        if (k->is_root)
-                return "a root key signs certificates, not batches";
-        if (batch_no < k->valid_from_batch)
-                return "key used before its validity (later key over earlier data)";
-        for (size_t i = 0; i < v->nkeys; i++) {
-                const LsKeyInfo *o = &v->keys[i];
-                if (!o->is_root && o->epoch > k->epoch && batch_no >= o->valid_from_batch)
-                        return "key used after its successor took over";
-        }
-        for (size_t i = 0; i < v->nrevs; i++) {
-                const RevEntry *r = &v->revs[i];
-                if (memcmp(r->key_id, k->key_id, LS_KEY_ID_LEN) != 0)
-                        continue;
-                if ((r->from_batch != LS_UNSET && batch_no >= r->from_batch) ||
-                    (r->from_time_ns != LS_UNSET && time_ns >= r->from_time_ns))
-                        return "key revoked for this batch";
-        }
-        return NULL;
+        (void) source;
+        return ls_trust_add_close(v->trust, c, NULL);
 }
 
-int ls_chain_verifier_may_sign(LsChainVerifier *v, const uint8_t key_id[LS_KEY_ID_LEN],
-                               uint64_t batch_no, uint64_t time_ns, const LsKeyInfo **ret_key,
-                               const char **ret_why)
+LsTrust *ls_chain_verifier_trust(LsChainVerifier *v)
 {
-        const LsKeyInfo *k = key_find(v, key_id);
-        const char *why;
+        return v->trust;
+}
 
-        if (!k)
-                return -ENOKEY;
-        why = may_sign(v, k, batch_no, time_ns);
-        if (why) {
-                if (ret_why)
-                        *ret_why = why;
-                return -EKEYREJECTED;
-        }
-        if (ret_key)
-                *ret_key = k;
-        return 0;
+static LsClass class_of(LsTrustResult r)
+{
+        return r == LS_TRUST_REVOKED ? LS_CLASS_REVOKED : LS_CLASS_TAMPERED;
 }
 
 /* ---- setup ---- */
@@ -278,7 +189,6 @@ int ls_chain_verifier_new(LsChainVerifier **ret, const uint8_t root_pk[LS_PK_LEN
                           const LsVerifyCallbacks *cb)
 {
         LsChainVerifier *v = calloc(1, sizeof(*v));
-        LsKeyInfo root = {.is_root = 1};
         int r;
 
         if (!v)
@@ -290,9 +200,7 @@ int ls_chain_verifier_new(LsChainVerifier **ret, const uint8_t root_pk[LS_PK_LEN
                 free(v);
                 return r;
         }
-        memcpy(root.pk, root_pk, LS_PK_LEN);
-        ls_key_id(root.key_id, root_pk);
-        r = key_add(v, &root);
+        r = ls_trust_new(&v->trust, root_pk);
         if (r < 0) {
                 ls_chain_verifier_free(v);
                 return r;
@@ -314,16 +222,14 @@ LsChainVerifier *ls_chain_verifier_free(LsChainVerifier *v)
         ls_payload_free(v->payload);
         free(v->spans);
         free(v->leaves);
-        free(v->keys);
-        free(v->revs);
+        ls_trust_free(v->trust);
         free(v);
         return NULL;
 }
 
 size_t ls_chain_verifier_keys(const LsChainVerifier *v, const LsKeyInfo **ret)
 {
-        *ret = v->keys;
-        return v->nkeys;
+        return ls_trust_keys(v->trust, ret);
 }
 
 /* ---- control records of a verified batch ---- */
@@ -341,33 +247,39 @@ static void learn_from_records(LsChainVerifier *v, const LsBatchHeader *h, int r
         raw = ls_payload_raw(v->payload, &rawlen);
         ls_payload_iter_init(&it, h, raw, rawlen);
         while (ls_payload_next(&it, &rec, &bytes, &len, NULL, &off) > 0) {
+                const char *why = NULL, *what = NULL;
+                int r = 0;
+
                 if (rec.type != LS_REC_CONTROL)
                         continue;
                 if (ls_control_decode(&c, rec.body, rec.body_len, NULL) < 0)
                         continue;
-                if (c.type == LS_CTL_KEY_TRANSITION &&
-                    ls_control_get(&c, LS_TAG_CERT, &val, &vlen)) {
+                if (c.type == LS_CTL_KEY_TRANSITION && ls_control_get(&c, LS_TAG_CERT, &val, &vlen)) {
                         LsCert cert;
-                        int r = ls_cert_decode(&cert, val, vlen);
+                        what = "key transition";
+                        r = ls_cert_decode(&cert, val, vlen);
                         if (r == 0)
-                                r = ls_chain_verifier_add_cert(v, &cert, v->a.file);
-                        if (r < 0 && report_errors)
-                                report(v, LS_CLASS_TAMPERED, r, "key transition", offset,
-                                       h->batch_no, rec.seq,
-                                       "certificate in the chain is not acceptable: %s",
-                                       r == -ENOKEY ? "issuer unknown" :
-                                                      "forged, forked or out of order");
+                                r = ls_trust_add_cert(v->trust, &cert, &why);
                 } else if (c.type == LS_CTL_REVOCATION &&
                            ls_control_get(&c, LS_TAG_REVOCATION, &val, &vlen)) {
                         LsRevocation rv;
-                        int r = ls_revocation_decode(&rv, val, vlen);
+                        what = "revocation";
+                        r = ls_revocation_decode(&rv, val, vlen);
                         if (r == 0)
-                                r = ls_chain_verifier_add_revocation(v, &rv, v->a.file);
-                        if (r < 0 && report_errors)
-                                report(v, LS_CLASS_TAMPERED, r, "revocation", offset,
-                                       h->batch_no, rec.seq,
-                                       "revocation in the chain does not verify under a root key");
+                                r = ls_trust_add_revocation(v->trust, &rv, &why);
+                } else if (c.type == LS_CTL_EPOCH_CLOSE &&
+                           ls_control_get(&c, LS_TAG_CLOSE, &val, &vlen)) {
+                        LsEpochClose cl;
+                        what = "epoch close";
+                        r = ls_close_decode(&cl, val, vlen);
+                        if (r == 0)
+                                r = ls_trust_add_close(v->trust, &cl, &why);
                 }
+                if (r < 0 && report_errors)
+                        report(v, LS_CLASS_TAMPERED, r == -ENOKEY || r == -EXDEV ? -EKEYREJECTED : r,
+                               what, offset, h->batch_no, rec.seq,
+                               "%s in the chain is not acceptable: %s", what,
+                               cert_reason(r, why));
         }
 }
 
@@ -502,12 +414,12 @@ static void verify_batch(LsChainVerifier *v, const LsReadItem *item)
         const uint64_t off = item->offset, b = h->batch_no;
         int payload_ok = 0, authentic = 0, ok = 1, r;
         LsKeyInfo *key;
-        const char *why;
 
         v->a.batches++;
         if (!v->have_chain) {
                 memcpy(v->chain_id, h->chain_id, LS_CHAIN_ID_LEN);
                 v->have_chain = 1;
+                ls_trust_set_chain(v->trust, h->chain_id);
         } else if (memcmp(v->chain_id, h->chain_id, LS_CHAIN_ID_LEN) != 0) {
                 report(v, LS_CLASS_TAMPERED, -EBADMSG, "chain id", off, b, h->first_seq,
                        "batch belongs to another chain (spliced in)");
@@ -518,38 +430,58 @@ static void verify_batch(LsChainVerifier *v, const LsReadItem *item)
         if (r == 0)
                 payload_ok = 1;
 
-        key = key_find(v, h->key_id);
+        /*
+         * SPEC §6.3: a batch whose key is not known yet (the chain's first batch, an admin
+         * rotation) may carry that key's certificate as its first record; certificates are
+         * self-authenticating, so they are learnt from the payload before the signature is
+         * checked.
+         */
+        key = ls_trust_key(v->trust, h->key_id);
         if (!key && payload_ok) {
                 learn_from_records(v, h, 0, off);
-                key = key_find(v, h->key_id);
+                key = ls_trust_key(v->trust, h->key_id);
         }
         if (v->a.have_header && !v->a.header_verified)
                 verify_archive_header_sig(v);
 
-        if (!key) {
+        LsTrustDecision d;
+        ls_trust_check_batch(v->trust, h, &d);
+        switch (d.result) {
+        case LS_TRUST_UNKNOWN_KEY: {
                 char hex[2 * LS_KEY_ID_LEN + 1];
                 ls_hex(hex, h->key_id, LS_KEY_ID_LEN);
                 report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "signing key", off, b, h->first_seq,
-                       "key %s is not certified from the root key (pass its certificates with "
-                       "--keys if earlier archives are absent)",
+                       "key %s is not certified from the root key for this chain (pass its "
+                       "certificates with --keys if earlier archives are absent)",
                        hex);
                 ok = 0;
-        } else if (ls_batch_header_verify(h, key->pk) < 0) {
+                break;
+        }
+        case LS_TRUST_BAD_SIGNATURE:
                 report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "batch signature", off, b,
                        h->first_seq, "signature does not verify");
                 ok = 0;
-        } else {
+                break;
+        case LS_TRUST_REVOKED:
+                /*
+                 * Authentic but untrusted: reported per key by the review at the end, the
+                 * same whether the revocation was known before or found later in the chain.
+                 */
                 authentic = 1;
-                if (h->epoch != key->epoch) {
-                        report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "epoch", off + 8 + 232, b,
-                               h->first_seq, "header epoch %" PRIu64 " but key is epoch %" PRIu64,
-                               h->epoch, key->epoch);
-                        ok = 0;
-                } else if ((why = may_sign(v, key, b, h->max_time_ns))) {
-                        report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "key validity", off, b,
-                               h->first_seq, "%s", why);
-                        ok = 0;
-                }
+                break;
+        case LS_TRUST_OK:
+                authentic = 1;
+                break;
+        case LS_TRUST_DENIED:
+        case LS_TRUST_AFTER_CLOSE:
+        case LS_TRUST_NOT_EVIDENCE:
+                authentic = 1;
+                report(v, LS_CLASS_TAMPERED, -EKEYREJECTED,
+                       d.result == LS_TRUST_AFTER_CLOSE ? "epoch close" : "key validity", off, b,
+                       h->first_seq, "signed by the key of epoch %" PRIu64 ": %s",
+                       d.key ? d.key->epoch : h->epoch, d.why);
+                ok = 0;
+                break;
         }
 
         if (r == -EILSEQ) {
@@ -703,12 +635,13 @@ static void verify_batch(LsChainVerifier *v, const LsReadItem *item)
                 }
                 v->st.last_batch = b;
                 v->st.last_seq = h->tree_size - 1;
+                memcpy(v->last_key_id, h->key_id, LS_KEY_ID_LEN);
                 if (v->a.sum.first_seq == LS_UNSET)
                         v->a.sum.first_seq = h->first_seq;
                 v->a.sum.last_seq = h->tree_size - 1;
                 v->a.sum.min_time_ns = MIN(v->a.sum.min_time_ns, h->min_time_ns);
                 v->a.sum.max_time_ns = MAX(v->a.sum.max_time_ns, h->max_time_ns);
-                key->batches_signed++;
+                ls_trust_note_signed(v->trust, h);
                 v->a.have_last = 1;
                 v->a.last = *h;
                 v->a.records += h->record_count;
@@ -743,8 +676,8 @@ static void verify_batch(LsChainVerifier *v, const LsReadItem *item)
 static void verify_archive_header_sig(LsChainVerifier *v)
 {
         const LsArchiveHeader *h = &v->a.hdr;
-        LsKeyInfo *key = key_find(v, h->key_id);
-        const char *why;
+        LsKeyInfo *key = ls_trust_key(v->trust, h->key_id);
+        LsTrustDecision d;
 
         if (!key)
                 return; /* retried at the first batch, reported at the end of the archive */
@@ -756,11 +689,16 @@ static void verify_archive_header_sig(LsChainVerifier *v)
                 v->a.damaged = 1;
                 return;
         }
-        if (h->epoch != key->epoch || (why = may_sign(v, key, h->first_batch_no, h->created_ns))) {
+        /*
+         * The key must be one that may sign the archive's first batch. A revocation is judged
+         * on the batches (SPEC §9.3), not on the header that precedes them.
+         */
+        ls_trust_may_sign(v->trust, h->key_id, h->chain_id, h->first_batch_no, h->created_ns, &d);
+        if (h->epoch != key->epoch || (d.result != LS_TRUST_OK && d.result != LS_TRUST_REVOKED)) {
                 report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "archive header key",
                        v->a.offset_header, h->first_batch_no, h->first_seq,
-                       "archive header signed by a key not valid for batch %" PRIu64,
-                       h->first_batch_no);
+                       "archive header signed by a key not valid for batch %" PRIu64 ": %s",
+                       h->first_batch_no, d.why ? d.why : "another epoch");
                 v->a.damaged = 1;
                 return;
         }
@@ -791,6 +729,7 @@ static void process_header(LsChainVerifier *v, const LsReadItem *item)
         if (!v->have_chain) {
                 memcpy(v->chain_id, h->chain_id, LS_CHAIN_ID_LEN);
                 v->have_chain = 1;
+                ls_trust_set_chain(v->trust, h->chain_id);
         } else if (memcmp(v->chain_id, h->chain_id, LS_CHAIN_ID_LEN) != 0) {
                 report(v, LS_CLASS_TAMPERED, -EBADMSG, "chain id", item->offset + 8 + 16,
                        h->first_batch_no, h->first_seq,
@@ -859,7 +798,8 @@ static void process_trailer(LsChainVerifier *v, const LsReadItem *item)
         const LsTrailer *t = &item->trailer;
         const uint64_t off = item->offset;
         uint64_t last = t->first_batch_no + t->batch_count - 1;
-        LsKeyInfo *key = key_find(v, t->key_id);
+        LsKeyInfo *key = ls_trust_key(v->trust, t->key_id);
+        LsTrustDecision d1 = {.result = LS_TRUST_UNKNOWN_KEY}, d2 = d1;
         int ok = 1;
 
         if (!ls_hash_equal(t->content_hash, item->content_hash)) {
@@ -871,9 +811,11 @@ static void process_trailer(LsChainVerifier *v, const LsReadItem *item)
                 report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "seal signature", off + 8 + 216, last,
                        LS_UNSET, key ? "seal signature does not verify" : "seal key unknown");
                 ok = 0;
-        } else if (t->epoch != key->epoch ||
-                   (may_sign(v, key, last, t->min_time_ns) &&
-                    may_sign(v, key, last + 1, t->min_time_ns))) {
+        } else if ((ls_trust_may_sign(v->trust, t->key_id, t->chain_id, last, t->sealed_ns, &d1),
+                    ls_trust_may_sign(v->trust, t->key_id, t->chain_id, last + 1, t->sealed_ns, &d2),
+                    t->epoch != key->epoch ||
+                            (d1.result != LS_TRUST_OK && d1.result != LS_TRUST_REVOKED &&
+                             d2.result != LS_TRUST_OK && d2.result != LS_TRUST_REVOKED))) {
                 report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "seal key", off + 8 + 200, last,
                        LS_UNSET, "seal signed by a key not valid at the end of this archive");
                 ok = 0;
@@ -997,14 +939,69 @@ int ls_chain_verify_archive(LsChainVerifier *v, int fd, const char *file)
         return r < 0 ? r : 0;
 }
 
+static void on_review(void *ud, const LsKeyInfo *k, LsTrustResult result, const char *detail)
+{
+        LsChainVerifier *v = ud;
+
+        report(v, class_of(result), -EKEYREJECTED, result == LS_TRUST_REVOKED ? "revoked" : "epoch close",
+               LS_UNSET, k->last_signed, LS_UNSET, "%s", detail);
+}
+
+/* SPEC §11.1: what the verdict guarantees given what the investigator supplied. */
+static void make_guarantee(LsChainVerifier *v)
+{
+        const LsKeyInfo *k;
+
+        v->guarantee[0] = 0;
+        if (v->st.last_batch == LS_UNSET)
+                return;
+        k = ls_trust_key(v->trust, v->last_key_id);
+        if (!k || k->is_root)
+                return;
+        if (!ls_trust_epoch_ended(v->trust, k)) {
+                snprintf(v->guarantee, sizeof(v->guarantee),
+                         "Nothing you supplied shows that the key of epoch %" PRIu64
+                         " (the last in this evidence) was ever replaced: if that key was copied "
+                         "before the appliance erased it, a truncation or rewrite of batches %" PRIu64
+                         " and later cannot be excluded. Supply the appliance's current key history "
+                         "(logsealctl key export-history) or a checkpoint published later to "
+                         "exclude it.",
+                         k->epoch, k->valid_from_batch);
+        } else if (!(k->cert_flags & LS_CERT_F_CLOSED) &&
+                   !ls_trust_close(v->trust, k->chain_id, k->epoch)) {
+                snprintf(v->guarantee, sizeof(v->guarantee),
+                         "The key history shows that epoch %" PRIu64
+                         " ended, but its format-1 certificate does not bind the epoch to what "
+                         "it sealed: batches after batch %" PRIu64
+                         " may be missing, and a holder of that erased key could have rewritten "
+                         "them. A checkpoint published later would settle it.",
+                         k->epoch, v->st.last_batch);
+        }
+}
+
+/* The last key of the evidence is format 2 and has ended, but its close is not known. */
+static int unbound_tail(LsChainVerifier *v)
+{
+        const LsKeyInfo *k;
+
+        if (v->st.last_batch == LS_UNSET)
+                return 0;
+        k = ls_trust_key(v->trust, v->last_key_id);
+        return k && !k->is_root && (k->cert_flags & LS_CERT_F_CLOSED) &&
+               ls_trust_epoch_ended(v->trust, k) && !ls_trust_close(v->trust, k->chain_id, k->epoch);
+}
+
 LsClass ls_chain_verifier_finish(LsChainVerifier *v, LsVerifyStats *ret)
 {
-        LsClass c;
+        LsClass c = LS_CLASS_INTACT;
+        uint64_t known;
 
         report_gap(v);
         v->a.file = NULL;
         memset(&v->a.hdr, 0, sizeof(v->a.hdr));
         v->a.have_header = 0;
+        /* Closes and revocations learnt after a key's batches apply to them too (§9.3). */
+        ls_trust_review(v->trust, on_review, v);
         if (v->st.batches_ok == 0 && v->st.batches_bad == 0) {
                 report(v, LS_CLASS_IO, -ENODATA, "evidence", LS_UNSET, LS_UNSET, LS_UNSET,
                        "no batches found");
@@ -1015,22 +1012,39 @@ LsClass ls_chain_verifier_finish(LsChainVerifier *v, LsVerifyStats *ret)
                                "evidence starts at archive %" PRIu64
                                ", not at the chain's first archive",
                                v->first_archive_no);
-                if (v->last_archive_open)
+                known = v->have_chain ? ls_trust_known_last_batch(v->trust, v->chain_id) : LS_UNSET;
+                if (known != LS_UNSET && (v->st.last_batch == LS_UNSET || v->st.last_batch < known))
+                        report(v, LS_CLASS_GAP, -ENODATA, "truncated chain", LS_UNSET,
+                               v->st.last_batch, v->st.last_seq,
+                               "the signed epoch closes you supplied show that the chain reached "
+                               "batch %" PRIu64 ", but the evidence ends at batch %" PRIu64
+                               ": the batches after it are missing",
+                               known, v->st.last_batch);
+                else if (unbound_tail(v))
+                        report(v, LS_CLASS_PARTIAL, 0, "epoch close", LS_UNSET, v->st.last_batch,
+                               v->st.last_seq,
+                               "the evidence ends in an epoch that has ended (a successor key is "
+                               "certified) but whose signed close is missing: what that epoch "
+                               "sealed is not bound (SPEC §9.4)");
+                else if (v->last_archive_open)
                         report(v, LS_CLASS_PARTIAL, 0, "open archive", LS_UNSET,
                                v->st.last_batch, v->st.last_seq,
                                "the last archive is open (not sealed): evidence may continue");
         }
-        if (v->st.findings[LS_CLASS_TAMPERED])
-                c = LS_CLASS_TAMPERED;
-        else if (v->st.findings[LS_CLASS_IO])
-                c = LS_CLASS_IO;
-        else if (v->st.findings[LS_CLASS_GAP])
-                c = LS_CLASS_GAP;
-        else if (v->st.findings[LS_CLASS_PARTIAL])
-                c = LS_CLASS_PARTIAL;
-        else
-                c = LS_CLASS_INTACT;
+        make_guarantee(v);
+        {
+                const LsKeyInfo *keys;
+                v->st.keys = ls_trust_keys(v->trust, &keys);
+        }
+        for (int k = LS_CLASS_INTACT; k < LS_CLASS_NOTE; k++)
+                if (v->st.findings[k] && ls_class_rank(k) > ls_class_rank(c))
+                        c = k;
         if (ret)
                 *ret = v->st;
         return c;
+}
+
+const char *ls_chain_verifier_guarantee(const LsChainVerifier *v)
+{
+        return v->guarantee;
 }

@@ -9,6 +9,7 @@
 #include "batch.h"
 #include "keys.h"
 #include "record.h"
+#include "trust.h"
 
 /* Result classes; the numbers are logseal-verify's exit codes. */
 typedef enum LsClass {
@@ -17,8 +18,12 @@ typedef enum LsClass {
         LS_CLASS_IO = 2,
         LS_CLASS_GAP = 3,
         LS_CLASS_PARTIAL = 4,
-        LS_CLASS_NOTE = 5,     /* informational finding, no effect on the verdict */
+        LS_CLASS_REVOKED = 5,  /* signed by a key a root revocation covers; nothing else wrong */
+        LS_CLASS_NOTE = 6,     /* informational finding, no effect on the verdict */
 } LsClass;
+
+/* Verdict precedence (SPEC §11): tampered > error > revoked > gap > partial > intact; note -1. */
+int ls_class_rank(LsClass c);
 
 typedef struct LsFinding {
         LsClass cls;
@@ -90,27 +95,18 @@ int ls_chain_verify_archive(LsChainVerifier *v, int fd, const char *file);
 LsClass ls_chain_verifier_finish(LsChainVerifier *v, LsVerifyStats *ret_stats);
 
 /* Key history for reports. */
-typedef struct LsKeyInfo {
-        uint8_t key_id[LS_KEY_ID_LEN];
-        uint8_t pk[LS_PK_LEN];
-        int is_root;
-        uint64_t epoch;
-        uint64_t valid_from_batch;
-        uint8_t issuer_key_id[LS_KEY_ID_LEN];
-        uint64_t batches_signed;
-        int revoked;
-} LsKeyInfo;
 size_t ls_chain_verifier_keys(const LsChainVerifier *v, const LsKeyInfo **ret);
 
+/* The trust authority of this verification (SPEC §9.3), for checkpoints and reports. */
+LsTrust *ls_chain_verifier_trust(LsChainVerifier *v);
+
+/* Offers an epoch close from outside the chain (key file, bundle). */
+int ls_chain_verifier_add_close(LsChainVerifier *v, const LsEpochClose *c, const char *source);
+
 /*
- * SPEC §9.3 for a signature made outside an archive (a bundle's checkpoint): is key_id a
- * trusted signing key that may sign batch_no? time_ns is the batch's max_time_ns, or
- * LS_UNSET when unknown (then every time-based revocation of the key counts as covering
- * the batch). 0 and *ret_key (optional) when it may; -ENOKEY when the key is not trusted;
- * -EKEYREJECTED with *ret_why (optional, a static string) when it may not sign that batch.
+ * What the verdict guarantees, given what the investigator supplied (SPEC §11.1):
+ * one plain sentence, or "" when nothing limits it. Valid after finish.
  */
-int ls_chain_verifier_may_sign(LsChainVerifier *v, const uint8_t key_id[LS_KEY_ID_LEN],
-                               uint64_t batch_no, uint64_t time_ns, const LsKeyInfo **ret_key,
-                               const char **ret_why);
+const char *ls_chain_verifier_guarantee(const LsChainVerifier *v);
 
 const char *ls_class_name(LsClass c);

@@ -53,9 +53,10 @@ try:
                         "--root-key", os.path.join(app.state, "root.key"), "--state-dir", app.state,
                         "--out", out2], capture_output=True, text=True)
     rc, report, records = app.verify("--revocations", out2)
-    bad = [f for f in report.get("findings", []) if f["check"] == "key validity"]
-    t.check("with the exported revocation, batches from 1 on are untrusted (tampered)",
-            rc == 1 and bad and all(f["batch"] >= 1 for f in bad), report.get("findings", [])[:3])
+    bad = [f for f in report.get("findings", []) if f["check"] == "revoked"]
+    t.check("with the exported revocation, batches from 1 on are untrusted (revoked, exit 5)",
+            rc == 5 and bad and all(f["class"] == "revoked" and "from batch 1" in f["detail"]
+                                    for f in bad), report.get("findings", [])[:3])
     # Forged: a revocation not signed by the root key is refused by the daemon and the verifier.
     with open(out2, "rb") as f:
         data = bytearray(f.read())

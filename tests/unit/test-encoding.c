@@ -961,7 +961,7 @@ static const struct {
         [LS_TAG_ARCHIVE_FIRST] = {8, 8}, [LS_TAG_ARCHIVE_LAST] = {8, 8},
         [LS_TAG_SEAL_HASH] = {32, 32},   [LS_TAG_RECEIVED] = {8, 8},
         [LS_TAG_LOST] = {8, 8},          [LS_TAG_PID] = {4, 4},
-        [LS_TAG_HEARTBEAT_INTERVAL] = {8, 8},
+        [LS_TAG_HEARTBEAT_INTERVAL] = {8, 8}, [LS_TAG_CLOSE] = {248, 248},
 };
 
 /* SPEC §4.2: required and optional tags per control type, each zero-terminated. */
@@ -993,6 +993,7 @@ static const struct {
          {LS_TAG_ARCHIVE_FIRST, LS_TAG_ARCHIVE_LAST, LS_TAG_FIRST_SEQ, LS_TAG_LAST_SEQ,
           LS_TAG_SEAL_HASH},
          {LS_TAG_TEXT}},
+        {LS_CTL_EPOCH_CLOSE, {LS_TAG_CLOSE}, {LS_TAG_TEXT}},
 };
 
 /* A deterministic value of the right size for tag (variable ones: some bytes, under max). */
@@ -1210,10 +1211,10 @@ START_TEST(control_variable_field_above_its_maximum_is_e2big)
         memset(v, 'x', sizeof(v));
         for (size_t i = 0; i < ELEMENTSOF(var_tags); i++) {
                 uint16_t tag = var_tags[i], max = tag_spec[tag].max_len;
-                body_begin(&b, 12 /* an unknown type: no required tags, all fields checked */);
+                body_begin(&b, 13 /* an unknown type: no required tags, all fields checked */);
                 body_add(&b, tag, v, max);
                 ck_assert_msg(dec_control(b.b, b.n) == 0, "tag %u at %u", tag, max);
-                body_begin(&b, 12);
+                body_begin(&b, 13);
                 body_add(&b, tag, v, max + 1u);
                 ck_assert_msg(dec_control(b.b, b.n) == -E2BIG, "tag %u at %u", tag, max + 1);
         }
@@ -1255,17 +1256,17 @@ START_TEST(control_fixed_size_field_of_another_size_is_ebadmsg)
                         continue;
                 const size_t sizes[] = {0, f - 1u, f + 1u, 2u * f};
                 for (size_t j = 0; j < ELEMENTSOF(sizes); j++) {
-                        body_begin(&b, 12);
+                        body_begin(&b, 13);
                         body_add(&b, tag, v, sizes[j]);
                         int r = dec_control(b.b, b.n);
                         ck_assert_msg(r == -EBADMSG, "tag %u of %zu bytes: %d", tag, sizes[j], r);
                 }
-                body_begin(&b, 12);
+                body_begin(&b, 13);
                 body_add(&b, tag, v, f);
                 ck_assert_int_eq(dec_control(b.b, b.n), 0);
         }
         /* a REVOCATION value shorter than a revocation's fixed part cannot be one */
-        body_begin(&b, 12);
+        body_begin(&b, 13);
         body_add(&b, LS_TAG_REVOCATION, v, 135);
         ck_assert_int_eq(dec_control(b.b, b.n), -EBADMSG);
 }
@@ -1370,7 +1371,7 @@ START_TEST(control_unknown_type_decodes_with_its_fields)
 {
         /* SPEC §4: an unknown control_type does not invalidate the record */
         static Body b;
-        static const uint16_t types[] = {12, 100, 0x7fff, 0xffff};
+        static const uint16_t types[] = {13, 100, 0x7fff, 0xffff};
         LsControl c;
         uint64_t x;
 
@@ -2517,9 +2518,11 @@ START_TEST(cert_malformed_values_are_ebadmsg)
         static const uint8_t kinds[] = {0, 3, 0xff};
         for (size_t i = 0; i < sizeof(kinds); i++)
                 ck_assert_int_eq(decode_with_byte(dec_cert, p, 168, 12, kinds[i]), -EBADMSG);
-        /* reserved byte 13, flags 14..15 */
-        for (size_t i = 13; i < 16; i++)
-                ck_assert_int_eq(decode_with_byte(dec_cert, p, 168, i, 1), -EBADMSG);
+        /* reserved byte 13; flags 14..15: bit 0 (CLOSED, format 2) is known, others refused */
+        ck_assert_int_eq(decode_with_byte(dec_cert, p, 168, 13, 1), -EBADMSG);
+        ck_assert_int_eq(decode_with_byte(dec_cert, p, 168, 14, 1), 0);
+        ck_assert_int_eq(decode_with_byte(dec_cert, p, 168, 14, 2), -EPROTONOSUPPORT);
+        ck_assert_int_eq(decode_with_byte(dec_cert, p, 168, 15, 1), -EPROTONOSUPPORT);
         /* key_id does not match public_key: in either field */
         for (size_t i = 32; i < 72; i += 7)
                 ck_assert_int_eq(decode_with_byte(dec_cert, p, 168, i, p[i] ^ 1), -EBADMSG);

@@ -647,7 +647,7 @@ int main(int argc, char **argv)
                         TRY(ls_revocation_encode(&rv, rb, sizeof(rb), &rl));
                         TRY(tu_write_file("revocation-epoch0.lsk", rb, rl));
                 }
-                fprintf(fl, "revoked-key|%s,%s|revocation-epoch0.lsk|tampered|key validity\n", a0, a1);
+                fprintf(fl, "revoked-key|%s,%s|revocation-epoch0.lsk|revoked|revoked\n", a0, a1);
                 /* archive 1 presented alone: authentic but partial */
                 fprintf(fl, "partial|%s|cert1|partial|chain start\n", a1);
                 /* archive 0 alone: intact start, but the chain continues past its seal? no: sealed => intact */

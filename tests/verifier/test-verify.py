@@ -68,7 +68,7 @@ with tempfile.TemporaryDirectory() as d:
     check("renamed copies in a directory verify (identity, not location)", rc == 0, doc["findings"])
 
 # 3. every committed forgery: class and first finding
-CLASS_RC = {"intact": 0, "tampered": 1, "error": 2, "gap": 3, "partial": 4}
+CLASS_RC = {"intact": 0, "tampered": 1, "error": 2, "gap": 3, "partial": 4, "revoked": 5}
 with tempfile.TemporaryDirectory() as d:
     keys = os.path.join(d, "keys.bin")
     with open(keys, "wb") as f:
@@ -102,7 +102,9 @@ with tempfile.TemporaryDirectory() as d:
     check("a validly signed checkpoint of another history at the same size: fork, tampered",
           rc == 1 and doc["checkpoints"][0]["result"] == "fork", doc["checkpoints"])
     rc, doc = run_json("-k", ROOT, "-c", os.path.join(VEC, "forged.checkpoint"), *A)
-    check("a checkpoint that does not verify is not accepted", rc == 1, doc["checkpoints"])
+    check("a checkpoint that does not verify is not accepted and changes no verdict (SPEC §7.3)",
+          rc == 0 and doc["checkpoints"][0]["result"] == "unverified"
+          and "not authentic" in doc["checkpoints"][0]["detail"], doc["checkpoints"])
 
     # 5. partial evidence is never 0
     rc, doc = run_json("-k", ROOT, "--keys", keys, A[1])
