@@ -1122,11 +1122,31 @@ static const char *bundle_verdict_sentence(LsClass c)
 }
 
 /* The --checkpoint files against the bundle's checkpoint: same size, same tree. */
+/* A bundle's unbound checkpoint was proven a prefix of a bound tree: its finding is void. */
+static void bundle_unbound_proven(Bundle *b, const char *by)
+{
+        for (size_t i = 0; i < b->c->report.nfindings; i++) {
+                LsFinding *f = &b->c->report.findings[i];
+                if (f->cls == LS_CLASS_PARTIAL && f->check && !strcmp(f->check, "epoch close")) {
+                        f->cls = LS_CLASS_NOTE;
+                        snprintf(f->detail, sizeof(f->detail),
+                                 "the checkpoint's epoch has ended, and the consistency proof of "
+                                 "%s shows its tree is a prefix of that checkpoint's: proven",
+                                 by);
+                }
+        }
+        b->sum.checkpoint_unbound = 0;
+}
+
+/*
+ * The --checkpoint files against the bundle's checkpoint (SPEC §7.3): only an authentic one
+ * counts. Same size: the same tree, or a fork. Larger, with FILE.proof (a consistency proof
+ * from the bundle's tree, as `logsealctl checkpoint --since` writes): the later tree extends
+ * the bundle's, which also proves a checkpoint of an ended epoch (SPEC §9.4).
+ */
 static void bundle_checkpoints(Bundle *b)
 {
         const LsBundleSummary *s = &b->sum;
-        const LsKeyInfo *keys;
-        size_t nkeys = ls_bundle_reader_keys(b->reader, &keys);
 
         b->cps = calloc(b->c->ncps ? b->c->ncps : 1, sizeof(*b->cps));
         if (!b->cps) {
@@ -1134,57 +1154,93 @@ static void bundle_checkpoints(Bundle *b)
                 return;
         }
         for (size_t i = 0; i < b->c->ncps; i++) {
-                const Checkpoint *cp = &b->c->cps[i];
+                Checkpoint *cp = &b->c->cps[i];
                 BundleCp *r = &b->cps[b->ncps++];
                 LsFinding f = {.cls = LS_CLASS_NOTE, .check = "checkpoint", .file = cp->file,
                                .offset = LS_UNSET, .archive_no = LS_UNSET,
                                .batch_no = cp->cp.has_batch ? cp->cp.batch_no : LS_UNSET,
                                .seq = LS_UNSET};
-                int sig_ok = 0;
+                LsTrustDecision d;
+                char ppath[PATH_MAX];
+                uint8_t *p = NULL;
+                size_t n = 0;
+                LsProof pr;
 
                 r->cp = cp;
-                for (size_t k = 0; k < nkeys; k++)
-                        if (!keys[k].is_root && ls_checkpoint_verify(&cp->cp, cp->text, keys[k].pk) == 0)
-                                sig_ok = 1;
+                ls_trust_check_checkpoint(ls_bundle_reader_trust(b->reader), &cp->cp, cp->text, &d);
                 if (!s->checkpoint_parsed) {
                         r->result = "no-checkpoint";
                         snprintf(r->detail, sizeof(r->detail),
                                  "the bundle has no valid checkpoint to compare it with");
+                } else if (d.result != LS_TRUST_OK || d.unbound) {
+                        r->result = "unverified";
+                        f.code = -EKEYREJECTED;
+                        snprintf(r->detail, sizeof(r->detail),
+                                 "not authentic, ignored (it changes no verdict): %s",
+                                 d.result != LS_TRUST_OK ? d.why :
+                                                           "signed with the key of an epoch that "
+                                                           "has ended, not proven made before");
                 } else if (memcmp(cp->cp.chain_id, s->checkpoint.chain_id, LS_CHAIN_ID_LEN) != 0) {
                         r->result = "other-chain";
-                        f.cls = LS_CLASS_TAMPERED;
-                        f.code = -EBADMSG;
                         snprintf(r->detail, sizeof(r->detail),
                                  "names another chain than the bundle's checkpoint");
-                } else if (cp->cp.tree_size != s->checkpoint.tree_size) {
+                } else if (cp->cp.tree_size == s->checkpoint.tree_size) {
+                        if (ls_hash_equal(cp->cp.root, s->checkpoint.root) &&
+                            cp->cp.batch_no == s->checkpoint.batch_no &&
+                            ls_hash_equal(cp->cp.header_hash, s->checkpoint.header_hash)) {
+                                r->result = "consistent";
+                                snprintf(r->detail, sizeof(r->detail),
+                                         "the same tree of %" PRIu64
+                                         " records as the bundle's checkpoint",
+                                         cp->cp.tree_size);
+                                if (s->checkpoint_unbound)
+                                        bundle_unbound_proven(b, cp->file);
+                        } else {
+                                r->result = "fork";
+                                f.cls = LS_CLASS_TAMPERED;
+                                f.code = -EILSEQ;
+                                f.check = "checkpoint fork";
+                                snprintf(r->detail, sizeof(r->detail),
+                                         "an authentic checkpoint of another tree of the same "
+                                         "size: history was rewritten (fork)");
+                        }
+                } else if (cp->cp.tree_size > s->checkpoint.tree_size &&
+                           snprintf(ppath, sizeof(ppath), "%s.proof", cp->file) < (int) sizeof(ppath) &&
+                           read_file(ppath, 20 + 32 * LS_MAX_CONSISTENCY_PROOF + 1, &p, &n) == 0) {
+                        if (ls_proof_decode(&pr, p, n) < 0 || pr.kind != 2 ||
+                            pr.a != s->checkpoint.tree_size || pr.b != cp->cp.tree_size) {
+                                r->result = "not-comparable";
+                                snprintf(r->detail, sizeof(r->detail),
+                                         "its .proof file is not a consistency proof from the "
+                                         "bundle's tree size to this one");
+                        } else if (ls_verify_consistency(s->checkpoint.tree_size, cp->cp.tree_size,
+                                                         s->checkpoint.root, cp->cp.root,
+                                                         (const uint8_t(*)[LS_HASH_LEN]) pr.path,
+                                                         pr.count) < 0) {
+                                r->result = "fork";
+                                f.cls = LS_CLASS_TAMPERED;
+                                f.code = -EILSEQ;
+                                f.check = "checkpoint fork";
+                                snprintf(r->detail, sizeof(r->detail),
+                                         "the authentic later checkpoint does not extend the "
+                                         "bundle's tree: one of them is a rewritten history");
+                        } else {
+                                r->result = "consistent";
+                                snprintf(r->detail, sizeof(r->detail),
+                                         "a later tree of %" PRIu64
+                                         " records that extends the bundle's (by its .proof file)",
+                                         cp->cp.tree_size);
+                                if (s->checkpoint_unbound)
+                                        bundle_unbound_proven(b, cp->file);
+                        }
+                        free(p);
+                } else {
                         r->result = "not-comparable";
                         snprintf(r->detail, sizeof(r->detail),
                                  "tree size %" PRIu64 ", the bundle's %" PRIu64
-                                 ": consistency cannot be checked without a consistency proof",
+                                 ": consistency cannot be checked without a consistency proof "
+                                 "(FILE.proof)",
                                  cp->cp.tree_size, s->checkpoint.tree_size);
-                } else if (ls_hash_equal(cp->cp.root, s->checkpoint.root) &&
-                           (!cp->cp.has_batch ||
-                            (cp->cp.batch_no == s->checkpoint.batch_no &&
-                             ls_hash_equal(cp->cp.header_hash, s->checkpoint.header_hash)))) {
-                        r->result = "consistent";
-                        snprintf(r->detail, sizeof(r->detail),
-                                 "the same tree of %" PRIu64 " records as the bundle's checkpoint",
-                                 cp->cp.tree_size);
-                } else if (sig_ok) {
-                        r->result = "fork";
-                        f.cls = LS_CLASS_TAMPERED;
-                        f.code = -EILSEQ;
-                        f.check = "checkpoint fork";
-                        snprintf(r->detail, sizeof(r->detail),
-                                 "a validly signed checkpoint of another tree of the same size: "
-                                 "history was rewritten (fork)");
-                } else {
-                        r->result = "unverified";
-                        f.cls = LS_CLASS_TAMPERED;
-                        f.code = -EKEYREJECTED;
-                        snprintf(r->detail, sizeof(r->detail),
-                                 "differs from the bundle's checkpoint at the same size and its "
-                                 "signature does not verify under keys certified from the root");
                 }
                 snprintf(f.detail, sizeof(f.detail), "%s", r->detail);
                 if (report_add_finding(&b->c->report, &f) < 0)
@@ -1621,6 +1677,9 @@ static int run_bundle(Ctx *c, const char *path, int kind, const uint8_t root_pk[
                 c->report.have_chain = 1;
         }
         bundle_checkpoints(&b);
+        /* The only partial finding of a bundle is its unbound checkpoint, now maybe proven. */
+        if (c->report.verdict == LS_CLASS_PARTIAL && !b.sum.checkpoint_unbound)
+                c->report.verdict = LS_CLASS_INTACT;
         {
                 const LsKeyInfo *keys;
                 size_t n = ls_bundle_reader_keys(b.reader, &keys);
