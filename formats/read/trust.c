@@ -724,7 +724,33 @@ static const Rev *revocation_for(const LsTrust *t, const LsKeyInfo *k, uint64_t 
         return NULL;
 }
 
-static void may_sign(const LsTrust *t, const LsKeyInfo *k, const uint8_t chain_id[LS_CHAIN_ID_LEN],
+/*
+ * A key handed over in-chain by a key that a batch-based revocation covers at the handover
+ * (the batch before the new key's first) inherits the revocation: a compromised key must not
+ * certify its own successor. Walks up to the first root-issued key.
+ */
+static const LsKeyInfo *handover_revoked(LsTrust *t, const LsKeyInfo *k)
+{
+        const LsKeyInfo *cur = k;
+
+        for (size_t n = 0; n < t->nkeys && !cur->is_root && !cur->root_issued; n++) {
+                const LsKeyInfo *i = ls_trust_key(t, cur->issuer_key_id);
+                if (!i || i->is_root)
+                        return NULL;
+                for (size_t j = 0; j < t->nrevs; j++) {
+                        const Rev *r = &t->revs[j];
+                        if (!memcmp(r->key_id, i->key_id, LS_KEY_ID_LEN) &&
+                            !memcmp(r->chain_id, i->chain_id, LS_CHAIN_ID_LEN) &&
+                            r->from_batch != LS_UNSET && cur->valid_from_batch > 0 &&
+                            cur->valid_from_batch - 1 >= r->from_batch)
+                                return i;
+                }
+                cur = i;
+        }
+        return NULL;
+}
+
+static void may_sign(LsTrust *t, const LsKeyInfo *k, const uint8_t chain_id[LS_CHAIN_ID_LEN],
                      uint64_t b, uint64_t time, LsTrustDecision *d)
 {
         const LsKeyInfo *s;
@@ -748,6 +774,10 @@ static void may_sign(const LsTrust *t, const LsKeyInfo *k, const uint8_t chain_i
                               "last");
         if (revocation_for(t, k, b, time))
                 return decide(d, LS_TRUST_REVOKED, k, "a root revocation covers the key here");
+        if (handover_revoked(t, k))
+                return decide(d, LS_TRUST_REVOKED, k,
+                              "the key was certified by a key that a root revocation already "
+                              "covered at the handover");
         decide(d, LS_TRUST_OK, k, NULL);
         if (s && !c && (k->cert_flags & LS_CERT_F_CLOSED))
                 d->unbound = 1; /* ended, but what it sealed is not stated */
@@ -927,6 +957,16 @@ size_t ls_trust_review(LsTrust *t,
                                     (r->from_time_ns != LS_UNSET &&
                                      k->max_time_signed >= r->from_time_ns))
                                         rv = r;
+                        }
+                        const LsKeyInfo *hv = rv ? NULL : handover_revoked(t, k);
+                        if (hv) {
+                                res = LS_TRUST_REVOKED;
+                                snprintf(detail, sizeof(detail),
+                                         "batches %" PRIu64 "..%" PRIu64
+                                         " of the key of epoch %" PRIu64
+                                         ": it was certified by the key of epoch %" PRIu64
+                                         " after a root revocation of that key took effect",
+                                         k->first_signed, k->last_signed, k->epoch, hv->epoch);
                         }
                         if (rv) {
                                 res = LS_TRUST_REVOKED;
