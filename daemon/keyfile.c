@@ -22,8 +22,9 @@
  * directory and which command it is reporting for.
  */
 
-/* 100 000 certificates: far more epochs than an appliance lives through. */
-#define HISTORY_MAX (16u << 20)
+/* 160 000 epochs (a certificate and a close each), as much as logseal-verify reads: more than
+ * 18 years of hourly epochs. */
+#define HISTORY_MAX (64u << 20)
 #define CHAIN_ID_FILE_LEN (2 * LS_CHAIN_ID_LEN + 1)
 
 /*
@@ -273,23 +274,25 @@ int state_load_signing_key(int dirfd, LsKeyPair **ret)
 }
 
 /*
- * Walks a key history (SPEC §10.3): certificates and revocations back to
- * back, each recognised by its magic and delimited by its size. Every item
- * is decoded (structure only; signatures are checked by whoever uses them)
- * and handed to fn (may be NULL); anything else, including a torn last item,
- * makes the whole file invalid. Returns the number of items, -EBADMSG or
- * -EPROTONOSUPPORT.
+ * Walks a key history (SPEC §10.3): certificates, revocations and epoch
+ * closes back to back, each recognised by its magic and delimited by its
+ * size. Every item is decoded (structure only; signatures are checked by
+ * whoever uses them) and handed to fn (may be NULL) with the other two
+ * pointers NULL; anything else, including a torn last item, makes the whole
+ * file invalid. Returns the number of items, -EBADMSG or -EPROTONOSUPPORT.
  */
-typedef void (*HistoryFn)(void *ud, const LsCert *c, const LsRevocation *rv);
+typedef void (*HistoryFn)(void *ud, const LsCert *c, const LsRevocation *rv,
+                          const LsEpochClose *x);
 
-/* 1 when the n < LS_MAGIC_LEN bytes at p could begin a certificate or revocation. */
+/* 1 when the n < LS_MAGIC_LEN bytes at p could begin a certificate, revocation or close. */
 static int magic_prefix(const uint8_t *p, size_t n)
 {
-        uint8_t c[LS_MAGIC_LEN], r[LS_MAGIC_LEN];
+        uint8_t c[LS_MAGIC_LEN], r[LS_MAGIC_LEN], x[LS_MAGIC_LEN];
 
         ls_magic_put(c, LS_MAGIC_CERT);
         ls_magic_put(r, LS_MAGIC_REVOCATION);
-        return memcmp(p, c, n) == 0 || memcmp(p, r, n) == 0;
+        ls_magic_put(x, LS_MAGIC_CLOSE);
+        return memcmp(p, c, n) == 0 || memcmp(p, r, n) == 0 || memcmp(p, x, n) == 0;
 }
 
 /* As history_walk(); *torn_at (when not NULL) is set to the offset of an incomplete last item
@@ -322,7 +325,7 @@ static int history_walk_torn(const uint8_t *p, size_t n, HistoryFn fn, void *ud,
                         if (r < 0)
                                 return r == -EPROTONOSUPPORT ? r : -EBADMSG;
                         if (fn)
-                                fn(ud, &c, NULL);
+                                fn(ud, &c, NULL, NULL);
                 } else if (ls_magic_check(p + o, LS_MAGIC_REVOCATION)) {
                         LsRevocation rv;
 
@@ -344,7 +347,20 @@ static int history_walk_torn(const uint8_t *p, size_t n, HistoryFn fn, void *ud,
                         if (r < 0)
                                 return r == -EPROTONOSUPPORT ? r : -EBADMSG;
                         if (fn)
-                                fn(ud, NULL, &rv);
+                                fn(ud, NULL, &rv, NULL);
+                } else if (ls_magic_check(p + o, LS_MAGIC_CLOSE)) {
+                        LsEpochClose x;
+
+                        len = LS_CLOSE_LEN;
+                        if (left < len) {
+                                *torn_at = o;
+                                return -EBADMSG;
+                        }
+                        r = ls_close_decode(&x, p + o, len);
+                        if (r < 0)
+                                return r == -EPROTONOSUPPORT ? r : -EBADMSG;
+                        if (fn)
+                                fn(ud, NULL, NULL, &x);
                 } else {
                         return -EBADMSG;
                 }
@@ -392,11 +408,13 @@ typedef struct FindCert {
         int have;
 } FindCert;
 
-static void find_cert_fn(void *ud, const LsCert *c, const LsRevocation *rv)
+static void find_cert_fn(void *ud, const LsCert *c, const LsRevocation *rv,
+                         const LsEpochClose *x)
 {
         FindCert *f = ud;
 
         (void) rv;
+        (void) x;
         /* The last one wins: a later certificate supersedes an earlier one. */
         if (c && memcmp(c->key_id, f->key_id, LS_KEY_ID_LEN) == 0) {
                 f->found = *c;
@@ -418,6 +436,57 @@ int state_find_cert(int dirfd, const uint8_t key_id[LS_KEY_ID_LEN], LsCert *ret)
         if (r < 0)
                 return r;
         /* The file is fine, the key is not in it. */
+        if (!f.have)
+                return -ENOKEY;
+        *ret = f.found;
+        return 0;
+}
+
+typedef struct FindClose {
+        const uint8_t *chain_id;
+        uint64_t epoch;
+        LsEpochClose found;
+        uint8_t hash[LS_HASH_LEN];
+        int have, conflict;
+} FindClose;
+
+static void find_close_fn(void *ud, const LsCert *c, const LsRevocation *rv,
+                          const LsEpochClose *x)
+{
+        FindClose *f = ud;
+        uint8_t h[LS_HASH_LEN];
+
+        (void) c;
+        (void) rv;
+        if (!x || x->closed_epoch != f->epoch ||
+            memcmp(x->chain_id, f->chain_id, LS_CHAIN_ID_LEN) != 0)
+                return;
+        ls_close_hash(x, h);
+        if (!f->have) {
+                f->found = *x;
+                memcpy(f->hash, h, LS_HASH_LEN);
+                f->have = 1;
+        } else if (!ls_hash_equal(h, f->hash)) {
+                f->conflict = 1;
+        }
+}
+
+int state_find_close(int dirfd, const uint8_t chain_id[LS_CHAIN_ID_LEN], uint64_t epoch,
+                     LsEpochClose *ret)
+{
+        _cleanup_free_ uint8_t *p = NULL;
+        FindClose f = {.chain_id = chain_id, .epoch = epoch};
+        size_t n;
+        int r;
+
+        r = read_file_at(dirfd, STATE_HISTORY, HISTORY_MAX, &p, &n);
+        if (r < 0)
+                return r;
+        r = history_walk(p, n, find_close_fn, &f);
+        if (r < 0)
+                return r;
+        if (f.conflict)
+                return -EILSEQ;
         if (!f.have)
                 return -ENOKEY;
         *ret = f.found;
@@ -464,11 +533,13 @@ typedef struct RootsWalk {
         int added;
 } RootsWalk;
 
-static void roots_fn(void *ud, const LsCert *c, const LsRevocation *rv)
+static void roots_fn(void *ud, const LsCert *c, const LsRevocation *rv,
+                     const LsEpochClose *x)
 {
         RootsWalk *w = ud;
 
         (void) rv;
+        (void) x;
         if (c && c->kind == LS_CERT_ROOT && state_roots_add(w->roots, c) > 0)
                 w->added = 1;
 }

@@ -44,7 +44,7 @@ extern char **environ;
 #define PROG "logsealctl"
 #define PASSPHRASE_MAX 1024
 #define PASSPHRASE_ENV "LOGSEAL_PASSPHRASE"
-#define HISTORY_EXPORT_MAX (16u << 20)
+#define HISTORY_EXPORT_MAX (64u << 20)
 #define EXIT_USAGE 2
 
 #define STATE_DIR_MODE 0750
@@ -79,12 +79,13 @@ static void help(void)
                "  keygen --root FILE [--no-passphrase]\n"
                "        generate a root key offline: FILE (secret) and FILE.pub\n"
                "  key export-history --state-dir DIR --out FILE\n"
-               "        copy the key history (certificates, revocations) for investigators'\n"
-               "        `logseal-verify --keys FILE`; FILE - is standard output\n"
+               "        copy the key history (certificates, revocations, epoch closes) for\n"
+               "        investigators' `logseal-verify --keys FILE`; FILE - is standard output\n"
                "  fingerprint FILE.pub\n"
                "        print a public key's id and fingerprint\n"
                "  key list --state-dir DIR\n"
-               "        the key history: key ids, epochs, first batches, certifiers, status\n"
+               "        the key history: key ids, epochs, first batches, where each closed\n"
+               "        epoch ended (last batch, last record time), certifiers, status\n"
                "  key rotate --state-dir DIR --root-key FILE\n"
                "        a new signing key certified by the root key, taken over by the\n"
                "        running daemon at its next batch; the old key is erased\n"
@@ -984,11 +985,12 @@ static int cmd_key_export_history(int argc, char **argv)
 
 static int parse_time(const char *s, uint64_t *ret);
 
-/* Walks keys/history.lsk: certificates and revocations (SPEC §10.3). */
+/* Walks keys/history.lsk: certificates, revocations and epoch closes (SPEC §10.3). */
 typedef struct HistoryItem {
-        int is_cert;
+        char kind;                      /* LS_MAGIC_CERT, LS_MAGIC_REVOCATION or LS_MAGIC_CLOSE */
         LsCert cert;
         LsRevocation rev;
+        LsEpochClose close;
 } HistoryItem;
 
 static int read_history(int dirfd, uint8_t **ret, size_t *ret_len)
@@ -1003,19 +1005,39 @@ static int history_next(const uint8_t *p, size_t n, size_t *off, HistoryItem *it
         if (n - *off >= LS_MAGIC_LEN && ls_magic_check(p + *off, LS_MAGIC_CERT)) {
                 if (ls_cert_decode(&it->cert, p + *off, MIN(n - *off, (size_t) LS_CERT_LEN)) < 0)
                         return -EBADMSG;
-                it->is_cert = 1;
+                it->kind = LS_MAGIC_CERT;
                 *off += LS_CERT_LEN;
+                return 1;
+        }
+        if (n - *off >= LS_MAGIC_LEN && ls_magic_check(p + *off, LS_MAGIC_CLOSE)) {
+                if (ls_close_decode(&it->close, p + *off, MIN(n - *off, (size_t) LS_CLOSE_LEN)) < 0)
+                        return -EBADMSG;
+                it->kind = LS_MAGIC_CLOSE;
+                *off += LS_CLOSE_LEN;
                 return 1;
         }
         if (n - *off >= LS_REVOCATION_FIXED_LEN && ls_magic_check(p + *off, LS_MAGIC_REVOCATION)) {
                 size_t len = LS_REVOCATION_FIXED_LEN + ls_get16(p + *off + 10);
                 if (len > n - *off || ls_revocation_decode(&it->rev, p + *off, len) < 0)
                         return -EBADMSG;
-                it->is_cert = 0;
+                it->kind = LS_MAGIC_REVOCATION;
                 *off += len;
                 return 1;
         }
         return -EBADMSG;
+}
+
+static void format_time(char *out, size_t cap, uint64_t ns);
+
+static int close_cmp(const void *a, const void *b)
+{
+        return memcmp(((const LsEpochClose *) a)->closed_key_id,
+                      ((const LsEpochClose *) b)->closed_key_id, LS_KEY_ID_LEN);
+}
+
+static int close_key_cmp(const void *key, const void *elem)
+{
+        return memcmp(key, ((const LsEpochClose *) elem)->closed_key_id, LS_KEY_ID_LEN);
 }
 
 static int cmd_key_list(int argc, char **argv)
@@ -1048,21 +1070,39 @@ static int cmd_key_list(int argc, char **argv)
         if (r < 0)
                 return log_errno(r, "%s/%s", dir, STATE_HISTORY);
         (void) state_load_signing_key(dirfd, &cur);
-        printf("%-16s  %-7s  %5s  %10s  %-16s  %s\n", "KEY ID", "ROLE", "EPOCH", "FROM BATCH",
-               "CERTIFIED BY", "STATUS");
-        /* Revocations first, so each key's line can say so. */
+        /* Revocations and closes first, so each key's line can say so. */
         LsRevocation revs[256];
-        size_t nrev = 0;
+        size_t nrev = 0, nclose = 0;
+        _cleanup_free_ LsEpochClose *closes = NULL;
         while ((r = history_next(p, n, &off, &it)) > 0)
-                if (!it.is_cert && nrev < ELEMENTSOF(revs))
+                if (it.kind == LS_MAGIC_REVOCATION && nrev < ELEMENTSOF(revs))
                         revs[nrev++] = it.rev;
-        if (r < 0)
+                else if (it.kind == LS_MAGIC_CLOSE)
+                        nclose++;
+        if (r < 0) {
+                ls_keypair_free(cur);
                 return log_errno(r, "%s/%s: offset %zu", dir, STATE_HISTORY, off);
+        }
+        closes = calloc(MAX(nclose, (size_t) 1), sizeof(*closes));
+        if (!closes) {
+                ls_keypair_free(cur);
+                return log_errno(-ENOMEM, "%s/%s", dir, STATE_HISTORY);
+        }
+        nclose = 0;
+        off = 0;
+        while (history_next(p, n, &off, &it) > 0)
+                if (it.kind == LS_MAGIC_CLOSE)
+                        closes[nclose++] = it.close;
+        /* By the key they close: one lookup per key, whatever the length of the history. */
+        qsort(closes, nclose, sizeof(*closes), close_cmp);
+        printf("%-16s  %-7s  %5s  %10s  %10s  %-30s  %-16s  %s\n", "KEY ID", "ROLE", "EPOCH",
+               "FROM BATCH", "LAST BATCH", "ENDED (LAST RECORD, UTC)", "CERTIFIED BY", "STATUS");
         off = 0;
         while (history_next(p, n, &off, &it) > 0) {
-                char id[17], iss[17];
+                char id[17], iss[17], last[24] = "-", ended[48] = "-";
                 const char *status;
-                if (!it.is_cert)
+                const LsEpochClose *x;
+                if (it.kind != LS_MAGIC_CERT)
                         continue;
                 ls_hex(id, it.cert.key_id, LS_KEY_ID_LEN);
                 ls_hex(iss, it.cert.issuer_key_id, LS_KEY_ID_LEN);
@@ -1073,9 +1113,18 @@ static int cmd_key_list(int argc, char **argv)
                 for (size_t i = 0; i < nrev; i++)
                         if (!memcmp(revs[i].revoked_key_id, it.cert.key_id, LS_KEY_ID_LEN))
                                 status = "REVOKED";
-                printf("%-16s  %-7s  %5" PRIu64 "  %10" PRIu64 "  %-16s  %s\n", id,
+                /* The close its successor signed (SPEC §9.4): where the epoch ended. */
+                x = it.cert.kind == LS_CERT_SIGNING ?
+                            bsearch(it.cert.key_id, closes, nclose, sizeof(*closes), close_key_cmp) :
+                            NULL;
+                if (x && x->closed_epoch == it.cert.epoch &&
+                    !memcmp(x->chain_id, it.cert.chain_id, LS_CHAIN_ID_LEN)) {
+                        snprintf(last, sizeof(last), "%" PRIu64, x->last_batch_no);
+                        format_time(ended, sizeof(ended), x->max_time_ns);
+                }
+                printf("%-16s  %-7s  %5" PRIu64 "  %10" PRIu64 "  %10s  %-30s  %-16s  %s\n", id,
                        it.cert.kind == LS_CERT_ROOT ? "root" : "signing", it.cert.epoch,
-                       it.cert.valid_from_batch, iss, status);
+                       it.cert.valid_from_batch, last, ended, iss, status);
         }
         for (size_t i = 0; i < nrev; i++) {
                 char id[17];

@@ -16,7 +16,8 @@
  *                         `logsealctl init` without --root-key; move it offline
  *   keys/signing.key      the current epoch's secret key (mode 0600, no passphrase: the
  *                         daemon starts unattended)
- *   keys/history.lsk      key history file (SPEC §10.3): every certificate and revocation
+ *   keys/history.lsk      key history file (SPEC §10.3): every certificate, revocation and
+ *                         epoch close
  *   archives/             chain-<id>-<n>.lsa (SPEC §8)
  *   wal/                  write-ahead log segments (daemon/wal.c)
  *   wal/sealed.state      last durable position (daemon/sealer.c; older versions kept it
@@ -58,8 +59,12 @@ int read_file_at(int dirfd, const char *name, size_t max, uint8_t **ret, size_t 
 int state_load_chain_id(int dirfd, uint8_t chain_id[LS_CHAIN_ID_LEN]);
 /* Loads keys/signing.key (kdf 0) into guarded memory. */
 int state_load_signing_key(int dirfd, LsKeyPair **ret);
-/* The certificate of `key_id` from keys/history.lsk. */
+/* The certificate of `key_id` from keys/history.lsk (-ENOKEY: none). */
 int state_find_cert(int dirfd, const uint8_t key_id[LS_KEY_ID_LEN], LsCert *ret);
+/* The epoch close of (chain, epoch) from keys/history.lsk (SPEC §9.4): -ENOKEY when there is
+ * none, -EILSEQ when there are two different ones. */
+int state_find_close(int dirfd, const uint8_t chain_id[LS_CHAIN_ID_LEN], uint64_t epoch,
+                     LsEpochClose *ret);
 /* The root keys this state directory trusts: root.pub (generation 0) and every root
  * certified from it by a root-rotation certificate (kind 2) in keys/history.lsk. */
 #define STATE_MAX_ROOTS 16
@@ -80,7 +85,8 @@ int state_roots_add(StateRoots *roots, const LsCert *c);
  * torn history is refused as a whole: cut the incomplete last item (1, *ret_cut bytes), or
  * 0 when there is none; other damage is left alone (-EBADMSG). */
 int state_repair_history(int dirfd, size_t *ret_cut);
-/* Appends a certificate or revocation (its encoding) to keys/history.lsk, durably. */
+/* Appends a certificate, revocation or epoch close (its encoding) to keys/history.lsk,
+ * durably. */
 int state_append_history(int dirfd, const uint8_t *p, size_t n);
 /* Overwrites a file with zeros, fsyncs, unlinks it and fsyncs the directory. */
 int wipe_file(int dirfd, const char *name);
