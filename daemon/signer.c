@@ -29,12 +29,15 @@ enum {
         OP_INSTALL,
         OP_FINISH,
         OP_DISCARD,
+        OP_CLOSE,
 };
 
 /* ls_sign() joins a context and a message into at most 4096 bytes. */
 #define SIGN_MAX 4096
 #define REQ_MAX (4 + LS_KEY_ID_LEN + SIGN_MAX)
 #define REPLY_MAX (4 + 4 + 2 * (LS_PK_LEN + LS_KEY_ID_LEN) + LS_CERT_LEN)
+#define CLOSE_REQ_LEN (LS_KEY_ID_LEN + LS_BATCH_HEADER_LEN + 8)
+static_assert(4 + CLOSE_REQ_LEN <= REQ_MAX && 4 + LS_CLOSE_LEN <= REPLY_MAX, "OP_CLOSE sizes");
 
 struct Signer {
         int fd;
@@ -293,6 +296,96 @@ static int op_discard(Keys *k)
         return r;
 }
 
+/*
+ * Epoch close (SPEC §9.4): key `issuer` (current or next) states what the epoch before its
+ * own sealed. The request is issuer key id ‖ the last batch header of that epoch ‖ the largest
+ * max_time_ns of the epoch's batches (the sealer's count; the header's own counts too). Only
+ * the keys' certificates in keys/history.lsk decide: the issuer is certified for epoch e+1
+ * from batch b+1, the header is batch b, signed by the key certified for epoch e of this
+ * chain. The close goes into the history, durably, before it is returned, and a close of
+ * epoch e already there is returned again: a crash anywhere makes the sealer ask again and
+ * seal the same close, never a second, different one.
+ */
+static int op_close(Keys *k, const uint8_t *in, size_t n, uint8_t *out, size_t *len)
+{
+        LsEpochClose x = {0}, have;
+        LsBatchHeader h;
+        LsCert ic, pc;
+        LsKeyPair *issuer;
+        LsSigner signer;
+        uint8_t hh[LS_HASH_LEN];
+        int r;
+
+        if (n != CLOSE_REQ_LEN)
+                return -EBADMSG;
+        issuer = key_by_id(k, in);
+        if (!issuer)
+                return -ENOKEY;
+        if (ls_batch_header_decode(&h, in + LS_KEY_ID_LEN, LS_BATCH_HEADER_LEN, NULL) < 0)
+                return -EBADMSG;
+        r = state_find_cert(k->dirfd, issuer->key_id, &ic);
+        if (r == 0)
+                r = state_find_cert(k->dirfd, h.key_id, &pc);
+        if (r == -ENOKEY)
+                return -EPERM; /* a key the history does not certify closes or is closed by nothing */
+        if (r < 0)
+                return r;
+        if (ic.kind != LS_CERT_SIGNING || pc.kind != LS_CERT_SIGNING ||
+            memcmp(ic.chain_id, k->chain_id, LS_CHAIN_ID_LEN) != 0 ||
+            memcmp(pc.chain_id, k->chain_id, LS_CHAIN_ID_LEN) != 0 ||
+            memcmp(h.chain_id, k->chain_id, LS_CHAIN_ID_LEN) != 0 || ic.epoch == 0 ||
+            pc.epoch != ic.epoch - 1 || h.epoch != pc.epoch || h.batch_no < pc.valid_from_batch ||
+            h.batch_no + 1 != ic.valid_from_batch || ls_batch_header_verify(&h, pc.pk) < 0)
+                return -EPERM;
+        ls_batch_header_hash(&h, hh);
+        r = state_find_close(k->dirfd, k->chain_id, pc.epoch, &have);
+        if (r == 0) {
+                /* Asked again (a crash before the batch that carries it was durable). */
+                if (memcmp(have.issuer_key_id, issuer->key_id, LS_KEY_ID_LEN) != 0 ||
+                    memcmp(have.closed_key_id, h.key_id, LS_KEY_ID_LEN) != 0 ||
+                    have.last_batch_no != h.batch_no ||
+                    !ls_hash_equal(have.last_header_hash, hh) ||
+                    ls_close_verify(&have, issuer->pk) < 0)
+                        return -EEXIST;
+                ls_close_encode(&have, out);
+                *len = LS_CLOSE_LEN;
+                return 0;
+        }
+        if (r != -ENOKEY)
+                return r;
+        if (pc.epoch > 0) {
+                LsEpochClose prev;
+                r = state_find_close(k->dirfd, k->chain_id, pc.epoch - 1, &prev);
+                if (r == 0)
+                        ls_close_hash(&prev, x.prev_close_hash);
+                else if (r != -ENOKEY)
+                        return r;
+        }
+        memcpy(x.chain_id, k->chain_id, LS_CHAIN_ID_LEN);
+        memcpy(x.closed_key_id, h.key_id, LS_KEY_ID_LEN);
+        x.closed_epoch = pc.epoch;
+        x.last_batch_no = h.batch_no;
+        x.tree_size = h.tree_size;
+        memcpy(x.tree_root, h.tree_root, LS_HASH_LEN);
+        memcpy(x.last_header_hash, hh, LS_HASH_LEN);
+        x.max_time_ns = MAX(ls_get64(in + LS_KEY_ID_LEN + LS_BATCH_HEADER_LEN), h.max_time_ns);
+        {
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                x.issued_ns = (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+        }
+        ls_signer_from_keypair(&signer, issuer);
+        r = ls_close_sign(&x, &signer);
+        if (r < 0)
+                return r;
+        ls_close_encode(&x, out);
+        r = state_append_history(k->dirfd, out, LS_CLOSE_LEN);
+        if (r < 0)
+                return r;
+        *len = LS_CLOSE_LEN;
+        return 0;
+}
+
 static int dispatch(Keys *k, const uint8_t *req, size_t n, uint8_t *out, size_t *len)
 {
         const uint8_t *in = req + 4;
@@ -324,6 +417,8 @@ static int dispatch(Keys *k, const uint8_t *req, size_t n, uint8_t *out, size_t 
                 return inlen == 0 ? op_finish(k) : -EBADMSG;
         case OP_DISCARD:
                 return inlen == 0 ? op_discard(k) : -EBADMSG;
+        case OP_CLOSE:
+                return op_close(k, in, inlen, out, len);
         default:
                 return -EOPNOTSUPP;
         }
@@ -593,6 +688,23 @@ int signer_discard(Signer *s)
 {
         uint8_t none[1];
         return MIN(call(s, OP_DISCARD, NULL, 0, NULL, 0, none, 0), 0);
+}
+
+int signer_close(Signer *s, const uint8_t issuer_key_id[LS_KEY_ID_LEN], const LsBatchHeader *last,
+                 uint64_t max_time_ns, LsEpochClose *ret)
+{
+        uint8_t in[CLOSE_REQ_LEN], out[LS_CLOSE_LEN];
+        int r;
+
+        memcpy(in, issuer_key_id, LS_KEY_ID_LEN);
+        ls_batch_header_encode(last, in + LS_KEY_ID_LEN);
+        ls_put64(in + LS_KEY_ID_LEN + LS_BATCH_HEADER_LEN, max_time_ns);
+        r = call(s, OP_CLOSE, in, sizeof(in), NULL, 0, out, sizeof(out));
+        if (r < 0)
+                return r;
+        if (r != LS_CLOSE_LEN)
+                return -EBADMSG;
+        return ls_close_decode(ret, out, sizeof(out));
 }
 
 void signer_free(Signer *s)

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "batch.h"
 #include "defs.h"
 #include "keys.h"
 
@@ -14,9 +15,11 @@
  * change is pending) in libsodium guarded memory, does every key-file write and
  * erasure, and signs what the ingest process asks — but only what the sealer
  * signs: archive headers, seal trailers and checkpoint note bodies of this
- * chain. Certificates it issues itself (an epoch change), so a compromised
- * ingest process can have records signed while it runs, but can neither carry a
- * key away nor certify one of its own to outlive the epoch's erasure.
+ * chain. Certificates it issues itself (an epoch change), and epoch closes only
+ * for the genuine last batch of the epoch before (checked against the history),
+ * so a compromised ingest process can have records signed while it runs, but can
+ * neither carry a key away nor certify one of its own to outlive the epoch's
+ * erasure.
  *
  * The two talk over a SOCK_SEQPACKET socket pair, one request and one reply at
  * a time; every message's size is checked against its operation. The signer
@@ -65,6 +68,17 @@ int signer_install(Signer *s, const LsCert *cert);
 int signer_finish(Signer *s);
 /* Forgets the next (or generated) key, erasing its file if it has one. */
 int signer_discard(Signer *s);
+/*
+ * The epoch close (SPEC §9.4) of the epoch whose last batch is `last`, signed by issuer_key_id
+ * (the current or the next key), which keys/history.lsk must certify for the following epoch
+ * from batch last->batch_no + 1; `last` must be signed by the key it certifies for that epoch.
+ * max_time_ns: the largest max_time_ns of the epoch's batches. The close is in the history,
+ * durably, when this returns; asked again, the signer returns the same one. -EPERM when the
+ * history does not make `last` the end of the issuer's previous epoch, -EEXIST when another
+ * close of that epoch is there.
+ */
+int signer_close(Signer *s, const uint8_t issuer_key_id[LS_KEY_ID_LEN], const LsBatchHeader *last,
+                 uint64_t max_time_ns, LsEpochClose *ret);
 
 /* Closes the socket: the signer wipes its keys and exits. Accepts NULL. */
 void signer_free(Signer *s);

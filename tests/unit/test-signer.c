@@ -302,6 +302,229 @@ START_TEST(a_torn_history_append_is_cut_at_load_and_other_damage_left_alone)
 }
 END_TEST
 
+/* ---- epoch closes (SPEC §9.4) ---- */
+
+/* The history of a chain whose epoch-1 key k0 (root-certified, valid from batch 3) is the
+ * fixture's current key. */
+static void certify_k0(Fixture *f, LsKeyPair **root)
+{
+        LsCert c = {.kind = LS_CERT_SIGNING, .epoch = 1, .valid_from_batch = 3, .issued_ns = 1};
+        uint8_t enc[LS_CERT_LEN];
+        LsSigner rs;
+
+        ck_assert_int_eq(ls_keypair_generate(root, 0), 0);
+        ls_signer_from_keypair(&rs, *root);
+        memcpy(c.chain_id, chain_id, LS_CHAIN_ID_LEN);
+        memcpy(c.pk, f->k0->pk, LS_PK_LEN);
+        ck_assert_int_eq(ls_cert_sign(&c, &rs), 0);
+        ls_cert_encode(&c, enc);
+        ck_assert_int_eq(state_append_history(f->dirfd, enc, sizeof(enc)), 0);
+}
+
+/* A structurally valid batch header of this chain, signed by kp for `epoch`. */
+static LsBatchHeader header_of(LsKeyPair *kp, uint64_t epoch, uint64_t batch_no,
+                               uint64_t max_time_ns, uint8_t tag)
+{
+        LsBatchHeader h = {.archive_no = 1, .batch_no = batch_no, .first_seq = 10 * batch_no,
+                           .record_count = 3, .payload_raw_len = 600,
+                           .min_time_ns = max_time_ns - 5, .max_time_ns = max_time_ns,
+                           .payload_len = 80};
+        LsSigner s;
+
+        memcpy(h.chain_id, chain_id, LS_CHAIN_ID_LEN);
+        h.tree_size = h.first_seq + h.record_count;
+        memset(h.tree_root, tag, LS_HASH_LEN);
+        memset(h.prev_header_hash, 0x11, LS_HASH_LEN);
+        memset(h.payload_hash, tag ^ 0x5a, LS_HASH_LEN);
+        ls_signer_from_keypair(&s, kp);
+        s.epoch = epoch;
+        ck_assert_int_eq(ls_batch_header_sign(&h, &s), 0);
+        return h;
+}
+
+static off_t history_size(Fixture *f)
+{
+        struct stat st;
+
+        ck_assert_int_eq(fstatat(f->dirfd, STATE_HISTORY, &st, 0), 0);
+        return st.st_size;
+}
+
+START_TEST(an_epoch_close_is_signed_by_the_successor_for_the_last_batch_of_its_epoch_only)
+{
+        Fixture f;
+        LsKeyPair *root = NULL, *rogue = NULL;
+        LsCert c1;
+        LsEpochClose x, again;
+        LsBatchHeader h9, h;
+        uint8_t hh[LS_HASH_LEN], a[LS_CLOSE_LEN], b[LS_CLOSE_LEN];
+        off_t before;
+
+        setup(&f);
+        certify_k0(&f, &root);
+        ck_assert_int_eq(signer_prepare_next(f.s, 2, 10, &c1), 0);
+        h9 = header_of(f.k0, 1, 9, 5000, 0x21);
+        /* While the change is pending the current key cannot close its own epoch. */
+        ck_assert_int_eq(signer_close(f.s, f.k0->key_id, &h9, 0, &x), -EPERM);
+        ck_assert_int_eq(signer_finish(f.s), 0);
+        before = history_size(&f);
+
+        /* Refused: not the last batch of epoch 1, the wrong epoch in the header, a key the
+         * history does not certify for epoch 1, a header whose signature does not verify,
+         * another chain, an issuer the signer does not hold. Nothing is written. */
+        h = header_of(f.k0, 1, 8, 5000, 0x21);
+        ck_assert_int_eq(signer_close(f.s, c1.key_id, &h, 0, &x), -EPERM);
+        h = header_of(f.k0, 2, 9, 5000, 0x21);
+        ck_assert_int_eq(signer_close(f.s, c1.key_id, &h, 0, &x), -EPERM);
+        ck_assert_int_eq(ls_keypair_generate(&rogue, 1), 0);
+        h = header_of(rogue, 1, 9, 5000, 0x21);
+        ck_assert_int_eq(signer_close(f.s, c1.key_id, &h, 0, &x), -EPERM);
+        h = h9;
+        h.max_time_ns++;
+        ck_assert_int_eq(signer_close(f.s, c1.key_id, &h, 0, &x), -EPERM);
+        h = header_of(f.k0, 1, 9, 5000, 0x21);
+        h.chain_id[0] ^= 1;
+        ck_assert_int_eq(signer_close(f.s, c1.key_id, &h, 0, &x), -EPERM);
+        ck_assert_int_eq(signer_close(f.s, f.k0->key_id, &h9, 0, &x), -ENOKEY);
+        ck_assert_int_eq(history_size(&f), before);
+
+        /* The close: by the epoch-2 key, of batch 9, its tree head and header, and the
+         * larger of the sealer's time and the header's; epoch 0 has no close here. */
+        ck_assert_int_eq(signer_close(f.s, c1.key_id, &h9, 4000, &x), 0);
+        ck_assert_int_eq(ls_close_verify(&x, c1.pk), 0);
+        ck_assert_mem_eq(x.chain_id, chain_id, LS_CHAIN_ID_LEN);
+        ck_assert_mem_eq(x.closed_key_id, f.k0->key_id, LS_KEY_ID_LEN);
+        ck_assert_int_eq(x.closed_epoch, 1);
+        ck_assert_int_eq(x.last_batch_no, 9);
+        ck_assert_int_eq(x.tree_size, h9.tree_size);
+        ck_assert_mem_eq(x.tree_root, h9.tree_root, LS_HASH_LEN);
+        ls_batch_header_hash(&h9, hh);
+        ck_assert_mem_eq(x.last_header_hash, hh, LS_HASH_LEN);
+        ck_assert_int_eq(x.max_time_ns, 5000);
+        ck_assert(ls_all_zero(x.prev_close_hash, LS_HASH_LEN));
+        ck_assert_int_eq(history_size(&f), before + LS_CLOSE_LEN);
+        {
+                LsEpochClose in_history;
+                ck_assert_int_eq(state_find_close(f.dirfd, chain_id, 1, &in_history), 0);
+                ls_close_encode(&in_history, a);
+                ls_close_encode(&x, b);
+                ck_assert_mem_eq(a, b, LS_CLOSE_LEN);
+        }
+
+        /* Asked again, also by a restarted signer, with another time: the same close, and
+         * the history still holds one. */
+        ck_assert_int_eq(signer_close(f.s, c1.key_id, &h9, 9000, &again), 0);
+        ls_close_encode(&again, a);
+        ck_assert_mem_eq(a, b, LS_CLOSE_LEN);
+        signer_free(f.s);
+        {
+                SignerKey cur, next;
+                int has_next;
+                ck_assert_int_eq(signer_spawn(&f.s, f.dirfd, chain_id), 0);
+                ck_assert_int_eq(signer_load(f.s, &cur, &next, &has_next), 0);
+        }
+        ck_assert_int_eq(signer_close(f.s, c1.key_id, &h9, 1, &again), 0);
+        ls_close_encode(&again, a);
+        ck_assert_mem_eq(a, b, LS_CLOSE_LEN);
+        ck_assert_int_eq(history_size(&f), before + LS_CLOSE_LEN);
+
+        /* Another batch 9 signed by the erased key (a copy of it): never a second close. */
+        h = header_of(f.k0, 1, 9, 99999, 0x77);
+        ck_assert_int_eq(signer_close(f.s, c1.key_id, &h, 0, &again), -EEXIST);
+        ck_assert_int_eq(history_size(&f), before + LS_CLOSE_LEN);
+        ls_keypair_free(rogue);
+        ls_keypair_free(root);
+        teardown(&f);
+}
+END_TEST
+
+START_TEST(an_epoch_close_links_to_the_close_of_the_epoch_before)
+{
+        Fixture f;
+        LsKeyPair *root = NULL;
+        LsCert c1, c2;
+        LsEpochClose x1, x2;
+        LsBatchHeader h9, h14;
+        uint8_t hash1[LS_HASH_LEN];
+
+        setup(&f);
+        certify_k0(&f, &root);
+        ck_assert_int_eq(signer_prepare_next(f.s, 2, 10, &c1), 0);
+        ck_assert_int_eq(signer_finish(f.s), 0);
+        h9 = header_of(f.k0, 1, 9, 5000, 0x21);
+        ck_assert_int_eq(signer_close(f.s, c1.key_id, &h9, 0, &x1), 0);
+
+        /* Epoch 2 signs batches 10..14; its key is read back from the file to sign them. */
+        {
+                LsKeyPair *kp = NULL;
+                ck_assert_int_eq(state_load_signing_key(f.dirfd, &kp), 0);
+                ck_assert_mem_eq(kp->pk, c1.pk, LS_PK_LEN);
+                h14 = header_of(kp, 2, 14, 8000, 0x31);
+                ls_keypair_free(kp);
+        }
+        ck_assert_int_eq(signer_prepare_next(f.s, 3, 15, &c2), 0);
+        /* The next key may close its predecessor's epoch before it takes over (an admin
+         * rotation opens its first batch before the old key is erased). */
+        ck_assert_int_eq(signer_close(f.s, c2.key_id, &h14, 12000, &x2), 0);
+        ck_assert_int_eq(ls_close_verify(&x2, c2.pk), 0);
+        ck_assert_int_eq(x2.closed_epoch, 2);
+        ck_assert_int_eq(x2.last_batch_no, 14);
+        ck_assert_int_eq(x2.max_time_ns, 12000);
+        ls_close_hash(&x1, hash1);
+        ck_assert_mem_eq(x2.prev_close_hash, hash1, LS_HASH_LEN);
+        /* ... and only its predecessor's: not epoch 1 */
+        ck_assert_int_eq(signer_close(f.s, c2.key_id, &h9, 0, &x2), -EPERM);
+        ck_assert_int_eq(signer_finish(f.s), 0);
+        ls_keypair_free(root);
+        teardown(&f);
+}
+END_TEST
+
+START_TEST(a_history_with_two_closes_of_one_epoch_is_not_believed)
+{
+        Fixture f;
+        LsKeyPair *root = NULL, *kp = NULL;
+        LsCert c1;
+        LsEpochClose x, y;
+        LsBatchHeader h9;
+        uint8_t enc[LS_CLOSE_LEN];
+        size_t cut = 0;
+        int fd;
+
+        setup(&f);
+        certify_k0(&f, &root);
+        ck_assert_int_eq(signer_prepare_next(f.s, 2, 10, &c1), 0);
+        ck_assert_int_eq(signer_finish(f.s), 0);
+        h9 = header_of(f.k0, 1, 9, 5000, 0x21);
+        ck_assert_int_eq(signer_close(f.s, c1.key_id, &h9, 0, &x), 0);
+        /* a torn close is cut like any torn item */
+        ls_close_encode(&x, enc);
+        fd = openat(f.dirfd, STATE_HISTORY, O_WRONLY | O_APPEND | O_CLOEXEC);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, enc, 100), 100);
+        ck_assert_int_eq(state_repair_history(f.dirfd, &cut), 1);
+        ck_assert_int_eq(cut, 100);
+        /* a second, different close of epoch 1 (the same key re-signing another time) */
+        ck_assert_int_eq(state_load_signing_key(f.dirfd, &kp), 0);
+        y = x;
+        y.max_time_ns += 1;
+        {
+                LsSigner s;
+                ls_signer_from_keypair(&s, kp);
+                ck_assert_int_eq(ls_close_sign(&y, &s), 0);
+        }
+        ls_close_encode(&y, enc);
+        ck_assert_int_eq(write(fd, enc, sizeof(enc)), (ssize_t) sizeof(enc));
+        close(fd);
+        ck_assert_int_eq(state_find_close(f.dirfd, chain_id, 1, &y), -EILSEQ);
+        ck_assert_int_eq(signer_close(f.s, c1.key_id, &h9, 0, &y), -EILSEQ);
+        ck_assert_int_eq(state_find_close(f.dirfd, chain_id, 0, &y), -ENOKEY);
+        ls_keypair_free(kp);
+        ls_keypair_free(root);
+        teardown(&f);
+}
+END_TEST
+
 START_TEST(a_client_whose_signer_died_exits)
 {
         Fixture f;
@@ -338,6 +561,9 @@ static Suite *suite(void)
         tcase_add_test(tc, a_restart_finishes_an_interrupted_erasure);
         tcase_add_test(tc, a_pending_next_key_is_reported_at_load);
         tcase_add_test(tc, a_torn_history_append_is_cut_at_load_and_other_damage_left_alone);
+        tcase_add_test(tc, an_epoch_close_is_signed_by_the_successor_for_the_last_batch_of_its_epoch_only);
+        tcase_add_test(tc, an_epoch_close_links_to_the_close_of_the_epoch_before);
+        tcase_add_test(tc, a_history_with_two_closes_of_one_epoch_is_not_believed);
         tcase_add_test(tc, a_client_whose_signer_died_exits);
         suite_add_tcase(s, tc);
         return s;
