@@ -165,6 +165,9 @@ typedef struct SealerInit {
         int has_next;
         LsCert next_cert;
         uint64_t wal_id_base;               /* last WAL id already sealed */
+        LsBatchHeader last_batch;           /* the chain's last batch (recover_epoch_tail) */
+        int have_last_batch;
+        uint64_t epoch_max_time_ns;         /* the largest max_time_ns its key signed */
 } SealerInit;
 
 int sealer_start(Sealer **ret, SealerInit *init, int notify_fd);
@@ -218,6 +221,10 @@ typedef struct Recovery {
 
 int recover_archives(int state_dirfd, int archive_dirfd, const uint8_t chain_id[LS_CHAIN_ID_LEN],
                      const LsSigner *signer, Recovery *ret);
+/* After recover_archives(): the chain's last batch header (*ret_have 0 when the chain is
+ * empty) and the largest max_time_ns of all batches its key signed, for that epoch's close. */
+int recover_epoch_tail(int archive_dirfd, const uint8_t chain_id[LS_CHAIN_ID_LEN],
+                       LsBatchHeader *ret_last, int *ret_have, uint64_t *ret_max_time_ns);
 
 /* ---- listen.c ---- */
 

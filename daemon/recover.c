@@ -112,10 +112,11 @@ static int scan_batch(Scan *sc, LsPayload *pl, const LsReadItem *it, uint64_t st
         while ((r = ls_payload_next(&pi, &rec, &bytes, &len, leaf, &off)) > 0) {
                 LsControl c;
                 ls_merkle_append(&t, leaf);
-                /* KEY_TRANSITION records come from the sealer, everything else from the WAL. */
+                /* KEY_TRANSITION and EPOCH_CLOSE records come from the sealer, everything else
+                 * from the WAL. */
                 if (!(rec.type == LS_REC_CONTROL &&
                       ls_control_decode(&c, rec.body, rec.body_len, NULL) == 0 &&
-                      c.type == LS_CTL_KEY_TRANSITION))
+                      (c.type == LS_CTL_KEY_TRANSITION || c.type == LS_CTL_EPOCH_CLOSE)))
                         wal_records++;
         }
         if (r < 0)
@@ -340,4 +341,154 @@ int recover_archives(int state_dirfd, int archive_dirfd, const uint8_t chain_id[
 fail:
         free(sc);
         return r < 0 ? r : -EBADMSG;
+}
+
+/* ---- where the signing epoch stands (its close, SPEC §9.4) ---- */
+
+typedef struct EpochTail {
+        LsBatchHeader last;          /* the chain's last batch */
+        int have;
+        uint64_t max_time_ns;        /* the largest max_time_ns of last.key_id's batches seen */
+        int complete;                /* a batch of an earlier key was seen: nothing before counts */
+} EpochTail;
+
+/*
+ * Walks the batch headers of archive n. The newest archive (et->have 0) sets et->last; every
+ * batch counts for the run of the last key, which restarts when the key changes.
+ */
+static int tail_scan(int archive_dirfd, const uint8_t chain_id[LS_CHAIN_ID_LEN], uint64_t n,
+                     EpochTail *et)
+{
+        LsArchiveReader *rd = NULL;
+        LsReadItem *it = calloc(1, sizeof(*it));
+        char name[96];
+        int fd, k, newest = !et->have;
+
+        if (!it)
+                return -ENOMEM;
+        ls_archive_name(name, sizeof(name), chain_id, n);
+        fd = openat(archive_dirfd, name, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+                free(it);
+                return -errno;
+        }
+        k = ls_archive_reader_new(&rd, fd);
+        if (k < 0) {
+                close(fd);
+                free(it);
+                return k;
+        }
+        while ((k = ls_archive_reader_next(rd, it)) > 0) {
+                const LsBatchHeader *h = &it->batch;
+                int same;
+
+                if (it->kind != LS_ITEM_BATCH)
+                        continue;
+                same = et->have && memcmp(h->key_id, et->last.key_id, LS_KEY_ID_LEN) == 0;
+                if (newest) {
+                        if (!same) {
+                                et->complete = et->have;
+                                et->max_time_ns = h->max_time_ns;
+                        }
+                        et->last = *h;
+                        et->have = 1;
+                }
+                if (same)
+                        et->max_time_ns = MAX(et->max_time_ns, h->max_time_ns);
+                else if (!newest)
+                        et->complete = 1;
+        }
+        ls_archive_reader_free(rd);
+        free(it);
+        return k;
+}
+
+/* The header of archive n, and its trailer when it is sealed (*ret_sealed). */
+static int tail_ends(int archive_dirfd, const uint8_t chain_id[LS_CHAIN_ID_LEN], uint64_t n,
+                     LsArchiveHeader *ret_hdr, LsTrailer *ret_trailer, int *ret_sealed)
+{
+        LsArchiveReader *rd = NULL;
+        LsReadItem *it = calloc(1, sizeof(*it));
+        char name[96];
+        int fd, k;
+
+        if (!it)
+                return -ENOMEM;
+        ls_archive_name(name, sizeof(name), chain_id, n);
+        fd = openat(archive_dirfd, name, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+                free(it);
+                return -errno;
+        }
+        k = ls_archive_reader_new(&rd, fd);
+        if (k < 0) {
+                close(fd);
+                free(it);
+                return k;
+        }
+        k = ls_archive_reader_next(rd, it);
+        if (k > 0 && it->kind == LS_ITEM_HEADER)
+                *ret_hdr = it->header;
+        else if (k >= 0)
+                k = -EBADMSG;
+        ls_archive_reader_free(rd);
+        free(it);
+        if (k < 0)
+                return k;
+        *ret_sealed = read_trailer(archive_dirfd, chain_id, n, ret_trailer) == 0;
+        return 0;
+}
+
+int recover_epoch_tail(int archive_dirfd, const uint8_t chain_id[LS_CHAIN_ID_LEN],
+                       LsBatchHeader *ret_last, int *ret_have, uint64_t *ret_max_time_ns)
+{
+        EpochTail et = {};
+        uint64_t n = 0;
+        int r;
+
+        *ret_have = 0;
+        r = find_last_archive(archive_dirfd, chain_id, &n);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        /* Recovery sealed or removed an open archive: the newest one is complete. */
+        r = tail_scan(archive_dirfd, chain_id, n, &et);
+        if (r < 0)
+                return r;
+        if (!et.have)
+                return -EBADMSG; /* recovery leaves no archive without a batch */
+        /*
+         * Back through the archives while the key's batches continue. An archive whose
+         * header the key signed holds only its batches (a chain never returns to a key), so
+         * its seal trailer has their largest time; only the archive where the epoch began
+         * is read batch by batch.
+         */
+        while (!et.complete && n > 0) {
+                LsArchiveHeader hdr;
+                LsTrailer tr;
+                int sealed = 0;
+
+                n--;
+                r = tail_ends(archive_dirfd, chain_id, n, &hdr, &tr, &sealed);
+                if (r == 0 && sealed && memcmp(hdr.key_id, et.last.key_id, LS_KEY_ID_LEN) == 0) {
+                        et.max_time_ns = MAX(et.max_time_ns, tr.max_time_ns);
+                        continue;
+                }
+                if (r == 0)
+                        r = tail_scan(archive_dirfd, chain_id, n, &et);
+                if (r < 0) {
+                        /* Archives moved away or damaged: the close states what is here. */
+                        char name[96];
+                        ls_archive_name(name, sizeof(name), chain_id, n);
+                        fprintf(stderr, "logseald: %s: %s; the current signing epoch's latest "
+                                        "record time is taken from the later archives only\n",
+                                name, strerror(-r));
+                        break;
+                }
+        }
+        *ret_last = et.last;
+        *ret_have = 1;
+        *ret_max_time_ns = et.max_time_ns;
+        return 0;
 }
