@@ -581,6 +581,14 @@ static int start(Daemon *d)
                         strerror(-r));
                 goto fail;
         }
+        /* Where the last batch's epoch stands: its close is due when another key signs next. */
+        r = recover_epoch_tail(d->archive_dirfd, d->chain_id, &si.last_batch, &si.have_last_batch,
+                               &si.epoch_max_time_ns);
+        if (r < 0) {
+                fprintf(stderr, "logseald: cannot read the last batch of the archives: %s\n",
+                        strerror(-r));
+                goto fail;
+        }
         r = wal_open(&d->wal, d->state_dirfd);
         if (r < 0) {
                 fprintf(stderr, "logseald: %s/%s: %s\n", d->cfg.state_dir, STATE_WAL, strerror(-r));

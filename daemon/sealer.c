@@ -81,6 +81,14 @@ struct Sealer {
         LsBatchHeader last;          /* guarded by mu */
         uint8_t last_pk[LS_PK_LEN];  /* the key that signed it */
         int have_last;
+
+        /* Epoch closes (SPEC §9.4), sealing thread only: the last durable batch, the largest
+         * max_time_ns of the batches its key signed, a key whose close could not be had. */
+        LsBatchHeader ep_last;
+        int ep_have_last;
+        uint64_t ep_max_time;
+        uint8_t close_refused[LS_KEY_ID_LEN];
+        int has_close_refused;
 };
 
 static uint64_t mono_ns(void)
@@ -204,6 +212,8 @@ static int rotation_due(Sealer *s)
         return s->cfg->epoch_batches && s->epoch_batches_done >= s->cfg->epoch_batches;
 }
 
+static int writer_add(Sealer *s, LsRecord *rec);
+
 static int emit_transition(Sealer *s, const LsCert *cert, const char *why)
 {
         LsControlBuilder *b = malloc(sizeof(*b));
@@ -225,7 +235,7 @@ static int emit_transition(Sealer *s, const LsCert *cert, const char *why)
                 rec.body = body;
                 rec.body_len = (uint32_t) len;
                 rec.orig_len = (uint32_t) len;
-                r = ls_chain_writer_add(s->cw, &rec);
+                r = writer_add(s, &rec);
                 if (r == 0 && !s->batch_started)
                         s->batch_started = mono_ns();
         }
@@ -281,6 +291,112 @@ static int finish_rotation(Sealer *s)
         s->epoch_started = mono_ns();
         s->epoch_batches_done = 0;
         return 0;
+}
+
+/* ---- epoch closes (SPEC §9.4) ---- */
+
+/* Batch h is durable: where its key's epoch stands. */
+static void epoch_note_batch(Sealer *s, const LsBatchHeader *h)
+{
+        if (!s->ep_have_last || memcmp(s->ep_last.key_id, h->key_id, LS_KEY_ID_LEN) != 0)
+                s->ep_max_time = h->max_time_ns;
+        else
+                s->ep_max_time = MAX(s->ep_max_time, h->max_time_ns);
+        s->ep_last = *h;
+        s->ep_have_last = 1;
+}
+
+/* Errors of keys/ that go away by themselves (the disk fills up, then is cleaned). */
+static int transient(int r)
+{
+        return r == -ENOSPC || r == -EDQUOT || r == -EIO || r == -EAGAIN || r == -EINTR ||
+               r == -ENOMEM || r == -EMFILE || r == -ENFILE;
+}
+
+/*
+ * A batch signed by another key than the last durable batch opens with the close of the
+ * epoch that ended, signed by the new key: whatever put the key in charge (a scheduled
+ * epoch change, an admin rotation, a start-up completing either), and also at the start
+ * after a crash between the change and the close being durable, because the last batch in
+ * the archives is then still the old epoch's. The signer writes the close into the key
+ * history before it answers and answers the same close when asked again, so the chain and
+ * the history never hold two different ones.
+ */
+static int emit_close_if_due(Sealer *s)
+{
+        LsControlBuilder *b;
+        LsEpochClose x;
+        LsRecord rec = {.type = LS_REC_CONTROL};
+        uint8_t enc[LS_CLOSE_LEN];
+        char text[128];
+        const uint8_t *body;
+        size_t len;
+        int r, logged = 0;
+
+        if (ls_chain_writer_pending(s->cw) > 0 || !s->ep_have_last ||
+            memcmp(s->ep_last.key_id, s->signer.key_id, LS_KEY_ID_LEN) == 0 ||
+            (s->has_close_refused &&
+             memcmp(s->close_refused, s->signer.key_id, LS_KEY_ID_LEN) == 0))
+                return 0;
+        for (;;) {
+                r = signer_close(s->sp, s->signer.key_id, &s->ep_last, s->ep_max_time, &x);
+                if (!transient(r))
+                        break;
+                /* keys/ cannot be written (disk full?): the close must come first, so the
+                 * batch waits, as it would for the archive (records are in the WAL). */
+                if (!logged)
+                        fprintf(stderr, "logseald: cannot write the close of signing epoch %" PRIu64
+                                        " (%s): retrying every second\n",
+                                s->ep_last.epoch, strerror(-r));
+                logged = 1;
+                nanosleep(&(struct timespec){.tv_sec = 1}, NULL);
+        }
+        if (r < 0) {
+                /* The history does not make the last batch the end of the key's previous
+                 * epoch (edited or missing, or another close is there): seal on without
+                 * one rather than stop. A verifier reports that epoch as not bound by a
+                 * close, which is what it is. */
+                fprintf(stderr, "logseald: cannot close signing epoch %" PRIu64 " at batch %" PRIu64
+                                " (%s): the key history does not allow it; sealing goes on, and "
+                                "verifiers will report that epoch as not bound by a close\n",
+                        s->ep_last.epoch, s->ep_last.batch_no, strerror(-r));
+                memcpy(s->close_refused, s->signer.key_id, LS_KEY_ID_LEN);
+                s->has_close_refused = 1;
+                return 0;
+        }
+        b = malloc(sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        ls_close_encode(&x, enc);
+        snprintf(text, sizeof(text), "signing epoch %" PRIu64 " closed: last batch %" PRIu64,
+                 x.closed_epoch, x.last_batch_no);
+        ls_control_begin(b, LS_CTL_EPOCH_CLOSE);
+        ls_control_add_str(b, LS_TAG_TEXT, text);
+        ls_control_add(b, LS_TAG_CLOSE, enc, sizeof(enc));
+        r = ls_control_end(b, &body, &len);
+        if (r == 0) {
+                rec.time_ns = now_realtime_ns();
+                rec.body = body;
+                rec.body_len = (uint32_t) len;
+                rec.orig_len = (uint32_t) len;
+                r = ls_chain_writer_add(s->cw, &rec);
+                if (r == 0 && !s->batch_started)
+                        s->batch_started = mono_ns();
+        }
+        free(b);
+        if (r == 0)
+                fprintf(stderr, "logseald: signing epoch %" PRIu64 " closed at batch %" PRIu64
+                                "; the close opens batch %" PRIu64 "\n",
+                        x.closed_epoch, x.last_batch_no, x.last_batch_no + 1);
+        return r;
+}
+
+/* Every record enters the chain here: a batch of a new key opens with the epoch close. */
+static int writer_add(Sealer *s, LsRecord *rec)
+{
+        int r = emit_close_if_due(s);
+
+        return r < 0 ? r : ls_chain_writer_add(s->cw, rec);
 }
 
 /* ---- sealing (see also admin rotation below) ---- */
@@ -357,6 +473,7 @@ static int flush_batch(Sealer *s)
         if (new_archive)
                 s->archive_created = now;
         s->epoch_batches_done++;
+        epoch_note_batch(s, &h);
         if (s->has_next && h.batch_no + 1 >= s->next_cert.valid_from_batch) {
                 r = finish_rotation(s);
                 if (r < 0)
@@ -602,13 +719,13 @@ int sealer_rotate_commit(Sealer *s, const LsCert *c)
 /* Adds one record; closes the batch first when it is full. */
 static int add_record(Sealer *s, LsRecord *rec, uint64_t wal_id)
 {
-        int r = ls_chain_writer_add(s->cw, rec);
+        int r = writer_add(s, rec);
 
         if (r == -ENOSPC) {
                 r = flush_batch(s);
                 if (r < 0)
                         return r;
-                r = ls_chain_writer_add(s->cw, rec);
+                r = writer_add(s, rec);
         }
         if (r < 0)
                 return r;
@@ -818,6 +935,9 @@ int sealer_start(Sealer **ret, SealerInit *init, int notify_fd)
         s->next_key = init->next_key;
         s->has_next = init->has_next;
         s->next_cert = init->next_cert;
+        s->ep_last = init->last_batch;
+        s->ep_have_last = init->have_last_batch;
+        s->ep_max_time = init->epoch_max_time_ns;
         s->epoch_started = mono_ns();
         s->notify_fd = notify_fd;
         s->batch_last_wal = init->wal_id_base;
