@@ -683,7 +683,9 @@ static int init_state(int dirfd, const char *dir, const char *root_file, int no_
                 randombytes_buf(chain_id, sizeof(chain_id));
         while (ls_all_zero(chain_id, sizeof(chain_id)));
 
-        /* The epoch-0 signing key, certified by the root (SPEC §9.3). */
+        /* The epoch-0 signing key, certified by the root (SPEC §9.3); the daemon closes its
+         * epoch with a signed close (§9.4), which the flag announces. */
+        cert.flags = LS_CERT_F_CLOSED;
         r = ls_keypair_generate(&signing, 0);
         if (r < 0)
                 return log_errno(r, "generating the signing key");
@@ -1364,7 +1366,8 @@ static int cmd_key_rotate(int argc, char **argv)
         _cleanup_close_ int dirfd = -1;
         _cleanup_keypair_ LsKeyPair *root = NULL;
         StateRoots roots;
-        LsCert c = {.kind = LS_CERT_SIGNING};
+        /* The daemon closes the key's epoch when it hands over (SPEC §9.4). */
+        LsCert c = {.kind = LS_CERT_SIGNING, .flags = LS_CERT_F_CLOSED};
         LsSigner s;
         json_t *reply;
         uint8_t enc[LS_CERT_LEN];

@@ -89,6 +89,7 @@ struct Sealer {
         uint64_t ep_max_time;
         uint8_t close_refused[LS_KEY_ID_LEN];
         int has_close_refused;
+        int no_rotation;             /* the last batches at a stop: no key change begins */
 };
 
 static uint64_t mono_ns(void)
@@ -207,6 +208,8 @@ static int rotation_due(Sealer *s)
 
         if (s->has_next || !s->cfg || atomic_load(&s->adm_state) != ADM_NONE)
                 return 0;
+        if (s->no_rotation)
+                return 0; /* close_at_stop() */
         if (s->cfg->epoch_interval_ns && now - s->epoch_started >= s->cfg->epoch_interval_ns)
                 return 1;
         return s->cfg->epoch_batches && s->epoch_batches_done >= s->cfg->epoch_batches;
@@ -397,6 +400,31 @@ static int writer_add(Sealer *s, LsRecord *rec)
         int r = emit_close_if_due(s);
 
         return r < 0 ? r : ls_chain_writer_add(s->cw, rec);
+}
+
+static int flush_batch(Sealer *s);
+
+/*
+ * Stopping right after a key change (the last flush completed one): the close goes into a
+ * last batch of the new key. Otherwise the chain would end at a hand-over that no close
+ * binds until the next start, and archives copied meanwhile would read as not bound.
+ */
+static int close_at_stop(Sealer *s)
+{
+        int r;
+
+        /* Its batch must not begin another change, or each batch would need a close. */
+        s->no_rotation = 1;
+        r = emit_close_if_due(s);
+
+        while (r == 0 && ls_chain_writer_pending(s->cw) > 0) {
+                r = flush_batch(s);
+                if (r == -EAGAIN || r == -ENOSPC || r == -EIO) {
+                        nanosleep(&(struct timespec){.tv_sec = 1}, NULL);
+                        r = 0;
+                }
+        }
+        return r;
 }
 
 /* ---- sealing (see also admin rotation below) ---- */
@@ -890,6 +918,8 @@ static void *run(void *ud)
                                 if (r < 0)
                                         break;
                         }
+                        if (r == 0)
+                                r = close_at_stop(s);
                         if (r == 0)
                                 r = seal_archive(s);
                         if (r == 0)

@@ -181,7 +181,8 @@ static int make_next_durable(Keys *k, const LsKeyPair *kp, const LsCert *c)
 
 static int op_prepare(Keys *k, const uint8_t *in, size_t n, uint8_t *out, size_t *len)
 {
-        LsCert c = {.kind = LS_CERT_SIGNING};
+        /* Its epoch will end with a close (sealer.c), which the flag announces (SPEC §9.1). */
+        LsCert c = {.kind = LS_CERT_SIGNING, .flags = LS_CERT_F_CLOSED};
         LsKeyPair *next = NULL;
         LsSigner issuer;
         int r;

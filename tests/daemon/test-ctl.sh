@@ -118,6 +118,8 @@ is "the certificate is a signing-key certificate for epoch 0" \
         "$(byte "$h" 12):$(hexbytes "$h" 72 8):$(hexbytes "$h" 80 8)" \
         "1:0000000000000000:0000000000000000"
 is "the certificate names the chain of chain.id" "$(hexbytes "$h" 16 16)" "$chain"
+is "the certificate carries the CLOSED flag: its epoch ends with a signed close (SPEC §9.1)" \
+        "$(hexbytes "$h" 14 2)" "0100"
 is "the certificate's key id is keys/signing.key's" \
         "$(hexbytes "$h" 64 8)" "$(hexbytes "$s/keys/signing.key" 72 8)"
 is "the certificate's issuer is root.key" \

@@ -130,6 +130,7 @@ START_TEST(an_epoch_change_certifies_writes_and_erases)
         ck_assert_int_eq(ls_cert_verify(&c, f.k0->pk), 0);
         ck_assert_int_eq(c.epoch, 2);
         ck_assert_int_eq(c.valid_from_batch, 42);
+        ck_assert_int_eq(c.flags, LS_CERT_F_CLOSED); /* its epoch will be closed (SPEC §9.4) */
         ck_assert_mem_eq(c.chain_id, chain_id, LS_CHAIN_ID_LEN);
         ck_assert_mem_eq(c.issuer_key_id, f.k0->key_id, LS_KEY_ID_LEN);
         ck_assert_int_eq(fstatat(f.dirfd, STATE_NEXT_KEY, &st, 0), 0);
