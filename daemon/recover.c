@@ -89,6 +89,24 @@ typedef struct Scan {
         uint64_t wal_records_after;  /* WAL-originated records beyond the sealed state */
 } Scan;
 
+/*
+ * The sealer writes KEY_TRANSITION records of signing keys (epoch changes, admin rotations)
+ * and EPOCH_CLOSE records itself; everything else, a root rotation's KEY_TRANSITION too
+ * (control.c), went through the WAL.
+ */
+static int sealer_made(const LsRecord *rec, LsControl *c)
+{
+        const uint8_t *val;
+        uint16_t vlen;
+
+        if (rec->type != LS_REC_CONTROL || ls_control_decode(c, rec->body, rec->body_len, NULL) < 0)
+                return 0;
+        if (c->type == LS_CTL_EPOCH_CLOSE)
+                return 1;
+        return c->type == LS_CTL_KEY_TRANSITION && ls_control_get(c, LS_TAG_CERT, &val, &vlen) &&
+               vlen == LS_CERT_LEN && val[12] == LS_CERT_SIGNING;
+}
+
 /* Checks one batch against itself and the running tree; counts WAL-originated records. */
 static int scan_batch(Scan *sc, LsPayload *pl, const LsReadItem *it, uint64_t state_tree_size)
 {
@@ -112,11 +130,7 @@ static int scan_batch(Scan *sc, LsPayload *pl, const LsReadItem *it, uint64_t st
         while ((r = ls_payload_next(&pi, &rec, &bytes, &len, leaf, &off)) > 0) {
                 LsControl c;
                 ls_merkle_append(&t, leaf);
-                /* KEY_TRANSITION and EPOCH_CLOSE records come from the sealer, everything else
-                 * from the WAL. */
-                if (!(rec.type == LS_REC_CONTROL &&
-                      ls_control_decode(&c, rec.body, rec.body_len, NULL) == 0 &&
-                      (c.type == LS_CTL_KEY_TRANSITION || c.type == LS_CTL_EPOCH_CLOSE)))
+                if (!sealer_made(&rec, &c))
                         wal_records++;
         }
         if (r < 0)
