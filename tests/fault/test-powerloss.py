@@ -11,7 +11,8 @@
 # First, the same at chosen moments (libfault's LOGSEAL_KILL: the process dies halfway through
 # one write): mid-batch, mid-seal-trailer, mid-rotation (the new archive's header), and
 # mid-key-transition (the next key's file, its certificate in the history, the erasure of the
-# old key — these three in the signer process, after which logseald exits by itself).
+# old key) and mid-epoch-close (the new key's close of the old epoch appended to the history) —
+# these four in the signer process, after which logseald exits by itself.
 #   argv: BUILD_DIR LIBFAULT_SO; LOGSEAL_POWERLOSS_ITERATIONS (default 8)
 import os
 import random
@@ -103,8 +104,10 @@ CASES = [
     ("mid-rotation (the next archive's header)", "-00000001.lsa::1",
      "removed a torn archive header"),
     ("mid-key-transition (the next key's file)", "keys/.#signing.next.key.::1", None),
-    ("mid-key-transition (its certificate appended to the history)", "history.lsk::2",
+    ("mid-key-transition (its certificate appended to the history)", "history.lsk:894c5343:1",
      "cut a torn last item"),
+    ("mid-epoch-close (the close appended to the history by the new key)",
+     "history.lsk:894c5358:1", "cut a torn last item"),
     ("mid-key-transition (the old key's erasure)", "keys/signing.key::1",
      "completing the epoch change"),
 ]
