@@ -378,7 +378,10 @@ static int emit_close_if_due(Sealer *s)
         ls_control_add(b, LS_TAG_CLOSE, enc, sizeof(enc));
         r = ls_control_end(b, &body, &len);
         if (r == 0) {
-                rec.time_ns = now_realtime_ns();
+                /* When the close was made: a close made before a crash and sealed after it
+                 * keeps its time, like records re-sealed from the WAL, so the silence of the
+                 * downtime ends with the UNCLEAN_SHUTDOWN that explains it (SPEC §11). */
+                rec.time_ns = x.issued_ns;
                 rec.body = body;
                 rec.body_len = (uint32_t) len;
                 rec.orig_len = (uint32_t) len;
@@ -527,6 +530,9 @@ static int flush_batch(Sealer *s)
                 if (r < 0)
                         return r;
         }
+        /* A key change completed above: the new key states the close at once, not with the
+         * next record (which may be a heartbeat away), so a crash rarely finds it unsealed. */
+        (void) emit_close_if_due(s);
         if (rotation_due(s))
                 (void) begin_rotation(s);
         return 0;
