@@ -281,8 +281,7 @@ int state_load_signing_key(int dirfd, LsKeyPair **ret)
  * pointers NULL; anything else, including a torn last item, makes the whole
  * file invalid. Returns the number of items, -EBADMSG or -EPROTONOSUPPORT.
  */
-typedef void (*HistoryFn)(void *ud, const LsCert *c, const LsRevocation *rv,
-                          const LsEpochClose *x);
+typedef void (*HistoryFn)(void *ud, const LsCert *c, const LsRevocation *rv, const LsEpochClose *x);
 
 /* 1 when the n < LS_MAGIC_LEN bytes at p could begin a certificate, revocation or close. */
 static int magic_prefix(const uint8_t *p, size_t n)
@@ -408,8 +407,7 @@ typedef struct FindCert {
         int have;
 } FindCert;
 
-static void find_cert_fn(void *ud, const LsCert *c, const LsRevocation *rv,
-                         const LsEpochClose *x)
+static void find_cert_fn(void *ud, const LsCert *c, const LsRevocation *rv, const LsEpochClose *x)
 {
         FindCert *f = ud;
 
@@ -450,8 +448,7 @@ typedef struct FindClose {
         int have, conflict;
 } FindClose;
 
-static void find_close_fn(void *ud, const LsCert *c, const LsRevocation *rv,
-                          const LsEpochClose *x)
+static void find_close_fn(void *ud, const LsCert *c, const LsRevocation *rv, const LsEpochClose *x)
 {
         FindClose *f = ud;
         uint8_t h[LS_HASH_LEN];
@@ -533,8 +530,7 @@ typedef struct RootsWalk {
         int added;
 } RootsWalk;
 
-static void roots_fn(void *ud, const LsCert *c, const LsRevocation *rv,
-                     const LsEpochClose *x)
+static void roots_fn(void *ud, const LsCert *c, const LsRevocation *rv, const LsEpochClose *x)
 {
         RootsWalk *w = ud;
 

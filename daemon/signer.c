@@ -327,8 +327,9 @@ static int op_close(Keys *k, const uint8_t *in, size_t n, uint8_t *out, size_t *
         r = state_find_cert(k->dirfd, issuer->key_id, &ic);
         if (r == 0)
                 r = state_find_cert(k->dirfd, h.key_id, &pc);
+        /* A key the history does not certify closes nothing and is closed by nothing. */
         if (r == -ENOKEY)
-                return -EPERM; /* a key the history does not certify closes or is closed by nothing */
+                return -EPERM;
         if (r < 0)
                 return r;
         if (ic.kind != LS_CERT_SIGNING || pc.kind != LS_CERT_SIGNING ||
@@ -344,8 +345,7 @@ static int op_close(Keys *k, const uint8_t *in, size_t n, uint8_t *out, size_t *
                 /* Asked again (a crash before the batch that carries it was durable). */
                 if (memcmp(have.issuer_key_id, issuer->key_id, LS_KEY_ID_LEN) != 0 ||
                     memcmp(have.closed_key_id, h.key_id, LS_KEY_ID_LEN) != 0 ||
-                    have.last_batch_no != h.batch_no ||
-                    !ls_hash_equal(have.last_header_hash, hh) ||
+                    have.last_batch_no != h.batch_no || !ls_hash_equal(have.last_header_hash, hh) ||
                     ls_close_verify(&have, issuer->pk) < 0)
                         return -EEXIST;
                 ls_close_encode(&have, out);

@@ -46,14 +46,13 @@ typedef struct End {
         LsTrailer trailer;
         LsMerkle tree;
         int sealed, have_last;
-        const uint8_t *key_id;       /* the epoch of the batches this key signed: */
+        const uint8_t *key_id; /* the epoch of the batches this key signed: */
         uint64_t key_epoch;
         int have_key_epoch;
 } End;
 
 /* Walks archive n: prints (print) and/or computes its end (end, optional). */
-static int walk(int dirfd, const uint8_t chain_id[LS_CHAIN_ID_LEN], uint64_t n, int print,
-                End *end)
+static int walk(int dirfd, const uint8_t chain_id[LS_CHAIN_ID_LEN], uint64_t n, int print, End *end)
 {
         LsArchiveReader *rd = NULL;
         LsPayload *pl = NULL;
@@ -95,7 +94,8 @@ static int walk(int dirfd, const uint8_t chain_id[LS_CHAIN_ID_LEN], uint64_t n, 
                         continue;
                 ls_hex(kid, it->batch.key_id, LS_KEY_ID_LEN);
                 if (print)
-                        printf("batch %" PRIu64 " %" PRIu64 " %s %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+                        printf("batch %" PRIu64 " %" PRIu64 " %s %" PRIu64 " %" PRIu64 " %" PRIu64
+                               "\n",
                                it->batch.batch_no, it->batch.archive_no, kid, it->batch.epoch,
                                it->batch.max_time_ns, it->batch.tree_size);
                 r = ls_payload_open(pl, &it->batch, it->payload, it->payload_len);
@@ -182,7 +182,8 @@ static int cmd_batches(const char *dir)
 
 static int cmd_forge(const char *keyfile, const char *dir, uint64_t n, uint64_t time_ns)
 {
-        LsChainWriterConfig wc = {.zstd_level = 3, .max_batch_raw = 1 << 20, .max_batch_records = 100};
+        LsChainWriterConfig wc = {
+                .zstd_level = 3, .max_batch_raw = 1 << 20, .max_batch_records = 100};
         LsChainPosition pos = {0};
         LsChainWriter *w = NULL;
         LsKeyPair *kp = NULL;
@@ -231,7 +232,8 @@ static int cmd_forge(const char *keyfile, const char *dir, uint64_t n, uint64_t 
         ls_control_add_str(b, LS_TAG_TEXT, "wall clock stepped");
         ls_control_add_u64(b, LS_TAG_CLOCK_DELTA, time_ns - end.last.max_time_ns);
         r = tu_control(&step, time_ns - 1000, b);
-        msg = tu_udp4(time_ns, "192.0.2.7", 514, "<13>1 - host app - - - fabricated later evidence");
+        msg = tu_udp4(time_ns, "192.0.2.7", 514,
+                      "<13>1 - host app - - - fabricated later evidence");
         if (r == 0)
                 r = ls_chain_writer_new(&w, &wc, &pos);
         if (r == 0)

@@ -33,8 +33,8 @@ __attribute__((constructor)) static void init(void)
 {
         const char *p = getenv("LOGSEAL_CLOCK_SHIFT");
 
-        real_clock_gettime = (int (*)(clockid_t, struct timespec *)) dlsym(RTLD_NEXT,
-                                                                            "clock_gettime");
+        real_clock_gettime =
+                (int (*)(clockid_t, struct timespec *)) dlsym(RTLD_NEXT, "clock_gettime");
         if (p)
                 shift_fd = open(p, O_RDONLY | O_CLOEXEC);
 }
