@@ -268,6 +268,7 @@ typedef struct F2 {
         LsEpochClose close[2];
         LsBatchHeader h[6];
         LsChainPosition after_archive0;
+        LsBatchHeader forged[2]; /* forged-after-close.lsa's batches 2 and 3 */
         LsControlBuilder *cb;
 } F2;
 
@@ -574,13 +575,37 @@ static int make_format2(FILE *fl)
         TRY(f2_writer(&w, scratchfd, f.chain_id, "format2-forged-salt-seed", &f.after_archive0));
         t = TU_T0 + 2 * F2_S;
         TRY(f2_msg(w, t, "<13>1 2026-01-01T00:00:02Z f2host app - - - rewritten by the thief"));
-        TRY(ls_chain_writer_flush(w, &s[0], t + 2, NULL));
+        TRY(ls_chain_writer_flush(w, &s[0], t + 2, &f.forged[0]));
         TRY(f2_clock_step(&f, w, t + 2, t + F2_YEAR));
         TRY(f2_msg(w, t + F2_YEAR + 1, "<13>1 2027-01-01T00:00:02Z f2host app - - - fabricated"));
-        TRY(ls_chain_writer_flush(w, &s[0], t + F2_YEAR + 2, NULL));
+        TRY(ls_chain_writer_flush(w, &s[0], t + F2_YEAR + 2, &f.forged[1]));
         TRY(ls_chain_writer_seal(w, &s[0], t + F2_YEAR + 3));
         w = ls_chain_writer_free(w);
         TRY(f2_take(scratchfd, scratch, f.chain_id, 1, "forged-after-close.lsa"));
+
+        /* checkpoints (§7.3, §9.4): the close's head, one inside the closed epoch, and the two
+         * the holder of the erased epoch-0 key can sign: of its rewritten batch 2 (the close's
+         * batch number) and of its batch 3 (after the close) */
+        {
+                static const struct {
+                        const char *name;
+                        int which; /* 0..5 genuine batch, 6/7 forged batch 2/3 */
+                } cps[] = {{"close-head.checkpoint", 2},
+                           {"inside-closed-epoch.checkpoint", 1},
+                           {"current.checkpoint", 5},
+                           {"forged-rewrite.checkpoint", 6},
+                           {"forged-after-close.checkpoint", 7}};
+                char text[2048];
+                for (size_t i = 0; i < ELEMENTSOF(cps); i++) {
+                        const LsBatchHeader *h =
+                                cps[i].which < 6 ? &f.h[cps[i].which] : &f.forged[cps[i].which - 6];
+                        const LsKeyPair *k = cps[i].which < 6 ? f.k[h->epoch] : f.k[0];
+                        int n = ls_batch_checkpoint(h, k->pk, text, sizeof(text));
+                        TRY(n);
+                        snprintf(path, sizeof(path), F2_DIR "/%s", cps[i].name);
+                        TRY(tu_write_file(path, text, (size_t) n));
+                }
+        }
 
         /* forged with the erased epoch-0 key: archive 0 with batch 1 dated a year later than
          * the close of epoch 0 allows (batch 0 as genuine, byte for byte) */

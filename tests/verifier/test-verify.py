@@ -356,5 +356,49 @@ with tempfile.TemporaryDirectory() as d:
     rc, out, err = run("-k", ROOT, "--keys", hist, "--consistency", new, old, "--proof", proof)
     check("--consistency with OLD and NEW swapped: exit 1", rc == 1, (rc, out, err))
 
+# 12. format 2 (SPEC §7.3, §9.4): checkpoints against a chain whose epochs end with closes
+F2 = os.path.join(VEC, "format2")
+A2 = sorted(os.path.join(F2, f) for f in os.listdir(F2) if f.startswith("chain-"))
+HIST2 = os.path.join(F2, "history.lsk")
+
+
+def cp2(name):
+    return os.path.join(F2, name + ".checkpoint")
+
+
+for keys in ([], ["--keys", HIST2]):
+    how = "with the key history" if keys else "from the root key alone"
+    rc, doc = run_json("-k", ROOT, *keys, "-c", cp2("close-head"), "-c", cp2("current"), *A2)
+    check(f"format 2, {how}: the close's head and the current checkpoint are consistent",
+          rc == 0 and [c["result"] for c in doc["checkpoints"]] == ["consistent", "consistent"],
+          doc["checkpoints"])
+    rc, doc = run_json("-k", ROOT, *keys, "-c", cp2("inside-closed-epoch"), *A2)
+    check(f"format 2, {how}: a checkpoint inside a closed epoch is not authentic (not proven) "
+          "and changes no verdict", rc == 0 and doc["checkpoints"][0]["result"] == "unverified"
+          and "ended" in doc["checkpoints"][0]["detail"], doc["checkpoints"])
+    # what the holder of the erased epoch-0 key can sign: never evidence against the chain
+    for forged in ("forged-rewrite", "forged-after-close"):
+        rc, doc = run_json("-k", ROOT, *keys, "-c", cp2(forged), *A2)
+        check(f"format 2, {how}: {forged}.checkpoint (erased epoch-0 key) is reported not "
+              "authentic, the genuine archives stay intact (not a fork)",
+              rc == 0 and doc["checkpoints"][0]["result"] == "unverified"
+              and not any(f["class"] == "tampered" for f in doc["findings"]),
+              (rc, doc["checkpoints"], doc["findings"][:2]))
+# the archives end before an authentic later checkpoint: a missing tail
+rc, doc = run_json("-k", ROOT, "--keys", HIST2, "-c", cp2("current"), A2[0], A2[1])
+check("format 2: archives ending before the current checkpoint are a gap (missing tail)",
+      rc == 3 and doc["checkpoints"][0]["result"] == "missing-tail", (rc, doc["checkpoints"]))
+# with the forged archive: the history exposes it and its checkpoint alike
+rc, doc = run_json("-k", ROOT, "--keys", HIST2, "-c", cp2("forged-after-close"), A2[0],
+                   os.path.join(F2, "forged-after-close.lsa"))
+check("format 2: the forged archive and its checkpoint with the key history: tampered, the "
+      "checkpoint not authentic", rc == 1 and doc["checkpoints"][0]["result"] == "unverified",
+      (rc, doc["checkpoints"]))
+rc, doc = run_json("-k", ROOT, "-c", cp2("forged-after-close"), A2[0],
+                   os.path.join(F2, "forged-after-close.lsa"))
+check("format 2: the same from the root key alone: intact only with the LIMIT sentence (SPEC "
+      "§11.1)", rc == 0 and "epoch 0" in (doc["verdict"].get("limit") or ""),
+      (rc, doc["verdict"], doc["checkpoints"]))
+
 print(f"1..{count}")
 sys.exit(1 if failures else 0)
