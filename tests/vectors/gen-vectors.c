@@ -607,6 +607,39 @@ static int make_format2(FILE *fl)
                 }
         }
 
+        /* forged with the erased epoch-0 key: archive 1 rebuilt after the genuine archive 0,
+         * handing over in batch 2 to a rogue epoch-1 key, which closes epoch 0 as the
+         * appliance would and goes on a year later */
+        {
+                LsKeyPair *rogue;
+                LsSigner rs;
+                LsCert rc;
+                LsEpochClose rcl;
+                LsBatchHeader h2;
+
+                tu_seed(seed, "format2-rogue-epoch-key-1");
+                TRY(ls_keypair_from_seed(&rogue, seed, 1));
+                ls_signer_from_keypair(&rs, rogue);
+                TRY(f2_writer(&w, scratchfd, f.chain_id, "format2-rogue-salt-seed",
+                              &f.after_archive0));
+                t = TU_T0 + 2 * F2_S;
+                TRY(f2_cert(&rc, f.chain_id, rogue, 3, t + 1, f.k[0]));
+                TRY(f2_msg(w, t, "<13>1 2026-01-01T00:00:02Z f2host app - - - rewritten"));
+                TRY(f2_transition(&f, w, t + 1, &rc, "scheduled epoch change"));
+                TRY(ls_chain_writer_flush(w, &s[0], t + 2, &h2));
+                TRY(f2_close(&rcl, f.chain_id, f.k[0], &h2, h2.max_time_ns, NULL, t + F2_YEAR,
+                             rogue));
+                TRY(f2_clock_step(&f, w, t + 2, t + F2_YEAR));
+                TRY(f2_epoch_close(&f, w, t + F2_YEAR, &rcl));
+                TRY(f2_msg(w, t + F2_YEAR + 1,
+                           "<13>1 2027-01-01T00:00:02Z f2host app - - - fabricated"));
+                TRY(ls_chain_writer_flush(w, &rs, t + F2_YEAR + 2, NULL));
+                TRY(ls_chain_writer_seal(w, &rs, t + F2_YEAR + 3));
+                w = ls_chain_writer_free(w);
+                ls_keypair_free(rogue);
+                TRY(f2_take(scratchfd, scratch, f.chain_id, 1, "forged-rogue-successor.lsa"));
+        }
+
         /* forged with the erased epoch-0 key: archive 0 with batch 1 dated a year later than
          * the close of epoch 0 allows (batch 0 as genuine, byte for byte) */
         TRY(f2_writer(&w, scratchfd, f.chain_id, "format2-salt-seed", NULL));
@@ -714,6 +747,14 @@ static int make_format2(FILE *fl)
         fprintf(fl,
                 "format2-after-close-no-history|" F2P "," F2_DIR
                 "/forged-after-close.lsa|-|intact|-\n",
+                an[0]);
+        fprintf(fl,
+                "format2-rogue-successor|" F2P "," F2_DIR "/forged-rogue-successor.lsa|" F2_DIR
+                "/history.lsk|tampered|epoch close\n",
+                an[0]);
+        fprintf(fl,
+                "format2-rogue-successor-no-history|" F2P "," F2_DIR
+                "/forged-rogue-successor.lsa|-|intact|-\n",
                 an[0]);
         fprintf(fl, "format2-dated-after-close|" F2_DIR "/forged-dated-after-close.lsa|" F2_DIR
                     "/history.lsk|tampered|epoch close\n");
