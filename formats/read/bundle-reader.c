@@ -357,14 +357,23 @@ static int required_index(const char *name)
 static void file_event(LsBundleReader *b, const LsBundleFile *fi)
 {
         int k = required_index(fi->name);
+        LsBundleFile f = *fi;
 
         if (k >= 0 && fi->status != LS_BUNDLE_FILE_OK && fi->status != LS_BUNDLE_FILE_MISMATCH &&
             fi->status != LS_BUNDLE_FILE_UNLISTED)
                 b->reported[k] = 1;
         if (fi->status == LS_BUNDLE_FILE_OK)
                 b->s->files_ok++;
+        /*
+         * Only the evidence files are authenticated (by steps 1-6). A manifest line proves
+         * nothing about any other file: the manifest is signed by no one, so whoever rewrites
+         * README.txt or report.txt, or adds a file, regenerates it as well (SPEC §14).
+         */
+        f.authenticated = k >= 0 || !strcmp(fi->name, LS_BUNDLE_MANIFEST);
+        if (!f.authenticated)
+                b->s->files_not_authenticated++;
         if (b->cb.file)
-                b->cb.file(b->cb.userdata, fi);
+                b->cb.file(b->cb.userdata, &f);
 }
 
 /* ---- step 1: the manifest ---- */

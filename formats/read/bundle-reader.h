@@ -33,6 +33,13 @@ typedef struct LsBundleFile {
         uint64_t size;              /* LS_UNSET when not read */
         int have_hash;
         uint8_t sha256[LS_HASH_LEN];
+        /*
+         * 1: an evidence file (evidence.lsb, checkpoint.txt, keys.lsk, MANIFEST.sha256), whose
+         * content the verification checks: the verdict speaks for it. 0: any other file
+         * (README.txt, report.txt, …): NOT AUTHENTICATED whatever its status; nothing signed
+         * covers it, and whoever rewrites it can rewrite its manifest line too (SPEC §14).
+         */
+        int authenticated;
 } LsBundleFile;
 
 typedef struct LsBundleCallbacks {
@@ -62,7 +69,8 @@ typedef struct LsBundleText {
 typedef struct LsBundleSummary {
         /* step 1 */
         int manifest_ok;                  /* parsed, every file listed and matching */
-        uint32_t files_listed, files_ok;
+        uint32_t files_listed, files_ok;  /* files_ok: evidence files and others alike */
+        uint32_t files_not_authenticated; /* files reported with authenticated 0 */
 
         /* step 2 */
         int header_ok;                    /* evidence.lsb header decoded */
