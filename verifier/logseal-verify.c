@@ -694,6 +694,7 @@ typedef struct BundleFileRow {
         uint64_t size;
         int have_hash;
         uint8_t sha256[LS_HASH_LEN];
+        int authenticated;              /* an evidence file (LsBundleFile) */
 } BundleFileRow;
 
 typedef struct BundleCp {
@@ -906,6 +907,7 @@ static void on_bundle_file(void *ud, const LsBundleFile *fi)
         row->size = fi->size;
         row->have_hash = fi->have_hash;
         memcpy(row->sha256, fi->sha256, LS_HASH_LEN);
+        row->authenticated = fi->authenticated;
         b->nfiles++;
 }
 
@@ -1062,20 +1064,64 @@ static void seq_list(Bundle *b, char *out, size_t cap)
         }
 }
 
+/* "README.txt, report.txt and x.txt" (at most the first 6, then how many more) */
+static void unauthenticated_list(Bundle *b, char *out, size_t cap)
+{
+        size_t o = 0, n = 0, total = 0;
+        char name[65];                  /* long names are cut: the file list has them whole */
+
+        out[0] = 0;
+        for (size_t i = 0; i < b->nfiles; i++)
+                total += !b->files[i].authenticated;
+        for (size_t i = 0; i < b->nfiles && o < cap; i++) {
+                if (b->files[i].authenticated)
+                        continue;
+                if (n == 6) {
+                        o += (size_t) snprintf(out + o, cap - o, " and %zu more", total - n);
+                        break;
+                }
+                escape_into(name, sizeof(name), (const uint8_t *) b->files[i].name,
+                            strlen(b->files[i].name));
+                o += (size_t) snprintf(out + o, cap - o, "%s%s",
+                                       n == 0 ? "" : n + 1 == total ? " and " : ", ", name);
+                n++;
+        }
+}
+
+/* The sentence that says which files of the bundle prove nothing ("" when none). */
+static void bundle_unauthenticated(Bundle *b, char *out, size_t cap)
+{
+        char names[512];
+
+        out[0] = 0;
+        if (!b->sum.files_not_authenticated)
+                return;
+        unauthenticated_list(b, names, sizeof(names));
+        snprintf(out, cap,
+                 " %s %s %s NOT AUTHENTICATED: not evidence, covered by no signature; %s may "
+                 "have been rewritten or added along with the manifest, and %s nothing.",
+                 b->sum.files_not_authenticated == 1 ? "The file" : "The files", names,
+                 b->sum.files_not_authenticated == 1 ? "is" : "are",
+                 b->sum.files_not_authenticated == 1 ? "it" : "they",
+                 b->sum.files_not_authenticated == 1 ? "proves" : "prove");
+}
+
 /* What the bundle proves, in plain words (or why it proves nothing). */
 static void bundle_proves(Bundle *b, LsClass verdict, char *out, size_t cap)
 {
         const LsBundleSummary *s = &b->sum;
         char chain[2 * LS_CHAIN_ID_LEN + 1], key[2 * LS_KEY_ID_LEN + 1],
-                root[2 * LS_KEY_ID_LEN + 1], seqs[256], cs[600], ex[600], fl[600];
+                root[2 * LS_KEY_ID_LEN + 1], seqs[256], cs[600], ex[600], fl[600], other[1024];
 
+        bundle_unauthenticated(b, other, sizeof(other));
         if (verdict != LS_CLASS_INTACT) {
-                snprintf(out, cap,
+                snprintf(out, cap, "%s%s",
                          verdict == LS_CLASS_IO ?
                                  "Nothing: the bundle could not be verified (see the findings)." :
                                  "Nothing as a whole: the bundle failed verification (see the "
                                  "findings). Records listed below verified one by one against an "
-                                 "authenticated checkpoint; the export they belong to did not.");
+                                 "authenticated checkpoint; the export they belong to did not.",
+                         other);
                 return;
         }
         ls_hex(chain, s->checkpoint.chain_id, LS_CHAIN_ID_LEN);
@@ -1092,14 +1138,15 @@ static void bundle_proves(Bundle *b, LsClass verdict, char *out, size_t cap)
                  ", and each disclosed record is in that tree. The chain also recorded this "
                  "export as record %" PRIu64 " (case \"%s\", examiner \"%s\", filter \"%s\", %" PRIu64
                  " record%s), and the disclosed set is exactly the exported one. The bundle shows "
-                 "none of the chain's other %" PRIu64 " records, and nothing after this checkpoint.",
+                 "none of the chain's other %" PRIu64 " records, and nothing after this "
+                 "checkpoint.%s",
                  s->header.record_count, s->header.record_count == 1 ? "" : "s",
                  s->header.record_count == 1 ? "is" : "are",
                  s->header.record_count == 1 ? "" : "s", seqs, chain, key, s->signer.epoch, root,
                  s->checkpoint.tree_size, s->checkpoint.batch_no, s->custody_seq,
                  s->case_id.present ? cs : "-", s->examiner.present ? ex : "-",
                  s->filter.present ? fl : "-", s->count, s->count == 1 ? "" : "s",
-                 s->checkpoint.tree_size - s->header.record_count - 1);
+                 s->checkpoint.tree_size - s->header.record_count - 1, other);
 }
 
 static const char *bundle_verdict_sentence(LsClass c)
@@ -1439,7 +1486,9 @@ static void bundle_write_text(Bundle *b, FILE *f)
         if (!b->nrecs && !s->records_failed)
                 fputs("  none\n", f);
 
-        fprintf(f, "\nFiles (%zu):\n", b->nfiles);
+        fprintf(f, "\nFiles (%zu; only the evidence files are verified, the others are NOT "
+                   "AUTHENTICATED):\n",
+                b->nfiles);
         for (size_t i = 0; i < b->nfiles; i++) {
                 const BundleFileRow *x = &b->files[i];
                 fputs("  ", f);
@@ -1448,7 +1497,16 @@ static void bundle_write_text(Bundle *b, FILE *f)
                         ls_hex(hex, x->sha256, LS_HASH_LEN);
                         fprintf(f, "\n    sha256 %s, %" PRIu64 " bytes", hex, x->size);
                 }
-                fprintf(f, "%s%s\n", x->have_hash ? ", " : ": ", file_status_name(x->status));
+                if (x->authenticated)
+                        fprintf(f, "%s%s\n", x->have_hash ? ", " : ": ",
+                                file_status_name(x->status));
+                else
+                        /* Never "ok": matching a manifest anyone can rewrite vouches for nothing. */
+                        fprintf(f, "%s%s; NOT AUTHENTICATED (not evidence: no signature covers "
+                                   "it)\n",
+                                x->have_hash ? ", " : ": ",
+                                x->status == LS_BUNDLE_FILE_OK ? "matches its manifest line" :
+                                                                 file_status_name(x->status));
         }
 
         if (b->ncps) {
@@ -1476,11 +1534,12 @@ static json_t *bundle_json(Bundle *b)
         for (size_t i = 0; i < b->nfiles; i++) {
                 const BundleFileRow *x = &b->files[i];
                 json_array_append_new(
-                        a, json_pack("{s:o,s:s,s:o,s:o}", "name",
+                        a, json_pack("{s:o,s:s,s:o,s:o,s:b}", "name",
                                      json_text((const uint8_t *) x->name, strlen(x->name)), "status",
                                      file_status_name(x->status), "size", json_count(x->size),
                                      "sha256",
-                                     x->have_hash ? json_hexn(x->sha256, LS_HASH_LEN) : json_null()));
+                                     x->have_hash ? json_hexn(x->sha256, LS_HASH_LEN) : json_null(),
+                                     "authenticated", x->authenticated));
         }
         json_object_set_new(o, "files", a);
         json_object_set_new(o, "manifest_ok", json_boolean(s->manifest_ok));
