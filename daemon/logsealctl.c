@@ -1927,9 +1927,7 @@ static int cmd_reindex(int argc, char **argv)
                 fprintf(stderr, PROG ": %" PRIu64 " records indexed before the error; nothing "
                                 "after it is in the index%s\n",
                         added,
-                        r == -EKEYREJECTED ? " (the archives, or keys/history.lsk, were altered "
-                                             "after sealing: 'logsealctl verify' reports on the "
-                                             "whole chain)" :
+                        r == -EKEYREJECTED ? "; 'logsealctl verify' reports on the whole chain" :
                                              "");
                 index_free(ix);
                 index_auth_free(auth);
@@ -2444,10 +2442,10 @@ static int cmd_query(int argc, char **argv)
                           q.unreadable, dir);
         if (q.refused)
                 log_error("%" PRIu64 " record(s) of %" PRIu64 " batch(es) were NOT printed: "
-                          "those batches are NOT AUTHENTIC (their signature does not verify, or "
-                          "their key may not sign them, under %s/%s and %s/%s): the archives, or "
-                          "the key history, were altered after sealing; 'logsealctl verify "
-                          "--state-dir %s' reports on the whole chain",
+                          "those batches are NOT AUTHENTIC under %s/%s and %s/%s (reasons above: "
+                          "a signature that does not verify, as after an edit of the archive, or "
+                          "a key that may not sign them); 'logsealctl verify --state-dir %s' "
+                          "reports on the whole chain",
                           q.refused, q.refused_batches, dir, STATE_ROOT_PUB, dir, STATE_HISTORY,
                           dir);
         if (case_id && r >= 0)

@@ -135,7 +135,7 @@ after = [b"<13>1 - gw app - - - after %d" % i for i in range(40)]
 later = [b"<13>1 - gw app - - - second run %d" % i for i in range(40)]
 sent = before + [TRUE] + after + later
 
-app = Appliance(BUILD)
+app = Appliance(BUILD, extra_conf="[keys]\nepoch_batches = 2\n")  # several keys in the chain
 try:
     app.start()
     send(app, before)
@@ -148,6 +148,8 @@ try:
     rc, report, records = app.verify()
     t.check("the genuine chain verifies (exit 0)", rc == 0, report.get("findings"))
     t.check("two archives at least", len(archives(app.state)) >= 2, archives(app.state))
+    t.check("several signing keys", len([k for k in report.get("keys", []) if k["role"] == "signing"])
+            >= 3, report.get("keys"))
 
     # ---- untouched: every record, exit 0 ----
     rc, out, err = ctl(app.state, "reindex")
@@ -217,6 +219,19 @@ try:
     rc, res, err = query(app.state)
     t.check("untouched state: query exit 0 with every record",
             rc == 0 and [message_bytes(r) for r in res] == sent, (rc, len(res), err))
+
+    # ---- while logseald seals and changes keys (every 2 batches), reindex and query agree ----
+    app.start()
+    results = []
+    for i in range(6):
+        send(app, [b"<13>1 - live app - - - live %d.%d" % (i, j) for j in range(20)])
+        results.append(ctl(app.state, "reindex" if i % 2 else "query")[0])
+    t.check("reindex and query while keys change under them: exit 0 each time",
+            results == [0] * 6, results)
+    t.check("third run stops cleanly", app.stop() == 0, app.logtext()[-800:])
+    rc, res, err = query(app.state, "--host", "live")
+    t.check("... and every live message is printed after the stop",
+            rc == 0 and len(res) == 120, (rc, len(res), err))
 finally:
     if t.failed:
         print("# logseald log:\n# " + app.logtext()[-3000:].replace("\n", "\n# "))
