@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* index-auth.c: which batches the state directory's keys vouch for, for reindex and query (see index.h) */
+/* index-auth.c: which batches the state directory's keys vouch for (see index.h) */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -32,7 +32,8 @@ struct IndexAuth {
 
 static _Thread_local char new_err[AUTH_ERR_MAX];
 
-static int auth_fail(IndexAuth *a, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int auth_fail(IndexAuth *a, int r, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 static int auth_fail(IndexAuth *a, int r, const char *fmt, ...)
 {
         va_list ap;

@@ -1501,7 +1501,7 @@ static void bundle_write_text(Bundle *b, FILE *f)
                         fprintf(f, "%s%s\n", x->have_hash ? ", " : ": ",
                                 file_status_name(x->status));
                 else
-                        /* Never "ok": matching a manifest anyone can rewrite vouches for nothing. */
+                        /* Never "ok": matching a manifest anyone can rewrite proves nothing. */
                         fprintf(f, "%s%s; NOT AUTHENTICATED (not evidence: no signature covers "
                                    "it)\n",
                                 x->have_hash ? ", " : ": ",

@@ -95,9 +95,11 @@ with tempfile.TemporaryDirectory() as tmp:
     d = rewrite(os.path.join(tmp, "rewritten"))
     rc, doc = run_json(d)
     check("informational files rewritten and added, manifest regenerated: the evidence's "
-          "verdict is unchanged (exit 0)", rc == 0 and doc["verdict"]["class"] == "intact", (rc, doc["findings"]))
+          "verdict is unchanged (exit 0)", rc == 0 and doc["verdict"]["class"] == "intact",
+          (rc, doc["findings"]))
     files = {f["name"]: f for f in doc["bundle"]["files"]}
-    check("JSON: all seven files are listed", sorted(files) == sorted(EVIDENCE + OTHER), sorted(files))
+    check("JSON: all seven files are listed", sorted(files) == sorted(EVIDENCE + OTHER),
+          sorted(files))
     check('JSON: evidence.lsb, checkpoint.txt, keys.lsk, MANIFEST.sha256 "authenticated": true',
           all(files.get(x, {}).get("authenticated") is True for x in EVIDENCE), files)
     check('JSON: README.txt, report.txt and the extra file "authenticated": false',
