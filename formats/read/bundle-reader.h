@@ -34,8 +34,9 @@ typedef struct LsBundleFile {
         int have_hash;
         uint8_t sha256[LS_HASH_LEN];
         /*
-         * 1: an evidence file (evidence.lsb, checkpoint.txt, keys.lsk, MANIFEST.sha256), whose
-         * content the verification checks: the verdict speaks for it. 0: any other file
+         * 1: an evidence file: evidence.lsb, checkpoint.txt or keys.lsk, whose content steps 2-6
+         * authenticate, or MANIFEST.sha256, which step 1 checks against every file (nothing
+         * signs it): the verdict speaks for it. 0: any other file
          * (README.txt, report.txt, …): NOT AUTHENTICATED whatever its status; nothing signed
          * covers it, and whoever rewrites it can rewrite its manifest line too (SPEC §14).
          */
