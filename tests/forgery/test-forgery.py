@@ -1,0 +1,743 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# The attacker's side of issue 12 (tests/forgery/README.md). Real logseald appliances produce the
+# evidence; a signing key file copied while its epoch was current plays the backup the attacker
+# recovered; tests/forgery/forge (formats library) writes byte-valid forgeries from both; the real
+# logseal-verify must give every forgery and every genuine control its class (exit code) and say
+# why (a phrase of the finding).
+#
+# Cases that the verifier does not pass yet are in PENDING: they print "not ok ... # TODO XFAIL
+# item N: why" and do not fail the run; a PENDING case that passes prints "ok ... # TODO XPASS"
+# and fails the run (meson counts an unexpected pass as a failure): remove it from PENDING in the
+# commit that fixes it.
+#
+# usage: test-forgery.py BUILD_DIR SRC_DIR [--keep DIR]   (also LOGSEAL_FORGERY_KEEP=DIR)
+import base64
+import ctypes
+import ctypes.util
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+BUILD = os.path.abspath(sys.argv[1])
+SRC = os.path.abspath(sys.argv[2])
+sys.path.insert(0, os.path.join(SRC, "tests", "daemon"))
+from daemonlib import Appliance  # noqa: E402
+
+KEEP = os.environ.get("LOGSEAL_FORGERY_KEEP")
+if "--keep" in sys.argv:
+    KEEP = sys.argv[sys.argv.index("--keep") + 1]
+VERIFY = os.path.join(BUILD, "verifier", "logseal-verify")
+CTL = os.path.join(BUILD, "daemon", "logsealctl")
+FORGE = os.path.join(BUILD, "tests", "forgery", "forge")
+
+# Cases the current verifier does not pass: id -> why. Remove an entry with the fix that makes
+# the case pass (an unexpected pass fails the run).
+PENDING = {
+    "1a-history": "item 1: a batch signed by an ended epoch's key after that epoch's end is "
+                  "accepted (no epoch close binds epoch 0 to what it sealed)",
+    "1a-alone": "item 1: the report does not say that a forgery by an ended epoch's key cannot "
+                "be excluded without later knowledge",
+    "1b-bundle": "item 1: a bundle of a batch forged by an ended epoch's key verifies with the "
+                 "real complete history as keys.lsk",
+    "1b-bundle-keys": "item 1: the same with the history also given with --keys",
+    "1c-bundle-short-keys": "item 1: a bundle whose keys.lsk stops at epoch 0 does not say "
+                            "that the forgery cannot be excluded",
+    "1c-bundle-short-keys+history": "item 1: the investigator's own complete history does not "
+                                    "catch the forged bundle",
+    "1d-consistency-4line": "items 1/3: a 4-line checkpoint of a batch in epoch 0's numeric "
+                            "window but beyond epoch 0's close extends a later genuine one",
+    "2-keys-B": "item 2: certificates of another chain are trust material (archives, --keys)",
+    "2-keys-B-after-path": "item 2: the same, --keys after the archive path",
+    "2-keys-A-then-B": "item 2: the same with A's genuine history loaded first",
+    "2-keys-B-then-A": "item 2: the same with B's history loaded first",
+    "3-consistency-3line": "item 3: a 3-line checkpoint signed by a superseded key is accepted "
+                           "as NEW by --consistency",
+    "3-consistency-3line-revoked": "item 3: a 3-line checkpoint signed by a revoked key is "
+                                   "accepted as NEW by --consistency",
+    "3-checkpoint-wrong-key": "item 3: archive mode does not report a checkpoint signed by a "
+                              "key that may not sign its batch as not authentic",
+    "3-checkpoint-wrong-key-fork": "item 3: such a checkpoint of another tree is reported as "
+                                   "a fork of the genuine archives (exit 1)",
+    "5-gap-from-history": "item 5: archives ending before the batch the key history proves "
+                          "the chain reached read INTACT",
+    "5-byte2-flipped": "item 5: an archive whose magic is damaged is skipped silently",
+    "5-hidden-damaged": "item 5: a hidden damaged .lsa file in the directory is skipped",
+    "7-revocation-in-chain": "item 7: an in-chain revocation applies only to the batches after "
+                             "it; revoked is not its own class",
+    "7-revocation-file": "item 7: with the revocation file the same evidence reads tampered",
+    "7-revocation-history": "item 7: the same with the complete history",
+    "8-later-root-archives": "item 8: a later root as trust anchor reads tampered",
+    "8-later-root-bundle": "item 8: a later root as trust anchor reads tampered (bundle)",
+    "12-unsigned-larger": "item 12: an unsigned checkpoint claiming a larger tree makes "
+                          "genuine archives a gap",
+    "12-unsigned-fork": "item 12: an unsigned checkpoint of another tree makes genuine "
+                        "archives tampered",
+}
+
+# Phrases (case-insensitive regular expressions) a finding must contain. They name what must be
+# said, not the exact words: adjust the wording here with the fix if needed, never the meaning.
+EPOCH_END = r"epoch[^\n]*(clos|ended|\bend)|(clos|ended|\bend)[^\n]*epoch"
+NOT_EXCLUDED = r"cannot be excluded"
+NOT_AUTHENTIC = r"not authentic|unauthentic|not authenticated"
+OTHER_CHAIN = (r"(another|other|foreign|different) chain|chain id|not this (bundle's )?chain|"
+               r"for chain [0-9a-f]{32}")
+REVOKED = r"revo(ked|cation)"
+
+sodium = ctypes.CDLL(ctypes.util.find_library("sodium") or "libsodium.so.23")
+sodium.sodium_init()
+
+
+# ---------------------------------------------------------------- TAP
+
+class Tap:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+        self.xfail = []
+        self.xpass = []
+        self.results = []
+
+    def diag(self, s):
+        for line in str(s).splitlines() or [""]:
+            print("# " + line, flush=True)
+
+    def check(self, cid, desc, ok, detail=""):
+        self.n += 1
+        name = f"{cid}: {desc}"
+        if cid in PENDING:
+            if ok:
+                print(f"ok {self.n} - {name} # TODO XPASS: remove '{cid}' from PENDING", flush=True)
+                self.xpass.append(cid)
+                self.failed += 1
+            else:
+                print(f"not ok {self.n} - {name} # TODO XFAIL {PENDING[cid]}", flush=True)
+                self.xfail.append(cid)
+        else:
+            print(("ok" if ok else "not ok") + f" {self.n} - {name}", flush=True)
+            if not ok:
+                self.failed += 1
+        if detail and (not ok or cid in PENDING):
+            self.diag(detail)
+        self.results.append((cid, ok))
+
+    def done(self):
+        print(f"1..{self.n}", flush=True)
+        self.diag(f"{self.n} checks, {self.failed} failed, {len(self.xfail)} expected failures "
+                  f"(PENDING), {len(self.xpass)} unexpected passes")
+        return 1 if self.failed else 0
+
+
+t = Tap()
+
+
+# ---------------------------------------------------------------- helpers
+
+def run(*args, check=True):
+    p = subprocess.run([str(a) for a in args], capture_output=True, text=True, errors="replace")
+    if check and p.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, args))}: exit {p.returncode}\n{p.stdout}\n{p.stderr}")
+    return p
+
+
+def forge(*args):
+    return run(FORGE, *args).stdout.split()
+
+
+def ctl(*args, check=True):
+    return run(CTL, *args, check=check)
+
+
+def parse_history(path):
+    """Items of a key history (SPEC §10.3): certificates, revocations; items of later format
+    versions (an epoch close) are skipped by their size field."""
+    data = open(path, "rb").read()
+    items, off = [], 0
+    while off + 12 <= len(data):
+        magic = data[off:off + 8]
+        if magic[:3] != b"\x89LS" or magic[4:] != b"\r\n\x1a\n":
+            raise ValueError(f"{path}: offset {off}: not a history item")
+        kind = chr(magic[3])
+        if kind == "C":
+            size = 168
+            c = data[off:off + size]
+            items.append({"type": "cert", "kind": c[12], "chain_id": c[16:32], "pk": c[32:64],
+                          "key_id": c[64:72], "epoch": struct.unpack_from("<Q", c, 72)[0],
+                          "valid_from": struct.unpack_from("<Q", c, 80)[0],
+                          "issuer": c[96:104], "raw": c})
+        elif kind == "R":
+            size = 136 + struct.unpack_from("<H", data, off + 10)[0]
+            items.append({"type": "revocation", "key_id": data[off + 32:off + 40],
+                          "raw": data[off:off + size]})
+        else:
+            size = struct.unpack_from("<H", data, off + 10)[0]
+            items.append({"type": kind, "raw": data[off:off + size]})
+        if size <= 0:
+            raise ValueError(f"{path}: offset {off}: bad size")
+        off += size
+    return items
+
+
+def signing_certs(items, chain_id=None):
+    return sorted([i for i in items if i["type"] == "cert" and i["kind"] == 1 and
+                   (chain_id is None or i["chain_id"] == chain_id)], key=lambda c: c["epoch"])
+
+
+def pubkey_file(path):
+    """(key_id, pk) of a public key file (SPEC §10.1)."""
+    b = base64.b64decode(open(path).read().splitlines()[1])
+    assert b[:4] == b"LSK1"
+    return b[4:12], b[12:44]
+
+
+def checkpoint_signed_right(text, certs):
+    """Is a genuine checkpoint signed, with the right note key hash, by the key of its batch's
+    epoch? Issue 12 item 6 (not this suite's subject) makes the daemon hand out checkpoints of an
+    epoch's last batch with the next key's key hash: such captures are taken again."""
+    body, _, sigs = text.partition("\n\n")
+    body += "\n"
+    lines = body.split("\n")
+    if len(lines) < 5 or not lines[3].startswith("logseal-batch-v1 "):
+        return False
+    batch = int(lines[3].split()[1])
+    key = None
+    for c in certs:
+        if c["valid_from"] <= batch:
+            key = c
+    if key is None:
+        return False
+    name = lines[0]
+    for line in sigs.splitlines():
+        parts = line.split(" ")
+        if len(parts) != 3 or parts[1] != name:
+            continue
+        blob = base64.b64decode(parts[2])
+        if len(blob) != 68:
+            continue
+        if blob[:4] != hashlib.sha256(name.encode() + b"\n\x01" + key["pk"]).digest()[:4]:
+            continue
+        return sodium.crypto_sign_verify_detached(blob[4:], body.encode(),
+                                                  ctypes.c_ulonglong(len(body.encode())),
+                                                  key["pk"]) == 0
+    return False
+
+
+class App(Appliance):
+    """A logseald appliance (tests/daemon/daemonlib.py) with a chosen `logsealctl init`."""
+
+    def __init__(self, build, extra_conf="", init_args=("--no-passphrase",), name="app"):
+        # Appliance.__init__ runs a plain init; this one may certify with a given root key.
+        import daemonlib
+        self.build = build
+        self.tmp = tempfile.TemporaryDirectory(prefix=f"logseal-forgery-{name}-")
+        self.dir = self.tmp.name
+        self.state = os.path.join(self.dir, "state")
+        self.port = daemonlib.free_port()
+        self.sock = os.path.join(self.dir, "log.sock")
+        self.dsock = os.path.join(self.dir, "dgram.sock")
+        self.conf = os.path.join(self.dir, "logseald.conf")
+        with open(self.conf, "w") as f:
+            f.write("[batch]\nmax_latency = 200ms\n" + extra_conf)
+        self.proc = None
+        self.name = name
+        self.sent = 0
+        subprocess.run([self.ctl(), "init", "--state-dir", self.state, *init_args], check=True,
+                       capture_output=True)
+        self.chain_hex = open(os.path.join(self.state, "chain.id")).read().strip()
+        self.chain_id = bytes.fromhex(self.chain_hex)
+        self.root_pub = os.path.join(self.state, "root.pub")
+        self.root_key = os.path.join(self.state, "root.key")
+
+    def status(self):
+        try:
+            return self.control("status")
+        except (OSError, ValueError):
+            return {}
+
+    def last(self):
+        return self.status().get("last_checkpoint") or {}
+
+    def wait(self, cond, timeout=30, what="condition"):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if cond():
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.name}: timeout waiting for {what}: {self.status()}\n" +
+                           self.logtext()[-2000:])
+
+    def settle(self, quiet=0.7):
+        """Until no batch was sealed for `quiet` seconds (an epoch change seals its transition
+        batch on its own right after the epoch's last one)."""
+        last, since = None, time.time()
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            b = self.last().get("batch")
+            if b != last:
+                last, since = b, time.time()
+            elif b is not None and time.time() - since >= quiet:
+                return b
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.name}: never settles")
+
+    def start_and_settle(self):
+        self.start()
+        self.wait(lambda: self.last().get("batch") is not None, what="the first batch")
+        return self.settle()
+
+    def send_batch(self, n=2):
+        """n messages in (at least) one new batch."""
+        before = self.last().get("batch", -1)
+        with socket.create_connection(("127.0.0.1", self.port)) as s:
+            for _ in range(n):
+                m = b"<13>1 - %s app - - - genuine message %d" % (self.name.encode(), self.sent)
+                s.sendall(b"%d %s" % (len(m), m))
+                self.sent += 1
+        self.wait(lambda: self.last().get("batch", -1) > before, what="a new batch")
+        return self.settle()
+
+    def epoch(self):
+        return self.last().get("epoch", -1)
+
+    def history(self):
+        return parse_history(os.path.join(self.state, "keys", "history.lsk"))
+
+    def certs(self):
+        return signing_certs(self.history(), self.chain_id)
+
+    def checkpoint(self, out, since=None):
+        """A genuine checkpoint (logsealctl checkpoint), taken again after one more batch when
+        it falls on issue 12 item 6's epoch-boundary bug."""
+        for _ in range(8):
+            for p in (out, out + ".proof"):
+                if os.path.exists(p):
+                    os.unlink(p)
+            args = ["checkpoint", "--state-dir", self.state, "--out", out]
+            if since:
+                args += ["--since", since]
+            ctl(*args)
+            if checkpoint_signed_right(open(out).read(), self.certs()):
+                return out
+            t.diag(f"{self.name}: checkpoint at an epoch boundary (issue 12 item 6), again")
+            self.send_batch()
+        raise RuntimeError("no well-signed checkpoint")
+
+    def export(self, out, host=None):
+        """A genuine evidence bundle (logsealctl export), made again in a fresh directory when
+        its checkpoint falls on issue 12 item 6's bug."""
+        for i in range(8):
+            d = f"{out}.{i}"
+            ctl("export", "--state-dir", self.state, "--case", "CASE-GENUINE-1", "--examiner",
+                "Examiner G", "--host", host or self.name, "--out", d)
+            if checkpoint_signed_right(open(os.path.join(d, "checkpoint.txt")).read(),
+                                       self.certs()):
+                os.rename(d, out)
+                return out
+            t.diag(f"{self.name}: export at an epoch boundary (issue 12 item 6), again")
+            self.send_batch()
+        raise RuntimeError("no well-signed export")
+
+    def archives(self):
+        d = os.path.join(self.state, "archives")
+        return sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith(".lsa"))
+
+    def export_history(self, out):
+        ctl("key", "export-history", "--state-dir", self.state, "--out", out)
+        return out
+
+
+def info(paths):
+    """forge info: per archive, its batches (number, epoch, key, tree size, control records)."""
+    return [json.loads(l) for l in run(FORGE, "info", *paths).stdout.splitlines()]
+
+
+def case_dir(name, files=()):
+    d = os.path.join(WORK, name)
+    os.makedirs(d)
+    for f in files:
+        shutil.copy(f, d)
+    return d
+
+
+def flip(path, offset):
+    os.chmod(path, 0o644)
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        b = f.read(1)
+        f.seek(offset)
+        f.write(bytes([b[0] ^ 0xFF]))
+
+
+report_no = [0]
+
+
+def verify(*args, root, report=True):
+    """Runs logseal-verify; returns (exit code, everything it said: stdout, stderr, the text and
+    JSON reports)."""
+    report_no[0] += 1
+    rep = os.path.join(WORK, "reports", f"report-{report_no[0]}")
+    cmd = [VERIFY, "--root-key", root]
+    if report:
+        cmd += ["--report", rep]
+    p = subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True,
+                       errors="replace", timeout=300)
+    out = p.stdout + "\n" + p.stderr
+    for f in (rep, rep + ".json"):
+        if os.path.exists(f):
+            out += "\n" + open(f, errors="replace").read()
+    return p.returncode, out
+
+
+def summary(out):
+    """The lines of a report that say why: the verdict and the findings."""
+    keep = []
+    for line in out.splitlines():
+        s = line.strip()
+        if not s:
+            continue
+        if re.search(r"VERDICT|TAMPERED|INCONSISTENT|CONSISTENT|finding|missing|fork|revo|"
+                     r"excluded|authentic|logseal-verify:|error|not |cannot|gap|partial",
+                     s, re.I) and not s.startswith(("{", "}", "\"schema", "\"tool")):
+            keep.append(s[:300])
+        if len(keep) >= 12:
+            break
+    return "\n".join(keep)
+
+
+def expect(cid, desc, args, root, codes, phrases=(), report=True, also=None):
+    """One case: exit code in `codes` and every phrase found in what the verifier said."""
+    rc, out = verify(*args, root=root, report=report)
+    missing = [p for p in phrases if not re.search(p, out, re.I | re.M)]
+    ok = rc in codes and not missing
+    if ok and also:
+        ok = also(rc, out)
+    detail = (f"exit {rc} (expected {'/'.join(map(str, sorted(codes)))})" +
+              (f"; phrase(s) not found: {missing}" if missing else "") + "\n" + summary(out))
+    t.check(cid, desc, ok, detail)
+    RESULTS.append((cid, rc, summary(out).splitlines()[:3]))
+    return rc, out
+
+
+RESULTS = []
+
+
+# ---------------------------------------------------------------- the appliances
+
+def appliance_a():
+    """Appliance A: 3 runs, epochs of 5 batches. Run 1 leaves archive 0 with batches 0..2 (or
+    0..3) while epoch 0 signs up to batch 5 or later; the epoch-0 key file is copied at init
+    (the 'backup'). Run 2 crosses into epochs 1 and 2 (checkpoints and an export are taken
+    there); run 3 changes epoch once more (so the key history proves a batch beyond run 2)."""
+    a = App(BUILD, extra_conf="[keys]\nepoch_batches = 5\n", name="forgery-a")
+    APPS.append(a)
+    stolen = os.path.join(WORK, "stolen-a-epoch0.key")
+    shutil.copy(os.path.join(a.state, "keys", "signing.key"), stolen)
+    a.start_and_settle()
+    a.send_batch()
+    assert a.stop() == 0, a.logtext()
+    a.start_and_settle()
+    while a.epoch() < 1:
+        a.send_batch()
+    a.send_batch()
+    old = a.checkpoint(os.path.join(WORK, "a-old.checkpoint"))
+    a.send_batch()
+    a.send_batch()
+    new = a.checkpoint(os.path.join(WORK, "a-new.checkpoint"), since=old)
+    bundle = a.export(os.path.join(WORK, "a-bundle"))
+    while a.epoch() < 2:
+        a.send_batch()
+    a.send_batch()
+    assert a.stop() == 0, a.logtext()
+    a.start_and_settle()
+    e = a.epoch()
+    while a.epoch() <= e:
+        a.send_batch()
+    a.send_batch()
+    assert a.stop() == 0, a.logtext()
+    hist = a.export_history(os.path.join(WORK, "a-history.lsk"))
+    return a, stolen, old, new, bundle, hist
+
+
+def appliance_b(a):
+    """Appliance B: initialised with A's root key (another appliance of the same agency); its
+    genuine epoch-0 key is the one the forger of item 2 holds."""
+    b = App(BUILD, init_args=("--root-key", a.root_key), name="forgery-b")
+    APPS.append(b)
+    key = os.path.join(WORK, "b-epoch0.key")
+    shutil.copy(os.path.join(b.state, "keys", "signing.key"), key)
+    b.start_and_settle()
+    b.send_batch()
+    assert b.stop() == 0, b.logtext()
+    hist = b.export_history(os.path.join(WORK, "b-history.lsk"))
+    return b, key, hist
+
+
+def appliance_c():
+    """Appliance C: epochs of 3 batches; after epoch 0 ended the root revokes the epoch-0 key
+    from batch 1 (logsealctl key revoke): the revocation is sealed in the chain."""
+    c = App(BUILD, extra_conf="[keys]\nepoch_batches = 3\n", name="forgery-c")
+    APPS.append(c)
+    stolen = os.path.join(WORK, "stolen-c-epoch0.key")
+    shutil.copy(os.path.join(c.state, "keys", "signing.key"), stolen)
+    c.start_and_settle()
+    while c.epoch() < 1:
+        c.send_batch()
+    c.send_batch()
+    k0 = c.certs()[0]["key_id"].hex()
+    rev = os.path.join(WORK, "c-revocation.lsk")
+    p = ctl("key", "revoke", k0, "--state-dir", c.state, "--root-key", c.root_key, "--reason",
+            "backup of the epoch-0 key stolen", "--from-batch", "1", "--out", rev)
+    t.diag("c: " + (p.stdout + p.stderr).strip().replace("\n", " | ")[:300])
+    c.send_batch()
+    old = c.checkpoint(os.path.join(WORK, "c-old.checkpoint"))
+    c.send_batch()
+    assert c.stop() == 0, c.logtext()
+    hist = c.export_history(os.path.join(WORK, "c-history.lsk"))
+    return c, stolen, rev, old, hist, k0
+
+
+def appliance_d():
+    """Appliance D: a root rotation (logsealctl key rotate-root) certifies a second root."""
+    d = App(BUILD, name="forgery-d")
+    APPS.append(d)
+    root2 = os.path.join(d.dir, "root2.key")
+    ctl("keygen", "--root", root2, "--no-passphrase")
+    d.start_and_settle()
+    d.send_batch()
+    ctl("key", "rotate-root", "--state-dir", d.state, "--root-key", d.root_key, "--new-root",
+        root2 + ".pub")
+    d.send_batch()
+    bundle = d.export(os.path.join(WORK, "d-bundle"))
+    d.send_batch()
+    assert d.stop() == 0, d.logtext()
+    return d, root2 + ".pub", bundle
+
+
+# ---------------------------------------------------------------- the cases
+
+def cases_a(a, stolen, old, new, bundle, hist):
+    arch = a.archives()
+    lay = info(arch)
+    certs = signing_certs(parse_history(hist), a.chain_id)
+    epoch0_last = certs[1]["valid_from"] - 1
+    t.diag(f"a: {len(arch)} archives; " + "; ".join(
+        f"archive {x['archive_no']}: batches {x['batches'][0]['batch']}..{x['batches'][-1]['batch']}"
+        f" epochs {sorted(set(b['epoch'] for b in x['batches']))}" for x in lay) +
+        f"; epoch 0 signs batches 0..{epoch0_last}; key history: "
+        f"{', '.join('epoch %d from batch %d' % (c['epoch'], c['valid_from']) for c in certs)}")
+    assert lay[0]["batches"][-1]["batch"] + 1 <= epoch0_last, "archive 0 reaches epoch 0's end"
+    root = a.root_pub
+
+    # genuine controls
+    full = case_dir("a-genuine", arch)
+    expect("0-a-genuine", "genuine archives of A, root key only: intact", [full], root, {0})
+    expect("0-a-genuine-history", "genuine archives of A with the complete key history: intact",
+           ["--keys", hist, full], root, {0})
+    expect("0-a-bundle", "genuine bundle of A (logsealctl export): intact", [bundle], root, {0})
+    expect("0-a-bundle-history", "genuine bundle with the complete later history: never "
+           "tampered (partial allowed: not the head of its epoch's close)",
+           ["--keys", hist, bundle], root, {0, 4})
+    expect("0-a-consistency", "genuine OLD -> NEW checkpoints (logsealctl checkpoint --since): "
+           "consistent", ["--keys", hist, "--consistency", old, new], root, {0}, report=False)
+    expect("0-a-checkpoint", "genuine archives with a genuine published checkpoint: intact",
+           ["--checkpoint", new, "--keys", hist, full], root, {0})
+
+    # item 1: the stolen key of epoch 0 forges a batch after archive 0, dated a year later
+    d1 = case_dir("1a-forged", arch[:1])
+    forged = forge("old-epoch-archive", "--key", stolen, "--out", d1, arch[0])[0]
+    t.diag("1a: forged " + os.path.basename(forged) + ": " + json.dumps(
+        [(b["batch"], b["epoch"], b["controls"]) for b in info([arch[0], forged])[1]["batches"]]))
+    expect("1a-history", "forged archive after archive 0, with the real key history: tampered, "
+           "dated after / inconsistent with epoch 0's close",
+           ["--keys", hist, d1], root, {1}, [EPOCH_END])
+    expect("1a-alone", "the same without the history: the report says a forgery by an ended "
+           "epoch's key cannot be excluded", [d1], root, {0, 4}, [NOT_EXCLUDED])
+    fb = os.path.join(WORK, "1b-bundle")
+    forge("old-epoch-bundle", "--key", stolen, "--keys", hist, "--out", fb, arch[0])
+    expect("1b-bundle", "forged bundle of that batch, keys.lsk = the real complete history: "
+           "tampered", [fb], root, {1}, [EPOCH_END])
+    expect("1b-bundle-keys", "the same, the history also given with --keys: tampered",
+           ["--keys", hist, fb], root, {1}, [EPOCH_END])
+    short = os.path.join(WORK, "a-history-epoch0.lsk")
+    with open(short, "wb") as f:
+        f.write(certs[0]["raw"])
+    fc = os.path.join(WORK, "1c-bundle")
+    forge("old-epoch-bundle", "--key", stolen, "--keys", short, "--out", fc, arch[0])
+    expect("1c-bundle-short-keys", "forged bundle whose keys.lsk stops at epoch 0: the report "
+           "says a forgery by an ended epoch's key cannot be excluded", [fc], root, {0, 4},
+           [NOT_EXCLUDED])
+    expect("1c-bundle-short-keys+history", "the same with the investigator's complete history "
+           "(--keys): tampered", ["--keys", hist, fc], root, {1}, [EPOCH_END])
+    n4 = os.path.join(WORK, "1d-new4.checkpoint")
+    forge("checkpoint-3line", "--key", stolen, "--old", old, "--out", n4, "--batch",
+          str(epoch0_last), *arch)
+    expect("1d-consistency-4line", f"4-line checkpoint of batch {epoch0_last} (epoch 0's last) "
+           "by the epoch-0 key extending a later genuine checkpoint: not consistent",
+           ["--keys", hist, "--consistency", old, n4], root, {1}, report=False)
+
+    # item 3: checkpoints
+    n3 = os.path.join(WORK, "3-new3.checkpoint")
+    forge("checkpoint-3line", "--key", stolen, "--old", old, "--out", n3, *arch)
+    expect("3-consistency-3line", "3-line NEW (no logseal-batch-v1 line) by the superseded "
+           "epoch-0 key, extending genuine OLD by fabricated leaves: not consistent",
+           ["--keys", hist, "--consistency", old, n3], root, {1}, report=False)
+    later = [b for x in lay for b in x["batches"] if b["epoch"] >= 1]
+    target = later[len(later) // 2]["batch"]
+    cw = os.path.join(WORK, "3-wrong-key.checkpoint")
+    forge("checkpoint-wrong-key", "--key", stolen, "--batch", str(target), "--out", cw, *arch)
+    expect("3-checkpoint-wrong-key", f"checkpoint of genuine batch {target} signed by the "
+           "epoch-0 key (may not sign it): archives intact, checkpoint not authentic",
+           ["--keys", hist, "--checkpoint", cw, full], root, {0}, [NOT_AUTHENTIC])
+    cf = os.path.join(WORK, "3-wrong-key-fork.checkpoint")
+    forge("checkpoint-wrong-key", "--key", stolen, "--batch", str(target), "--fork", "--out", cf,
+          *arch)
+    expect("3-checkpoint-wrong-key-fork", f"checkpoint of another batch {target} (same tree "
+           "size) signed by the epoch-0 key: archives intact, checkpoint not authentic (no fork)",
+           ["--keys", hist, "--checkpoint", cf, full], root, {0}, [NOT_AUTHENTIC],
+           also=lambda rc, out: not re.search(r"history was rewritten", out))
+
+    # item 5: truncation and damage the verifier could see
+    g = case_dir("5-gap", arch[:-1])
+    expect("5-gap-from-history", "the key history proves a batch beyond the archives (last "
+           "archive removed): gap", ["--keys", hist, g], root, {3})
+    fl = case_dir("5-flip", arch)
+    last = os.path.join(fl, os.path.basename(arch[-1]))
+    flip(last, 2)
+    expect("5-byte2-flipped", "byte 2 of the last archive flipped: tampered, the file named",
+           [fl], root, {1}, [re.escape(os.path.basename(last))])
+    hd = case_dir("5-hidden", arch)
+    hidden = os.path.join(hd, ".x.lsa")
+    shutil.copy(arch[1], hidden)
+    flip(hidden, 2)
+    expect("5-hidden-damaged", "a hidden damaged copy .x.lsa in the directory: reported",
+           [hd], root, {1}, [re.escape(".x.lsa")])
+
+    # item 12: a checkpoint nobody signed
+    u = os.path.join(WORK, "12-unsigned.checkpoint")
+    forge("unsigned-checkpoint", "--out", u, *arch)
+    expect("12-unsigned-larger", "checkpoint signed by an unknown key claiming 1000 more "
+           "records: archives intact, checkpoint not authentic",
+           ["--checkpoint", u, "--keys", hist, full], root, {0}, [NOT_AUTHENTIC])
+    uf = os.path.join(WORK, "12-unsigned-fork.checkpoint")
+    forge("unsigned-checkpoint", "--fork", "--out", uf, *arch)
+    expect("12-unsigned-fork", "checkpoint signed by an unknown key of another tree at the "
+           "last batch: archives intact, checkpoint not authentic",
+           ["--checkpoint", uf, "--keys", hist, full], root, {0}, [NOT_AUTHENTIC])
+    return full
+
+
+def cases_b(a, ahist, b, bkey, bhist):
+    root = a.root_pub
+    gb = case_dir("b-genuine", b.archives())
+    expect("0-b-genuine", "genuine archives of B with B's history: intact", ["--keys", bhist, gb],
+           root, {0})
+    fd = os.path.join(WORK, "2-foreign")
+    fbd = os.path.join(WORK, "2-foreign-bundle")
+    forge("foreign-chain", "--key", bkey, "--keys", bhist, "--chain-id", a.chain_hex, "--out", fd,
+          "--bundle", fbd, "--host", "forgery-a")
+    expect("2-keys-B", "chain with A's chain id signed by B's genuine key, --keys = B's history: "
+           "tampered", ["--keys", bhist, fd], root, {1}, [OTHER_CHAIN])
+    expect("2-keys-B-after-path", "the same, --keys after the archive path", [fd, "--keys", bhist],
+           root, {1}, [OTHER_CHAIN])
+    expect("2-keys-A-then-B", "the same, A's genuine history then B's", ["--keys", ahist,
+           "--keys", bhist, fd], root, {1}, [OTHER_CHAIN])
+    expect("2-keys-B-then-A", "the same, B's history then A's", ["--keys", bhist, "--keys", ahist,
+           fd], root, {1}, [OTHER_CHAIN])
+    expect("2-in-chain-cert", "the same without --keys (B's certificate only in the chain's "
+           "KEY_TRANSITION record): tampered", [fd], root, {1}, [OTHER_CHAIN + "|not certified"])
+    expect("2-bundle", "bundle of the foreign chain, keys.lsk = B's history: tampered", [fbd],
+           root, {1}, [OTHER_CHAIN])
+    expect("2-bundle-keys-A", "the same with A's history given with --keys: tampered",
+           ["--keys", ahist, fbd], root, {1}, [OTHER_CHAIN])
+
+
+def cases_c(c, stolen, rev, old, hist, k0):
+    root = c.root_pub
+    arch = c.archives()
+    lay = info(arch)
+    t.diag(f"c: revoked epoch-0 key {k0} from batch 1; " + "; ".join(
+        f"archive {x['archive_no']}: " + " ".join(
+            f"{b['batch']}/e{b['epoch']}" + ("(REVOCATION)" if "REVOCATION" in b["controls"] else "")
+            for b in x["batches"]) for x in lay))
+    d = case_dir("7-revoked", arch)
+    rc1, _ = expect("7-revocation-in-chain", "revocation sealed in the chain, no --keys: revoked "
+                    "(exit 5), the finding names the revocation", [d], root, {5}, [REVOKED])
+    rc2, _ = expect("7-revocation-file", "the same with the revocation file (--keys): the same "
+                    "verdict, revoked (exit 5)", ["--keys", rev, d], root, {5}, [REVOKED])
+    expect("7-revocation-history", "the same with the complete history: revoked (exit 5)",
+           ["--keys", hist, d], root, {5}, [REVOKED])
+    t.diag(f"7: exit without the revocation file {rc1}, with it {rc2}")
+    n3 = os.path.join(WORK, "3-new3-revoked.checkpoint")
+    forge("checkpoint-3line", "--key", stolen, "--old", old, "--out", n3, *arch)
+    expect("3-consistency-3line-revoked", "3-line NEW by the revoked epoch-0 key extending "
+           "genuine OLD: not consistent", ["--keys", hist, "--consistency", old, n3], root, {1},
+           report=False)
+
+
+def cases_d(d, root2, bundle):
+    root = d.root_pub
+    rid = pubkey_file(root)[0].hex()
+    arch = case_dir("8-archives", d.archives())
+    expect("0-d-genuine", "archives with a root rotation, original root: intact", [arch], root,
+           {0})
+    expect("0-d-bundle", "bundle after a root rotation, original root: intact", [bundle], root,
+           {0})
+    expect("8-later-root-archives", "the same archives with the post-rotation root as trust "
+           "anchor: usage error (exit 2) naming the original root's key id", [arch], root2, {2},
+           [rid])
+    expect("8-later-root-bundle", "the bundle with the post-rotation root: usage error (exit 2) "
+           "naming the original root's key id", [bundle], root2, {2}, [rid])
+
+
+# ---------------------------------------------------------------- main
+
+APPS = []
+tmp = None
+if KEEP:
+    WORK = os.path.abspath(KEEP)
+    shutil.rmtree(WORK, ignore_errors=True)
+else:
+    tmp = tempfile.TemporaryDirectory(prefix="logseal-forgery-")
+    WORK = tmp.name
+os.makedirs(os.path.join(WORK, "reports"))
+status = 1
+try:
+    a, stolen, old, new, abundle, ahist = appliance_a()
+    cases_a(a, stolen, old, new, abundle, ahist)
+    b, bkey, bhist = appliance_b(a)
+    cases_b(a, ahist, b, bkey, bhist)
+    c, cstolen, crev, cold, chist, ck0 = appliance_c()
+    cases_c(c, cstolen, crev, cold, chist, ck0)
+    d, root2, dbundle = appliance_d()
+    cases_d(d, root2, dbundle)
+    t.diag("today's results (case: exit, first lines said):")
+    for cid, rc, lines in RESULTS:
+        t.diag(f"  {cid}: exit {rc}: " + " | ".join(lines)[:400])
+    status = t.done()
+except Exception as e:  # a harness failure is a failure, with the daemon logs
+    import traceback
+    t.check("harness", "the appliances and forgeries were made", False,
+            traceback.format_exc() + "".join(f"\n--- {x.name} log:\n" + x.logtext()[-1500:]
+                                            for x in APPS))
+    status = t.done() or 1
+finally:
+    for x in APPS:
+        if KEEP:
+            if x.proc and x.proc.poll() is None:
+                x.proc.send_signal(signal.SIGTERM)
+                x.proc.wait(timeout=60)
+            shutil.copytree(x.state, os.path.join(WORK, "state-" + x.name), dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("*.sock"))
+        x.close()
+    if tmp:
+        tmp.cleanup()
+sys.exit(status)
