@@ -73,7 +73,7 @@ static int log_err(int r, const char *fmt, ...)
 /* ---- what the attacker holds, and the chain state it rebuilt ---- */
 
 typedef struct Rec {
-        uint8_t *enc;                 /* the record's encoding (seq assigned) */
+        uint8_t *enc; /* the record's encoding (seq assigned) */
         size_t len;
         uint64_t seq;
         uint8_t salt[LS_SALT_LEN];
@@ -88,24 +88,25 @@ typedef struct Forge {
         LsMerkle tree;
         uint8_t (*leaves)[LS_HASH_LEN];
         uint64_t nleaves, cap;
-        LsBatchHeader last;           /* the last batch (genuine or forged) */
+        LsBatchHeader last; /* the last batch (genuine or forged) */
         int have_last;
-        LsBatchHeader *headers;       /* every genuine batch header, by position */
+        LsBatchHeader *headers; /* every genuine batch header, by position */
         size_t nheaders;
         uint64_t last_archive_no;
         int have_archive, last_sealed;
         uint8_t last_seal_hash[LS_HASH_LEN];
-        char version[65];             /* VERSION of the genuine START records */
-        /* the stolen key */
+        char version[65]; /* VERSION of the genuine START records */
+        /* the key that signs now: the stolen one, or a key it handed over to */
         LsKeyPair *key;
         LsSigner signer;
+        LsKeyPair *stolen; /* the stolen key once it handed over */
         /* the batch being forged */
         LsBatchBuilder *bb;
         uint8_t seed[LS_HASH_LEN];
         uint64_t first_seq;
         Rec recs[MAX_RECS];
         size_t nrecs;
-        ssize_t custody;              /* index in recs, -1 when none */
+        ssize_t custody; /* index in recs, -1 when none */
         LsControlBuilder *cb;
 } Forge;
 
@@ -125,6 +126,7 @@ static void forge_done(Forge *f)
         free(f->cb);
         ls_batch_builder_free(f->bb);
         ls_keypair_free(f->key);
+        ls_keypair_free(f->stolen);
 }
 
 static int forge_init(Forge *f)
@@ -238,7 +240,8 @@ static void note_start_version(Forge *f, const LsRecord *rec)
         const uint8_t *v;
         uint16_t vl;
 
-        if (rec->type != LS_REC_CONTROL || ls_control_decode(&c, rec->body, rec->body_len, NULL) < 0)
+        if (rec->type != LS_REC_CONTROL ||
+            ls_control_decode(&c, rec->body, rec->body_len, NULL) < 0)
                 return;
         if (c.type == LS_CTL_START && ls_control_get(&c, LS_TAG_VERSION, &v, &vl) &&
             vl < sizeof(f->version)) {
@@ -278,7 +281,8 @@ static int load_archive(Forge *f, const char *path, int print_info)
                         }
                         if (h->first_seq != f->nleaves ||
                             (f->have_archive && h->archive_no != f->last_archive_no + 1)) {
-                                r = log_err(0, "%s: archive %" PRIu64 " does not follow (give the "
+                                r = log_err(0,
+                                            "%s: archive %" PRIu64 " does not follow (give the "
                                             "archives from archive 0 on, in order)",
                                             path, h->archive_no);
                                 goto out;
@@ -325,8 +329,7 @@ static int load_archive(Forge *f, const char *path, int print_info)
                                        ", \"tree_size\": %" PRIu64 ", \"min_time_ns\": %" PRIu64
                                        ", \"max_time_ns\": %" PRIu64 ", \"controls\": [",
                                        first_batch ? "" : ", ", h->batch_no, h->epoch, hex,
-                                       h->first_seq, h->tree_size, h->min_time_ns,
-                                       h->max_time_ns);
+                                       h->first_seq, h->tree_size, h->min_time_ns, h->max_time_ns);
                         }
                         first_batch = 0;
                         raw = ls_payload_raw(pl, &rawlen);
@@ -369,7 +372,8 @@ static int load_archive(Forge *f, const char *path, int print_info)
                         f->last_sealed = 1;
                         sealed = 1;
                 } else {
-                        r = log_err(it.error, "%s: offset %" PRIu64 ": %s (give undamaged genuine "
+                        r = log_err(it.error,
+                                    "%s: offset %" PRIu64 ": %s (give undamaged genuine "
                                     "archives)",
                                     path, it.error_offset, it.what ? it.what : "damage");
                         goto out;
@@ -410,7 +414,8 @@ static int forge_begin(Forge *f, uint64_t archive_no, uint64_t batch_no,
         forge_clear_batch(f);
         randombytes_buf(f->seed, sizeof(f->seed));
         f->first_seq = f->tree.size;
-        ls_batch_builder_begin(f->bb, archive_no, batch_no, f->first_seq, prev_header_hash, f->seed);
+        ls_batch_builder_begin(f->bb, archive_no, batch_no, f->first_seq, prev_header_hash,
+                               f->seed);
         return 0;
 }
 
@@ -563,8 +568,16 @@ static int forge_finish(Forge *f, LsBatchHeader *ret, const uint8_t **ret_bytes,
  * under pk, payload hashes and leaves give the signed roots from the tree state `start`, the
  * seal covers the content, and the header links to prev_seal.
  */
-static int check_archive(const char *path, const LsMerkle *start, const uint8_t pk[LS_PK_LEN],
-                         const uint8_t prev_seal[LS_HASH_LEN], uint64_t *ret_batches)
+static const uint8_t *pk_for(LsKeyPair *const *keys, size_t n, const uint8_t key_id[LS_KEY_ID_LEN])
+{
+        for (size_t i = 0; i < n; i++)
+                if (keys[i] && !memcmp(keys[i]->key_id, key_id, LS_KEY_ID_LEN))
+                        return keys[i]->pk;
+        return NULL;
+}
+
+static int check_archive(const char *path, const LsMerkle *start, LsKeyPair *const *keys,
+                         size_t nkeys, const uint8_t prev_seal[LS_HASH_LEN])
 {
         LsArchiveReader *rd = NULL;
         LsPayload *pl = NULL;
@@ -587,7 +600,8 @@ static int check_archive(const char *path, const LsMerkle *start, const uint8_t 
                 if (it.kind == LS_ITEM_HEADER) {
                         LsMerkle hs = {.size = it.header.first_seq, .n = it.header.peak_count};
                         memcpy(hs.peaks, it.header.peaks, (size_t) hs.n * LS_HASH_LEN);
-                        if (ls_archive_header_verify(&it.header, pk) < 0)
+                        const uint8_t *pk = pk_for(keys, nkeys, it.header.key_id);
+                        if (!pk || ls_archive_header_verify(&it.header, pk) < 0)
                                 why = "archive header signature";
                         else if (!ls_hash_equal(it.header.prev_seal_hash, prev_seal))
                                 why = "prev_seal_hash";
@@ -602,7 +616,8 @@ static int check_archive(const char *path, const LsMerkle *start, const uint8_t 
                         size_t rawlen, len, off;
                         uint8_t leaf[LS_HASH_LEN], root[LS_HASH_LEN];
 
-                        if (!header || ls_batch_header_verify(&it.batch, pk) < 0) {
+                        const uint8_t *pk = pk_for(keys, nkeys, it.batch.key_id);
+                        if (!header || !pk || ls_batch_header_verify(&it.batch, pk) < 0) {
                                 why = "batch signature";
                                 break;
                         }
@@ -627,15 +642,18 @@ static int check_archive(const char *path, const LsMerkle *start, const uint8_t 
                                 break;
                         }
                         ls_merkle_root(&t, root);
-                        if (t.size != it.batch.tree_size || !ls_hash_equal(root, it.batch.tree_root))
+                        if (t.size != it.batch.tree_size ||
+                            !ls_hash_equal(root, it.batch.tree_root))
                                 why = "Merkle root";
                         batches++;
                 } else if (it.kind == LS_ITEM_TRAILER) {
-                        if (ls_trailer_verify(&it.trailer, pk) < 0)
+                        const uint8_t *pk = pk_for(keys, nkeys, it.trailer.key_id);
+                        if (!pk || ls_trailer_verify(&it.trailer, pk) < 0)
                                 why = "seal signature";
                         else if (!ls_hash_equal(it.trailer.content_hash, it.content_hash))
                                 why = "seal content hash";
-                        else if (it.trailer.batch_count != batches || it.trailer.tree_size != t.size)
+                        else if (it.trailer.batch_count != batches ||
+                                 it.trailer.tree_size != t.size)
                                 why = "seal counts";
                         sealed = 1;
                 } else {
@@ -650,8 +668,6 @@ static int check_archive(const char *path, const LsMerkle *start, const uint8_t 
                 why = "not a complete sealed archive";
         if (why)
                 return log_err(0, "self-check: %s: %s does not verify", path, why);
-        if (ret_batches)
-                *ret_batches = batches;
         return 0;
 }
 
@@ -717,7 +733,7 @@ static int check_bundle(const char *dir, const uint8_t pk[LS_PK_LEN])
                 if (rec.seq != e.seq || pr.kind != LS_PROOF_INCLUSION || pr.a != e.seq ||
                     pr.b != bh.tree_size)
                         return log_err(0, "self-check: entry %u: seq or proof header", i);
-                TRY(ls_verify_inclusion(pr.a, pr.b, leaf, (const uint8_t (*)[LS_HASH_LEN]) pr.path,
+                TRY(ls_verify_inclusion(pr.a, pr.b, leaf, (const uint8_t(*)[LS_HASH_LEN]) pr.path,
                                         pr.count, cp.root),
                     "self-check: inclusion proof of seq %" PRIu64, e.seq);
                 if (i < bh.record_count) {
@@ -750,16 +766,11 @@ static int create_file(const char *path)
         return fd < 0 ? log_err(-errno, "%s", path) : fd;
 }
 
-/*
- * Writes the batch just finished as a sealed archive of its own, after the chain's last archive.
- * hdr_tree: the tree state at the batch's first_seq.
- */
-static int write_archive(Forge *f, const char *dir, const LsMerkle *start, const LsBatchHeader *h,
-                         const uint8_t *bytes, size_t len, uint64_t t, char *ret_path, size_t cap)
+/* Starts an archive after the chain's last one whose first batch is h (tree `start` at it). */
+static int archive_open(Forge *f, const char *dir, const LsMerkle *start, const LsBatchHeader *h,
+                        uint64_t t, LsArchiveWriter **ret, char *ret_path, size_t cap)
 {
         LsArchiveHeader ah = {0};
-        LsArchiveWriter *w = NULL;
-        LsTrailer tr;
         char name[96];
         int fd, r;
 
@@ -775,21 +786,11 @@ static int write_archive(Forge *f, const char *dir, const LsMerkle *start, const
         ah.created_ns = t;
         if (f->have_archive)
                 memcpy(ah.prev_seal_hash, f->last_seal_hash, LS_HASH_LEN);
-        r = ls_archive_writer_new(&w, fd, &ah, start, &f->signer);
+        r = ls_archive_writer_new(ret, fd, &ah, start, &f->signer);
         if (r < 0) {
                 close(fd);
                 return log_err(r, "%s", ret_path);
         }
-        r = ls_archive_writer_append(w, h, bytes, len);
-        if (r == 0)
-                r = ls_archive_writer_seal(w, &f->signer, t + 1000000000u, &tr);
-        ls_archive_writer_free(w);
-        if (r < 0)
-                return log_err(r, "%s", ret_path);
-        ls_trailer_hash(&tr, f->last_seal_hash);
-        f->last_archive_no = h->archive_no;
-        f->have_archive = 1;
-        f->last_sealed = 1;
         return 0;
 }
 
@@ -868,7 +869,7 @@ static int write_bundle(Forge *f, const char *dir, const LsBatchHeader *h, const
 typedef struct Opts {
         const char *key, *keys, *out, *bundle, *old, *proof, *chain_id, *host;
         uint64_t batch, records, days, time_ns, grow;
-        int have_batch, fork;
+        int have_batch, fork, handover;
 } Opts;
 
 static void usage(FILE *o)
@@ -877,11 +878,14 @@ static void usage(FILE *o)
               "in order)\n"
               "  info ARCHIVE...                         JSON per archive: batches, epochs, keys, "
               "control records\n"
-              "  old-epoch-archive --key K --out DIR [--days N] [--records N] ARCHIVE...\n"
+              "  old-epoch-archive --key K --out DIR [--days N] [--records N] [--handover] "
+              "ARCHIVE...\n"
               "        the next batch after the archives, dated N days (365) after their last "
               "record,\n"
               "        signed with K, as a sealed archive linked to the last one, written into "
-              "DIR\n"
+              "DIR;\n"
+              "        --handover: K certifies a new key of the forger's, which signs one more "
+              "batch\n"
               "  old-epoch-bundle --key K --keys HISTORY --out DIR [--days N] [--records N] "
               "ARCHIVE...\n"
               "        the same forged batch as an evidence bundle; keys.lsk = HISTORY\n"
@@ -890,10 +894,11 @@ static void usage(FILE *o)
               "        a chain with chain id HEX signed by K (another appliance's key, certified "
               "for\n"
               "        that appliance's chain in HISTORY); optionally a bundle of its batch 1\n"
-              "  checkpoint-3line --key K --old OLD --out NEW [--proof P] [--records N] "
+              "  checkpoint-3line --key K [--old OLD] --out NEW [--proof P] [--records N] "
               "[--batch B] ARCHIVE...\n"
-              "        NEW extends the genuine checkpoint OLD by N fabricated leaves, signed with "
-              "K,\n"
+              "        NEW extends the genuine checkpoint OLD (default: the end of the archives) "
+              "by N\n"
+              "        fabricated leaves, signed with K,\n"
               "        without the logseal-batch-v1 line (with --batch B: a 4-line checkpoint "
               "of a\n"
               "        forged batch B); P (default NEW.proof): the consistency proof OLD -> NEW\n"
@@ -919,25 +924,38 @@ static int parse_u64(const char *s, uint64_t *ret)
 
 static int parse_opts(int argc, char **argv, Opts *o)
 {
-        enum { O_KEYS = 256, O_BUNDLE, O_OLD, O_PROOF, O_BATCH, O_FORK, O_RECORDS, O_DAYS,
-               O_CHAIN, O_HOST, O_TIME, O_GROW };
-        static const struct option opts[] = {
-                {"key", required_argument, NULL, 'k'},
-                {"keys", required_argument, NULL, O_KEYS},
-                {"out", required_argument, NULL, 'o'},
-                {"bundle", required_argument, NULL, O_BUNDLE},
-                {"old", required_argument, NULL, O_OLD},
-                {"proof", required_argument, NULL, O_PROOF},
-                {"batch", required_argument, NULL, O_BATCH},
-                {"fork", no_argument, NULL, O_FORK},
-                {"records", required_argument, NULL, O_RECORDS},
-                {"days", required_argument, NULL, O_DAYS},
-                {"chain-id", required_argument, NULL, O_CHAIN},
-                {"host", required_argument, NULL, O_HOST},
-                {"time", required_argument, NULL, O_TIME},
-                {"grow", required_argument, NULL, O_GROW},
-                {"help", no_argument, NULL, 'h'},
-                {}};
+        enum {
+                O_KEYS = 256,
+                O_BUNDLE,
+                O_OLD,
+                O_PROOF,
+                O_BATCH,
+                O_FORK,
+                O_RECORDS,
+                O_DAYS,
+                O_CHAIN,
+                O_HOST,
+                O_TIME,
+                O_GROW,
+                O_HANDOVER
+        };
+        static const struct option opts[] = {{"key", required_argument, NULL, 'k'},
+                                             {"keys", required_argument, NULL, O_KEYS},
+                                             {"out", required_argument, NULL, 'o'},
+                                             {"bundle", required_argument, NULL, O_BUNDLE},
+                                             {"old", required_argument, NULL, O_OLD},
+                                             {"proof", required_argument, NULL, O_PROOF},
+                                             {"batch", required_argument, NULL, O_BATCH},
+                                             {"fork", no_argument, NULL, O_FORK},
+                                             {"records", required_argument, NULL, O_RECORDS},
+                                             {"days", required_argument, NULL, O_DAYS},
+                                             {"chain-id", required_argument, NULL, O_CHAIN},
+                                             {"host", required_argument, NULL, O_HOST},
+                                             {"time", required_argument, NULL, O_TIME},
+                                             {"grow", required_argument, NULL, O_GROW},
+                                             {"handover", no_argument, NULL, O_HANDOVER},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {}};
         int c;
 
         *o = (Opts){.records = 4, .days = 365, .grow = 1000, .host = "forgery-a"};
@@ -990,6 +1008,9 @@ static int parse_opts(int argc, char **argv, Opts *o)
                 case O_GROW:
                         r = parse_u64(optarg, &o->grow);
                         break;
+                case O_HANDOVER:
+                        o->handover = 1;
+                        break;
                 case 'h':
                         usage(stdout);
                         exit(0);
@@ -1020,18 +1041,22 @@ static int cmd_info(Forge *f, int n, char **paths)
 /*
  * Issue 12 item 1: the stolen key of an ended epoch extends the genuine chain after its last
  * archive: a START, a CLOCK_STEP of +days (so the heartbeat rule sees a declared step), the
- * fabricated messages dated `days` later, a custody record of their export, a STOP.
+ * fabricated messages dated `days` later, a custody record of their export, a STOP. With
+ * --handover the STOP is replaced by a KEY_TRANSITION to a key of the forger's (the "next
+ * epoch", certified by the stolen key from the next batch on).
  */
 static int forge_old_epoch_batch(Forge *f, const Opts *o, LsBatchHeader *h, const uint8_t **bytes,
-                                 size_t *len, uint64_t *ret_t)
+                                 size_t *len, uint64_t *ret_t, LsKeyPair **ret_next)
 {
         uint64_t before = f->last.max_time_ns, t = before + o->days * DAY_NS;
         char hex[2 * LS_KEY_ID_LEN + 1], filter[300];
 
         if (memcmp(f->last.key_id, f->key->key_id, LS_KEY_ID_LEN) != 0) {
                 ls_hex(hex, f->last.key_id, LS_KEY_ID_LEN);
-                fprintf(stderr, PROG ": note: the last genuine batch (%" PRIu64 ") was signed by "
-                        "%s, not by the stolen key\n", f->last.batch_no, hex);
+                fprintf(stderr,
+                        PROG ": note: the last genuine batch (%" PRIu64 ") was signed by "
+                             "%s, not by the stolen key\n",
+                        f->last.batch_no, hex);
         }
         TRY(forge_begin_next(f, f->last_archive_no + 1), "batch");
         TRY(forge_start_record(f, t), "START");
@@ -1044,12 +1069,31 @@ static int forge_old_epoch_batch(Forge *f, const Opts *o, LsBatchHeader *h, cons
             "messages");
         snprintf(filter, sizeof(filter), "host=%s", o->host);
         TRY(forge_custody(f, t + 500000000u, filter), "CUSTODY");
-        TRY(forge_stop_record(f, t + 600000000u), "STOP");
+        if (o->handover) {
+                LsCert c = {.kind = LS_CERT_SIGNING, .issued_ns = t + 600000000u};
+                uint8_t enc[LS_CERT_LEN];
+
+                TRY(ls_keypair_generate(ret_next, f->signer.epoch + 1), "key");
+                memcpy(c.chain_id, f->chain_id, LS_CHAIN_ID_LEN);
+                memcpy(c.pk, (*ret_next)->pk, LS_PK_LEN);
+                c.epoch = f->signer.epoch + 1;
+                c.valid_from_batch = f->last.batch_no + 2;
+                TRY(ls_cert_sign(&c, &f->signer), "certificate");
+                ls_cert_encode(&c, enc);
+                ls_control_begin(f->cb, LS_CTL_KEY_TRANSITION);
+                ls_control_add_str(f->cb, LS_TAG_TEXT, "scheduled epoch change");
+                ls_control_add(f->cb, LS_TAG_CERT, enc, LS_CERT_LEN);
+                TRY(forge_add_control(f, t + 600000000u), "KEY_TRANSITION");
+        } else {
+                TRY(forge_stop_record(f, t + 600000000u), "STOP");
+        }
         TRY(forge_finish(f, h, bytes, len), "finish");
         *ret_t = t;
-        fprintf(stderr, PROG ": forged batch %" PRIu64 " (seq %" PRIu64 "..%" PRIu64 ", tree size %" PRIu64
-                ") dated %" PRIu64 " days after the last genuine record\n",
-                h->batch_no, h->first_seq, h->tree_size - 1, h->tree_size, o->days);
+        fprintf(stderr,
+                PROG ": forged batch %" PRIu64 " (seq %" PRIu64 "..%" PRIu64 ", tree size %" PRIu64
+                     ") dated %" PRIu64 " days after the last genuine record%s\n",
+                h->batch_no, h->first_seq, h->tree_size - 1, h->tree_size, o->days,
+                o->handover ? ", handing over to a key of the forger's" : "");
         return 0;
 }
 
@@ -1057,12 +1101,16 @@ static int cmd_old_epoch(Forge *f, const Opts *o, int n, char **paths, int bundl
 {
         LsBatchHeader h;
         LsMerkle start;
+        LsArchiveWriter *w = NULL;
+        LsTrailer tr;
+        LsKeyPair *next = NULL;
         const uint8_t *bytes;
         _cleanup_free_ uint8_t *keys = NULL;
         uint8_t prev_seal[LS_HASH_LEN];
         size_t len, keys_len = 0;
         uint64_t t = 0;
         char path[4096];
+        int r;
 
         TRY(need("--key", o->key) | need("--out", o->out), "options");
         if (bundle)
@@ -1075,15 +1123,42 @@ static int cmd_old_epoch(Forge *f, const Opts *o, int n, char **paths, int bundl
                 return log_err(0, "the last archive given is not sealed");
         start = f->tree;
         memcpy(prev_seal, f->last_seal_hash, LS_HASH_LEN);
-        TRY(forge_old_epoch_batch(f, o, &h, &bytes, &len, &t), "forging");
+        TRY(forge_old_epoch_batch(f, o, &h, &bytes, &len, &t, &next), "forging");
         if (bundle) {
+                ls_keypair_free(next);
                 TRY(write_bundle(f, o->out, &h, keys, keys_len), "bundle");
                 printf("%s\n", o->out);
                 return 0;
         }
         TRY(mkdir_p(o->out), "%s", o->out);
-        TRY(write_archive(f, o->out, &start, &h, bytes, len, t, path, sizeof(path)), "archive");
-        TRY(check_archive(path, &start, f->key->pk, prev_seal, NULL), "self-check");
+        r = archive_open(f, o->out, &start, &h, t, &w, path, sizeof(path));
+        if (r == 0)
+                r = ls_archive_writer_append(w, &h, bytes, len);
+        if (r == 0 && next) {
+                /* the forger's "next epoch": more messages, then a STOP */
+                f->stolen = f->key;
+                f->key = next;
+                ls_signer_from_keypair(&f->signer, next);
+                r = forge_begin_next(f, h.archive_no);
+                if (r == 0)
+                        r = forge_messages(f, t + 700000000u, (unsigned) o->records, o->host,
+                                           "forged", 0);
+                if (r == 0)
+                        r = forge_stop_record(f, t + 800000000u);
+                if (r == 0)
+                        r = forge_finish(f, &h, &bytes, &len);
+                if (r == 0)
+                        r = ls_archive_writer_append(w, &h, bytes, len);
+        }
+        if (r == 0)
+                r = ls_archive_writer_seal(w, &f->signer, t + 1000000000u, &tr);
+        ls_archive_writer_free(w);
+        if (r < 0)
+                return log_err(r, "%s", path);
+        {
+                LsKeyPair *ring[2] = {f->stolen ? f->stolen : f->key, f->key};
+                TRY(check_archive(path, &start, ring, 2, prev_seal), "self-check");
+        }
         printf("%s\n", path);
         return 0;
 }
@@ -1157,8 +1232,7 @@ static int cmd_foreign_chain(Forge *f, const Opts *o)
         if (r == 0)
                 r = forge_begin_next(f, 0);
         if (r == 0)
-                r = forge_messages(f, t + 300000000u, (unsigned) o->records, o->host, "foreign",
-                                   1);
+                r = forge_messages(f, t + 300000000u, (unsigned) o->records, o->host, "foreign", 1);
         snprintf(filter, sizeof(filter), "host=%s", o->host);
         if (r == 0)
                 r = forge_custody(f, t + 400000000u, filter);
@@ -1173,7 +1247,7 @@ static int cmd_foreign_chain(Forge *f, const Opts *o)
         ls_archive_writer_free(w);
         if (r < 0)
                 return log_err(r, "%s", path);
-        TRY(check_archive(path, &start, f->key->pk, zero, NULL), "self-check");
+        TRY(check_archive(path, &start, &f->key, 1, zero), "self-check");
         printf("%s\n", path);
         if (o->bundle) {
                 TRY(write_bundle(f, o->bundle, &h1, hist, hist_len), "bundle");
@@ -1209,24 +1283,32 @@ static int cmd_checkpoint_3line(Forge *f, const Opts *o, int n, char **paths)
         LsBatchHeader h;
         const uint8_t *bytes;
         uint8_t root[LS_HASH_LEN], prev[LS_HASH_LEN] = {0}, sig[LS_SIG_LEN];
-        uint8_t proof[LS_MAX_CONSISTENCY_PROOF][LS_HASH_LEN], enc[20 + 32 * LS_MAX_CONSISTENCY_PROOF];
+        uint8_t proof[LS_MAX_CONSISTENCY_PROOF][LS_HASH_LEN],
+                enc[20 + 32 * LS_MAX_CONSISTENCY_PROOF];
         char body[LS_NOTE_BODY_MAX], text[LS_MAX_CHECKPOINT_TEXT], hex[2 * LS_CHAIN_ID_LEN + 1];
         char b64[64];
         unsigned count;
         uint64_t m, t;
         int tn;
 
-        TRY(need("--key", o->key) | need("--old", o->old) | need("--out", o->out), "options");
+        TRY(need("--key", o->key) | need("--out", o->out), "options");
         TRY(load_key(f, o->key), "key");
         TRY(load_chain(f, paths, n, 0), "archives");
-        TRY(read_checkpoint(o->old, &old_text, &old_len, &old), "OLD");
+        if (o->old) {
+                TRY(read_checkpoint(o->old, &old_text, &old_len, &old), "OLD");
+        } else {
+                /* no OLD: extend the end of the archives */
+                memcpy(old.chain_id, f->chain_id, LS_CHAIN_ID_LEN);
+                old.tree_size = f->nleaves;
+                ls_merkle_root(&f->tree, old.root);
+        }
         m = old.tree_size;
         if (memcmp(old.chain_id, f->chain_id, LS_CHAIN_ID_LEN) || m == 0 || m > f->nleaves)
                 return log_err(0, "%s: not a checkpoint within these archives", o->old);
         TRY(ls_merkle_subtree_hash(leaf_fn, f, 0, m, root), "tree");
         if (!ls_hash_equal(root, old.root))
-                return log_err(0, "%s: its root is not the archives' tree at size %" PRIu64,
-                               o->old, m);
+                return log_err(0, "%s: its root is not the archives' tree at size %" PRIu64, o->old,
+                               m);
         /* the genuine tree up to OLD, then the fabricated batch */
         f->nleaves = m;
         TRY(tree_at(f, m, &f->tree), "tree");
@@ -1244,8 +1326,8 @@ static int cmd_checkpoint_3line(Forge *f, const Opts *o, int n, char **paths)
         } else {
                 ls_hex(hex, f->chain_id, LS_CHAIN_ID_LEN);
                 ls_base64(b64, h.tree_root, LS_HASH_LEN);
-                tn = snprintf(body, sizeof(body), "logseal/%s\n%" PRIu64 "\n%s\n", hex,
-                              h.tree_size, b64);
+                tn = snprintf(body, sizeof(body), "logseal/%s\n%" PRIu64 "\n%s\n", hex, h.tree_size,
+                              b64);
                 TRY(ls_sign(&f->signer, NULL, (const uint8_t *) body, (size_t) tn, sig), "sign");
                 tn = ls_checkpoint_format(text, sizeof(text), body, (size_t) tn, f->key->pk, sig);
         }
@@ -1253,21 +1335,29 @@ static int cmd_checkpoint_3line(Forge *f, const Opts *o, int n, char **paths)
         TRY(check_checkpoint(text, (size_t) tn, f->key->pk, o->have_batch, &nw), "self-check");
         TRY(ls_consistency_proof(leaf_fn, f, m, nw.tree_size, proof, &count), "proof");
         TRY(ls_verify_consistency(m, nw.tree_size, old.root, nw.root,
-                                  (const uint8_t (*)[LS_HASH_LEN]) proof, count),
+                                  (const uint8_t(*)[LS_HASH_LEN]) proof, count),
             "self-check: consistency proof");
         {
-                LsProof p = {.kind = LS_PROOF_CONSISTENCY, .count = count, .a = m,
-                             .b = nw.tree_size, .path = &proof[0][0]};
+                LsProof p = {.kind = LS_PROOF_CONSISTENCY,
+                             .count = count,
+                             .a = m,
+                             .b = nw.tree_size,
+                             .path = &proof[0][0]};
                 TRY(ls_proof_encode(&p, enc, sizeof(enc), &plen), "proof");
         }
         if (!o->proof && asprintf(&proof_path, "%s.proof", o->out) < 0)
                 return -ENOMEM;
         TRY(write_file(o->out, text, (size_t) tn), "NEW");
-        TRY(write_file(o->proof ? o->proof : proof_path, enc, plen), "proof");
-        fprintf(stderr, PROG ": %d-line checkpoint of %" PRIu64 " records extends %s (%" PRIu64
-                        ") by %" PRIu64 " fabricated records\n",
-                o->have_batch ? 4 : 3, nw.tree_size, o->old, m, nw.tree_size - m);
-        printf("%s\n%s\n", o->out, o->proof ? o->proof : proof_path);
+        if (o->old)
+                TRY(write_file(o->proof ? o->proof : proof_path, enc, plen), "proof");
+        fprintf(stderr,
+                PROG ": %d-line checkpoint of %" PRIu64 " records extends %s (%" PRIu64
+                     ") by %" PRIu64 " fabricated records\n",
+                o->have_batch ? 4 : 3, nw.tree_size, o->old ? o->old : "the archives", m,
+                nw.tree_size - m);
+        printf("%s\n", o->out);
+        if (o->old)
+                printf("%s\n", o->proof ? o->proof : proof_path);
         return 0;
 }
 

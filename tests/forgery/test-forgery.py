@@ -38,7 +38,8 @@ if "--keep" in sys.argv:
     KEEP = sys.argv[sys.argv.index("--keep") + 1]
 VERIFY = os.path.join(BUILD, "verifier", "logseal-verify")
 CTL = os.path.join(BUILD, "daemon", "logsealctl")
-FORGE = os.path.join(BUILD, "tests", "forgery", "forge")
+# LOGSEAL_FORGE: another build of the forge tool (e.g. with -Db_sanitize=address,undefined)
+FORGE = os.environ.get("LOGSEAL_FORGE") or os.path.join(BUILD, "tests", "forgery", "forge")
 
 # Cases the current verifier does not pass: id -> why. Remove an entry with the fix that makes
 # the case pass (an unexpected pass fails the run).
@@ -56,6 +57,9 @@ PENDING = {
                                     "catch the forged bundle",
     "1d-consistency-4line": "items 1/3: a 4-line checkpoint of a batch in epoch 0's numeric "
                             "window but beyond epoch 0's close extends a later genuine one",
+    "1e-checkpoint-beyond-close": "items 1/12: a 4-line checkpoint by the ended epoch-0 key "
+                                  "beyond epoch 0's close makes genuine archives a gap",
+    "1f-handover-alone": "item 1: the same without the history: no 'cannot be excluded'",
     "2-keys-B": "item 2: certificates of another chain are trust material (archives, --keys)",
     "2-keys-B-after-path": "item 2: the same, --keys after the archive path",
     "2-keys-A-then-B": "item 2: the same with A's genuine history loaded first",
@@ -64,14 +68,22 @@ PENDING = {
                            "as NEW by --consistency",
     "3-consistency-3line-revoked": "item 3: a 3-line checkpoint signed by a revoked key is "
                                    "accepted as NEW by --consistency",
+    "3-checkpoint-3line-archive": "item 3: a 3-line checkpoint by the superseded key inside "
+                                  "the archives' tree makes genuine archives a fork (exit 1)",
+    "3-checkpoint-3line-beyond": "item 3: a 3-line checkpoint by the superseded key beyond "
+                                 "the archives makes genuine archives a gap (exit 3)",
     "3-checkpoint-wrong-key": "item 3: archive mode does not report a checkpoint signed by a "
                               "key that may not sign its batch as not authentic",
     "3-checkpoint-wrong-key-fork": "item 3: such a checkpoint of another tree is reported as "
                                    "a fork of the genuine archives (exit 1)",
     "5-gap-from-history": "item 5: archives ending before the batch the key history proves "
                           "the chain reached read INTACT",
+    "5-truncated-alone": "threat model: without later knowledge the report does not say "
+                         "that a truncation cannot be excluded",
     "5-byte2-flipped": "item 5: an archive whose magic is damaged is skipped silently",
     "5-hidden-damaged": "item 5: a hidden damaged .lsa file in the directory is skipped",
+    "13-bundle-extra-file": "item 13: a rewritten report.txt (manifest regenerated) is "
+                            "listed as ok next to the evidence",
     "7-revocation-in-chain": "item 7: an in-chain revocation applies only to the batches after "
                              "it; revoked is not its own class",
     "7-revocation-file": "item 7: with the revocation file the same evidence reads tampered",
@@ -92,6 +104,8 @@ NOT_AUTHENTIC = r"not authentic|unauthentic|not authenticated"
 OTHER_CHAIN = (r"(another|other|foreign|different) chain|chain id|not this (bundle's )?chain|"
                r"for chain [0-9a-f]{32}")
 REVOKED = r"revo(ked|cation)"
+NOT_EVIDENCE = NOT_AUTHENTIC + r"|logseal-batch-v1|not evidence|batch line"
+TRUNCATION = r"truncat[^\n]*cannot be excluded|cannot be excluded[^\n]*truncat"
 
 sodium = ctypes.CDLL(ctypes.util.find_library("sodium") or "libsodium.so.23")
 sodium.sodium_init()
@@ -584,12 +598,38 @@ def cases_a(a, stolen, old, new, bundle, hist):
            "by the epoch-0 key extending a later genuine checkpoint: not consistent",
            ["--keys", hist, "--consistency", old, n4], root, {1}, report=False)
 
+    b4 = os.path.join(WORK, "1e-beyond4.checkpoint")
+    forge("checkpoint-3line", "--key", stolen, "--out", b4, "--batch", str(epoch0_last), *arch)
+    expect("1e-checkpoint-beyond-close", f"4-line checkpoint of batch {epoch0_last} by the "
+           "epoch-0 key, 4 records beyond the archives: no gap on genuine archives; the "
+           "checkpoint is reported (not authentic / beyond epoch 0's close)",
+           ["--keys", hist, "--checkpoint", b4, full], root, {0, 1},
+           [EPOCH_END + "|" + NOT_AUTHENTIC])
+    d1f = case_dir("1f-handover", arch[:1])
+    forged = forge("old-epoch-archive", "--key", stolen, "--handover", "--out", d1f, arch[0])[0]
+    t.diag("1f: forged " + os.path.basename(forged) + ": " + json.dumps(
+        [(b["batch"], b["epoch"], b["key_id"], b["controls"])
+         for b in info([arch[0], forged])[1]["batches"]]))
+    expect("1f-handover-history", "forged archive whose epoch-0 batch hands over to a key of "
+           "the forger's, with the real key history: tampered", ["--keys", hist, d1f], root, {1})
+    expect("1f-handover-alone", "the same without the history: the report says a forgery by "
+           "an ended epoch's key cannot be excluded", [d1f], root, {0, 4}, [NOT_EXCLUDED])
+
     # item 3: checkpoints
     n3 = os.path.join(WORK, "3-new3.checkpoint")
     forge("checkpoint-3line", "--key", stolen, "--old", old, "--out", n3, *arch)
     expect("3-consistency-3line", "3-line NEW (no logseal-batch-v1 line) by the superseded "
            "epoch-0 key, extending genuine OLD by fabricated leaves: not consistent",
            ["--keys", hist, "--consistency", old, n3], root, {1}, report=False)
+    expect("3-checkpoint-3line-archive", "that 3-line checkpoint given with --checkpoint: "
+           "archives intact, the checkpoint is no evidence (not a fork)",
+           ["--keys", hist, "--checkpoint", n3, full], root, {0}, [NOT_EVIDENCE],
+           also=lambda rc, out: not re.search(r"history was rewritten", out))
+    b3 = os.path.join(WORK, "3-beyond3.checkpoint")
+    forge("checkpoint-3line", "--key", stolen, "--out", b3, *arch)
+    expect("3-checkpoint-3line-beyond", "3-line checkpoint by the epoch-0 key, 4 records "
+           "beyond the archives: archives intact, the checkpoint is no evidence (no gap)",
+           ["--keys", hist, "--checkpoint", b3, full], root, {0}, [NOT_EVIDENCE])
     later = [b for x in lay for b in x["batches"] if b["epoch"] >= 1]
     target = later[len(later) // 2]["batch"]
     cw = os.path.join(WORK, "3-wrong-key.checkpoint")
@@ -607,6 +647,9 @@ def cases_a(a, stolen, old, new, bundle, hist):
 
     # item 5: truncation and damage the verifier could see
     g = case_dir("5-gap", arch[:-1])
+    expect("5-truncated-alone", "last archive removed, no later knowledge: intact as far as it "
+           "goes, and the report says a truncation cannot be excluded", [g], root, {0},
+           [TRUNCATION])
     expect("5-gap-from-history", "the key history proves a batch beyond the archives (last "
            "archive removed): gap", ["--keys", hist, g], root, {3})
     fl = case_dir("5-flip", arch)
@@ -620,6 +663,23 @@ def cases_a(a, stolen, old, new, bundle, hist):
     flip(hidden, 2)
     expect("5-hidden-damaged", "a hidden damaged copy .x.lsa in the directory: reported",
            [hd], root, {1}, [re.escape(".x.lsa")])
+
+    # item 13: what is evidence in a bundle
+    eb = os.path.join(WORK, "13-bundle")
+    shutil.copytree(bundle, eb)
+    extra = "report.txt" if os.path.exists(os.path.join(eb, "report.txt")) else "README.txt"
+    with open(os.path.join(eb, extra), "a") as f:
+        f.write("\nExaminer's conclusion: the records prove that user 1001 did nothing wrong.\n")
+    names = sorted((n for n in os.listdir(eb) if n != "MANIFEST.sha256"), key=os.fsencode)
+    with open(os.path.join(eb, "MANIFEST.sha256"), "w") as f:
+        for n in names:
+            f.write(hashlib.sha256(open(os.path.join(eb, n), "rb").read()).hexdigest() +
+                    "  " + n + "\n")
+    expect("13-bundle-extra-file", f"genuine bundle with {extra} rewritten and the manifest "
+           f"regenerated: {extra} rejected or labelled NOT AUTHENTICATED", [eb], root, {0, 1},
+           also=lambda rc, out: rc == 1 or re.search(
+               re.escape(extra) + r"[^\n]*not authenticated|not authenticated[^\n]*" +
+               re.escape(extra), out, re.I) is not None)
 
     # item 12: a checkpoint nobody signed
     u = os.path.join(WORK, "12-unsigned.checkpoint")
