@@ -220,13 +220,12 @@ static int history_find_cert(const uint8_t *p, size_t n, const uint8_t key_id[LS
                         off += LS_CERT_LEN;
                 } else if (ls_magic_check(p + off, LS_MAGIC_REVOCATION)) {
                         off += LS_REVOCATION_FIXED_LEN + ls_get16(p + off + 10);
+                } else if (!memcmp(p + off, "\x89LS", 3) && !memcmp(p + off + 4, "\r\n\x1a\n", 4) &&
+                           ls_get16(p + off + 10) >= 12 && ls_get16(p + off + 10) <= n - off) {
+                        /* an item of a later format version (an epoch close): its size field */
+                        off += ls_get16(p + off + 10);
                 } else {
-                        /* an item of a later format version: skip to the next known magic */
-                        size_t k = off + 1;
-                        while (k + LS_MAGIC_LEN <= n && !ls_magic_check(p + k, LS_MAGIC_CERT) &&
-                               !ls_magic_check(p + k, LS_MAGIC_REVOCATION))
-                                k++;
-                        off = k;
+                        return -EBADMSG;
                 }
         }
         return -ENOENT;

@@ -96,16 +96,18 @@ PENDING = {
                         "archives tampered",
 }
 
-# Phrases (case-insensitive regular expressions) a finding must contain. They name what must be
-# said, not the exact words: adjust the wording here with the fix if needed, never the meaning.
-EPOCH_END = r"epoch[^\n]*(clos|ended|\bend)|(clos|ended|\bend)[^\n]*epoch"
+# Phrases a finding must contain: case-insensitive regular expressions, matched against what
+# logseal-verify prints and its text report (not the JSON) with runs of white space collapsed to
+# one space (so that wrapped sentences match). They name what must be said, not the exact
+# words: adjust the wording here with the fix if needed, never the meaning.
+EPOCH_END = r"epoch.{0,60}(clos|ended|\bend\b)|(clos|ended|\bend\b).{0,60}epoch"
 NOT_EXCLUDED = r"cannot be excluded"
 NOT_AUTHENTIC = r"not authentic|unauthentic|not authenticated"
 OTHER_CHAIN = (r"(another|other|foreign|different) chain|chain id|not this (bundle's )?chain|"
                r"for chain [0-9a-f]{32}")
 REVOKED = r"revo(ked|cation)"
 NOT_EVIDENCE = NOT_AUTHENTIC + r"|logseal-batch-v1|not evidence|batch line"
-TRUNCATION = r"truncat[^\n]*cannot be excluded|cannot be excluded[^\n]*truncat"
+TRUNCATION = r"truncat.{0,200}cannot be excluded|cannot be excluded.{0,200}truncat"
 
 sodium = ctypes.CDLL(ctypes.util.find_library("sodium") or "libsodium.so.23")
 sodium.sodium_init()
@@ -345,6 +347,20 @@ class App(Appliance):
             self.send_batch()
         raise RuntimeError("no well-signed checkpoint")
 
+    def early_in_epoch(self, most=2):
+        """Sends batches until the current epoch has sealed at most `most` batches and no epoch
+        change is pending, so that what follows (an export: one custody batch) stays inside the
+        epoch. Only for epochs begun in this run of the daemon (it counts batches per run)."""
+        for _ in range(40):
+            last = self.last().get("batch", -1)
+            certs = self.certs()
+            cur = [c for c in certs if c["valid_from"] <= last]
+            pending = [c for c in certs if c["valid_from"] > last]
+            if cur and not pending and last - cur[-1]["valid_from"] + 1 <= most:
+                return
+            self.send_batch()
+        raise RuntimeError("never early in an epoch")
+
     def export(self, out, host=None):
         """A genuine evidence bundle (logsealctl export), made again in a fresh directory when
         its checkpoint falls on issue 12 item 6's bug."""
@@ -395,8 +411,8 @@ report_no = [0]
 
 
 def verify(*args, root, report=True):
-    """Runs logseal-verify; returns (exit code, everything it said: stdout, stderr, the text and
-    JSON reports)."""
+    """Runs logseal-verify; returns its exit code, what it said in text (stdout, stderr, the text
+    report) and its JSON report (when it wrote one)."""
     report_no[0] += 1
     rep = os.path.join(WORK, "reports", f"report-{report_no[0]}")
     cmd = [VERIFY, "--root-key", root]
@@ -404,11 +420,11 @@ def verify(*args, root, report=True):
         cmd += ["--report", rep]
     p = subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True,
                        errors="replace", timeout=300)
-    out = p.stdout + "\n" + p.stderr
-    for f in (rep, rep + ".json"):
-        if os.path.exists(f):
-            out += "\n" + open(f, errors="replace").read()
-    return p.returncode, out
+    text = p.stdout + "\n" + p.stderr
+    if os.path.exists(rep):
+        text += "\n" + open(rep, errors="replace").read()
+    js = open(rep + ".json", errors="replace").read() if os.path.exists(rep + ".json") else ""
+    return p.returncode, text, js
 
 
 def summary(out):
@@ -418,9 +434,8 @@ def summary(out):
         s = line.strip()
         if not s:
             continue
-        if re.search(r"VERDICT|TAMPERED|INCONSISTENT|CONSISTENT|finding|missing|fork|revo|"
-                     r"excluded|authentic|logseal-verify:|error|not |cannot|gap|partial",
-                     s, re.I) and not s.startswith(("{", "}", "\"schema", "\"tool")):
+        if re.search(r"VERDICT|TAMPERED|INCONSISTENT|CONSISTENT|missing|fork|revo|excluded|"
+                     r"authentic|logseal-verify:|error|cannot|^\[", s, re.I):
             keep.append(s[:300])
         if len(keep) >= 12:
             break
@@ -428,17 +443,19 @@ def summary(out):
 
 
 def expect(cid, desc, args, root, codes, phrases=(), report=True, also=None):
-    """One case: exit code in `codes` and every phrase found in what the verifier said."""
-    rc, out = verify(*args, root=root, report=report)
-    missing = [p for p in phrases if not re.search(p, out, re.I | re.M)]
+    """One case: exit code in `codes`, every phrase found in what the verifier said, and
+    also(rc, text) when given."""
+    rc, text, _ = verify(*args, root=root, report=report)
+    flat = " ".join(text.split())
+    missing = [p for p in phrases if not re.search(p, flat, re.I)]
     ok = rc in codes and not missing
     if ok and also:
-        ok = also(rc, out)
+        ok = bool(also(rc, flat))
     detail = (f"exit {rc} (expected {'/'.join(map(str, sorted(codes)))})" +
-              (f"; phrase(s) not found: {missing}" if missing else "") + "\n" + summary(out))
+              (f"; phrase(s) not found: {missing}" if missing else "") + "\n" + summary(text))
     t.check(cid, desc, ok, detail)
-    RESULTS.append((cid, rc, summary(out).splitlines()[:3]))
-    return rc, out
+    RESULTS.append((cid, rc, summary(text).splitlines()[:3]))
+    return rc, text
 
 
 RESULTS = []
@@ -466,6 +483,8 @@ def appliance_a():
     a.send_batch()
     a.send_batch()
     new = a.checkpoint(os.path.join(WORK, "a-new.checkpoint"), since=old)
+    # the export's keys.lsk then holds no certificate of the next epoch: its epoch is open
+    a.early_in_epoch()
     bundle = a.export(os.path.join(WORK, "a-bundle"))
     while a.epoch() < 2:
         a.send_batch()
@@ -561,7 +580,9 @@ def cases_a(a, stolen, old, new, bundle, hist):
            "tampered (partial allowed: not the head of its epoch's close)",
            ["--keys", hist, bundle], root, {0, 4})
     expect("0-a-consistency", "genuine OLD -> NEW checkpoints (logsealctl checkpoint --since): "
-           "consistent", ["--keys", hist, "--consistency", old, new], root, {0}, report=False)
+           "consistent (or not proven: neither is the head of its epoch's close), never "
+           "inconsistent", ["--keys", hist, "--consistency", old, new], root, {0, 4},
+           report=False)
     expect("0-a-checkpoint", "genuine archives with a genuine published checkpoint: intact",
            ["--checkpoint", new, "--keys", hist, full], root, {0})
 
@@ -678,7 +699,7 @@ def cases_a(a, stolen, old, new, bundle, hist):
     expect("13-bundle-extra-file", f"genuine bundle with {extra} rewritten and the manifest "
            f"regenerated: {extra} rejected or labelled NOT AUTHENTICATED", [eb], root, {0, 1},
            also=lambda rc, out: rc == 1 or re.search(
-               re.escape(extra) + r"[^\n]*not authenticated|not authenticated[^\n]*" +
+               re.escape(extra) + r".{0,120}not authenticated|not authenticated.{0,120}" +
                re.escape(extra), out, re.I) is not None)
 
     # item 12: a checkpoint nobody signed
