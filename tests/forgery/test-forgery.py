@@ -161,7 +161,8 @@ t = Tap()
 def run(*args, check=True):
     p = subprocess.run([str(a) for a in args], capture_output=True, text=True, errors="replace")
     if check and p.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, args))}: exit {p.returncode}\n{p.stdout}\n{p.stderr}")
+        raise RuntimeError(f"{' '.join(map(str, args))}: exit {p.returncode}\n{p.stdout}\n"
+                           f"{p.stderr}")
     return p
 
 
@@ -563,7 +564,8 @@ def cases_a(a, stolen, old, new, bundle, hist):
     certs = signing_certs(parse_history(hist), a.chain_id)
     epoch0_last = certs[1]["valid_from"] - 1
     t.diag(f"a: {len(arch)} archives; " + "; ".join(
-        f"archive {x['archive_no']}: batches {x['batches'][0]['batch']}..{x['batches'][-1]['batch']}"
+        f"archive {x['archive_no']}: batches {x['batches'][0]['batch']}.."
+        f"{x['batches'][-1]['batch']}"
         f" epochs {sorted(set(b['epoch'] for b in x['batches']))}" for x in lay) +
         f"; epoch 0 signs batches 0..{epoch0_last}; key history: "
         f"{', '.join('epoch %d from batch %d' % (c['epoch'], c['valid_from']) for c in certs)}")
@@ -747,7 +749,8 @@ def cases_c(c, stolen, rev, old, hist, k0):
     lay = info(arch)
     t.diag(f"c: revoked epoch-0 key {k0} from batch 1; " + "; ".join(
         f"archive {x['archive_no']}: " + " ".join(
-            f"{b['batch']}/e{b['epoch']}" + ("(REVOCATION)" if "REVOCATION" in b["controls"] else "")
+            f"{b['batch']}/e{b['epoch']}" +
+            ("(revocation)" if "revocation" in b["controls"] else "")
             for b in x["batches"]) for x in lay))
     d = case_dir("7-revoked", arch)
     rc1, _ = expect("7-revocation-in-chain", "revocation sealed in the chain, no --keys: revoked "
