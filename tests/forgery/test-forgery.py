@@ -41,59 +41,40 @@ CTL = os.path.join(BUILD, "daemon", "logsealctl")
 # LOGSEAL_FORGE: another build of the forge tool (e.g. with -Db_sanitize=address,undefined)
 FORGE = os.environ.get("LOGSEAL_FORGE") or os.path.join(BUILD, "tests", "forgery", "forge")
 
-# Cases the current verifier does not pass: id -> why. Remove an entry with the fix that makes
-# the case pass (an unexpected pass fails the run).
+# Cases the current main does not pass: id -> why (what it does instead). Remove an entry with
+# the fix that makes the case pass (an unexpected pass fails the run).
 PENDING = {
-    "1a-history": "item 1: a batch signed by an ended epoch's key after that epoch's end is "
-                  "accepted (no epoch close binds epoch 0 to what it sealed)",
-    "1a-alone": "item 1: the report does not say that a forgery by an ended epoch's key cannot "
-                "be excluded without later knowledge",
-    "1b-bundle": "item 1: a bundle of a batch forged by an ended epoch's key verifies with the "
-                 "real complete history as keys.lsk",
-    "1b-bundle-keys": "item 1: the same with the history also given with --keys",
-    "1c-bundle-short-keys": "item 1: a bundle whose keys.lsk stops at epoch 0 does not say "
-                            "that the forgery cannot be excluded",
+    # item 1 needs the epoch close (format 2) from the daemon: with format-1 key histories the
+    # verifier can only state the limit
+    "1a-history": "item 1: the forged epoch-0 batch after archive 0 reads INTACT (exit 0) with the "
+                  "complete history: no epoch close binds epoch 0 (format-1 certificates), and "
+                  "the history's later certificates do not make the archives a gap either",
+    "1b-bundle": "item 1: the forged epoch-0 bundle with the complete history as keys.lsk reads "
+                 "INTACT (exit 0), without even a LIMIT sentence",
+    "1b-bundle-keys": "item 1: the same with the history also given with --keys (exit 0)",
+    "1c-bundle-short-keys": "threat model: a bundle whose keys.lsk stops at epoch 0 reads "
+                            "INTACT with no sentence that a forgery cannot be excluded",
     "1c-bundle-short-keys+history": "item 1: the investigator's own complete history does not "
-                                    "catch the forged bundle",
-    "1d-consistency-4line": "items 1/3: a 4-line checkpoint of a batch in epoch 0's numeric "
-                            "window but beyond epoch 0's close extends a later genuine one",
-    "1e-checkpoint-beyond-close": "items 1/12: a 4-line checkpoint by the ended epoch-0 key "
-                                  "beyond epoch 0's close makes genuine archives a gap",
-    "1f-handover-alone": "item 1: the same without the history: no 'cannot be excluded'",
-    "2-keys-B": "item 2: certificates of another chain are trust material (archives, --keys)",
-    "2-keys-B-after-path": "item 2: the same, --keys after the archive path",
-    "2-keys-A-then-B": "item 2: the same with A's genuine history loaded first",
-    "2-keys-B-then-A": "item 2: the same with B's history loaded first",
-    "3-consistency-3line": "item 3: a 3-line checkpoint signed by a superseded key is accepted "
-                           "as NEW by --consistency",
-    "3-consistency-3line-revoked": "item 3: a 3-line checkpoint signed by a revoked key is "
-                                   "accepted as NEW by --consistency",
-    "3-checkpoint-3line-archive": "item 3: a 3-line checkpoint by the superseded key inside "
-                                  "the archives' tree makes genuine archives a fork (exit 1)",
-    "3-checkpoint-3line-beyond": "item 3: a 3-line checkpoint by the superseded key beyond "
-                                 "the archives makes genuine archives a gap (exit 3)",
-    "3-checkpoint-wrong-key": "item 3: archive mode does not report a checkpoint signed by a "
-                              "key that may not sign its batch as not authentic",
-    "3-checkpoint-wrong-key-fork": "item 3: such a checkpoint of another tree is reported as "
-                                   "a fork of the genuine archives (exit 1)",
-    "5-gap-from-history": "item 5: archives ending before the batch the key history proves "
-                          "the chain reached read INTACT",
-    "5-truncated-alone": "threat model: without later knowledge the report does not say "
-                         "that a truncation cannot be excluded",
-    "5-byte2-flipped": "item 5: an archive whose magic is damaged is skipped silently",
-    "5-hidden-damaged": "item 5: a hidden damaged .lsa file in the directory is skipped",
-    "13-bundle-extra-file": "item 13: a rewritten report.txt (manifest regenerated) is "
-                            "listed as ok next to the evidence",
-    "7-revocation-in-chain": "item 7: an in-chain revocation applies only to the batches after "
-                             "it; revoked is not its own class",
-    "7-revocation-file": "item 7: with the revocation file the same evidence reads tampered",
-    "7-revocation-history": "item 7: the same with the complete history",
-    "8-later-root-archives": "item 8: a later root as trust anchor reads tampered",
-    "8-later-root-bundle": "item 8: a later root as trust anchor reads tampered (bundle)",
-    "12-unsigned-larger": "item 12: an unsigned checkpoint claiming a larger tree makes "
-                          "genuine archives a gap",
-    "12-unsigned-fork": "item 12: an unsigned checkpoint of another tree makes genuine "
-                        "archives tampered",
+                                    "catch the forged bundle (exit 0)",
+    "1d-consistency-4line": "items 1/3: a 4-line checkpoint of epoch 0's last batch number by "
+                            "the epoch-0 key extending a later genuine one: CONSISTENT (exit 0)",
+    "1e-checkpoint-beyond-close": "items 1/3: a 4-line checkpoint of genuine batch 8's number "
+                                  "by the epoch-0 key, claiming a tree beyond the archives, is "
+                                  "matched by tree size only: genuine archives read GAP "
+                                  "(exit 3, '4 records missing') instead of a fork/not authentic",
+    "1f-handover-alone": "threat model: the LIMIT sentence covers only the last key's batches "
+                         "(the forger's own handover key, 'batches 4 and later'), not batch 3 "
+                         "that the ended epoch-0 key forged",
+    "3-consistency-3line-old-revoked": "precedence: --consistency stops at a revoked OLD "
+                                       "(exit 5) and never looks at the forged 3-line NEW "
+                                       "(tampered > revoked)",
+    "5-gap-from-history": "item 5: the history proves the chain reached a batch beyond the "
+                          "archives (a certificate issued by a signing key): INTACT (exit 0) "
+                          "with a LIMIT sentence instead of GAP",
+    "8-later-root-bundle": "item 8: a bundle checked with the post-rotation root reads "
+                           "TAMPERED (exit 1), no hint at the original root",
+    "13-bundle-extra-file": "item 13: a rewritten report.txt (manifest regenerated) is listed "
+                            "'ok' next to the evidence (exit 0)",
 }
 
 # Phrases a finding must contain: case-insensitive regular expressions, matched against what
@@ -106,6 +87,7 @@ NOT_AUTHENTIC = r"not authentic|unauthentic|not authenticated"
 OTHER_CHAIN = (r"(another|other|foreign|different) chain|chain id|not this (bundle's )?chain|"
                r"for chain [0-9a-f]{32}")
 REVOKED = r"revo(ked|cation)"
+FORK = r"fork"
 NOT_EVIDENCE = NOT_AUTHENTIC + r"|logseal-batch-v1|not evidence|batch line"
 TRUNCATION = r"truncat.{0,200}cannot be excluded|cannot be excluded.{0,200}truncat"
 
@@ -443,6 +425,16 @@ def summary(out):
     return "\n".join(keep)
 
 
+def limit_covers(batch):
+    """The sentence on what cannot be excluded must not claim more than it may: when it names
+    "batches N and later", N must not be after `batch` (the first forged or missing batch)."""
+    def check(rc, flat):
+        nums = [int(n) for n in re.findall(r"batch(?:es)? (\d+) and later cannot be excluded",
+                                           flat, re.I)]
+        return not nums or min(nums) <= batch
+    return check
+
+
 def expect(cid, desc, args, root, codes, phrases=(), report=True, also=None):
     """One case: exit code in `codes`, every phrase found in what the verifier said, and
     also(rc, text) when given."""
@@ -532,11 +524,19 @@ def appliance_c():
             "backup of the epoch-0 key stolen", "--from-batch", "1", "--out", rev)
     t.diag("c: " + (p.stdout + p.stderr).strip().replace("\n", " | ")[:300])
     c.send_batch()
+    # signed by a key the epoch-0 key handed over to after batch 1: covered too (SPEC §9.3)
+    old_revoked = c.checkpoint(os.path.join(WORK, "c-old-revoked.checkpoint"))
+    # docs/keys.md "After a suspected compromise": revoke, then rotate
+    p = ctl("key", "rotate", "--state-dir", c.state, "--root-key", c.root_key)
+    t.diag("c: " + (p.stdout + p.stderr).strip().replace("\n", " | ")[:300])
+    c.send_batch()
     old = c.checkpoint(os.path.join(WORK, "c-old.checkpoint"))
+    c.send_batch()
+    new = c.checkpoint(os.path.join(WORK, "c-new.checkpoint"), since=old)
     c.send_batch()
     assert c.stop() == 0, c.logtext()
     hist = c.export_history(os.path.join(WORK, "c-history.lsk"))
-    return c, stolen, rev, old, hist, k0
+    return c, stolen, rev, old, new, old_revoked, hist, k0
 
 
 def appliance_d():
@@ -591,13 +591,15 @@ def cases_a(a, stolen, old, new, bundle, hist):
     # item 1: the stolen key of epoch 0 forges a batch after archive 0, dated a year later
     d1 = case_dir("1a-forged", arch[:1])
     forged = forge("old-epoch-archive", "--key", stolen, "--out", d1, arch[0])[0]
+    fbatches = info([arch[0], forged])[1]["batches"]
     t.diag("1a: forged " + os.path.basename(forged) + ": " + json.dumps(
-        [(b["batch"], b["epoch"], b["controls"]) for b in info([arch[0], forged])[1]["batches"]]))
+        [(b["batch"], b["epoch"], b["controls"]) for b in fbatches]))
     expect("1a-history", "forged archive after archive 0, with the real key history: tampered, "
            "dated after / inconsistent with epoch 0's close",
            ["--keys", hist, d1], root, {1}, [EPOCH_END])
     expect("1a-alone", "the same without the history: the report says a forgery by an ended "
-           "epoch's key cannot be excluded", [d1], root, {0, 4}, [NOT_EXCLUDED])
+           "epoch's key cannot be excluded (for the forged batch)", [d1], root, {0, 4},
+           [NOT_EXCLUDED], also=limit_covers(fbatches[0]["batch"]))
     fb = os.path.join(WORK, "1b-bundle")
     forge("old-epoch-bundle", "--key", stolen, "--keys", hist, "--out", fb, arch[0])
     expect("1b-bundle", "forged bundle of that batch, keys.lsk = the real complete history: "
@@ -627,16 +629,17 @@ def cases_a(a, stolen, old, new, bundle, hist):
            "epoch-0 key, 4 records beyond the archives: no gap on genuine archives; the "
            "checkpoint is reported (not authentic / beyond epoch 0's close)",
            ["--keys", hist, "--checkpoint", b4, full], root, {0, 1},
-           [EPOCH_END + "|" + NOT_AUTHENTIC])
+           [EPOCH_END + "|" + NOT_AUTHENTIC + "|" + FORK])
     d1f = case_dir("1f-handover", arch[:1])
     forged = forge("old-epoch-archive", "--key", stolen, "--handover", "--out", d1f, arch[0])[0]
+    fbatches = info([arch[0], forged])[1]["batches"]
     t.diag("1f: forged " + os.path.basename(forged) + ": " + json.dumps(
-        [(b["batch"], b["epoch"], b["key_id"], b["controls"])
-         for b in info([arch[0], forged])[1]["batches"]]))
+        [(b["batch"], b["epoch"], b["key_id"], b["controls"]) for b in fbatches]))
     expect("1f-handover-history", "forged archive whose epoch-0 batch hands over to a key of "
            "the forger's, with the real key history: tampered", ["--keys", hist, d1f], root, {1})
     expect("1f-handover-alone", "the same without the history: the report says a forgery by "
-           "an ended epoch's key cannot be excluded", [d1f], root, {0, 4}, [NOT_EXCLUDED])
+           "an ended epoch's key cannot be excluded, for the forged epoch-0 batch too", [d1f],
+           root, {0, 4}, [NOT_EXCLUDED], also=limit_covers(fbatches[0]["batch"]))
 
     # item 3: checkpoints
     n3 = os.path.join(WORK, "3-new3.checkpoint")
@@ -671,8 +674,9 @@ def cases_a(a, stolen, old, new, bundle, hist):
     # item 5: truncation and damage the verifier could see
     g = case_dir("5-gap", arch[:-1])
     expect("5-truncated-alone", "last archive removed, no later knowledge: intact as far as it "
-           "goes, and the report says a truncation cannot be excluded", [g], root, {0},
-           [TRUNCATION])
+           "goes, and the report says a truncation cannot be excluded (from the first missing "
+           "batch or earlier)", [g], root, {0}, [TRUNCATION],
+           also=limit_covers(lay[-1]["batches"][0]["batch"]))
     expect("5-gap-from-history", "the key history proves a batch beyond the archives (last "
            "archive removed): gap", ["--keys", hist, g], root, {3})
     fl = case_dir("5-flip", arch)
@@ -743,7 +747,7 @@ def cases_b(a, ahist, b, bkey, bhist):
            ["--keys", ahist, fbd], root, {1}, [OTHER_CHAIN])
 
 
-def cases_c(c, stolen, rev, old, hist, k0):
+def cases_c(c, stolen, rev, old, new, old_revoked, hist, k0):
     root = c.root_pub
     arch = c.archives()
     lay = info(arch)
@@ -762,9 +766,17 @@ def cases_c(c, stolen, rev, old, hist, k0):
     t.diag(f"7: exit without the revocation file {rc1}, with it {rc2}")
     n3 = os.path.join(WORK, "3-new3-revoked.checkpoint")
     forge("checkpoint-3line", "--key", stolen, "--old", old, "--out", n3, *arch)
+    expect("0-c-consistency", "genuine OLD -> NEW after the revocation and the admin rotation "
+           "(root-certified keys): consistent", ["--keys", hist, "--consistency", old, new], root,
+           {0, 4}, report=False)
     expect("3-consistency-3line-revoked", "3-line NEW by the revoked epoch-0 key extending "
            "genuine OLD: not consistent", ["--keys", hist, "--consistency", old, n3], root, {1},
            report=False)
+    n3r = os.path.join(WORK, "3-new3-old-revoked.checkpoint")
+    forge("checkpoint-3line", "--key", stolen, "--old", old_revoked, "--out", n3r, *arch)
+    expect("3-consistency-3line-old-revoked", "the same from a genuine OLD whose key inherits "
+           "the revocation: not consistent (tampered wins over revoked)",
+           ["--keys", hist, "--consistency", old_revoked, n3r], root, {1}, report=False)
 
 
 def cases_d(d, root2, bundle):
@@ -799,8 +811,8 @@ try:
     cases_a(a, stolen, old, new, abundle, ahist)
     b, bkey, bhist = appliance_b(a)
     cases_b(a, ahist, b, bkey, bhist)
-    c, cstolen, crev, cold, chist, ck0 = appliance_c()
-    cases_c(c, cstolen, crev, cold, chist, ck0)
+    c, cstolen, crev, cold, cnew, cold_revoked, chist, ck0 = appliance_c()
+    cases_c(c, cstolen, crev, cold, cnew, cold_revoked, chist, ck0)
     d, root2, dbundle = appliance_d()
     cases_d(d, root2, dbundle)
     t.diag("today's results (case: exit, first lines said):")
