@@ -867,8 +867,8 @@ static int write_bundle(Forge *f, const char *dir, const LsBatchHeader *h, const
 
 typedef struct Opts {
         const char *key, *keys, *out, *bundle, *old, *proof, *chain_id, *host;
-        uint64_t batch, records, days, time_ns, grow;
-        int have_batch, fork, handover;
+        uint64_t batch, epoch, records, days, time_ns, grow;
+        int have_batch, have_epoch, fork, handover;
 } Opts;
 
 static void usage(FILE *o)
@@ -908,7 +908,11 @@ static void usage(FILE *o)
               "  unsigned-checkpoint --out FILE [--grow N] [--fork] ARCHIVE...\n"
               "        a checkpoint signed by a random key, N (1000) records beyond the last "
               "batch\n"
-              "        (with --fork: at the last batch's size, another root)\n",
+              "        (with --fork: at the last batch's size, another root)\n"
+              "  emulate-close --key K1 --epoch 0 --out FILE ARCHIVE...   (not a forgery)\n"
+              "        the epoch close of epoch 0 the appliance would write, signed with the "
+              "genuine\n"
+              "        epoch-1 key K1 (SPEC §9.4), for a key history\n",
               o);
 }
 
@@ -936,7 +940,8 @@ static int parse_opts(int argc, char **argv, Opts *o)
                 O_HOST,
                 O_TIME,
                 O_GROW,
-                O_HANDOVER
+                O_HANDOVER,
+                O_EPOCH
         };
         static const struct option opts[] = {{"key", required_argument, NULL, 'k'},
                                              {"keys", required_argument, NULL, O_KEYS},
@@ -953,6 +958,7 @@ static int parse_opts(int argc, char **argv, Opts *o)
                                              {"time", required_argument, NULL, O_TIME},
                                              {"grow", required_argument, NULL, O_GROW},
                                              {"handover", no_argument, NULL, O_HANDOVER},
+                                             {"epoch", required_argument, NULL, O_EPOCH},
                                              {"help", no_argument, NULL, 'h'},
                                              {}};
         int c;
@@ -1009,6 +1015,10 @@ static int parse_opts(int argc, char **argv, Opts *o)
                         break;
                 case O_HANDOVER:
                         o->handover = 1;
+                        break;
+                case O_EPOCH:
+                        r = parse_u64(optarg, &o->epoch);
+                        o->have_epoch = 1;
                         break;
                 case 'h':
                         usage(stdout);
@@ -1438,6 +1448,59 @@ static int cmd_unsigned_checkpoint(Forge *f, const Opts *o, int n, char **paths)
         return 0;
 }
 
+/*
+ * Not a forgery: the epoch close (SPEC §9.4) the appliance writes when epoch E ends, signed by
+ * the key of epoch E+1 (a genuine key file copied while epoch E+1 was current). Lets the suite
+ * check the verifier's close rules against the forgeries before the daemon writes closes.
+ */
+static int cmd_emulate_close(Forge *f, const Opts *o, int n, char **paths)
+{
+        LsEpochClose c = {0};
+        const LsBatchHeader *last = NULL;
+        uint8_t enc[LS_CLOSE_LEN];
+        LsEpochClose back;
+
+        TRY(need("--key", o->key) | need("--out", o->out), "options");
+        if (!o->have_epoch)
+                return log_err(0, "--epoch E (the epoch to close) is required");
+        TRY(load_key(f, o->key), "key");
+        TRY(load_chain(f, paths, n, 0), "archives");
+        if (o->epoch > 0)
+                return log_err(0, "only epoch 0 (no previous close to link to)");
+        for (size_t i = 0; i < f->nheaders; i++) {
+                const LsBatchHeader *h = &f->headers[i];
+                if (h->epoch != o->epoch)
+                        continue;
+                if (last && memcmp(h->key_id, last->key_id, LS_KEY_ID_LEN))
+                        return log_err(0, "two keys sign epoch %" PRIu64, o->epoch);
+                last = h;
+                c.max_time_ns = MAX(c.max_time_ns, h->max_time_ns);
+        }
+        if (!last)
+                return log_err(0, "no batch of epoch %" PRIu64 " in the archives", o->epoch);
+        if (f->nheaders && f->headers[f->nheaders - 1].batch_no == last->batch_no)
+                return log_err(0, "epoch %" PRIu64 " has not ended in these archives", o->epoch);
+        memcpy(c.chain_id, f->chain_id, LS_CHAIN_ID_LEN);
+        memcpy(c.closed_key_id, last->key_id, LS_KEY_ID_LEN);
+        c.closed_epoch = o->epoch;
+        c.last_batch_no = last->batch_no;
+        c.tree_size = last->tree_size;
+        memcpy(c.tree_root, last->tree_root, LS_HASH_LEN);
+        ls_batch_header_hash(last, c.last_header_hash);
+        c.issued_ns = last->max_time_ns + 1;
+        TRY(ls_close_sign(&c, &f->signer), "close");
+        ls_close_encode(&c, enc);
+        TRY(ls_close_decode(&back, enc, sizeof(enc)), "self-check: close");
+        TRY(ls_close_verify(&back, f->key->pk), "self-check: close signature");
+        TRY(write_file(o->out, enc, sizeof(enc)), "out");
+        fprintf(stderr,
+                PROG ": close of epoch %" PRIu64 ": last batch %" PRIu64 ", tree size %" PRIu64
+                     "\n",
+                o->epoch, c.last_batch_no, c.tree_size);
+        printf("%s\n", o->out);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         Forge f;
@@ -1472,6 +1535,8 @@ int main(int argc, char **argv)
                 r = cmd_checkpoint_wrong_key(&f, &o, argc, argv);
         else if (!strcmp(cmd, "unsigned-checkpoint"))
                 r = cmd_unsigned_checkpoint(&f, &o, argc, argv);
+        else if (!strcmp(cmd, "emulate-close"))
+                r = cmd_emulate_close(&f, &o, argc, argv);
         else {
                 usage(stderr);
                 r = -EINVAL;

@@ -45,7 +45,8 @@ FORGE = os.environ.get("LOGSEAL_FORGE") or os.path.join(BUILD, "tests", "forgery
 # the fix that makes the case pass (an unexpected pass fails the run).
 PENDING = {
     # item 1 needs the epoch close (format 2) from the daemon: with format-1 key histories the
-    # verifier can only state the limit
+    # verifier can only state the limit (the *-close cases show its close rules catch these
+    # forgeries once a close is known)
     "1a-history": "item 1: the forged epoch-0 batch after archive 0 reads INTACT (exit 0) with the "
                   "complete history: no epoch close binds epoch 0 (format-1 certificates), and "
                   "the history's later certificates do not make the archives a gap either",
@@ -73,8 +74,6 @@ PENDING = {
                           "with a LIMIT sentence instead of GAP",
     "8-later-root-bundle": "item 8: a bundle checked with the post-rotation root reads "
                            "TAMPERED (exit 1), no hint at the original root",
-    "13-bundle-extra-file": "item 13: a rewritten report.txt (manifest regenerated) is listed "
-                            "'ok' next to the evidence (exit 0)",
 }
 
 # Phrases a finding must contain: case-insensitive regular expressions, matched against what
@@ -471,6 +470,10 @@ def appliance_a():
     a.start_and_settle()
     while a.epoch() < 1:
         a.send_batch()
+    # the genuine epoch-1 key, only to write the epoch close the appliance would (emulate-close)
+    key1 = os.path.join(WORK, "a-epoch1.key")
+    shutil.copy(os.path.join(a.state, "keys", "signing.key"), key1)
+    assert open(key1, "rb").read()[72:80] == a.certs()[1]["key_id"], "not the epoch-1 key"
     a.send_batch()
     old = a.checkpoint(os.path.join(WORK, "a-old.checkpoint"))
     a.send_batch()
@@ -490,7 +493,7 @@ def appliance_a():
     a.send_batch()
     assert a.stop() == 0, a.logtext()
     hist = a.export_history(os.path.join(WORK, "a-history.lsk"))
-    return a, stolen, old, new, bundle, hist
+    return a, stolen, key1, old, new, bundle, hist
 
 
 def appliance_b(a):
@@ -722,6 +725,44 @@ def cases_a(a, stolen, old, new, bundle, hist):
     return full
 
 
+def cases_a_close(a, stolen, key1, old, new, bundle, hist):
+    """Item 1 with the epoch close of epoch 0 that the appliance will write (format 2), made here
+    with the genuine epoch-1 key (forge emulate-close) until the daemon writes it: the verifier's
+    close rules against the same forgeries, and the genuine controls with the close known."""
+    arch = a.archives()
+    root = a.root_pub
+    close0 = os.path.join(WORK, "a-close0.lsk")
+    forge("emulate-close", "--key", key1, "--epoch", "0", "--out", close0, *arch)
+    hc = os.path.join(WORK, "a-history-close.lsk")
+    with open(hc, "wb") as f:
+        f.write(open(hist, "rb").read() + open(close0, "rb").read())
+    full = os.path.join(WORK, "a-genuine")
+    expect("0-a-genuine-close", "genuine archives of A, history with epoch 0's close: intact",
+           ["--keys", hc, full], root, {0})
+    expect("0-a-bundle-close", "genuine bundle with that history: never tampered",
+           ["--keys", hc, bundle], root, {0, 4})
+    expect("0-a-consistency-close", "genuine OLD -> NEW with that history: never inconsistent",
+           ["--keys", hc, "--consistency", old, new], root, {0, 4}, report=False)
+    expect("1a-close-history", "forged archive after archive 0, history with epoch 0's close: "
+           "tampered, inconsistent with / dated after epoch 0's close",
+           ["--keys", hc, os.path.join(WORK, "1a-forged")], root, {1}, [EPOCH_END])
+    fb = os.path.join(WORK, "1b-bundle-close")
+    forge("old-epoch-bundle", "--key", stolen, "--keys", hc, "--out", fb, arch[0])
+    expect("1b-close-bundle", "forged bundle, keys.lsk = the history with epoch 0's close: "
+           "tampered", [fb], root, {1}, [EPOCH_END])
+    expect("1c-close-bundle-short-keys+history", "forged bundle whose keys.lsk stops at epoch "
+           "0, with the history and close given with --keys: tampered",
+           ["--keys", hc, os.path.join(WORK, "1c-bundle")], root, {1}, [EPOCH_END])
+    expect("1d-close-consistency-4line", "4-line checkpoint of epoch 0's last batch number "
+           "beyond epoch 0's close, extending a later genuine one: not consistent",
+           ["--keys", hc, "--consistency", old, os.path.join(WORK, "1d-new4.checkpoint")], root,
+           {1}, report=False)
+    expect("1e-close-checkpoint-beyond", "4-line checkpoint of epoch 0's last batch beyond the "
+           "archives, close known: no gap; the checkpoint reported",
+           ["--keys", hc, "--checkpoint", os.path.join(WORK, "1e-beyond4.checkpoint"), full],
+           root, {0, 1}, [EPOCH_END + "|" + NOT_AUTHENTIC + "|" + FORK])
+
+
 def cases_b(a, ahist, b, bkey, bhist):
     root = a.root_pub
     gb = case_dir("b-genuine", b.archives())
@@ -807,8 +848,9 @@ else:
 os.makedirs(os.path.join(WORK, "reports"))
 status = 1
 try:
-    a, stolen, old, new, abundle, ahist = appliance_a()
+    a, stolen, key1, old, new, abundle, ahist = appliance_a()
     cases_a(a, stolen, old, new, abundle, ahist)
+    cases_a_close(a, stolen, key1, old, new, abundle, ahist)
     b, bkey, bhist = appliance_b(a)
     cases_b(a, ahist, b, bkey, bhist)
     c, cstolen, crev, cold, cnew, cold_revoked, chist, ck0 = appliance_c()
