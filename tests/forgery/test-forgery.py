@@ -255,6 +255,13 @@ class App(Appliance):
         self.root_pub = os.path.join(self.state, "root.pub")
         self.root_key = os.path.join(self.state, "root.key")
 
+    def start(self, env=None):
+        # A fresh port for every start: between a stop and the next start another test could
+        # take the old one (and a sender of that test would then feed this daemon).
+        import daemonlib
+        self.port = daemonlib.free_port()
+        super().start(env)
+
     def status(self):
         try:
             return self.control("status")
@@ -273,19 +280,21 @@ class App(Appliance):
         raise RuntimeError(f"{self.name}: timeout waiting for {what}: {self.status()}\n" +
                            self.logtext()[-2000:])
 
-    def settle(self, quiet=0.7):
+    def settle(self, quiet=0.7, timeout=120):
         """Until no batch was sealed for `quiet` seconds (an epoch change seals its transition
         batch on its own right after the epoch's last one)."""
-        last, since = None, time.time()
-        deadline = time.time() + 30
+        last, since, seen = None, time.time(), []
+        deadline = time.time() + timeout
         while time.time() < deadline:
             b = self.last().get("batch")
             if b != last:
                 last, since = b, time.time()
+                seen.append((round(time.time() - deadline + timeout, 2), b))
             elif b is not None and time.time() - since >= quiet:
                 return b
             time.sleep(0.05)
-        raise RuntimeError(f"{self.name}: never settles")
+        raise RuntimeError(f"{self.name}: never settles: (seconds, last batch) {seen[-20:]}; "
+                           f"status {self.status()}")
 
     def start_and_settle(self):
         self.start()
