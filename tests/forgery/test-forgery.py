@@ -766,6 +766,15 @@ def cases_a_close(a, stolen, key1, old, new, bundle, hist):
            "beyond epoch 0's close, extending a later genuine one: not consistent",
            ["--keys", hc, "--consistency", old, os.path.join(WORK, "1d-new4.checkpoint")], root,
            {1}, report=False)
+    first = info(arch[:1])[0]["batches"][-1]["batch"]
+    cw = os.path.join(WORK, "1g-fork-in-window.checkpoint")
+    forge("checkpoint-wrong-key", "--key", stolen, "--batch", str(first), "--fork", "--out", cw,
+          *arch)
+    expect("1g-close-checkpoint-fork-in-window", f"checkpoint of another batch {first} (inside "
+           "epoch 0's window) by the epoch-0 key, close known: archives intact, the checkpoint "
+           "not authentic (not 'history was rewritten')",
+           ["--keys", hc, "--checkpoint", cw, full], root, {0}, [NOT_AUTHENTIC],
+           also=lambda rc, out: not re.search(r"history was rewritten", out))
     expect("1e-close-checkpoint-beyond", "4-line checkpoint of epoch 0's last batch beyond the "
            "archives, close known: no gap; the checkpoint reported",
            ["--keys", hc, "--checkpoint", os.path.join(WORK, "1e-beyond4.checkpoint"), full],
