@@ -383,6 +383,7 @@ static int load_keys(Ctx *c, const char *path)
                 fprintf(stderr, "logseal-verify: %s: %s\n", path, strerror(-r));
                 return r;
         }
+        ls_chain_verifier_set_history(c->v);
         /* SPEC §10.3 through the trust module: any order, each item under §9.3. */
         r = ls_trust_load_history(ls_chain_verifier_trust(c->v), p, n, on_key_item, &kl, &off);
         free(p);
@@ -449,16 +450,19 @@ static int load_checkpoint(Ctx *c, const char *path)
  * sign its batch signed it and nothing shows it was made after that key's epoch ended;
  * else 0 and *why.
  */
-static int checkpoint_authentic(Ctx *c, Checkpoint *cp, const char **why)
+static int checkpoint_authentic(Ctx *c, Checkpoint *cp, const char **why, int *unbound_only)
 {
         LsTrustDecision d;
 
+        *unbound_only = 0;
         ls_trust_check_checkpoint(ls_chain_verifier_trust(c->v), &cp->cp, cp->text, &d);
         if (d.result != LS_TRUST_OK) {
                 *why = d.why;
                 return 0;
         }
         if (d.unbound) {
+                /* It may agree with the evidence all the same: that is stated, not trusted. */
+                *unbound_only = 1;
                 *why = "it was signed with the key of an epoch that has ended, and nothing proves "
                        "it was made before the end (a holder of the erased key could have made it)";
                 return 0;
@@ -480,8 +484,10 @@ static void on_batch(void *ud, const char *file, uint64_t offset, const LsBatchH
         for (size_t i = 0; i < c->ncps; i++) {
                 Checkpoint *cp = &c->cps[i];
                 uint8_t hh[LS_HASH_LEN];
-                if (cp->matched || cp->cp.tree_size > h->tree_size ||
-                    cp->cp.tree_size <= h->first_seq)
+                /* at the batch it names, or at the batch whose records its tree size ends in */
+                if (cp->matched ||
+                    !((cp->cp.has_batch && cp->cp.batch_no == h->batch_no) ||
+                      (cp->cp.tree_size <= h->tree_size && cp->cp.tree_size > h->first_seq)))
                         continue;
                 cp->matched = 1;
                 cp->matched_batch = h->batch_no;
@@ -511,7 +517,9 @@ static void finish_checkpoints(Ctx *c)
                  * it) is reported as such and changes no verdict; only an authentic one can
                  * show a fork or a missing tail.
                  */
-                if (!checkpoint_authentic(c, cp, &why)) {
+                int unbound_only = 0;
+                if (!checkpoint_authentic(c, cp, &why, &unbound_only) &&
+                    !(unbound_only && cp->matched && cp->agrees)) {
                         k->result = CP_UNVERIFIED;
                         snprintf(k->detail, sizeof(k->detail),
                                  "not authentic, ignored (it changes no verdict): %s", why);
@@ -520,8 +528,11 @@ static void finish_checkpoints(Ctx *c)
                         if (cp->agrees)
                                 snprintf(k->detail, sizeof(k->detail),
                                          "the evidence contains exactly this tree (batch %" PRIu64
-                                         ")",
-                                         cp->matched_batch);
+                                         ")%s",
+                                         cp->matched_batch,
+                                         unbound_only ? "; its key's epoch has ended, so it "
+                                                        "proves nothing beyond the evidence" :
+                                                        "");
                         else
                                 snprintf(k->detail, sizeof(k->detail),
                                          "the chain's tree at this size differs from the signed "
@@ -1770,20 +1781,14 @@ static int run_bundle(Ctx *c, const char *path, int kind, const uint8_t root_pk[
         if (!b.sum.checkpoint_verified && later_root_hint(ls_bundle_reader_trust(b.reader)))
                 c->report.verdict = LS_CLASS_IO;
         /* SPEC §11.1: what an INTACT bundle cannot exclude, given what was supplied. */
-        if (b.sum.checkpoint_verified && b.sum.have_signer && !b.sum.signer_epoch_ended)
+        if (b.sum.checkpoint_verified && b.sum.have_signer && !b.sum.signer_epoch_ended &&
+            !nkeyfiles)
                 snprintf(c->report.limit, sizeof(c->report.limit),
-                         "Nothing you supplied shows that the key of epoch %" PRIu64
-                         " that signed the checkpoint was ever replaced: if that key was copied "
-                         "before the appliance erased it, its holder could have made this bundle. "
-                         "Verify with the appliance's current key history (--keys, from "
-                         "logsealctl key export-history) to exclude it.",
-                         b.sum.signer.epoch);
-        else if (b.sum.checkpoint_verified && b.sum.have_signer &&
-                 !(b.sum.signer.cert_flags & LS_CERT_F_CLOSED) && !b.sum.checkpoint_unbound)
-                snprintf(c->report.limit, sizeof(c->report.limit),
-                         "The checkpoint's key (epoch %" PRIu64 ") has ended and its format-1 "
-                         "certificate does not bind the epoch to what it sealed: a holder of "
-                         "that erased key could have made this bundle.",
+                         "Nothing you supplied comes from after this bundle was made: if a copy "
+                         "of the key of epoch %" PRIu64 " that signed its checkpoint (or of a key "
+                         "that handed over to it) survived the appliance's erasure, a bundle made "
+                         "with it cannot be excluded. Verify with the agency's current key "
+                         "history (--keys, from logsealctl key export-history) to exclude it.",
                          b.sum.signer.epoch);
         c->report.finished_ns = now_ns();
 
@@ -1900,25 +1905,40 @@ static int run_consistency(Ctx *c, const uint8_t root_pk[LS_PK_LEN], const char 
                 snprintf(ppath, sizeof(ppath), "%s.proof", new_path);
                 proof_path = ppath;
         }
+        /* Both are judged; the worse verdict wins (tampered > error > revoked > partial). */
         r = consistency_checkpoint(c, old_path, &ta, &a, &why);
+        /*
+         * An OLD signed with the key of an epoch that has ended needs no further proof: if the
+         * consistency proof connects it to an authentic NEW, its tree is a prefix of NEW's.
+         */
+        if (r == 4) {
+                r = 0;
+                why = NULL;
+        }
         if (r == 1 || r >= 4)
                 verdict = "the OLD checkpoint's signature";
-        if (r == 0) {
-                r = consistency_checkpoint(c, new_path, &tb, &b, &why);
-                if (r == 1 || r >= 4)
-                        verdict = "the NEW checkpoint's signature";
+        if (r != 2) {
+                const char *why_b = NULL;
+                int rb = consistency_checkpoint(c, new_path, &tb, &b, &why_b);
+                if (ls_class_rank((LsClass) rb) > ls_class_rank((LsClass) r)) {
+                        r = rb;
+                        why = why_b;
+                        verdict = rb == 2 ? NULL : "the NEW checkpoint's signature";
+                }
         }
-        if (r == 0 && memcmp(a.chain_id, b.chain_id, LS_CHAIN_ID_LEN) != 0) {
+        /* Not proven or revoked signatures still get the structural checks (tampered wins). */
+        const int go_on = r == 0 || r == 4 || r == 5;
+        if (go_on && memcmp(a.chain_id, b.chain_id, LS_CHAIN_ID_LEN) != 0) {
                 r = 1;
                 verdict = "chain";
                 why = "the checkpoints are of different chains";
         }
-        if (r == 0 && a.tree_size > b.tree_size) {
+        if (go_on && r != 1 && a.tree_size > b.tree_size) {
                 r = 1;
                 verdict = "sizes";
                 why = "the OLD checkpoint is larger than the NEW one";
         }
-        if (r == 0) {
+        if (go_on && r != 1) {
                 int k = read_file(proof_path, 20 + 32 * LS_MAX_CONSISTENCY_PROOF + 1, &p, &n);
                 if (k < 0) {
                         fprintf(stderr, "logseal-verify: %s: %s\n", proof_path, strerror(-k));

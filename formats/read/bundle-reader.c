@@ -1063,6 +1063,8 @@ static void step_keys(LsBundleReader *b)
                 if (!by_issuer[i]->done) {
                         LsCert c;
                         item_cert(by_issuer[i], &c);
+                        /* offered once more: a root certificate naming the anchor is noted */
+                        (void) ls_chain_verifier_add_cert(b->v, &c, by_issuer[i]->source);
                         report_cert(b, by_issuer[i], &c, -ENOKEY);
                 }
 
@@ -1151,7 +1153,9 @@ static void step_signature(LsBundleReader *b)
                                 ls_trust_close(ls_chain_verifier_trust(b->v), d.key->chain_id,
                                                d.key->epoch) ?
                                         "it is not the tree head the epoch's signed close names" :
-                                        "the epoch's signed close is missing");
+                                (d.key->cert_flags & LS_CERT_F_CLOSED) ?
+                                        "the epoch's signed close is missing" :
+                                        "a format-1 epoch has no signed close");
                 break;
         case LS_TRUST_REVOKED:
                 s->checkpoint_verified = 1;

@@ -779,8 +779,12 @@ static void may_sign(LsTrust *t, const LsKeyInfo *k, const uint8_t chain_id[LS_C
                               "the key was certified by a key that a root revocation already "
                               "covered at the handover");
         decide(d, LS_TRUST_OK, k, NULL);
-        if (s && !c && (k->cert_flags & LS_CERT_F_CLOSED))
-                d->unbound = 1; /* ended, but what it sealed is not stated */
+        /*
+         * Ended, but what it sealed is not stated: no close known (a format-1 key never has
+         * one). Anything it signs may have been made with a copy of the erased key.
+         */
+        if (s && !c)
+                d->unbound = 1;
 }
 
 void ls_trust_may_sign(LsTrust *t, const uint8_t key_id[LS_KEY_ID_LEN],
