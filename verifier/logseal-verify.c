@@ -383,6 +383,7 @@ static int load_keys(Ctx *c, const char *path)
                 fprintf(stderr, "logseal-verify: %s: %s\n", path, strerror(-r));
                 return r;
         }
+        ls_chain_verifier_set_history(c->v);
         /* SPEC §10.3 through the trust module: any order, each item under §9.3. */
         r = ls_trust_load_history(ls_chain_verifier_trust(c->v), p, n, on_key_item, &kl, &off);
         free(p);
@@ -449,16 +450,19 @@ static int load_checkpoint(Ctx *c, const char *path)
  * sign its batch signed it and nothing shows it was made after that key's epoch ended;
  * else 0 and *why.
  */
-static int checkpoint_authentic(Ctx *c, Checkpoint *cp, const char **why)
+static int checkpoint_authentic(Ctx *c, Checkpoint *cp, const char **why, int *unbound_only)
 {
         LsTrustDecision d;
 
+        *unbound_only = 0;
         ls_trust_check_checkpoint(ls_chain_verifier_trust(c->v), &cp->cp, cp->text, &d);
         if (d.result != LS_TRUST_OK) {
                 *why = d.why;
                 return 0;
         }
         if (d.unbound) {
+                /* It may agree with the evidence all the same: that is stated, not trusted. */
+                *unbound_only = 1;
                 *why = "it was signed with the key of an epoch that has ended, and nothing proves "
                        "it was made before the end (a holder of the erased key could have made it)";
                 return 0;
@@ -480,8 +484,10 @@ static void on_batch(void *ud, const char *file, uint64_t offset, const LsBatchH
         for (size_t i = 0; i < c->ncps; i++) {
                 Checkpoint *cp = &c->cps[i];
                 uint8_t hh[LS_HASH_LEN];
-                if (cp->matched || cp->cp.tree_size > h->tree_size ||
-                    cp->cp.tree_size <= h->first_seq)
+                /* at the batch it names, or at the batch whose records its tree size ends in */
+                if (cp->matched ||
+                    !((cp->cp.has_batch && cp->cp.batch_no == h->batch_no) ||
+                      (cp->cp.tree_size <= h->tree_size && cp->cp.tree_size > h->first_seq)))
                         continue;
                 cp->matched = 1;
                 cp->matched_batch = h->batch_no;
@@ -511,7 +517,9 @@ static void finish_checkpoints(Ctx *c)
                  * it) is reported as such and changes no verdict; only an authentic one can
                  * show a fork or a missing tail.
                  */
-                if (!checkpoint_authentic(c, cp, &why)) {
+                int unbound_only = 0;
+                if (!checkpoint_authentic(c, cp, &why, &unbound_only) &&
+                    !(unbound_only && cp->matched && cp->agrees)) {
                         k->result = CP_UNVERIFIED;
                         snprintf(k->detail, sizeof(k->detail),
                                  "not authentic, ignored (it changes no verdict): %s", why);
@@ -520,8 +528,11 @@ static void finish_checkpoints(Ctx *c)
                         if (cp->agrees)
                                 snprintf(k->detail, sizeof(k->detail),
                                          "the evidence contains exactly this tree (batch %" PRIu64
-                                         ")",
-                                         cp->matched_batch);
+                                         ")%s",
+                                         cp->matched_batch,
+                                         unbound_only ? "; its key's epoch has ended, so it "
+                                                        "proves nothing beyond the evidence" :
+                                                        "");
                         else
                                 snprintf(k->detail, sizeof(k->detail),
                                          "the chain's tree at this size differs from the signed "
@@ -694,6 +705,7 @@ typedef struct BundleFileRow {
         uint64_t size;
         int have_hash;
         uint8_t sha256[LS_HASH_LEN];
+        int authenticated;              /* an evidence file (LsBundleFile) */
 } BundleFileRow;
 
 typedef struct BundleCp {
@@ -906,6 +918,7 @@ static void on_bundle_file(void *ud, const LsBundleFile *fi)
         row->size = fi->size;
         row->have_hash = fi->have_hash;
         memcpy(row->sha256, fi->sha256, LS_HASH_LEN);
+        row->authenticated = fi->authenticated;
         b->nfiles++;
 }
 
@@ -1062,20 +1075,64 @@ static void seq_list(Bundle *b, char *out, size_t cap)
         }
 }
 
+/* "README.txt, report.txt and x.txt" (at most the first 6, then how many more) */
+static void unauthenticated_list(Bundle *b, char *out, size_t cap)
+{
+        size_t o = 0, n = 0, total = 0;
+        char name[65];                  /* long names are cut: the file list has them whole */
+
+        out[0] = 0;
+        for (size_t i = 0; i < b->nfiles; i++)
+                total += !b->files[i].authenticated;
+        for (size_t i = 0; i < b->nfiles && o < cap; i++) {
+                if (b->files[i].authenticated)
+                        continue;
+                if (n == 6) {
+                        o += (size_t) snprintf(out + o, cap - o, " and %zu more", total - n);
+                        break;
+                }
+                escape_into(name, sizeof(name), (const uint8_t *) b->files[i].name,
+                            strlen(b->files[i].name));
+                o += (size_t) snprintf(out + o, cap - o, "%s%s",
+                                       n == 0 ? "" : n + 1 == total ? " and " : ", ", name);
+                n++;
+        }
+}
+
+/* The sentence that says which files of the bundle prove nothing ("" when none). */
+static void bundle_unauthenticated(Bundle *b, char *out, size_t cap)
+{
+        char names[512];
+
+        out[0] = 0;
+        if (!b->sum.files_not_authenticated)
+                return;
+        unauthenticated_list(b, names, sizeof(names));
+        snprintf(out, cap,
+                 " %s %s %s NOT AUTHENTICATED: not evidence, covered by no signature; %s may "
+                 "have been rewritten or added along with the manifest, and %s nothing.",
+                 b->sum.files_not_authenticated == 1 ? "The file" : "The files", names,
+                 b->sum.files_not_authenticated == 1 ? "is" : "are",
+                 b->sum.files_not_authenticated == 1 ? "it" : "they",
+                 b->sum.files_not_authenticated == 1 ? "proves" : "prove");
+}
+
 /* What the bundle proves, in plain words (or why it proves nothing). */
 static void bundle_proves(Bundle *b, LsClass verdict, char *out, size_t cap)
 {
         const LsBundleSummary *s = &b->sum;
         char chain[2 * LS_CHAIN_ID_LEN + 1], key[2 * LS_KEY_ID_LEN + 1],
-                root[2 * LS_KEY_ID_LEN + 1], seqs[256], cs[600], ex[600], fl[600];
+                root[2 * LS_KEY_ID_LEN + 1], seqs[256], cs[600], ex[600], fl[600], other[1024];
 
+        bundle_unauthenticated(b, other, sizeof(other));
         if (verdict != LS_CLASS_INTACT) {
-                snprintf(out, cap,
+                snprintf(out, cap, "%s%s",
                          verdict == LS_CLASS_IO ?
                                  "Nothing: the bundle could not be verified (see the findings)." :
                                  "Nothing as a whole: the bundle failed verification (see the "
                                  "findings). Records listed below verified one by one against an "
-                                 "authenticated checkpoint; the export they belong to did not.");
+                                 "authenticated checkpoint; the export they belong to did not.",
+                         other);
                 return;
         }
         ls_hex(chain, s->checkpoint.chain_id, LS_CHAIN_ID_LEN);
@@ -1092,14 +1149,15 @@ static void bundle_proves(Bundle *b, LsClass verdict, char *out, size_t cap)
                  ", and each disclosed record is in that tree. The chain also recorded this "
                  "export as record %" PRIu64 " (case \"%s\", examiner \"%s\", filter \"%s\", %" PRIu64
                  " record%s), and the disclosed set is exactly the exported one. The bundle shows "
-                 "none of the chain's other %" PRIu64 " records, and nothing after this checkpoint.",
+                 "none of the chain's other %" PRIu64 " records, and nothing after this "
+                 "checkpoint.%s",
                  s->header.record_count, s->header.record_count == 1 ? "" : "s",
                  s->header.record_count == 1 ? "is" : "are",
                  s->header.record_count == 1 ? "" : "s", seqs, chain, key, s->signer.epoch, root,
                  s->checkpoint.tree_size, s->checkpoint.batch_no, s->custody_seq,
                  s->case_id.present ? cs : "-", s->examiner.present ? ex : "-",
                  s->filter.present ? fl : "-", s->count, s->count == 1 ? "" : "s",
-                 s->checkpoint.tree_size - s->header.record_count - 1);
+                 s->checkpoint.tree_size - s->header.record_count - 1, other);
 }
 
 static const char *bundle_verdict_sentence(LsClass c)
@@ -1122,11 +1180,31 @@ static const char *bundle_verdict_sentence(LsClass c)
 }
 
 /* The --checkpoint files against the bundle's checkpoint: same size, same tree. */
+/* A bundle's unbound checkpoint was proven a prefix of a bound tree: its finding is void. */
+static void bundle_unbound_proven(Bundle *b, const char *by)
+{
+        for (size_t i = 0; i < b->c->report.nfindings; i++) {
+                LsFinding *f = &b->c->report.findings[i];
+                if (f->cls == LS_CLASS_PARTIAL && f->check && !strcmp(f->check, "epoch close")) {
+                        f->cls = LS_CLASS_NOTE;
+                        snprintf(f->detail, sizeof(f->detail),
+                                 "the checkpoint's epoch has ended, and the consistency proof of "
+                                 "%s shows its tree is a prefix of that checkpoint's: proven",
+                                 by);
+                }
+        }
+        b->sum.checkpoint_unbound = 0;
+}
+
+/*
+ * The --checkpoint files against the bundle's checkpoint (SPEC §7.3): only an authentic one
+ * counts. Same size: the same tree, or a fork. Larger, with FILE.proof (a consistency proof
+ * from the bundle's tree, as `logsealctl checkpoint --since` writes): the later tree extends
+ * the bundle's, which also proves a checkpoint of an ended epoch (SPEC §9.4).
+ */
 static void bundle_checkpoints(Bundle *b)
 {
         const LsBundleSummary *s = &b->sum;
-        const LsKeyInfo *keys;
-        size_t nkeys = ls_bundle_reader_keys(b->reader, &keys);
 
         b->cps = calloc(b->c->ncps ? b->c->ncps : 1, sizeof(*b->cps));
         if (!b->cps) {
@@ -1134,57 +1212,93 @@ static void bundle_checkpoints(Bundle *b)
                 return;
         }
         for (size_t i = 0; i < b->c->ncps; i++) {
-                const Checkpoint *cp = &b->c->cps[i];
+                Checkpoint *cp = &b->c->cps[i];
                 BundleCp *r = &b->cps[b->ncps++];
                 LsFinding f = {.cls = LS_CLASS_NOTE, .check = "checkpoint", .file = cp->file,
                                .offset = LS_UNSET, .archive_no = LS_UNSET,
                                .batch_no = cp->cp.has_batch ? cp->cp.batch_no : LS_UNSET,
                                .seq = LS_UNSET};
-                int sig_ok = 0;
+                LsTrustDecision d;
+                char ppath[PATH_MAX];
+                uint8_t *p = NULL;
+                size_t n = 0;
+                LsProof pr;
 
                 r->cp = cp;
-                for (size_t k = 0; k < nkeys; k++)
-                        if (!keys[k].is_root && ls_checkpoint_verify(&cp->cp, cp->text, keys[k].pk) == 0)
-                                sig_ok = 1;
+                ls_trust_check_checkpoint(ls_bundle_reader_trust(b->reader), &cp->cp, cp->text, &d);
                 if (!s->checkpoint_parsed) {
                         r->result = "no-checkpoint";
                         snprintf(r->detail, sizeof(r->detail),
                                  "the bundle has no valid checkpoint to compare it with");
+                } else if (d.result != LS_TRUST_OK || d.unbound) {
+                        r->result = "unverified";
+                        f.code = -EKEYREJECTED;
+                        snprintf(r->detail, sizeof(r->detail),
+                                 "not authentic, ignored (it changes no verdict): %s",
+                                 d.result != LS_TRUST_OK ? d.why :
+                                                           "signed with the key of an epoch that "
+                                                           "has ended, not proven made before");
                 } else if (memcmp(cp->cp.chain_id, s->checkpoint.chain_id, LS_CHAIN_ID_LEN) != 0) {
                         r->result = "other-chain";
-                        f.cls = LS_CLASS_TAMPERED;
-                        f.code = -EBADMSG;
                         snprintf(r->detail, sizeof(r->detail),
                                  "names another chain than the bundle's checkpoint");
-                } else if (cp->cp.tree_size != s->checkpoint.tree_size) {
+                } else if (cp->cp.tree_size == s->checkpoint.tree_size) {
+                        if (ls_hash_equal(cp->cp.root, s->checkpoint.root) &&
+                            cp->cp.batch_no == s->checkpoint.batch_no &&
+                            ls_hash_equal(cp->cp.header_hash, s->checkpoint.header_hash)) {
+                                r->result = "consistent";
+                                snprintf(r->detail, sizeof(r->detail),
+                                         "the same tree of %" PRIu64
+                                         " records as the bundle's checkpoint",
+                                         cp->cp.tree_size);
+                                if (s->checkpoint_unbound)
+                                        bundle_unbound_proven(b, cp->file);
+                        } else {
+                                r->result = "fork";
+                                f.cls = LS_CLASS_TAMPERED;
+                                f.code = -EILSEQ;
+                                f.check = "checkpoint fork";
+                                snprintf(r->detail, sizeof(r->detail),
+                                         "an authentic checkpoint of another tree of the same "
+                                         "size: history was rewritten (fork)");
+                        }
+                } else if (cp->cp.tree_size > s->checkpoint.tree_size &&
+                           snprintf(ppath, sizeof(ppath), "%s.proof", cp->file) < (int) sizeof(ppath) &&
+                           read_file(ppath, 20 + 32 * LS_MAX_CONSISTENCY_PROOF + 1, &p, &n) == 0) {
+                        if (ls_proof_decode(&pr, p, n) < 0 || pr.kind != 2 ||
+                            pr.a != s->checkpoint.tree_size || pr.b != cp->cp.tree_size) {
+                                r->result = "not-comparable";
+                                snprintf(r->detail, sizeof(r->detail),
+                                         "its .proof file is not a consistency proof from the "
+                                         "bundle's tree size to this one");
+                        } else if (ls_verify_consistency(s->checkpoint.tree_size, cp->cp.tree_size,
+                                                         s->checkpoint.root, cp->cp.root,
+                                                         (const uint8_t(*)[LS_HASH_LEN]) pr.path,
+                                                         pr.count) < 0) {
+                                r->result = "fork";
+                                f.cls = LS_CLASS_TAMPERED;
+                                f.code = -EILSEQ;
+                                f.check = "checkpoint fork";
+                                snprintf(r->detail, sizeof(r->detail),
+                                         "the authentic later checkpoint does not extend the "
+                                         "bundle's tree: one of them is a rewritten history");
+                        } else {
+                                r->result = "consistent";
+                                snprintf(r->detail, sizeof(r->detail),
+                                         "a later tree of %" PRIu64
+                                         " records that extends the bundle's (by its .proof file)",
+                                         cp->cp.tree_size);
+                                if (s->checkpoint_unbound)
+                                        bundle_unbound_proven(b, cp->file);
+                        }
+                        free(p);
+                } else {
                         r->result = "not-comparable";
                         snprintf(r->detail, sizeof(r->detail),
                                  "tree size %" PRIu64 ", the bundle's %" PRIu64
-                                 ": consistency cannot be checked without a consistency proof",
+                                 ": consistency cannot be checked without a consistency proof "
+                                 "(FILE.proof)",
                                  cp->cp.tree_size, s->checkpoint.tree_size);
-                } else if (ls_hash_equal(cp->cp.root, s->checkpoint.root) &&
-                           (!cp->cp.has_batch ||
-                            (cp->cp.batch_no == s->checkpoint.batch_no &&
-                             ls_hash_equal(cp->cp.header_hash, s->checkpoint.header_hash)))) {
-                        r->result = "consistent";
-                        snprintf(r->detail, sizeof(r->detail),
-                                 "the same tree of %" PRIu64 " records as the bundle's checkpoint",
-                                 cp->cp.tree_size);
-                } else if (sig_ok) {
-                        r->result = "fork";
-                        f.cls = LS_CLASS_TAMPERED;
-                        f.code = -EILSEQ;
-                        f.check = "checkpoint fork";
-                        snprintf(r->detail, sizeof(r->detail),
-                                 "a validly signed checkpoint of another tree of the same size: "
-                                 "history was rewritten (fork)");
-                } else {
-                        r->result = "unverified";
-                        f.cls = LS_CLASS_TAMPERED;
-                        f.code = -EKEYREJECTED;
-                        snprintf(r->detail, sizeof(r->detail),
-                                 "differs from the bundle's checkpoint at the same size and its "
-                                 "signature does not verify under keys certified from the root");
                 }
                 snprintf(f.detail, sizeof(f.detail), "%s", r->detail);
                 if (report_add_finding(&b->c->report, &f) < 0)
@@ -1383,7 +1497,9 @@ static void bundle_write_text(Bundle *b, FILE *f)
         if (!b->nrecs && !s->records_failed)
                 fputs("  none\n", f);
 
-        fprintf(f, "\nFiles (%zu):\n", b->nfiles);
+        fprintf(f, "\nFiles (%zu; only the evidence files are verified, the others are NOT "
+                   "AUTHENTICATED):\n",
+                b->nfiles);
         for (size_t i = 0; i < b->nfiles; i++) {
                 const BundleFileRow *x = &b->files[i];
                 fputs("  ", f);
@@ -1392,7 +1508,16 @@ static void bundle_write_text(Bundle *b, FILE *f)
                         ls_hex(hex, x->sha256, LS_HASH_LEN);
                         fprintf(f, "\n    sha256 %s, %" PRIu64 " bytes", hex, x->size);
                 }
-                fprintf(f, "%s%s\n", x->have_hash ? ", " : ": ", file_status_name(x->status));
+                if (x->authenticated)
+                        fprintf(f, "%s%s\n", x->have_hash ? ", " : ": ",
+                                file_status_name(x->status));
+                else
+                        /* Never "ok": matching a manifest anyone can rewrite proves nothing. */
+                        fprintf(f, "%s%s; NOT AUTHENTICATED (not evidence: no signature covers "
+                                   "it)\n",
+                                x->have_hash ? ", " : ": ",
+                                x->status == LS_BUNDLE_FILE_OK ? "matches its manifest line" :
+                                                                 file_status_name(x->status));
         }
 
         if (b->ncps) {
@@ -1420,11 +1545,12 @@ static json_t *bundle_json(Bundle *b)
         for (size_t i = 0; i < b->nfiles; i++) {
                 const BundleFileRow *x = &b->files[i];
                 json_array_append_new(
-                        a, json_pack("{s:o,s:s,s:o,s:o}", "name",
+                        a, json_pack("{s:o,s:s,s:o,s:o,s:b}", "name",
                                      json_text((const uint8_t *) x->name, strlen(x->name)), "status",
                                      file_status_name(x->status), "size", json_count(x->size),
                                      "sha256",
-                                     x->have_hash ? json_hexn(x->sha256, LS_HASH_LEN) : json_null()));
+                                     x->have_hash ? json_hexn(x->sha256, LS_HASH_LEN) : json_null(),
+                                     "authenticated", x->authenticated));
         }
         json_object_set_new(o, "files", a);
         json_object_set_new(o, "manifest_ok", json_boolean(s->manifest_ok));
@@ -1621,6 +1747,9 @@ static int run_bundle(Ctx *c, const char *path, int kind, const uint8_t root_pk[
                 c->report.have_chain = 1;
         }
         bundle_checkpoints(&b);
+        /* The only partial finding of a bundle is its unbound checkpoint, now maybe proven. */
+        if (c->report.verdict == LS_CLASS_PARTIAL && !b.sum.checkpoint_unbound)
+                c->report.verdict = LS_CLASS_INTACT;
         {
                 const LsKeyInfo *keys;
                 size_t n = ls_bundle_reader_keys(b.reader, &keys);
@@ -1652,20 +1781,14 @@ static int run_bundle(Ctx *c, const char *path, int kind, const uint8_t root_pk[
         if (!b.sum.checkpoint_verified && later_root_hint(ls_bundle_reader_trust(b.reader)))
                 c->report.verdict = LS_CLASS_IO;
         /* SPEC §11.1: what an INTACT bundle cannot exclude, given what was supplied. */
-        if (b.sum.checkpoint_verified && b.sum.have_signer && !b.sum.signer_epoch_ended)
+        if (b.sum.checkpoint_verified && b.sum.have_signer && !b.sum.signer_epoch_ended &&
+            !nkeyfiles)
                 snprintf(c->report.limit, sizeof(c->report.limit),
-                         "Nothing you supplied shows that the key of epoch %" PRIu64
-                         " that signed the checkpoint was ever replaced: if that key was copied "
-                         "before the appliance erased it, its holder could have made this bundle. "
-                         "Verify with the appliance's current key history (--keys, from "
-                         "logsealctl key export-history) to exclude it.",
-                         b.sum.signer.epoch);
-        else if (b.sum.checkpoint_verified && b.sum.have_signer &&
-                 !(b.sum.signer.cert_flags & LS_CERT_F_CLOSED) && !b.sum.checkpoint_unbound)
-                snprintf(c->report.limit, sizeof(c->report.limit),
-                         "The checkpoint's key (epoch %" PRIu64 ") has ended and its format-1 "
-                         "certificate does not bind the epoch to what it sealed: a holder of "
-                         "that erased key could have made this bundle.",
+                         "Nothing you supplied comes from after this bundle was made: if a copy "
+                         "of the key of epoch %" PRIu64 " that signed its checkpoint (or of a key "
+                         "that handed over to it) survived the appliance's erasure, a bundle made "
+                         "with it cannot be excluded. Verify with the agency's current key "
+                         "history (--keys, from logsealctl key export-history) to exclude it.",
                          b.sum.signer.epoch);
         c->report.finished_ns = now_ns();
 
@@ -1782,25 +1905,40 @@ static int run_consistency(Ctx *c, const uint8_t root_pk[LS_PK_LEN], const char 
                 snprintf(ppath, sizeof(ppath), "%s.proof", new_path);
                 proof_path = ppath;
         }
+        /* Both are judged; the worse verdict wins (tampered > error > revoked > partial). */
         r = consistency_checkpoint(c, old_path, &ta, &a, &why);
+        /*
+         * An OLD signed with the key of an epoch that has ended needs no further proof: if the
+         * consistency proof connects it to an authentic NEW, its tree is a prefix of NEW's.
+         */
+        if (r == 4) {
+                r = 0;
+                why = NULL;
+        }
         if (r == 1 || r >= 4)
                 verdict = "the OLD checkpoint's signature";
-        if (r == 0) {
-                r = consistency_checkpoint(c, new_path, &tb, &b, &why);
-                if (r == 1 || r >= 4)
-                        verdict = "the NEW checkpoint's signature";
+        if (r != 2) {
+                const char *why_b = NULL;
+                int rb = consistency_checkpoint(c, new_path, &tb, &b, &why_b);
+                if (ls_class_rank((LsClass) rb) > ls_class_rank((LsClass) r)) {
+                        r = rb;
+                        why = why_b;
+                        verdict = rb == 2 ? NULL : "the NEW checkpoint's signature";
+                }
         }
-        if (r == 0 && memcmp(a.chain_id, b.chain_id, LS_CHAIN_ID_LEN) != 0) {
+        /* Not proven or revoked signatures still get the structural checks (tampered wins). */
+        const int go_on = r == 0 || r == 4 || r == 5;
+        if (go_on && memcmp(a.chain_id, b.chain_id, LS_CHAIN_ID_LEN) != 0) {
                 r = 1;
                 verdict = "chain";
                 why = "the checkpoints are of different chains";
         }
-        if (r == 0 && a.tree_size > b.tree_size) {
+        if (go_on && r != 1 && a.tree_size > b.tree_size) {
                 r = 1;
                 verdict = "sizes";
                 why = "the OLD checkpoint is larger than the NEW one";
         }
-        if (r == 0) {
+        if (go_on && r != 1) {
                 int k = read_file(proof_path, 20 + 32 * LS_MAX_CONSISTENCY_PROOF + 1, &p, &n);
                 if (k < 0) {
                         fprintf(stderr, "logseal-verify: %s: %s\n", proof_path, strerror(-k));

@@ -27,7 +27,21 @@ typedef struct Close {
         uint8_t hash[LS_HASH_LEN];
 } Close;
 
+/*
+ * Open-addressing indexes (slot = element index + 1, 0 empty), so that every lookup a
+ * batch needs is O(1) however many epochs a chain has lived through (hourly epochs for
+ * years are tens of thousands of keys and closes).
+ */
+typedef struct Index {
+        size_t *slot;
+        size_t cap;         /* a power of two, or 0 */
+} Index;
+
 struct LsTrust {
+        Index by_id;        /* keys by key_id */
+        Index by_epoch;     /* signing keys by (chain, epoch) */
+        Index close_by_epoch;
+        size_t last_hit;    /* the key found last (batches of one key come in runs) */
         LsKeyInfo *keys;
         size_t nkeys, keys_cap;
         Rev *revs;
@@ -41,6 +55,55 @@ struct LsTrust {
         uint8_t later_root_issuer[LS_KEY_ID_LEN];
         uint64_t later_root_generation;
 };
+
+static uint64_t mix(uint64_t x)
+{
+        x ^= x >> 33;
+        x *= UINT64_C(0xff51afd7ed558ccd);
+        x ^= x >> 33;
+        return x;
+}
+
+static uint64_t hash_id(const uint8_t id[LS_KEY_ID_LEN])
+{
+        return mix(ls_get64(id));
+}
+
+static uint64_t hash_epoch(const uint8_t chain_id[LS_CHAIN_ID_LEN], uint64_t epoch)
+{
+        return mix(ls_get64(chain_id) ^ mix(ls_get64(chain_id + 8) ^ mix(epoch + 1)));
+}
+
+/* Inserts element i with hash h; the table holds at most half its slots. */
+static int index_put(Index *ix, uint64_t h, size_t i, size_t count)
+{
+        if (2 * count > ix->cap)
+                return -EAGAIN; /* the caller rebuilds with a larger table */
+        for (size_t k = h & (ix->cap - 1);; k = (k + 1) & (ix->cap - 1))
+                if (!ix->slot[k]) {
+                        ix->slot[k] = i + 1;
+                        return 0;
+                }
+}
+
+static int index_reset(Index *ix, size_t count)
+{
+        size_t cap = 64;
+
+        while (cap < 4 * count)
+                cap *= 2;
+        if (cap != ix->cap) {
+                size_t *q = calloc(cap, sizeof(*q));
+                if (!q)
+                        return -ENOMEM;
+                free(ix->slot);
+                ix->slot = q;
+                ix->cap = cap;
+        } else {
+                memset(ix->slot, 0, cap * sizeof(*ix->slot));
+        }
+        return 0;
+}
 
 static int grow(void **p, size_t *cap, size_t n, size_t elem, size_t max)
 {
@@ -80,10 +143,50 @@ const char *ls_trust_result_name(LsTrustResult r)
 
 LsKeyInfo *ls_trust_key(LsTrust *t, const uint8_t id[LS_KEY_ID_LEN])
 {
-        for (size_t i = 0; i < t->nkeys; i++)
-                if (memcmp(t->keys[i].key_id, id, LS_KEY_ID_LEN) == 0)
+        if (t->last_hit < t->nkeys && memcmp(t->keys[t->last_hit].key_id, id, LS_KEY_ID_LEN) == 0)
+                return &t->keys[t->last_hit];
+        if (!t->by_id.cap)
+                return NULL;
+        for (size_t k = hash_id(id) & (t->by_id.cap - 1); t->by_id.slot[k];
+             k = (k + 1) & (t->by_id.cap - 1)) {
+                size_t i = t->by_id.slot[k] - 1;
+                if (memcmp(t->keys[i].key_id, id, LS_KEY_ID_LEN) == 0) {
+                        t->last_hit = i;
                         return &t->keys[i];
+                }
+        }
         return NULL;
+}
+
+/* The signing key certified for (chain, epoch), or NULL. */
+static const LsKeyInfo *key_by_epoch(const LsTrust *t, const uint8_t chain_id[LS_CHAIN_ID_LEN],
+                                     uint64_t epoch)
+{
+        if (!t->by_epoch.cap)
+                return NULL;
+        for (size_t k = hash_epoch(chain_id, epoch) & (t->by_epoch.cap - 1); t->by_epoch.slot[k];
+             k = (k + 1) & (t->by_epoch.cap - 1)) {
+                const LsKeyInfo *o = &t->keys[t->by_epoch.slot[k] - 1];
+                if (o->epoch == epoch && memcmp(o->chain_id, chain_id, LS_CHAIN_ID_LEN) == 0)
+                        return o;
+        }
+        return NULL;
+}
+
+static int index_keys(LsTrust *t)
+{
+        int r = index_reset(&t->by_id, t->nkeys);
+
+        if (r == 0)
+                r = index_reset(&t->by_epoch, t->nkeys);
+        for (size_t i = 0; r == 0 && i < t->nkeys; i++) {
+                r = index_put(&t->by_id, hash_id(t->keys[i].key_id), i, t->nkeys);
+                if (r == 0 && !t->keys[i].is_root)
+                        r = index_put(&t->by_epoch,
+                                      hash_epoch(t->keys[i].chain_id, t->keys[i].epoch), i,
+                                      t->nkeys);
+        }
+        return r;
 }
 
 size_t ls_trust_keys(const LsTrust *t, const LsKeyInfo **ret)
@@ -101,6 +204,17 @@ static int key_add(LsTrust *t, const LsKeyInfo *k)
         t->keys[t->nkeys] = *k;
         LsKeyInfo *n = &t->keys[t->nkeys++];
         n->first_signed = n->last_signed = n->max_time_batch = LS_UNSET;
+        r = index_put(&t->by_id, hash_id(n->key_id), t->nkeys - 1, t->nkeys);
+        if (r == 0 && !n->is_root)
+                r = index_put(&t->by_epoch, hash_epoch(n->chain_id, n->epoch), t->nkeys - 1,
+                              t->nkeys);
+        if (r == -EAGAIN)
+                r = index_keys(t);
+        if (r < 0) {
+                t->nkeys--;
+                (void) index_keys(t);
+                return r;
+        }
         for (size_t i = 0; i < t->nrevs; i++)
                 if (memcmp(t->revs[i].key_id, n->key_id, LS_KEY_ID_LEN) == 0)
                         n->revoked = 1;
@@ -130,6 +244,9 @@ LsTrust *ls_trust_free(LsTrust *t)
 {
         if (!t)
                 return NULL;
+        free(t->by_id.slot);
+        free(t->by_epoch.slot);
+        free(t->close_by_epoch.slot);
         free(t->keys);
         free(t->revs);
         free(t->closes);
@@ -150,10 +267,15 @@ static int other_chain(const LsTrust *t, const uint8_t chain_id[LS_CHAIN_ID_LEN]
 
 static Close *close_find(const LsTrust *t, const uint8_t chain_id[LS_CHAIN_ID_LEN], uint64_t epoch)
 {
-        for (size_t i = 0; i < t->ncloses; i++)
-                if (t->closes[i].c.closed_epoch == epoch &&
-                    memcmp(t->closes[i].c.chain_id, chain_id, LS_CHAIN_ID_LEN) == 0)
-                        return &t->closes[i];
+        if (!t->close_by_epoch.cap)
+                return NULL;
+        for (size_t k = hash_epoch(chain_id, epoch) & (t->close_by_epoch.cap - 1);
+             t->close_by_epoch.slot[k]; k = (k + 1) & (t->close_by_epoch.cap - 1)) {
+                Close *c = &t->closes[t->close_by_epoch.slot[k] - 1];
+                if (c->c.closed_epoch == epoch &&
+                    memcmp(c->c.chain_id, chain_id, LS_CHAIN_ID_LEN) == 0)
+                        return c;
+        }
         return NULL;
 }
 
@@ -167,8 +289,11 @@ const LsEpochClose *ls_trust_close(const LsTrust *t, const uint8_t chain_id[LS_C
 /* The successor with the smallest epoch above k's, in k's chain, or NULL. */
 static const LsKeyInfo *successor(const LsTrust *t, const LsKeyInfo *k)
 {
-        const LsKeyInfo *best = NULL;
+        const LsKeyInfo *best = key_by_epoch(t, k->chain_id, k->epoch + 1);
 
+        if (best || k->epoch == UINT64_MAX)
+                return best;
+        /* Epochs are consecutive in every chain a writer makes; a root may skip some. */
         for (size_t i = 0; i < t->nkeys; i++) {
                 const LsKeyInfo *o = &t->keys[i];
                 if (o->is_root || o->epoch <= k->epoch ||
@@ -257,14 +382,19 @@ int ls_trust_add_cert(LsTrust *t, const LsCert *c, const char **why)
                         }
                 }
                 /* Two keys for one epoch of one chain: a forked key history. */
-                for (size_t i = 0; i < t->nkeys; i++)
-                        if (!t->keys[i].is_root && t->keys[i].epoch == c->epoch &&
-                            memcmp(t->keys[i].chain_id, c->chain_id, LS_CHAIN_ID_LEN) == 0) {
-                                w = "another key is already certified for this epoch (forked "
-                                    "key history)";
-                                r = -EKEYREJECTED;
-                                goto out;
-                        }
+                if (key_by_epoch(t, c->chain_id, c->epoch)) {
+                        w = "another key is already certified for this epoch (forked key history)";
+                        r = -EKEYREJECTED;
+                        goto out;
+                }
+                /* A close of this epoch known already must name this very key. */
+                const Close *cl = close_find(t, c->chain_id, c->epoch);
+                if (cl && (memcmp(cl->c.closed_key_id, c->key_id, LS_KEY_ID_LEN) != 0 ||
+                           cl->c.last_batch_no < c->valid_from_batch)) {
+                        w = "the signed close of this epoch names another key or window";
+                        r = -EILSEQ;
+                        goto out;
+                }
                 k.root_issued = issuer->is_root;
                 k.cert_flags = c->flags;
                 memcpy(k.chain_id, c->chain_id, LS_CHAIN_ID_LEN);
@@ -398,10 +528,29 @@ int ls_trust_add_close(LsTrust *t, const LsEpochClose *c, const char **why)
         t->closes[t->ncloses].c = *c;
         memcpy(t->closes[t->ncloses].hash, h, LS_HASH_LEN);
         t->ncloses++;
+        r = index_put(&t->close_by_epoch, hash_epoch(c->chain_id, c->closed_epoch),
+                      t->ncloses - 1, t->ncloses);
+        if (r == -EAGAIN) {
+                r = index_reset(&t->close_by_epoch, t->ncloses);
+                for (size_t i = 0; r == 0 && i < t->ncloses; i++)
+                        r = index_put(&t->close_by_epoch,
+                                      hash_epoch(t->closes[i].c.chain_id, t->closes[i].c.closed_epoch),
+                                      i, t->ncloses);
+        }
+        if (r < 0) {
+                w = "out of memory";
+                t->ncloses--;
+                goto out;
+        }
 out:
         if (why)
                 *why = w;
         return r;
+}
+
+static int ent_cmp(const void *a, const void *b)
+{
+        return memcmp(a, b, LS_KEY_ID_LEN);
 }
 
 int ls_trust_load_history(LsTrust *t, const uint8_t *p, size_t n,
@@ -417,7 +566,7 @@ int ls_trust_load_history(LsTrust *t, const uint8_t *p, size_t n,
         } Item;
         Item *items = NULL;
         size_t nitems = 0, cap = 0, off = 0;
-        int r = 0, progress;
+        int r = 0;
 
         /* Pass 1: structure. Unknown bytes make the whole file invalid (§10.3). */
         while (off < n) {
@@ -459,33 +608,90 @@ int ls_trust_load_history(LsTrust *t, const uint8_t *p, size_t n,
                 off += len;
         }
         /*
-         * Pass 2: in any order. An item waits while its issuer is unknown; each round that
-         * accepts something retries the waiting ones, so the result does not depend on
-         * the order of the file.
+         * Pass 2, in any order: certificates breadth first from the keys already trusted
+         * (each certificate is tried once its issuer is trusted); then revocations (issued by
+         * roots) and closes (issued by signing keys), whose issuers are all known by then.
+         * The result does not depend on the order of the file.
          */
-        do {
-                progress = 0;
-                for (size_t i = 0; i < nitems; i++) {
-                        Item *it = &items[i];
+        size_t *byiss = calloc(nitems ? nitems : 1, sizeof(*byiss)), ncert = 0, qhead = 0;
+        uint8_t(*queue)[LS_KEY_ID_LEN] = calloc(nitems + t->nkeys + 1, LS_KEY_ID_LEN);
+        size_t qn = 0;
+        if (!byiss || !queue) {
+                free(byiss);
+                free(queue);
+                free(items);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < nitems; i++)
+                if (items[i].kind == 'C')
+                        byiss[ncert++] = i;
+        /* sort certificate items by issuer key id (insertion into a sorted run: n log n via qsort) */
+        {
+                typedef struct { uint8_t id[LS_KEY_ID_LEN]; size_t i; } Ent;
+                Ent *e = calloc(ncert ? ncert : 1, sizeof(*e));
+                if (!e) {
+                        free(byiss);
+                        free(queue);
+                        free(items);
+                        return -ENOMEM;
+                }
+                for (size_t k = 0; k < ncert; k++) {
+                        memcpy(e[k].id, p + items[byiss[k]].off + 96, LS_KEY_ID_LEN);
+                        e[k].i = byiss[k];
+                }
+                qsort(e, ncert, sizeof(*e), ent_cmp);
+                for (size_t k = 0; k < ncert; k++)
+                        byiss[k] = e[k].i;
+                free(e);
+        }
+        for (size_t k = 0; k < t->nkeys; k++)
+                memcpy(queue[qn++], t->keys[k].key_id, LS_KEY_ID_LEN);
+        while (qhead < qn) {
+                const uint8_t *id = queue[qhead++];
+                size_t lo = 0, hi = ncert;
+                while (lo < hi) {
+                        size_t mid = lo + (hi - lo) / 2;
+                        if (memcmp(p + items[byiss[mid]].off + 96, id, LS_KEY_ID_LEN) < 0)
+                                lo = mid + 1;
+                        else
+                                hi = mid;
+                }
+                for (; lo < ncert && !memcmp(p + items[byiss[lo]].off + 96, id, LS_KEY_ID_LEN); lo++) {
+                        Item *it = &items[byiss[lo]];
+                        LsCert c;
                         if (it->result != -ENOKEY)
                                 continue;
-                        if (it->kind == 'C') {
+                        (void) ls_cert_decode(&c, p + it->off, it->len);
+                        it->result = ls_trust_add_cert(t, &c, &it->why);
+                        if (it->result == 0 && qn < nitems + t->nkeys + 1)
+                                memcpy(queue[qn++], c.key_id, LS_KEY_ID_LEN);
+                }
+        }
+        free(byiss);
+        free(queue);
+        for (size_t i = 0; i < nitems; i++) {
+                Item *it = &items[i];
+                if (it->kind == 'C') {
+                        if (it->result == -ENOKEY) {
+                                /* never reachable: also records a later-root anchor */
                                 LsCert c;
                                 (void) ls_cert_decode(&c, p + it->off, it->len);
                                 it->result = ls_trust_add_cert(t, &c, &it->why);
-                        } else if (it->kind == 'R') {
-                                LsRevocation rv;
-                                (void) ls_revocation_decode(&rv, p + it->off, it->len);
-                                it->result = ls_trust_add_revocation(t, &rv, &it->why);
-                        } else {
-                                LsEpochClose c;
-                                (void) ls_close_decode(&c, p + it->off, it->len);
-                                it->result = ls_trust_add_close(t, &c, &it->why);
                         }
-                        if (it->result == 0)
-                                progress = 1;
+                } else if (it->kind == 'R') {
+                        LsRevocation rv;
+                        (void) ls_revocation_decode(&rv, p + it->off, it->len);
+                        it->result = ls_trust_add_revocation(t, &rv, &it->why);
                 }
-        } while (progress);
+        }
+        for (size_t i = 0; i < nitems; i++) {
+                Item *it = &items[i];
+                if (it->kind == 'X') {
+                        LsEpochClose c;
+                        (void) ls_close_decode(&c, p + it->off, it->len);
+                        it->result = ls_trust_add_close(t, &c, &it->why);
+                }
+        }
         for (size_t i = 0; i < nitems; i++)
                 if (items[i].result < 0 && item_cb)
                         item_cb(ud, items[i].off, items[i].kind, items[i].result, items[i].why);
@@ -518,7 +724,33 @@ static const Rev *revocation_for(const LsTrust *t, const LsKeyInfo *k, uint64_t 
         return NULL;
 }
 
-static void may_sign(const LsTrust *t, const LsKeyInfo *k, const uint8_t chain_id[LS_CHAIN_ID_LEN],
+/*
+ * A key handed over in-chain by a key that a batch-based revocation covers at the handover
+ * (the batch before the new key's first) inherits the revocation: a compromised key must not
+ * certify its own successor. Walks up to the first root-issued key.
+ */
+static const LsKeyInfo *handover_revoked(LsTrust *t, const LsKeyInfo *k)
+{
+        const LsKeyInfo *cur = k;
+
+        for (size_t n = 0; n < t->nkeys && !cur->is_root && !cur->root_issued; n++) {
+                const LsKeyInfo *i = ls_trust_key(t, cur->issuer_key_id);
+                if (!i || i->is_root)
+                        return NULL;
+                for (size_t j = 0; j < t->nrevs; j++) {
+                        const Rev *r = &t->revs[j];
+                        if (!memcmp(r->key_id, i->key_id, LS_KEY_ID_LEN) &&
+                            !memcmp(r->chain_id, i->chain_id, LS_CHAIN_ID_LEN) &&
+                            r->from_batch != LS_UNSET && cur->valid_from_batch > 0 &&
+                            cur->valid_from_batch - 1 >= r->from_batch)
+                                return i;
+                }
+                cur = i;
+        }
+        return NULL;
+}
+
+static void may_sign(LsTrust *t, const LsKeyInfo *k, const uint8_t chain_id[LS_CHAIN_ID_LEN],
                      uint64_t b, uint64_t time, LsTrustDecision *d)
 {
         const LsKeyInfo *s;
@@ -542,9 +774,17 @@ static void may_sign(const LsTrust *t, const LsKeyInfo *k, const uint8_t chain_i
                               "last");
         if (revocation_for(t, k, b, time))
                 return decide(d, LS_TRUST_REVOKED, k, "a root revocation covers the key here");
+        if (handover_revoked(t, k))
+                return decide(d, LS_TRUST_REVOKED, k,
+                              "the key was certified by a key that a root revocation already "
+                              "covered at the handover");
         decide(d, LS_TRUST_OK, k, NULL);
-        if (s && !c && (k->cert_flags & LS_CERT_F_CLOSED))
-                d->unbound = 1; /* ended, but what it sealed is not stated */
+        /*
+         * Ended, but what it sealed is not stated: no close known (a format-1 key never has
+         * one). Anything it signs may have been made with a copy of the erased key.
+         */
+        if (s && !c)
+                d->unbound = 1;
 }
 
 void ls_trust_may_sign(LsTrust *t, const uint8_t key_id[LS_KEY_ID_LEN],
@@ -721,6 +961,16 @@ size_t ls_trust_review(LsTrust *t,
                                     (r->from_time_ns != LS_UNSET &&
                                      k->max_time_signed >= r->from_time_ns))
                                         rv = r;
+                        }
+                        const LsKeyInfo *hv = rv ? NULL : handover_revoked(t, k);
+                        if (hv) {
+                                res = LS_TRUST_REVOKED;
+                                snprintf(detail, sizeof(detail),
+                                         "batches %" PRIu64 "..%" PRIu64
+                                         " of the key of epoch %" PRIu64
+                                         ": it was certified by the key of epoch %" PRIu64
+                                         " after a root revocation of that key took effect",
+                                         k->first_signed, k->last_signed, k->epoch, hv->epoch);
                         }
                         if (rv) {
                                 res = LS_TRUST_REVOKED;
