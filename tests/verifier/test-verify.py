@@ -73,17 +73,7 @@ CLASS_RC = {"intact": 0, "tampered": 1, "error": 2, "gap": 3, "partial": 4, "rev
 # Lines of forgeries.txt where logseal-verify is known to deviate from SPEC: name -> (the checks
 # of that line that fail, reason). They are reported as TAP TODO (an expected failure until
 # fixed; meson then reports the unexpected pass, and the entry goes).
-KNOWN_BUGS = {
-    # SPEC §9.4: two different closes of one epoch are tampered wherever found (the bundle
-    # mode says so); archive mode's load_keys treats every item not accepted (-EILSEQ too)
-    # as an input error and exits 2 before verifying anything.
-    "format2-conflicting-close": (("exit", "first finding", "localized"),
-                                  "archive mode exits 2 for a close that contradicts another"),
-    # close(1) is sealed in batch 5 and appended to the history once batch 5 is durable
-    # (SPEC §9.4 Writer): the history proves batch 5, the verifier counts to close.last_batch_no
-    "format2-last-archive-removed": (("exit", "first finding", "localized"),
-                                     "a known close does not prove the batch that seals it"),
-}
+KNOWN_BUGS = {}
 
 
 def limit_covers(limit, first_forged_batch):
