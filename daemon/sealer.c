@@ -356,22 +356,24 @@ static int flush_batch(Sealer *s)
         s->retry_at = 0;
         if (new_archive)
                 s->archive_created = now;
-        s->epoch_batches_done++;
-        if (s->has_next && h.batch_no + 1 >= s->next_cert.valid_from_batch) {
-                r = finish_rotation(s);
-                if (r < 0)
-                        return r;
-        }
-        s->batch_started = 0;
-        s->state.wal_id = s->batch_last_wal;
-        atomic_fetch_add(&s->st.records_sealed, h.record_count);
-        atomic_fetch_add(&s->st.batches, 1);
-        atomic_store(&s->st.last_tree_size, h.tree_size);
+        /* The latest checkpoint is this batch with the key that signed it: record both
+         * before an epoch change below puts the next key in s->signer. */
         pthread_mutex_lock(&s->mu);
         s->last = h;
         memcpy(s->last_pk, s->signer.pk, LS_PK_LEN);
         s->have_last = 1;
         pthread_mutex_unlock(&s->mu);
+        s->epoch_batches_done++;
+        s->batch_started = 0;
+        s->state.wal_id = s->batch_last_wal;
+        atomic_fetch_add(&s->st.records_sealed, h.record_count);
+        atomic_fetch_add(&s->st.batches, 1);
+        atomic_store(&s->st.last_tree_size, h.tree_size);
+        if (s->has_next && h.batch_no + 1 >= s->next_cert.valid_from_batch) {
+                r = finish_rotation(s);
+                if (r < 0)
+                        return r;
+        }
         if (now - s->last_state_write >= STATE_WRITE_INTERVAL_NS)
                 (void) write_state(s, 0);
         notify(s);
