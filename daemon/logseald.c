@@ -152,20 +152,46 @@ static void update_status(Daemon *d)
                    sealer_backlog(d->sealer), d->paused ? ", input paused" : "");
 }
 
-/* A wall-clock step (NTP, an admin) shows as realtime moving unlike the monotonic clock. */
-static void check_clock(Daemon *d, uint64_t now, uint64_t mono)
+/*
+ * CLOCK_REALTIME and CLOCK_BOOTTIME read at one moment (BOOTTIME keeps counting through a
+ * suspend, as the wall clock does). Reading a clock early or late, or a stall between two
+ * ticks (SIGSTOP, a loaded machine, a paused VM), moves both alike; only a step of the wall
+ * clock moves one against the other. Retries when the process was held up between the reads.
+ */
+static void read_clocks(uint64_t *ret_real, uint64_t *ret_boot)
 {
-        static uint64_t last_now, last_mono;
+        struct timespec b0, rt, b1;
+        uint64_t a, b;
+
+        for (int i = 0;; i++) {
+                clock_gettime(CLOCK_BOOTTIME, &b0);
+                clock_gettime(CLOCK_REALTIME, &rt);
+                clock_gettime(CLOCK_BOOTTIME, &b1);
+                a = (uint64_t) b0.tv_sec * 1000000000u + (uint64_t) b0.tv_nsec;
+                b = (uint64_t) b1.tv_sec * 1000000000u + (uint64_t) b1.tv_nsec;
+                if (b - a < 10000000u || i == 4)
+                        break;
+        }
+        *ret_real = (uint64_t) rt.tv_sec * 1000000000u + (uint64_t) rt.tv_nsec;
+        *ret_boot = a + (b - a) / 2;
+}
+
+/* A wall-clock step (NTP, an admin) shows as realtime moving unlike the boot-time clock. */
+static void check_clock(Daemon *d)
+{
+        static uint64_t last_now, last_boot;
+        uint64_t now, boot;
         int64_t delta;
 
+        read_clocks(&now, &boot);
         if (last_now) {
-                delta = (int64_t) (now - last_now) - (int64_t) (mono - last_mono);
+                delta = (int64_t) (now - last_now) - (int64_t) (boot - last_boot);
                 if (delta > 1000000000ll || delta < -1000000000ll) {
                         LsControlBuilder *b = malloc(sizeof(*b));
                         if (b) {
                                 ls_control_begin(b, LS_CTL_CLOCK_STEP);
                                 ls_control_add_u64(b, LS_TAG_FIRST_TIME,
-                                                   last_now + (mono - last_mono));
+                                                   last_now + (boot - last_boot));
                                 ls_control_add_u64(b, LS_TAG_LAST_TIME, now);
                                 ls_control_add_u64(b, LS_TAG_CLOCK_DELTA, (uint64_t) delta);
                                 emit(d, b);
@@ -176,7 +202,7 @@ static void check_clock(Daemon *d, uint64_t now, uint64_t mono)
                 }
         }
         last_now = now;
-        last_mono = mono;
+        last_boot = boot;
 }
 
 /*
@@ -270,7 +296,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *ud)
         if (d->stopping)
                 return 0;
         ticks++;
-        check_clock(d, now, usec * 1000);
+        check_clock(d);
         declare_losses(d, 0);
         if (now - d->last_ingest_ns >= d->cfg.heartbeat_ns) {
                 LsControlBuilder *b = malloc(sizeof(*b));
