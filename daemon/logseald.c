@@ -612,10 +612,15 @@ static int start(Daemon *d)
                 fprintf(stderr, "logseald: %s/%s: %s\n", d->cfg.state_dir, STATE_WAL, strerror(-r));
                 goto fail;
         }
-        /* Record at once what recovery established, so a second crash starts from here. */
+        /* Record at once what recovery established, so a second crash starts from here.
+         * Whether the previous run stopped cleanly is carried over unchanged: a start that
+         * fails before ingest (a listener port taken) ran nothing, and the next start must
+         * not declare an unclean stop that never happened (signed records state facts).
+         * The flag goes to 0 below, once this run is about to seal. */
         {
                 SealedState st = {.tree_size = rc.pos.tree.size,
-                                  .wal_id = rc.wal_id_sealed + rc.wal_skip};
+                                  .wal_id = rc.wal_id_sealed + rc.wal_skip,
+                                  .clean = !rc.unclean};
                 r = sealed_state_write(d->state_dirfd, &st);
                 if (r < 0)
                         goto fail;
@@ -641,6 +646,14 @@ static int start(Daemon *d)
         r = open_inputs_and_confine(d);
         if (r < 0)
                 goto fail;
+        /* From here on this run seals: an end without a clean stop is one. */
+        if (!rc.unclean) {
+                SealedState st = {.tree_size = rc.pos.tree.size,
+                                  .wal_id = rc.wal_id_sealed + rc.wal_skip};
+                r = sealed_state_write(d->state_dirfd, &st);
+                if (r < 0)
+                        goto fail;
+        }
         r = sealer_start(&d->sealer, &si, d->notify_fd);
         if (r < 0)
                 goto fail;
