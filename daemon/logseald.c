@@ -382,11 +382,12 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 /* ---- start-up ---- */
 
 typedef struct Replay {
-        Daemon *d;
+        Daemon *d;                      /* NULL: count only */
         uint64_t next_id;   /* the first WAL id not in the archives */
         uint64_t missing;   /* ids between that and the first one the WAL still has */
         uint64_t count;
         Chunk *chunk;
+        uint64_t chunk_next_id;         /* the id the chunk's next record must have */
 } Replay;
 
 static int replay_entry(void *ud, uint64_t id, const uint8_t *rec, size_t n)
@@ -401,22 +402,83 @@ static int replay_entry(void *ud, uint64_t id, const uint8_t *rec, size_t n)
         rp->next_id = id + 1;
         if (ls_record_decode(&r, rec, n, NULL) < 0)
                 return 0; /* counted as WAL damage by the caller? it passed the check: skip */
+        rp->count++;
+        if (!rp->d)
+                return 0;
         r.flags |= LS_RECF_RECOVERED;
-        if (rp->chunk && chunk_add(rp->chunk, &r) == -ENOBUFS) {
+        /* A chunk's records have consecutive WAL ids (the sealer reports the newest one
+         * sealed): after a skipped id, a new chunk. */
+        if (rp->chunk && (id != rp->chunk_next_id || chunk_add(rp->chunk, &r) == -ENOBUFS)) {
                 sealer_push(rp->d->sealer, rp->chunk);
                 rp->chunk = NULL;
+        } else if (rp->chunk) {
+                rp->chunk_next_id = id + 1;
+                return 0;
         }
-        if (!rp->chunk) {
-                rp->chunk = chunk_new(MAX((size_t) 1 << 20, n + 4));
-                if (!rp->chunk)
-                        return -ENOMEM;
-                rp->chunk->first_wal_id = id;
-                int k = chunk_add(rp->chunk, &r);
-                if (k < 0)
-                        return k;
+        rp->chunk = chunk_new(MAX((size_t) 1 << 20, n + 4));
+        if (!rp->chunk)
+                return -ENOMEM;
+        rp->chunk->first_wal_id = id;
+        rp->chunk_next_id = id + 1;
+        return chunk_add(rp->chunk, &r);
+}
+
+/*
+ * The UNCLEAN_SHUTDOWN declarations this start owes (SPEC §4.2): one per run that ended
+ * without a clean stop and is not declared in the chain yet - more than one when a run died
+ * before it could seal the declaration of the one before it (each of those has COUNT 0) -,
+ * the last one counting the records about to be re-sealed from the WAL. Sealed first, before
+ * those records (sealer.c), not through the WAL. NULL with -errno in *ret_err on failure.
+ */
+#define MAX_DECLARATIONS 64
+static Chunk *declarations(uint32_t n, uint64_t recovered, const Recovery *rc, int *ret_err)
+{
+        LsControlBuilder *b = malloc(sizeof(*b));
+        Chunk *c = chunk_new((size_t) (MAX_DECLARATIONS + 1) * 512);
+        uint64_t now = now_realtime_ns();
+        uint32_t first = n > MAX_DECLARATIONS ? n - MAX_DECLARATIONS : 0;
+        int r = b && c ? 0 : -ENOMEM;
+
+        for (uint32_t i = first; r == 0 && i < n; i++) {
+                LsRecord rec = {.type = LS_REC_CONTROL, .time_ns = now};
+                char text[192];
+                const uint8_t *body;
+                size_t len;
+
+                ls_control_begin(b, LS_CTL_UNCLEAN_SHUTDOWN);
+                if (i + 1 < n) {
+                        if (i == first && first > 0)
+                                snprintf(text, sizeof(text), "%" PRIu32 " earlier runs ended "
+                                         "without a clean stop, each before it declared the one "
+                                         "before it",
+                                         first + 1);
+                        else
+                                snprintf(text, sizeof(text), "an earlier run ended without a "
+                                         "clean stop; the run after it ended before it could "
+                                         "declare it");
+                        ls_control_add_u64(b, LS_TAG_COUNT, 0);
+                        ls_control_add_str(b, LS_TAG_TEXT, text);
+                } else {
+                        ls_control_add_u64(b, LS_TAG_COUNT, recovered);
+                        ls_control_add_str(b, LS_TAG_TEXT,
+                                           "previous run ended without a clean stop");
+                        if (rc->pos.tree.size)
+                                ls_control_add_u64(b, LS_TAG_LAST_SEQ, rc->pos.tree.size - 1);
+                }
+                r = ls_control_end(b, &body, &len);
+                if (r == 0) {
+                        rec.body = body;
+                        rec.body_len = rec.orig_len = (uint32_t) len;
+                        r = chunk_add(c, &rec);
+                }
         }
-        rp->count++;
-        return 0;
+        free(b);
+        if (r < 0) {
+                free(c);
+                *ret_err = r;
+                return NULL;
+        }
+        return c;
 }
 
 static int open_state(Daemon *d, SignerKey *key, SignerKey *next, int *has_next, LsCert *cert)
@@ -588,7 +650,7 @@ static int start(Daemon *d)
         int has_next = 0;
         SealerInit si = {.cfg = &d->cfg};
         Recovery rc;
-        Replay rp = {.d = d};
+        Replay rp = {.d = d}, count = {};
         uint64_t last_id = 0, damaged = 0;
         int r;
 
@@ -612,15 +674,29 @@ static int start(Daemon *d)
                 fprintf(stderr, "logseald: %s/%s: %s\n", d->cfg.state_dir, STATE_WAL, strerror(-r));
                 goto fail;
         }
-        /* Record at once what recovery established, so a second crash starts from here.
-         * Whether the previous run stopped cleanly is carried over unchanged: a start that
-         * fails before ingest (a listener port taken) ran nothing, and the next start must
-         * not declare an unclean stop that never happened (signed records state facts).
-         * The flag goes to 0 below, once this run is about to seal. */
+        /* What the WAL holds beyond the archives, counted before anything is sealed: the
+         * declaration of an unclean stop says how many records follow it. By id: the records
+         * sealed since sealed.state was written took the WAL ids right after its wal_id, in
+         * order (recover.c counted them). */
+        si.wal_id_base = rc.wal_id_sealed + rc.wal_skip;
+        count.next_id = rp.next_id = si.wal_id_base + 1;
+        r = wal_replay(d->wal, si.wal_id_base, replay_entry, &count, &last_id, &damaged);
+        if (r < 0) {
+                fprintf(stderr, "logseald: cannot read the WAL: %s\n", strerror(-r));
+                goto fail;
+        }
+        si.undeclared = rc.undeclared;
+        if (!si.undeclared && (count.count || damaged || count.missing))
+                si.undeclared = 1;
+        /* Record at once what recovery established, so a second crash starts from here. The
+         * previous run's unclean end, if any, is now in `undeclared`: a start that fails
+         * before it seals anything (a listener port taken) leaves the state so, and the next
+         * start declares exactly the stops that happened (signed records state facts). */
         {
                 SealedState st = {.tree_size = rc.pos.tree.size,
-                                  .wal_id = rc.wal_id_sealed + rc.wal_skip,
-                                  .clean = !rc.unclean};
+                                  .wal_id = si.wal_id_base,
+                                  .clean = 1,
+                                  .undeclared = si.undeclared};
                 r = sealed_state_write(d->state_dirfd, &st);
                 if (r < 0)
                         goto fail;
@@ -642,26 +718,40 @@ static int start(Daemon *d)
         si.emit_cert = rc.chain_empty ||
                        (state_root_find(&d->roots, si.cert.issuer_key_id) &&
                         rc.pos.batch_no == si.cert.valid_from_batch);
-        si.wal_id_base = rc.wal_id_sealed + rc.wal_skip;
         r = open_inputs_and_confine(d);
         if (r < 0)
                 goto fail;
-        /* From here on this run seals: an end without a clean stop is one. */
-        if (!rc.unclean) {
-                SealedState st = {.tree_size = rc.pos.tree.size,
-                                  .wal_id = rc.wal_id_sealed + rc.wal_skip};
-                r = sealed_state_write(d->state_dirfd, &st);
-                if (r < 0)
+        if (si.undeclared) {
+                fprintf(stderr,
+                        "logseald: the previous run did not stop cleanly: %" PRIu64
+                        " records recovered from the WAL, %" PRIu64 " damaged WAL bytes, %" PRIu64
+                        " torn archive bytes cut\n",
+                        count.count, damaged, rc.torn_bytes);
+                if (si.undeclared > 1)
+                        fprintf(stderr, "logseald: %" PRIu32 " runs in a row ended without a "
+                                        "clean stop before they declared the one before them\n",
+                                si.undeclared);
+                si.first = declarations(si.undeclared, count.count, &rc, &r);
+                if (!si.first)
                         goto fail;
+        }
+        /* From here on this run seals: an end without a clean stop is one. */
+        {
+                SealedState st = {.tree_size = rc.pos.tree.size,
+                                  .wal_id = si.wal_id_base,
+                                  .undeclared = si.undeclared};
+                r = sealed_state_write(d->state_dirfd, &st);
+                if (r < 0) {
+                        free(si.first);
+                        goto fail;
+                }
         }
         r = sealer_start(&d->sealer, &si, d->notify_fd);
         if (r < 0)
                 goto fail;
 
-        /* Replay what the WAL holds beyond the archives, flagged as recovered. */
-        /* By id: the records sealed since sealed.state was written took the WAL ids
-         * right after its wal_id, in order (recover.c counted them). */
-        rp.next_id = si.wal_id_base + 1;
+        /* Replay what the WAL holds beyond the archives, flagged as recovered: after the
+         * declarations (the sealer seals those first). */
         r = wal_replay(d->wal, si.wal_id_base, replay_entry, &rp, &last_id, &damaged);
         if (r < 0) {
                 fprintf(stderr, "logseald: cannot replay the WAL: %s\n", strerror(-r));
@@ -669,22 +759,22 @@ static int start(Daemon *d)
         }
         if (rp.chunk)
                 sealer_push(d->sealer, rp.chunk);
+        if (rp.count != count.count)
+                /* Nothing writes the WAL before wal_start(): a bug, not a condition. */
+                fprintf(stderr, "logseald: internal error: the WAL replayed %" PRIu64
+                                " records after counting %" PRIu64 "\n",
+                        rp.count, count.count);
         r = wal_start(d->wal, MAX(last_id, si.wal_id_base) + 1);
         if (r < 0) {
                 fprintf(stderr, "logseald: cannot start the WAL: %s\n", strerror(-r));
                 goto fail;
         }
-        if (rc.unclean || rp.count || damaged || rp.missing) {
+        if (damaged || rp.missing) {
                 LsControlBuilder *b = malloc(sizeof(*b));
                 if (!b) {
                         r = -ENOMEM;
                         goto fail;
                 }
-                fprintf(stderr,
-                        "logseald: the previous run did not stop cleanly: %" PRIu64
-                        " records recovered from the WAL, %" PRIu64 " damaged WAL bytes, %" PRIu64
-                        " torn archive bytes cut\n",
-                        rp.count, damaged, rc.torn_bytes);
                 if (damaged) {
                         ls_control_begin(b, LS_CTL_LOSS);
                         ls_control_add_u64(b, LS_TAG_COUNT, 0);
@@ -705,12 +795,6 @@ static int start(Daemon *d)
                                            "stop");
                         emit(d, b);
                 }
-                ls_control_begin(b, LS_CTL_UNCLEAN_SHUTDOWN);
-                ls_control_add_u64(b, LS_TAG_COUNT, rp.count);
-                ls_control_add_str(b, LS_TAG_TEXT, "previous run ended without a clean stop");
-                if (rc.pos.tree.size)
-                        ls_control_add_u64(b, LS_TAG_LAST_SEQ, rc.pos.tree.size - 1);
-                emit(d, b);
                 free(b);
         }
         emit_start(d);

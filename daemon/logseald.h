@@ -165,6 +165,11 @@ typedef struct SealerInit {
         int has_next;
         LsCert next_cert;
         uint64_t wal_id_base;               /* last WAL id already sealed */
+        /* The UNCLEAN_SHUTDOWN declarations owed (undeclared of them): sealed first of all,
+         * right after a root-issued certificate, before anything from the queue; not from the
+         * WAL (recover.c does not count them as WAL records). The sealer frees it. */
+        Chunk *first;
+        uint32_t undeclared;
 } SealerInit;
 
 int sealer_start(Sealer **ret, SealerInit *init, int notify_fd);
@@ -195,7 +200,10 @@ int sealer_last_batch(Sealer *s, LsBatchHeader *ret, uint8_t pk[LS_PK_LEN]);
 typedef struct SealedState {
         uint64_t tree_size;                 /* records durable in archives */
         uint64_t wal_id;                    /* WAL entries durable in archives */
-        int clean;                          /* written by a clean stop */
+        int clean;                          /* no run ended without a clean stop since this
+                                             * was written, other than those in undeclared */
+        uint32_t undeclared;                /* unclean stops not yet declared in the archives
+                                             * up to tree_size (UNCLEAN_SHUTDOWN records owed) */
 } SealedState;
 
 int sealed_state_read(int state_dirfd, SealedState *ret);
@@ -211,6 +219,8 @@ typedef struct Recovery {
         LsChainPosition pos;                /* an open archive left behind is sealed first */
         int chain_empty;                    /* no batch yet: emit the first certificate */
         int unclean;                        /* the previous run did not stop cleanly */
+        uint32_t undeclared;                /* unclean stops the chain does not declare yet,
+                                             * this one included (UNCLEAN_SHUTDOWN records owed) */
         uint64_t wal_id_sealed;             /* WAL entries known to be in archives */
         uint64_t wal_skip;                  /* further entries already sealed (count) */
         uint64_t torn_bytes;                /* archive bytes cut from a torn tail */

@@ -48,6 +48,8 @@ struct Sealer {
         LsCert next_cert;
         uint64_t epoch_started;      /* CLOCK_MONOTONIC ns */
         uint64_t epoch_batches_done;
+        Chunk *first;                /* SealerInit.first, until run() seals it */
+        uint64_t declared_end;       /* seq after the last of those declarations */
 
         /* Admin rotation (logsealctl key rotate), see sealer_rotate_begin(). The state is
          * read without the lock by the sealing thread's fast paths; the rest is under mu. */
@@ -128,6 +130,8 @@ int chunk_add(Chunk *c, const LsRecord *r)
 
 /* ---- sealed.state ---- */
 
+/* wal/sealed.state: "LSSEALD1", u64 tree_size, u64 wal_id, u32 clean, u32 undeclared (zero in
+ * files of older versions), 8-byte keyed checksum of the rest. */
 #define STATE_MAGIC "LSSEALD1"
 #define STATE_LEN 40
 
@@ -155,6 +159,7 @@ int sealed_state_read(int state_dirfd, SealedState *ret)
         ret->tree_size = ls_get64(p + 8);
         ret->wal_id = ls_get64(p + 16);
         ret->clean = (int) ls_get32(p + 24);
+        ret->undeclared = ls_get32(p + 28); /* zero in files of older versions */
         free(p);
         return 0;
 }
@@ -168,6 +173,7 @@ int sealed_state_write(int state_dirfd, const SealedState *s)
         ls_put64(p + 8, s->tree_size);
         ls_put64(p + 16, s->wal_id);
         ls_put32(p + 24, (uint32_t) s->clean);
+        ls_put32(p + 28, s->undeclared);
         crypto_shorthash(p + STATE_LEN - 8, p, STATE_LEN - 8, (const uint8_t *) "logseal-state-v1");
         r = write_file_atomic(state_dirfd, STATE_SEALED, p, sizeof(p), 0600);
         if (r < 0)
@@ -369,12 +375,18 @@ static int flush_batch(Sealer *s)
         atomic_fetch_add(&s->st.records_sealed, h.record_count);
         atomic_fetch_add(&s->st.batches, 1);
         atomic_store(&s->st.last_tree_size, h.tree_size);
+        if (s->state.undeclared && h.tree_size >= s->declared_end) {
+                /* The declarations are durable: say at once that none is owed any more, or a
+                 * crash now would have the next start declare them again (recover.c). */
+                s->state.undeclared = 0;
+                s->last_state_write = 0;
+        }
         if (s->has_next && h.batch_no + 1 >= s->next_cert.valid_from_batch) {
                 r = finish_rotation(s);
                 if (r < 0)
                         return r;
         }
-        if (now - s->last_state_write >= STATE_WRITE_INTERVAL_NS)
+        if (!s->last_state_write || now - s->last_state_write >= STATE_WRITE_INTERVAL_NS)
                 (void) write_state(s, 0);
         notify(s);
 
@@ -676,6 +688,16 @@ static void *run(void *ud)
 
         if (s->emit_cert)
                 r = emit_transition(s, &s->cert, "signing key certified by the root key");
+        if (r == 0 && s->first) {
+                /* The declarations of unclean stops open the run, before the records
+                 * re-sealed from the WAL (RECOVERED, with their original times): the silence
+                 * of the downtime ends at them (SPEC §11). Only a root-issued certificate,
+                 * which must be its batch's first record (SPEC §9.3), comes before. */
+                s->declared_end = ls_chain_writer_next_seq(s->cw) + s->first->count;
+                r = process_chunk(s, s->first);
+        }
+        free(s->first);
+        s->first = NULL;
         if (r == 0 && s->has_next)
                 r = emit_transition(s, &s->next_cert, "epoch change completed after a restart");
         while (r == 0) {
@@ -800,11 +822,14 @@ int sealer_start(Sealer **ret, SealerInit *init, int notify_fd)
         Sealer *s = calloc(1, sizeof(*s));
         int r;
 
-        if (!s)
+        if (!s) {
+                free(TAKE_PTR(init->first));
                 return -ENOMEM;
+        }
         memcpy(wc.chain_id, init->chain_id, LS_CHAIN_ID_LEN);
         r = ls_chain_writer_new(&s->cw, &wc, &init->pos);
         if (r < 0) {
+                free(TAKE_PTR(init->first));
                 free(s);
                 return r;
         }
@@ -824,6 +849,8 @@ int sealer_start(Sealer **ret, SealerInit *init, int notify_fd)
         s->notify_fd = notify_fd;
         s->batch_last_wal = init->wal_id_base;
         s->state.wal_id = init->wal_id_base;
+        s->state.undeclared = init->undeclared;
+        s->first = TAKE_PTR(init->first);
         atomic_store(&s->st.durable_wal_id, init->wal_id_base);
         atomic_store(&s->st.last_tree_size, init->pos.tree.size);
         s->last_state_write = mono_ns();
@@ -840,6 +867,7 @@ int sealer_start(Sealer **ret, SealerInit *init, int notify_fd)
         r = -pthread_create(&s->thread, NULL, run, s);
         if (r < 0) {
                 ls_chain_writer_free(s->cw);
+                free(s->first);
                 free(s);
                 return r;
         }
