@@ -643,6 +643,52 @@ static int open_inputs_and_confine(Daemon *d)
         return 0;
 }
 
+/*
+ * `logsealctl key revoke` while logseald was not running appends the revocation to the key
+ * history only. One naming a key this start signs with is applied once the sealer runs, as
+ * the control socket would have: the sealer moves to a new key before the revocation takes
+ * effect, and the revocation is sealed. One that already covers the next batch cannot be
+ * helped here: said loudly (`logsealctl key rotate` puts a root-certified key in charge).
+ * Read before the process confines itself (keys/ is out of its reach afterwards).
+ */
+#define MAX_START_REVOCATIONS 8
+typedef struct StartRevocations {
+        StateRevocation r[MAX_START_REVOCATIONS];
+        size_t n;
+} StartRevocations;
+
+static void find_revocations_of(Daemon *d, const SignerKey *k, StartRevocations *rs)
+{
+        size_t n = 0;
+        int r = state_find_revocations(d->state_dirfd, k->key_id, rs->r + rs->n,
+                                       MAX_START_REVOCATIONS - rs->n, &n);
+
+        if (r < 0)
+                fprintf(stderr, "logseald: %s/%s: cannot read revocations: %s\n",
+                        d->cfg.state_dir, STATE_HISTORY, strerror(-r));
+        rs->n += n;
+}
+
+static void apply_start_revocations(Daemon *d, const StartRevocations *rs)
+{
+        RevokeOutcome out;
+
+        for (size_t i = 0; i < rs->n; i++) {
+                int r = revocation_apply(d, rs->r[i].enc, rs->r[i].len, &out);
+                if (r == -EKEYREVOKED) {
+                        sd_notify(0, "STATUS=signing with a REVOKED key: run `logsealctl key "
+                                     "rotate`");
+                        fprintf(stderr, "logseald: WARNING: every batch from now on is signed by "
+                                        "a revoked key until `logsealctl key rotate` puts a "
+                                        "root-certified key in charge\n");
+                } else if (r < 0 && r != -EXDEV && r != -EKEYREJECTED) {
+                        fprintf(stderr, "logseald: cannot apply a revocation of the signing key "
+                                        "in use: %s\n",
+                                strerror(-r));
+                }
+        }
+}
+
 static int start(Daemon *d)
 {
         SignerKey key, next;
@@ -651,6 +697,7 @@ static int start(Daemon *d)
         SealerInit si = {.cfg = &d->cfg};
         Recovery rc;
         Replay rp = {.d = d}, count = {};
+        _cleanup_free_ StartRevocations *revs = NULL;
         uint64_t last_id = 0, damaged = 0;
         int r;
 
@@ -718,6 +765,14 @@ static int start(Daemon *d)
         si.emit_cert = rc.chain_empty ||
                        (state_root_find(&d->roots, si.cert.issuer_key_id) &&
                         rc.pos.batch_no == si.cert.valid_from_batch);
+        revs = calloc(1, sizeof(*revs));
+        if (!revs) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        find_revocations_of(d, &key, revs);
+        if (si.has_next)
+                find_revocations_of(d, &si.next_key, revs);
         r = open_inputs_and_confine(d);
         if (r < 0)
                 goto fail;
@@ -749,6 +804,8 @@ static int start(Daemon *d)
         r = sealer_start(&d->sealer, &si, d->notify_fd);
         if (r < 0)
                 goto fail;
+        if (revs)
+                apply_start_revocations(d, revs);
 
         /* Replay what the WAL holds beyond the archives, flagged as recovered: after the
          * declarations (the sealer seals those first). */

@@ -194,6 +194,20 @@ typedef struct RotateOffer {
 int sealer_rotate_begin(Sealer *s, RotateOffer *ret);
 /* -ESTALE when no reservation is open (expired), -EINVAL when c does not fit it. */
 int sealer_rotate_commit(Sealer *s, const LsCert *c);
+/*
+ * A root revocation (already verified) of a key this appliance may sign with: when it names
+ * the key in use or the prepared next one, the sealing thread moves to a new epoch key before
+ * the revocation takes effect (sealer.c). 0: not a key in use, nothing to do; 1: the key in
+ * charge now is *ret; -EKEYREVOKED: the revocation already covers the batch the key in use
+ * signs next, only `logsealctl key rotate` can help (nothing changed); -EBUSY: a rotation or
+ * another revocation is in progress. Blocks the caller for at most 3 s (-ETIMEDOUT).
+ */
+typedef struct RevokeOutcome {
+        uint8_t key_id[LS_KEY_ID_LEN];
+        uint64_t epoch;
+        uint64_t valid_from_batch;
+} RevokeOutcome;
+int sealer_revoke_key(Sealer *s, const LsRevocation *rv, RevokeOutcome *ret);
 /* The newest durable batch header (the latest checkpoint); -ENODATA before the first. */
 int sealer_last_batch(Sealer *s, LsBatchHeader *ret, uint8_t pk[LS_PK_LEN]);
 
@@ -252,6 +266,11 @@ int ingest_commit(Daemon *d);
 
 int control_open(Daemon *d);
 void control_close(Daemon *d);
+/* A root revocation (its encoding) for this appliance: checked (chain, trusted root), the key
+ * in use moved off first when it names it (sealer_revoke_key), then a REVOCATION record queued
+ * for the next ingest_commit(). 0 or 1 as sealer_revoke_key(); -EBADMSG, -EXDEV (another
+ * chain), -EKEYREJECTED (no trusted root signed it), or its errors: nothing queued. */
+int revocation_apply(Daemon *d, const uint8_t *enc, size_t n, RevokeOutcome *out);
 
 /* ---- logseald.c ---- */
 

@@ -25,6 +25,16 @@
 #define ADMIN_REPLY_NS 3000000000ull
 
 enum {
+        REV_NONE,
+        REV_REQUESTED,   /* control socket: the sealing thread checks the key in use */
+        REV_DONE,        /* rev_result and rev_out are the answer */
+};
+
+/* Revocations taking effect within this much of now count as in effect (clock and batch
+ * closing slack): the key in use must hand over before that. */
+#define REVOKE_MARGIN_NS 1000000000ull
+
+enum {
         ADM_NONE,
         ADM_REQUESTED,   /* control socket asked; the sealing thread reserves a batch */
         ADM_RESERVED,    /* batch adm_batch reserved for adm_key; records wait */
@@ -59,7 +69,14 @@ struct Sealer {
         LsCert adm_cert;
         uint64_t adm_batch, adm_deadline;
         int adm_err;
-        pthread_cond_t adm_cv;
+        pthread_cond_t adm_cv;       /* also: revocation requests (sealer_revoke_key) */
+
+        /* Revocation of a key in use, see sealer_revoke_key(); under mu. */
+        _Atomic int rev_state;
+        LsRevocation rev;            /* reason not kept */
+        int rev_abandoned;           /* the requester stopped waiting */
+        int rev_result;
+        RevokeOutcome rev_out;
 
         pthread_t thread;
         pthread_mutex_t mu;
@@ -613,6 +630,142 @@ int sealer_rotate_commit(Sealer *s, const LsCert *c)
 }
 
 
+/* ---- revocation of the key in use ---- */
+
+/*
+ * A root revocation of the key that signs now (or of the prepared next one) would leave
+ * every later batch signed by a revoked key. Before it takes effect the sealer moves to a
+ * new key, as at a scheduled epoch change but at once:
+ *   1. an open batch is closed with the current key (a pending scheduled change then
+ *      completes: its certificate is in that batch);
+ *   2. if the revoked key is still in charge, batch b (the next one) carries the
+ *      certificate of a new key valid from b + 1, signed by the revoked key, and is closed
+ *      at once; the revoked key is erased (finish_rotation).
+ * Each batch the revoked key signs must be outside the revocation: batch number below
+ * from_batch, every record dated before from_time (less REVOKE_MARGIN_NS). When that no
+ * longer holds for the batch it would sign next, only a key the root certifies can take
+ * over (`logsealctl key rotate`): -EKEYREVOKED, nothing changes.
+ */
+static int revocation_covers(const LsRevocation *rv, uint64_t batch_no, uint64_t time_ns)
+{
+        return (rv->from_batch != LS_UNSET && batch_no >= rv->from_batch) ||
+               (rv->from_time_ns != LS_UNSET && time_ns + REVOKE_MARGIN_NS >= rv->from_time_ns);
+}
+
+static int revoke_switch(Sealer *s, const LsRevocation *rv, RevokeOutcome *out)
+{
+        const uint8_t *id = rv->revoked_key_id;
+        uint8_t before[LS_KEY_ID_LEN];
+        LsCert c;
+        int r;
+
+        memcpy(before, s->key.key_id, LS_KEY_ID_LEN);
+        if (memcmp(id, s->key.key_id, LS_KEY_ID_LEN) != 0 &&
+            !(s->has_next && memcmp(id, s->next_key.key_id, LS_KEY_ID_LEN) == 0))
+                return 0; /* not a key this appliance signs with */
+        if (atomic_load(&s->adm_state) != ADM_NONE)
+                return -EBUSY;
+        if (ls_chain_writer_pending(s->cw) > 0) {
+                if (memcmp(id, s->key.key_id, LS_KEY_ID_LEN) == 0 &&
+                    revocation_covers(rv, ls_chain_writer_position(s->cw)->batch_no,
+                                      now_realtime_ns()))
+                        return -EKEYREVOKED;
+                r = flush_batch(s);
+                if (r < 0)
+                        return r;
+                if (ls_chain_writer_pending(s->cw) > 0 || s->has_next)
+                        return -EAGAIN; /* cannot happen: the flush completes a change */
+        }
+        if (memcmp(id, s->key.key_id, LS_KEY_ID_LEN) == 0) {
+                uint64_t b = ls_chain_writer_position(s->cw)->batch_no;
+
+                if (revocation_covers(rv, b, now_realtime_ns()))
+                        return -EKEYREVOKED;
+                r = signer_prepare_next(s->sp, s->key.epoch + 1, b + 1, &c);
+                if (r < 0)
+                        return r;
+                r = emit_transition(s, &c, "epoch change: the signing key is revoked by the root "
+                                           "key from a later batch or time");
+                if (r < 0) {
+                        (void) signer_discard(s->sp);
+                        return r;
+                }
+                memcpy(s->next_key.pk, c.pk, LS_PK_LEN);
+                memcpy(s->next_key.key_id, c.key_id, LS_KEY_ID_LEN);
+                s->next_key.epoch = c.epoch;
+                s->has_next = 1;
+                s->next_cert = c;
+                /* Batch b: the certificate alone, signed by the revoked key; then the switch.
+                 * Should the write fail, the batch stays open and its next flush completes
+                 * the change; records wait (held back by the caller) until then. */
+                r = flush_batch(s);
+                if (r < 0)
+                        return r;
+        }
+        if (memcmp(before, s->key.key_id, LS_KEY_ID_LEN) == 0)
+                return -EAGAIN; /* cannot happen */
+        memcpy(out->key_id, s->key.key_id, LS_KEY_ID_LEN);
+        out->epoch = s->key.epoch;
+        out->valid_from_batch = s->cert.valid_from_batch;
+        return 1;
+}
+
+static void revoke_poll(Sealer *s)
+{
+        LsRevocation rv;
+        RevokeOutcome out = {};
+        int r;
+
+        pthread_mutex_lock(&s->mu);
+        rv = s->rev;
+        pthread_mutex_unlock(&s->mu);
+        r = revoke_switch(s, &rv, &out);
+        if (r < 0 && r != -EKEYREVOKED && r != -EBUSY)
+                fprintf(stderr, "logseald: cannot move off the revoked signing key: %s\n",
+                        strerror(-r));
+        pthread_mutex_lock(&s->mu);
+        s->rev_result = r;
+        s->rev_out = out;
+        atomic_store(&s->rev_state, s->rev_abandoned ? REV_NONE : REV_DONE);
+        pthread_cond_broadcast(&s->adm_cv);
+        pthread_mutex_unlock(&s->mu);
+}
+
+int sealer_revoke_key(Sealer *s, const LsRevocation *rv, RevokeOutcome *ret)
+{
+        struct timespec ts;
+        int r;
+
+        pthread_mutex_lock(&s->mu);
+        if (atomic_load(&s->rev_state) != REV_NONE) {
+                pthread_mutex_unlock(&s->mu);
+                return -EBUSY;
+        }
+        s->rev = *rv;
+        s->rev.reason = NULL;
+        s->rev.reason_len = 0;
+        s->rev_abandoned = 0;
+        atomic_store(&s->rev_state, REV_REQUESTED);
+        pthread_cond_signal(&s->cv);
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += (time_t) (ADMIN_REPLY_NS / 1000000000u);
+        while (atomic_load(&s->rev_state) == REV_REQUESTED)
+                if (pthread_cond_timedwait(&s->adm_cv, &s->mu, &ts) == ETIMEDOUT)
+                        break;
+        if (atomic_load(&s->rev_state) == REV_DONE) {
+                r = s->rev_result;
+                *ret = s->rev_out;
+                atomic_store(&s->rev_state, REV_NONE);
+        } else {
+                /* Still working (disk trouble): it goes on; the answer is dropped. */
+                s->rev_abandoned = 1;
+                r = -ETIMEDOUT;
+        }
+        pthread_mutex_unlock(&s->mu);
+        return r;
+}
+
+
 /* Adds one record; closes the batch first when it is full. */
 static int add_record(Sealer *s, LsRecord *rec, uint64_t wal_id)
 {
@@ -703,6 +856,8 @@ static void *run(void *ud)
         while (r == 0) {
                 Chunk *list;
 
+                if (atomic_load(&s->rev_state) == REV_REQUESTED)
+                        revoke_poll(s);
                 if (atomic_load(&s->adm_state) != ADM_NONE) {
                         pthread_mutex_lock(&s->mu);
                         stopping = s->stop;
@@ -723,7 +878,8 @@ static void *run(void *ud)
                         }
                 }
                 pthread_mutex_lock(&s->mu);
-                while (!s->head && !s->stop && atomic_load(&s->adm_state) == ADM_NONE) {
+                while (!s->head && !s->stop && atomic_load(&s->adm_state) == ADM_NONE &&
+                       atomic_load(&s->rev_state) != REV_REQUESTED) {
                         if (s->batch_started) {
                                 uint64_t deadline = s->batch_started + s->cfg->batch_latency_ns;
                                 if (s->retry_at && s->retry_at > deadline)
@@ -757,8 +913,10 @@ static void *run(void *ud)
                         list = next;
                         pthread_mutex_lock(&s->mu);
                         s->backlog -= len;
-                        /* An admin rotation wants a batch boundary: hand the rest back. */
-                        if (list && atomic_load(&s->adm_state) != ADM_NONE) {
+                        /* An admin rotation or a revocation of the key in use wants a batch
+                         * boundary: hand the rest back. */
+                        if (list && (atomic_load(&s->adm_state) != ADM_NONE ||
+                                     atomic_load(&s->rev_state) == REV_REQUESTED)) {
                                 Chunk *last = list;
                                 while (last->next)
                                         last = last->next;
