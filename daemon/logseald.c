@@ -790,6 +790,14 @@ static int start(Daemon *d)
                 if (!si.first)
                         goto fail;
         }
+        /* The signer signs batch headers only where the chain continues: from here. */
+        r = signer_set_position(d->signer, &rc.pos);
+        if (r < 0) {
+                fprintf(stderr, "logseald: the signer refused the chain position: %s\n",
+                        strerror(-r));
+                free(si.first);
+                goto fail;
+        }
         /* From here on this run seals: an end without a clean stop is one. */
         {
                 SealedState st = {.tree_size = rc.pos.tree.size,

@@ -969,6 +969,27 @@ static void *run(void *ud)
         return NULL;
 }
 
+/*
+ * The signer signs a batch header only if it extends the last one it signed (signer.c). It
+ * refusing ours means someone else had it sign the chain's next batch - this process was
+ * compromised - or a bug: either way nothing this process seals can be trusted. Fail closed
+ * as when the signer is gone: what was read is in the WAL, and the next start continues from
+ * the archives.
+ */
+static int sign_batch(void *ud, LsBatchHeader *h)
+{
+        int r = signer_sign_batch(ud, h);
+
+        if (r == -EPERM) {
+                fprintf(stderr, "logseald: the signer refused batch %" PRIu64 " (tree size %" PRIu64
+                                "): it does not extend the chain the signer signed; exiting, the "
+                                "next start recovers every record from the WAL\n",
+                        h->batch_no, h->tree_size);
+                _exit(EXIT_FAILURE);
+        }
+        return r;
+}
+
 int sealer_start(Sealer **ret, SealerInit *init, int notify_fd)
 {
         LsChainWriterConfig wc = {
@@ -976,6 +997,9 @@ int sealer_start(Sealer **ret, SealerInit *init, int notify_fd)
                 .zstd_level = init->cfg->zstd_level,
                 .max_batch_raw = init->cfg->batch_max_bytes,
                 .max_batch_records = init->cfg->batch_max_records,
+                /* The signer process sees each batch header, not only its note body. */
+                .sign_batch = sign_batch,
+                .sign_batch_ud = init->signer,
         };
         Sealer *s = calloc(1, sizeof(*s));
         int r;
