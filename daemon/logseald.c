@@ -995,6 +995,24 @@ int main(int argc, char **argv)
         r = start(&d);
         if (r < 0) {
                 sd_notifyf(0, "STATUS=failed to start: %s\nERRNO=%d", strerror(-r), -r);
+                if (!d.sealer) {
+                        /* Nothing runs yet: give back what start() made (a sealing thread
+                         * would still use it; then the exit does). */
+                        free(TAKE_PTR(d.pending));
+                        listeners_close(&d);
+                        if (d.control_src) /* else the socket may be another daemon's */
+                                control_close(&d);
+                        signer_free(d.signer);
+                        wal_free(d.wal);
+                        if (d.notify_fd >= 0)
+                                close(d.notify_fd);
+                        if (d.archive_dirfd >= 0)
+                                close(d.archive_dirfd);
+                        if (d.state_dirfd >= 0)
+                                close(d.state_dirfd);
+                }
+                sd_event_unref(d.event);
+                config_free(&d.cfg);
                 return 1;
         }
         sd_event_add_signal(d.event, NULL, SIGTERM, on_signal, &d);
