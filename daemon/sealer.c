@@ -652,33 +652,41 @@ static int revocation_covers(const LsRevocation *rv, uint64_t batch_no, uint64_t
                (rv->from_time_ns != LS_UNSET && time_ns + REVOKE_MARGIN_NS >= rv->from_time_ns);
 }
 
+static int key_in_use(const Sealer *s, const uint8_t id[LS_KEY_ID_LEN])
+{
+        return memcmp(id, s->key.key_id, LS_KEY_ID_LEN) == 0 ||
+               (s->has_next && memcmp(id, s->next_key.key_id, LS_KEY_ID_LEN) == 0);
+}
+
 static int revoke_switch(Sealer *s, const LsRevocation *rv, RevokeOutcome *out)
 {
         const uint8_t *id = rv->revoked_key_id;
-        uint8_t before[LS_KEY_ID_LEN];
         LsCert c;
         int r;
 
-        memcpy(before, s->key.key_id, LS_KEY_ID_LEN);
-        if (memcmp(id, s->key.key_id, LS_KEY_ID_LEN) != 0 &&
-            !(s->has_next && memcmp(id, s->next_key.key_id, LS_KEY_ID_LEN) == 0))
+        if (!key_in_use(s, id))
                 return 0; /* not a key this appliance signs with */
         if (atomic_load(&s->adm_state) != ADM_NONE)
                 return -EBUSY;
-        if (ls_chain_writer_pending(s->cw) > 0) {
-                if (memcmp(id, s->key.key_id, LS_KEY_ID_LEN) == 0 &&
-                    revocation_covers(rv, ls_chain_writer_position(s->cw)->batch_no,
-                                      now_realtime_ns()))
-                        return -EKEYREVOKED;
-                r = flush_batch(s);
-                if (r < 0)
-                        return r;
-                if (ls_chain_writer_pending(s->cw) > 0 || s->has_next)
-                        return -EAGAIN; /* cannot happen: the flush completes a change */
-        }
-        if (memcmp(id, s->key.key_id, LS_KEY_ID_LEN) == 0) {
+        /* A few rounds: closing a batch may begin a scheduled change (flush_batch), whose
+         * batch is then closed too. */
+        for (int round = 0; round < 4 && key_in_use(s, id); round++) {
                 uint64_t b = ls_chain_writer_position(s->cw)->batch_no;
+                int current = memcmp(id, s->key.key_id, LS_KEY_ID_LEN) == 0;
 
+                if (ls_chain_writer_pending(s->cw) > 0) {
+                        /* Batch b is open: the current key signs it. */
+                        if (current && revocation_covers(rv, b, now_realtime_ns()))
+                                return -EKEYREVOKED;
+                        r = flush_batch(s);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (!current)
+                        return -EAGAIN; /* cannot happen: a prepared key has its batch open */
+                /* Batch b: the certificate of a new key valid from b + 1, signed by the revoked
+                 * key, closed at once; then the switch (flush_batch: finish_rotation). */
                 if (revocation_covers(rv, b, now_realtime_ns()))
                         return -EKEYREVOKED;
                 r = signer_prepare_next(s->sp, s->key.epoch + 1, b + 1, &c);
@@ -695,14 +703,13 @@ static int revoke_switch(Sealer *s, const LsRevocation *rv, RevokeOutcome *out)
                 s->next_key.epoch = c.epoch;
                 s->has_next = 1;
                 s->next_cert = c;
-                /* Batch b: the certificate alone, signed by the revoked key; then the switch.
-                 * Should the write fail, the batch stays open and its next flush completes
-                 * the change; records wait (held back by the caller) until then. */
+                /* Should the write fail, the batch stays open (signed once) and its next flush
+                 * completes the change. */
                 r = flush_batch(s);
                 if (r < 0)
                         return r;
         }
-        if (memcmp(before, s->key.key_id, LS_KEY_ID_LEN) == 0)
+        if (key_in_use(s, id))
                 return -EAGAIN; /* cannot happen */
         memcpy(out->key_id, s->key.key_id, LS_KEY_ID_LEN);
         out->epoch = s->key.epoch;
