@@ -220,6 +220,8 @@ static int op_load(Keys *k, uint8_t *out, size_t *len)
         put_key(out + 4, k->cur);
         if (k->next)
                 put_key(out + 4 + LS_PK_LEN + LS_KEY_ID_LEN, k->next);
+        else
+                memset(out + 4 + LS_PK_LEN + LS_KEY_ID_LEN, 0, LS_PK_LEN + LS_KEY_ID_LEN);
         *len = 4 + 2 * (LS_PK_LEN + LS_KEY_ID_LEN);
         return 0;
 }
@@ -408,7 +410,8 @@ static _Noreturn void serve(int fd, int dirfd, const uint8_t chain_id[LS_CHAIN_I
         if (k.confined < 0)
                 fprintf(stderr, "logseald: signer: cannot confine itself to %s: %s\n",
                         STATE_KEYS_DIR, strerror(-k.confined));
-        uint8_t req[REQ_MAX + 1], out[REPLY_MAX];
+        /* Zeroed: a reply never carries bytes this process did not mean to send. */
+        uint8_t req[REQ_MAX + 1], out[REPLY_MAX] = {0};
 
         memcpy(k.chain_id, chain_id, LS_CHAIN_ID_LEN);
         for (;;) {
