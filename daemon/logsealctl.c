@@ -1202,14 +1202,12 @@ static int cmd_key_revoke(int argc, char **argv)
                 r = ls_revocation_encode(&rv, enc, sizeof(enc), &len);
         if (r < 0)
                 return log_errno(r, "signing the revocation");
-        r = state_append_history(dirfd, enc, len);
-        if (r < 0)
-                return log_errno(r, "%s/%s", dir, STATE_HISTORY);
-        if (out && write_new_file(out, enc, len, 0644) != 0)
-                return EXIT_FAILURE;
         {
+                /* The running daemon first: when the revocation names the key it signs with,
+                 * it moves to a new key before sealing it, or refuses (the revocation already
+                 * covers what that key signs next). Refused: nothing is written. */
                 char *line = malloc(2 * len + 16);
-                json_t *reply;
+                json_t *reply, *nk;
                 if (!line)
                         return log_errno(-ENOMEM, "revocation");
                 memcpy(line, "revoke ", 7);
@@ -1217,14 +1215,38 @@ static int cmd_key_revoke(int argc, char **argv)
                 strcat(line, "\n");
                 reply = daemon_request(dir, line);
                 free(line);
-                if (reply && json_is_true(json_object_get(reply, "ok")))
+                if (reply && !json_is_true(json_object_get(reply, "ok"))) {
+                        const char *e = json_string_value(json_object_get(reply, "error"));
+                        r = log_error("key revoke: logseald refused the revocation: %s. Nothing "
+                                      "was written.",
+                                      e ? e : "no reason given");
+                        json_decref(reply);
+                        return r;
+                }
+                r = state_append_history(dirfd, enc, len);
+                if (r < 0) {
+                        json_decref(reply);
+                        return log_errno(r, "%s/%s", dir, STATE_HISTORY);
+                }
+                if (out && write_new_file(out, enc, len, 0644) != 0) {
+                        json_decref(reply);
+                        return EXIT_FAILURE;
+                }
+                nk = reply ? json_object_get(reply, "new_key") : NULL;
+                if (nk)
+                        printf("Key %s was the signing key in use: the daemon moved to a new key "
+                               "first (%s, epoch %" JSON_INTEGER_FORMAT ", signing from batch %"
+                               JSON_INTEGER_FORMAT "); the revoked key is erased.\n",
+                               keyid, json_string_value(json_object_get(nk, "key_id")),
+                               json_integer_value(json_object_get(nk, "epoch")),
+                               json_integer_value(json_object_get(nk, "valid_from_batch")));
+                if (reply)
                         printf("The daemon sealed the revocation into the chain (record %" JSON_INTEGER_FORMAT
                                " or later).\n",
                                json_integer_value(json_object_get(reply, "next_seq")));
                 else
-                        printf("WARNING: the daemon is not running or refused it (%s): the revocation "
+                        printf("WARNING: the daemon is not running (no answer): the revocation "
                                "is in %s/%s and%s%s must be handed to investigators.\n",
-                               reply ? json_string_value(json_object_get(reply, "error")) : "no answer",
                                dir, STATE_HISTORY, out ? " " : "", out ? out : "");
                 json_decref(reply);
         }
