@@ -26,6 +26,7 @@
 #include "index.h"
 #include "listen.h"
 #include "logseald.h"
+#include "owner.h"
 #include "state.h"
 #include "util.h"
 
@@ -393,16 +394,37 @@ static int replay_entry(void *ud, uint64_t id, const uint8_t *rec, size_t n)
         return 0;
 }
 
+/* The state directory is there but not this user's: the fix is a chown, not an init. */
+static void state_owner_hint(const char *dir, const char *name, const char *problem)
+{
+        char me[64], group[64];
+
+        user_name(geteuid(), me, sizeof(me));
+        group_name(getegid(), group, sizeof(group));
+        fprintf(stderr,
+                "logseald: %s%s%s: %s; logseald runs as %s, and the state directory and "
+                "everything in it must belong to that user.\n"
+                "Fix (as root): chown -R %s:%s %s  (`logsealctl init --user %s` creates it "
+                "that way)\n",
+                dir, strcmp(name, ".") ? "/" : "", strcmp(name, ".") ? name : "", problem, me, me,
+                group, dir, me);
+}
+
 static int open_state(Daemon *d, SignerKey *key, SignerKey *next, int *has_next, LsCert *cert)
 {
         int r;
 
         d->state_dirfd = open(d->cfg.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (d->state_dirfd < 0) {
-                fprintf(stderr,
-                        "logseald: %s: %s\nRun `logsealctl init --state-dir %s` to create it.\n",
-                        d->cfg.state_dir, strerror(errno), d->cfg.state_dir);
-                return -errno;
+                r = -errno;
+                if (r == -ENOENT)
+                        fprintf(stderr,
+                                "logseald: %s: %s\nRun `logsealctl init --state-dir %s` "
+                                "to create it.\n",
+                                d->cfg.state_dir, strerror(-r), d->cfg.state_dir);
+                else
+                        state_owner_hint(d->cfg.state_dir, ".", strerror(-r));
+                return r;
         }
         /* One daemon per state directory: two would interleave their chains. The lock
          * goes with the process (and its fd), so a crash never leaves it behind. */
@@ -412,6 +434,19 @@ static int open_state(Daemon *d, SignerKey *key, SignerKey *next, int *has_next,
                         r == -EWOULDBLOCK ? "another logseald is running on this state directory" :
                                             strerror(-r));
                 return r;
+        }
+        /* Made by root, run as another user: say so now, not at the first EACCES. */
+        if (geteuid() != 0) {
+                char name[PATH_MAX];
+                uid_t owner;
+                r = state_find_foreign(d->state_dirfd, geteuid(), name, sizeof(name), &owner);
+                if (r > 0) {
+                        char who[64], why[128];
+                        snprintf(why, sizeof(why), "belongs to %s",
+                                 user_name(owner, who, sizeof(who)));
+                        state_owner_hint(d->cfg.state_dir, name, why);
+                        return -EACCES;
+                }
         }
         r = state_load_chain_id(d->state_dirfd, d->chain_id);
         if (r < 0) {

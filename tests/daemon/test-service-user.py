@@ -6,17 +6,22 @@
 # (issue 13, item 1: recovery opened the last archive for writing and failed with EACCES).
 # Also: kill -9 while streaming (recovery of an open archive), archive rotation. In the end
 # logseal-verify says INTACT and every TCP message is sealed exactly once, in order.
+# Then item 4: a state directory that is not the service user's gets a message that names
+# the chown (not "run logsealctl init"), and one made by `logsealctl init --user` runs.
 import os
+import pwd
 import signal
 import socket
 import stat
+import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from daemonlib import Appliance, Tap, message_bytes  # noqa: E402
+from daemonlib import Appliance, Tap, free_port, message_bytes  # noqa: E402
 
-BUILD = sys.argv[1]
+BUILD = os.path.abspath(sys.argv[1])
 UID = 65534  # nobody/nogroup on Debian: no file of this test's is its own but the state
 t = Tap()
 
@@ -112,4 +117,75 @@ try:
     t.check(f"archives rotated while running as the service user ({narch})", narch >= 7, narch)
 finally:
     app.close()
+
+# Ownership (issue 13, item 4): what the service user is told about a state directory that is
+# not its own, and a directory made with `logsealctl init --user` that just works.
+CTL = os.path.join(BUILD, "daemon", "logsealctl")
+LOGSEALD = os.path.join(BUILD, "daemon", "logseald")
+NAME = pwd.getpwuid(UID).pw_name
+
+
+def run_as_user(args, timeout=30):
+    return subprocess.run(["setpriv", f"--reuid={UID}", f"--regid={UID}", "--clear-groups", "--"]
+                          + args, capture_output=True, timeout=timeout, cwd="/")
+
+
+with tempfile.TemporaryDirectory(prefix="logseal-owner-") as work:
+    os.chmod(work, 0o755)
+    port = free_port()
+    listen = ["--listen", f"tcp:127.0.0.1:{port}"]
+
+    # init as root, then only the directory handed over (what tmpfiles.d + a root init left).
+    s1 = os.path.join(work, "root-made")
+    subprocess.run([CTL, "init", "--state-dir", s1, "--no-passphrase"], check=True,
+                   capture_output=True)
+    os.chown(s1, UID, UID)
+    p = run_as_user([LOGSEALD, "--state-dir", s1] + listen)
+    err = p.stderr.decode(errors="replace")
+    t.check("a state directory with root's files: logseald refuses to start", p.returncode != 0,
+            err)
+    t.check("... and names the file and the chown, not `logsealctl init`",
+            "chown -R " in err and "belongs to root" in err and "Run `logsealctl init" not in err,
+            err)
+
+    # A directory the user cannot even open.
+    s2 = os.path.join(work, "root-dir")
+    subprocess.run([CTL, "init", "--state-dir", s2, "--no-passphrase"], check=True,
+                   capture_output=True)
+    os.chmod(s2, 0o700)
+    p = run_as_user([LOGSEALD, "--state-dir", s2] + listen)
+    err = p.stderr.decode(errors="replace")
+    t.check("a root-owned 0700 state directory: the message names the chown, not init",
+            p.returncode != 0 and "chown -R " in err and "Run `logsealctl init" not in err, err)
+
+    # A missing one: that is what init is for.
+    p = run_as_user([LOGSEALD, "--state-dir", os.path.join(work, "missing")] + listen)
+    err = p.stderr.decode(errors="replace")
+    t.check("a missing state directory: the message says to run logsealctl init",
+            p.returncode != 0 and "logsealctl init" in err, err)
+
+    # `logsealctl init --user` as root: the service user runs it, stops, starts again.
+    s3 = os.path.join(work, "init-user")
+    p = subprocess.run([CTL, "init", "--state-dir", s3, "--no-passphrase", "--user", NAME],
+                       capture_output=True)
+    t.check(f"logsealctl init --user {NAME}", p.returncode == 0, p.stderr)
+    for k in range(2):
+        d = subprocess.Popen(["setpriv", f"--reuid={UID}", f"--regid={UID}", "--clear-groups",
+                              "--", LOGSEALD, "--state-dir", s3] + listen,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd="/")
+        up = False
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                up = True
+                break
+            except OSError:
+                if d.poll() is not None:
+                    break
+                time.sleep(0.05)
+        d.send_signal(signal.SIGTERM)
+        out = d.communicate(timeout=60)[0].decode(errors="replace")
+        t.check(f"start {k + 1} as {NAME} on a directory from init --user, SIGTERM, exit 0",
+                up and d.returncode == 0, out[-400:])
+
 sys.exit(t.done())
