@@ -784,12 +784,17 @@ int main(int argc, char **argv)
         }
         config_defaults(&d.cfg);
         if (config_path && config_load(&d.cfg, config_path) < 0) {
-                config_free(&d.cfg);
-                return 2;
+                /* --check-config goes on: every problem is reported, not only the first. */
+                if (!check) {
+                        config_free(&d.cfg);
+                        return 2;
+                }
+                check = 2;
         }
         if (state_dir) {
                 free(d.cfg.state_dir);
                 d.cfg.state_dir = strdup(state_dir);
+                d.cfg.state_dir_line = 0;
         }
         for (size_t i = 0; i < nlistens; i++) {
                 r = config_add_listen(&d.cfg, listens[i], NULL);
@@ -802,18 +807,20 @@ int main(int argc, char **argv)
                         return 2;
                 }
         }
+        if (check) {
+                r = config_check(&d.cfg, sd_listen_fds(0) > 0);
+                if (r == 0 && check == 1)
+                        printf("%s: configuration OK (%zu listeners, state directory %s)\n",
+                               config_path ? config_path : "(command line)", d.cfg.nlistens,
+                               d.cfg.state_dir);
+                config_free(&d.cfg);
+                return r == 0 && check == 1 ? 0 : 2;
+        }
         if (!d.cfg.state_dir) {
                 fprintf(stderr, "logseald: no state directory (--state-dir, or state_dir in "
                                 "[daemon])\n");
                 config_free(&d.cfg);
                 return 2;
-        }
-        if (check) {
-                printf("%s: configuration OK (%zu listeners, state directory %s)\n",
-                       config_path ? config_path : "(command line)", d.cfg.nlistens,
-                       d.cfg.state_dir);
-                config_free(&d.cfg);
-                return 0;
         }
         if (d.cfg.nlistens == 0 && sd_listen_fds(0) <= 0) {
                 fprintf(stderr, "logseald: no listeners configured (--listen, or [listen NAME] "
