@@ -1332,14 +1332,12 @@ static int cmd_key_revoke(int argc, char **argv)
                 r = ls_revocation_encode(&rv, enc, sizeof(enc), &len);
         if (r < 0)
                 return log_errno(r, "signing the revocation");
-        r = state_append_history(dirfd, enc, len);
-        if (r < 0)
-                return log_errno(r, "%s/%s", dir, STATE_HISTORY);
-        if (out && write_new_file(out, enc, len, 0644) != 0)
-                return EXIT_FAILURE;
         {
+                /* The running daemon first: when the revocation names the key it signs with,
+                 * it moves to a new key before sealing it, or refuses (the revocation already
+                 * covers what that key signs next). Refused: nothing is written. */
                 char *line = malloc(2 * len + 16);
-                json_t *reply;
+                json_t *reply, *nk;
                 if (!line)
                         return log_errno(-ENOMEM, "revocation");
                 memcpy(line, "revoke ", 7);
@@ -1347,14 +1345,38 @@ static int cmd_key_revoke(int argc, char **argv)
                 strcat(line, "\n");
                 reply = daemon_request(dir, line);
                 free(line);
-                if (reply && json_is_true(json_object_get(reply, "ok")))
+                if (reply && !json_is_true(json_object_get(reply, "ok"))) {
+                        const char *e = json_string_value(json_object_get(reply, "error"));
+                        r = log_error("key revoke: logseald refused the revocation: %s. Nothing "
+                                      "was written.",
+                                      e ? e : "no reason given");
+                        json_decref(reply);
+                        return r;
+                }
+                r = state_append_history(dirfd, enc, len);
+                if (r < 0) {
+                        json_decref(reply);
+                        return log_errno(r, "%s/%s", dir, STATE_HISTORY);
+                }
+                if (out && write_new_file(out, enc, len, 0644) != 0) {
+                        json_decref(reply);
+                        return EXIT_FAILURE;
+                }
+                nk = reply ? json_object_get(reply, "new_key") : NULL;
+                if (nk)
+                        printf("Key %s was the signing key in use: the daemon moved to a new key "
+                               "first (%s, epoch %" JSON_INTEGER_FORMAT ", signing from batch %"
+                               JSON_INTEGER_FORMAT "); the revoked key is erased.\n",
+                               keyid, json_string_value(json_object_get(nk, "key_id")),
+                               json_integer_value(json_object_get(nk, "epoch")),
+                               json_integer_value(json_object_get(nk, "valid_from_batch")));
+                if (reply)
                         printf("The daemon sealed the revocation into the chain (record %" JSON_INTEGER_FORMAT
                                " or later).\n",
                                json_integer_value(json_object_get(reply, "next_seq")));
                 else
-                        printf("WARNING: the daemon is not running or refused it (%s): the revocation "
+                        printf("WARNING: the daemon is not running (no answer): the revocation "
                                "is in %s/%s and%s%s must be handed to investigators.\n",
-                               reply ? json_string_value(json_object_get(reply, "error")) : "no answer",
                                dir, STATE_HISTORY, out ? " " : "", out ? out : "");
                 json_decref(reply);
         }
@@ -1976,6 +1998,7 @@ static int cmd_reindex(int argc, char **argv)
         _cleanup_close_ int dirfd = -1, archfd = -1;
         uint8_t chain_id[LS_CHAIN_ID_LEN];
         Index *ix = NULL;
+        IndexAuth *auth = NULL;
         Progress pg = {};
         uint64_t added = 0, total = 0, t0, t1;
         double secs;
@@ -2010,24 +2033,36 @@ static int cmd_reindex(int argc, char **argv)
         if (r > 0)
                 fprintf(stderr, PROG ": removed %s/%s of an older version (derived data)\n", dir,
                         STATE_INDEX_LEGACY);
+        /* Only batches the root key and the key history vouch for are indexed. */
+        r = index_auth_new(&auth, dirfd, chain_id);
+        if (r < 0)
+                return log_error("%s/%s: batch signatures cannot be checked without it; nothing "
+                                 "indexed",
+                                 dir, index_auth_error(NULL));
 
         r = index_open(&ix, dirfd, chain_id);
         if (r == -EUCLEAN || r == -EPROTONOSUPPORT) {
                 /* Derived data: a damaged or outdated index is simply made again. */
                 fprintf(stderr, PROG ": %s: %s; recreating it\n", dir, index_last_error(NULL));
-                if (unlink_index(dirfd, dir) != 0)
+                if (unlink_index(dirfd, dir) != 0) {
+                        index_auth_free(auth);
                         return EXIT_FAILURE;
+                }
                 r = index_open(&ix, dirfd, chain_id);
         }
-        if (r == -EXDEV)
-                return log_error("%s: %s: move it away, then reindex", dir,
-                                 index_last_error(NULL));
-        if (r < 0)
+        if (r < 0) {
+                index_auth_free(auth);
+                if (r == -EXDEV)
+                        return log_error("%s: %s: move it away, then reindex", dir,
+                                         index_last_error(NULL));
                 return log_error("%s: %s", dir, index_last_error(NULL));
+        }
         index_set_log(ix, index_log_stderr, NULL);
+        index_set_auth(ix, auth);
         if (fulltext && index_enable_fulltext(ix) < 0) {
                 log_error("%s: %s", dir, index_last_error(ix));
                 index_free(ix);
+                index_auth_free(auth);
                 return EXIT_FAILURE;
         }
         if (isatty(STDERR_FILENO))
@@ -2042,15 +2077,19 @@ static int cmd_reindex(int argc, char **argv)
         if (r < 0) {
                 log_error("%s/%s: %s", dir, STATE_ARCHIVES, index_last_error(ix));
                 fprintf(stderr, PROG ": %" PRIu64 " records indexed before the error; nothing "
-                                "after it is in the index\n",
-                        added);
+                                "after it is in the index%s\n",
+                        added,
+                        r == -EKEYREJECTED ? "; 'logsealctl verify' reports on the whole chain" :
+                                             "");
                 index_free(ix);
+                index_auth_free(auth);
                 return EXIT_FAILURE;
         }
         /* With logseald running, its indexer shares the work: say what the index holds. */
         if (index_query_count(ix, NULL, 0, UINT64_MAX, &total) < 0)
                 total = added;
         index_free(ix);
+        index_auth_free(auth);
         secs = (double) (t1 - t0) / 1e9;
         printf("Indexed %" PRIu64 " records in %.2f s (%.0f records/s) into %s/%s\n", added, secs,
                secs > 0 ? (double) added / secs : 0.0, dir, STATE_INDEX);
@@ -2183,6 +2222,8 @@ typedef struct Query {
         const char *match;         /* full-text words: the same text, case-insensitively */
         uint64_t limit;            /* applied after the substring match */
         uint64_t printed, mismatched, unreadable;
+        uint64_t refused;          /* records of batches that are not authentic */
+        uint64_t refused_batches, last_refused_batch;
 } Query;
 
 #define QUERY_DONE 1
@@ -2207,6 +2248,19 @@ static int print_hit(void *ud, const IndexHit *hit)
         int r;
 
         r = index_batch_reader_get(q->reader, hit, &rec);
+        if (r == -EKEYREJECTED) {
+                /* Never printed: these bytes are not the ones the appliance sealed. */
+                q->refused++;
+                if (q->refused_batches == 0 || q->last_refused_batch != hit->batch_no) {
+                        q->last_refused_batch = hit->batch_no;
+                        if (q->refused_batches++ < 10)
+                                fprintf(stderr, PROG ": %s\n", index_batch_reader_error(q->reader));
+                        else if (q->refused_batches == 11)
+                                fprintf(stderr, PROG ": (further batches that are not authentic "
+                                                "are not listed)\n");
+                }
+                return 0;
+        }
         if (r < 0) {
                 if (q->unreadable++ < 10)
                         fprintf(stderr, PROG ": seq %" PRIu64 ": %s\n", hit->seq,
@@ -2373,6 +2427,7 @@ static int cmd_query(int argc, char **argv)
         uint8_t chain_id[LS_CHAIN_ID_LEN];
         Query q = {.filter = {.to_ns = UINT64_MAX, .syslog_only = 1}};
         Index *ix = NULL;
+        IndexAuth *auth = NULL;
         uint64_t added = 0;
         char words[1024] = "";
         int opt, r, stale;
@@ -2483,24 +2538,38 @@ static int cmd_query(int argc, char **argv)
                 return log_error("%s/%s does not exist: build it with 'logsealctl reindex "
                                  "--state-dir %s'",
                                  dir, STATE_INDEX, dir);
-        r = index_open(&ix, dirfd, chain_id);
-        if (r == -EXDEV)
-                return log_error("%s: %s: move it away", dir, index_last_error(NULL));
+        /* Nothing is printed that the root key and the key history do not vouch for. */
+        r = index_auth_new(&auth, dirfd, chain_id);
         if (r < 0)
+                return log_error("%s/%s: the records' batch signatures cannot be checked without "
+                                 "it; nothing printed",
+                                 dir, index_auth_error(NULL));
+        r = index_open(&ix, dirfd, chain_id);
+        if (r < 0) {
+                index_auth_free(auth);
+                if (r == -EXDEV)
+                        return log_error("%s: %s: move it away", dir, index_last_error(NULL));
                 return log_error("%s: %s (rebuild it with 'logsealctl reindex --state-dir %s')",
                                  dir, index_last_error(NULL), dir);
+        }
         index_set_log(ix, index_log_stderr, NULL);
+        index_set_auth(ix, auth);
         /* Index what the archives hold beyond the index first (usually nothing). */
-        stale = index_catch_up(ix, archfd, &added) < 0;
-        if (stale)
+        r = index_catch_up(ix, archfd, &added);
+        stale = r < 0;
+        if (r == -EKEYREJECTED)
+                log_error("%s: %s", dir, index_last_error(ix));
+        else if (stale)
                 fprintf(stderr, PROG ": warning: %s: the index may lack recent records: %s\n", dir,
                         index_last_error(ix));
 
         r = index_batch_reader_new(&q.reader, archfd, chain_id);
         if (r < 0) {
                 index_free(ix);
+                index_auth_free(auth);
                 return log_errno(r, "query");
         }
+        index_batch_reader_set_auth(q.reader, auth);
         r = index_query(ix, &q.filter, print_hit, &q);
         if (r == -QUERY_DONE)
                 r = 0;
@@ -2510,6 +2579,7 @@ static int cmd_query(int argc, char **argv)
                 log_errno(r, "%s", dir);
         index_batch_reader_free(q.reader);
         index_free(ix);
+        index_auth_free(auth);
         if (fflush(stdout) != 0 || ferror(stdout))
                 return log_errno(-EIO, "standard output");
         if (q.mismatched)
@@ -2522,10 +2592,18 @@ static int cmd_query(int argc, char **argv)
                           "the index says they are: rebuild the index with 'logsealctl reindex "
                           "--state-dir %s' (it names any damage; logseal-verify checks it)",
                           q.unreadable, dir);
+        if (q.refused)
+                log_error("%" PRIu64 " record(s) of %" PRIu64 " batch(es) were NOT printed: "
+                          "those batches are NOT AUTHENTIC under %s/%s and %s/%s (reasons above: "
+                          "a signature that does not verify, as after an edit of the archive, or "
+                          "a key that may not sign them); 'logsealctl verify --state-dir %s' "
+                          "reports on the whole chain",
+                          q.refused, q.refused_batches, dir, STATE_ROOT_PUB, dir, STATE_HISTORY,
+                          dir);
         if (case_id && r >= 0)
                 (void) seal_custody_note(dir, LS_CUSTODY_QUERY, case_id, examiner,
                                          words[0] ? words + 1 : "(all)", q.printed, NULL);
-        return r < 0 || stale || q.mismatched || q.unreadable ? EXIT_FAILURE : 0;
+        return r < 0 || stale || q.mismatched || q.unreadable || q.refused ? EXIT_FAILURE : 0;
 }
 
 /*

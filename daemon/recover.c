@@ -87,6 +87,7 @@ typedef struct Scan {
         LsMerkle tree;
         uint64_t good_end;           /* end of the last complete, consistent structure */
         uint64_t wal_records_after;  /* WAL-originated records beyond the sealed state */
+        uint64_t unclean_after;      /* UNCLEAN_SHUTDOWN records beyond the sealed state */
 } Scan;
 
 /* Checks one batch against itself and the running tree; counts WAL-originated records. */
@@ -99,7 +100,7 @@ static int scan_batch(Scan *sc, LsPayload *pl, const LsReadItem *it, uint64_t st
         const uint8_t *raw, *bytes;
         size_t rawlen, len, off;
         uint8_t leaf[LS_HASH_LEN], root[LS_HASH_LEN];
-        uint64_t wal_records = 0;
+        uint64_t wal_records = 0, unclean = 0;
         int r;
 
         if (h->first_seq != t.size || h->archive_no != sc->hdr.archive_no)
@@ -111,11 +112,14 @@ static int scan_batch(Scan *sc, LsPayload *pl, const LsReadItem *it, uint64_t st
         ls_payload_iter_init(&pi, h, raw, rawlen);
         while ((r = ls_payload_next(&pi, &rec, &bytes, &len, leaf, &off)) > 0) {
                 LsControl c;
+                int ctl = rec.type == LS_REC_CONTROL &&
+                          ls_control_decode(&c, rec.body, rec.body_len, NULL) == 0;
                 ls_merkle_append(&t, leaf);
-                /* KEY_TRANSITION records come from the sealer, everything else from the WAL. */
-                if (!(rec.type == LS_REC_CONTROL &&
-                      ls_control_decode(&c, rec.body, rec.body_len, NULL) == 0 &&
-                      c.type == LS_CTL_KEY_TRANSITION))
+                /* KEY_TRANSITION and UNCLEAN_SHUTDOWN records come from the sealer (sealer.c
+                 * run()), everything else from the WAL. */
+                if (ctl && c.type == LS_CTL_UNCLEAN_SHUTDOWN)
+                        unclean++;
+                else if (!(ctl && c.type == LS_CTL_KEY_TRANSITION))
                         wal_records++;
         }
         if (r < 0)
@@ -124,8 +128,10 @@ static int scan_batch(Scan *sc, LsPayload *pl, const LsReadItem *it, uint64_t st
         if (!ls_hash_equal(root, h->tree_root))
                 return -EILSEQ;
         sc->tree = t;
-        if (h->tree_size > state_tree_size)
+        if (h->tree_size > state_tree_size) {
                 sc->wal_records_after += wal_records;
+                sc->unclean_after += unclean;
+        }
         if (sc->tally.batches == 0)
                 sc->tally.min_time_ns = h->min_time_ns;
         sc->tally.batches++;
@@ -231,6 +237,7 @@ int recover_archives(int state_dirfd, int archive_dirfd, const uint8_t chain_id[
         if (r == -ENOENT) {
                 rc.chain_empty = 1;
                 rc.unclean = have_state && !st.clean;
+                rc.undeclared = st.undeclared + (rc.unclean ? 1u : 0u);
                 rc.wal_id_sealed = st.wal_id;
                 *ret = rc;
                 return 0;
@@ -282,6 +289,11 @@ int recover_archives(int state_dirfd, int archive_dirfd, const uint8_t chain_id[
         rc.wal_id_sealed = st.wal_id;
         rc.wal_skip = sc->wal_records_after;
         rc.unclean = !have_state || !st.clean || !sc->sealed;
+        /* Declarations owed when the state was written, less those sealed since (a run that
+         * sealed them and died before it wrote the state again), plus this stop. */
+        rc.undeclared = (st.undeclared > sc->unclean_after ?
+                                 st.undeclared - (uint32_t) sc->unclean_after : 0) +
+                        (rc.unclean ? 1u : 0u);
         rc.pos.tree = sc->tree;
         if (sc->sealed) {
                 close(fd);
