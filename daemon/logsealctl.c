@@ -5,9 +5,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <spawn.h>
@@ -36,6 +38,7 @@
 #include "keys.h"
 #include "magic.h"
 #include "merkle.h"
+#include "owner.h"
 #include "state.h"
 #include "util.h"
 
@@ -73,9 +76,11 @@ static void help(void)
                "Set up and administer a logseal appliance.\n"
                "\n"
                "Commands:\n"
-               "  init --state-dir DIR [--root-key FILE] [--no-passphrase]\n"
+               "  init --state-dir DIR [--root-key FILE] [--no-passphrase] [--user USER]\n"
                "        create the state directory: chain id, root key (generated, or FILE:\n"
-               "        an existing root secret key), first signing key and its certificate\n"
+               "        an existing root secret key), first signing key and its certificate;\n"
+               "        with --user (as root), read FILE as root and make DIR belong to USER,\n"
+               "        the user logseald runs as\n"
                "  keygen --root FILE [--no-passphrase]\n"
                "        generate a root key offline: FILE (secret) and FILE.pub\n"
                "  key export-history --state-dir DIR --out FILE\n"
@@ -626,8 +631,30 @@ static void print_init_summary(const char *dir, const uint8_t chain_id[LS_CHAIN_
                d, STATE_ROOT_PUB, d, STATE_ROOT_PUB, d, STATE_ARCHIVES);
 }
 
+/* Who init writes the state directory as (--user): the ids and the name. */
+typedef struct InitUser {
+        uid_t uid;
+        gid_t gid;
+        char name[64];
+} InitUser;
+
+/* Root becomes USER for the writes (files are created as theirs); undone by become_root(). */
+static int become_user(const InitUser *u)
+{
+        if (initgroups(u->name, u->gid) < 0 || setegid(u->gid) < 0 || seteuid(u->uid) < 0)
+                return log_errno(-errno, "init: becoming user %s", u->name);
+        return 0;
+}
+
+static void become_root(void)
+{
+        if (seteuid(0) < 0 || setegid(0) < 0 || setgroups(0, NULL) < 0)
+                abort(); /* the saved ids are root's: this cannot fail */
+}
+
 /* Everything init does inside the opened directory; returns an exit status. */
-static int init_state(int dirfd, const char *dir, const char *root_file, int no_passphrase)
+static int init_state(int dirfd, const char *dir, const char *root_file, int no_passphrase,
+                      const InitUser *user)
 {
         _cleanup_keypair_ LsKeyPair *root = NULL, *signing = NULL;
         _cleanup_secret_ void *root_secret = NULL, *signing_secret = NULL;
@@ -709,6 +736,10 @@ static int init_state(int dirfd, const char *dir, const char *root_file, int no_
         memcpy(signing_id, signing->key_id, LS_KEY_ID_LEN);
         signing = ls_keypair_free(signing);
 
+        /* The root key was read as root and is wiped: everything below is written as the
+         * user logseald runs as, so that it owns it. */
+        if (user && become_user(user) != 0)
+                return EXIT_FAILURE;
         if (make_subdir(dirfd, dir, STATE_KEYS_DIR, KEYS_DIR_MODE) != 0 ||
             make_subdir(dirfd, dir, STATE_ARCHIVES, ARCHIVES_DIR_MODE) != 0 ||
             make_subdir(dirfd, dir, STATE_WAL, WAL_DIR_MODE) != 0 ||
@@ -751,29 +782,90 @@ static int init_state(int dirfd, const char *dir, const char *root_file, int no_
         return 0;
 }
 
+/*
+ * Root without --user on a directory that belongs to someone else (the packages' tmpfiles
+ * make /var/lib/logseal logseal's): the files would be root's and logseald could not use
+ * them. Say how to do it instead.
+ */
+static int init_foreign_dir(int dirfd, const char *dir)
+{
+        struct stat st;
+        char name[64];
+
+        if (geteuid() != 0)
+                return 0;
+        if (fstat(dirfd, &st) < 0)
+                return log_errno(-errno, "%s", dir);
+        if (st.st_uid == 0)
+                return 0;
+        user_name(st.st_uid, name, sizeof(name));
+        return log_error("%s belongs to %s: run `logsealctl init --user %s ...` so that the "
+                         "state directory is %s's (logseald runs as %s), or run init as root "
+                         "on a directory of root's",
+                         dir, name, name, name, name);
+}
+
+/*
+ * --user: the state directory must belong to the user logseald runs as (it creates and
+ * removes files in it, the signer rewrites keys/). As root, the directory is made theirs
+ * (created, or empty) and init writes as them; an initialised one is never chowned here.
+ */
+static int init_prepare_user(int dirfd, const char *dir, const InitUser *u)
+{
+        char owner[64];
+        struct stat st;
+        int r;
+
+        if (fstat(dirfd, &st) < 0)
+                return log_errno(-errno, "%s", dir);
+        if (st.st_uid == u->uid)
+                return 0;
+        user_name(st.st_uid, owner, sizeof(owner));
+        r = exists_at(dirfd, STATE_CHAIN_ID);
+        if (r > 0)
+                return log_error("%s is already initialised, by %s; for logseald to run as %s: "
+                                 "chown -R %s: %s",
+                                 dir, owner, u->name, u->name, dir);
+        r = dir_is_empty(dirfd, ".");
+        if (r < 0)
+                return log_errno(r, "%s", dir);
+        if (r == 0)
+                return log_error("%s is not empty and belongs to %s, not to %s: use an empty "
+                                 "directory, or chown -R %s: %s if its content is meant for %s",
+                                 dir, owner, u->name, u->name, dir, u->name);
+        if (fchown(dirfd, u->uid, u->gid) < 0)
+                return log_errno(-errno, "%s: chown to %s", dir, u->name);
+        return 0;
+}
+
 static int cmd_init(int argc, char **argv)
 {
         enum { OPT_NO_PASSPHRASE = 256 };
         static const struct option opts[] = {
                 {"state-dir", required_argument, NULL, 'd'},
                 {"root-key", required_argument, NULL, 'r'},
+                {"user", required_argument, NULL, 'u'},
                 {"no-passphrase", no_argument, NULL, OPT_NO_PASSPHRASE},
                 {"help", no_argument, NULL, 'h'},
                 {}};
         static const char *const subdirs[] = {STATE_KEYS_DIR, STATE_ARCHIVES, STATE_WAL,
                                               STATE_INDEX_DIR};
-        const char *dir = NULL, *root_file = NULL;
+        const char *dir = NULL, *root_file = NULL, *user_arg = NULL;
         int no_passphrase = 0, created = 0, opt, r;
         _cleanup_close_ int dirfd = -1;
+        InitUser user = {}, *u = NULL;
 
         optind = 0;
-        while ((opt = getopt_long(argc, argv, ":d:r:h", opts, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, ":d:r:u:h", opts, NULL)) != -1) {
                 switch (opt) {
                 case 'd':
                         dir = optarg;
                         break;
                 case 'r':
                         root_file = optarg;
+                        break;
+                case 'u':
+                        user_arg = optarg;
                         break;
                 case OPT_NO_PASSPHRASE:
                         no_passphrase = 1;
@@ -793,8 +885,40 @@ static int cmd_init(int argc, char **argv)
                 return usage_error("init: --no-passphrase applies to a generated root key, "
                                    "not to --root-key");
 
+        if (user_arg) {
+                struct passwd *pw;
+                errno = 0;
+                pw = getpwnam(user_arg);
+                if (!pw)
+                        return log_error("init: --user %s: %s", user_arg,
+                                         errno ? strerror(errno) : "no such user");
+                if (strlen(pw->pw_name) >= sizeof(user.name))
+                        return log_error("init: --user %s: name too long", user_arg);
+                user.uid = pw->pw_uid;
+                user.gid = pw->pw_gid;
+                strcpy(user.name, pw->pw_name);
+                if (geteuid() != user.uid) {
+                        if (geteuid() != 0)
+                                return log_error("init: --user %s needs root (it reads the root "
+                                                 "key as root and writes the state directory "
+                                                 "as %s)",
+                                                 user.name, user.name);
+                        u = &user;
+                }
+        }
+        /* A root key only root may read, init run as the service user: name the way. */
+        if (root_file && !u && geteuid() != 0 &&
+            faccessat(AT_FDCWD, root_file, R_OK, AT_EACCESS) < 0 && errno == EACCES)
+                return log_error("%s: %s; run init as root with --user USER instead: it reads "
+                                 "the root key as root and writes the state directory as USER",
+                                 root_file, strerror(EACCES));
+
         if (mkdir(dir, STATE_DIR_MODE) == 0)
                 created = 1;
+        else if (errno == EACCES && geteuid() != 0)
+                return log_error("%s: %s; create it as root with `logsealctl init --user %s "
+                                 "...`, which makes it belong to this user",
+                                 dir, strerror(EACCES), user_name(geteuid(), (char[64]){}, 64));
         else if (errno != EEXIST)
                 return log_errno(-errno, "%s", dir);
         dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -802,8 +926,14 @@ static int cmd_init(int argc, char **argv)
                 r = log_errno(-errno, "%s", dir);
         else if (created && fchmod(dirfd, STATE_DIR_MODE) < 0)
                 r = log_errno(-errno, "%s", dir);
+        else if (u)
+                r = init_prepare_user(dirfd, dir, u);
         else
-                r = init_state(dirfd, dir, root_file, no_passphrase);
+                r = init_foreign_dir(dirfd, dir);
+        if (r == 0)
+                r = init_state(dirfd, dir, root_file, no_passphrase, u);
+        if (u)
+                become_root();
 
         /* A failed init leaves no directory it created behind (its files are already gone). */
         if (r != 0 && created) {

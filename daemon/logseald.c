@@ -26,6 +26,7 @@
 #include "index.h"
 #include "listen.h"
 #include "logseald.h"
+#include "owner.h"
 #include "state.h"
 #include "util.h"
 
@@ -481,16 +482,37 @@ static Chunk *declarations(uint32_t n, uint64_t recovered, const Recovery *rc, i
         return c;
 }
 
+/* The state directory is there but not this user's: the fix is a chown, not an init. */
+static void state_owner_hint(const char *dir, const char *name, const char *problem)
+{
+        char me[64], group[64];
+
+        user_name(geteuid(), me, sizeof(me));
+        group_name(getegid(), group, sizeof(group));
+        fprintf(stderr,
+                "logseald: %s%s%s: %s; logseald runs as %s, and the state directory and "
+                "everything in it must belong to that user.\n"
+                "Fix (as root): chown -R %s:%s %s  (`logsealctl init --user %s` creates it "
+                "that way)\n",
+                dir, strcmp(name, ".") ? "/" : "", strcmp(name, ".") ? name : "", problem, me, me,
+                group, dir, me);
+}
+
 static int open_state(Daemon *d, SignerKey *key, SignerKey *next, int *has_next, LsCert *cert)
 {
         int r;
 
         d->state_dirfd = open(d->cfg.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (d->state_dirfd < 0) {
-                fprintf(stderr,
-                        "logseald: %s: %s\nRun `logsealctl init --state-dir %s` to create it.\n",
-                        d->cfg.state_dir, strerror(errno), d->cfg.state_dir);
-                return -errno;
+                r = -errno;
+                if (r == -ENOENT)
+                        fprintf(stderr,
+                                "logseald: %s: %s\nRun `logsealctl init --state-dir %s` "
+                                "to create it.\n",
+                                d->cfg.state_dir, strerror(-r), d->cfg.state_dir);
+                else
+                        state_owner_hint(d->cfg.state_dir, ".", strerror(-r));
+                return r;
         }
         /* One daemon per state directory: two would interleave their chains. The lock
          * goes with the process (and its fd), so a crash never leaves it behind. */
@@ -500,6 +522,19 @@ static int open_state(Daemon *d, SignerKey *key, SignerKey *next, int *has_next,
                         r == -EWOULDBLOCK ? "another logseald is running on this state directory" :
                                             strerror(-r));
                 return r;
+        }
+        /* Made by root, run as another user: say so now, not at the first EACCES. */
+        if (geteuid() != 0) {
+                char name[PATH_MAX];
+                uid_t owner;
+                r = state_find_foreign(d->state_dirfd, geteuid(), name, sizeof(name), &owner);
+                if (r > 0) {
+                        char who[64], why[128];
+                        snprintf(why, sizeof(why), "belongs to %s",
+                                 user_name(owner, who, sizeof(who)));
+                        state_owner_hint(d->cfg.state_dir, name, why);
+                        return -EACCES;
+                }
         }
         r = state_load_chain_id(d->state_dirfd, d->chain_id);
         if (r < 0) {
@@ -937,12 +972,17 @@ int main(int argc, char **argv)
         }
         config_defaults(&d.cfg);
         if (config_path && config_load(&d.cfg, config_path) < 0) {
-                config_free(&d.cfg);
-                return 2;
+                /* --check-config goes on: every problem is reported, not only the first. */
+                if (!check) {
+                        config_free(&d.cfg);
+                        return 2;
+                }
+                check = 2;
         }
         if (state_dir) {
                 free(d.cfg.state_dir);
                 d.cfg.state_dir = strdup(state_dir);
+                d.cfg.state_dir_line = 0;
         }
         for (size_t i = 0; i < nlistens; i++) {
                 r = config_add_listen(&d.cfg, listens[i], NULL);
@@ -955,18 +995,20 @@ int main(int argc, char **argv)
                         return 2;
                 }
         }
+        if (check) {
+                r = config_check(&d.cfg, sd_listen_fds(0) > 0);
+                if (r == 0 && check == 1)
+                        printf("%s: configuration OK (%zu listeners, state directory %s)\n",
+                               config_path ? config_path : "(command line)", d.cfg.nlistens,
+                               d.cfg.state_dir);
+                config_free(&d.cfg);
+                return r == 0 && check == 1 ? 0 : 2;
+        }
         if (!d.cfg.state_dir) {
                 fprintf(stderr, "logseald: no state directory (--state-dir, or state_dir in "
                                 "[daemon])\n");
                 config_free(&d.cfg);
                 return 2;
-        }
-        if (check) {
-                printf("%s: configuration OK (%zu listeners, state directory %s)\n",
-                       config_path ? config_path : "(command line)", d.cfg.nlistens,
-                       d.cfg.state_dir);
-                config_free(&d.cfg);
-                return 0;
         }
         if (d.cfg.nlistens == 0 && sd_listen_fds(0) <= 0) {
                 fprintf(stderr, "logseald: no listeners configured (--listen, or [listen NAME] "

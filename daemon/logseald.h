@@ -63,12 +63,14 @@ typedef struct ListenConf {
         Cidr *allow;           /* empty: everyone */
         size_t nallow;
         SenderIdentity sender_identity;  /* never on UDP */
+        int line;                        /* its [listen NAME] line in the file; 0: --listen */
 } ListenConf;
 
 typedef struct Config {
         char *path;                    /* config file, NULL when none */
         uint8_t hash[LS_HASH_LEN];     /* H(config file), zero when none */
         char *state_dir;
+        int state_dir_line; /* its line in the file; 0: --state-dir or none */
         ListenConf *listens;
         size_t nlistens;
         size_t max_message;            /* bytes; longer messages are sealed truncated */
@@ -90,8 +92,12 @@ typedef struct Config {
 } Config;
 
 void config_defaults(Config *c);
-/* Parses an INI file; on error prints "FILE:LINE: problem" and returns <0. */
+/* Parses an INI file; prints every problem as "FILE:LINE: problem" and then returns <0. */
 int config_load(Config *c, const char *path);
+/* --check-config, after config_load and the command line: the state directory, listeners
+ * sharing a port or path, privileged ports this process cannot bind without socket
+ * activation. Prints every problem (FILE:LINE or the option); returns their number. */
+int config_check(const Config *c, int socket_activated);
 /* udp:HOST:PORT, tcp:HOST:PORT ([v6]:PORT), unix:PATH (stream), unix-dgram:PATH */
 int config_add_listen(Config *c, const char *spec, const char *origin);
 int config_parse_cidr(const char *s, Cidr *ret);

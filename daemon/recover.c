@@ -245,7 +245,9 @@ int recover_archives(int state_dirfd, int archive_dirfd, const uint8_t chain_id[
         if (r < 0)
                 return r;
         ls_archive_name(name, sizeof(name), chain_id, last);
-        fd = openat(archive_dirfd, name, O_RDWR | O_CLOEXEC);
+        /* Read-only: a sealed archive is 0440 and stays so. Only an open one is reopened
+         * for writing, below, to be cut and sealed. */
+        fd = openat(archive_dirfd, name, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
                 r = -errno;
                 fprintf(stderr, "logseald: %s: %s\n", name, strerror(-r));
@@ -327,7 +329,17 @@ int recover_archives(int state_dirfd, int archive_dirfd, const uint8_t chain_id[
                 LsArchiveWriter *w = NULL;
                 LsTrailer t;
                 uint64_t size = lseek(fd, 0, SEEK_END) < 0 ? 0 : (uint64_t) lseek(fd, 0, SEEK_END);
+                int wfd = openat(archive_dirfd, name, O_RDWR | O_CLOEXEC);
 
+                r = wfd < 0 ? -errno : 0;
+                close(fd);
+                fd = wfd;
+                if (r < 0) {
+                        fprintf(stderr, "logseald: %s: cannot reopen the open archive for "
+                                        "writing: %s\n",
+                                name, strerror(-r));
+                        goto fail;
+                }
                 rc.torn_bytes = size - sc->good_end;
                 r = ls_archive_writer_adopt(&w, fd, sc->good_end, &sc->hdr, &sc->tally);
                 if (r < 0) {
