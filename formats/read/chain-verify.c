@@ -385,8 +385,10 @@ static void track_time(LsChainVerifier *v, const LsRecord *rec, const LsControl 
          */
         if (rec->flags & LS_RECF_RECOVERED)
                 return;
-        if (type == LS_CTL_CLOCK_STEP)
-                v->gap.active = 0; /* a signed clock step explains a jump */
+        /* A signed clock step explains a jump; a declared unclean stop the downtime before it
+         * (a record that must open its batch may come first: SPEC §11). */
+        if (type == LS_CTL_CLOCK_STEP || type == LS_CTL_UNCLEAN_SHUTDOWN)
+                v->gap.active = 0;
         if (v->hb_ns && v->last_time != LS_UNSET && !v->last_was_stop &&
             type != LS_CTL_START && type != LS_CTL_UNCLEAN_SHUTDOWN &&
             type != LS_CTL_CLOCK_STEP && rec->time_ns > v->last_time &&
