@@ -27,7 +27,8 @@
  * {"error": ...}. Only the daemon's user can connect (mode 0600).
  *   status                  counters and the latest checkpoint
  *   checkpoint              the latest signed checkpoint (SPEC §7.2) as {"checkpoint": TEXT}
- *   revoke HEX              seal a root-signed revocation (SPEC §9.2) into the chain
+ *   revoke HEX              seal a root-signed revocation (SPEC §9.2) into the chain; of the
+ *                           key in use: first move to a new key (sealer_revoke_key), or refuse
  *   rotate-begin            admin rotation: reserve the next batch for a new signing key;
  *                           answers its public key, epoch and batch (sealer.c)
  *   rotate-commit HEX       the root-signed certificate (SPEC §9.1) for that key
@@ -120,46 +121,107 @@ static json_t *cmd_checkpoint(Daemon *d)
         return json_pack("{s:s%}", "checkpoint", text, (size_t) n);
 }
 
-/* A revocation is accepted only if the root key of this state directory signed it for this chain. */
-static json_t *cmd_revoke(Daemon *d, const char *hex)
+static json_t *error_json(const char *what, int r)
 {
-        uint8_t enc[LS_REVOCATION_MAX_LEN];
-        LsRevocation rv;
+        return json_pack("{s:s++}", "error", what, ": ", strerror(-r));
+}
+
+int revocation_apply(Daemon *d, const uint8_t *enc, size_t n, RevokeOutcome *out)
+{
+        char id[2 * LS_KEY_ID_LEN + 1], nid[2 * LS_KEY_ID_LEN + 1];
         LsControlBuilder *b;
         const uint8_t *body;
-        size_t n = strlen(hex) / 2, len;
-        int r;
+        LsRevocation rv;
+        const StateRoot *root;
+        size_t len;
+        int r, changed;
 
-        if (n > sizeof(enc) || ls_unhex(enc, n, hex, strlen(hex)) < 0 ||
-            ls_revocation_decode(&rv, enc, n) < 0)
-                return json_pack("{s:s}", "error", "not a revocation");
+        if (ls_revocation_decode(&rv, enc, n) < 0)
+                return -EBADMSG;
         if (memcmp(rv.chain_id, d->chain_id, LS_CHAIN_ID_LEN) != 0)
-                return json_pack("{s:s}", "error", "revocation for another chain");
-        if (!state_root_find(&d->roots, rv.issuer_key_id) ||
-            ls_revocation_verify(&rv, state_root_find(&d->roots, rv.issuer_key_id)->pk) < 0)
-                return json_pack("{s:s}", "error", "not signed by this appliance's root key");
+                return -EXDEV;
+        root = state_root_find(&d->roots, rv.issuer_key_id);
+        if (!root || ls_revocation_verify(&rv, root->pk) < 0)
+                return -EKEYREJECTED;
+        ls_hex(id, rv.revoked_key_id, LS_KEY_ID_LEN);
+        changed = sealer_revoke_key(d->sealer, &rv, out);
+        if (changed == -EKEYREVOKED)
+                fprintf(stderr, "logseald: signing key %s is in use and revoked from a batch or "
+                                "time that already covers the next batch: only a root-certified "
+                                "key can take over (`logsealctl key rotate`)\n",
+                        id);
+        if (changed < 0)
+                return changed;
+        if (changed > 0) {
+                ls_hex(nid, out->key_id, LS_KEY_ID_LEN);
+                fprintf(stderr, "logseald: signing key %s is revoked: epoch %" PRIu64 " (key %s) "
+                                "signs from batch %" PRIu64 "; key %s is erased\n",
+                        id, out->epoch, nid, out->valid_from_batch, id);
+        }
         b = malloc(sizeof(*b));
         if (!b)
-                return json_pack("{s:s}", "error", "out of memory");
+                return -ENOMEM;
         ls_control_begin(b, LS_CTL_REVOCATION);
         ls_control_add_str(b, LS_TAG_TEXT, "revocation signed by the root key");
         ls_control_add(b, LS_TAG_REVOCATION, enc, n);
         r = ls_control_end(b, &body, &len);
         if (r == 0)
                 r = ingest_control(d, LS_CTL_REVOCATION, body, len);
-        if (r == 0)
-                r = ingest_commit(d);
         free(b);
-        if (r < 0)
-                return json_pack("{s:s}", "error", strerror(-r));
-        fprintf(stderr, "logseald: a key revocation was sealed into the chain\n");
-        return json_pack("{s:b,s:I}", "ok", 1, "next_seq",
-                         (json_int_t) atomic_load(&sealer_stats(d->sealer)->last_tree_size));
+        return r < 0 ? r : changed;
 }
 
-static json_t *error_json(const char *what, int r)
+/* A revocation is accepted only if the root key of this state directory signed it for this chain.
+ * When it names the key in use, the sealer first moves to a new key (sealer.c); a revocation
+ * that already covers what that key signs next is refused, and nothing is sealed. */
+static json_t *cmd_revoke(Daemon *d, const char *hex)
 {
-        return json_pack("{s:s++}", "error", what, ": ", strerror(-r));
+        uint8_t enc[LS_REVOCATION_MAX_LEN];
+        char id[2 * LS_KEY_ID_LEN + 1];
+        RevokeOutcome out;
+        size_t n = strlen(hex) / 2;
+        int r, changed;
+
+        if (n > sizeof(enc) || ls_unhex(enc, n, hex, strlen(hex)) < 0)
+                return json_pack("{s:s}", "error", "not a revocation");
+        changed = revocation_apply(d, enc, n, &out);
+        switch (changed) {
+        case -EBADMSG:
+                return json_pack("{s:s}", "error", "not a revocation");
+        case -EXDEV:
+                return json_pack("{s:s}", "error", "revocation for another chain");
+        case -EKEYREJECTED:
+                return json_pack("{s:s}", "error", "not signed by this appliance's root key");
+        case -EKEYREVOKED:
+                ls_hex(id, enc + 32, LS_KEY_ID_LEN); /* revoked_key_id (SPEC §9.2) */
+                return json_pack("{s:s+,s:b}", "error", id,
+                                 " is the signing key in use and this revocation already covers "
+                                 "the next batch it signs (from that batch or time on); the "
+                                 "appliance cannot hand over to a new key in time by itself. Put a "
+                                 "root-certified key in charge with `logsealctl key rotate`, then "
+                                 "revoke this key again",
+                                 "key_in_use", 1);
+        case -EBUSY:
+                return json_pack("{s:s}", "error", "a key rotation or revocation is in progress; "
+                                                   "try again");
+        default:
+                break;
+        }
+        if (changed < 0)
+                return error_json("cannot seal the revocation", changed);
+        r = ingest_commit(d);
+        if (r < 0)
+                return error_json("cannot seal the revocation", r);
+        fprintf(stderr, "logseald: a key revocation was sealed into the chain\n");
+        if (changed > 0) {
+                ls_hex(id, out.key_id, LS_KEY_ID_LEN);
+                return json_pack("{s:b,s:I,s:{s:s,s:I,s:I}}", "ok", 1, "next_seq",
+                                 (json_int_t) atomic_load(&sealer_stats(d->sealer)->last_tree_size),
+                                 "new_key", "key_id", id, "epoch", (json_int_t) out.epoch,
+                                 "valid_from_batch", (json_int_t) out.valid_from_batch);
+        }
+        return json_pack("{s:b,s:I}", "ok", 1, "next_seq",
+                         (json_int_t) atomic_load(&sealer_stats(d->sealer)->last_tree_size));
 }
 
 static json_t *cmd_rotate_begin(Daemon *d)

@@ -25,6 +25,7 @@
 #include "export.h"
 #include "hash.h"
 #include "keys.h"
+#include "magic.h"
 #include "merkle.h"
 #include "record.h"
 #include "state.h"
@@ -457,6 +458,59 @@ static void json_escape_to(FILE *f, const uint8_t *p, size_t n)
         }
 }
 
+/*
+ * keys.lsk holds the history as far as the checkpoint's key (SPEC §14): certificates of this
+ * chain's later epochs are left out. A successor prepared while this export ran (its
+ * certificate is written before it takes over) would otherwise make the checkpoint's epoch
+ * look ended, and a genuine bundle read "not proven". Filters in place; returns the length.
+ */
+static size_t bundle_history(uint8_t *p, size_t n, const LsCheckpoint *cp, const char *text,
+                             const uint8_t chain_id[LS_CHAIN_ID_LEN])
+{
+        uint64_t signer_epoch = UINT64_MAX;
+        size_t in = 0, out = 0;
+        LsCert c;
+
+        /* the whole file first: filtering starts only when every item is known */
+        for (size_t off = 0; off < n;) {
+                size_t len = ls_magic_check(p + off, LS_MAGIC_CERT) ? LS_CERT_LEN :
+                             ls_magic_check(p + off, LS_MAGIC_CLOSE) ? LS_CLOSE_LEN :
+                             ls_magic_check(p + off, LS_MAGIC_REVOCATION) ?
+                                                                LS_REVOCATION_FIXED_LEN +
+                                                                        ls_get16(p + off + 10) :
+                                                                0;
+                if (n - off < LS_MAGIC_LEN + 4 || !len || len > n - off)
+                        return n; /* not ours to judge here: keys.lsk gets it all */
+                if (signer_epoch == UINT64_MAX && len == LS_CERT_LEN &&
+                    ls_magic_check(p + off, LS_MAGIC_CERT) && ls_cert_decode(&c, p + off, len) == 0 &&
+                    c.kind == LS_CERT_SIGNING && !memcmp(c.chain_id, chain_id, LS_CHAIN_ID_LEN) &&
+                    ls_checkpoint_verify(cp, text, c.pk) == 0)
+                        signer_epoch = c.epoch;
+                off += len;
+        }
+        if (signer_epoch == UINT64_MAX)
+                return n;
+        while (in < n) {
+                size_t len = ls_magic_check(p + in, LS_MAGIC_CERT) ? LS_CERT_LEN :
+                             ls_magic_check(p + in, LS_MAGIC_CLOSE) ? LS_CLOSE_LEN :
+                                                                     LS_REVOCATION_FIXED_LEN +
+                                                                             ls_get16(p + in + 10);
+                int keep = 1;
+                if (len > n - in)
+                        return n;
+                if (len == LS_CERT_LEN && ls_magic_check(p + in, LS_MAGIC_CERT) &&
+                    ls_cert_decode(&c, p + in, len) == 0 && c.kind == LS_CERT_SIGNING &&
+                    !memcmp(c.chain_id, chain_id, LS_CHAIN_ID_LEN) && c.epoch > signer_epoch)
+                        keep = 0;
+                if (keep) {
+                        memmove(p + out, p + in, len);
+                        out += len;
+                }
+                in += len;
+        }
+        return out;
+}
+
 static char *make_report(Export *e, const char *cp_text, const uint8_t root_pk[LS_PK_LEN],
                          size_t *ret_len)
 {
@@ -604,6 +658,7 @@ int export_bundle(ExportOptions *o)
                 r = fail("%s/%s: %s", o->state_dir, STATE_HISTORY, strerror(-r));
                 goto out;
         }
+        keys_len = bundle_history(keys, keys_len, &cp, cp_text, o->chain_id);
         report = make_report(&e, cp_text, roots.k[0].pk, &report_len);
         if (!report) {
                 r = fail("out of memory");

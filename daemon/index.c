@@ -114,6 +114,7 @@ struct Index {
         size_t cap;
         uint64_t limit;            /* max tree_size to index */
         const atomic_int *cancel;  /* set: stop between batches */
+        IndexAuth *auth;           /* set: only authentic batches are indexed */
         IndexLogFn log;
         void *log_ud;
         IndexProgressFn progress;
@@ -236,6 +237,11 @@ void index_set_progress(Index *ix, IndexProgressFn fn, void *userdata)
 {
         ix->progress = fn;
         ix->progress_ud = userdata;
+}
+
+void index_set_auth(Index *ix, IndexAuth *a)
+{
+        ix->auth = a;
 }
 
 void index_set_limit(Index *ix, uint64_t max_tree_size)
@@ -1311,6 +1317,18 @@ static int catch_up_archive(Index *ix, int archive_dirfd, Pos *p, const Arch *a,
                 }
                 if (fr.batch.tree_size > ix->limit)
                         return 0; /* not durable yet */
+                if (ix->auth) {
+                        char why[ERR_MAX / 2];
+                        r = index_auth_batch(ix->auth, &fr.batch, why, sizeof(why));
+                        if (r == -EKEYREJECTED)
+                                return fail(ix, r,
+                                            "%s (archive %" PRIu64 "), offset %" PRIu64
+                                            ": batch %" PRIu64 " is NOT AUTHENTIC: %s; it is not "
+                                            "indexed, nor anything after it",
+                                            name, a->no, start, fr.batch.batch_no, why);
+                        if (r < 0)
+                                return fail(ix, r, "%s", index_auth_error(ix->auth));
+                }
                 r = index_batch(ix, p, &fr, name, run);
                 if (r < 0)
                         return r;
@@ -1604,6 +1622,11 @@ struct IndexBatchReader {
         const uint8_t *raw;
         uint32_t *entries;         /* offset of each entry (its u32 length) in raw */
         size_t entries_cap;
+        IndexAuth *auth;           /* set: records of batches that are not authentic are refused */
+        int rejected;              /* the batch below was refused: hits in it fail at once */
+        uint64_t rej_archive_no, rej_offset, rej_batch_no;
+        uint8_t rej_hash[LS_HASH_LEN];
+        char rej_err[ERR_MAX];
         char err[ERR_MAX];
 };
 
@@ -1638,6 +1661,12 @@ IndexBatchReader *index_batch_reader_free(IndexBatchReader *b)
         free(b->entries);
         free(b);
         return NULL;
+}
+
+void index_batch_reader_set_auth(IndexBatchReader *b, IndexAuth *a)
+{
+        b->auth = a;
+        b->rejected = 0;
 }
 
 const char *index_batch_reader_error(const IndexBatchReader *b)
@@ -1702,6 +1731,24 @@ static int reader_load(IndexBatchReader *b, const IndexHit *hit, const char *nam
                                    " is not the batch %" PRIu64 " the index names (run "
                                    "'logsealctl reindex')",
                                    name, hit->offset, fr.batch.batch_no, hit->batch_no);
+        if (b->auth) {
+                char why[ERR_MAX / 2];
+                r = index_auth_batch(b->auth, &fr.batch, why, sizeof(why));
+                if (r == -EKEYREJECTED) {
+                        b->rejected = 1;
+                        b->rej_archive_no = hit->archive_no;
+                        b->rej_offset = hit->offset;
+                        b->rej_batch_no = hit->batch_no;
+                        memcpy(b->rej_hash, hh, LS_HASH_LEN);
+                        snprintf(b->rej_err, sizeof(b->rej_err),
+                                 "%s, offset %" PRIu64 ", batch %" PRIu64
+                                 ": NOT AUTHENTIC: %s; its records are refused",
+                                 name, hit->offset, hit->batch_no, why);
+                        return reader_fail(b, r, "%s", b->rej_err);
+                }
+                if (r < 0)
+                        return reader_fail(b, r, "%s", index_auth_error(b->auth));
+        }
         b->h = fr.batch;
         r = ls_payload_open(b->payload, &b->h, fr.payload, b->h.payload_len);
         if (r < 0)
@@ -1748,6 +1795,9 @@ int index_batch_reader_get(IndexBatchReader *b, const IndexHit *hit, LsRecord *r
         int r;
 
         b->err[0] = 0;
+        if (b->rejected && b->rej_archive_no == hit->archive_no && b->rej_offset == hit->offset &&
+            b->rej_batch_no == hit->batch_no && ls_hash_equal(b->rej_hash, hit->header_hash))
+                return reader_fail(b, -EKEYREJECTED, "%s", b->rej_err);
         ls_archive_name(name, sizeof(name), b->chain_id, hit->archive_no);
         if (!b->loaded || b->archive_no != hit->archive_no || b->offset != hit->offset ||
             b->batch_no != hit->batch_no) {

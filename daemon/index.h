@@ -33,6 +33,13 @@
  * (TEXT, UTF-8 not checked). msg_time_ns is the sender's timestamp; without a zone in the
  * message it is the sender's wall clock read as UTC.
  *
+ * Authenticity: rows say where a record is, never that it is genuine. With an IndexAuth set
+ * (index_set_auth, index_batch_reader_set_auth: `logsealctl reindex` and `query`), a batch is
+ * indexed, and its records re-read, only when its signature verifies under a key that the
+ * state directory's root key and key history let sign it (SPEC §9.3, decided by the trust
+ * module formats/read/trust.c). logseald's own indexing thread runs confined, without keys/:
+ * what it indexes is checked when a query re-reads it.
+ *
  * Threads: an Index is one SQLite connection; use it from one thread at a time. Several
  * processes may open the same file (WAL mode): a `logsealctl query` reads while the
  * daemon's indexer writes, and two writers (the daemon and `logsealctl reindex`) take
@@ -110,6 +117,9 @@ const char *index_last_error(const Index *ix);
  *   -EBADMSG  the archives are damaged or inconsistent (a frame that is not one, a payload
  *             that does not match its header, a batch missing from the sequence, an
  *             archive of another chain); indexing stops there, nothing after it is indexed
+ *   -EKEYREJECTED  (with an IndexAuth) a batch that is not authentic: its signature does not
+ *             verify, or its key may not sign it; indexing stops there, nothing after it is
+ *             indexed
  *   -ESTALE   the index does not match the archives any more (the last indexed batch is
  *             not where the index says, an archive it was reading is gone): rebuild it
  *   -EUCLEAN, -EBUSY, -ENOSPC, -EIO, -ENOMEM: the SQLite file; -errno from reading archives
@@ -129,6 +139,31 @@ int index_query_count(Index *ix, const char *host, uint64_t from_ns, uint64_t to
 /* Full-text index (FTS5) of message bodies: 1 created (reindex to fill it), 0 present. */
 int index_enable_fulltext(Index *ix);
 int index_has_fulltext(const Index *ix);
+
+/* ---- authenticity: which batches the state directory's keys vouch for ---- */
+
+/*
+ * The state directory's trust material: root.pub and keys/history.lsk (every certificate and
+ * revocation and epoch close the appliance made), fed to the trust module formats/read/trust.c,
+ * which alone decides which key may sign which batch. Reloads the history when it meets a key the history did not
+ * certify when it was loaded (logseald rotated meanwhile).
+ * index_auth_new errors: -ENOENT, -EACCES, … (root.pub, keys/history.lsk), -EBADMSG (either
+ * one malformed), -ENOMEM; index_auth_error(NULL) then says which file (per thread).
+ */
+typedef struct IndexAuth IndexAuth;
+
+int index_auth_new(IndexAuth **ret, int state_dirfd, const uint8_t chain_id[LS_CHAIN_ID_LEN]);
+IndexAuth *index_auth_free(IndexAuth *a);
+const char *index_auth_error(const IndexAuth *a);
+/*
+ * Is batch h authentic (ls_trust_check_batch: a key of this chain certified from the root,
+ * a signature that verifies, the key's epoch, window and close, revocations)? 0 yes;
+ * -EKEYREJECTED no, with the reason in why; other -errno when the history cannot be reread.
+ */
+int index_auth_batch(IndexAuth *a, const LsBatchHeader *h, char *why, size_t cap);
+
+/* Catch-up and rebuild index only authentic batches (a stays the caller's). */
+void index_set_auth(Index *ix, IndexAuth *a);
 
 /* ---- queries: the index selects, the archives answer ---- */
 
@@ -202,10 +237,13 @@ IndexBatchReader *index_batch_reader_free(IndexBatchReader *b);
  * hit->batch_no and header hash hit->header_hash whose payload matches its header
  * hash, and it must hold that seq. *rec points into the reader until the next call.
  * -ESTALE when the archive does not hold it there (the index is out of step: reindex),
- * -EBADMSG when the batch there is damaged, -ENOENT when the archive is gone;
+ * -EBADMSG when the batch there is damaged, -ENOENT when the archive is gone,
+ * -EKEYREJECTED (with an IndexAuth) when the batch is not authentic (index_auth_batch);
  * index_batch_reader_error() says more.
  */
 int index_batch_reader_get(IndexBatchReader *b, const IndexHit *hit, LsRecord *rec);
+/* get() returns only records of authentic batches (a stays the caller's). */
+void index_batch_reader_set_auth(IndexBatchReader *b, IndexAuth *a);
 const char *index_batch_reader_error(const IndexBatchReader *b);
 /* The header of the batch the last successful get() read from (salts come from its seed). */
 const LsBatchHeader *index_batch_reader_header(const IndexBatchReader *b);

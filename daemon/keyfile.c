@@ -490,6 +490,53 @@ int state_find_close(int dirfd, const uint8_t chain_id[LS_CHAIN_ID_LEN], uint64_
         return 0;
 }
 
+typedef struct FindRevocations {
+        const uint8_t *key_id;
+        StateRevocation *out;
+        size_t max, n;
+} FindRevocations;
+
+static void find_revocations_fn(void *ud, const LsCert *c, const LsRevocation *rv,
+                                const LsEpochClose *x)
+{
+        FindRevocations *f = ud;
+        StateRevocation *o;
+
+        (void) c;
+        (void) x;
+        if (!rv || f->n == f->max || memcmp(rv->revoked_key_id, f->key_id, LS_KEY_ID_LEN) != 0)
+                return;
+        o = &f->out[f->n];
+        /* The reason points into the file's bytes: encode now, keep the rest without it. */
+        if (ls_revocation_encode(rv, o->enc, sizeof(o->enc), &o->len) < 0)
+                return;
+        o->rv = *rv;
+        o->rv.reason = NULL;
+        o->rv.reason_len = 0;
+        f->n++;
+}
+
+int state_find_revocations(int dirfd, const uint8_t key_id[LS_KEY_ID_LEN], StateRevocation *ret,
+                           size_t max, size_t *ret_n)
+{
+        _cleanup_free_ uint8_t *p = NULL;
+        FindRevocations f = {.key_id = key_id, .out = ret, .max = max};
+        size_t n;
+        int r;
+
+        *ret_n = 0;
+        r = read_file_at(dirfd, STATE_HISTORY, HISTORY_MAX, &p, &n);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        r = history_walk(p, n, find_revocations_fn, &f);
+        if (r < 0)
+                return r;
+        *ret_n = f.n;
+        return 0;
+}
+
 /* ---- trusted root keys ---- */
 
 const StateRoot *state_root_find(const StateRoots *roots, const uint8_t key_id[LS_KEY_ID_LEN])

@@ -5,9 +5,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <spawn.h>
@@ -36,6 +38,7 @@
 #include "keys.h"
 #include "magic.h"
 #include "merkle.h"
+#include "owner.h"
 #include "state.h"
 #include "util.h"
 
@@ -73,9 +76,11 @@ static void help(void)
                "Set up and administer a logseal appliance.\n"
                "\n"
                "Commands:\n"
-               "  init --state-dir DIR [--root-key FILE] [--no-passphrase]\n"
+               "  init --state-dir DIR [--root-key FILE] [--no-passphrase] [--user USER]\n"
                "        create the state directory: chain id, root key (generated, or FILE:\n"
-               "        an existing root secret key), first signing key and its certificate\n"
+               "        an existing root secret key), first signing key and its certificate;\n"
+               "        with --user (as root), read FILE as root and make DIR belong to USER,\n"
+               "        the user logseald runs as\n"
                "  keygen --root FILE [--no-passphrase]\n"
                "        generate a root key offline: FILE (secret) and FILE.pub\n"
                "  key export-history --state-dir DIR --out FILE\n"
@@ -627,8 +632,30 @@ static void print_init_summary(const char *dir, const uint8_t chain_id[LS_CHAIN_
                d, STATE_ROOT_PUB, d, STATE_ROOT_PUB, d, STATE_ARCHIVES);
 }
 
+/* Who init writes the state directory as (--user): the ids and the name. */
+typedef struct InitUser {
+        uid_t uid;
+        gid_t gid;
+        char name[64];
+} InitUser;
+
+/* Root becomes USER for the writes (files are created as theirs); undone by become_root(). */
+static int become_user(const InitUser *u)
+{
+        if (initgroups(u->name, u->gid) < 0 || setegid(u->gid) < 0 || seteuid(u->uid) < 0)
+                return log_errno(-errno, "init: becoming user %s", u->name);
+        return 0;
+}
+
+static void become_root(void)
+{
+        if (seteuid(0) < 0 || setegid(0) < 0 || setgroups(0, NULL) < 0)
+                abort(); /* the saved ids are root's: this cannot fail */
+}
+
 /* Everything init does inside the opened directory; returns an exit status. */
-static int init_state(int dirfd, const char *dir, const char *root_file, int no_passphrase)
+static int init_state(int dirfd, const char *dir, const char *root_file, int no_passphrase,
+                      const InitUser *user)
 {
         _cleanup_keypair_ LsKeyPair *root = NULL, *signing = NULL;
         _cleanup_secret_ void *root_secret = NULL, *signing_secret = NULL;
@@ -712,6 +739,10 @@ static int init_state(int dirfd, const char *dir, const char *root_file, int no_
         memcpy(signing_id, signing->key_id, LS_KEY_ID_LEN);
         signing = ls_keypair_free(signing);
 
+        /* The root key was read as root and is wiped: everything below is written as the
+         * user logseald runs as, so that it owns it. */
+        if (user && become_user(user) != 0)
+                return EXIT_FAILURE;
         if (make_subdir(dirfd, dir, STATE_KEYS_DIR, KEYS_DIR_MODE) != 0 ||
             make_subdir(dirfd, dir, STATE_ARCHIVES, ARCHIVES_DIR_MODE) != 0 ||
             make_subdir(dirfd, dir, STATE_WAL, WAL_DIR_MODE) != 0 ||
@@ -754,29 +785,90 @@ static int init_state(int dirfd, const char *dir, const char *root_file, int no_
         return 0;
 }
 
+/*
+ * Root without --user on a directory that belongs to someone else (the packages' tmpfiles
+ * make /var/lib/logseal logseal's): the files would be root's and logseald could not use
+ * them. Say how to do it instead.
+ */
+static int init_foreign_dir(int dirfd, const char *dir)
+{
+        struct stat st;
+        char name[64];
+
+        if (geteuid() != 0)
+                return 0;
+        if (fstat(dirfd, &st) < 0)
+                return log_errno(-errno, "%s", dir);
+        if (st.st_uid == 0)
+                return 0;
+        user_name(st.st_uid, name, sizeof(name));
+        return log_error("%s belongs to %s: run `logsealctl init --user %s ...` so that the "
+                         "state directory is %s's (logseald runs as %s), or run init as root "
+                         "on a directory of root's",
+                         dir, name, name, name, name);
+}
+
+/*
+ * --user: the state directory must belong to the user logseald runs as (it creates and
+ * removes files in it, the signer rewrites keys/). As root, the directory is made theirs
+ * (created, or empty) and init writes as them; an initialised one is never chowned here.
+ */
+static int init_prepare_user(int dirfd, const char *dir, const InitUser *u)
+{
+        char owner[64];
+        struct stat st;
+        int r;
+
+        if (fstat(dirfd, &st) < 0)
+                return log_errno(-errno, "%s", dir);
+        if (st.st_uid == u->uid)
+                return 0;
+        user_name(st.st_uid, owner, sizeof(owner));
+        r = exists_at(dirfd, STATE_CHAIN_ID);
+        if (r > 0)
+                return log_error("%s is already initialised, by %s; for logseald to run as %s: "
+                                 "chown -R %s: %s",
+                                 dir, owner, u->name, u->name, dir);
+        r = dir_is_empty(dirfd, ".");
+        if (r < 0)
+                return log_errno(r, "%s", dir);
+        if (r == 0)
+                return log_error("%s is not empty and belongs to %s, not to %s: use an empty "
+                                 "directory, or chown -R %s: %s if its content is meant for %s",
+                                 dir, owner, u->name, u->name, dir, u->name);
+        if (fchown(dirfd, u->uid, u->gid) < 0)
+                return log_errno(-errno, "%s: chown to %s", dir, u->name);
+        return 0;
+}
+
 static int cmd_init(int argc, char **argv)
 {
         enum { OPT_NO_PASSPHRASE = 256 };
         static const struct option opts[] = {
                 {"state-dir", required_argument, NULL, 'd'},
                 {"root-key", required_argument, NULL, 'r'},
+                {"user", required_argument, NULL, 'u'},
                 {"no-passphrase", no_argument, NULL, OPT_NO_PASSPHRASE},
                 {"help", no_argument, NULL, 'h'},
                 {}};
         static const char *const subdirs[] = {STATE_KEYS_DIR, STATE_ARCHIVES, STATE_WAL,
                                               STATE_INDEX_DIR};
-        const char *dir = NULL, *root_file = NULL;
+        const char *dir = NULL, *root_file = NULL, *user_arg = NULL;
         int no_passphrase = 0, created = 0, opt, r;
         _cleanup_close_ int dirfd = -1;
+        InitUser user = {}, *u = NULL;
 
         optind = 0;
-        while ((opt = getopt_long(argc, argv, ":d:r:h", opts, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, ":d:r:u:h", opts, NULL)) != -1) {
                 switch (opt) {
                 case 'd':
                         dir = optarg;
                         break;
                 case 'r':
                         root_file = optarg;
+                        break;
+                case 'u':
+                        user_arg = optarg;
                         break;
                 case OPT_NO_PASSPHRASE:
                         no_passphrase = 1;
@@ -796,8 +888,40 @@ static int cmd_init(int argc, char **argv)
                 return usage_error("init: --no-passphrase applies to a generated root key, "
                                    "not to --root-key");
 
+        if (user_arg) {
+                struct passwd *pw;
+                errno = 0;
+                pw = getpwnam(user_arg);
+                if (!pw)
+                        return log_error("init: --user %s: %s", user_arg,
+                                         errno ? strerror(errno) : "no such user");
+                if (strlen(pw->pw_name) >= sizeof(user.name))
+                        return log_error("init: --user %s: name too long", user_arg);
+                user.uid = pw->pw_uid;
+                user.gid = pw->pw_gid;
+                strcpy(user.name, pw->pw_name);
+                if (geteuid() != user.uid) {
+                        if (geteuid() != 0)
+                                return log_error("init: --user %s needs root (it reads the root "
+                                                 "key as root and writes the state directory "
+                                                 "as %s)",
+                                                 user.name, user.name);
+                        u = &user;
+                }
+        }
+        /* A root key only root may read, init run as the service user: name the way. */
+        if (root_file && !u && geteuid() != 0 &&
+            faccessat(AT_FDCWD, root_file, R_OK, AT_EACCESS) < 0 && errno == EACCES)
+                return log_error("%s: %s; run init as root with --user USER instead: it reads "
+                                 "the root key as root and writes the state directory as USER",
+                                 root_file, strerror(EACCES));
+
         if (mkdir(dir, STATE_DIR_MODE) == 0)
                 created = 1;
+        else if (errno == EACCES && geteuid() != 0)
+                return log_error("%s: %s; create it as root with `logsealctl init --user %s "
+                                 "...`, which makes it belong to this user",
+                                 dir, strerror(EACCES), user_name(geteuid(), (char[64]){}, 64));
         else if (errno != EEXIST)
                 return log_errno(-errno, "%s", dir);
         dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -805,8 +929,14 @@ static int cmd_init(int argc, char **argv)
                 r = log_errno(-errno, "%s", dir);
         else if (created && fchmod(dirfd, STATE_DIR_MODE) < 0)
                 r = log_errno(-errno, "%s", dir);
+        else if (u)
+                r = init_prepare_user(dirfd, dir, u);
         else
-                r = init_state(dirfd, dir, root_file, no_passphrase);
+                r = init_foreign_dir(dirfd, dir);
+        if (r == 0)
+                r = init_state(dirfd, dir, root_file, no_passphrase, u);
+        if (u)
+                become_root();
 
         /* A failed init leaves no directory it created behind (its files are already gone). */
         if (r != 0 && created) {
@@ -1253,14 +1383,12 @@ static int cmd_key_revoke(int argc, char **argv)
                 r = ls_revocation_encode(&rv, enc, sizeof(enc), &len);
         if (r < 0)
                 return log_errno(r, "signing the revocation");
-        r = state_append_history(dirfd, enc, len);
-        if (r < 0)
-                return log_errno(r, "%s/%s", dir, STATE_HISTORY);
-        if (out && write_new_file(out, enc, len, 0644) != 0)
-                return EXIT_FAILURE;
         {
+                /* The running daemon first: when the revocation names the key it signs with,
+                 * it moves to a new key before sealing it, or refuses (the revocation already
+                 * covers what that key signs next). Refused: nothing is written. */
                 char *line = malloc(2 * len + 16);
-                json_t *reply;
+                json_t *reply, *nk;
                 if (!line)
                         return log_errno(-ENOMEM, "revocation");
                 memcpy(line, "revoke ", 7);
@@ -1268,14 +1396,38 @@ static int cmd_key_revoke(int argc, char **argv)
                 strcat(line, "\n");
                 reply = daemon_request(dir, line);
                 free(line);
-                if (reply && json_is_true(json_object_get(reply, "ok")))
+                if (reply && !json_is_true(json_object_get(reply, "ok"))) {
+                        const char *e = json_string_value(json_object_get(reply, "error"));
+                        r = log_error("key revoke: logseald refused the revocation: %s. Nothing "
+                                      "was written.",
+                                      e ? e : "no reason given");
+                        json_decref(reply);
+                        return r;
+                }
+                r = state_append_history(dirfd, enc, len);
+                if (r < 0) {
+                        json_decref(reply);
+                        return log_errno(r, "%s/%s", dir, STATE_HISTORY);
+                }
+                if (out && write_new_file(out, enc, len, 0644) != 0) {
+                        json_decref(reply);
+                        return EXIT_FAILURE;
+                }
+                nk = reply ? json_object_get(reply, "new_key") : NULL;
+                if (nk)
+                        printf("Key %s was the signing key in use: the daemon moved to a new key "
+                               "first (%s, epoch %" JSON_INTEGER_FORMAT ", signing from batch %"
+                               JSON_INTEGER_FORMAT "); the revoked key is erased.\n",
+                               keyid, json_string_value(json_object_get(nk, "key_id")),
+                               json_integer_value(json_object_get(nk, "epoch")),
+                               json_integer_value(json_object_get(nk, "valid_from_batch")));
+                if (reply)
                         printf("The daemon sealed the revocation into the chain (record %" JSON_INTEGER_FORMAT
                                " or later).\n",
                                json_integer_value(json_object_get(reply, "next_seq")));
                 else
-                        printf("WARNING: the daemon is not running or refused it (%s): the revocation "
+                        printf("WARNING: the daemon is not running (no answer): the revocation "
                                "is in %s/%s and%s%s must be handed to investigators.\n",
-                               reply ? json_string_value(json_object_get(reply, "error")) : "no answer",
                                dir, STATE_HISTORY, out ? " " : "", out ? out : "");
                 json_decref(reply);
         }
@@ -1898,6 +2050,7 @@ static int cmd_reindex(int argc, char **argv)
         _cleanup_close_ int dirfd = -1, archfd = -1;
         uint8_t chain_id[LS_CHAIN_ID_LEN];
         Index *ix = NULL;
+        IndexAuth *auth = NULL;
         Progress pg = {};
         uint64_t added = 0, total = 0, t0, t1;
         double secs;
@@ -1932,24 +2085,36 @@ static int cmd_reindex(int argc, char **argv)
         if (r > 0)
                 fprintf(stderr, PROG ": removed %s/%s of an older version (derived data)\n", dir,
                         STATE_INDEX_LEGACY);
+        /* Only batches the root key and the key history vouch for are indexed. */
+        r = index_auth_new(&auth, dirfd, chain_id);
+        if (r < 0)
+                return log_error("%s/%s: batch signatures cannot be checked without it; nothing "
+                                 "indexed",
+                                 dir, index_auth_error(NULL));
 
         r = index_open(&ix, dirfd, chain_id);
         if (r == -EUCLEAN || r == -EPROTONOSUPPORT) {
                 /* Derived data: a damaged or outdated index is simply made again. */
                 fprintf(stderr, PROG ": %s: %s; recreating it\n", dir, index_last_error(NULL));
-                if (unlink_index(dirfd, dir) != 0)
+                if (unlink_index(dirfd, dir) != 0) {
+                        index_auth_free(auth);
                         return EXIT_FAILURE;
+                }
                 r = index_open(&ix, dirfd, chain_id);
         }
-        if (r == -EXDEV)
-                return log_error("%s: %s: move it away, then reindex", dir,
-                                 index_last_error(NULL));
-        if (r < 0)
+        if (r < 0) {
+                index_auth_free(auth);
+                if (r == -EXDEV)
+                        return log_error("%s: %s: move it away, then reindex", dir,
+                                         index_last_error(NULL));
                 return log_error("%s: %s", dir, index_last_error(NULL));
+        }
         index_set_log(ix, index_log_stderr, NULL);
+        index_set_auth(ix, auth);
         if (fulltext && index_enable_fulltext(ix) < 0) {
                 log_error("%s: %s", dir, index_last_error(ix));
                 index_free(ix);
+                index_auth_free(auth);
                 return EXIT_FAILURE;
         }
         if (isatty(STDERR_FILENO))
@@ -1964,15 +2129,19 @@ static int cmd_reindex(int argc, char **argv)
         if (r < 0) {
                 log_error("%s/%s: %s", dir, STATE_ARCHIVES, index_last_error(ix));
                 fprintf(stderr, PROG ": %" PRIu64 " records indexed before the error; nothing "
-                                "after it is in the index\n",
-                        added);
+                                "after it is in the index%s\n",
+                        added,
+                        r == -EKEYREJECTED ? "; 'logsealctl verify' reports on the whole chain" :
+                                             "");
                 index_free(ix);
+                index_auth_free(auth);
                 return EXIT_FAILURE;
         }
         /* With logseald running, its indexer shares the work: say what the index holds. */
         if (index_query_count(ix, NULL, 0, UINT64_MAX, &total) < 0)
                 total = added;
         index_free(ix);
+        index_auth_free(auth);
         secs = (double) (t1 - t0) / 1e9;
         printf("Indexed %" PRIu64 " records in %.2f s (%.0f records/s) into %s/%s\n", added, secs,
                secs > 0 ? (double) added / secs : 0.0, dir, STATE_INDEX);
@@ -2105,6 +2274,8 @@ typedef struct Query {
         const char *match;         /* full-text words: the same text, case-insensitively */
         uint64_t limit;            /* applied after the substring match */
         uint64_t printed, mismatched, unreadable;
+        uint64_t refused;          /* records of batches that are not authentic */
+        uint64_t refused_batches, last_refused_batch;
 } Query;
 
 #define QUERY_DONE 1
@@ -2129,6 +2300,19 @@ static int print_hit(void *ud, const IndexHit *hit)
         int r;
 
         r = index_batch_reader_get(q->reader, hit, &rec);
+        if (r == -EKEYREJECTED) {
+                /* Never printed: these bytes are not the ones the appliance sealed. */
+                q->refused++;
+                if (q->refused_batches == 0 || q->last_refused_batch != hit->batch_no) {
+                        q->last_refused_batch = hit->batch_no;
+                        if (q->refused_batches++ < 10)
+                                fprintf(stderr, PROG ": %s\n", index_batch_reader_error(q->reader));
+                        else if (q->refused_batches == 11)
+                                fprintf(stderr, PROG ": (further batches that are not authentic "
+                                                "are not listed)\n");
+                }
+                return 0;
+        }
         if (r < 0) {
                 if (q->unreadable++ < 10)
                         fprintf(stderr, PROG ": seq %" PRIu64 ": %s\n", hit->seq,
@@ -2295,6 +2479,7 @@ static int cmd_query(int argc, char **argv)
         uint8_t chain_id[LS_CHAIN_ID_LEN];
         Query q = {.filter = {.to_ns = UINT64_MAX, .syslog_only = 1}};
         Index *ix = NULL;
+        IndexAuth *auth = NULL;
         uint64_t added = 0;
         char words[1024] = "";
         int opt, r, stale;
@@ -2405,24 +2590,38 @@ static int cmd_query(int argc, char **argv)
                 return log_error("%s/%s does not exist: build it with 'logsealctl reindex "
                                  "--state-dir %s'",
                                  dir, STATE_INDEX, dir);
-        r = index_open(&ix, dirfd, chain_id);
-        if (r == -EXDEV)
-                return log_error("%s: %s: move it away", dir, index_last_error(NULL));
+        /* Nothing is printed that the root key and the key history do not vouch for. */
+        r = index_auth_new(&auth, dirfd, chain_id);
         if (r < 0)
+                return log_error("%s/%s: the records' batch signatures cannot be checked without "
+                                 "it; nothing printed",
+                                 dir, index_auth_error(NULL));
+        r = index_open(&ix, dirfd, chain_id);
+        if (r < 0) {
+                index_auth_free(auth);
+                if (r == -EXDEV)
+                        return log_error("%s: %s: move it away", dir, index_last_error(NULL));
                 return log_error("%s: %s (rebuild it with 'logsealctl reindex --state-dir %s')",
                                  dir, index_last_error(NULL), dir);
+        }
         index_set_log(ix, index_log_stderr, NULL);
+        index_set_auth(ix, auth);
         /* Index what the archives hold beyond the index first (usually nothing). */
-        stale = index_catch_up(ix, archfd, &added) < 0;
-        if (stale)
+        r = index_catch_up(ix, archfd, &added);
+        stale = r < 0;
+        if (r == -EKEYREJECTED)
+                log_error("%s: %s", dir, index_last_error(ix));
+        else if (stale)
                 fprintf(stderr, PROG ": warning: %s: the index may lack recent records: %s\n", dir,
                         index_last_error(ix));
 
         r = index_batch_reader_new(&q.reader, archfd, chain_id);
         if (r < 0) {
                 index_free(ix);
+                index_auth_free(auth);
                 return log_errno(r, "query");
         }
+        index_batch_reader_set_auth(q.reader, auth);
         r = index_query(ix, &q.filter, print_hit, &q);
         if (r == -QUERY_DONE)
                 r = 0;
@@ -2432,6 +2631,7 @@ static int cmd_query(int argc, char **argv)
                 log_errno(r, "%s", dir);
         index_batch_reader_free(q.reader);
         index_free(ix);
+        index_auth_free(auth);
         if (fflush(stdout) != 0 || ferror(stdout))
                 return log_errno(-EIO, "standard output");
         if (q.mismatched)
@@ -2444,10 +2644,18 @@ static int cmd_query(int argc, char **argv)
                           "the index says they are: rebuild the index with 'logsealctl reindex "
                           "--state-dir %s' (it names any damage; logseal-verify checks it)",
                           q.unreadable, dir);
+        if (q.refused)
+                log_error("%" PRIu64 " record(s) of %" PRIu64 " batch(es) were NOT printed: "
+                          "those batches are NOT AUTHENTIC under %s/%s and %s/%s (reasons above: "
+                          "a signature that does not verify, as after an edit of the archive, or "
+                          "a key that may not sign them); 'logsealctl verify --state-dir %s' "
+                          "reports on the whole chain",
+                          q.refused, q.refused_batches, dir, STATE_ROOT_PUB, dir, STATE_HISTORY,
+                          dir);
         if (case_id && r >= 0)
                 (void) seal_custody_note(dir, LS_CUSTODY_QUERY, case_id, examiner,
                                          words[0] ? words + 1 : "(all)", q.printed, NULL);
-        return r < 0 || stale || q.mismatched || q.unreadable ? EXIT_FAILURE : 0;
+        return r < 0 || stale || q.mismatched || q.unreadable || q.refused ? EXIT_FAILURE : 0;
 }
 
 /*

@@ -26,6 +26,7 @@
 #include "index.h"
 #include "listen.h"
 #include "logseald.h"
+#include "owner.h"
 #include "state.h"
 #include "util.h"
 
@@ -152,20 +153,46 @@ static void update_status(Daemon *d)
                    sealer_backlog(d->sealer), d->paused ? ", input paused" : "");
 }
 
-/* A wall-clock step (NTP, an admin) shows as realtime moving unlike the monotonic clock. */
-static void check_clock(Daemon *d, uint64_t now, uint64_t mono)
+/*
+ * CLOCK_REALTIME and CLOCK_BOOTTIME read at one moment (BOOTTIME keeps counting through a
+ * suspend, as the wall clock does). Reading a clock early or late, or a stall between two
+ * ticks (SIGSTOP, a loaded machine, a paused VM), moves both alike; only a step of the wall
+ * clock moves one against the other. Retries when the process was held up between the reads.
+ */
+static void read_clocks(uint64_t *ret_real, uint64_t *ret_boot)
 {
-        static uint64_t last_now, last_mono;
+        struct timespec b0, rt, b1;
+        uint64_t a, b;
+
+        for (int i = 0;; i++) {
+                clock_gettime(CLOCK_BOOTTIME, &b0);
+                clock_gettime(CLOCK_REALTIME, &rt);
+                clock_gettime(CLOCK_BOOTTIME, &b1);
+                a = (uint64_t) b0.tv_sec * 1000000000u + (uint64_t) b0.tv_nsec;
+                b = (uint64_t) b1.tv_sec * 1000000000u + (uint64_t) b1.tv_nsec;
+                if (b - a < 10000000u || i == 4)
+                        break;
+        }
+        *ret_real = (uint64_t) rt.tv_sec * 1000000000u + (uint64_t) rt.tv_nsec;
+        *ret_boot = a + (b - a) / 2;
+}
+
+/* A wall-clock step (NTP, an admin) shows as realtime moving unlike the boot-time clock. */
+static void check_clock(Daemon *d)
+{
+        static uint64_t last_now, last_boot;
+        uint64_t now, boot;
         int64_t delta;
 
+        read_clocks(&now, &boot);
         if (last_now) {
-                delta = (int64_t) (now - last_now) - (int64_t) (mono - last_mono);
+                delta = (int64_t) (now - last_now) - (int64_t) (boot - last_boot);
                 if (delta > 1000000000ll || delta < -1000000000ll) {
                         LsControlBuilder *b = malloc(sizeof(*b));
                         if (b) {
                                 ls_control_begin(b, LS_CTL_CLOCK_STEP);
                                 ls_control_add_u64(b, LS_TAG_FIRST_TIME,
-                                                   last_now + (mono - last_mono));
+                                                   last_now + (boot - last_boot));
                                 ls_control_add_u64(b, LS_TAG_LAST_TIME, now);
                                 ls_control_add_u64(b, LS_TAG_CLOCK_DELTA, (uint64_t) delta);
                                 emit(d, b);
@@ -176,7 +203,7 @@ static void check_clock(Daemon *d, uint64_t now, uint64_t mono)
                 }
         }
         last_now = now;
-        last_mono = mono;
+        last_boot = boot;
 }
 
 /*
@@ -270,7 +297,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *ud)
         if (d->stopping)
                 return 0;
         ticks++;
-        check_clock(d, now, usec * 1000);
+        check_clock(d);
         declare_losses(d, 0);
         if (now - d->last_ingest_ns >= d->cfg.heartbeat_ns) {
                 LsControlBuilder *b = malloc(sizeof(*b));
@@ -356,11 +383,12 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 /* ---- start-up ---- */
 
 typedef struct Replay {
-        Daemon *d;
+        Daemon *d;                      /* NULL: count only */
         uint64_t next_id;   /* the first WAL id not in the archives */
         uint64_t missing;   /* ids between that and the first one the WAL still has */
         uint64_t count;
         Chunk *chunk;
+        uint64_t chunk_next_id;         /* the id the chunk's next record must have */
 } Replay;
 
 static int replay_entry(void *ud, uint64_t id, const uint8_t *rec, size_t n)
@@ -375,22 +403,99 @@ static int replay_entry(void *ud, uint64_t id, const uint8_t *rec, size_t n)
         rp->next_id = id + 1;
         if (ls_record_decode(&r, rec, n, NULL) < 0)
                 return 0; /* counted as WAL damage by the caller? it passed the check: skip */
+        rp->count++;
+        if (!rp->d)
+                return 0;
         r.flags |= LS_RECF_RECOVERED;
-        if (rp->chunk && chunk_add(rp->chunk, &r) == -ENOBUFS) {
+        /* A chunk's records have consecutive WAL ids (the sealer reports the newest one
+         * sealed): after a skipped id, a new chunk. */
+        if (rp->chunk && (id != rp->chunk_next_id || chunk_add(rp->chunk, &r) == -ENOBUFS)) {
                 sealer_push(rp->d->sealer, rp->chunk);
                 rp->chunk = NULL;
+        } else if (rp->chunk) {
+                rp->chunk_next_id = id + 1;
+                return 0;
         }
-        if (!rp->chunk) {
-                rp->chunk = chunk_new(MAX((size_t) 1 << 20, n + 4));
-                if (!rp->chunk)
-                        return -ENOMEM;
-                rp->chunk->first_wal_id = id;
-                int k = chunk_add(rp->chunk, &r);
-                if (k < 0)
-                        return k;
+        rp->chunk = chunk_new(MAX((size_t) 1 << 20, n + 4));
+        if (!rp->chunk)
+                return -ENOMEM;
+        rp->chunk->first_wal_id = id;
+        rp->chunk_next_id = id + 1;
+        return chunk_add(rp->chunk, &r);
+}
+
+/*
+ * The UNCLEAN_SHUTDOWN declarations this start owes (SPEC §4.2): one per run that ended
+ * without a clean stop and is not declared in the chain yet - more than one when a run died
+ * before it could seal the declaration of the one before it (each of those has COUNT 0) -,
+ * the last one counting the records about to be re-sealed from the WAL. Sealed first, before
+ * those records (sealer.c), not through the WAL. NULL with -errno in *ret_err on failure.
+ */
+#define MAX_DECLARATIONS 64
+static Chunk *declarations(uint32_t n, uint64_t recovered, const Recovery *rc, int *ret_err)
+{
+        LsControlBuilder *b = malloc(sizeof(*b));
+        Chunk *c = chunk_new((size_t) (MAX_DECLARATIONS + 1) * 512);
+        uint64_t now = now_realtime_ns();
+        uint32_t first = n > MAX_DECLARATIONS ? n - MAX_DECLARATIONS : 0;
+        int r = b && c ? 0 : -ENOMEM;
+
+        for (uint32_t i = first; r == 0 && i < n; i++) {
+                LsRecord rec = {.type = LS_REC_CONTROL, .time_ns = now};
+                char text[192];
+                const uint8_t *body;
+                size_t len;
+
+                ls_control_begin(b, LS_CTL_UNCLEAN_SHUTDOWN);
+                if (i + 1 < n) {
+                        if (i == first && first > 0)
+                                snprintf(text, sizeof(text), "%" PRIu32 " earlier runs ended "
+                                         "without a clean stop, each before it declared the one "
+                                         "before it",
+                                         first + 1);
+                        else
+                                snprintf(text, sizeof(text), "an earlier run ended without a "
+                                         "clean stop; the run after it ended before it could "
+                                         "declare it");
+                        ls_control_add_u64(b, LS_TAG_COUNT, 0);
+                        ls_control_add_str(b, LS_TAG_TEXT, text);
+                } else {
+                        ls_control_add_u64(b, LS_TAG_COUNT, recovered);
+                        ls_control_add_str(b, LS_TAG_TEXT,
+                                           "previous run ended without a clean stop");
+                        if (rc->pos.tree.size)
+                                ls_control_add_u64(b, LS_TAG_LAST_SEQ, rc->pos.tree.size - 1);
+                }
+                r = ls_control_end(b, &body, &len);
+                if (r == 0) {
+                        rec.body = body;
+                        rec.body_len = rec.orig_len = (uint32_t) len;
+                        r = chunk_add(c, &rec);
+                }
         }
-        rp->count++;
-        return 0;
+        free(b);
+        if (r < 0) {
+                free(c);
+                *ret_err = r;
+                return NULL;
+        }
+        return c;
+}
+
+/* The state directory is there but not this user's: the fix is a chown, not an init. */
+static void state_owner_hint(const char *dir, const char *name, const char *problem)
+{
+        char me[64], group[64];
+
+        user_name(geteuid(), me, sizeof(me));
+        group_name(getegid(), group, sizeof(group));
+        fprintf(stderr,
+                "logseald: %s%s%s: %s; logseald runs as %s, and the state directory and "
+                "everything in it must belong to that user.\n"
+                "Fix (as root): chown -R %s:%s %s  (`logsealctl init --user %s` creates it "
+                "that way)\n",
+                dir, strcmp(name, ".") ? "/" : "", strcmp(name, ".") ? name : "", problem, me, me,
+                group, dir, me);
 }
 
 static int open_state(Daemon *d, SignerKey *key, SignerKey *next, int *has_next, LsCert *cert)
@@ -399,10 +504,15 @@ static int open_state(Daemon *d, SignerKey *key, SignerKey *next, int *has_next,
 
         d->state_dirfd = open(d->cfg.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (d->state_dirfd < 0) {
-                fprintf(stderr,
-                        "logseald: %s: %s\nRun `logsealctl init --state-dir %s` to create it.\n",
-                        d->cfg.state_dir, strerror(errno), d->cfg.state_dir);
-                return -errno;
+                r = -errno;
+                if (r == -ENOENT)
+                        fprintf(stderr,
+                                "logseald: %s: %s\nRun `logsealctl init --state-dir %s` "
+                                "to create it.\n",
+                                d->cfg.state_dir, strerror(-r), d->cfg.state_dir);
+                else
+                        state_owner_hint(d->cfg.state_dir, ".", strerror(-r));
+                return r;
         }
         /* One daemon per state directory: two would interleave their chains. The lock
          * goes with the process (and its fd), so a crash never leaves it behind. */
@@ -412,6 +522,19 @@ static int open_state(Daemon *d, SignerKey *key, SignerKey *next, int *has_next,
                         r == -EWOULDBLOCK ? "another logseald is running on this state directory" :
                                             strerror(-r));
                 return r;
+        }
+        /* Made by root, run as another user: say so now, not at the first EACCES. */
+        if (geteuid() != 0) {
+                char name[PATH_MAX];
+                uid_t owner;
+                r = state_find_foreign(d->state_dirfd, geteuid(), name, sizeof(name), &owner);
+                if (r > 0) {
+                        char who[64], why[128];
+                        snprintf(why, sizeof(why), "belongs to %s",
+                                 user_name(owner, who, sizeof(who)));
+                        state_owner_hint(d->cfg.state_dir, name, why);
+                        return -EACCES;
+                }
         }
         r = state_load_chain_id(d->state_dirfd, d->chain_id);
         if (r < 0) {
@@ -555,6 +678,52 @@ static int open_inputs_and_confine(Daemon *d)
         return 0;
 }
 
+/*
+ * `logsealctl key revoke` while logseald was not running appends the revocation to the key
+ * history only. One naming a key this start signs with is applied once the sealer runs, as
+ * the control socket would have: the sealer moves to a new key before the revocation takes
+ * effect, and the revocation is sealed. One that already covers the next batch cannot be
+ * helped here: said loudly (`logsealctl key rotate` puts a root-certified key in charge).
+ * Read before the process confines itself (keys/ is out of its reach afterwards).
+ */
+#define MAX_START_REVOCATIONS 8
+typedef struct StartRevocations {
+        StateRevocation r[MAX_START_REVOCATIONS];
+        size_t n;
+} StartRevocations;
+
+static void find_revocations_of(Daemon *d, const SignerKey *k, StartRevocations *rs)
+{
+        size_t n = 0;
+        int r = state_find_revocations(d->state_dirfd, k->key_id, rs->r + rs->n,
+                                       MAX_START_REVOCATIONS - rs->n, &n);
+
+        if (r < 0)
+                fprintf(stderr, "logseald: %s/%s: cannot read revocations: %s\n",
+                        d->cfg.state_dir, STATE_HISTORY, strerror(-r));
+        rs->n += n;
+}
+
+static void apply_start_revocations(Daemon *d, const StartRevocations *rs)
+{
+        RevokeOutcome out;
+
+        for (size_t i = 0; i < rs->n; i++) {
+                int r = revocation_apply(d, rs->r[i].enc, rs->r[i].len, &out);
+                if (r == -EKEYREVOKED) {
+                        sd_notify(0, "STATUS=signing with a REVOKED key: run `logsealctl key "
+                                     "rotate`");
+                        fprintf(stderr, "logseald: WARNING: every batch from now on is signed by "
+                                        "a revoked key until `logsealctl key rotate` puts a "
+                                        "root-certified key in charge\n");
+                } else if (r < 0 && r != -EXDEV && r != -EKEYREJECTED) {
+                        fprintf(stderr, "logseald: cannot apply a revocation of the signing key "
+                                        "in use: %s\n",
+                                strerror(-r));
+                }
+        }
+}
+
 static int start(Daemon *d)
 {
         SignerKey key, next;
@@ -562,7 +731,8 @@ static int start(Daemon *d)
         int has_next = 0;
         SealerInit si = {.cfg = &d->cfg};
         Recovery rc;
-        Replay rp = {.d = d};
+        Replay rp = {.d = d}, count = {};
+        _cleanup_free_ StartRevocations *revs = NULL;
         uint64_t last_id = 0, damaged = 0;
         int r;
 
@@ -594,10 +764,29 @@ static int start(Daemon *d)
                 fprintf(stderr, "logseald: %s/%s: %s\n", d->cfg.state_dir, STATE_WAL, strerror(-r));
                 goto fail;
         }
-        /* Record at once what recovery established, so a second crash starts from here. */
+        /* What the WAL holds beyond the archives, counted before anything is sealed: the
+         * declaration of an unclean stop says how many records follow it. By id: the records
+         * sealed since sealed.state was written took the WAL ids right after its wal_id, in
+         * order (recover.c counted them). */
+        si.wal_id_base = rc.wal_id_sealed + rc.wal_skip;
+        count.next_id = rp.next_id = si.wal_id_base + 1;
+        r = wal_replay(d->wal, si.wal_id_base, replay_entry, &count, &last_id, &damaged);
+        if (r < 0) {
+                fprintf(stderr, "logseald: cannot read the WAL: %s\n", strerror(-r));
+                goto fail;
+        }
+        si.undeclared = rc.undeclared;
+        if (!si.undeclared && (count.count || damaged || count.missing))
+                si.undeclared = 1;
+        /* Record at once what recovery established, so a second crash starts from here. The
+         * previous run's unclean end, if any, is now in `undeclared`: a start that fails
+         * before it seals anything (a listener port taken) leaves the state so, and the next
+         * start declares exactly the stops that happened (signed records state facts). */
         {
                 SealedState st = {.tree_size = rc.pos.tree.size,
-                                  .wal_id = rc.wal_id_sealed + rc.wal_skip};
+                                  .wal_id = si.wal_id_base,
+                                  .clean = 1,
+                                  .undeclared = si.undeclared};
                 r = sealed_state_write(d->state_dirfd, &st);
                 if (r < 0)
                         goto fail;
@@ -619,18 +808,58 @@ static int start(Daemon *d)
         si.emit_cert = rc.chain_empty ||
                        (state_root_find(&d->roots, si.cert.issuer_key_id) &&
                         rc.pos.batch_no == si.cert.valid_from_batch);
-        si.wal_id_base = rc.wal_id_sealed + rc.wal_skip;
+        revs = calloc(1, sizeof(*revs));
+        if (!revs) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        find_revocations_of(d, &key, revs);
+        if (si.has_next)
+                find_revocations_of(d, &si.next_key, revs);
         r = open_inputs_and_confine(d);
         if (r < 0)
                 goto fail;
+        if (si.undeclared) {
+                fprintf(stderr,
+                        "logseald: the previous run did not stop cleanly: %" PRIu64
+                        " records recovered from the WAL, %" PRIu64 " damaged WAL bytes, %" PRIu64
+                        " torn archive bytes cut\n",
+                        count.count, damaged, rc.torn_bytes);
+                if (si.undeclared > 1)
+                        fprintf(stderr, "logseald: %" PRIu32 " runs in a row ended without a "
+                                        "clean stop before they declared the one before them\n",
+                                si.undeclared);
+                si.first = declarations(si.undeclared, count.count, &rc, &r);
+                if (!si.first)
+                        goto fail;
+        }
+        /* The signer signs batch headers only where the chain continues: from here. */
+        r = signer_set_position(d->signer, &rc.pos);
+        if (r < 0) {
+                fprintf(stderr, "logseald: the signer refused the chain position: %s\n",
+                        strerror(-r));
+                free(si.first);
+                goto fail;
+        }
+        /* From here on this run seals: an end without a clean stop is one. */
+        {
+                SealedState st = {.tree_size = rc.pos.tree.size,
+                                  .wal_id = si.wal_id_base,
+                                  .undeclared = si.undeclared};
+                r = sealed_state_write(d->state_dirfd, &st);
+                if (r < 0) {
+                        free(si.first);
+                        goto fail;
+                }
+        }
         r = sealer_start(&d->sealer, &si, d->notify_fd);
         if (r < 0)
                 goto fail;
+        if (revs)
+                apply_start_revocations(d, revs);
 
-        /* Replay what the WAL holds beyond the archives, flagged as recovered. */
-        /* By id: the records sealed since sealed.state was written took the WAL ids
-         * right after its wal_id, in order (recover.c counted them). */
-        rp.next_id = si.wal_id_base + 1;
+        /* Replay what the WAL holds beyond the archives, flagged as recovered: after the
+         * declarations (the sealer seals those first). */
         r = wal_replay(d->wal, si.wal_id_base, replay_entry, &rp, &last_id, &damaged);
         if (r < 0) {
                 fprintf(stderr, "logseald: cannot replay the WAL: %s\n", strerror(-r));
@@ -638,22 +867,22 @@ static int start(Daemon *d)
         }
         if (rp.chunk)
                 sealer_push(d->sealer, rp.chunk);
+        if (rp.count != count.count)
+                /* Nothing writes the WAL before wal_start(): a bug, not a condition. */
+                fprintf(stderr, "logseald: internal error: the WAL replayed %" PRIu64
+                                " records after counting %" PRIu64 "\n",
+                        rp.count, count.count);
         r = wal_start(d->wal, MAX(last_id, si.wal_id_base) + 1);
         if (r < 0) {
                 fprintf(stderr, "logseald: cannot start the WAL: %s\n", strerror(-r));
                 goto fail;
         }
-        if (rc.unclean || rp.count || damaged || rp.missing) {
+        if (damaged || rp.missing) {
                 LsControlBuilder *b = malloc(sizeof(*b));
                 if (!b) {
                         r = -ENOMEM;
                         goto fail;
                 }
-                fprintf(stderr,
-                        "logseald: the previous run did not stop cleanly: %" PRIu64
-                        " records recovered from the WAL, %" PRIu64 " damaged WAL bytes, %" PRIu64
-                        " torn archive bytes cut\n",
-                        rp.count, damaged, rc.torn_bytes);
                 if (damaged) {
                         ls_control_begin(b, LS_CTL_LOSS);
                         ls_control_add_u64(b, LS_TAG_COUNT, 0);
@@ -674,12 +903,6 @@ static int start(Daemon *d)
                                            "stop");
                         emit(d, b);
                 }
-                ls_control_begin(b, LS_CTL_UNCLEAN_SHUTDOWN);
-                ls_control_add_u64(b, LS_TAG_COUNT, rp.count);
-                ls_control_add_str(b, LS_TAG_TEXT, "previous run ended without a clean stop");
-                if (rc.pos.tree.size)
-                        ls_control_add_u64(b, LS_TAG_LAST_SEQ, rc.pos.tree.size - 1);
-                emit(d, b);
                 free(b);
         }
         emit_start(d);
@@ -757,12 +980,17 @@ int main(int argc, char **argv)
         }
         config_defaults(&d.cfg);
         if (config_path && config_load(&d.cfg, config_path) < 0) {
-                config_free(&d.cfg);
-                return 2;
+                /* --check-config goes on: every problem is reported, not only the first. */
+                if (!check) {
+                        config_free(&d.cfg);
+                        return 2;
+                }
+                check = 2;
         }
         if (state_dir) {
                 free(d.cfg.state_dir);
                 d.cfg.state_dir = strdup(state_dir);
+                d.cfg.state_dir_line = 0;
         }
         for (size_t i = 0; i < nlistens; i++) {
                 r = config_add_listen(&d.cfg, listens[i], NULL);
@@ -775,18 +1003,20 @@ int main(int argc, char **argv)
                         return 2;
                 }
         }
+        if (check) {
+                r = config_check(&d.cfg, sd_listen_fds(0) > 0);
+                if (r == 0 && check == 1)
+                        printf("%s: configuration OK (%zu listeners, state directory %s)\n",
+                               config_path ? config_path : "(command line)", d.cfg.nlistens,
+                               d.cfg.state_dir);
+                config_free(&d.cfg);
+                return r == 0 && check == 1 ? 0 : 2;
+        }
         if (!d.cfg.state_dir) {
                 fprintf(stderr, "logseald: no state directory (--state-dir, or state_dir in "
                                 "[daemon])\n");
                 config_free(&d.cfg);
                 return 2;
-        }
-        if (check) {
-                printf("%s: configuration OK (%zu listeners, state directory %s)\n",
-                       config_path ? config_path : "(command line)", d.cfg.nlistens,
-                       d.cfg.state_dir);
-                config_free(&d.cfg);
-                return 0;
         }
         if (d.cfg.nlistens == 0 && sd_listen_fds(0) <= 0) {
                 fprintf(stderr, "logseald: no listeners configured (--listen, or [listen NAME] "
@@ -815,6 +1045,24 @@ int main(int argc, char **argv)
         r = start(&d);
         if (r < 0) {
                 sd_notifyf(0, "STATUS=failed to start: %s\nERRNO=%d", strerror(-r), -r);
+                if (!d.sealer) {
+                        /* Nothing runs yet: give back what start() made (a sealing thread
+                         * would still use it; then the exit does). */
+                        free(TAKE_PTR(d.pending));
+                        listeners_close(&d);
+                        if (d.control_src) /* else the socket may be another daemon's */
+                                control_close(&d);
+                        signer_free(d.signer);
+                        wal_free(d.wal);
+                        if (d.notify_fd >= 0)
+                                close(d.notify_fd);
+                        if (d.archive_dirfd >= 0)
+                                close(d.archive_dirfd);
+                        if (d.state_dirfd >= 0)
+                                close(d.state_dirfd);
+                }
+                sd_event_unref(d.event);
+                config_free(&d.cfg);
                 return 1;
         }
         sd_event_add_signal(d.event, NULL, SIGTERM, on_signal, &d);

@@ -63,12 +63,14 @@ typedef struct ListenConf {
         Cidr *allow;           /* empty: everyone */
         size_t nallow;
         SenderIdentity sender_identity;  /* never on UDP */
+        int line;                        /* its [listen NAME] line in the file; 0: --listen */
 } ListenConf;
 
 typedef struct Config {
         char *path;                    /* config file, NULL when none */
         uint8_t hash[LS_HASH_LEN];     /* H(config file), zero when none */
         char *state_dir;
+        int state_dir_line; /* its line in the file; 0: --state-dir or none */
         ListenConf *listens;
         size_t nlistens;
         size_t max_message;            /* bytes; longer messages are sealed truncated */
@@ -90,8 +92,12 @@ typedef struct Config {
 } Config;
 
 void config_defaults(Config *c);
-/* Parses an INI file; on error prints "FILE:LINE: problem" and returns <0. */
+/* Parses an INI file; prints every problem as "FILE:LINE: problem" and then returns <0. */
 int config_load(Config *c, const char *path);
+/* --check-config, after config_load and the command line: the state directory, listeners
+ * sharing a port or path, privileged ports this process cannot bind without socket
+ * activation. Prints every problem (FILE:LINE or the option); returns their number. */
+int config_check(const Config *c, int socket_activated);
 /* udp:HOST:PORT, tcp:HOST:PORT ([v6]:PORT), unix:PATH (stream), unix-dgram:PATH */
 int config_add_listen(Config *c, const char *spec, const char *origin);
 int config_parse_cidr(const char *s, Cidr *ret);
@@ -168,6 +174,11 @@ typedef struct SealerInit {
         LsBatchHeader last_batch;           /* the chain's last batch (recover_epoch_tail) */
         int have_last_batch;
         uint64_t epoch_max_time_ns;         /* the largest max_time_ns its key signed */
+        /* The UNCLEAN_SHUTDOWN declarations owed (undeclared of them): sealed first of all,
+         * right after a root-issued certificate, before anything from the queue; not from the
+         * WAL (recover.c does not count them as WAL records). The sealer frees it. */
+        Chunk *first;
+        uint32_t undeclared;
 } SealerInit;
 
 int sealer_start(Sealer **ret, SealerInit *init, int notify_fd);
@@ -192,13 +203,30 @@ typedef struct RotateOffer {
 int sealer_rotate_begin(Sealer *s, RotateOffer *ret);
 /* -ESTALE when no reservation is open (expired), -EINVAL when c does not fit it. */
 int sealer_rotate_commit(Sealer *s, const LsCert *c);
+/*
+ * A root revocation (already verified) of a key this appliance may sign with: when it names
+ * the key in use or the prepared next one, the sealing thread moves to a new epoch key before
+ * the revocation takes effect (sealer.c). 0: not a key in use, nothing to do; 1: the key in
+ * charge now is *ret; -EKEYREVOKED: the revocation already covers the batch the key in use
+ * signs next, only `logsealctl key rotate` can help (nothing changed); -EBUSY: a rotation or
+ * another revocation is in progress. Blocks the caller for at most 3 s (-ETIMEDOUT).
+ */
+typedef struct RevokeOutcome {
+        uint8_t key_id[LS_KEY_ID_LEN];
+        uint64_t epoch;
+        uint64_t valid_from_batch;
+} RevokeOutcome;
+int sealer_revoke_key(Sealer *s, const LsRevocation *rv, RevokeOutcome *ret);
 /* The newest durable batch header (the latest checkpoint); -ENODATA before the first. */
 int sealer_last_batch(Sealer *s, LsBatchHeader *ret, uint8_t pk[LS_PK_LEN]);
 
 typedef struct SealedState {
         uint64_t tree_size;                 /* records durable in archives */
         uint64_t wal_id;                    /* WAL entries durable in archives */
-        int clean;                          /* written by a clean stop */
+        int clean;                          /* no run ended without a clean stop since this
+                                             * was written, other than those in undeclared */
+        uint32_t undeclared;                /* unclean stops not yet declared in the archives
+                                             * up to tree_size (UNCLEAN_SHUTDOWN records owed) */
 } SealedState;
 
 int sealed_state_read(int state_dirfd, SealedState *ret);
@@ -214,6 +242,8 @@ typedef struct Recovery {
         LsChainPosition pos;                /* an open archive left behind is sealed first */
         int chain_empty;                    /* no batch yet: emit the first certificate */
         int unclean;                        /* the previous run did not stop cleanly */
+        uint32_t undeclared;                /* unclean stops the chain does not declare yet,
+                                             * this one included (UNCLEAN_SHUTDOWN records owed) */
         uint64_t wal_id_sealed;             /* WAL entries known to be in archives */
         uint64_t wal_skip;                  /* further entries already sealed (count) */
         uint64_t torn_bytes;                /* archive bytes cut from a torn tail */
@@ -249,6 +279,11 @@ int ingest_commit(Daemon *d);
 
 int control_open(Daemon *d);
 void control_close(Daemon *d);
+/* A root revocation (its encoding) for this appliance: checked (chain, trusted root), the key
+ * in use moved off first when it names it (sealer_revoke_key), then a REVOCATION record queued
+ * for the next ingest_commit(). 0 or 1 as sealer_revoke_key(); -EBADMSG, -EXDEV (another
+ * chain), -EKEYREJECTED (no trusted root signed it), or its errors: nothing queued. */
+int revocation_apply(Daemon *d, const uint8_t *enc, size_t n, RevokeOutcome *out);
 
 /* ---- logseald.c ---- */
 

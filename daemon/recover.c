@@ -87,20 +87,19 @@ typedef struct Scan {
         LsMerkle tree;
         uint64_t good_end;           /* end of the last complete, consistent structure */
         uint64_t wal_records_after;  /* WAL-originated records beyond the sealed state */
+        uint64_t unclean_after;      /* UNCLEAN_SHUTDOWN records beyond the sealed state */
 } Scan;
 
 /*
  * The sealer writes KEY_TRANSITION records of signing keys (epoch changes, admin rotations)
- * and EPOCH_CLOSE records itself; everything else, a root rotation's KEY_TRANSITION too
- * (control.c), went through the WAL.
+ * and EPOCH_CLOSE records itself; a root rotation's KEY_TRANSITION went through the WAL
+ * (control.c). (UNCLEAN_SHUTDOWN records, the sealer's too, are counted apart.)
  */
-static int sealer_made(const LsRecord *rec, LsControl *c)
+static int sealer_made(const LsControl *c)
 {
         const uint8_t *val;
         uint16_t vlen;
 
-        if (rec->type != LS_REC_CONTROL || ls_control_decode(c, rec->body, rec->body_len, NULL) < 0)
-                return 0;
         if (c->type == LS_CTL_EPOCH_CLOSE)
                 return 1;
         return c->type == LS_CTL_KEY_TRANSITION && ls_control_get(c, LS_TAG_CERT, &val, &vlen) &&
@@ -117,7 +116,7 @@ static int scan_batch(Scan *sc, LsPayload *pl, const LsReadItem *it, uint64_t st
         const uint8_t *raw, *bytes;
         size_t rawlen, len, off;
         uint8_t leaf[LS_HASH_LEN], root[LS_HASH_LEN];
-        uint64_t wal_records = 0;
+        uint64_t wal_records = 0, unclean = 0;
         int r;
 
         if (h->first_seq != t.size || h->archive_no != sc->hdr.archive_no)
@@ -129,8 +128,14 @@ static int scan_batch(Scan *sc, LsPayload *pl, const LsReadItem *it, uint64_t st
         ls_payload_iter_init(&pi, h, raw, rawlen);
         while ((r = ls_payload_next(&pi, &rec, &bytes, &len, leaf, &off)) > 0) {
                 LsControl c;
+                int ctl = rec.type == LS_REC_CONTROL &&
+                          ls_control_decode(&c, rec.body, rec.body_len, NULL) == 0;
                 ls_merkle_append(&t, leaf);
-                if (!sealer_made(&rec, &c))
+                /* UNCLEAN_SHUTDOWN, EPOCH_CLOSE and a signing key's KEY_TRANSITION come from
+                 * the sealer (sealer.c), everything else from the WAL. */
+                if (ctl && c.type == LS_CTL_UNCLEAN_SHUTDOWN)
+                        unclean++;
+                else if (!(ctl && sealer_made(&c)))
                         wal_records++;
         }
         if (r < 0)
@@ -139,8 +144,10 @@ static int scan_batch(Scan *sc, LsPayload *pl, const LsReadItem *it, uint64_t st
         if (!ls_hash_equal(root, h->tree_root))
                 return -EILSEQ;
         sc->tree = t;
-        if (h->tree_size > state_tree_size)
+        if (h->tree_size > state_tree_size) {
                 sc->wal_records_after += wal_records;
+                sc->unclean_after += unclean;
+        }
         if (sc->tally.batches == 0)
                 sc->tally.min_time_ns = h->min_time_ns;
         sc->tally.batches++;
@@ -246,6 +253,7 @@ int recover_archives(int state_dirfd, int archive_dirfd, const uint8_t chain_id[
         if (r == -ENOENT) {
                 rc.chain_empty = 1;
                 rc.unclean = have_state && !st.clean;
+                rc.undeclared = st.undeclared + (rc.unclean ? 1u : 0u);
                 rc.wal_id_sealed = st.wal_id;
                 *ret = rc;
                 return 0;
@@ -253,7 +261,9 @@ int recover_archives(int state_dirfd, int archive_dirfd, const uint8_t chain_id[
         if (r < 0)
                 return r;
         ls_archive_name(name, sizeof(name), chain_id, last);
-        fd = openat(archive_dirfd, name, O_RDWR | O_CLOEXEC);
+        /* Read-only: a sealed archive is 0440 and stays so. Only an open one is reopened
+         * for writing, below, to be cut and sealed. */
+        fd = openat(archive_dirfd, name, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
                 r = -errno;
                 fprintf(stderr, "logseald: %s: %s\n", name, strerror(-r));
@@ -295,6 +305,11 @@ int recover_archives(int state_dirfd, int archive_dirfd, const uint8_t chain_id[
         rc.wal_id_sealed = st.wal_id;
         rc.wal_skip = sc->wal_records_after;
         rc.unclean = !have_state || !st.clean || !sc->sealed;
+        /* Declarations owed when the state was written, less those sealed since (a run that
+         * sealed them and died before it wrote the state again), plus this stop. */
+        rc.undeclared = (st.undeclared > sc->unclean_after ?
+                                 st.undeclared - (uint32_t) sc->unclean_after : 0) +
+                        (rc.unclean ? 1u : 0u);
         rc.pos.tree = sc->tree;
         if (sc->sealed) {
                 close(fd);
@@ -330,7 +345,17 @@ int recover_archives(int state_dirfd, int archive_dirfd, const uint8_t chain_id[
                 LsArchiveWriter *w = NULL;
                 LsTrailer t;
                 uint64_t size = lseek(fd, 0, SEEK_END) < 0 ? 0 : (uint64_t) lseek(fd, 0, SEEK_END);
+                int wfd = openat(archive_dirfd, name, O_RDWR | O_CLOEXEC);
 
+                r = wfd < 0 ? -errno : 0;
+                close(fd);
+                fd = wfd;
+                if (r < 0) {
+                        fprintf(stderr, "logseald: %s: cannot reopen the open archive for "
+                                        "writing: %s\n",
+                                name, strerror(-r));
+                        goto fail;
+                }
                 rc.torn_bytes = size - sc->good_end;
                 r = ls_archive_writer_adopt(&w, fd, sc->good_end, &sc->hdr, &sc->tally);
                 if (r < 0) {

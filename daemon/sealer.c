@@ -25,6 +25,16 @@
 #define ADMIN_REPLY_NS 3000000000ull
 
 enum {
+        REV_NONE,
+        REV_REQUESTED,   /* control socket: the sealing thread checks the key in use */
+        REV_DONE,        /* rev_result and rev_out are the answer */
+};
+
+/* Revocations taking effect within this much of now count as in effect (clock and batch
+ * closing slack): the key in use must hand over before that. */
+#define REVOKE_MARGIN_NS 1000000000ull
+
+enum {
         ADM_NONE,
         ADM_REQUESTED,   /* control socket asked; the sealing thread reserves a batch */
         ADM_RESERVED,    /* batch adm_batch reserved for adm_key; records wait */
@@ -48,6 +58,8 @@ struct Sealer {
         LsCert next_cert;
         uint64_t epoch_started;      /* CLOCK_MONOTONIC ns */
         uint64_t epoch_batches_done;
+        Chunk *first;                /* SealerInit.first, until run() seals it */
+        uint64_t declared_end;       /* seq after the last of those declarations */
 
         /* Admin rotation (logsealctl key rotate), see sealer_rotate_begin(). The state is
          * read without the lock by the sealing thread's fast paths; the rest is under mu. */
@@ -57,7 +69,14 @@ struct Sealer {
         LsCert adm_cert;
         uint64_t adm_batch, adm_deadline;
         int adm_err;
-        pthread_cond_t adm_cv;
+        pthread_cond_t adm_cv;       /* also: revocation requests (sealer_revoke_key) */
+
+        /* Revocation of a key in use, see sealer_revoke_key(); under mu. */
+        _Atomic int rev_state;
+        LsRevocation rev;            /* reason not kept */
+        int rev_abandoned;           /* the requester stopped waiting */
+        int rev_result;
+        RevokeOutcome rev_out;
 
         pthread_t thread;
         pthread_mutex_t mu;
@@ -137,6 +156,8 @@ int chunk_add(Chunk *c, const LsRecord *r)
 
 /* ---- sealed.state ---- */
 
+/* wal/sealed.state: "LSSEALD1", u64 tree_size, u64 wal_id, u32 clean, u32 undeclared (zero in
+ * files of older versions), 8-byte keyed checksum of the rest. */
 #define STATE_MAGIC "LSSEALD1"
 #define STATE_LEN 40
 
@@ -164,6 +185,7 @@ int sealed_state_read(int state_dirfd, SealedState *ret)
         ret->tree_size = ls_get64(p + 8);
         ret->wal_id = ls_get64(p + 16);
         ret->clean = (int) ls_get32(p + 24);
+        ret->undeclared = ls_get32(p + 28); /* zero in files of older versions */
         free(p);
         return 0;
 }
@@ -177,6 +199,7 @@ int sealed_state_write(int state_dirfd, const SealedState *s)
         ls_put64(p + 8, s->tree_size);
         ls_put64(p + 16, s->wal_id);
         ls_put32(p + 24, (uint32_t) s->clean);
+        ls_put32(p + 28, s->undeclared);
         crypto_shorthash(p + STATE_LEN - 8, p, STATE_LEN - 8, (const uint8_t *) "logseal-state-v1");
         r = write_file_atomic(state_dirfd, STATE_SEALED, p, sizeof(p), 0600);
         if (r < 0)
@@ -503,24 +526,32 @@ static int flush_batch(Sealer *s)
         s->retry_at = 0;
         if (new_archive)
                 s->archive_created = now;
-        s->epoch_batches_done++;
-        epoch_note_batch(s, &h);
-        if (s->has_next && h.batch_no + 1 >= s->next_cert.valid_from_batch) {
-                r = finish_rotation(s);
-                if (r < 0)
-                        return r;
-        }
-        s->batch_started = 0;
-        s->state.wal_id = s->batch_last_wal;
-        atomic_fetch_add(&s->st.records_sealed, h.record_count);
-        atomic_fetch_add(&s->st.batches, 1);
-        atomic_store(&s->st.last_tree_size, h.tree_size);
+        /* The latest checkpoint is this batch with the key that signed it: record both
+         * before an epoch change below puts the next key in s->signer. */
         pthread_mutex_lock(&s->mu);
         s->last = h;
         memcpy(s->last_pk, s->signer.pk, LS_PK_LEN);
         s->have_last = 1;
         pthread_mutex_unlock(&s->mu);
-        if (now - s->last_state_write >= STATE_WRITE_INTERVAL_NS)
+        s->epoch_batches_done++;
+        epoch_note_batch(s, &h);
+        s->batch_started = 0;
+        s->state.wal_id = s->batch_last_wal;
+        atomic_fetch_add(&s->st.records_sealed, h.record_count);
+        atomic_fetch_add(&s->st.batches, 1);
+        atomic_store(&s->st.last_tree_size, h.tree_size);
+        if (s->state.undeclared && h.tree_size >= s->declared_end) {
+                /* The declarations are durable: say at once that none is owed any more, or a
+                 * crash now would have the next start declare them again (recover.c). */
+                s->state.undeclared = 0;
+                s->last_state_write = 0;
+        }
+        if (s->has_next && h.batch_no + 1 >= s->next_cert.valid_from_batch) {
+                r = finish_rotation(s);
+                if (r < 0)
+                        return r;
+        }
+        if (!s->last_state_write || now - s->last_state_write >= STATE_WRITE_INTERVAL_NS)
                 (void) write_state(s, 0);
         notify(s);
 
@@ -750,6 +781,149 @@ int sealer_rotate_commit(Sealer *s, const LsCert *c)
 }
 
 
+/* ---- revocation of the key in use ---- */
+
+/*
+ * A root revocation of the key that signs now (or of the prepared next one) would leave
+ * every later batch signed by a revoked key. Before it takes effect the sealer moves to a
+ * new key, as at a scheduled epoch change but at once:
+ *   1. an open batch is closed with the current key (a pending scheduled change then
+ *      completes: its certificate is in that batch);
+ *   2. if the revoked key is still in charge, batch b (the next one) carries the
+ *      certificate of a new key valid from b + 1, signed by the revoked key, and is closed
+ *      at once; the revoked key is erased (finish_rotation).
+ * Each batch the revoked key signs must be outside the revocation: batch number below
+ * from_batch, every record dated before from_time (less REVOKE_MARGIN_NS). When that no
+ * longer holds for the batch it would sign next, only a key the root certifies can take
+ * over (`logsealctl key rotate`): -EKEYREVOKED, nothing changes.
+ */
+static int revocation_covers(const LsRevocation *rv, uint64_t batch_no, uint64_t time_ns)
+{
+        return (rv->from_batch != LS_UNSET && batch_no >= rv->from_batch) ||
+               (rv->from_time_ns != LS_UNSET && time_ns + REVOKE_MARGIN_NS >= rv->from_time_ns);
+}
+
+static int key_in_use(const Sealer *s, const uint8_t id[LS_KEY_ID_LEN])
+{
+        return memcmp(id, s->key.key_id, LS_KEY_ID_LEN) == 0 ||
+               (s->has_next && memcmp(id, s->next_key.key_id, LS_KEY_ID_LEN) == 0);
+}
+
+static int revoke_switch(Sealer *s, const LsRevocation *rv, RevokeOutcome *out)
+{
+        const uint8_t *id = rv->revoked_key_id;
+        LsCert c;
+        int r;
+
+        if (!key_in_use(s, id))
+                return 0; /* not a key this appliance signs with */
+        if (atomic_load(&s->adm_state) != ADM_NONE)
+                return -EBUSY;
+        /* A few rounds: closing a batch may begin a scheduled change (flush_batch), whose
+         * batch is then closed too. */
+        for (int round = 0; round < 4 && key_in_use(s, id); round++) {
+                uint64_t b = ls_chain_writer_position(s->cw)->batch_no;
+                int current = memcmp(id, s->key.key_id, LS_KEY_ID_LEN) == 0;
+
+                if (ls_chain_writer_pending(s->cw) > 0) {
+                        /* Batch b is open: the current key signs it. */
+                        if (current && revocation_covers(rv, b, now_realtime_ns()))
+                                return -EKEYREVOKED;
+                        r = flush_batch(s);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (!current)
+                        return -EAGAIN; /* cannot happen: a prepared key has its batch open */
+                /* Batch b: the certificate of a new key valid from b + 1, signed by the revoked
+                 * key, closed at once; then the switch (flush_batch: finish_rotation). */
+                if (revocation_covers(rv, b, now_realtime_ns()))
+                        return -EKEYREVOKED;
+                r = signer_prepare_next(s->sp, s->key.epoch + 1, b + 1, &c);
+                if (r < 0)
+                        return r;
+                r = emit_transition(s, &c, "epoch change: the signing key is revoked by the root "
+                                           "key from a later batch or time");
+                if (r < 0) {
+                        (void) signer_discard(s->sp);
+                        return r;
+                }
+                memcpy(s->next_key.pk, c.pk, LS_PK_LEN);
+                memcpy(s->next_key.key_id, c.key_id, LS_KEY_ID_LEN);
+                s->next_key.epoch = c.epoch;
+                s->has_next = 1;
+                s->next_cert = c;
+                /* Should the write fail, the batch stays open (signed once) and its next flush
+                 * completes the change. */
+                r = flush_batch(s);
+                if (r < 0)
+                        return r;
+        }
+        if (key_in_use(s, id))
+                return -EAGAIN; /* cannot happen */
+        memcpy(out->key_id, s->key.key_id, LS_KEY_ID_LEN);
+        out->epoch = s->key.epoch;
+        out->valid_from_batch = s->cert.valid_from_batch;
+        return 1;
+}
+
+static void revoke_poll(Sealer *s)
+{
+        LsRevocation rv;
+        RevokeOutcome out = {};
+        int r;
+
+        pthread_mutex_lock(&s->mu);
+        rv = s->rev;
+        pthread_mutex_unlock(&s->mu);
+        r = revoke_switch(s, &rv, &out);
+        if (r < 0 && r != -EKEYREVOKED && r != -EBUSY)
+                fprintf(stderr, "logseald: cannot move off the revoked signing key: %s\n",
+                        strerror(-r));
+        pthread_mutex_lock(&s->mu);
+        s->rev_result = r;
+        s->rev_out = out;
+        atomic_store(&s->rev_state, s->rev_abandoned ? REV_NONE : REV_DONE);
+        pthread_cond_broadcast(&s->adm_cv);
+        pthread_mutex_unlock(&s->mu);
+}
+
+int sealer_revoke_key(Sealer *s, const LsRevocation *rv, RevokeOutcome *ret)
+{
+        struct timespec ts;
+        int r;
+
+        pthread_mutex_lock(&s->mu);
+        if (atomic_load(&s->rev_state) != REV_NONE) {
+                pthread_mutex_unlock(&s->mu);
+                return -EBUSY;
+        }
+        s->rev = *rv;
+        s->rev.reason = NULL;
+        s->rev.reason_len = 0;
+        s->rev_abandoned = 0;
+        atomic_store(&s->rev_state, REV_REQUESTED);
+        pthread_cond_signal(&s->cv);
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += (time_t) (ADMIN_REPLY_NS / 1000000000u);
+        while (atomic_load(&s->rev_state) == REV_REQUESTED)
+                if (pthread_cond_timedwait(&s->adm_cv, &s->mu, &ts) == ETIMEDOUT)
+                        break;
+        if (atomic_load(&s->rev_state) == REV_DONE) {
+                r = s->rev_result;
+                *ret = s->rev_out;
+                atomic_store(&s->rev_state, REV_NONE);
+        } else {
+                /* Still working (disk trouble): it goes on; the answer is dropped. */
+                s->rev_abandoned = 1;
+                r = -ETIMEDOUT;
+        }
+        pthread_mutex_unlock(&s->mu);
+        return r;
+}
+
+
 /* Adds one record; closes the batch first when it is full. */
 static int add_record(Sealer *s, LsRecord *rec, uint64_t wal_id)
 {
@@ -825,11 +999,24 @@ static void *run(void *ud)
 
         if (s->emit_cert)
                 r = emit_transition(s, &s->cert, "signing key certified by the root key");
+        if (r == 0 && s->first) {
+                /* The declarations of unclean stops open the run, before the records
+                 * re-sealed from the WAL (RECOVERED, with their original times): the silence
+                 * of the downtime ends at them (SPEC §11). Only the close of an epoch that
+                 * ended before the crash (SPEC §9.4) and a root-issued certificate (§9.3) come
+                 * before. */
+                s->declared_end = ls_chain_writer_next_seq(s->cw) + s->first->count;
+                r = process_chunk(s, s->first);
+        }
+        free(s->first);
+        s->first = NULL;
         if (r == 0 && s->has_next)
                 r = emit_transition(s, &s->next_cert, "epoch change completed after a restart");
         while (r == 0) {
                 Chunk *list;
 
+                if (atomic_load(&s->rev_state) == REV_REQUESTED)
+                        revoke_poll(s);
                 if (atomic_load(&s->adm_state) != ADM_NONE) {
                         pthread_mutex_lock(&s->mu);
                         stopping = s->stop;
@@ -850,7 +1037,8 @@ static void *run(void *ud)
                         }
                 }
                 pthread_mutex_lock(&s->mu);
-                while (!s->head && !s->stop && atomic_load(&s->adm_state) == ADM_NONE) {
+                while (!s->head && !s->stop && atomic_load(&s->adm_state) == ADM_NONE &&
+                       atomic_load(&s->rev_state) != REV_REQUESTED) {
                         if (s->batch_started) {
                                 uint64_t deadline = s->batch_started + s->cfg->batch_latency_ns;
                                 if (s->retry_at && s->retry_at > deadline)
@@ -884,8 +1072,10 @@ static void *run(void *ud)
                         list = next;
                         pthread_mutex_lock(&s->mu);
                         s->backlog -= len;
-                        /* An admin rotation wants a batch boundary: hand the rest back. */
-                        if (list && atomic_load(&s->adm_state) != ADM_NONE) {
+                        /* An admin rotation or a revocation of the key in use wants a batch
+                         * boundary: hand the rest back. */
+                        if (list && (atomic_load(&s->adm_state) != ADM_NONE ||
+                                     atomic_load(&s->rev_state) == REV_REQUESTED)) {
                                 Chunk *last = list;
                                 while (last->next)
                                         last = last->next;
@@ -940,6 +1130,27 @@ static void *run(void *ud)
         return NULL;
 }
 
+/*
+ * The signer signs a batch header only if it extends the last one it signed (signer.c). It
+ * refusing ours means someone else had it sign the chain's next batch - this process was
+ * compromised - or a bug: either way nothing this process seals can be trusted. Fail closed
+ * as when the signer is gone: what was read is in the WAL, and the next start continues from
+ * the archives.
+ */
+static int sign_batch(void *ud, LsBatchHeader *h)
+{
+        int r = signer_sign_batch(ud, h);
+
+        if (r == -EPERM) {
+                fprintf(stderr, "logseald: the signer refused batch %" PRIu64 " (tree size %" PRIu64
+                                "): it does not extend the chain the signer signed; exiting, the "
+                                "next start recovers every record from the WAL\n",
+                        h->batch_no, h->tree_size);
+                _exit(EXIT_FAILURE);
+        }
+        return r;
+}
+
 int sealer_start(Sealer **ret, SealerInit *init, int notify_fd)
 {
         LsChainWriterConfig wc = {
@@ -947,15 +1158,21 @@ int sealer_start(Sealer **ret, SealerInit *init, int notify_fd)
                 .zstd_level = init->cfg->zstd_level,
                 .max_batch_raw = init->cfg->batch_max_bytes,
                 .max_batch_records = init->cfg->batch_max_records,
+                /* The signer process sees each batch header, not only its note body. */
+                .sign_batch = sign_batch,
+                .sign_batch_ud = init->signer,
         };
         Sealer *s = calloc(1, sizeof(*s));
         int r;
 
-        if (!s)
+        if (!s) {
+                free(TAKE_PTR(init->first));
                 return -ENOMEM;
+        }
         memcpy(wc.chain_id, init->chain_id, LS_CHAIN_ID_LEN);
         r = ls_chain_writer_new(&s->cw, &wc, &init->pos);
         if (r < 0) {
+                free(TAKE_PTR(init->first));
                 free(s);
                 return r;
         }
@@ -978,6 +1195,8 @@ int sealer_start(Sealer **ret, SealerInit *init, int notify_fd)
         s->notify_fd = notify_fd;
         s->batch_last_wal = init->wal_id_base;
         s->state.wal_id = init->wal_id_base;
+        s->state.undeclared = init->undeclared;
+        s->first = TAKE_PTR(init->first);
         atomic_store(&s->st.durable_wal_id, init->wal_id_base);
         atomic_store(&s->st.last_tree_size, init->pos.tree.size);
         s->last_state_write = mono_ns();
@@ -994,6 +1213,7 @@ int sealer_start(Sealer **ret, SealerInit *init, int notify_fd)
         r = -pthread_create(&s->thread, NULL, run, s);
         if (r < 0) {
                 ls_chain_writer_free(s->cw);
+                free(s->first);
                 free(s);
                 return r;
         }

@@ -15,8 +15,10 @@
 
 #include <sodium.h>
 
-#include "hash.h"
+#include "batch.h"
+#include "checkpoint.h"
 #include "confine.h"
+#include "hash.h"
 #include "signer.h"
 #include "state.h"
 #include "util.h"
@@ -29,6 +31,8 @@ enum {
         OP_INSTALL,
         OP_FINISH,
         OP_DISCARD,
+        OP_POSITION,
+        OP_SIGN_BATCH,
         OP_CLOSE,
 };
 
@@ -57,8 +61,12 @@ typedef struct Keys {
         int dirfd;                      /* the state directory */
         int confined;                   /* confine_signer(): 1 enforced */
         uint8_t chain_id[LS_CHAIN_ID_LEN];
-        char origin[8 + 2 * LS_CHAIN_ID_LEN + 2];   /* "logseal/<chain>\n" */
         LsKeyPair *cur, *next, *gen;
+        /* Where the chain continues: the next batch header must extend the last one signed
+         * (OP_POSITION sets it once, at start-up; OP_SIGN_BATCH moves it on). */
+        int have_pos;
+        uint64_t next_batch, tree_size;
+        uint8_t prev_header_hash[LS_HASH_LEN];
 } Keys;
 
 static void fsync_keys_dir(int dirfd)
@@ -80,15 +88,73 @@ static LsKeyPair *key_by_id(Keys *k, const uint8_t *id)
         return NULL;
 }
 
-/* Only what the sealer signs: archive headers, seal trailers, this chain's checkpoints. */
-static int signable(const Keys *k, const uint8_t *msg, size_t n)
+/* OP_SIGN: archive headers and seal trailers only. Batch headers, whose signatures are this
+ * chain's checkpoints, go through OP_SIGN_BATCH; certificates and revocations never. */
+static int signable(const uint8_t *msg, size_t n)
 {
         static const char *const ctx[] = {LS_CTX_ARCHIVE_HEADER, LS_CTX_SEAL};
 
         for (size_t i = 0; i < ELEMENTSOF(ctx); i++)
                 if (n > strlen(ctx[i]) && memcmp(msg, ctx[i], strlen(ctx[i])) == 0)
                         return 1;
-        return n > strlen(k->origin) && memcmp(msg, k->origin, strlen(k->origin)) == 0;
+        return 0;
+}
+
+/* Where the chain continues, from the archives (logseald's recovery, before any input is
+ * read): once per signer lifetime. */
+static int op_position(Keys *k, const uint8_t *in, size_t n)
+{
+        if (n != 16 + LS_HASH_LEN)
+                return -EBADMSG;
+        if (k->have_pos)
+                return -EALREADY;
+        k->next_batch = ls_get64(in);
+        k->tree_size = ls_get64(in + 8);
+        memcpy(k->prev_header_hash, in + 16, LS_HASH_LEN);
+        k->have_pos = 1;
+        return 0;
+}
+
+/*
+ * A batch header, signed as its checkpoint note (SPEC §6.3, §7.1): only the header that
+ * extends the last one this process signed - the next batch number, starting at the tree
+ * size reached, naming the previous header's hash -, of this chain, naming the key that
+ * signs it. The note body is made here from the header, so it always has the four lines
+ * and matches the header. A compromised ingest process can thus have the chain extended,
+ * one batch at a time, as the sealer would, but not obtain checkpoints for other tree sizes
+ * or batch numbers, nor two different ones for the same batch.
+ */
+static int op_sign_batch(Keys *k, const uint8_t *in, size_t n, uint8_t *out, size_t *len)
+{
+        char body[LS_NOTE_BODY_MAX];
+        LsBatchHeader h;
+        LsKeyPair *kp;
+        int m;
+
+        if (n != LS_KEY_ID_LEN + LS_BATCH_HEADER_LEN)
+                return -EBADMSG;
+        kp = key_by_id(k, in);
+        if (!kp)
+                return -ENOKEY;
+        if (ls_batch_header_decode(&h, in + LS_KEY_ID_LEN, LS_BATCH_HEADER_LEN, NULL) < 0)
+                return -EBADMSG;
+        if (!k->have_pos)
+                return -ESTALE;
+        if (memcmp(h.chain_id, k->chain_id, LS_CHAIN_ID_LEN) != 0 ||
+            memcmp(h.key_id, kp->key_id, LS_KEY_ID_LEN) != 0 || h.batch_no != k->next_batch ||
+            h.first_seq != k->tree_size ||
+            memcmp(h.prev_header_hash, k->prev_header_hash, LS_HASH_LEN) != 0)
+                return -EPERM;
+        m = ls_batch_note_body(&h, body, sizeof(body));
+        if (m < 0)
+                return m;
+        crypto_sign_detached(out, NULL, (const uint8_t *) body, (size_t) m, kp->sk);
+        memcpy(h.sig, out, LS_SIG_LEN);
+        k->next_batch = h.batch_no + 1;
+        k->tree_size = h.tree_size;
+        ls_batch_header_hash(&h, k->prev_header_hash);
+        *len = LS_SIG_LEN;
+        return 0;
 }
 
 static void put_key(uint8_t *p, const LsKeyPair *kp)
@@ -157,6 +223,8 @@ static int op_load(Keys *k, uint8_t *out, size_t *len)
         put_key(out + 4, k->cur);
         if (k->next)
                 put_key(out + 4 + LS_PK_LEN + LS_KEY_ID_LEN, k->next);
+        else
+                memset(out + 4 + LS_PK_LEN + LS_KEY_ID_LEN, 0, LS_PK_LEN + LS_KEY_ID_LEN);
         *len = 4 + 2 * (LS_PK_LEN + LS_KEY_ID_LEN);
         return 0;
 }
@@ -403,7 +471,7 @@ static int dispatch(Keys *k, const uint8_t *req, size_t n, uint8_t *out, size_t 
                 kp = key_by_id(k, in);
                 if (!kp)
                         return -ENOKEY;
-                if (!signable(k, in + LS_KEY_ID_LEN, inlen - LS_KEY_ID_LEN))
+                if (!signable(in + LS_KEY_ID_LEN, inlen - LS_KEY_ID_LEN))
                         return -EPERM;
                 crypto_sign_detached(out, NULL, in + LS_KEY_ID_LEN, inlen - LS_KEY_ID_LEN, kp->sk);
                 *len = LS_SIG_LEN;
@@ -418,6 +486,10 @@ static int dispatch(Keys *k, const uint8_t *req, size_t n, uint8_t *out, size_t 
                 return inlen == 0 ? op_finish(k) : -EBADMSG;
         case OP_DISCARD:
                 return inlen == 0 ? op_discard(k) : -EBADMSG;
+        case OP_POSITION:
+                return op_position(k, in, inlen);
+        case OP_SIGN_BATCH:
+                return op_sign_batch(k, in, inlen, out, len);
         case OP_CLOSE:
                 return op_close(k, in, inlen, out, len);
         default:
@@ -434,13 +506,10 @@ static _Noreturn void serve(int fd, int dirfd, const uint8_t chain_id[LS_CHAIN_I
         if (k.confined < 0)
                 fprintf(stderr, "logseald: signer: cannot confine itself to %s: %s\n",
                         STATE_KEYS_DIR, strerror(-k.confined));
-        uint8_t req[REQ_MAX + 1], out[REPLY_MAX];
+        /* Zeroed: a reply never carries bytes this process did not mean to send. */
+        uint8_t req[REQ_MAX + 1], out[REPLY_MAX] = {0};
 
         memcpy(k.chain_id, chain_id, LS_CHAIN_ID_LEN);
-        memcpy(k.origin, "logseal/", 8);
-        ls_hex(k.origin + 8, chain_id, LS_CHAIN_ID_LEN);
-        k.origin[8 + 2 * LS_CHAIN_ID_LEN] = '\n';
-        k.origin[8 + 2 * LS_CHAIN_ID_LEN + 1] = 0;
         for (;;) {
                 ssize_t n = recv(fd, req, sizeof(req), 0);
                 size_t len = 0;
@@ -638,6 +707,33 @@ void signer_bind(Signer *s, const SignerKey *k, LsSigner *ret)
         ret->epoch = k->epoch;
         ret->sign = bound_sign;
         ret->userdata = b;
+}
+
+int signer_set_position(Signer *s, const LsChainPosition *pos)
+{
+        uint8_t in[16 + LS_HASH_LEN], none[1];
+
+        ls_put64(in, pos->batch_no);
+        ls_put64(in + 8, pos->tree.size);
+        memcpy(in + 16, pos->prev_header_hash, LS_HASH_LEN);
+        return MIN(call(s, OP_POSITION, in, sizeof(in), NULL, 0, none, 0), 0);
+}
+
+int signer_sign_batch(void *ud, LsBatchHeader *h)
+{
+        Signer *s = ud;
+        uint8_t enc[LS_BATCH_HEADER_LEN], sig[LS_SIG_LEN];
+        int r;
+
+        memset(h->sig, 0, LS_SIG_LEN);
+        ls_batch_header_encode(h, enc);
+        r = call(s, OP_SIGN_BATCH, h->key_id, LS_KEY_ID_LEN, enc, sizeof(enc), sig, sizeof(sig));
+        if (r < 0)
+                return r;
+        if (r != LS_SIG_LEN)
+                return -EBADMSG;
+        memcpy(h->sig, sig, LS_SIG_LEN);
+        return 0;
 }
 
 int signer_prepare_next(Signer *s, uint64_t epoch, uint64_t valid_from_batch, LsCert *ret_cert)

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "batch.h"
+#include "chain-writer.h"
 #include "defs.h"
 #include "keys.h"
 
@@ -14,12 +15,13 @@
  * socket. The signer keeps keys/ (the current epoch key, the next one while a
  * change is pending) in libsodium guarded memory, does every key-file write and
  * erasure, and signs what the ingest process asks — but only what the sealer
- * signs: archive headers, seal trailers and checkpoint note bodies of this
- * chain. Certificates it issues itself (an epoch change), and epoch closes only
- * for the genuine last batch of the epoch before (checked against the history),
- * so a compromised ingest process can have records signed while it runs, but can
- * neither carry a key away nor certify one of its own to outlive the epoch's
- * erasure.
+ * signs: archive headers, seal trailers, and batch headers (whose signatures
+ * are the chain's checkpoints) that extend the last one it signed. Certificates
+ * it issues itself (an epoch change), and epoch closes only for the genuine last
+ * batch of the epoch before (checked against the history), so a compromised
+ * ingest process can have records signed while it runs, but can neither carry a
+ * key away, nor certify one of its own to outlive the epoch's erasure, nor
+ * stockpile checkpoints for tree sizes or batches the chain has not reached.
  *
  * The two talk over a SOCK_SEQPACKET socket pair, one request and one reply at
  * a time; every message's size is checked against its operation. The signer
@@ -52,8 +54,20 @@ int signer_confined(const Signer *s);
  */
 int signer_load(Signer *s, SignerKey *cur, SignerKey *next, int *has_next);
 
-/* An LsSigner that has the signer process sign with key k (k->epoch goes into headers). */
+/* An LsSigner that has the signer process sign with key k (k->epoch goes into headers): archive
+ * headers and seal trailers. Batch headers go through signer_sign_batch(). */
 void signer_bind(Signer *s, const SignerKey *k, LsSigner *ret);
+
+/* Where the chain continues (recovery's position): set once, before the first batch. Until
+ * then no batch header is signed (-ESTALE); a second call is refused (-EALREADY). */
+int signer_set_position(Signer *s, const LsChainPosition *pos);
+/*
+ * An LsBatchSignFn (batch-builder.h; ud is the Signer): signs h (key_id and epoch set) with the
+ * key it names, only if it extends the last header signed (next batch number, first_seq at
+ * the tree size reached, prev_header_hash of that header) and is of this chain: else -EPERM.
+ * The signer makes the checkpoint note body from the header itself (SPEC §7.1).
+ */
+int signer_sign_batch(void *ud, LsBatchHeader *h);
 
 /* Scheduled epoch change: a new key for `epoch`, certified by the current key from batch
  * valid_from_batch, made durable (keys/signing.next.key, history) before the reply. */

@@ -65,6 +65,15 @@ int state_find_cert(int dirfd, const uint8_t key_id[LS_KEY_ID_LEN], LsCert *ret)
  * none, -EILSEQ when there are two different ones. */
 int state_find_close(int dirfd, const uint8_t chain_id[LS_CHAIN_ID_LEN], uint64_t epoch,
                      LsEpochClose *ret);
+/* The first `max` revocations of `key_id` in keys/history.lsk, signatures NOT checked: each
+ * decoded (without its reason) and in its encoding; 0 with none (or no history). */
+typedef struct StateRevocation {
+        LsRevocation rv;
+        uint8_t enc[LS_REVOCATION_MAX_LEN];
+        size_t len;
+} StateRevocation;
+int state_find_revocations(int dirfd, const uint8_t key_id[LS_KEY_ID_LEN], StateRevocation *ret,
+                           size_t max, size_t *ret_n);
 /* The root keys this state directory trusts: root.pub (generation 0) and every root
  * certified from it by a root-rotation certificate (kind 2) in keys/history.lsk. */
 #define STATE_MAX_ROOTS 16

@@ -334,6 +334,7 @@ static int input_cmp(const void *a, const void *b)
 /* ---- keys files ---- */
 
 typedef struct KeysLoad {
+        Ctx *c;
         const char *path;
         int rejected, other_chain;
 } KeysLoad;
@@ -345,6 +346,18 @@ static void on_key_item(void *ud, size_t offset, char kind, int result, const ch
 
         if (result == -EXDEV) {
                 kl->other_chain++;
+                return;
+        }
+        if (result == -EILSEQ) {
+                /* Two histories disagree about what an epoch sealed: a key was misused. */
+                LsFinding f = {.cls = LS_CLASS_TAMPERED, .code = -EILSEQ, .check = "epoch close",
+                               .file = kl->path, .offset = offset, .archive_no = LS_UNSET,
+                               .batch_no = LS_UNSET, .seq = LS_UNSET};
+                snprintf(f.detail, sizeof(f.detail), "%s in the key history contradicts what is "
+                                                     "known: %s",
+                         what, why ? why : "conflict");
+                if (report_add_finding(&kl->c->report, &f) < 0)
+                        kl->c->oom = 1;
                 return;
         }
         kl->rejected++;
@@ -363,12 +376,14 @@ static int later_root_hint(LsTrust *t)
                 return 0;
         ls_hex(hex, issuer, LS_KEY_ID_LEN);
         fprintf(stderr,
-                "logseal-verify: the root key you gave is root generation %" PRIu64
-                " of this appliance, certified by root key %s: the evidence is certified from "
-                "the original root. Verify with the chain's first root public key (generation 0%s%s); "
-                "trust carries forward to later roots.\n",
-                gen, hex, gen == 1 ? ": key id " : ", the first in the chain of roots that ends at ",
-                gen == 1 ? hex : "that key");
+                "logseal-verify: the evidence is not certified from the root key you gave, and it "
+                "holds a root certificate naming that key as root generation %" PRIu64
+                ", issued by key %s: it looks like a later root of the appliance. Verify with the "
+                "agency's first root public key (generation 0), whose fingerprint you obtained "
+                "from the agency; trust carries forward to later roots.%s%s%s That certificate is "
+                "not authenticated: never take a root key from the evidence.\n",
+                gen, hex, gen == 1 ? " Its key id should be " : "", gen == 1 ? hex : "",
+                gen == 1 ? "." : "");
         return 1;
 }
 
@@ -376,13 +391,14 @@ static int load_keys(Ctx *c, const char *path)
 {
         uint8_t *p;
         size_t n, off = 0;
-        KeysLoad kl = {.path = path};
+        KeysLoad kl = {.c = c, .path = path};
         int r = read_file(path, MAX_KEYFILE, &p, &n);
 
         if (r < 0) {
                 fprintf(stderr, "logseal-verify: %s: %s\n", path, strerror(-r));
                 return r;
         }
+        ls_chain_verifier_set_history(c->v);
         /* SPEC §10.3 through the trust module: any order, each item under §9.3. */
         r = ls_trust_load_history(ls_chain_verifier_trust(c->v), p, n, on_key_item, &kl, &off);
         free(p);
@@ -449,16 +465,19 @@ static int load_checkpoint(Ctx *c, const char *path)
  * sign its batch signed it and nothing shows it was made after that key's epoch ended;
  * else 0 and *why.
  */
-static int checkpoint_authentic(Ctx *c, Checkpoint *cp, const char **why)
+static int checkpoint_authentic(Ctx *c, Checkpoint *cp, const char **why, int *unbound_only)
 {
         LsTrustDecision d;
 
+        *unbound_only = 0;
         ls_trust_check_checkpoint(ls_chain_verifier_trust(c->v), &cp->cp, cp->text, &d);
         if (d.result != LS_TRUST_OK) {
                 *why = d.why;
                 return 0;
         }
         if (d.unbound) {
+                /* It may agree with the evidence all the same: that is stated, not trusted. */
+                *unbound_only = 1;
                 *why = "it was signed with the key of an epoch that has ended, and nothing proves "
                        "it was made before the end (a holder of the erased key could have made it)";
                 return 0;
@@ -480,8 +499,10 @@ static void on_batch(void *ud, const char *file, uint64_t offset, const LsBatchH
         for (size_t i = 0; i < c->ncps; i++) {
                 Checkpoint *cp = &c->cps[i];
                 uint8_t hh[LS_HASH_LEN];
-                if (cp->matched || cp->cp.tree_size > h->tree_size ||
-                    cp->cp.tree_size <= h->first_seq)
+                /* at the batch it names, or at the batch whose records its tree size ends in */
+                if (cp->matched ||
+                    !((cp->cp.has_batch && cp->cp.batch_no == h->batch_no) ||
+                      (cp->cp.tree_size <= h->tree_size && cp->cp.tree_size > h->first_seq)))
                         continue;
                 cp->matched = 1;
                 cp->matched_batch = h->batch_no;
@@ -511,7 +532,9 @@ static void finish_checkpoints(Ctx *c)
                  * it) is reported as such and changes no verdict; only an authentic one can
                  * show a fork or a missing tail.
                  */
-                if (!checkpoint_authentic(c, cp, &why)) {
+                int unbound_only = 0;
+                if (!checkpoint_authentic(c, cp, &why, &unbound_only) &&
+                    !(unbound_only && cp->matched && cp->agrees)) {
                         k->result = CP_UNVERIFIED;
                         snprintf(k->detail, sizeof(k->detail),
                                  "not authentic, ignored (it changes no verdict): %s", why);
@@ -520,8 +543,11 @@ static void finish_checkpoints(Ctx *c)
                         if (cp->agrees)
                                 snprintf(k->detail, sizeof(k->detail),
                                          "the evidence contains exactly this tree (batch %" PRIu64
-                                         ")",
-                                         cp->matched_batch);
+                                         ")%s",
+                                         cp->matched_batch,
+                                         unbound_only ? "; its key's epoch has ended, so it "
+                                                        "proves nothing beyond the evidence" :
+                                                        "");
                         else
                                 snprintf(k->detail, sizeof(k->detail),
                                          "the chain's tree at this size differs from the signed "
@@ -694,6 +720,7 @@ typedef struct BundleFileRow {
         uint64_t size;
         int have_hash;
         uint8_t sha256[LS_HASH_LEN];
+        int authenticated;              /* an evidence file (LsBundleFile) */
 } BundleFileRow;
 
 typedef struct BundleCp {
@@ -906,6 +933,7 @@ static void on_bundle_file(void *ud, const LsBundleFile *fi)
         row->size = fi->size;
         row->have_hash = fi->have_hash;
         memcpy(row->sha256, fi->sha256, LS_HASH_LEN);
+        row->authenticated = fi->authenticated;
         b->nfiles++;
 }
 
@@ -1062,20 +1090,64 @@ static void seq_list(Bundle *b, char *out, size_t cap)
         }
 }
 
+/* "README.txt, report.txt and x.txt" (at most the first 6, then how many more) */
+static void unauthenticated_list(Bundle *b, char *out, size_t cap)
+{
+        size_t o = 0, n = 0, total = 0;
+        char name[65];                  /* long names are cut: the file list has them whole */
+
+        out[0] = 0;
+        for (size_t i = 0; i < b->nfiles; i++)
+                total += !b->files[i].authenticated;
+        for (size_t i = 0; i < b->nfiles && o < cap; i++) {
+                if (b->files[i].authenticated)
+                        continue;
+                if (n == 6) {
+                        o += (size_t) snprintf(out + o, cap - o, " and %zu more", total - n);
+                        break;
+                }
+                escape_into(name, sizeof(name), (const uint8_t *) b->files[i].name,
+                            strlen(b->files[i].name));
+                o += (size_t) snprintf(out + o, cap - o, "%s%s",
+                                       n == 0 ? "" : n + 1 == total ? " and " : ", ", name);
+                n++;
+        }
+}
+
+/* The sentence that says which files of the bundle prove nothing ("" when none). */
+static void bundle_unauthenticated(Bundle *b, char *out, size_t cap)
+{
+        char names[512];
+
+        out[0] = 0;
+        if (!b->sum.files_not_authenticated)
+                return;
+        unauthenticated_list(b, names, sizeof(names));
+        snprintf(out, cap,
+                 " %s %s %s NOT AUTHENTICATED: not evidence, covered by no signature; %s may "
+                 "have been rewritten or added along with the manifest, and %s nothing.",
+                 b->sum.files_not_authenticated == 1 ? "The file" : "The files", names,
+                 b->sum.files_not_authenticated == 1 ? "is" : "are",
+                 b->sum.files_not_authenticated == 1 ? "it" : "they",
+                 b->sum.files_not_authenticated == 1 ? "proves" : "prove");
+}
+
 /* What the bundle proves, in plain words (or why it proves nothing). */
 static void bundle_proves(Bundle *b, LsClass verdict, char *out, size_t cap)
 {
         const LsBundleSummary *s = &b->sum;
         char chain[2 * LS_CHAIN_ID_LEN + 1], key[2 * LS_KEY_ID_LEN + 1],
-                root[2 * LS_KEY_ID_LEN + 1], seqs[256], cs[600], ex[600], fl[600];
+                root[2 * LS_KEY_ID_LEN + 1], seqs[256], cs[600], ex[600], fl[600], other[1024];
 
+        bundle_unauthenticated(b, other, sizeof(other));
         if (verdict != LS_CLASS_INTACT) {
-                snprintf(out, cap,
+                snprintf(out, cap, "%s%s",
                          verdict == LS_CLASS_IO ?
                                  "Nothing: the bundle could not be verified (see the findings)." :
                                  "Nothing as a whole: the bundle failed verification (see the "
                                  "findings). Records listed below verified one by one against an "
-                                 "authenticated checkpoint; the export they belong to did not.");
+                                 "authenticated checkpoint; the export they belong to did not.",
+                         other);
                 return;
         }
         ls_hex(chain, s->checkpoint.chain_id, LS_CHAIN_ID_LEN);
@@ -1092,14 +1164,15 @@ static void bundle_proves(Bundle *b, LsClass verdict, char *out, size_t cap)
                  ", and each disclosed record is in that tree. The chain also recorded this "
                  "export as record %" PRIu64 " (case \"%s\", examiner \"%s\", filter \"%s\", %" PRIu64
                  " record%s), and the disclosed set is exactly the exported one. The bundle shows "
-                 "none of the chain's other %" PRIu64 " records, and nothing after this checkpoint.",
+                 "none of the chain's other %" PRIu64 " records, and nothing after this "
+                 "checkpoint.%s",
                  s->header.record_count, s->header.record_count == 1 ? "" : "s",
                  s->header.record_count == 1 ? "is" : "are",
                  s->header.record_count == 1 ? "" : "s", seqs, chain, key, s->signer.epoch, root,
                  s->checkpoint.tree_size, s->checkpoint.batch_no, s->custody_seq,
                  s->case_id.present ? cs : "-", s->examiner.present ? ex : "-",
                  s->filter.present ? fl : "-", s->count, s->count == 1 ? "" : "s",
-                 s->checkpoint.tree_size - s->header.record_count - 1);
+                 s->checkpoint.tree_size - s->header.record_count - 1, other);
 }
 
 static const char *bundle_verdict_sentence(LsClass c)
@@ -1439,7 +1512,9 @@ static void bundle_write_text(Bundle *b, FILE *f)
         if (!b->nrecs && !s->records_failed)
                 fputs("  none\n", f);
 
-        fprintf(f, "\nFiles (%zu):\n", b->nfiles);
+        fprintf(f, "\nFiles (%zu; only the evidence files are verified, the others are NOT "
+                   "AUTHENTICATED):\n",
+                b->nfiles);
         for (size_t i = 0; i < b->nfiles; i++) {
                 const BundleFileRow *x = &b->files[i];
                 fputs("  ", f);
@@ -1448,7 +1523,16 @@ static void bundle_write_text(Bundle *b, FILE *f)
                         ls_hex(hex, x->sha256, LS_HASH_LEN);
                         fprintf(f, "\n    sha256 %s, %" PRIu64 " bytes", hex, x->size);
                 }
-                fprintf(f, "%s%s\n", x->have_hash ? ", " : ": ", file_status_name(x->status));
+                if (x->authenticated)
+                        fprintf(f, "%s%s\n", x->have_hash ? ", " : ": ",
+                                file_status_name(x->status));
+                else
+                        /* Never "ok": matching a manifest anyone can rewrite proves nothing. */
+                        fprintf(f, "%s%s; NOT AUTHENTICATED (not evidence: no signature covers "
+                                   "it)\n",
+                                x->have_hash ? ", " : ": ",
+                                x->status == LS_BUNDLE_FILE_OK ? "matches its manifest line" :
+                                                                 file_status_name(x->status));
         }
 
         if (b->ncps) {
@@ -1476,11 +1560,12 @@ static json_t *bundle_json(Bundle *b)
         for (size_t i = 0; i < b->nfiles; i++) {
                 const BundleFileRow *x = &b->files[i];
                 json_array_append_new(
-                        a, json_pack("{s:o,s:s,s:o,s:o}", "name",
+                        a, json_pack("{s:o,s:s,s:o,s:o,s:b}", "name",
                                      json_text((const uint8_t *) x->name, strlen(x->name)), "status",
                                      file_status_name(x->status), "size", json_count(x->size),
                                      "sha256",
-                                     x->have_hash ? json_hexn(x->sha256, LS_HASH_LEN) : json_null()));
+                                     x->have_hash ? json_hexn(x->sha256, LS_HASH_LEN) : json_null(),
+                                     "authenticated", x->authenticated));
         }
         json_object_set_new(o, "files", a);
         json_object_set_new(o, "manifest_ok", json_boolean(s->manifest_ok));
@@ -1711,20 +1796,14 @@ static int run_bundle(Ctx *c, const char *path, int kind, const uint8_t root_pk[
         if (!b.sum.checkpoint_verified && later_root_hint(ls_bundle_reader_trust(b.reader)))
                 c->report.verdict = LS_CLASS_IO;
         /* SPEC §11.1: what an INTACT bundle cannot exclude, given what was supplied. */
-        if (b.sum.checkpoint_verified && b.sum.have_signer && !b.sum.signer_epoch_ended)
+        if (b.sum.checkpoint_verified && b.sum.have_signer && !b.sum.signer_epoch_ended &&
+            !nkeyfiles)
                 snprintf(c->report.limit, sizeof(c->report.limit),
-                         "Nothing you supplied shows that the key of epoch %" PRIu64
-                         " that signed the checkpoint was ever replaced: if that key was copied "
-                         "before the appliance erased it, its holder could have made this bundle. "
-                         "Verify with the appliance's current key history (--keys, from "
-                         "logsealctl key export-history) to exclude it.",
-                         b.sum.signer.epoch);
-        else if (b.sum.checkpoint_verified && b.sum.have_signer &&
-                 !(b.sum.signer.cert_flags & LS_CERT_F_CLOSED) && !b.sum.checkpoint_unbound)
-                snprintf(c->report.limit, sizeof(c->report.limit),
-                         "The checkpoint's key (epoch %" PRIu64 ") has ended and its format-1 "
-                         "certificate does not bind the epoch to what it sealed: a holder of "
-                         "that erased key could have made this bundle.",
+                         "Nothing you supplied comes from after this bundle was made: if a copy "
+                         "of the key of epoch %" PRIu64 " that signed its checkpoint (or of a key "
+                         "that handed over to it) survived the appliance's erasure, a bundle made "
+                         "with it cannot be excluded. Verify with the agency's current key "
+                         "history (--keys, from logsealctl key export-history) to exclude it.",
                          b.sum.signer.epoch);
         c->report.finished_ns = now_ns();
 
@@ -1841,25 +1920,40 @@ static int run_consistency(Ctx *c, const uint8_t root_pk[LS_PK_LEN], const char 
                 snprintf(ppath, sizeof(ppath), "%s.proof", new_path);
                 proof_path = ppath;
         }
+        /* Both are judged; the worse verdict wins (tampered > error > revoked > partial). */
         r = consistency_checkpoint(c, old_path, &ta, &a, &why);
+        /*
+         * An OLD signed with the key of an epoch that has ended needs no further proof: if the
+         * consistency proof connects it to an authentic NEW, its tree is a prefix of NEW's.
+         */
+        if (r == 4) {
+                r = 0;
+                why = NULL;
+        }
         if (r == 1 || r >= 4)
                 verdict = "the OLD checkpoint's signature";
-        if (r == 0) {
-                r = consistency_checkpoint(c, new_path, &tb, &b, &why);
-                if (r == 1 || r >= 4)
-                        verdict = "the NEW checkpoint's signature";
+        if (r != 2) {
+                const char *why_b = NULL;
+                int rb = consistency_checkpoint(c, new_path, &tb, &b, &why_b);
+                if (ls_class_rank((LsClass) rb) > ls_class_rank((LsClass) r)) {
+                        r = rb;
+                        why = why_b;
+                        verdict = rb == 2 ? NULL : "the NEW checkpoint's signature";
+                }
         }
-        if (r == 0 && memcmp(a.chain_id, b.chain_id, LS_CHAIN_ID_LEN) != 0) {
+        /* Not proven or revoked signatures still get the structural checks (tampered wins). */
+        const int go_on = r == 0 || r == 4 || r == 5;
+        if (go_on && memcmp(a.chain_id, b.chain_id, LS_CHAIN_ID_LEN) != 0) {
                 r = 1;
                 verdict = "chain";
                 why = "the checkpoints are of different chains";
         }
-        if (r == 0 && a.tree_size > b.tree_size) {
+        if (go_on && r != 1 && a.tree_size > b.tree_size) {
                 r = 1;
                 verdict = "sizes";
                 why = "the OLD checkpoint is larger than the NEW one";
         }
-        if (r == 0) {
+        if (go_on && r != 1) {
                 int k = read_file(proof_path, 20 + 32 * LS_MAX_CONSISTENCY_PROOF + 1, &p, &n);
                 if (k < 0) {
                         fprintf(stderr, "logseal-verify: %s: %s\n", proof_path, strerror(-k));

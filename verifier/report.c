@@ -220,6 +220,8 @@ static const char *tag_kind(uint16_t tag)
                 return "cert";
         case LS_TAG_REVOCATION:
                 return "revocation";
+        case LS_TAG_CLOSE:
+                return "close";
         case LS_TAG_CLOCK_DELTA:
                 return "i64";
         case LS_TAG_CAUSE:
@@ -280,6 +282,18 @@ static json_t *event_fields(const Event *e)
                                 json_object_set_new(val, "reason",
                                                     json_bytes((const uint8_t *) rv.reason,
                                                                rv.reason_len));
+                        }
+                } else if (!strcmp(k, "close")) {
+                        LsEpochClose cl;
+                        val = json_object();
+                        if (ls_close_decode(&cl, v, len) == 0) {
+                                json_object_set_new(val, "key_id",
+                                                    json_hex(cl.closed_key_id, 8));
+                                json_object_set_new(val, "epoch", json_u64(cl.closed_epoch));
+                                json_object_set_new(val, "last_batch", json_u64(cl.last_batch_no));
+                                json_object_set_new(val, "tree_size", json_u64(cl.tree_size));
+                                json_object_set_new(val, "max_time", json_time(cl.max_time_ns));
+                                json_object_set_new(val, "issuer", json_hex(cl.issuer_key_id, 8));
                         }
                 } else {
                         uint64_t x = 0;

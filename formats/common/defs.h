@@ -10,6 +10,10 @@
  * regenerate tests/vectors/ (tests/vectors/gen-vectors).
  */
 
+/*
+ * The `version` field of every versioned structure (SPEC §1): 1. The format as a whole is
+ * at version 2 (SPEC Appendix A), which added a structure and a flag, not a new layout.
+ */
 #define LS_FORMAT_VERSION 1
 
 #define LS_HASH_LEN 32

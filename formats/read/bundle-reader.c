@@ -357,14 +357,23 @@ static int required_index(const char *name)
 static void file_event(LsBundleReader *b, const LsBundleFile *fi)
 {
         int k = required_index(fi->name);
+        LsBundleFile f = *fi;
 
         if (k >= 0 && fi->status != LS_BUNDLE_FILE_OK && fi->status != LS_BUNDLE_FILE_MISMATCH &&
             fi->status != LS_BUNDLE_FILE_UNLISTED)
                 b->reported[k] = 1;
         if (fi->status == LS_BUNDLE_FILE_OK)
                 b->s->files_ok++;
+        /*
+         * Only the evidence files are authenticated (by steps 1-6). A manifest line proves
+         * nothing about any other file: the manifest is signed by no one, so whoever rewrites
+         * README.txt or report.txt, or adds a file, regenerates it as well (SPEC §14).
+         */
+        f.authenticated = k >= 0 || !strcmp(fi->name, LS_BUNDLE_MANIFEST);
+        if (!f.authenticated)
+                b->s->files_not_authenticated++;
         if (b->cb.file)
-                b->cb.file(b->cb.userdata, fi);
+                b->cb.file(b->cb.userdata, &f);
 }
 
 /* ---- step 1: the manifest ---- */
@@ -1054,6 +1063,8 @@ static void step_keys(LsBundleReader *b)
                 if (!by_issuer[i]->done) {
                         LsCert c;
                         item_cert(by_issuer[i], &c);
+                        /* offered once more: a root certificate naming the anchor is noted */
+                        (void) ls_chain_verifier_add_cert(b->v, &c, by_issuer[i]->source);
                         report_cert(b, by_issuer[i], &c, -ENOKEY);
                 }
 
@@ -1142,7 +1153,9 @@ static void step_signature(LsBundleReader *b)
                                 ls_trust_close(ls_chain_verifier_trust(b->v), d.key->chain_id,
                                                d.key->epoch) ?
                                         "it is not the tree head the epoch's signed close names" :
-                                        "the epoch's signed close is missing");
+                                (d.key->cert_flags & LS_CERT_F_CLOSED) ?
+                                        "the epoch's signed close is missing" :
+                                        "a format-1 epoch has no signed close");
                 break;
         case LS_TRUST_REVOKED:
                 s->checkpoint_verified = 1;

@@ -33,6 +33,14 @@ typedef struct LsBundleFile {
         uint64_t size;              /* LS_UNSET when not read */
         int have_hash;
         uint8_t sha256[LS_HASH_LEN];
+        /*
+         * 1: an evidence file: evidence.lsb, checkpoint.txt or keys.lsk, whose content steps 2-6
+         * authenticate, or MANIFEST.sha256, which step 1 checks against every file (nothing
+         * signs it): the verdict speaks for it. 0: any other file
+         * (README.txt, report.txt, …): NOT AUTHENTICATED whatever its status; nothing signed
+         * covers it, and whoever rewrites it can rewrite its manifest line too (SPEC §14).
+         */
+        int authenticated;
 } LsBundleFile;
 
 typedef struct LsBundleCallbacks {
@@ -62,7 +70,8 @@ typedef struct LsBundleText {
 typedef struct LsBundleSummary {
         /* step 1 */
         int manifest_ok;                  /* parsed, every file listed and matching */
-        uint32_t files_listed, files_ok;
+        uint32_t files_listed, files_ok;  /* files_ok: evidence files and others alike */
+        uint32_t files_not_authenticated; /* files reported with authenticated 0 */
 
         /* step 2 */
         int header_ok;                    /* evidence.lsb header decoded */

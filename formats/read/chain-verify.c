@@ -71,6 +71,7 @@ struct LsChainVerifier {
 
         int first_archive_seen;
         uint8_t last_key_id[LS_KEY_ID_LEN];   /* key of the last verified batch */
+        int have_history;                     /* a key history came from the investigator */
         char guarantee[512];
         uint64_t first_archive_no;
         int last_archive_open;
@@ -384,8 +385,10 @@ static void track_time(LsChainVerifier *v, const LsRecord *rec, const LsControl 
          */
         if (rec->flags & LS_RECF_RECOVERED)
                 return;
-        if (type == LS_CTL_CLOCK_STEP)
-                v->gap.active = 0; /* a signed clock step explains a jump */
+        /* A signed clock step explains a jump; a declared unclean stop the downtime before it
+         * (a record that must open its batch may come first: SPEC §11). */
+        if (type == LS_CTL_CLOCK_STEP || type == LS_CTL_UNCLEAN_SHUTDOWN)
+                v->gap.active = 0;
         if (v->hb_ns && v->last_time != LS_UNSET && !v->last_was_stop &&
             type != LS_CTL_START && type != LS_CTL_UNCLEAN_SHUTDOWN &&
             type != LS_CTL_CLOCK_STEP && rec->time_ns > v->last_time &&
@@ -951,6 +954,7 @@ static void on_review(void *ud, const LsKeyInfo *k, LsTrustResult result, const 
 static void make_guarantee(LsChainVerifier *v)
 {
         const LsKeyInfo *k;
+        const LsEpochClose *c;
 
         v->guarantee[0] = 0;
         if (v->st.last_batch == LS_UNSET)
@@ -958,25 +962,46 @@ static void make_guarantee(LsChainVerifier *v)
         k = ls_trust_key(v->trust, v->last_key_id);
         if (!k || k->is_root)
                 return;
+        c = ls_trust_close(v->trust, k->chain_id, k->epoch);
         if (!ls_trust_epoch_ended(v->trust, k)) {
+                if (!v->have_history)
+                        snprintf(v->guarantee, sizeof(v->guarantee),
+                                 "Nothing you supplied comes from after this evidence: if a copy "
+                                 "of any signing key it relies on survived the appliance's "
+                                 "erasure, a truncation or rewrite after batch %" PRIu64
+                                 " (the chain cut there and continued with fabricated batches) "
+                                 "cannot be excluded. Supply the appliance's current key history "
+                                 "(logsealctl key export-history) or a checkpoint published later "
+                                 "to exclude it.",
+                                 v->st.first_batch);
+                else
+                        snprintf(v->guarantee, sizeof(v->guarantee),
+                                 "The key history you supplied shows the key of epoch %" PRIu64
+                                 ", which signed the last batch, still in use: what it sealed "
+                                 "after batch %" PRIu64
+                                 " (a truncation of the tail) cannot be excluded without a "
+                                 "checkpoint published later.",
+                                 k->epoch, v->st.last_batch);
+        } else if (c && c->last_batch_no == v->st.last_batch) {
                 snprintf(v->guarantee, sizeof(v->guarantee),
-                         "Nothing you supplied shows that the key of epoch %" PRIu64
-                         " (the last in this evidence) was ever replaced: if that key was copied "
-                         "before the appliance erased it, a truncation or rewrite of batches %" PRIu64
-                         " and later cannot be excluded. Supply the appliance's current key history "
-                         "(logsealctl key export-history) or a checkpoint published later to "
-                         "exclude it.",
-                         k->epoch, k->valid_from_batch);
-        } else if (!(k->cert_flags & LS_CERT_F_CLOSED) &&
-                   !ls_trust_close(v->trust, k->chain_id, k->epoch)) {
+                         "The evidence ends exactly at the end of epoch %" PRIu64
+                         ", as its signed close states; the key history shows later epochs, "
+                         "whose batches are not part of this evidence.",
+                         k->epoch);
+        } else if (!c && !(k->cert_flags & LS_CERT_F_CLOSED)) {
                 snprintf(v->guarantee, sizeof(v->guarantee),
                          "The key history shows that epoch %" PRIu64
                          " ended, but its format-1 certificate does not bind the epoch to what "
-                         "it sealed: batches after batch %" PRIu64
-                         " may be missing, and a holder of that erased key could have rewritten "
-                         "them. A checkpoint published later would settle it.",
-                         k->epoch, v->st.last_batch);
+                         "it sealed: a truncation after batch %" PRIu64
+                         " and batches fabricated with a copy of that erased key cannot be "
+                         "excluded. A checkpoint published later would settle it.",
+                         k->epoch, k->valid_from_batch);
         }
+}
+
+void ls_chain_verifier_set_history(LsChainVerifier *v)
+{
+        v->have_history = 1;
 }
 
 /* The last key of the evidence is format 2 and has ended, but its close is not known. */

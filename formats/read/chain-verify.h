@@ -108,5 +108,7 @@ int ls_chain_verifier_add_close(LsChainVerifier *v, const LsEpochClose *c, const
  * one plain sentence, or "" when nothing limits it. Valid after finish.
  */
 const char *ls_chain_verifier_guarantee(const LsChainVerifier *v);
+/* The investigator supplied a key history (out of band): it changes what the verdict says. */
+void ls_chain_verifier_set_history(LsChainVerifier *v);
 
 const char *ls_class_name(LsClass c);

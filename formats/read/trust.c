@@ -348,7 +348,8 @@ int ls_trust_add_cert(LsTrust *t, const LsCert *c, const char **why)
                 if (have->is_root == (c->kind == LS_CERT_ROOT) && have->epoch == c->epoch &&
                     (have->is_root ||
                      (memcmp(have->chain_id, c->chain_id, LS_CHAIN_ID_LEN) == 0 &&
-                      have->valid_from_batch == c->valid_from_batch)))
+                      have->valid_from_batch == c->valid_from_batch &&
+                      have->cert_flags == c->flags)))
                         return 0;
                 w = "the key is already certified differently (another epoch, chain or start)";
                 r = -EKEYREJECTED;
@@ -490,10 +491,13 @@ int ls_trust_add_close(LsTrust *t, const LsEpochClose *c, const char **why)
                 r = -EKEYREJECTED;
                 goto out;
         }
+        /* The key it closes: the one certified for that epoch of that chain, once known. */
+        const LsKeyInfo *certified = key_by_epoch(t, c->chain_id, c->closed_epoch);
         closed = ls_trust_key(t, c->closed_key_id);
-        if (closed && (closed->is_root || closed->epoch != c->closed_epoch ||
-                       memcmp(closed->chain_id, c->chain_id, LS_CHAIN_ID_LEN) != 0 ||
-                       c->last_batch_no < closed->valid_from_batch)) {
+        if ((certified && memcmp(certified->key_id, c->closed_key_id, LS_KEY_ID_LEN) != 0) ||
+            (closed && (closed->is_root || closed->epoch != c->closed_epoch ||
+                        memcmp(closed->chain_id, c->chain_id, LS_CHAIN_ID_LEN) != 0 ||
+                        c->last_batch_no < closed->valid_from_batch))) {
                 w = "the key it closes is not the one certified for that epoch";
                 r = -EKEYREJECTED;
                 goto out;
@@ -779,8 +783,12 @@ static void may_sign(LsTrust *t, const LsKeyInfo *k, const uint8_t chain_id[LS_C
                               "the key was certified by a key that a root revocation already "
                               "covered at the handover");
         decide(d, LS_TRUST_OK, k, NULL);
-        if (s && !c && (k->cert_flags & LS_CERT_F_CLOSED))
-                d->unbound = 1; /* ended, but what it sealed is not stated */
+        /*
+         * Ended, but what it sealed is not stated: no close known (a format-1 key never has
+         * one). Anything it signs may have been made with a copy of the erased key.
+         */
+        if (s && !c)
+                d->unbound = 1;
 }
 
 void ls_trust_may_sign(LsTrust *t, const uint8_t key_id[LS_KEY_ID_LEN],
@@ -856,6 +864,8 @@ void ls_trust_note_signed(LsTrust *t, const LsBatchHeader *h)
                 k->last_tree_size = h->tree_size;
                 ls_batch_header_hash(h, k->last_header_hash);
         }
+        if (h->tree_size - h->batch_no > k->max_size_over_batch)
+                k->max_size_over_batch = h->tree_size - h->batch_no;
         if (k->max_time_batch == LS_UNSET || h->max_time_ns > k->max_time_signed) {
                 k->max_time_signed = h->max_time_ns;
                 k->max_time_batch = h->batch_no;
@@ -931,6 +941,9 @@ size_t ls_trust_review(LsTrust *t,
                         const char *w = NULL;
                         if (k->last_signed > c->c.last_batch_no)
                                 w = "it signed batches after the last one its epoch's close names";
+                        else if (k->max_size_over_batch > c->c.tree_size - c->c.last_batch_no)
+                                w = "one of its batches holds a larger tree than its epoch's close "
+                                    "allows";
                         else if (k->max_time_signed > c->c.max_time_ns)
                                 w = "it signed records dated after the end its epoch's close states";
                         else if (k->last_signed == c->c.last_batch_no &&
@@ -1005,8 +1018,9 @@ uint64_t ls_trust_known_last_batch(const LsTrust *t, const uint8_t chain_id[LS_C
                 const LsEpochClose *c = &t->closes[i].c;
                 if (memcmp(c->chain_id, chain_id, LS_CHAIN_ID_LEN) != 0)
                         continue;
-                if (last == LS_UNSET || c->last_batch_no > last)
-                        last = c->last_batch_no;
+                /* the successor seals the close as the first record of the next batch */
+                if (last == LS_UNSET || c->last_batch_no + 1 > last)
+                        last = c->last_batch_no + 1;
         }
         return last;
 }

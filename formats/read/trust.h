@@ -41,6 +41,7 @@ typedef struct LsKeyInfo {
         uint8_t last_header_hash[LS_HASH_LEN];
         uint64_t max_time_signed;
         uint64_t max_time_batch;
+        uint64_t max_size_over_batch;     /* largest tree_size − batch_no it signed */
         int reviewed;                     /* a problem of the summary was reported already */
 } LsKeyInfo;
 
@@ -129,7 +130,10 @@ size_t ls_trust_review(LsTrust *t,
                                   const char *detail),
                        void *ud);
 
-/* The highest batch number the trust material proves the chain reached, or LS_UNSET. */
+/*
+ * The highest batch number the trust material proves the chain reached, or LS_UNSET: the
+ * batch after a known close's last batch (the successor seals the close there, SPEC §9.4).
+ */
 uint64_t ls_trust_known_last_batch(const LsTrust *t, const uint8_t chain_id[LS_CHAIN_ID_LEN]);
 /* The close of (chain, epoch) when known, else NULL. */
 const LsEpochClose *ls_trust_close(const LsTrust *t, const uint8_t chain_id[LS_CHAIN_ID_LEN],

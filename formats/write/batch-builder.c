@@ -28,7 +28,16 @@ struct LsBatchBuilder {
 
         uint8_t *out;               /* frame + header + compressed payload */
         size_t out_cap;
+
+        LsBatchSignFn sign_fn;      /* NULL: ls_batch_header_sign() */
+        void *sign_ud;
 };
+
+void ls_batch_builder_set_sign(LsBatchBuilder *b, LsBatchSignFn fn, void *ud)
+{
+        b->sign_fn = fn;
+        b->sign_ud = ud;
+}
 
 int ls_batch_builder_new(LsBatchBuilder **ret, const uint8_t chain_id[LS_CHAIN_ID_LEN],
                          int zstd_level, size_t max_raw, uint32_t max_records)
@@ -191,7 +200,13 @@ int ls_batch_builder_finish(LsBatchBuilder *b, LsMerkle *tree, const LsSigner *s
         ls_merkle_root(&t, b->hdr.tree_root);
         b->hdr.payload_len = (uint32_t) clen;
         ls_sha256(b->hdr.payload_hash, b->out + head, clen);
-        k = ls_batch_header_sign(&b->hdr, s);
+        if (b->sign_fn) {
+                memcpy(b->hdr.key_id, s->key_id, LS_KEY_ID_LEN);
+                b->hdr.epoch = s->epoch;
+                k = b->sign_fn(b->sign_ud, &b->hdr);
+        } else {
+                k = ls_batch_header_sign(&b->hdr, s);
+        }
         if (k < 0)
                 return k;
         ls_frame_put(b->out, LS_BATCH_HEADER_LEN);

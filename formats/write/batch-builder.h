@@ -38,6 +38,15 @@ size_t ls_batch_builder_raw_len(const LsBatchBuilder *b);
 int ls_batch_builder_full(const LsBatchBuilder *b);
 
 /*
+ * Signs a batch header (fills h->sig) whose every other field is final, key_id and epoch
+ * included. A signer that must see the header itself, not only its note body (the daemon's
+ * signer process checks that each header extends the one it signed before), installs one;
+ * without, ls_batch_header_sign() with the finishing LsSigner.
+ */
+typedef int (*LsBatchSignFn)(void *ud, LsBatchHeader *h);
+void ls_batch_builder_set_sign(LsBatchBuilder *b, LsBatchSignFn fn, void *ud);
+
+/*
  * Closes the batch: appends its leaves to `tree` (which must be at
  * first_seq), compresses, fills and signs the header. *ret_bytes is the
  * archive encoding (skippable frame + header + zstd frame), valid until the

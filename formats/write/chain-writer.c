@@ -19,6 +19,12 @@ struct LsChainWriter {
         LsBatchBuilder *builder;
         int batch_open;
         LsArchiveWriter *archive;
+        /* The open batch is signed but its write failed: written as is by the next flush. */
+        int signed_pending;
+        LsBatchHeader pend_hdr;
+        LsMerkle pend_tree;
+        const uint8_t *pend_bytes;   /* in the builder, valid until the next begin */
+        size_t pend_len;
 };
 
 void ls_archive_name(char *out, size_t cap, const uint8_t chain_id[LS_CHAIN_ID_LEN],
@@ -49,6 +55,8 @@ int ls_chain_writer_new(LsChainWriter **ret, const LsChainWriterConfig *cfg,
                 free(w);
                 return r;
         }
+        if (cfg->sign_batch)
+                ls_batch_builder_set_sign(w->builder, cfg->sign_batch, cfg->sign_batch_ud);
         *ret = w;
         return 0;
 }
@@ -78,6 +86,8 @@ int ls_chain_writer_add(LsChainWriter *w, LsRecord *r)
 {
         if (!w->batch_open)
                 begin_batch(w);
+        if (w->signed_pending)
+                return -ENOSPC;
         return ls_batch_builder_add(w->builder, r);
 }
 
@@ -122,10 +132,6 @@ static int open_archive(LsChainWriter *w, const LsSigner *s, uint64_t now_ns)
 int ls_chain_writer_flush(LsChainWriter *w, const LsSigner *s, uint64_t now_ns,
                           LsBatchHeader *ret_hdr)
 {
-        LsBatchHeader h;
-        LsMerkle tree;
-        const uint8_t *bytes;
-        size_t n;
         int r;
 
         if (!w->batch_open || ls_batch_builder_count(w->builder) == 0)
@@ -135,19 +141,25 @@ int ls_chain_writer_flush(LsChainWriter *w, const LsSigner *s, uint64_t now_ns,
                 if (r < 0)
                         return r;
         }
-        tree = w->pos.tree;
-        r = ls_batch_builder_finish(w->builder, &tree, s, &h, &bytes, &n);
+        if (!w->signed_pending) {
+                /* Signed once: a batch number never gets two different signed headers. */
+                w->pend_tree = w->pos.tree;
+                r = ls_batch_builder_finish(w->builder, &w->pend_tree, s, &w->pend_hdr,
+                                            &w->pend_bytes, &w->pend_len);
+                if (r < 0)
+                        return r;
+                w->signed_pending = 1;
+        }
+        r = ls_archive_writer_append(w->archive, &w->pend_hdr, w->pend_bytes, w->pend_len);
         if (r < 0)
-                return r;
-        r = ls_archive_writer_append(w->archive, &h, bytes, n);
-        if (r < 0)
-                return r; /* the batch stays open: retry later */
-        w->pos.tree = tree;
+                return r; /* the signed batch stays open: retry later */
+        w->signed_pending = 0;
+        w->pos.tree = w->pend_tree;
         w->pos.batch_no++;
-        ls_batch_header_hash(&h, w->pos.prev_header_hash);
+        ls_batch_header_hash(&w->pend_hdr, w->pos.prev_header_hash);
         w->batch_open = 0;
         if (ret_hdr)
-                *ret_hdr = h;
+                *ret_hdr = w->pend_hdr;
         return 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include "archive.h"
 #include "batch.h"
+#include "batch-builder.h"
 #include "keys.h"
 #include "merkle.h"
 #include "record.h"
@@ -20,6 +21,9 @@ typedef struct LsChainWriterConfig {
         /* Deterministic salt seeds for test vectors; NULL = random (always in production). */
         void (*seed_fn)(void *ud, uint64_t batch_no, uint8_t out[LS_HASH_LEN]);
         void *seed_ud;
+        /* Batch headers signed by this (batch-builder.h), NULL: with the flush's LsSigner. */
+        LsBatchSignFn sign_batch;
+        void *sign_batch_ud;
 } LsChainWriterConfig;
 
 /* Where a chain continues: all zero for a new chain. */
@@ -40,7 +44,8 @@ LsChainWriter *ls_chain_writer_free(LsChainWriter *w);
 
 /*
  * Adds a record to the open batch (assigning its seq). -ENOSPC when the batch
- * is full: flush, then add again.
+ * is full, or signed and waiting to be written (a flush failed): flush, then
+ * add again.
  */
 int ls_chain_writer_add(LsChainWriter *w, LsRecord *r);
 uint32_t ls_chain_writer_pending(const LsChainWriter *w);
@@ -50,7 +55,9 @@ int ls_chain_writer_batch_full(const LsChainWriter *w);
  * Closes the open batch with signer s and appends it to the active archive,
  * creating the archive (signed by s, at time now_ns) when none is open.
  * Does not sync. *ret_hdr (optional) receives the signed header. No-op
- * returning 0 when no record is pending.
+ * returning 0 when no record is pending. A batch is signed once: when it
+ * was signed but could not be written, the next flush writes the same bytes
+ * (whatever s is then), and no record joins it meanwhile.
  */
 int ls_chain_writer_flush(LsChainWriter *w, const LsSigner *s, uint64_t now_ns,
                           LsBatchHeader *ret_hdr);

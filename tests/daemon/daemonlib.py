@@ -49,8 +49,11 @@ def free_port():
 class Appliance:
     """A state directory with keys and a logseald process."""
 
-    def __init__(self, build, extra_conf=""):
+    def __init__(self, build, extra_conf="", user=None):
+        """user: a numeric uid (its gid the same number) to run logseald as, the way the
+        packages run it: the state directory and the socket directory are made its own."""
         self.build = build
+        self.user = user
         self.tmp = tempfile.TemporaryDirectory(prefix="logseal-test-")
         self.dir = self.tmp.name
         self.state = os.path.join(self.dir, "state")
@@ -63,14 +66,21 @@ class Appliance:
         self.proc = None
         subprocess.run([self.ctl(), "init", "--state-dir", self.state, "--no-passphrase"],
                        check=True, capture_output=True)
+        if user is not None:
+            for d, dirs, files in os.walk(self.dir):
+                for n in [d] + [os.path.join(d, f) for f in dirs + files]:
+                    os.lchown(n, user, user)
 
     def ctl(self):
         return os.path.join(self.build, "daemon", "logsealctl")
 
     def start(self, env=None):
         self.log = open(os.path.join(self.dir, "logseald.log"), "ab")
+        # setpriv execs logseald itself, so self.proc is the daemon.
+        prefix = [] if self.user is None else [
+            "setpriv", f"--reuid={self.user}", f"--regid={self.user}", "--clear-groups", "--"]
         self.proc = subprocess.Popen(
-            [os.path.join(self.build, "daemon", "logseald"), "--config", self.conf,
+            prefix + [os.path.join(self.build, "daemon", "logseald"), "--config", self.conf,
              "--state-dir", self.state,
              "--listen", f"udp:127.0.0.1:{self.port}", "--listen", f"tcp:127.0.0.1:{self.port}",
              "--listen", f"unix:{self.sock}", "--listen", f"unix-dgram:{self.dsock}"],

@@ -220,5 +220,70 @@ mkdir -p "$tmp/state-used/archives" && : >"$tmp/state-used/archives/chain-x-0.ls
 check_fails "init refuses a directory that holds archives" 1 \
         "$ctl" init --state-dir "$tmp/state-used" --no-passphrase
 
+# ---- ownership: init --user (as root), and what a service user is told ----
+
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && getent passwd nobody >/dev/null; then
+        svc=nobody
+        svc_group=$(id -gn nobody)
+        # The service user must reach $tmp (made 0700 by mktemp).
+        chmod 0755 "$tmp"
+        as_svc() { (cd / && setpriv --reuid="$svc" --regid="$svc_group" --init-groups -- "$@"); }
+        check "keygen: a root key only root may read" "$ctl" keygen --root "$tmp/rootonly" --no-passphrase
+        chmod 0600 "$tmp/rootonly"
+        mkdir -m 0755 "$tmp/svc" && chown "$svc:$svc_group" "$tmp/svc"
+        check_fails "the service user cannot read the root key: init fails" 1 \
+                as_svc "$ctl" init --state-dir "$tmp/svc/state" --root-key "$tmp/rootonly"
+        grep -q -- "--user" cmd.err && ok "... and says to run it as root with --user" ||
+                not_ok "... and says to run it as root with --user" "$(cat cmd.err)"
+        check_fails "init --user needs root" 1 \
+                as_svc "$ctl" init --state-dir "$tmp/svc/state" --root-key "$tmp/rootonly" --user root
+        check_fails "init --user refuses an unknown user" 1 \
+                "$ctl" init --state-dir "$tmp/u-none" --no-passphrase --user no-such-user-here
+        [ ! -e "$tmp/u-none" ] && ok "... and creates nothing" || not_ok "... and creates nothing"
+
+        u=$tmp/u-state
+        check "init --user $svc --root-key (as root) initialises" \
+                "$ctl" init --state-dir "$u" --root-key "$tmp/rootonly" --user "$svc"
+        notsvc=$(find "$u" ! -user "$svc" -print)
+        is "everything in the state directory belongs to $svc" "$notsvc" ""
+        notgrp=$(find "$u" ! -group "$svc_group" -print)
+        is "... and to its group $svc_group" "$notgrp" ""
+        is "modes as without --user: DIR, keys/, signing.key, root.pub" \
+                "$(mode "$u") $(mode "$u/keys") $(mode "$u/keys/signing.key") $(mode "$u/root.pub")" \
+                "750 700 600 644"
+        [ ! -e "$u/root.key" ] && ok "init --user --root-key does not copy the root key" ||
+                not_ok "init --user --root-key does not copy the root key"
+        check "the service user reads its state: status" as_svc "$ctl" status --state-dir "$u"
+
+        g=$tmp/u-gen
+        check "init --user $svc --no-passphrase: the generated root key is $svc's too" \
+                "$ctl" init --state-dir "$g" --no-passphrase --user "$svc"
+        is "... root.key 0600 $svc" "$(stat -c '%a %U' "$g/root.key")" "600 $svc"
+
+        # The packages' tmpfiles.d make the state directory the service user's; init as root
+        # without --user would fill it with root's files.
+        mkdir -m 0750 "$tmp/tmpfiles-state" && chown "$svc:$svc_group" "$tmp/tmpfiles-state"
+        check_fails "init as root refuses a directory of $svc's without --user" 1 \
+                "$ctl" init --state-dir "$tmp/tmpfiles-state" --no-passphrase
+        grep -q -- "--user $svc" cmd.err && ok "... and names --user $svc" ||
+                not_ok "... and names --user $svc" "$(cat cmd.err)"
+        is "... and writes nothing in it" "$(ls -A "$tmp/tmpfiles-state")" ""
+        check "init --user $svc on that directory works" \
+                "$ctl" init --state-dir "$tmp/tmpfiles-state" --no-passphrase --user "$svc"
+
+        mkdir -m 0750 "$tmp/root-empty"
+        check "init --user makes an empty directory of root's the service user's" \
+                "$ctl" init --state-dir "$tmp/root-empty" --no-passphrase --user "$svc"
+        is "... owner" "$(stat -c %U "$tmp/root-empty")" "$svc"
+
+        check "init as root, without --user" "$ctl" init --state-dir "$tmp/root-made" --no-passphrase
+        check_fails "init --user on a state directory root initialised refuses" 1 \
+                "$ctl" init --state-dir "$tmp/root-made" --no-passphrase --user "$svc"
+        grep -q "chown -R $svc: $tmp/root-made" cmd.err && ok "... and gives the chown command" ||
+                not_ok "... and gives the chown command" "$(cat cmd.err)"
+else
+        ok "# SKIP init --user: not root, or no setpriv or no user nobody"
+fi
+
 echo "1..$n"
 exit $failed

@@ -88,9 +88,36 @@ static Result verify_files(char **files, size_t n, const LsCert *extra)
         return verify_files_rev(files, n, extra, NULL);
 }
 
+/*
+ * What a key history the investigator supplies does to the verdict: an item of another chain
+ * is kept apart (§10.3); a close that contradicts another is tampered wherever found (§9.4);
+ * any other item never accepted is an input error (§10.3).
+ */
+typedef struct History {
+        LsClass cls;
+        const char *check;
+} History;
+
+static void on_history_item(void *ud, size_t offset, char kind, int result, const char *why)
+{
+        History *h = ud;
+        LsClass c = result == -EILSEQ ? LS_CLASS_TAMPERED : LS_CLASS_IO;
+
+        (void) offset;
+        (void) kind;
+        (void) why;
+        if (result == -EXDEV)
+                return;
+        if (ls_class_rank(c) > ls_class_rank(h->cls)) {
+                h->cls = c;
+                h->check = c == LS_CLASS_TAMPERED ? "epoch close" : "key history";
+        }
+}
+
 static Result verify_files_rev(char **files, size_t n, const LsCert *extra, const char *revfile)
 {
         uint8_t root[LS_PK_LEN];
+        History hist = {.cls = LS_CLASS_INTACT};
         Result res = {};
         Ctx ctx = {.res = &res};
         LsVerifyCallbacks cb = {.finding = on_finding, .userdata = &ctx};
@@ -117,12 +144,13 @@ static Result verify_files_rev(char **files, size_t n, const LsCert *extra, cons
                 ck_assert_int_eq(ls_chain_verifier_add_cert(v, extra, "test"), 0);
         }
         if (revfile) {
+                /* a key history (SPEC §10.3): certificates, revocations and closes */
                 uint8_t *rb;
-                size_t rl;
-                LsRevocation rv;
-                ck_assert_int_eq(tu_read_file(revfile, 1 << 16, &rb, &rl), 0);
-                ck_assert_int_eq(ls_revocation_decode(&rv, rb, rl), 0);
-                ck_assert_int_eq(ls_chain_verifier_add_revocation(v, &rv, revfile), 0);
+                size_t rl, off = 0;
+                ck_assert_int_eq(tu_read_file(revfile, 1 << 20, &rb, &rl), 0);
+                ck_assert_int_eq(ls_trust_load_history(ls_chain_verifier_trust(v), rb, rl,
+                                                       on_history_item, &hist, &off),
+                                 0);
                 free(rb);
         }
         for (size_t i = 0; i < n; i++) {
@@ -136,6 +164,10 @@ static Result verify_files_rev(char **files, size_t n, const LsCert *extra, cons
                 snprintf(res.first_check, sizeof(res.first_check), "%s", ctx.first[res.cls].check);
                 res.first_offset = ctx.first[res.cls].offset;
                 res.first_batch = ctx.first[res.cls].batch_no;
+        }
+        if (ls_class_rank(hist.cls) > ls_class_rank(res.cls)) {
+                res.cls = hist.cls;
+                snprintf(res.first_check, sizeof(res.first_check), "%s", hist.check);
         }
         ls_chain_verifier_free(v);
         return res;
@@ -168,6 +200,24 @@ START_TEST(golden_chain_verifies_intact_from_the_root_key)
 }
 END_TEST
 
+/*
+ * Lines of forgeries.txt where the library deviates from what they state (the correct class):
+ * skipped unless LOGSEAL_KNOWN_BUGS is set, so the suite stays green until they are fixed.
+ */
+static const char *const known_bugs[] = {
+        NULL, /* none today */
+};
+
+static int known_bug(const char *name)
+{
+        if (getenv("LOGSEAL_KNOWN_BUGS"))
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(known_bugs); i++)
+                if (known_bugs[i] && strcmp(name, known_bugs[i]) == 0)
+                        return 1;
+        return 0;
+}
+
 START_TEST(each_committed_forgery_fails_with_its_documented_class_and_check)
 {
         char *path = vpath("forgeries.txt");
@@ -188,6 +238,10 @@ START_TEST(each_committed_forgery_fails_with_its_documented_class_and_check)
                 for (int i = 1; i < 5; i++)
                         fields[i] = strtok_r(NULL, "|", &save);
                 ck_assert_ptr_nonnull(fields[4]);
+                if (known_bug(fields[0])) {
+                        fprintf(stderr, "# skipped known bug: %s\n", fields[0]);
+                        continue;
+                }
                 for (char *s2 = NULL, *tok = strtok_r(fields[1], ",", &s2); tok;
                      tok = strtok_r(NULL, ",", &s2))
                         files[nfiles++] = vpath(tok);

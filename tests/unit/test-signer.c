@@ -16,6 +16,8 @@
 
 #include <sodium.h>
 
+#include "batch.h"
+#include "checkpoint.h"
 #include "defs.h"
 #include "hash.h"
 #include "keys.h"
@@ -90,14 +92,14 @@ START_TEST(loads_the_key_and_signs_only_what_the_sealer_signs)
         ck_assert_int_eq(ls_verify(f.k0->pk, LS_CTX_ARCHIVE_HEADER, msg, sizeof(msg), sig), 0);
         ck_assert_int_eq(ls_sign(&s, LS_CTX_SEAL, msg, sizeof(msg), sig), 0);
         ck_assert_int_eq(ls_verify(f.k0->pk, LS_CTX_SEAL, msg, sizeof(msg), sig), 0);
-        /* a checkpoint of this chain: signed; of another chain: refused */
+        /* a checkpoint note handed over as bytes, of this chain or another: refused (batch
+         * headers only, see below) */
         {
                 char hex[2 * LS_CHAIN_ID_LEN + 1];
                 ls_hex(hex, chain_id, LS_CHAIN_ID_LEN);
                 n = snprintf(note, sizeof(note), "logseal/%s\n7\nroot\n", hex);
         }
-        ck_assert_int_eq(ls_sign(&s, NULL, (const uint8_t *) note, (size_t) n, sig), 0);
-        ck_assert_int_eq(ls_verify(f.k0->pk, NULL, (const uint8_t *) note, (size_t) n, sig), 0);
+        ck_assert_int_eq(ls_sign(&s, NULL, (const uint8_t *) note, (size_t) n, sig), -EPERM);
         note[9] = '5';
         ck_assert_int_eq(ls_sign(&s, NULL, (const uint8_t *) note, (size_t) n, sig), -EPERM);
         /* certificates, revocations and anything else: refused */
@@ -112,6 +114,138 @@ START_TEST(loads_the_key_and_signs_only_what_the_sealer_signs)
                 signer_bind(f.s, &other, &o);
                 ck_assert_int_eq(ls_sign(&o, LS_CTX_SEAL, msg, sizeof(msg), sig), -ENOKEY);
         }
+        teardown(&f);
+}
+END_TEST
+
+/* What a compromised ingest process would ask for to stockpile checkpoints: signed notes for
+ * tree sizes and batches the chain has not reached, 3-line or 4-line. None is signed. */
+START_TEST(checkpoint_notes_as_bytes_are_never_signed)
+{
+        Fixture f;
+        LsSigner s;
+        uint8_t sig[LS_SIG_LEN], root[LS_HASH_LEN] = {1}, hh[LS_HASH_LEN] = {2};
+        char body[LS_NOTE_BODY_MAX];
+        int n;
+
+        setup(&f);
+        signer_bind(f.s, &f.cur, &s);
+        for (uint64_t size = 1; size < 1u << 30; size *= 1000) {
+                n = ls_checkpoint_body(body, sizeof(body), chain_id, size, root, size / 10, hh);
+                ck_assert_int_gt(n, 0);
+                /* the 4-line note of batch size/10 */
+                ck_assert_int_eq(ls_sign(&s, NULL, (const uint8_t *) body, (size_t) n, sig),
+                                 -EPERM);
+                /* and its first three lines (a note without the logseal-batch-v1 line) */
+                {
+                        char *nl = strchr(strchr(strchr(body, '\n') + 1, '\n') + 1, '\n');
+                        ck_assert_int_eq(ls_sign(&s, NULL, (const uint8_t *) body,
+                                                 (size_t) (nl + 1 - body), sig),
+                                         -EPERM);
+                }
+        }
+        teardown(&f);
+}
+END_TEST
+
+/* A batch header of `f`'s chain, signed by key k, extending (batch_no, first_seq, prev). */
+static LsBatchHeader header(const SignerKey *k, uint64_t batch_no, uint64_t first_seq,
+                            uint32_t count, const uint8_t prev[LS_HASH_LEN])
+{
+        LsBatchHeader h = {.batch_no = batch_no, .first_seq = first_seq, .record_count = count,
+                           .tree_size = first_seq + count, .epoch = k->epoch,
+                           .payload_raw_len = count * 200, .payload_len = 100,
+                           .min_time_ns = 1, .max_time_ns = 2};
+
+        memcpy(h.chain_id, chain_id, LS_CHAIN_ID_LEN);
+        memcpy(h.key_id, k->key_id, LS_KEY_ID_LEN);
+        memcpy(h.prev_header_hash, prev, LS_HASH_LEN);
+        h.tree_root[0] = (uint8_t) batch_no;
+        return h;
+}
+
+START_TEST(batch_headers_are_signed_only_where_the_chain_continues)
+{
+        Fixture f;
+        LsChainPosition pos = {.batch_no = 5};
+        LsBatchHeader h, bad;
+        uint8_t prev[LS_HASH_LEN];
+        char note[LS_MAX_CHECKPOINT_TEXT];
+        LsCheckpoint cp;
+        int n;
+
+        setup(&f);
+        pos.tree.size = 100;
+        memset(pos.prev_header_hash, 0xab, LS_HASH_LEN);
+        h = header(&f.cur, 5, 100, 10, pos.prev_header_hash);
+        /* before the chain position is known: nothing */
+        ck_assert_int_eq(signer_sign_batch(f.s, &h), -ESTALE);
+        ck_assert_int_eq(signer_set_position(f.s, &pos), 0);
+        /* set once: a compromised ingest process cannot move it */
+        ck_assert_int_eq(signer_set_position(f.s, &pos), -EALREADY);
+
+        /* the next header: signed, and its signature is the 4-line checkpoint of the header */
+        ck_assert_int_eq(signer_sign_batch(f.s, &h), 0);
+        ck_assert_int_eq(ls_batch_header_verify(&h, f.k0->pk), 0);
+        n = ls_batch_checkpoint(&h, f.k0->pk, note, sizeof(note));
+        ck_assert_int_gt(n, 0);
+        ck_assert_int_eq(ls_checkpoint_parse(&cp, note, (size_t) n, NULL), 0);
+        ck_assert(cp.has_batch);
+        ck_assert_int_eq(cp.batch_no, 5);
+        ck_assert_int_eq(ls_checkpoint_verify(&cp, note, f.k0->pk), 0);
+        ls_batch_header_hash(&h, prev);
+
+        /* refused: the same batch again (another checkpoint for batch 5), a batch further on,
+         * a header that does not start at the tree size reached or does not name the
+         * previous header, another chain, a key id it does not name, a key it does not hold */
+        bad = header(&f.cur, 5, 100, 11, pos.prev_header_hash);
+        ck_assert_int_eq(signer_sign_batch(f.s, &bad), -EPERM);
+        bad = header(&f.cur, 7, 110, 10, prev);
+        ck_assert_int_eq(signer_sign_batch(f.s, &bad), -EPERM);
+        bad = header(&f.cur, 6, 1000000, 10, prev);
+        ck_assert_int_eq(signer_sign_batch(f.s, &bad), -EPERM);
+        bad = header(&f.cur, 6, 109, 10, prev);
+        ck_assert_int_eq(signer_sign_batch(f.s, &bad), -EPERM);
+        bad = header(&f.cur, 6, 110, 10, pos.prev_header_hash);
+        ck_assert_int_eq(signer_sign_batch(f.s, &bad), -EPERM);
+        bad = header(&f.cur, 6, 110, 10, prev);
+        bad.chain_id[0] ^= 1;
+        ck_assert_int_eq(signer_sign_batch(f.s, &bad), -EPERM);
+        {
+                SignerKey other = f.cur;
+                other.key_id[0] ^= 1;
+                bad = header(&other, 6, 110, 10, prev);
+                ck_assert_int_eq(signer_sign_batch(f.s, &bad), -ENOKEY);
+        }
+        /* a malformed header (tree size not first_seq + count) */
+        bad = header(&f.cur, 6, 110, 10, prev);
+        bad.tree_size = 5000;
+        ck_assert_int_eq(signer_sign_batch(f.s, &bad), -EBADMSG);
+        /* none of that moved the position: the genuine next header is signed */
+        h = header(&f.cur, 6, 110, 3, prev);
+        ck_assert_int_eq(signer_sign_batch(f.s, &h), 0);
+        ck_assert_int_eq(ls_batch_header_verify(&h, f.k0->pk), 0);
+        /* and the one it replaced is history */
+        h = header(&f.cur, 6, 110, 3, prev);
+        ck_assert_int_eq(signer_sign_batch(f.s, &h), -EPERM);
+        teardown(&f);
+}
+END_TEST
+
+/* The chain's first batch: position zero, no previous header. */
+START_TEST(the_first_batch_of_a_chain)
+{
+        Fixture f;
+        LsChainPosition pos = {};
+        uint8_t zero[LS_HASH_LEN] = {0};
+        LsBatchHeader h;
+
+        setup(&f);
+        ls_merkle_init(&pos.tree);
+        ck_assert_int_eq(signer_set_position(f.s, &pos), 0);
+        h = header(&f.cur, 0, 0, 1, zero);
+        ck_assert_int_eq(signer_sign_batch(f.s, &h), 0);
+        ck_assert_int_eq(ls_batch_header_verify(&h, f.k0->pk), 0);
         teardown(&f);
 }
 END_TEST
@@ -557,6 +691,9 @@ static Suite *suite(void)
         TCase *tc = tcase_create("signer");
 
         tcase_add_test(tc, loads_the_key_and_signs_only_what_the_sealer_signs);
+        tcase_add_test(tc, checkpoint_notes_as_bytes_are_never_signed);
+        tcase_add_test(tc, batch_headers_are_signed_only_where_the_chain_continues);
+        tcase_add_test(tc, the_first_batch_of_a_chain);
         tcase_add_test(tc, an_epoch_change_certifies_writes_and_erases);
         tcase_add_test(tc, an_admin_handover_takes_only_a_certificate_for_the_generated_key);
         tcase_add_test(tc, a_restart_finishes_an_interrupted_erasure);

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* owner.c: does the state directory belong to the user the daemon runs as? */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "owner.h"
+#include "state.h"
+
+static int foreign(int dirfd, const char *name, uid_t uid, uid_t *ret_owner)
+{
+        struct stat st;
+
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno; /* missing: its user says so */
+        if (st.st_uid == uid)
+                return 0;
+        *ret_owner = st.st_uid;
+        return 1;
+}
+
+/* The entries of one subdirectory; EACCES on the directory itself is reported by the caller. */
+static int foreign_in(int dirfd, const char *sub, uid_t uid, char *ret_name, size_t n,
+                      uid_t *ret_owner)
+{
+        int fd = openat(dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
+        struct dirent *de;
+        DIR *d;
+
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -errno;
+        }
+        while (r == 0 && (de = readdir(d))) {
+                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                        continue;
+                r = foreign(fd, de->d_name, uid, ret_owner);
+                if (r > 0)
+                        snprintf(ret_name, n, "%s/%s", sub, de->d_name);
+        }
+        closedir(d);
+        return r;
+}
+
+int state_find_foreign(int dirfd, uid_t uid, char *ret_name, size_t n, uid_t *ret_owner)
+{
+        static const char *const top[] = {
+                ".",       STATE_CHAIN_ID, STATE_ROOT_PUB, STATE_KEYS_DIR, STATE_ARCHIVES,
+                STATE_WAL, STATE_INDEX_DIR};
+        static const char *const subs[] = {STATE_KEYS_DIR, STATE_WAL, STATE_INDEX_DIR};
+        int r;
+
+        for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++) {
+                r = foreign(dirfd, top[i], uid, ret_owner);
+                if (r != 0) {
+                        if (r > 0)
+                                snprintf(ret_name, n, "%s", top[i]);
+                        return r;
+                }
+        }
+        for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+                r = foreign_in(dirfd, subs[i], uid, ret_name, n, ret_owner);
+                /* Unreadable: it is not ours (mode 0700 of another user), or the check's
+                 * own limit; either way the start-up steps report it. */
+                if (r != 0)
+                        return r == -EACCES ? 0 : r;
+        }
+        return 0;
+}
+
+const char *user_name(uid_t uid, char *buf, size_t n)
+{
+        struct passwd *pw = getpwuid(uid);
+
+        if (pw)
+                snprintf(buf, n, "%s", pw->pw_name);
+        else
+                snprintf(buf, n, "%u", (unsigned) uid);
+        return buf;
+}
+
+const char *group_name(gid_t gid, char *buf, size_t n)
+{
+        struct group *gr = getgrgid(gid);
+
+        if (gr)
+                snprintf(buf, n, "%s", gr->gr_name);
+        else
+                snprintf(buf, n, "%u", (unsigned) gid);
+        return buf;
+}
