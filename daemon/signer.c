@@ -368,10 +368,10 @@ static int op_discard(Keys *k)
 /*
  * Epoch close (SPEC §9.4): key `issuer` (current or next) states what the epoch before its
  * own sealed. The request is issuer key id ‖ the last batch header of that epoch ‖ the largest
- * max_time_ns of the epoch's batches (the sealer's count; the header's own counts too). Only
- * the keys' certificates in keys/history.lsk decide: the issuer is certified for epoch e+1
- * from batch b+1, the header is batch b, signed by the key certified for epoch e of this
- * chain. The close goes into the history, durably, before it is returned, and a close of
+ * max_time_ns of the epoch's batches (the sealer's count; the header's own counts too). The
+ * keys' certificates in keys/history.lsk decide whose close it is: the issuer is certified for
+ * epoch e+1 from batch b+1, the header is batch b, signed by the key certified for epoch e of
+ * this chain; and the header must be where the chain stands (the position). The close goes into the history, durably, before it is returned, and a close of
  * epoch e already there is returned again: a crash anywhere makes the sealer ask again and
  * seal the same close, never a second, different one.
  */
@@ -407,7 +407,15 @@ static int op_close(Keys *k, const uint8_t *in, size_t n, uint8_t *out, size_t *
             pc.epoch != ic.epoch - 1 || h.epoch != pc.epoch || h.batch_no < pc.valid_from_batch ||
             h.batch_no + 1 != ic.valid_from_batch || ls_batch_header_verify(&h, pc.pk) < 0)
                 return -EPERM;
+        /* ... and it is where the chain stands: the last batch header this signer signed, or
+         * the archives' last at start (OP_POSITION). A close binds the chain's end, never a
+         * header made aside. */
+        if (!k->have_pos)
+                return -ESTALE;
         ls_batch_header_hash(&h, hh);
+        if (h.batch_no + 1 != k->next_batch || h.tree_size != k->tree_size ||
+            !ls_hash_equal(hh, k->prev_header_hash))
+                return -EPERM;
         r = state_find_close(k->dirfd, k->chain_id, pc.epoch, &have);
         if (r == 0) {
                 /* Asked again (a crash before the batch that carries it was durable). */

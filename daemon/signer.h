@@ -88,8 +88,9 @@ int signer_discard(Signer *s);
  * from batch last->batch_no + 1; `last` must be signed by the key it certifies for that epoch.
  * max_time_ns: the largest max_time_ns of the epoch's batches. The close is in the history,
  * durably, when this returns; asked again, the signer returns the same one. -EPERM when the
- * history does not make `last` the end of the issuer's previous epoch, -EEXIST when another
- * close of that epoch is there.
+ * history does not make `last` the end of the issuer's previous epoch or `last` is not the
+ * last batch the signer signed (or was given with signer_set_position(); -ESTALE before),
+ * -EEXIST when another close of that epoch is there.
  */
 int signer_close(Signer *s, const uint8_t issuer_key_id[LS_KEY_ID_LEN], const LsBatchHeader *last,
                  uint64_t max_time_ns, LsEpochClose *ret);

@@ -485,6 +485,26 @@ static off_t history_size(Fixture *f)
         return st.st_size;
 }
 
+/* The chain stands at h: the archives' last batch when the signer starts. */
+static void position_at(Fixture *f, const LsBatchHeader *h)
+{
+        LsChainPosition pos = {.batch_no = h->batch_no + 1};
+
+        pos.tree.size = h->tree_size;
+        ls_batch_header_hash(h, pos.prev_header_hash);
+        ck_assert_int_eq(signer_set_position(f->s, &pos), 0);
+}
+
+static void restart(Fixture *f)
+{
+        SignerKey cur, next;
+        int has_next;
+
+        signer_free(f->s);
+        ck_assert_int_eq(signer_spawn(&f->s, f->dirfd, chain_id), 0);
+        ck_assert_int_eq(signer_load(f->s, &cur, &next, &has_next), 0);
+}
+
 START_TEST(an_epoch_close_is_signed_by_the_successor_for_the_last_batch_of_its_epoch_only)
 {
         Fixture f;
@@ -498,15 +518,20 @@ START_TEST(an_epoch_close_is_signed_by_the_successor_for_the_last_batch_of_its_e
         setup(&f);
         certify_k0(&f, &root);
         ck_assert_int_eq(signer_prepare_next(f.s, 2, 10, &c1), 0);
+        ck_assert_int_eq(c1.flags, LS_CERT_F_CLOSED);
         h9 = header_of(f.k0, 1, 9, 5000, 0x21);
         /* While the change is pending the current key cannot close its own epoch. */
         ck_assert_int_eq(signer_close(f.s, f.k0->key_id, &h9, 0, &x), -EPERM);
         ck_assert_int_eq(signer_finish(f.s), 0);
+        /* Nothing before the chain position is known. */
+        ck_assert_int_eq(signer_close(f.s, c1.key_id, &h9, 0, &x), -ESTALE);
+        position_at(&f, &h9);
         before = history_size(&f);
 
         /* Refused: not the last batch of epoch 1, the wrong epoch in the header, a key the
          * history does not certify for epoch 1, a header whose signature does not verify,
-         * another chain, an issuer the signer does not hold. Nothing is written. */
+         * another chain, another batch 9 than where the chain stands (a copy of the erased
+         * key made it), an issuer the signer does not hold. Nothing is written. */
         h = header_of(f.k0, 1, 8, 5000, 0x21);
         ck_assert_int_eq(signer_close(f.s, c1.key_id, &h, 0, &x), -EPERM);
         h = header_of(f.k0, 2, 9, 5000, 0x21);
@@ -519,6 +544,8 @@ START_TEST(an_epoch_close_is_signed_by_the_successor_for_the_last_batch_of_its_e
         ck_assert_int_eq(signer_close(f.s, c1.key_id, &h, 0, &x), -EPERM);
         h = header_of(f.k0, 1, 9, 5000, 0x21);
         h.chain_id[0] ^= 1;
+        ck_assert_int_eq(signer_close(f.s, c1.key_id, &h, 0, &x), -EPERM);
+        h = header_of(f.k0, 1, 9, 99999, 0x77);
         ck_assert_int_eq(signer_close(f.s, c1.key_id, &h, 0, &x), -EPERM);
         ck_assert_int_eq(signer_close(f.s, f.k0->key_id, &h9, 0, &x), -ENOKEY);
         ck_assert_int_eq(history_size(&f), before);
@@ -551,20 +578,18 @@ START_TEST(an_epoch_close_is_signed_by_the_successor_for_the_last_batch_of_its_e
         ck_assert_int_eq(signer_close(f.s, c1.key_id, &h9, 9000, &again), 0);
         ls_close_encode(&again, a);
         ck_assert_mem_eq(a, b, LS_CLOSE_LEN);
-        signer_free(f.s);
-        {
-                SignerKey cur, next;
-                int has_next;
-                ck_assert_int_eq(signer_spawn(&f.s, f.dirfd, chain_id), 0);
-                ck_assert_int_eq(signer_load(f.s, &cur, &next, &has_next), 0);
-        }
+        restart(&f);
+        position_at(&f, &h9);
         ck_assert_int_eq(signer_close(f.s, c1.key_id, &h9, 1, &again), 0);
         ls_close_encode(&again, a);
         ck_assert_mem_eq(a, b, LS_CLOSE_LEN);
         ck_assert_int_eq(history_size(&f), before + LS_CLOSE_LEN);
 
-        /* Another batch 9 signed by the erased key (a copy of it): never a second close. */
+        /* Archives ending in another batch 9 signed by the erased key (a copy of it): never a
+         * second close of epoch 1. */
+        restart(&f);
         h = header_of(f.k0, 1, 9, 99999, 0x77);
+        position_at(&f, &h);
         ck_assert_int_eq(signer_close(f.s, c1.key_id, &h, 0, &again), -EEXIST);
         ck_assert_int_eq(history_size(&f), before + LS_CLOSE_LEN);
         ls_keypair_free(rogue);
@@ -579,28 +604,32 @@ START_TEST(an_epoch_close_links_to_the_close_of_the_epoch_before)
         LsKeyPair *root = NULL;
         LsCert c1, c2;
         LsEpochClose x1, x2;
-        LsBatchHeader h9, h14;
-        uint8_t hash1[LS_HASH_LEN];
+        LsBatchHeader h9, h;
+        SignerKey k1;
+        uint8_t prev[LS_HASH_LEN], hash1[LS_HASH_LEN];
 
         setup(&f);
         certify_k0(&f, &root);
         ck_assert_int_eq(signer_prepare_next(f.s, 2, 10, &c1), 0);
         ck_assert_int_eq(signer_finish(f.s), 0);
         h9 = header_of(f.k0, 1, 9, 5000, 0x21);
+        position_at(&f, &h9);
         ck_assert_int_eq(signer_close(f.s, c1.key_id, &h9, 0, &x1), 0);
 
-        /* Epoch 2 signs batches 10..14; its key is read back from the file to sign them. */
-        {
-                LsKeyPair *kp = NULL;
-                ck_assert_int_eq(state_load_signing_key(f.dirfd, &kp), 0);
-                ck_assert_mem_eq(kp->pk, c1.pk, LS_PK_LEN);
-                h14 = header_of(kp, 2, 14, 8000, 0x31);
-                ls_keypair_free(kp);
+        /* Epoch 2 signs batches 10..14. */
+        memcpy(k1.pk, c1.pk, LS_PK_LEN);
+        memcpy(k1.key_id, c1.key_id, LS_KEY_ID_LEN);
+        k1.epoch = 2;
+        ls_batch_header_hash(&h9, prev);
+        for (uint64_t b = 10; b <= 14; b++) {
+                h = header(&k1, b, b == 10 ? h9.tree_size : h.tree_size, 4, prev);
+                ck_assert_int_eq(signer_sign_batch(f.s, &h), 0);
+                ls_batch_header_hash(&h, prev);
         }
         ck_assert_int_eq(signer_prepare_next(f.s, 3, 15, &c2), 0);
         /* The next key may close its predecessor's epoch before it takes over (an admin
          * rotation opens its first batch before the old key is erased). */
-        ck_assert_int_eq(signer_close(f.s, c2.key_id, &h14, 12000, &x2), 0);
+        ck_assert_int_eq(signer_close(f.s, c2.key_id, &h, 12000, &x2), 0);
         ck_assert_int_eq(ls_close_verify(&x2, c2.pk), 0);
         ck_assert_int_eq(x2.closed_epoch, 2);
         ck_assert_int_eq(x2.last_batch_no, 14);
@@ -631,6 +660,7 @@ START_TEST(a_history_with_two_closes_of_one_epoch_is_not_believed)
         ck_assert_int_eq(signer_prepare_next(f.s, 2, 10, &c1), 0);
         ck_assert_int_eq(signer_finish(f.s), 0);
         h9 = header_of(f.k0, 1, 9, 5000, 0x21);
+        position_at(&f, &h9);
         ck_assert_int_eq(signer_close(f.s, c1.key_id, &h9, 0, &x), 0);
         /* a torn close is cut like any torn item */
         ls_close_encode(&x, enc);
