@@ -460,9 +460,11 @@ static void json_escape_to(FILE *f, const uint8_t *p, size_t n)
 
 /*
  * keys.lsk holds the history as far as the checkpoint's key (SPEC §14): certificates of this
- * chain's later epochs are left out. A successor prepared while this export ran (its
- * certificate is written before it takes over) would otherwise make the checkpoint's epoch
- * look ended, and a genuine bundle read "not proven". Filters in place; returns the length.
+ * chain's later epochs are left out, and so are the closes their keys signed (of the
+ * checkpoint's epoch and later: their issuers are not in the file). A successor prepared while
+ * this export ran (its certificate is written before it takes over) would otherwise make the
+ * checkpoint's epoch look ended, and a genuine bundle read "not proven". Filters in place;
+ * returns the length.
  */
 static size_t bundle_history(uint8_t *p, size_t n, const LsCheckpoint *cp, const char *text,
                              const uint8_t chain_id[LS_CHAIN_ID_LEN])
@@ -470,6 +472,7 @@ static size_t bundle_history(uint8_t *p, size_t n, const LsCheckpoint *cp, const
         uint64_t signer_epoch = UINT64_MAX;
         size_t in = 0, out = 0;
         LsCert c;
+        LsEpochClose x;
 
         /* the whole file first: filtering starts only when every item is known */
         for (size_t off = 0; off < n;) {
@@ -501,6 +504,10 @@ static size_t bundle_history(uint8_t *p, size_t n, const LsCheckpoint *cp, const
                 if (len == LS_CERT_LEN && ls_magic_check(p + in, LS_MAGIC_CERT) &&
                     ls_cert_decode(&c, p + in, len) == 0 && c.kind == LS_CERT_SIGNING &&
                     !memcmp(c.chain_id, chain_id, LS_CHAIN_ID_LEN) && c.epoch > signer_epoch)
+                        keep = 0;
+                if (len == LS_CLOSE_LEN && ls_magic_check(p + in, LS_MAGIC_CLOSE) &&
+                    ls_close_decode(&x, p + in, len) == 0 &&
+                    !memcmp(x.chain_id, chain_id, LS_CHAIN_ID_LEN) && x.closed_epoch >= signer_epoch)
                         keep = 0;
                 if (keep) {
                         memmove(p + out, p + in, len);
