@@ -109,6 +109,7 @@ struct Sealer {
         uint8_t close_refused[LS_KEY_ID_LEN];
         int has_close_refused;
         int no_rotation;             /* the last batches at a stop: no key change begins */
+        int close_only;              /* the open batch began with a close (epoch_note_batch) */
 };
 
 static uint64_t mono_ns(void)
@@ -324,6 +325,11 @@ static int finish_rotation(Sealer *s)
 /* Batch h is durable: where its key's epoch stands. */
 static void epoch_note_batch(Sealer *s, const LsBatchHeader *h)
 {
+        /* A batch of nothing but the close does not count towards epoch_batches: with one
+         * batch per epoch, each close would begin the next change, without end. */
+        if (s->close_only && h->record_count == 1 && s->epoch_batches_done > 0)
+                s->epoch_batches_done--;
+        s->close_only = 0;
         if (!s->ep_have_last || memcmp(s->ep_last.key_id, h->key_id, LS_KEY_ID_LEN) != 0)
                 s->ep_max_time = h->max_time_ns;
         else
@@ -413,6 +419,7 @@ static int emit_close_if_due(Sealer *s)
                         s->batch_started = mono_ns();
         }
         free(b);
+        s->close_only = r == 0;
         if (r == 0)
                 fprintf(stderr, "logseald: signing epoch %" PRIu64 " closed at batch %" PRIu64
                                 "; the close opens batch %" PRIu64 "\n",
@@ -561,9 +568,6 @@ static int flush_batch(Sealer *s)
                 if (r < 0)
                         return r;
         }
-        /* A key change completed above: the new key states the close at once, not with the
-         * next record (which may be a heartbeat away), so a crash rarely finds it unsealed. */
-        (void) emit_close_if_due(s);
         if (rotation_due(s))
                 (void) begin_rotation(s);
         return 0;
