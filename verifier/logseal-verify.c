@@ -500,7 +500,7 @@ static void on_batch(void *ud, const char *file, uint64_t offset, const LsBatchH
                 Checkpoint *cp = &c->cps[i];
                 uint8_t hh[LS_HASH_LEN];
                 /* at the batch it names, or at the batch whose records its tree size ends in */
-                if (cp->matched ||
+                if (cp->matched || memcmp(cp->cp.chain_id, h->chain_id, LS_CHAIN_ID_LEN) != 0 ||
                     !((cp->cp.has_batch && cp->cp.batch_no == h->batch_no) ||
                       (cp->cp.tree_size <= h->tree_size && cp->cp.tree_size > h->first_seq)))
                         continue;
@@ -533,7 +533,13 @@ static void finish_checkpoints(Ctx *c)
                  * show a fork or a missing tail.
                  */
                 int unbound_only = 0;
-                if (!checkpoint_authentic(c, cp, &why, &unbound_only) &&
+                if (c->report.have_chain &&
+                    memcmp(cp->cp.chain_id, c->report.chain_id, LS_CHAIN_ID_LEN) != 0) {
+                        k->result = CP_UNVERIFIED;
+                        snprintf(k->detail, sizeof(k->detail),
+                                 "a checkpoint of another chain than this evidence: not compared "
+                                 "(it changes no verdict)");
+                } else if (!checkpoint_authentic(c, cp, &why, &unbound_only) &&
                     !(unbound_only && cp->matched && cp->agrees)) {
                         k->result = CP_UNVERIFIED;
                         snprintf(k->detail, sizeof(k->detail),
@@ -1797,7 +1803,7 @@ static int run_bundle(Ctx *c, const char *path, int kind, const uint8_t root_pk[
                 c->report.verdict = LS_CLASS_IO;
         /* SPEC §11.1: what an INTACT bundle cannot exclude, given what was supplied. */
         if (b.sum.checkpoint_verified && b.sum.have_signer && !b.sum.signer_epoch_ended &&
-            !nkeyfiles)
+            !b.sum.signer.in_history)
                 snprintf(c->report.limit, sizeof(c->report.limit),
                          "Nothing you supplied comes from after this bundle was made: if a copy "
                          "of the key of epoch %" PRIu64 " that signed its checkpoint (or of a key "

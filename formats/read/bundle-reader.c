@@ -1056,6 +1056,8 @@ static void step_keys(LsBundleReader *b)
                                 continue;
                         }
                         s->keys_accepted++;
+                        if (it->oob)
+                                ls_trust_mark_in_history(ls_chain_verifier_trust(b->v), c.key_id);
                         memcpy(queue[qn++], c.key_id, LS_KEY_ID_LEN);
                 }
         }

@@ -964,7 +964,8 @@ static void make_guarantee(LsChainVerifier *v)
                 return;
         c = ls_trust_close(v->trust, k->chain_id, k->epoch);
         if (!ls_trust_epoch_ended(v->trust, k)) {
-                if (!v->have_history)
+                /* only a history that itself certifies the last key says it is still in use */
+                if (!k->in_history)
                         snprintf(v->guarantee, sizeof(v->guarantee),
                                  "Nothing you supplied comes from after this evidence: if a copy "
                                  "of any signing key it relies on survived the appliance's "

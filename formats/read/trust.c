@@ -43,6 +43,8 @@ struct LsTrust {
         Index by_epoch;     /* signing keys by (chain, epoch) */
         Index close_by_epoch;
         size_t last_hit;    /* the key found last (batches of one key come in runs) */
+        uint64_t gen;       /* bumped when a key or a revocation is added (invalidates caches) */
+        int loading;        /* within ls_trust_load_history: keys learnt come from a history */
         LsKeyInfo *keys;
         size_t nkeys, keys_cap;
         Rev *revs;
@@ -204,6 +206,9 @@ static int key_add(LsTrust *t, const LsKeyInfo *k)
                 return r;
         t->keys[t->nkeys] = *k;
         LsKeyInfo *n = &t->keys[t->nkeys++];
+        t->gen++;
+        n->succ_gen = n->hv_gen = 0;
+        n->in_history = t->loading;
         n->first_signed = n->last_signed = n->max_time_batch = LS_UNSET;
         r = index_put(&t->by_id, hash_id(n->key_id), t->nkeys - 1, t->nkeys);
         if (r == 0 && !n->is_root)
@@ -239,6 +244,14 @@ int ls_trust_new(LsTrust **ret, const uint8_t root_pk[LS_PK_LEN])
         }
         *ret = t;
         return 0;
+}
+
+void ls_trust_mark_in_history(LsTrust *t, const uint8_t key_id[LS_KEY_ID_LEN])
+{
+        LsKeyInfo *k = ls_trust_key(t, key_id);
+
+        if (k)
+                k->in_history = 1;
 }
 
 LsTrust *ls_trust_free(LsTrust *t)
@@ -294,6 +307,9 @@ static const LsKeyInfo *successor(const LsTrust *t, const LsKeyInfo *k)
 
         if (best || k->epoch == UINT64_MAX)
                 return best;
+        /* the last epoch's key: cached until a key is added (else a scan per batch) */
+        if (k->succ_gen == t->gen + 1)
+                return k->succ_idx == SIZE_MAX ? NULL : &t->keys[k->succ_idx];
         /* Epochs are consecutive in every chain a writer makes; a root may skip some. */
         for (size_t i = 0; i < t->nkeys; i++) {
                 const LsKeyInfo *o = &t->keys[i];
@@ -303,6 +319,8 @@ static const LsKeyInfo *successor(const LsTrust *t, const LsKeyInfo *k)
                 if (!best || o->epoch < best->epoch)
                         best = o;
         }
+        ((LsKeyInfo *) k)->succ_gen = t->gen + 1;
+        ((LsKeyInfo *) k)->succ_idx = best ? (size_t) (best - t->keys) : SIZE_MAX;
         return best;
 }
 
@@ -350,8 +368,10 @@ int ls_trust_add_cert(LsTrust *t, const LsCert *c, const char **why)
                     (have->is_root ||
                      (memcmp(have->chain_id, c->chain_id, LS_CHAIN_ID_LEN) == 0 &&
                       have->valid_from_batch == c->valid_from_batch &&
-                      have->cert_flags == c->flags)))
+                      have->cert_flags == c->flags))) {
+                        have->in_history |= t->loading;
                         return 0;
+                }
                 w = "the key is already certified differently (another epoch, chain or start)";
                 r = -EKEYREJECTED;
                 goto out;
@@ -449,6 +469,7 @@ int ls_trust_add_revocation(LsTrust *t, const LsRevocation *rv, const char **why
                 goto out;
         }
         Rev *e = &t->revs[t->nrevs++];
+        t->gen++;
         memcpy(e->chain_id, rv->chain_id, LS_CHAIN_ID_LEN);
         memcpy(e->key_id, rv->revoked_key_id, LS_KEY_ID_LEN);
         e->from_batch = rv->from_batch;
@@ -612,6 +633,7 @@ int ls_trust_load_history(LsTrust *t, const uint8_t *p, size_t n,
                 items[nitems++] = (Item){.off = off, .len = len, .kind = kind, .result = -ENOKEY};
                 off += len;
         }
+        t->loading = 1;
         /*
          * Pass 2, in any order: certificates breadth first from the keys already trusted
          * (each certificate is tried once its issuer is trusted); then revocations (issued by
@@ -697,6 +719,7 @@ int ls_trust_load_history(LsTrust *t, const uint8_t *p, size_t n,
                         it->result = ls_trust_add_close(t, &c, &it->why);
                 }
         }
+        t->loading = 0;
         for (size_t i = 0; i < nitems; i++)
                 if (items[i].result < 0 && item_cb)
                         item_cb(ud, items[i].off, items[i].kind, items[i].result, items[i].why);
@@ -738,6 +761,13 @@ static const LsKeyInfo *handover_revoked(LsTrust *t, const LsKeyInfo *k)
 {
         const LsKeyInfo *cur = k;
 
+        if (!t->nrevs)
+                return NULL;
+        /* cached per key until a key or a revocation is added (a chain of handovers can be long) */
+        if (k->hv_gen == t->gen + 1)
+                return k->hv_idx == SIZE_MAX ? NULL : &t->keys[k->hv_idx];
+        const LsKeyInfo *found = NULL;
+
         for (size_t n = 0; n < t->nkeys && !cur->is_root && !cur->root_issued; n++) {
                 const LsKeyInfo *i = ls_trust_key(t, cur->issuer_key_id);
                 if (!i || i->is_root)
@@ -747,12 +777,18 @@ static const LsKeyInfo *handover_revoked(LsTrust *t, const LsKeyInfo *k)
                         if (!memcmp(r->key_id, i->key_id, LS_KEY_ID_LEN) &&
                             !memcmp(r->chain_id, i->chain_id, LS_CHAIN_ID_LEN) &&
                             r->from_batch != LS_UNSET && cur->valid_from_batch > 0 &&
-                            cur->valid_from_batch - 1 >= r->from_batch)
-                                return i;
+                            cur->valid_from_batch - 1 >= r->from_batch) {
+                                found = i;
+                                break;
+                        }
                 }
+                if (found)
+                        break;
                 cur = i;
         }
-        return NULL;
+        ((LsKeyInfo *) k)->hv_gen = t->gen + 1;
+        ((LsKeyInfo *) k)->hv_idx = found ? (size_t) (found - t->keys) : SIZE_MAX;
+        return found;
 }
 
 static void may_sign(LsTrust *t, const LsKeyInfo *k, const uint8_t chain_id[LS_CHAIN_ID_LEN],
@@ -806,14 +842,16 @@ void ls_trust_may_sign(LsTrust *t, const uint8_t key_id[LS_KEY_ID_LEN],
 
 /* Tree head (b, size, hash, max time) against the close of its key's epoch. */
 static const char *against_close(const LsEpochClose *c, uint64_t b, uint64_t tree_size,
-                                 const uint8_t *header_hash, uint64_t max_time)
+                                 const uint8_t *root, const uint8_t *header_hash,
+                                 uint64_t max_time)
 {
         if (b > c->last_batch_no)
                 return "after the last batch of its epoch's signed close";
         if (max_time != LS_UNSET && max_time > c->max_time_ns)
                 return "dated after the end its epoch's signed close states";
         if (b == c->last_batch_no) {
-                if (tree_size != c->tree_size ||
+                /* the root too: a checkpoint's root is signed apart from its header hash */
+                if (tree_size != c->tree_size || !ls_hash_equal(root, c->tree_root) ||
                     (header_hash && !ls_hash_equal(header_hash, c->last_header_hash)))
                         return "not the last batch its epoch's signed close names";
                 return NULL;
@@ -845,7 +883,8 @@ void ls_trust_check_batch(LsTrust *t, const LsBatchHeader *h, LsTrustDecision *d
         c = close_find(t, k->chain_id, k->epoch);
         if (c) {
                 ls_batch_header_hash(h, hh);
-                w = against_close(&c->c, h->batch_no, h->tree_size, hh, h->max_time_ns);
+                w = against_close(&c->c, h->batch_no, h->tree_size, h->tree_root, hh,
+                                  h->max_time_ns);
                 if (w)
                         decide(d, LS_TRUST_AFTER_CLOSE, k, w);
         }
@@ -863,6 +902,7 @@ void ls_trust_note_signed(LsTrust *t, const LsBatchHeader *h)
         if (k->last_signed == LS_UNSET || h->batch_no >= k->last_signed) {
                 k->last_signed = h->batch_no;
                 k->last_tree_size = h->tree_size;
+                memcpy(k->last_tree_root, h->tree_root, LS_HASH_LEN);
                 ls_batch_header_hash(h, k->last_header_hash);
         }
         if (h->tree_size - h->batch_no > k->max_size_over_batch)
@@ -903,8 +943,8 @@ void ls_trust_check_checkpoint(LsTrust *t, const LsCheckpoint *cp, const char *t
                         c = close_find(t, k->chain_id, k->epoch);
                         if (!c)
                                 return; /* unbound set by may_sign when the epoch ended */
-                        w = against_close(&c->c, cp->batch_no, cp->tree_size, cp->header_hash,
-                                          LS_UNSET);
+                        w = against_close(&c->c, cp->batch_no, cp->tree_size, cp->root,
+                                          cp->header_hash, LS_UNSET);
                         if (w)
                                 return decide(d, LS_TRUST_AFTER_CLOSE, k, w);
                         if (cp->batch_no != c->c.last_batch_no)
@@ -949,7 +989,8 @@ size_t ls_trust_review(LsTrust *t,
                                 w = "it signed records dated after the end its epoch's close states";
                         else if (k->last_signed == c->c.last_batch_no &&
                                  (!ls_hash_equal(k->last_header_hash, c->c.last_header_hash) ||
-                                  k->last_tree_size != c->c.tree_size))
+                                  k->last_tree_size != c->c.tree_size ||
+                                  !ls_hash_equal(k->last_tree_root, c->c.tree_root)))
                                 w = "its last batch is not the one its epoch's close names";
                         if (w) {
                                 res = LS_TRUST_AFTER_CLOSE;

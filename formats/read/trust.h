@@ -38,11 +38,16 @@ typedef struct LsKeyInfo {
         uint64_t batches_signed;
         uint64_t first_signed, last_signed;   /* batch numbers; LS_UNSET when none */
         uint64_t last_tree_size;
+        uint8_t last_tree_root[LS_HASH_LEN];
         uint8_t last_header_hash[LS_HASH_LEN];
         uint64_t max_time_signed;
         uint64_t max_time_batch;
         uint64_t max_size_over_batch;     /* largest tree_size − batch_no it signed */
         int reviewed;                     /* a problem of the summary was reported already */
+        int in_history;                   /* certified in a key history the investigator gave */
+        /* caches (trust.c), valid while their generation matches */
+        uint64_t succ_gen, hv_gen;
+        size_t succ_idx, hv_idx;
 } LsKeyInfo;
 
 typedef struct LsTrust LsTrust;
@@ -77,6 +82,9 @@ int ls_trust_load_history(LsTrust *t, const uint8_t *p, size_t n,
                           void (*item_cb)(void *ud, size_t offset, char kind, int result,
                                           const char *why),
                           void *ud, size_t *ret_offset);
+
+/* Marks a key as certified in a key history the investigator supplied (bundle readers). */
+void ls_trust_mark_in_history(LsTrust *t, const uint8_t key_id[LS_KEY_ID_LEN]);
 
 /* The chain under verification. Trust material of other chains never vouches for it. */
 void ls_trust_set_chain(LsTrust *t, const uint8_t chain_id[LS_CHAIN_ID_LEN]);
