@@ -963,6 +963,41 @@ START_TEST(a_checkpoint_of_the_close_head_is_bound_one_inside_the_epoch_is_not_p
 }
 END_TEST
 
+/*
+ * An adversarial review found it: a checkpoint's root is signed apart from its header hash, so
+ * the holder of the erased key can copy the close's batch number, tree size and header hash
+ * and put any root beside them. Such a checkpoint must not be the "close head".
+ */
+START_TEST(a_checkpoint_at_the_close_head_with_another_root_is_refused)
+{
+        LsTrust *t = trust_a(2);
+        const LsBatchHeader *h = &fx.ha[2];
+        uint8_t hh[LS_HASH_LEN], fake[LS_HASH_LEN], sig[LS_SIG_LEN];
+        char body[512], text[1024];
+        LsCheckpoint cp;
+        LsTrustDecision d;
+        LsSigner sg;
+        int n, m;
+
+        ck_assert_int_eq(ls_trust_add_close(t, &fx.close0, NULL), 0);
+        ls_batch_header_hash(h, hh);
+        memcpy(fake, h->tree_root, LS_HASH_LEN);
+        fake[0] ^= 1;
+        n = ls_checkpoint_body(body, sizeof(body), h->chain_id, h->tree_size, fake, h->batch_no, hh);
+        ck_assert_int_gt(n, 0);
+        ls_signer_from_keypair(&sg, fx.a0);
+        ck_assert_int_eq(ls_sign(&sg, NULL, (const uint8_t *) body, (size_t) n, sig), 0);
+        m = ls_checkpoint_format(text, sizeof(text), body, (size_t) n, fx.a0->pk, sig);
+        ck_assert_int_gt(m, 0);
+        ck_assert_int_eq(ls_checkpoint_parse(&cp, text, (size_t) m, NULL), 0);
+        ls_trust_check_checkpoint(t, &cp, text, &d);
+        ck_trust(d, LS_TRUST_AFTER_CLOSE);
+        /* the genuine close head is bound */
+        ck_ok_bound(checkpoint(t, h, fx.a0));
+        ls_trust_free(t);
+}
+END_TEST
+
 START_TEST(a_closed_flag_key_with_a_successor_and_no_close_is_unbound)
 {
         LsTrust *t = trust_a(1);
@@ -1465,6 +1500,7 @@ static Suite *suite(void)
         tcase_add_test(tc, after_its_close_an_earlier_batch_may_not_hold_a_larger_tree);
         tcase_add_test(tc,
                        a_checkpoint_of_the_close_head_is_bound_one_inside_the_epoch_is_not_proven);
+        tcase_add_test(tc, a_checkpoint_at_the_close_head_with_another_root_is_refused);
         tcase_add_test(tc, a_closed_flag_key_with_a_successor_and_no_close_is_unbound);
         tcase_add_test(tc, a_format_1_key_with_a_successor_is_unbound_as_it_never_has_a_close);
         tcase_add_test(tc, a_three_line_checkpoint_is_never_evidence);
