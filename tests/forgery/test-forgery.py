@@ -586,6 +586,13 @@ def cases_a(a, stolen, old, new, bundle, hist):
     expect("1a-alone", "the same without the history: the report says a forgery by an ended "
            "epoch's key cannot be excluded (for the forged batch)", [d1], root, {0, 4},
            [NOT_EXCLUDED], also=limit_covers(fbatches[0]["batch"]))
+    # An empty or unrelated key history says nothing about what came after: the LIMIT line must
+    # not claim the tail is covered (an adversarial review found it did).
+    empty = os.path.join(WORK, "empty.lsk")
+    open(empty, "wb").close()
+    expect("1a-empty-history", "the same with an empty --keys file: the same LIMIT, covering the "
+           "forged batch", ["--keys", empty, d1], root, {0, 4}, [NOT_EXCLUDED],
+           also=limit_covers(fbatches[0]["batch"]))
     fb = os.path.join(WORK, "1b-bundle")
     forge("old-epoch-bundle", "--key", stolen, "--keys", hist, "--out", fb, arch[0])
     expect("1b-bundle", "forged bundle of that batch, keys.lsk = the real complete history: "
@@ -778,6 +785,18 @@ def cases_b(a, ahist, b, bkey, bhist):
            root, {1}, [OTHER_CHAIN])
     expect("2-bundle-keys-A", "the same with A's history given with --keys: tampered",
            ["--keys", ahist, fbd], root, {1}, [OTHER_CHAIN])
+    # A checkpoint of B's own chain (signed by B's key for one of B's batches) given with A's
+    # genuine archives and both histories: not A's evidence, a note (an adversarial review found
+    # it read as a fork of A).
+    bcp = os.path.join(WORK, "2-b-checkpoint.checkpoint")
+    bl = info(b.archives())
+    forge("checkpoint-wrong-key", "--key", bkey, "--batch", str(bl[0]["batches"][-1]["batch"]),
+          "--out", bcp, *b.archives())
+    ga = case_dir("a-genuine-for-b", a.archives())
+    expect("2-other-chain-checkpoint", "A's genuine archives with a checkpoint of B's chain: "
+           "intact, the checkpoint a note", ["--keys", ahist, "--keys", bhist, "--checkpoint", bcp,
+                                             ga], root, {0}, [OTHER_CHAIN],
+           also=lambda rc, out: not re.search(r"history was rewritten|fork\b", out))
 
 
 def cases_c(c, stolen, rev, old, new, old_revoked, hist, k0):
