@@ -476,16 +476,12 @@ static size_t bundle_history(uint8_t *p, size_t n, const LsCheckpoint *cp, const
 
         /* the whole file first: filtering starts only when every item is known */
         for (size_t off = 0; off < n;) {
-                size_t len = ls_magic_check(p + off, LS_MAGIC_CERT) ? LS_CERT_LEN :
-                             ls_magic_check(p + off, LS_MAGIC_CLOSE) ? LS_CLOSE_LEN :
-                             ls_magic_check(p + off, LS_MAGIC_REVOCATION) ?
-                                                                LS_REVOCATION_FIXED_LEN +
-                                                                        ls_get16(p + off + 10) :
-                                                                0;
-                if (n - off < LS_MAGIC_LEN + 4 || !len || len > n - off)
+                size_t len;
+                char kind;
+                if (ls_history_item(p + off, n - off, &kind, &len) < 0)
                         return n; /* not ours to judge here: keys.lsk gets it all */
-                if (signer_epoch == UINT64_MAX && len == LS_CERT_LEN &&
-                    ls_magic_check(p + off, LS_MAGIC_CERT) && ls_cert_decode(&c, p + off, len) == 0 &&
+                if (signer_epoch == UINT64_MAX && kind == LS_MAGIC_CERT &&
+                    ls_cert_decode(&c, p + off, len) == 0 &&
                     c.kind == LS_CERT_SIGNING && !memcmp(c.chain_id, chain_id, LS_CHAIN_ID_LEN) &&
                     ls_checkpoint_verify(cp, text, c.pk) == 0)
                         signer_epoch = c.epoch;
@@ -494,19 +490,16 @@ static size_t bundle_history(uint8_t *p, size_t n, const LsCheckpoint *cp, const
         if (signer_epoch == UINT64_MAX)
                 return n;
         while (in < n) {
-                size_t len = ls_magic_check(p + in, LS_MAGIC_CERT) ? LS_CERT_LEN :
-                             ls_magic_check(p + in, LS_MAGIC_CLOSE) ? LS_CLOSE_LEN :
-                                                                     LS_REVOCATION_FIXED_LEN +
-                                                                             ls_get16(p + in + 10);
+                size_t len;
+                char kind;
                 int keep = 1;
-                if (len > n - in)
-                        return n;
-                if (len == LS_CERT_LEN && ls_magic_check(p + in, LS_MAGIC_CERT) &&
-                    ls_cert_decode(&c, p + in, len) == 0 && c.kind == LS_CERT_SIGNING &&
+                if (ls_history_item(p + in, n - in, &kind, &len) < 0)
+                        return n; /* not reached: the whole file was walked above */
+                if (kind == LS_MAGIC_CERT && ls_cert_decode(&c, p + in, len) == 0 &&
+                    c.kind == LS_CERT_SIGNING &&
                     !memcmp(c.chain_id, chain_id, LS_CHAIN_ID_LEN) && c.epoch > signer_epoch)
                         keep = 0;
-                if (len == LS_CLOSE_LEN && ls_magic_check(p + in, LS_MAGIC_CLOSE) &&
-                    ls_close_decode(&x, p + in, len) == 0 &&
+                if (kind == LS_MAGIC_CLOSE && ls_close_decode(&x, p + in, len) == 0 &&
                     !memcmp(x.chain_id, chain_id, LS_CHAIN_ID_LEN) && x.closed_epoch >= signer_epoch)
                         keep = 0;
                 if (keep) {

@@ -55,25 +55,10 @@ const char *index_auth_error(const IndexAuth *a)
  */
 static int torn_tail(const uint8_t *p, size_t n, size_t o)
 {
-        static const char kinds[] = {LS_MAGIC_CERT, LS_MAGIC_REVOCATION, LS_MAGIC_CLOSE};
-        size_t left = n - o;
-        uint8_t m[LS_MAGIC_LEN];
+        size_t len;
+        char kind;
 
-        if (left < LS_MAGIC_LEN + 4) {
-                for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
-                        ls_magic_put(m, kinds[i]);
-                        if (!memcmp(p + o, m, MIN(left, sizeof(m))))
-                                return 1;
-                }
-                return 0;
-        }
-        if (ls_magic_check(p + o, LS_MAGIC_CERT))
-                return left < LS_CERT_LEN;
-        if (ls_magic_check(p + o, LS_MAGIC_REVOCATION))
-                return left < LS_REVOCATION_FIXED_LEN + (size_t) ls_get16(p + o + 10);
-        if (ls_magic_check(p + o, LS_MAGIC_CLOSE))
-                return left < LS_CLOSE_LEN;
-        return 0;
+        return ls_history_item(p + o, n - o, &kind, &len) == -ENODATA;
 }
 
 /*

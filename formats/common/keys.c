@@ -189,15 +189,52 @@ int ls_cert_decode(LsCert *ret, const uint8_t *p, size_t n)
         return 0;
 }
 
-int ls_cert_verify(const LsCert *c, const uint8_t issuer_pk[LS_PK_LEN])
+/* A structure signed by the key it names as its issuer: that key, and its signature. */
+static int verify_issued(const uint8_t issuer_pk[LS_PK_LEN],
+                         const uint8_t issuer_key_id[LS_KEY_ID_LEN], const char *ctx,
+                         const uint8_t *signed_bytes, size_t n, const uint8_t sig[LS_SIG_LEN])
 {
-        uint8_t buf[LS_CERT_LEN], id[LS_KEY_ID_LEN];
+        uint8_t id[LS_KEY_ID_LEN];
 
         ls_key_id(id, issuer_pk);
-        if (memcmp(id, c->issuer_key_id, LS_KEY_ID_LEN) != 0)
+        if (memcmp(id, issuer_key_id, LS_KEY_ID_LEN) != 0)
                 return -EKEYREJECTED;
+        return ls_verify(issuer_pk, ctx, signed_bytes, n, sig);
+}
+
+int ls_cert_verify(const LsCert *c, const uint8_t issuer_pk[LS_PK_LEN])
+{
+        uint8_t buf[LS_CERT_LEN];
+
         ls_cert_encode(c, buf);
-        return ls_verify(issuer_pk, LS_CTX_CERT, buf, LS_CERT_SIGNED_LEN, c->sig);
+        return verify_issued(issuer_pk, c->issuer_key_id, LS_CTX_CERT, buf, LS_CERT_SIGNED_LEN,
+                             c->sig);
+}
+
+/* ---- key history items ---- */
+
+int ls_history_item(const uint8_t *p, size_t n, char *ret_kind, size_t *ret_len)
+{
+        static const char kinds[] = {LS_MAGIC_CERT, LS_MAGIC_REVOCATION, LS_MAGIC_CLOSE};
+        uint8_t m[LS_MAGIC_LEN];
+        size_t len;
+        char kind = 0;
+
+        for (size_t i = 0; i < sizeof(kinds) && !kind; i++) {
+                ls_magic_put(m, kinds[i]);
+                if (memcmp(p, m, MIN(n, sizeof(m))) == 0)
+                        kind = kinds[i];
+        }
+        if (!kind)
+                return -EBADMSG;
+        if (n < LS_MAGIC_LEN + 4) /* the revocation's length field ends at byte 12 */
+                return -ENODATA;
+        len = kind == LS_MAGIC_CERT  ? LS_CERT_LEN :
+              kind == LS_MAGIC_CLOSE ? LS_CLOSE_LEN :
+                                       LS_REVOCATION_FIXED_LEN + (size_t) ls_get16(p + 10);
+        *ret_kind = kind;
+        *ret_len = len;
+        return n < len ? -ENODATA : 0;
 }
 
 /* ---- epoch closes ---- */
@@ -266,13 +303,11 @@ int ls_close_decode(LsEpochClose *ret, const uint8_t *p, size_t n)
 
 int ls_close_verify(const LsEpochClose *c, const uint8_t issuer_pk[LS_PK_LEN])
 {
-        uint8_t buf[LS_CLOSE_LEN], id[LS_KEY_ID_LEN];
+        uint8_t buf[LS_CLOSE_LEN];
 
-        ls_key_id(id, issuer_pk);
-        if (memcmp(id, c->issuer_key_id, LS_KEY_ID_LEN) != 0)
-                return -EKEYREJECTED;
         ls_close_encode(c, buf);
-        return ls_verify(issuer_pk, LS_CTX_CLOSE, buf, LS_CLOSE_SIGNED_LEN, c->sig);
+        return verify_issued(issuer_pk, c->issuer_key_id, LS_CTX_CLOSE, buf, LS_CLOSE_SIGNED_LEN,
+                             c->sig);
 }
 
 void ls_close_hash(const LsEpochClose *c, uint8_t out[LS_HASH_LEN])

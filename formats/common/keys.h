@@ -113,6 +113,13 @@ int ls_close_verify(const LsEpochClose *c, const uint8_t issuer_pk[LS_PK_LEN]);
 /* close_hash = H(signed bytes) */
 void ls_close_hash(const LsEpochClose *c, uint8_t out[LS_HASH_LEN]);
 
+/*
+ * Key history (SPEC §10.3): the kind (LS_MAGIC_CERT, LS_MAGIC_REVOCATION or LS_MAGIC_CLOSE) and
+ * length of the item the n bytes at p start with. 0; -ENODATA when they hold only its start
+ * (a torn append); -EBADMSG when no item starts there. The item is not decoded.
+ */
+int ls_history_item(const uint8_t *p, size_t n, char *ret_kind, size_t *ret_len);
+
 /* Public key file (SPEC §10.1). */
 #define LS_PUBKEY_TEXT_MAX 1200
 int ls_pubkey_format(char *out, size_t cap, const uint8_t pk[LS_PK_LEN], const char *comment);

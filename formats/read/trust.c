@@ -598,26 +598,20 @@ int ls_trust_load_history(LsTrust *t, const uint8_t *p, size_t n,
         while (off < n) {
                 size_t len = 0;
                 char kind = 0;
-                if (n - off >= LS_MAGIC_LEN + 4) {
-                        if (ls_magic_check(p + off, LS_MAGIC_CERT)) {
-                                LsCert c;
-                                kind = 'C';
-                                len = LS_CERT_LEN;
-                                if (n - off < len || ls_cert_decode(&c, p + off, len) < 0)
-                                        kind = 0;
-                        } else if (ls_magic_check(p + off, LS_MAGIC_REVOCATION)) {
-                                LsRevocation rv;
-                                kind = 'R';
-                                len = LS_REVOCATION_FIXED_LEN + ls_get16(p + off + 10);
-                                if (n - off < len || ls_revocation_decode(&rv, p + off, len) < 0)
-                                        kind = 0;
-                        } else if (ls_magic_check(p + off, LS_MAGIC_CLOSE)) {
-                                LsEpochClose c;
-                                kind = 'X';
-                                len = LS_CLOSE_LEN;
-                                if (n - off < len || ls_close_decode(&c, p + off, len) < 0)
-                                        kind = 0;
-                        }
+                if (ls_history_item(p + off, n - off, &kind, &len) < 0) {
+                        kind = 0;
+                } else if (kind == LS_MAGIC_CERT) {
+                        LsCert c;
+                        if (ls_cert_decode(&c, p + off, len) < 0)
+                                kind = 0;
+                } else if (kind == LS_MAGIC_REVOCATION) {
+                        LsRevocation rv;
+                        if (ls_revocation_decode(&rv, p + off, len) < 0)
+                                kind = 0;
+                } else {
+                        LsEpochClose c;
+                        if (ls_close_decode(&c, p + off, len) < 0)
+                                kind = 0;
                 }
                 if (!kind) {
                         if (ret_offset)
