@@ -592,6 +592,33 @@ static int write_tar(const char *tar, const char *dir)
         return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
 }
 
+/*
+ * Undoes a failed export: removes the files written into the bundle directory (which this
+ * export created, so everything in it is its own), the directory and a partial tar, so
+ * that the retry can use the same names. The custody record, if sealed, stays in the chain.
+ */
+static void remove_partial(const ExportOptions *o)
+{
+        int fd = open(o->out, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        struct dirent *de;
+
+        if (!d) {
+                if (fd >= 0)
+                        close(fd);
+        } else {
+                while ((de = readdir(d)))
+                        if (de->d_type == DT_REG)
+                                (void) unlinkat(dirfd(d), de->d_name, 0);
+                closedir(d);
+        }
+        if (rmdir(o->out) < 0 && errno != ENOENT)
+                fprintf(stderr, "logsealctl: export: %s: %s (remove it before a retry)\n", o->out,
+                        strerror(errno));
+        if (o->tar)
+                (void) unlink(o->tar);
+}
+
 int export_bundle(ExportOptions *o)
 {
         Export e = {.o = o};
@@ -605,11 +632,15 @@ int export_bundle(ExportOptions *o)
         char *cp_text = NULL, *report = NULL;
         size_t report_len = 0;
         json_t *reply = NULL;
-        int outfd = -1, r;
+        int outfd = -1, sealed = 0, r;
 
         if (mkdir(o->out, 0750) < 0)
                 return fail("%s: %s (the bundle directory must not exist yet)", o->out,
                             strerror(errno));
+        if (o->tar && access(o->tar, F_OK) == 0) {
+                (void) rmdir(o->out);
+                return fail("%s: the tar file exists already", o->tar);
+        }
         r = state_load_roots(o->dirfd, &roots);
         if (r < 0) {
                 r = fail("%s/%s: %s", o->state_dir, STATE_ROOT_PUB, strerror(-r));
@@ -630,6 +661,7 @@ int export_bundle(ExportOptions *o)
         r = seal_custody(&e, selection, &e.custody.seq);
         if (r != 0)
                 goto out;
+        sealed = 1;
         reply = ask(&e, "checkpoint\n");
         if (!reply || !json_string_value(json_object_get(reply, "checkpoint"))) {
                 r = fail("no checkpoint from logseald");
@@ -712,6 +744,12 @@ out:
         ls_bundle_writer_free(w);
         if (outfd >= 0)
                 close(outfd);
+        if (r != 0) {
+                remove_partial(o);
+                if (sealed)
+                        fprintf(stderr, "logsealctl: export: nothing was exported; the custody "
+                                        "record %" PRIu64 " stays in the chain\n", e.custody.seq);
+        }
         json_decref(reply);
         free(cp_text);
         free(report);
