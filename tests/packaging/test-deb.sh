@@ -107,9 +107,9 @@ check $? "the build left nothing in or next to the repository${litter:+ ($litter
 depends=$(dpkg-deb -f "$verify_deb" Depends)
 echo "# logseal-verify Depends: $depends"
 echo "# logseal Depends: $(dpkg-deb -f "$deb" Depends)"
-bad=$(echo "$depends" | tr ',' '\n' | sed 's/^ *//; s/ .*//' | grep -vxE 'libc6|libsodium23|libzstd1|libjansson4')
+bad=$(echo "$depends" | tr ',' '\n' | sed 's/^ *//; s/ .*//' | grep -vxE 'libc6|libsodium23|libzstd1|libjansson4|libarchive13')
 [ -z "$bad" ] && ! echo "$depends" | grep -qE 'libsystemd|libsqlite|libinih'
-check $? "logseal-verify depends on libc6, libsodium23, libzstd1, libjansson4 only (${bad:-nothing else})"
+check $? "logseal-verify depends on libc6, libsodium23, libzstd1, libjansson4, libarchive13 only (${bad:-nothing else})"
 dpkg-deb -c "$verify_deb" | awk '{print $6}' | sed 's|^\./|/|' | grep -v '/$' |
         grep -vxE '/usr/bin/logseal-verify|/usr/share/man/man1/logseal-verify\.1\.gz|/usr/share/doc/logseal-verify/(copyright|changelog\.gz|investigators\.md|verify-report\.schema\.json)' \
         >"$tmp/extra" || true
