@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* bundle-tar.c: a bundle tar unpacked in-process with libarchive (bundle-tar.h) */
 #include <dirent.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,14 +14,22 @@
 #include <archive_entry.h>
 
 #include "bundle-tar.h"
-#include "util.h"
+/* by path: formats/common has an archive.h of its own (SPEC §8) */
+#include "../formats/common/util.h"
 
-static int refuse(const char *tar, const char *member, const char *fmt, const char *what)
+static int refuse(const char *tar, const char *member, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static int refuse(const char *tar, const char *member, const char *fmt, ...)
 {
+        va_list ap;
+
         fprintf(stderr, "logseal-verify: %s: not read as a bundle: ", tar);
         if (member)
                 fprintf(stderr, "member \"%s\": ", member);
-        fprintf(stderr, fmt, what);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
         fputc('\n', stderr);
         return -EBADMSG;
 }
@@ -104,7 +113,7 @@ static int unpack(const char *tar, int tarfd, uint64_t tar_size, int dfd)
                 mode_t type = archive_entry_filetype(e);
 
                 if (++members > BUNDLE_TAR_MAX_MEMBERS) {
-                        r = refuse(tar, NULL, "more than %s members", "256");
+                        r = refuse(tar, NULL, "more than %d members", BUNDLE_TAR_MAX_MEMBERS);
                         goto out;
                 }
                 /* ustar, pax and GNU tar headers (GNU tar's default); never cpio, zip... */
