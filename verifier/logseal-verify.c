@@ -131,6 +131,17 @@ int emit_report(const ReportWriter *w, const Options *o, FILE *out)
         return bad ? 2 : 0;
 }
 
+/* optarg into a repeatable FILE option (--keys, --checkpoint): at most max of them. */
+static int add_file(const char **v, size_t *n, size_t max, const char *option)
+{
+        if (*n == max) {
+                fprintf(stderr, "logseal-verify: too many --%s files\n", option);
+                return -E2BIG;
+        }
+        v[(*n)++] = optarg;
+        return 0;
+}
+
 /* ---- main ---- */
 
 int main(int argc, char **argv)
@@ -168,18 +179,12 @@ int main(int argc, char **argv)
                         break;
                 case 'K':
                 case OPT_REVOCATIONS:
-                        if (o.nkeyfiles == ELEMENTSOF(o.keyfiles)) {
-                                fprintf(stderr, "logseal-verify: too many --keys files\n");
+                        if (add_file(o.keyfiles, &o.nkeyfiles, ELEMENTSOF(o.keyfiles), "keys") < 0)
                                 return 2;
-                        }
-                        o.keyfiles[o.nkeyfiles++] = optarg;
                         break;
                 case 'c':
-                        if (o.ncpfiles == ELEMENTSOF(o.cpfiles)) {
-                                fprintf(stderr, "logseal-verify: too many --checkpoint files\n");
+                        if (add_file(o.cpfiles, &o.ncpfiles, ELEMENTSOF(o.cpfiles), "checkpoint") < 0)
                                 return 2;
-                        }
-                        o.cpfiles[o.ncpfiles++] = optarg;
                         break;
                 case 'j':
                         o.json = 1;
