@@ -14,6 +14,7 @@
 #include "hash.h"
 #include "merkle.h"
 #include "util.h"
+#include "bundle-tar.h"
 #include "verify.h"
 
 #define BUNDLE_LIST_MAX_RECORDS 100000
@@ -290,7 +291,7 @@ int run_bundle(Ctx *c, const Options *o, const char *path, int kind)
                 }
         }
         if (kind == BUNDLE_TAR) {
-                r = extract_tar(path, &tmpdir);
+                r = bundle_tar_extract(path, &tmpdir);
                 if (r < 0) {
                         if (r != -EBADMSG)
                                 fprintf(stderr, "logseal-verify: %s: %s\n", path, strerror(-r));
@@ -354,7 +355,7 @@ int run_bundle(Ctx *c, const Options *o, const char *path, int kind)
         ret = fflush(stdout) != 0 ? 2 : (int) c->report.verdict;
 out:
         if (tmpdir)
-                remove_tree(tmpdir);
+                bundle_tar_remove(tmpdir);
         ls_bundle_reader_free(b.reader);
         for (size_t i = 0; i < b.nrecs; i++)
                 free(b.recs[i].bytes);

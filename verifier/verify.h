@@ -89,9 +89,6 @@ int add_path(Ctx *c, const char *path, int depth);
 void sort_inputs(Ctx *c);
 /* NOT_BUNDLE, BUNDLE_DIR or BUNDLE_TAR. */
 int bundle_kind(const char *path);
-/* Extracts a bundle tar into a new private directory (-EBADMSG: tar failed, said why). */
-int extract_tar(const char *tar, char **ret_dir);
-void remove_tree(const char *dir);
 
 /* ---- trust-files.c ---- */
 
