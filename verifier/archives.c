@@ -196,33 +196,14 @@ static int write_json(void *userdata, FILE *f)
         return 0;
 }
 
-int run_archives(Ctx *c, const Options *o, char *const *paths, size_t npaths)
+/* One verification of every input, with or without the --keys histories. */
+static int verify_pass(Ctx *c, const Options *o, LsVerifyCallbacks *cb, int with_keys)
 {
-        LsVerifyCallbacks cb = {.finding = on_finding,
-                                .record = on_record,
-                                .batch = on_batch,
-                                .archive = on_archive,
-                                .userdata = c};
-
-        cb.all_records = c->dump != DUMP_NONE;
-        if (ls_chain_verifier_new(&c->v, o->root_pk, &cb) < 0)
-                return 2;
-        for (size_t i = 0; i < o->nkeyfiles; i++)
+        if (ls_chain_verifier_new(&c->v, o->root_pk, cb) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; with_keys && i < o->nkeyfiles; i++)
                 if (load_keys(c, o->keyfiles[i]) < 0)
-                        return 2;
-        for (size_t i = 0; i < o->ncpfiles; i++)
-                if (load_checkpoint(c, o->cpfiles[i]) < 0)
-                        return 2;
-        for (size_t i = 0; i < npaths; i++)
-                if (add_path(c, paths[i], 0) < 0)
-                        return 2;
-        if (c->ninputs == 0) {
-                fprintf(stderr, "logseal-verify: no archive files found\n");
-                return 2;
-        }
-        sort_inputs(c);
-
-        c->progress = !o->quiet && isatty(STDERR_FILENO);
+                        return -EINVAL;
         for (size_t i = 0; i < c->ninputs; i++) {
                 int fd = open(c->inputs[i].path, O_RDONLY | O_CLOEXEC);
                 c->current_file = c->inputs[i].path;
@@ -243,8 +224,114 @@ int run_archives(Ctx *c, const Options *o, char *const *paths, size_t npaths)
         if (c->progress)
                 fprintf(stderr, "\r\033[K");
         c->report.verdict = ls_chain_verifier_finish(c->v, &c->report.stats);
+        return 0;
+}
+
+/* Forgets what a pass found (the report keeps what the command line set). */
+static void reset_pass(Ctx *c)
+{
+        ls_chain_verifier_free(c->v);
+        c->v = NULL;
+        report_restart(&c->report);
+        for (size_t i = 0; i < c->ncps; i++) {
+                c->cps[i].matched = c->cps[i].agrees = 0;
+                c->cps[i].matched_batch = 0;
+        }
+}
+
+/*
+ * SPEC §9.3, conflicting trust material: the --keys history certifies (or closes) an epoch
+ * otherwise than the evidence, both validly signed by the key of the epoch before. One of
+ * them was made with a copy of that key; the inputs cannot tell which. What the history
+ * made the chain's items look like is no verdict on the evidence: it is verified again
+ * from the root key and its own certificates, and the conflict is an input error.
+ */
+void add_conflict_finding(Ctx *c, const LsTrustConflict *k, const Options *o)
+{
+        char hist[2 * LS_KEY_ID_LEN + 1], ev[2 * LS_KEY_ID_LEN + 1], files[256] = "";
+        LsFinding f = {.cls = LS_CLASS_IO, .code = -EILSEQ, .check = "key history conflict",
+                       .offset = LS_UNSET, .archive_no = LS_UNSET, .batch_no = LS_UNSET,
+                       .seq = LS_UNSET};
+
+        for (size_t i = 0; i < o->nkeyfiles; i++)
+                snprintf(files + strlen(files), sizeof(files) - strlen(files), "%s%s",
+                         i ? ", " : "", o->keyfiles[i]);
+        f.file = o->nkeyfiles == 1 ? o->keyfiles[0] : NULL;
+        ls_hex(hist, k->history_key_id, LS_KEY_ID_LEN);
+        ls_hex(ev, k->evidence_key_id, LS_KEY_ID_LEN);
+        snprintf(f.detail, sizeof(f.detail),
+                 "%.40s and the evidence %s epoch %" PRIu64 " differently (history: key %.16s, "
+                 "evidence: key %.16s), both signed by the key before: one was made with a copy "
+                 "of it. Verified again without that history",
+                 files, k->kind == 'X' ? "close" : "certify", k->epoch, hist, ev);
+        if (report_add_finding(&c->report, &f) < 0)
+                c->oom = 1;
+}
+
+/* What the verdict was with the conflicting history, as a note (its worst finding). */
+void verdict_with_history(const Ctx *c, LsFinding *f)
+{
+        *f = (LsFinding){.cls = LS_CLASS_NOTE, .code = -EILSEQ,
+                         .check = "verdict with that history", .offset = LS_UNSET,
+                         .archive_no = LS_UNSET, .batch_no = LS_UNSET, .seq = LS_UNSET};
+        for (size_t i = 0; i < c->report.nfindings; i++) {
+                const LsFinding *x = &c->report.findings[i];
+                if (x->cls == c->report.verdict) {
+                        snprintf(f->detail, sizeof(f->detail), "%s: %.60s: %.150s",
+                                 ls_class_name(x->cls), x->check, x->detail);
+                        f->batch_no = x->batch_no;
+                        f->seq = x->seq;
+                        return;
+                }
+        }
+        snprintf(f->detail, sizeof(f->detail), "%s", ls_class_name(c->report.verdict));
+}
+
+int run_archives(Ctx *c, const Options *o, char *const *paths, size_t npaths)
+{
+        LsVerifyCallbacks cb = {.finding = on_finding,
+                                .record = on_record,
+                                .batch = on_batch,
+                                .archive = on_archive,
+                                .userdata = c};
+        LsTrustConflict conflict;
+        LsFinding with_history;
+        int have_conflict = 0, r;
+
+        cb.all_records = c->dump != DUMP_NONE;
+        for (size_t i = 0; i < o->ncpfiles; i++)
+                if (load_checkpoint(c, o->cpfiles[i]) < 0)
+                        return 2;
+        for (size_t i = 0; i < npaths; i++)
+                if (add_path(c, paths[i], 0) < 0)
+                        return 2;
+        if (c->ninputs == 0) {
+                fprintf(stderr, "logseal-verify: no archive files found\n");
+                return 2;
+        }
+        sort_inputs(c);
+
+        c->progress = !o->quiet && isatty(STDERR_FILENO);
+        r = verify_pass(c, o, &cb, 1);
+        if (r < 0)
+                return 2;
+        if (o->nkeyfiles && ls_trust_conflict(ls_chain_verifier_trust(c->v), &conflict)) {
+                have_conflict = 1;
+                verdict_with_history(c, &with_history);
+                /* a dump has printed already: it is not printed twice */
+                if (c->dump == DUMP_NONE) {
+                        reset_pass(c);
+                        if (verify_pass(c, o, &cb, 0) < 0)
+                                return 2;
+                }
+        }
         finish_checkpoints(c);
         snprintf(c->report.limit, sizeof(c->report.limit), "%s", ls_chain_verifier_guarantee(c->v));
+        if (have_conflict) {
+                add_conflict_finding(c, &conflict, o);
+                if (report_add_finding(&c->report, &with_history) < 0)
+                        c->oom = 1;
+        }
 
         {
                 const LsKeyInfo *keys;

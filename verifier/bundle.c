@@ -260,36 +260,67 @@ static int write_json(void *userdata, FILE *f)
         return bundle_write_json(userdata, f);
 }
 
-int run_bundle(Ctx *c, const Options *o, const char *path, int kind)
+/* Frees what one pass over the bundle collected. */
+static void bundle_clear(Bundle *b)
 {
-        Bundle b = {.c = c, .path = path, .kind = kind};
+        b->reader = ls_bundle_reader_free(b->reader);
+        for (size_t i = 0; i < b->nrecs; i++)
+                free(b->recs[i].bytes);
+        free(b->recs);
+        b->recs = NULL;
+        b->nrecs = b->rec_bytes = 0;
+        b->recs_not_listed = 0;
+        for (size_t i = 0; i < b->nfiles; i++)
+                free(b->files[i].name);
+        free(b->files);
+        b->files = NULL;
+        b->nfiles = 0;
+        free(b->cps);
+        b->cps = NULL;
+        b->ncps = 0;
+        memset(&b->sum, 0, sizeof(b->sum));
+}
+
+/* One verification of the bundle, with or without the --keys histories: 0, or -errno. */
+static int bundle_pass(Ctx *c, const Options *o, Bundle *b, int dfd, int with_keys)
+{
         LsBundleCallbacks cb = {.finding = on_bundle_finding,
                                 .file = on_bundle_file,
                                 .record = on_bundle_record,
-                                .userdata = &b};
-        _cleanup_free_ char *tmpdir = NULL;
-        _cleanup_close_ int dfd = -1;
-        int r, ret = 2;
+                                .userdata = b};
+        int r = ls_bundle_reader_new(&b->reader, o->root_pk, &cb);
 
-        r = ls_bundle_reader_new(&b.reader, o->root_pk, &cb);
         if (r < 0) {
                 fprintf(stderr, "logseal-verify: %s\n", strerror(-r));
-                return 2;
+                return r;
         }
-        for (size_t i = 0; i < o->nkeyfiles; i++) {
+        for (size_t i = 0; with_keys && i < o->nkeyfiles; i++) {
                 uint8_t *p;
                 size_t n;
                 r = read_file(o->keyfiles[i], LS_BUNDLE_KEYS_MAX, &p, &n);
                 if (r == 0) {
-                        r = ls_bundle_reader_add_keys(b.reader, p, n, o->keyfiles[i]);
+                        r = ls_bundle_reader_add_keys(b->reader, p, n, o->keyfiles[i]);
                         free(p);
                 }
                 if (r < 0) {
                         fprintf(stderr, "logseal-verify: %s: %s\n", o->keyfiles[i],
                                 strerror(-r));
-                        goto out;
+                        return r;
                 }
         }
+        c->report.verdict = ls_bundle_reader_verify(b->reader, dfd, b->path, &b->sum);
+        return 0;
+}
+
+int run_bundle(Ctx *c, const Options *o, const char *path, int kind)
+{
+        Bundle b = {.c = c, .path = path, .kind = kind};
+        _cleanup_free_ char *tmpdir = NULL;
+        _cleanup_close_ int dfd = -1;
+        LsTrustConflict conflict;
+        LsFinding with_history;
+        int r, ret = 2;
+
         if (kind == BUNDLE_TAR) {
                 r = bundle_tar_extract(path, &tmpdir);
                 if (r < 0) {
@@ -303,8 +334,22 @@ int run_bundle(Ctx *c, const Options *o, const char *path, int kind)
                 fprintf(stderr, "logseal-verify: %s: %s\n", path, strerror(errno));
                 goto out;
         }
-
-        c->report.verdict = ls_bundle_reader_verify(b.reader, dfd, path, &b.sum);
+        if (bundle_pass(c, o, &b, dfd, 1) < 0)
+                goto out;
+        /* A --keys history that conflicts with the bundle's own: as in archive mode. */
+        if (o->nkeyfiles &&
+            ls_trust_conflict(ls_bundle_reader_trust(b.reader), &conflict)) {
+                verdict_with_history(c, &with_history);
+                if (c->dump == DUMP_NONE) {
+                        bundle_clear(&b);
+                        report_restart(&c->report);
+                        if (bundle_pass(c, o, &b, dfd, 0) < 0)
+                                goto out;
+                }
+                add_conflict_finding(c, &conflict, o);
+                if (report_add_finding(&c->report, &with_history) < 0)
+                        c->oom = 1;
+        }
 
         if (b.sum.checkpoint_parsed || b.sum.header_ok) {
                 memcpy(c->report.chain_id,
@@ -356,14 +401,7 @@ int run_bundle(Ctx *c, const Options *o, const char *path, int kind)
 out:
         if (tmpdir)
                 bundle_tar_remove(tmpdir);
-        ls_bundle_reader_free(b.reader);
-        for (size_t i = 0; i < b.nrecs; i++)
-                free(b.recs[i].bytes);
-        free(b.recs);
-        for (size_t i = 0; i < b.nfiles; i++)
-                free(b.files[i].name);
-        free(b.files);
-        free(b.cps);
+        bundle_clear(&b);
         return ret;
 }
 

@@ -39,6 +39,20 @@ void report_free(Report *r)
         free(r->keys);
 }
 
+void report_restart(Report *r)
+{
+        Report keep = *r;
+
+        report_free(r);
+        report_init(r);
+        r->case_id = keep.case_id;
+        r->examiner = keep.examiner;
+        r->root_key_file = keep.root_key_file;
+        memcpy(r->root_fingerprint, keep.root_fingerprint, sizeof(keep.root_fingerprint));
+        memcpy(r->root_key_id, keep.root_key_id, sizeof(keep.root_key_id));
+        r->started_ns = keep.started_ns;
+}
+
 static int grow(void *pp, size_t n, size_t elem)
 {
         void **p = pp;

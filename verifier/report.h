@@ -66,6 +66,8 @@ typedef struct Report {
 
 void report_init(Report *r);
 void report_free(Report *r);
+/* Forgets what was found, keeps what the command line set (case, examiner, anchor, start). */
+void report_restart(Report *r);
 int report_add_finding(Report *r, const LsFinding *f);
 int report_add_archive(Report *r, const LsArchiveSummary *s);
 int report_add_event(Report *r, const LsBatchHeader *h, const LsRecord *rec, const char *file);

@@ -65,6 +65,13 @@ typedef struct Ctx {
 
 enum { NOT_BUNDLE, BUNDLE_DIR, BUNDLE_TAR };
 
+/* ---- archives.c: a --keys history that conflicts with the evidence (SPEC §9.3) ---- */
+
+/* The input error naming the conflict (both keys, the epoch, the history files). */
+void add_conflict_finding(Ctx *c, const LsTrustConflict *k, const Options *o);
+/* A note: what the verdict was with that history (its worst finding). */
+void verdict_with_history(const Ctx *c, LsFinding *f);
+
 /* ---- logseal-verify.c ---- */
 
 /*
