@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* status.c: `logsealctl status`: the state directory and the running daemon */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "hash.h"
+#include "keys.h"
+#include "state.h"
+
+static int count_archives(int dirfd, uint64_t *ret)
+{
+        int fd = openat(dirfd, STATE_ARCHIVES, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct dirent *de;
+        uint64_t count = 0;
+        DIR *d;
+
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -errno;
+        }
+        errno = 0;
+        while ((de = readdir(d))) {
+                size_t len = strlen(de->d_name);
+                struct stat st;
+
+                if (len < 5 || strcmp(de->d_name + len - 4, ".lsa") != 0)
+                        continue;
+                if (de->d_type == DT_REG ||
+                    (de->d_type == DT_UNKNOWN &&
+                     fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                     S_ISREG(st.st_mode)))
+                        count++;
+        }
+        closedir(d);
+        *ret = count;
+        return 0;
+}
+
+/* What the state directory alone says; returns the number of items that failed. */
+static int status_local(int dirfd, const char *dir)
+{
+        _cleanup_keypair_ LsKeyPair *key = NULL;
+        uint8_t chain_id[LS_CHAIN_ID_LEN];
+        char hex[2 * LS_CHAIN_ID_LEN + 1];
+        uint64_t archives = 0;
+        LsCert cert;
+        int failed = 0, r;
+
+        printf("state directory: %s\n", dir);
+        r = state_load_chain_id(dirfd, chain_id);
+        if (r < 0) {
+                log_errno(r, "%s/%s", dir, STATE_CHAIN_ID);
+                printf("chain id:        unavailable\n");
+                failed++;
+        } else {
+                ls_hex(hex, chain_id, LS_CHAIN_ID_LEN);
+                printf("chain id:        %s\n", hex);
+        }
+
+        r = state_load_signing_key(dirfd, &key);
+        if (r < 0) {
+                log_errno(r, "%s/%s", dir, STATE_SIGNING_KEY);
+                printf("signing key:     unavailable\n");
+                failed++;
+        } else {
+                ls_hex(hex, key->key_id, LS_KEY_ID_LEN);
+                r = state_find_cert(dirfd, key->key_id, &cert);
+                key = ls_keypair_free(key);
+                if (r == -ENOKEY)
+                        log_error("%s/%s: no certificate for signing key %s", dir, STATE_HISTORY,
+                                  hex);
+                else if (r < 0)
+                        log_errno(r, "%s/%s", dir, STATE_HISTORY);
+                if (r < 0) {
+                        printf("signing key:     %s (uncertified)\n", hex);
+                        failed++;
+                } else {
+                        printf("signing key:     %s epoch %" PRIu64 " (from batch %" PRIu64
+                               ")\n",
+                               hex, cert.epoch, cert.valid_from_batch);
+                }
+        }
+
+        r = count_archives(dirfd, &archives);
+        if (r < 0) {
+                log_errno(r, "%s/%s", dir, STATE_ARCHIVES);
+                printf("archives:        unavailable\n");
+                failed++;
+        } else {
+                printf("archives:        %" PRIu64 "\n", archives);
+        }
+        return failed;
+}
+
+/*
+ * What the running daemon says, over STATE_DIR/control.sock. Not there yet:
+ * -EOPNOTSUPP until logseald grows its control socket.
+ */
+/* Asks the running daemon over STATE/control.sock; -ECONNREFUSED/-ENOENT when it is not running. */
+static int status_daemon(int dirfd, const char *dir)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        char buf[65536];
+        size_t len = 0;
+        json_t *o, *cp;
+        json_error_t err;
+        int fd, r;
+
+        (void) dirfd;
+        r = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, STATE_CONTROL);
+        if (r < 0 || (size_t) r >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 ||
+            write(fd, "status\n", 7) != 7) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        for (;;) {
+                ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+                if (n <= 0)
+                        break;
+                len += (size_t) n;
+                if (len == sizeof(buf) - 1)
+                        break;
+        }
+        close(fd);
+        buf[len] = 0;
+        o = json_loads(buf, 0, &err);
+        if (!o)
+                return -EBADMSG;
+        printf("daemon:          %s, pid %" JSON_INTEGER_FORMAT ", version %s\n",
+               json_string_value(json_object_get(o, "state")),
+               json_integer_value(json_object_get(o, "pid")),
+               json_string_value(json_object_get(o, "version")));
+        printf("received:        %" JSON_INTEGER_FORMAT " (truncated %" JSON_INTEGER_FORMAT
+               ", parse failed %" JSON_INTEGER_FORMAT ")\n",
+               json_integer_value(json_object_get(o, "received")),
+               json_integer_value(json_object_get(o, "truncated")),
+               json_integer_value(json_object_get(o, "parse_failed")));
+        printf("sealed:          %" JSON_INTEGER_FORMAT " records in %" JSON_INTEGER_FORMAT
+               " batches; %" JSON_INTEGER_FORMAT " archives sealed this run\n",
+               json_integer_value(json_object_get(o, "sealed")),
+               json_integer_value(json_object_get(o, "batches")),
+               json_integer_value(json_object_get(o, "archives_sealed")));
+        printf("declared lost:   %" JSON_INTEGER_FORMAT "\n",
+               json_integer_value(json_object_get(o, "declared_lost")));
+        if (json_integer_value(json_object_get(o, "identity_missing")))
+                printf("no identity:     %" JSON_INTEGER_FORMAT " messages on front-end listeners "
+                       "without a usable sender identity\n",
+                       json_integer_value(json_object_get(o, "identity_missing")));
+        printf("backlog:         %" JSON_INTEGER_FORMAT " bytes\n",
+               json_integer_value(json_object_get(o, "backlog_bytes")));
+        cp = json_object_get(o, "last_checkpoint");
+        if (cp)
+                printf("last checkpoint: batch %" JSON_INTEGER_FORMAT ", tree size %" JSON_INTEGER_FORMAT
+                       ", root %s\n                 key %s epoch %" JSON_INTEGER_FORMAT "\n",
+                       json_integer_value(json_object_get(cp, "batch")),
+                       json_integer_value(json_object_get(cp, "tree_size")),
+                       json_string_value(json_object_get(cp, "root")),
+                       json_string_value(json_object_get(cp, "key_id")),
+                       json_integer_value(json_object_get(cp, "epoch")));
+        cp = json_object_get(o, "confinement");
+        if (cp) {
+                json_int_t abi = json_integer_value(json_object_get(cp, "landlock_abi"));
+                printf("confinement:     %s (Landlock ABI %" JSON_INTEGER_FORMAT "%s); keys %s\n",
+                       json_is_true(json_object_get(cp, "enforced")) ? "enforced" : "NOT enforced",
+                       abi, abi ? "" : ": unavailable",
+                       json_is_true(json_object_get(cp, "keys_readable")) ? "READABLE by the daemon" :
+                                                                          "not readable by the daemon");
+        }
+        json_decref(o);
+        return 0;
+}
+
+int cmd_status(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                {"state-dir", required_argument, NULL, 'd'},
+                {"help", no_argument, NULL, 'h'},
+                {}};
+        const char *dir = NULL;
+        _cleanup_close_ int dirfd = -1;
+        int failed, opt, r;
+
+        optind = 0;
+        while ((opt = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
+                switch (opt) {
+                case 'd':
+                        dir = optarg;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                default:
+                        return bad_option("status", opt, argv);
+                }
+        }
+        if (optind < argc)
+                return usage_error("status: unexpected argument '%s'", argv[optind]);
+        if (!dir)
+                return usage_error("status: --state-dir DIR is required");
+        if (open_state_dir(dir, &dirfd) != 0)
+                return EXIT_FAILURE;
+
+        failed = status_local(dirfd, dir);
+        r = status_daemon(dirfd, dir);
+        if (r == -ENOENT || r == -ECONNREFUSED)
+                printf("daemon:          not running\n");
+        else if (r < 0)
+                failed += log_errno(r, "%s/%s", dir, STATE_CONTROL);
+        return failed ? EXIT_FAILURE : 0;
+}

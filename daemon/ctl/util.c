@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* util.c: what logsealctl's verbs share: messages, options, times, files, output and the
+ * client of the daemon's control socket */
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "control.h"
+#include "ctl.h"
+#include "hash.h"
+#include "index.h"
+#include "keys.h"
+#include "state.h"
+
+/* strerror() of the library's format error classes reads badly; say what they mean here. */
+static const char *errmsg(int r)
+{
+        switch (-r) {
+        case EBADMSG:
+                return "malformed file";
+        case ENODATA:
+                return "truncated file";
+        case E2BIG:
+                return "file too large";
+        case EPROTONOSUPPORT:
+                return "unsupported format version";
+        case EKEYREJECTED:
+                return "wrong passphrase or damaged key file";
+        case ENOKEY:
+                /* From ls_seckey_decode(); callers of state_find_cert() say their own. */
+                return "the key needs a passphrase";
+        default:
+                return strerror(-r);
+        }
+}
+
+/* Logs "logsealctl: <what>: <error>" and returns the exit status 1. */
+int log_errno(int r, const char *fmt, ...)
+{
+        va_list ap;
+
+        fputs(PROG ": ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, ": %s\n", errmsg(r));
+        return EXIT_FAILURE;
+}
+
+int log_error(const char *fmt, ...)
+{
+        va_list ap;
+
+        fputs(PROG ": ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        return EXIT_FAILURE;
+}
+
+int usage_error(const char *fmt, ...)
+{
+        va_list ap;
+
+        fputs(PROG ": ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputs("\nTry '" PROG " --help'.\n", stderr);
+        return EXIT_USAGE;
+}
+
+/* Reports a getopt_long failure ('?' or ':' from an optstring starting with ':'). */
+int bad_option(const char *cmd, int opt, char **argv)
+{
+        const char *arg = argv[optind - 1], *sep = cmd ? ": " : "";
+
+        cmd = cmd ? cmd : "";
+        if (opt == ':')
+                return usage_error("%s%soption %s needs an argument", cmd, sep, arg);
+        if (optopt > 0 && optopt < 128 && isalnum(optopt))
+                return usage_error("%s%sunknown option -%c", cmd, sep, optopt);
+        return usage_error("%s%sunknown option %s", cmd, sep, arg);
+}
+
+/* --from/--to and --limit of query and export: 0, or the usage error's exit status. */
+int time_option(const char *cmd, const char *name, const char *arg, uint64_t *ret)
+{
+        if (parse_time(arg, ret) < 0)
+                return usage_error("%s: --%s: '%s' is not a time (RFC 3339 such as "
+                                   "2026-01-01T00:00:00Z, or @NANOSECONDS)",
+                                   cmd, name, arg);
+        return 0;
+}
+
+int limit_option(const char *cmd, const char *arg, uint64_t *ret)
+{
+        char *end;
+        unsigned long long v;
+
+        errno = 0;
+        v = strtoull(arg, &end, 10);
+        if (errno || *end || arg[0] < '0' || arg[0] > '9' || v == 0)
+                return usage_error("%s: --limit: '%s' is not a positive number", cmd, arg);
+        *ret = v;
+        return 0;
+}
+
+uint64_t now_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+uint64_t mono_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+/* Exactly `n` decimal digits at *p (advanced past them). */
+static int digits(const char **p, int n, int *ret)
+{
+        int v = 0;
+
+        for (int i = 0; i < n; i++) {
+                if ((*p)[i] < '0' || (*p)[i] > '9')
+                        return -EINVAL;
+                v = v * 10 + ((*p)[i] - '0');
+        }
+        *p += n;
+        *ret = v;
+        return 0;
+}
+
+/*
+ * TIME: @NANOSECONDS, or RFC 3339 "YYYY-MM-DDTHH:MM:SS[.F]Z" with up to 9 fractional
+ * digits (what query prints), "t"/"z"/" " accepted as RFC 3339 allows, or a numeric
+ * offset "+HH:MM" instead of "Z".
+ */
+int parse_time(const char *s, uint64_t *ret)
+{
+        static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        int year, mon, day, hour, min, sec, oh = 0, om = 0, sign = 0, nd = 0;
+        uint64_t frac = 0;
+        struct tm tm = {};
+        const char *p = s;
+        time_t t;
+
+        if (s[0] == '@') {
+                char *end;
+                unsigned long long v;
+                if (s[1] < '0' || s[1] > '9')
+                        return -EINVAL;
+                errno = 0;
+                v = strtoull(s + 1, &end, 10);
+                if (errno || *end)
+                        return -EINVAL;
+                *ret = v;
+                return 0;
+        }
+        if (digits(&p, 4, &year) < 0 || *p++ != '-' || digits(&p, 2, &mon) < 0 || *p++ != '-' ||
+            digits(&p, 2, &day) < 0 || (*p != 'T' && *p != 't' && *p != ' ') ||
+            (p++, digits(&p, 2, &hour)) < 0 || *p++ != ':' || digits(&p, 2, &min) < 0 ||
+            *p++ != ':' || digits(&p, 2, &sec) < 0)
+                return -EINVAL;
+        if (*p == '.') {
+                p++;
+                while (*p >= '0' && *p <= '9') {
+                        if (++nd > 9)
+                                return -EINVAL;
+                        frac = frac * 10 + (uint64_t) (*p++ - '0');
+                }
+                if (nd == 0)
+                        return -EINVAL;
+                for (int i = nd; i < 9; i++)
+                        frac *= 10;
+        }
+        if (*p == 'Z' || *p == 'z') {
+                p++;
+        } else if (*p == '+' || *p == '-') {
+                sign = *p++ == '+' ? 1 : -1;
+                if (digits(&p, 2, &oh) < 0 || *p++ != ':' || digits(&p, 2, &om) < 0 || oh > 23 ||
+                    om > 59)
+                        return -EINVAL;
+        } else {
+                return -EINVAL;
+        }
+        if (*p || year < 1970 || mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1] ||
+            (mon == 2 && day == 29 && (year % 4 || (year % 100 == 0 && year % 400))) ||
+            hour > 23 || min > 59 || sec > 60)
+                return -EINVAL;
+        tm.tm_year = year - 1900;
+        tm.tm_mon = mon - 1;
+        tm.tm_mday = day;
+        tm.tm_hour = hour;
+        tm.tm_min = min;
+        tm.tm_sec = MIN(sec, 59); /* a leap second reads as :59 (SPEC §1: not counted) */
+        t = timegm(&tm);
+        t -= (time_t) sign * (oh * 3600 + om * 60);
+        if (t < 0 || (uint64_t) t > (UINT64_MAX - frac) / 1000000000u)
+                return -EINVAL;
+        *ret = (uint64_t) t * 1000000000u + frac;
+        return 0;
+}
+
+void format_time(char *out, size_t cap, uint64_t ns)
+{
+        time_t sec = (time_t) (ns / 1000000000u);
+        struct tm tm;
+
+        if (!gmtime_r(&sec, &tm)) {
+                snprintf(out, cap, "@%" PRIu64, ns);
+                return;
+        }
+        snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%09uZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 (unsigned) (ns % 1000000000u));
+}
+
+int write_all(int fd, const void *p, size_t n)
+{
+        const uint8_t *b = p;
+
+        while (n > 0) {
+                ssize_t k = write(fd, b, n);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                b += k;
+                n -= (size_t) k;
+        }
+        return 0;
+}
+
+int exists_at(int dirfd, const char *name)
+{
+        struct stat st;
+
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+                return 1;
+        return errno == ENOENT ? 0 : -errno;
+}
+
+/*
+ * Creates a file that must not exist yet (O_EXCL): a key is never replaced
+ * by accident. Durable: file and directory are fsync'd.
+ */
+int write_new_file(const char *path, const void *p, size_t n, mode_t mode)
+{
+        _cleanup_free_ char *copy = strdup(path);
+        _cleanup_close_ int dfd = -1, fd = -1;
+        int r;
+
+        if (!copy)
+                return -ENOMEM;
+        dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+        if (fd < 0)
+                return -errno;
+        r = write_all(fd, p, n);
+        if (r == 0 && fchmod(fd, mode) < 0)
+                r = -errno;
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r == 0 && close(TAKE_FD(fd)) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlink(path);
+                return r;
+        }
+        if (fsync(dfd) < 0)
+                return -errno;
+        return 0;
+}
+
+int open_state_dir(const char *dir, int *ret)
+{
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
+                return log_errno(-errno, "%s", dir);
+        *ret = fd;
+        return 0;
+}
+
+/* Opens DIR, DIR/archives and loads the chain id. */
+int open_chain(const char *dir, int *ret_dirfd, int *ret_archfd,
+                      uint8_t chain_id[LS_CHAIN_ID_LEN])
+{
+        _cleanup_close_ int dirfd = -1, archfd = -1;
+        int r;
+
+        if (open_state_dir(dir, &dirfd) != 0)
+                return EXIT_FAILURE;
+        r = state_load_chain_id(dirfd, chain_id);
+        if (r < 0)
+                return log_errno(r, "%s/%s", dir, STATE_CHAIN_ID);
+        archfd = openat(dirfd, STATE_ARCHIVES, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (archfd < 0)
+                return log_errno(-errno, "%s/%s", dir, STATE_ARCHIVES);
+        *ret_dirfd = TAKE_FD(dirfd);
+        *ret_archfd = TAKE_FD(archfd);
+        return 0;
+}
+
+void print_fingerprint(const char *label, const uint8_t pk[LS_PK_LEN])
+{
+        char fp[LS_FINGERPRINT_LEN];
+        int w = (int) strlen(label);
+
+        /* 16 groups of four: two lines of eight, to read out over the phone. */
+        ls_fingerprint(fp, pk);
+        printf("%s%.39s\n%*s%s\n", label, fp, w, "", fp + 40);
+}
+
+const char *json_str(json_t *o, const char *k)
+{
+        const char *v = json_string_value(json_object_get(o, k));
+        return v ? v : "";
+}
+
+void index_log_stderr(void *ud, int level, const char *msg)
+{
+        (void) ud;
+        fprintf(stderr, PROG ": %s%s\n", level <= INDEX_LOG_WARNING ? "warning: " : "", msg);
+}
+
+/* Sends one command line to the daemon; returns its JSON reply (caller frees) or NULL. */
+json_t *daemon_request(const char *dir, const char *line)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        static char buf[65536];
+        size_t len = 0, n = strlen(line);
+        int fd;
+
+        if ((size_t) snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, STATE_CONTROL) >=
+            sizeof(sa.sun_path))
+                return NULL;
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return NULL;
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || write_all(fd, line, n) < 0) {
+                close(fd);
+                return NULL;
+        }
+        for (;;) {
+                ssize_t k = read(fd, buf + len, sizeof(buf) - 1 - len);
+                if (k <= 0 || (len += (size_t) k) == sizeof(buf) - 1)
+                        break;
+        }
+        close(fd);
+        buf[len] = 0;
+        return json_loads(buf, 0, NULL);
+}
+
+/*
+ * A custody record (SPEC §4.2) of an action on the appliance, sealed by the running daemon.
+ * Without a daemon it cannot be sealed: say so (the action itself already happened).
+ */
+int seal_custody_note(const char *dir, uint16_t action, const char *case_id,
+                             const char *examiner, const char *filter, uint64_t count,
+                             const char *text)
+{
+        LsControlBuilder *b = malloc(sizeof(*b));
+        const uint8_t *body;
+        size_t len;
+        char *line;
+        json_t *reply;
+        int r;
+
+        if (!b)
+                return -ENOMEM;
+        ls_control_begin(b, LS_CTL_CUSTODY);
+        if (count != UINT64_MAX)
+                ls_control_add_u64(b, LS_TAG_COUNT, count);
+        if (text)
+                ls_control_add_str(b, LS_TAG_TEXT, text);
+        if (case_id)
+                ls_control_add_str(b, LS_TAG_CASE_ID, case_id);
+        if (examiner)
+                ls_control_add_str(b, LS_TAG_EXAMINER, examiner);
+        if (filter)
+                ls_control_add_str(b, LS_TAG_FILTER, filter);
+        ls_control_add_u16(b, LS_TAG_ACTION, action);
+        r = ls_control_end(b, &body, &len);
+        line = r == 0 ? malloc(2 * len + 16) : NULL;
+        if (line) {
+                memcpy(line, "custody ", 8);
+                ls_hex(line + 8, body, len);
+                strcat(line, "\n");
+        }
+        free(b);
+        if (!line) {
+                fprintf(stderr, PROG ": warning: custody record not sealed: %s\n",
+                        strerror(r < 0 ? -r : ENOMEM));
+                return r < 0 ? r : -ENOMEM;
+        }
+        reply = daemon_request(dir, line);
+        free(line);
+        if (!reply || !json_is_true(json_object_get(reply, "ok"))) {
+                fprintf(stderr, PROG ": warning: the custody record (%s) was NOT sealed "
+                                "(logseald %s)\n",
+                        ls_custody_action_name(action),
+                        reply ? json_string_value(json_object_get(reply, "error")) ?: "refused"
+                              : "is not running");
+                json_decref(reply);
+                return -ENOTCONN;
+        }
+        json_decref(reply);
+        fprintf(stderr, PROG ": custody record (%s) sealed into the chain\n",
+                ls_custody_action_name(action));
+        return 0;
+}
