@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
@@ -44,35 +43,21 @@ static int read_checkpoint_file(const char *path, char **ret_text, LsCheckpoint 
 
 int cmd_checkpoint(int argc, char **argv)
 {
-        enum { OPT_SINCE = 256, OPT_PROOF };
-        static const struct option opts[] = {
-                {"state-dir", required_argument, NULL, 'd'},
-                {"out", required_argument, NULL, 'o'},
-                {"since", required_argument, NULL, OPT_SINCE},
-                {"proof", required_argument, NULL, OPT_PROOF},
-                {"help", no_argument, NULL, 'h'},
-                {}};
         const char *dir = NULL, *out = NULL, *since = NULL, *proof_out = NULL, *text;
+        const Option opts[] = {
+                {"state-dir", 'd', OPTION_STRING, &dir},
+                {"out", 'o', OPTION_STRING, &out},
+                {"since", 0, OPTION_STRING, &since},
+                {"proof", 0, OPTION_STRING, &proof_out},
+                {}};
         _cleanup_free_ char *old_text = NULL, *proof_path = NULL;
         json_t *reply;
-        int opt, r = 0;
+        int r;
 
-        optind = 0;
-        while ((opt = getopt_long(argc, argv, ":d:o:h", opts, NULL)) != -1) {
-                if (opt == 'd')
-                        dir = optarg;
-                else if (opt == 'o')
-                        out = optarg;
-                else if (opt == OPT_SINCE)
-                        since = optarg;
-                else if (opt == OPT_PROOF)
-                        proof_out = optarg;
-                else if (opt == 'h') {
-                        help();
-                        return 0;
-                } else
-                        return bad_option("checkpoint", opt, argv);
-        }
+        /* Arguments after the options are not looked at. */
+        r = parse_options("checkpoint", argc, argv, opts, OPTIONS_ARGS, NULL);
+        if (r != 0)
+                return options_exit(r);
         if (!dir)
                 return usage_error("checkpoint: --state-dir DIR is required");
         if (since && !out && !proof_out)
@@ -147,36 +132,23 @@ int cmd_checkpoint(int argc, char **argv)
 
 int cmd_verify(int argc, char **argv)
 {
-        enum { OPT_CASE = 256, OPT_EXAMINER };
-        static const struct option opts[] = {
-                {"state-dir", required_argument, NULL, 'd'},
-                {"case", required_argument, NULL, OPT_CASE},
-                {"examiner", required_argument, NULL, OPT_EXAMINER},
-                {"help", no_argument, NULL, 'h'},
-                {}};
         const char *dir = NULL, *case_id = NULL, *examiner = NULL;
+        const Option opts[] = {
+                {"state-dir", 'd', OPTION_STRING, &dir},
+                {"case", 0, OPTION_STRING, &case_id},
+                {"examiner", 0, OPTION_STRING, &examiner},
+                {}};
         char self[PATH_MAX], bin[PATH_MAX + 64], root[PATH_MAX + 32], keys[PATH_MAX + 32],
                 arch[PATH_MAX + 32], text[128];
         static const char *const verdicts[] = {"intact", "tampered or corrupt", "usage or I/O error",
                                                "gap", "partial"};
         ssize_t n;
         pid_t pid;
-        int opt, st;
+        int r, st;
 
-        optind = 0;
-        while ((opt = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
-                if (opt == 'd')
-                        dir = optarg;
-                else if (opt == OPT_CASE)
-                        case_id = optarg;
-                else if (opt == OPT_EXAMINER)
-                        examiner = optarg;
-                else if (opt == 'h') {
-                        help();
-                        return 0;
-                } else
-                        return bad_option("verify", opt, argv);
-        }
+        r = parse_options("verify", argc, argv, opts, OPTIONS_ARGS, NULL);
+        if (r != 0)
+                return options_exit(r);
         if (optind < argc || !dir)
                 return usage_error("verify: --state-dir DIR is required (and nothing else)");
         /* logseal-verify next to this program (build tree or /usr/bin), else from PATH. */

@@ -56,9 +56,50 @@ int bad_option(const char *cmd, int opt, char **argv);
 
 /* ---- util.c: options ---- */
 
-/* --from/--to and --limit of query and export: 0, or the usage error's exit status. */
-int time_option(const char *cmd, const char *name, const char *arg, uint64_t *ret);
-int limit_option(const char *cmd, const char *arg, uint64_t *ret);
+typedef enum OptionKind {
+        OPTION_STRING,  /* const char **target: the argument */
+        OPTION_FLAG,    /* int *target: set to 1; takes no argument */
+        OPTION_TIME,    /* uint64_t *target: RFC 3339 or @NANOSECONDS (parse_time()) */
+        OPTION_LIMIT,   /* uint64_t *target: a positive number */
+        OPTION_CALL,    /* parse() checks and stores the argument */
+} OptionKind;
+
+typedef struct Option Option;
+struct Option {
+        const char *name;       /* --name */
+        char short_name;        /* -c as well, or 0 */
+        OptionKind kind;
+        void *target;
+        /* OPTION_CALL: 0, or the usage error's exit status */
+        int (*parse)(const char *cmd, const Option *o, const char *arg);
+        const char **text;      /* when set: also the argument as given */
+        const char *word;       /* when set: " WORDARG" is appended to the OptionWords */
+};
+
+/* The options given, in words, in their order (query's custody record); truncated at cap. */
+typedef struct OptionWords {
+        char *buf;              /* NUL-terminated */
+        size_t cap;
+} OptionWords;
+
+/* Arguments may follow the options: the verb checks them (from optind on). */
+#define OPTIONS_ARGS 1
+
+/*
+ * Parses the options of the verb `cmd` (--help and -h are implied) into their targets;
+ * opts ends with an entry without a name. Without OPTIONS_ARGS in flags, an argument after
+ * them is a usage error. `words` may be NULL. Returns 0 to go on, -1 when the help was
+ * shown (exit status 0), or EXIT_USAGE after a usage error: options_exit() maps it to the
+ * exit status.
+ */
+int parse_options(const char *cmd, int argc, char **argv, const Option *opts, unsigned flags,
+                  OptionWords *words);
+static inline int options_exit(int r)
+{
+        return r < 0 ? 0 : r;
+}
+/* 0 when no argument follows the options, else EXIT_USAGE for the first one. */
+int no_arguments(const char *cmd, int argc, char **argv);
 
 /* ---- util.c: times ---- */
 

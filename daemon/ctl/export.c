@@ -3,7 +3,6 @@
  * export-bundle.c) */
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,79 +40,31 @@ static int collect_hit(void *ud, const IndexHit *hit)
 
 int cmd_export(int argc, char **argv)
 {
-        enum { OPT_HOST = 256, OPT_APP, OPT_FROM, OPT_TO, OPT_CASE, OPT_EXAMINER, OPT_TAR };
-        static const struct option opts[] = {
-                {"state-dir", required_argument, NULL, 'd'},
-                {"case", required_argument, NULL, OPT_CASE},
-                {"examiner", required_argument, NULL, OPT_EXAMINER},
-                {"host", required_argument, NULL, OPT_HOST},
-                {"app", required_argument, NULL, OPT_APP},
-                {"from", required_argument, NULL, OPT_FROM},
-                {"to", required_argument, NULL, OPT_TO},
-                {"limit", required_argument, NULL, 'n'},
-                {"out", required_argument, NULL, 'o'},
-                {"tar", required_argument, NULL, OPT_TAR},
-                {"help", no_argument, NULL, 'h'},
-                {}};
         const char *dir = NULL, *from_s = NULL, *to_s = NULL;
         _cleanup_close_ int dirfd = -1, archfd = -1;
         ExportOptions eo = {.request = daemon_request};
         IndexFilter f = {.to_ns = UINT64_MAX, .syslog_only = 1};
+        const Option opts[] = {
+                {"state-dir", 'd', OPTION_STRING, &dir},
+                {"case", 0, OPTION_STRING, &eo.case_id},
+                {"examiner", 0, OPTION_STRING, &eo.examiner},
+                {"host", 0, OPTION_STRING, &f.host},
+                {"app", 0, OPTION_STRING, &f.app},
+                {"from", 0, OPTION_TIME, &f.from_ns, .text = &from_s},
+                {"to", 0, OPTION_TIME, &f.to_ns, .text = &to_s},
+                {"limit", 'n', OPTION_LIMIT, &f.limit},
+                {"out", 'o', OPTION_STRING, &eo.out},
+                {"tar", 0, OPTION_STRING, &eo.tar},
+                {}};
         Hits hits = {0};
         Index *ix = NULL;
         uint64_t added = 0;
         char filter[1024];
-        int opt, r;
+        int r;
 
-        optind = 0;
-        while ((opt = getopt_long(argc, argv, ":d:n:o:h", opts, NULL)) != -1) {
-                switch (opt) {
-                case 'd':
-                        dir = optarg;
-                        break;
-                case OPT_CASE:
-                        eo.case_id = optarg;
-                        break;
-                case OPT_EXAMINER:
-                        eo.examiner = optarg;
-                        break;
-                case OPT_HOST:
-                        f.host = optarg;
-                        break;
-                case OPT_APP:
-                        f.app = optarg;
-                        break;
-                case OPT_FROM:
-                case OPT_TO:
-                        r = time_option("export", opt == OPT_FROM ? "from" : "to", optarg,
-                                        opt == OPT_FROM ? &f.from_ns : &f.to_ns);
-                        if (r)
-                                return r;
-                        if (opt == OPT_FROM)
-                                from_s = optarg;
-                        else
-                                to_s = optarg;
-                        break;
-                case 'n':
-                        r = limit_option("export", optarg, &f.limit);
-                        if (r)
-                                return r;
-                        break;
-                case 'o':
-                        eo.out = optarg;
-                        break;
-                case OPT_TAR:
-                        eo.tar = optarg;
-                        break;
-                case 'h':
-                        help();
-                        return 0;
-                default:
-                        return bad_option("export", opt, argv);
-                }
-        }
-        if (optind < argc)
-                return usage_error("export: unexpected argument '%s'", argv[optind]);
+        r = parse_options("export", argc, argv, opts, 0, NULL);
+        if (r != 0)
+                return options_exit(r);
         if (!dir || !eo.case_id || !eo.examiner || !eo.out)
                 return usage_error("export: --state-dir, --case, --examiner and --out are "
                                    "required");

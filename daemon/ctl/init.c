@@ -6,7 +6,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -352,45 +351,22 @@ static int init_prepare_user(int dirfd, const char *dir, const InitUser *u)
 
 int cmd_init(int argc, char **argv)
 {
-        enum { OPT_NO_PASSPHRASE = 256 };
-        static const struct option opts[] = {
-                {"state-dir", required_argument, NULL, 'd'},
-                {"root-key", required_argument, NULL, 'r'},
-                {"user", required_argument, NULL, 'u'},
-                {"no-passphrase", no_argument, NULL, OPT_NO_PASSPHRASE},
-                {"help", no_argument, NULL, 'h'},
-                {}};
         static const char *const subdirs[] = {STATE_KEYS_DIR, STATE_ARCHIVES, STATE_WAL,
                                               STATE_INDEX_DIR};
         const char *dir = NULL, *root_file = NULL, *user_arg = NULL;
-        int no_passphrase = 0, created = 0, opt, r;
+        int no_passphrase = 0, created = 0, r;
+        const Option opts[] = {
+                {"state-dir", 'd', OPTION_STRING, &dir},
+                {"root-key", 'r', OPTION_STRING, &root_file},
+                {"user", 'u', OPTION_STRING, &user_arg},
+                {"no-passphrase", 0, OPTION_FLAG, &no_passphrase},
+                {}};
         _cleanup_close_ int dirfd = -1;
         InitUser user = {}, *u = NULL;
 
-        optind = 0;
-        while ((opt = getopt_long(argc, argv, ":d:r:u:h", opts, NULL)) != -1) {
-                switch (opt) {
-                case 'd':
-                        dir = optarg;
-                        break;
-                case 'r':
-                        root_file = optarg;
-                        break;
-                case 'u':
-                        user_arg = optarg;
-                        break;
-                case OPT_NO_PASSPHRASE:
-                        no_passphrase = 1;
-                        break;
-                case 'h':
-                        help();
-                        return 0;
-                default:
-                        return bad_option("init", opt, argv);
-                }
-        }
-        if (optind < argc)
-                return usage_error("init: unexpected argument '%s'", argv[optind]);
+        r = parse_options("init", argc, argv, opts, 0, NULL);
+        if (r != 0)
+                return options_exit(r);
         if (!dir)
                 return usage_error("init: --state-dir DIR is required");
         if (root_file && no_passphrase)
@@ -458,38 +434,21 @@ int cmd_init(int argc, char **argv)
 
 int cmd_keygen(int argc, char **argv)
 {
-        enum { OPT_ROOT = 256, OPT_NO_PASSPHRASE };
-        static const struct option opts[] = {
-                {"root", required_argument, NULL, OPT_ROOT},
-                {"no-passphrase", no_argument, NULL, OPT_NO_PASSPHRASE},
-                {"help", no_argument, NULL, 'h'},
-                {}};
         const char *path = NULL;
         _cleanup_free_ char *pub_path = NULL;
         _cleanup_keypair_ LsKeyPair *root = NULL;
         _cleanup_secret_ void *secret = NULL;
         char pub[LS_PUBKEY_TEXT_MAX], id[2 * LS_KEY_ID_LEN + 1];
         uint8_t pk[LS_PK_LEN];
-        int no_passphrase = 0, opt, r;
+        int no_passphrase = 0, r;
+        const Option opts[] = {
+                {"root", 0, OPTION_STRING, &path},
+                {"no-passphrase", 0, OPTION_FLAG, &no_passphrase},
+                {}};
 
-        optind = 0;
-        while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-                switch (opt) {
-                case OPT_ROOT:
-                        path = optarg;
-                        break;
-                case OPT_NO_PASSPHRASE:
-                        no_passphrase = 1;
-                        break;
-                case 'h':
-                        help();
-                        return 0;
-                default:
-                        return bad_option("keygen", opt, argv);
-                }
-        }
-        if (optind < argc)
-                return usage_error("keygen: unexpected argument '%s'", argv[optind]);
+        r = parse_options("keygen", argc, argv, opts, 0, NULL);
+        if (r != 0)
+                return options_exit(r);
         if (!path)
                 return usage_error("keygen: --root FILE is required");
         if (asprintf(&pub_path, "%s.pub", path) < 0)

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,38 +22,21 @@
 
 static int cmd_key_export_history(int argc, char **argv)
 {
-        static const struct option opts[] = {
-                {"state-dir", required_argument, NULL, 'd'},
-                {"out", required_argument, NULL, 'o'},
-                {"help", no_argument, NULL, 'h'},
-                {}};
         static const uint8_t no_such_key[LS_KEY_ID_LEN];
         const char *dir = NULL, *out = NULL;
+        const Option opts[] = {
+                {"state-dir", 'd', OPTION_STRING, &dir},
+                {"out", 'o', OPTION_STRING, &out},
+                {}};
         _cleanup_close_ int dirfd = -1;
         _cleanup_free_ uint8_t *p = NULL;
         LsCert unused;
         size_t n = 0;
-        int opt, r;
+        int r;
 
-        optind = 0;
-        while ((opt = getopt_long(argc, argv, ":d:o:h", opts, NULL)) != -1) {
-                switch (opt) {
-                case 'd':
-                        dir = optarg;
-                        break;
-                case 'o':
-                        out = optarg;
-                        break;
-                case 'h':
-                        help();
-                        return 0;
-                default:
-                        return bad_option("key export-history", opt, argv);
-                }
-        }
-        if (optind < argc)
-                return usage_error("key export-history: unexpected argument '%s'",
-                                   argv[optind]);
+        r = parse_options("key export-history", argc, argv, opts, 0, NULL);
+        if (r != 0)
+                return options_exit(r);
         if (!dir || !out)
                 return usage_error("key export-history: --state-dir DIR and --out FILE are "
                                    "required");
@@ -145,26 +127,19 @@ static int close_key_cmp(const void *key, const void *elem)
 
 static int cmd_key_list(int argc, char **argv)
 {
-        static const struct option opts[] = {
-                {"state-dir", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'}, {}};
         const char *dir = NULL;
+        const Option opts[] = {{"state-dir", 'd', OPTION_STRING, &dir}, {}};
         _cleanup_close_ int dirfd = -1;
         _cleanup_free_ uint8_t *p = NULL;
         LsKeyPair *cur = NULL;
         size_t n = 0, off = 0;
         HistoryItem it;
-        int opt, r;
+        int r;
 
-        optind = 0;
-        while ((opt = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
-                if (opt == 'd')
-                        dir = optarg;
-                else if (opt == 'h') {
-                        help();
-                        return 0;
-                } else
-                        return bad_option("key list", opt, argv);
-        }
+        /* Arguments after the options are not looked at. */
+        r = parse_options("key list", argc, argv, opts, OPTIONS_ARGS, NULL);
+        if (r != 0)
+                return options_exit(r);
         if (!dir)
                 return usage_error("key list: --state-dir DIR is required");
         if (open_state_dir(dir, &dirfd) != 0)
@@ -243,57 +218,42 @@ static int cmd_key_list(int argc, char **argv)
         return 0;
 }
 
+static int from_batch_option(const char *cmd, const Option *o, const char *arg)
+{
+        if (sscanf(arg, "%" SCNu64, (uint64_t *) o->target) != 1)
+                return usage_error("%s: --from-batch takes a number", cmd);
+        return 0;
+}
+
+static int from_time_option(const char *cmd, const Option *o, const char *arg)
+{
+        if (parse_time(arg, o->target) < 0)
+                return usage_error("%s: bad --from-time '%s'", cmd, arg);
+        return 0;
+}
+
 static int cmd_key_revoke(int argc, char **argv)
 {
-        enum { OPT_FROM_BATCH = 256, OPT_FROM_TIME, OPT_REASON, OPT_ROOT, OPT_OUT };
-        static const struct option opts[] = {
-                {"state-dir", required_argument, NULL, 'd'},
-                {"from-batch", required_argument, NULL, OPT_FROM_BATCH},
-                {"from-time", required_argument, NULL, OPT_FROM_TIME},
-                {"reason", required_argument, NULL, OPT_REASON},
-                {"root-key", required_argument, NULL, OPT_ROOT},
-                {"out", required_argument, NULL, OPT_OUT},
-                {"help", no_argument, NULL, 'h'},
-                {}};
         const char *dir = NULL, *reason = NULL, *root_file = NULL, *out = NULL, *keyid;
         _cleanup_close_ int dirfd = -1;
         LsRevocation rv = {.from_batch = LS_UNSET, .from_time_ns = LS_UNSET};
+        const Option opts[] = {
+                {"state-dir", 'd', OPTION_STRING, &dir},
+                {"from-batch", 0, OPTION_CALL, &rv.from_batch, from_batch_option},
+                {"from-time", 0, OPTION_CALL, &rv.from_time_ns, from_time_option},
+                {"reason", 0, OPTION_STRING, &reason},
+                {"root-key", 0, OPTION_STRING, &root_file},
+                {"out", 0, OPTION_STRING, &out},
+                {}};
         LsKeyPair *root = NULL;
         LsSigner s;
         uint8_t enc[LS_REVOCATION_MAX_LEN];
         size_t len;
-        int opt, r;
+        int r;
 
-        optind = 0;
-        while ((opt = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
-                switch (opt) {
-                case 'd':
-                        dir = optarg;
-                        break;
-                case OPT_FROM_BATCH:
-                        if (sscanf(optarg, "%" SCNu64, &rv.from_batch) != 1)
-                                return usage_error("key revoke: --from-batch takes a number");
-                        break;
-                case OPT_FROM_TIME:
-                        if (parse_time(optarg, &rv.from_time_ns) < 0)
-                                return usage_error("key revoke: bad --from-time '%s'", optarg);
-                        break;
-                case OPT_REASON:
-                        reason = optarg;
-                        break;
-                case OPT_ROOT:
-                        root_file = optarg;
-                        break;
-                case OPT_OUT:
-                        out = optarg;
-                        break;
-                case 'h':
-                        help();
-                        return 0;
-                default:
-                        return bad_option("key revoke", opt, argv);
-                }
-        }
+        r = parse_options("key revoke", argc, argv, opts, OPTIONS_ARGS, NULL);
+        if (r != 0)
+                return options_exit(r);
         if (optind + 1 != argc)
                 return usage_error("key revoke: give exactly one KEYID");
         keyid = argv[optind];
@@ -395,41 +355,24 @@ static int load_trusted_root(int dirfd, const char *dir, const char *path, State
         return 0;
 }
 
+/* --new-root given to `key rotate`. */
+static int refuse_option(const char *cmd, const Option *o, const char *arg)
+{
+        return usage_error("%s: unknown option --%s", cmd, o->name);
+}
+
 static int parse_rotate_opts(const char *cmd, int argc, char **argv, const char **dir,
                              const char **root_file, const char **new_root)
 {
-        enum { OPT_ROOT = 256, OPT_NEW_ROOT };
-        static const struct option opts[] = {
-                {"state-dir", required_argument, NULL, 'd'},
-                {"root-key", required_argument, NULL, OPT_ROOT},
-                {"new-root", required_argument, NULL, OPT_NEW_ROOT},
-                {"help", no_argument, NULL, 'h'},
+        const Option opts[] = {
+                {"state-dir", 'd', OPTION_STRING, dir},
+                {"root-key", 0, OPTION_STRING, root_file},
+                {"new-root", 0, new_root ? OPTION_STRING : OPTION_CALL, new_root, refuse_option},
                 {}};
-        int opt;
+        int r = parse_options(cmd, argc, argv, opts, 0, NULL);
 
-        optind = 0;
-        while ((opt = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
-                switch (opt) {
-                case 'd':
-                        *dir = optarg;
-                        break;
-                case OPT_ROOT:
-                        *root_file = optarg;
-                        break;
-                case OPT_NEW_ROOT:
-                        if (!new_root)
-                                return usage_error("%s: unknown option --new-root", cmd);
-                        *new_root = optarg;
-                        break;
-                case 'h':
-                        help();
-                        return -1;
-                default:
-                        return bad_option(cmd, opt, argv);
-                }
-        }
-        if (optind != argc)
-                return usage_error("%s: unexpected argument '%s'", cmd, argv[optind]);
+        if (r != 0)
+                return r;
         if (!*dir || !*root_file || (new_root && !*new_root))
                 return usage_error("%s: --state-dir and --root-key%s are required", cmd,
                                    new_root ? " and --new-root" : "");
@@ -460,7 +403,7 @@ static int cmd_key_rotate(int argc, char **argv)
 
         r = parse_rotate_opts("key rotate", argc, argv, &dir, &root_file, NULL);
         if (r != 0)
-                return r < 0 ? 0 : r;
+                return options_exit(r);
         if (open_state_dir(dir, &dirfd) != 0)
                 return EXIT_FAILURE;
         r = state_load_chain_id(dirfd, c.chain_id);
@@ -563,7 +506,7 @@ static int cmd_key_rotate_root(int argc, char **argv)
 
         r = parse_rotate_opts("key rotate-root", argc, argv, &dir, &root_file, &new_root);
         if (r != 0)
-                return r < 0 ? 0 : r;
+                return options_exit(r);
         r = read_file_at(AT_FDCWD, new_root, LS_PUBKEY_TEXT_MAX, &text, &n);
         if (r < 0)
                 return log_errno(r, "%s", new_root);
@@ -648,22 +591,17 @@ int cmd_key(int argc, char **argv)
 
 int cmd_fingerprint(int argc, char **argv)
 {
-        static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {}};
+        static const Option opts[] = {{}};
         _cleanup_free_ uint8_t *p = NULL;
         uint8_t pk[LS_PK_LEN], id[LS_KEY_ID_LEN];
         char hex[2 * LS_KEY_ID_LEN + 1];
         const char *path;
         size_t n = 0;
-        int opt, r;
+        int r;
 
-        optind = 0;
-        while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-                if (opt == 'h') {
-                        help();
-                        return 0;
-                }
-                return bad_option("fingerprint", opt, argv);
-        }
+        r = parse_options("fingerprint", argc, argv, opts, OPTIONS_ARGS, NULL);
+        if (r != 0)
+                return options_exit(r);
         if (argc - optind != 1)
                 return usage_error("fingerprint: expected one public key file");
         path = argv[optind];

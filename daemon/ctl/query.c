@@ -2,7 +2,6 @@
 /* query.c: `logsealctl query`: the index selects, the archives answer */
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,120 +190,74 @@ static int parse_seq_range(const char *s, uint64_t *from, uint64_t *to)
         return -EINVAL;
 }
 
+/* --facility and --severity (IndexFilter *target). */
+static int syslog_code_option(const char *cmd, const Option *o, const char *arg)
+{
+        IndexFilter *f = o->target;
+        int severity = !strcmp(o->name, "severity");
+
+        if (parse_syslog_code(arg, severity, severity ? &f->severity : &f->facility) < 0)
+                return usage_error("%s: --%s: '%s' is not a %s name (%s) or 0-%d", cmd, o->name,
+                                   arg, o->name, severity ? "emerg, ..., debug" :
+                                                            "kern, user, ..., local7",
+                                   severity ? 7 : 23);
+        *(severity ? &f->has_severity : &f->has_facility) = 1;
+        return 0;
+}
+
+static int seq_option(const char *cmd, const Option *o, const char *arg)
+{
+        IndexFilter *f = o->target;
+
+        if (parse_seq_range(arg, &f->seq_from, &f->seq_to) < 0)
+                return usage_error("%s: --seq takes A-B (A <= B)", cmd);
+        return 0;
+}
+
+/* --grep and --match (const char **target). */
+static int nonempty_option(const char *cmd, const Option *o, const char *arg)
+{
+        if (!arg[0])
+                return usage_error("%s: --%s needs %s", cmd, o->name,
+                                   strcmp(o->name, "match") ? "a non-empty string" : "words");
+        *(const char **) o->target = arg;
+        return 0;
+}
+
 int cmd_query(int argc, char **argv)
 {
-        enum { OPT_HOST = 256, OPT_APP, OPT_FROM, OPT_TO, OPT_JSON, OPT_TEXT, OPT_FACILITY,
-               OPT_SEVERITY, OPT_SEQ, OPT_GREP, OPT_CASE, OPT_EXAMINER, OPT_MATCH };
-        static const struct option opts[] = {
-                {"state-dir", required_argument, NULL, 'd'},
-                {"match", required_argument, NULL, OPT_MATCH},
-                {"host", required_argument, NULL, OPT_HOST},
-                {"app", required_argument, NULL, OPT_APP},
-                {"from", required_argument, NULL, OPT_FROM},
-                {"to", required_argument, NULL, OPT_TO},
-                {"facility", required_argument, NULL, OPT_FACILITY},
-                {"severity", required_argument, NULL, OPT_SEVERITY},
-                {"seq", required_argument, NULL, OPT_SEQ},
-                {"grep", required_argument, NULL, OPT_GREP},
-                {"limit", required_argument, NULL, 'n'},
-                {"json", no_argument, NULL, OPT_JSON},
-                {"text", no_argument, NULL, OPT_TEXT},
-                {"case", required_argument, NULL, OPT_CASE},
-                {"examiner", required_argument, NULL, OPT_EXAMINER},
-                {"help", no_argument, NULL, 'h'},
-                {}};
         const char *dir = NULL, *case_id = NULL, *examiner = NULL;
+        Query q = {.filter = {.to_ns = UINT64_MAX, .syslog_only = 1}};
+        const Option opts[] = {
+                {"state-dir", 'd', OPTION_STRING, &dir},
+                {"match", 0, OPTION_CALL, &q.match, nonempty_option, .word = "match="},
+                {"host", 0, OPTION_STRING, &q.filter.host, .word = "host="},
+                {"app", 0, OPTION_STRING, &q.filter.app, .word = "app="},
+                {"from", 0, OPTION_TIME, &q.filter.from_ns, .word = "from="},
+                {"to", 0, OPTION_TIME, &q.filter.to_ns, .word = "to="},
+                {"facility", 0, OPTION_CALL, &q.filter, syslog_code_option, .word = "facility="},
+                {"severity", 0, OPTION_CALL, &q.filter, syslog_code_option, .word = "severity<="},
+                {"seq", 0, OPTION_CALL, &q.filter, seq_option, .word = "seq="},
+                {"grep", 0, OPTION_CALL, &q.grep, nonempty_option, .word = "grep="},
+                {"limit", 'n', OPTION_LIMIT, &q.limit},
+                {"json", 0, OPTION_FLAG, &q.json},
+                {"text", 0, OPTION_FLAG, &q.text},
+                {"case", 0, OPTION_STRING, &case_id},
+                {"examiner", 0, OPTION_STRING, &examiner},
+                {}};
         _cleanup_close_ int dirfd = -1, archfd = -1;
         uint8_t chain_id[LS_CHAIN_ID_LEN];
-        Query q = {.filter = {.to_ns = UINT64_MAX, .syslog_only = 1}};
         Index *ix = NULL;
         IndexAuth *auth = NULL;
         uint64_t added = 0;
         char words[1024] = "";
-        int opt, r, stale;
+        OptionWords w = {words, sizeof(words)};
+        int r, stale;
 
-#define WORDS(...) snprintf(words + strlen(words), sizeof(words) - strlen(words), __VA_ARGS__)
-        optind = 0;
-        while ((opt = getopt_long(argc, argv, ":d:n:h", opts, NULL)) != -1) {
-                switch (opt) {
-                case 'd':
-                        dir = optarg;
-                        break;
-                case OPT_HOST:
-                        q.filter.host = optarg;
-                        WORDS(" host=%s", optarg);
-                        break;
-                case OPT_APP:
-                        q.filter.app = optarg;
-                        WORDS(" app=%s", optarg);
-                        break;
-                case OPT_FACILITY:
-                        if (parse_syslog_code(optarg, 0, &q.filter.facility) < 0)
-                                return usage_error("query: --facility: '%s' is not a facility "
-                                                   "name (kern, user, ..., local7) or 0-23",
-                                                   optarg);
-                        q.filter.has_facility = 1;
-                        WORDS(" facility=%s", optarg);
-                        break;
-                case OPT_SEVERITY:
-                        if (parse_syslog_code(optarg, 1, &q.filter.severity) < 0)
-                                return usage_error("query: --severity: '%s' is not a severity "
-                                                   "name (emerg, ..., debug) or 0-7",
-                                                   optarg);
-                        q.filter.has_severity = 1;
-                        WORDS(" severity<=%s", optarg);
-                        break;
-                case OPT_SEQ:
-                        if (parse_seq_range(optarg, &q.filter.seq_from, &q.filter.seq_to) < 0)
-                                return usage_error("query: --seq takes A-B (A <= B)");
-                        WORDS(" seq=%s", optarg);
-                        break;
-                case OPT_GREP:
-                        if (!optarg[0])
-                                return usage_error("query: --grep needs a non-empty string");
-                        q.grep = optarg;
-                        WORDS(" grep=%s", optarg);
-                        break;
-                case OPT_MATCH:
-                        if (!optarg[0])
-                                return usage_error("query: --match needs words");
-                        q.filter.match = optarg;
-                        q.match = optarg;
-                        WORDS(" match=%s", optarg);
-                        break;
-                case OPT_CASE:
-                        case_id = optarg;
-                        break;
-                case OPT_EXAMINER:
-                        examiner = optarg;
-                        break;
-                case OPT_TEXT:
-                        q.text = 1;
-                        break;
-                case OPT_FROM:
-                case OPT_TO:
-                        WORDS(" %s=%s", opt == OPT_FROM ? "from" : "to", optarg);
-                        r = time_option("query", opt == OPT_FROM ? "from" : "to", optarg,
-                                        opt == OPT_FROM ? &q.filter.from_ns : &q.filter.to_ns);
-                        if (r)
-                                return r;
-                        break;
-                case 'n':
-                        r = limit_option("query", optarg, &q.limit);
-                        if (r)
-                                return r;
-                        break;
-                case OPT_JSON:
-                        q.json = 1;
-                        break;
-                case 'h':
-                        help();
-                        return 0;
-                default:
-                        return bad_option("query", opt, argv);
-                }
-        }
-#undef WORDS
+        r = parse_options("query", argc, argv, opts, OPTIONS_ARGS, &w);
+        if (r != 0)
+                return options_exit(r);
+        q.filter.match = q.match;
         /* The substring is matched on the archive's bytes: the limit counts matches. */
         if (!q.grep && !q.match)
                 q.filter.limit = q.limit;
@@ -313,8 +266,9 @@ int cmd_query(int argc, char **argv)
                                    "record of this query)");
         if (q.json && q.text)
                 return usage_error("query: --json and --text exclude each other");
-        if (optind < argc)
-                return usage_error("query: unexpected argument '%s'", argv[optind]);
+        r = no_arguments("query", argc, argv);
+        if (r != 0)
+                return r;
         if (!dir)
                 return usage_error("query: --state-dir DIR is required");
         if (q.filter.to_ns <= q.filter.from_ns)

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -46,13 +45,12 @@ static int unlink_index(int dirfd, const char *dir)
 
 int cmd_reindex(int argc, char **argv)
 {
-        static const struct option opts[] = {
-                {"state-dir", required_argument, NULL, 'd'},
-                {"fulltext", no_argument, NULL, 'F'},
-                {"help", no_argument, NULL, 'h'},
-                {}};
         const char *dir = NULL;
         int fulltext = 0;
+        const Option opts[] = {
+                {"state-dir", 'd', OPTION_STRING, &dir},
+                {"fulltext", 0, OPTION_FLAG, &fulltext},
+                {}};
         _cleanup_close_ int dirfd = -1, archfd = -1;
         uint8_t chain_id[LS_CHAIN_ID_LEN];
         Index *ix = NULL;
@@ -60,26 +58,11 @@ int cmd_reindex(int argc, char **argv)
         Progress pg = {};
         uint64_t added = 0, total = 0, t0, t1;
         double secs;
-        int opt, r;
+        int r;
 
-        optind = 0;
-        while ((opt = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
-                switch (opt) {
-                case 'd':
-                        dir = optarg;
-                        break;
-                case 'F':
-                        fulltext = 1;
-                        break;
-                case 'h':
-                        help();
-                        return 0;
-                default:
-                        return bad_option("reindex", opt, argv);
-                }
-        }
-        if (optind < argc)
-                return usage_error("reindex: unexpected argument '%s'", argv[optind]);
+        r = parse_options("reindex", argc, argv, opts, 0, NULL);
+        if (r != 0)
+                return options_exit(r);
         if (!dir)
                 return usage_error("reindex: --state-dir DIR is required");
         r = open_chain(dir, &dirfd, &archfd, chain_id);

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -192,29 +191,14 @@ static int status_daemon(int dirfd, const char *dir)
 
 int cmd_status(int argc, char **argv)
 {
-        static const struct option opts[] = {
-                {"state-dir", required_argument, NULL, 'd'},
-                {"help", no_argument, NULL, 'h'},
-                {}};
         const char *dir = NULL;
+        const Option opts[] = {{"state-dir", 'd', OPTION_STRING, &dir}, {}};
         _cleanup_close_ int dirfd = -1;
-        int failed, opt, r;
+        int failed, r;
 
-        optind = 0;
-        while ((opt = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
-                switch (opt) {
-                case 'd':
-                        dir = optarg;
-                        break;
-                case 'h':
-                        help();
-                        return 0;
-                default:
-                        return bad_option("status", opt, argv);
-                }
-        }
-        if (optind < argc)
-                return usage_error("status: unexpected argument '%s'", argv[optind]);
+        r = parse_options("status", argc, argv, opts, 0, NULL);
+        if (r != 0)
+                return options_exit(r);
         if (!dir)
                 return usage_error("status: --state-dir DIR is required");
         if (open_state_dir(dir, &dirfd) != 0)

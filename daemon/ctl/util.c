@@ -2,6 +2,7 @@
 /* util.c: what logsealctl's verbs share: messages, options, times, files, output and the
  * client of the daemon's control socket */
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -99,8 +100,8 @@ int bad_option(const char *cmd, int opt, char **argv)
         return usage_error("%s%sunknown option %s", cmd, sep, arg);
 }
 
-/* --from/--to and --limit of query and export: 0, or the usage error's exit status. */
-int time_option(const char *cmd, const char *name, const char *arg, uint64_t *ret)
+/* OPTION_TIME and OPTION_LIMIT (--from/--to and --limit): 0, or the usage error's exit status. */
+static int time_option(const char *cmd, const char *name, const char *arg, uint64_t *ret)
 {
         if (parse_time(arg, ret) < 0)
                 return usage_error("%s: --%s: '%s' is not a time (RFC 3339 such as "
@@ -109,7 +110,7 @@ int time_option(const char *cmd, const char *name, const char *arg, uint64_t *re
         return 0;
 }
 
-int limit_option(const char *cmd, const char *arg, uint64_t *ret)
+static int limit_option(const char *cmd, const char *arg, uint64_t *ret)
 {
         char *end;
         unsigned long long v;
@@ -119,6 +120,90 @@ int limit_option(const char *cmd, const char *arg, uint64_t *ret)
         if (errno || *end || arg[0] < '0' || arg[0] > '9' || v == 0)
                 return usage_error("%s: --limit: '%s' is not a positive number", cmd, arg);
         *ret = v;
+        return 0;
+}
+
+/* What getopt_long() returns for the option: its letter, or 256 + its index. */
+static int option_val(const Option *opts, size_t i)
+{
+        return opts[i].short_name ? opts[i].short_name : 256 + (int) i;
+}
+
+static int option_set(const char *cmd, const Option *o, const char *arg)
+{
+        switch (o->kind) {
+        case OPTION_STRING:
+                *(const char **) o->target = arg;
+                return 0;
+        case OPTION_FLAG:
+                *(int *) o->target = 1;
+                return 0;
+        case OPTION_TIME:
+                return time_option(cmd, o->name, arg, o->target);
+        case OPTION_LIMIT:
+                return limit_option(cmd, arg, o->target);
+        case OPTION_CALL:
+                return o->parse(cmd, o, arg);
+        }
+        abort(); /* not an OptionKind */
+}
+
+#define OPTIONS_MAX 24
+
+int parse_options(const char *cmd, int argc, char **argv, const Option *opts, unsigned flags,
+                  OptionWords *words)
+{
+        struct option lo[OPTIONS_MAX + 2];
+        char optstring[2 * OPTIONS_MAX + 3] = ":";
+        size_t n, k = 1;
+        int opt, r;
+
+        for (n = 0; opts[n].name; n++) {
+                int arg = opts[n].kind == OPTION_FLAG ? no_argument : required_argument;
+
+                assert(n < OPTIONS_MAX);
+                lo[n] = (struct option){opts[n].name, arg, NULL, option_val(opts, n)};
+                if (opts[n].short_name) {
+                        optstring[k++] = opts[n].short_name;
+                        if (arg == required_argument)
+                                optstring[k++] = ':';
+                }
+        }
+        lo[n] = (struct option){"help", no_argument, NULL, 'h'};
+        lo[n + 1] = (struct option){};
+        optstring[k++] = 'h';
+        optstring[k] = 0;
+
+        optind = 0;
+        while ((opt = getopt_long(argc, argv, optstring, lo, NULL)) != -1) {
+                size_t i = 0;
+
+                if (opt == 'h') {
+                        help();
+                        return -1;
+                }
+                while (i < n && option_val(opts, i) != opt)
+                        i++;
+                if (i == n)
+                        return bad_option(cmd, opt, argv);
+                r = option_set(cmd, &opts[i], optarg);
+                if (r != 0)
+                        return r;
+                if (opts[i].text)
+                        *opts[i].text = optarg;
+                if (opts[i].word && words) {
+                        size_t len = strlen(words->buf);
+                        snprintf(words->buf + len, words->cap - len, " %s%s", opts[i].word,
+                                 optarg);
+                }
+        }
+        return flags & OPTIONS_ARGS ? 0 : no_arguments(cmd, argc, argv);
+}
+
+int no_arguments(const char *cmd, int argc, char **argv)
+{
+        if (optind < argc)
+                return usage_error("%s: unexpected argument '%s'", cmd, argv[optind]);
         return 0;
 }
 
