@@ -112,7 +112,6 @@ void format_time(char *out, size_t cap, uint64_t ns);
 
 /* ---- util.c: files and the state directory ---- */
 
-int write_all(int fd, const void *p, size_t n);
 /* 1, 0 or -errno; does not follow a symbolic link. */
 int exists_at(int dirfd, const char *name);
 /* A new file (never replaced), durable; -errno. */
@@ -134,8 +133,15 @@ void index_log_stderr(void *ud, int level, const char *msg);
 
 /* ---- util.c: the running daemon, over STATE/control.sock ---- */
 
-/* Sends one command line to the daemon; returns its JSON reply (caller frees) or NULL. */
+/* Sends one command line; its JSON answer (json_decref() it) in *ret; -errno (-ENOENT or
+ * -ECONNREFUSED: the daemon is not running; -EBADMSG: the answer is not JSON). */
+int daemon_call(const char *dir, const char *line, json_t **ret);
+/* The same; NULL for any failure. */
 json_t *daemon_request(const char *dir, const char *line);
+/* "VERB HEX\n" (malloc'd), HEX the bytes p..p+n; NULL when out of memory. */
+char *hex_line(const char *verb, const void *p, size_t n);
+/* daemon_request() of hex_line(); NULL for any failure. */
+json_t *daemon_request_hex(const char *dir, const char *verb, const void *p, size_t n);
 /*
  * Has the running daemon seal a custody record (SPEC §4.2) of an action; a warning when it
  * cannot (the action itself already happened). `count` UINT64_MAX and NULL strings are

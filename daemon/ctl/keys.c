@@ -286,13 +286,10 @@ static int cmd_key_revoke(int argc, char **argv)
                 /* The running daemon first: when the revocation names the key it signs with,
                  * it moves to a new key before sealing it, or refuses (the revocation already
                  * covers what that key signs next). Refused: nothing is written. */
-                char *line = malloc(2 * len + 16);
+                char *line = hex_line("revoke", enc, len);
                 json_t *reply, *nk;
                 if (!line)
                         return log_errno(-ENOMEM, "revocation");
-                memcpy(line, "revoke ", 7);
-                ls_hex(line + 7, enc, len);
-                strcat(line, "\n");
                 reply = daemon_request(dir, line);
                 free(line);
                 if (reply && !json_is_true(json_object_get(reply, "ok"))) {
@@ -379,6 +376,24 @@ static int parse_rotate_opts(const char *cmd, int argc, char **argv, const char 
         return 0;
 }
 
+/* Signs a certificate with the root key, which is erased right after, and encodes it;
+ * 0 or EXIT_FAILURE. */
+static int root_sign_cert(LsCert *c, LsKeyPair **root, uint8_t enc[LS_CERT_LEN],
+                          const char *what)
+{
+        LsSigner s;
+        int r;
+
+        c->issued_ns = now_ns();
+        ls_signer_from_keypair(&s, *root);
+        r = ls_cert_sign(c, &s);
+        *root = ls_keypair_free(*root);
+        if (r < 0)
+                return log_errno(r, "signing the %s", what);
+        ls_cert_encode(c, enc);
+        return 0;
+}
+
 /*
  * Admin rotation: the running daemon generates the new signing key and
  * reserves the batch it will start at; the root key certifies it here; the
@@ -394,10 +409,9 @@ static int cmd_key_rotate(int argc, char **argv)
         StateRoots roots;
         /* The daemon closes the key's epoch when it hands over (SPEC §9.4). */
         LsCert c = {.kind = LS_CERT_SIGNING, .flags = LS_CERT_F_CLOSED};
-        LsSigner s;
         json_t *reply;
         uint8_t enc[LS_CERT_LEN];
-        char line[2 * LS_CERT_LEN + 32], id[2 * LS_KEY_ID_LEN + 1];
+        char id[2 * LS_KEY_ID_LEN + 1];
         uint64_t deadline;
         int r;
 
@@ -439,17 +453,9 @@ static int cmd_key_rotate(int argc, char **argv)
                         (uint64_t) json_integer_value(json_object_get(reply, "valid_from_batch"));
                 json_decref(reply);
         }
-        c.issued_ns = now_ns();
-        ls_signer_from_keypair(&s, root);
-        r = ls_cert_sign(&c, &s);
-        root = ls_keypair_free(root);
-        if (r < 0)
-                return log_errno(r, "signing the certificate");
-        ls_cert_encode(&c, enc);
-        memcpy(line, "rotate-commit ", 14);
-        ls_hex(line + 14, enc, LS_CERT_LEN);
-        strcat(line, "\n");
-        reply = daemon_request(dir, line);
+        if (root_sign_cert(&c, &root, enc, "certificate") != 0)
+                return EXIT_FAILURE;
+        reply = daemon_request_hex(dir, "rotate-commit", enc, LS_CERT_LEN);
         if (!reply || json_object_get(reply, "error")) {
                 r = log_error("logseald did not take the certificate: %s",
                               reply ? json_str(reply, "error") : "no answer");
@@ -497,10 +503,9 @@ static int cmd_key_rotate_root(int argc, char **argv)
         _cleanup_free_ uint8_t *text = NULL;
         StateRoots roots;
         LsCert c = {.kind = LS_CERT_ROOT};
-        LsSigner s;
         json_t *reply;
         uint8_t enc[LS_CERT_LEN], new_id[LS_KEY_ID_LEN];
-        char line[2 * LS_CERT_LEN + 32], id[2 * LS_KEY_ID_LEN + 1];
+        char id[2 * LS_KEY_ID_LEN + 1];
         size_t n;
         int r;
 
@@ -525,17 +530,9 @@ static int cmd_key_rotate_root(int argc, char **argv)
         for (size_t i = 0; i < roots.n; i++)
                 if (roots.k[i].generation + 1 > c.epoch)
                         c.epoch = roots.k[i].generation + 1;
-        c.issued_ns = now_ns();
-        ls_signer_from_keypair(&s, root);
-        r = ls_cert_sign(&c, &s);
-        root = ls_keypair_free(root);
-        if (r < 0)
-                return log_errno(r, "signing the root certificate");
-        ls_cert_encode(&c, enc);
+        if (root_sign_cert(&c, &root, enc, "root certificate") != 0)
+                return EXIT_FAILURE;
         /* The daemon must seal it: otherwise investigators could not follow the new root. */
-        memcpy(line, "root-cert ", 10);
-        ls_hex(line + 10, enc, LS_CERT_LEN);
-        strcat(line, "\n");
         {
                 json_t *st = daemon_request(dir, "status\n");
                 if (!st)
@@ -547,7 +544,7 @@ static int cmd_key_rotate_root(int argc, char **argv)
         r = state_append_history(dirfd, enc, sizeof(enc));
         if (r < 0)
                 return log_errno(r, "%s/%s", dir, STATE_HISTORY);
-        reply = daemon_request(dir, line);
+        reply = daemon_request_hex(dir, "root-cert", enc, sizeof(enc));
         if (!reply || json_object_get(reply, "error")) {
                 r = log_error("logseald did not seal the root rotation: %s (the certificate is "
                               "in %s/%s; run the command again once the daemon runs)",

@@ -7,9 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -105,46 +103,14 @@ static int status_local(int dirfd, const char *dir)
         return failed;
 }
 
-/*
- * What the running daemon says, over STATE_DIR/control.sock. Not there yet:
- * -EOPNOTSUPP until logseald grows its control socket.
- */
-/* Asks the running daemon over STATE/control.sock; -ECONNREFUSED/-ENOENT when it is not running. */
-static int status_daemon(int dirfd, const char *dir)
+/* What the running daemon says; -ECONNREFUSED/-ENOENT when it is not running. */
+static int status_daemon(const char *dir)
 {
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        char buf[65536];
-        size_t len = 0;
         json_t *o, *cp;
-        json_error_t err;
-        int fd, r;
+        int r = daemon_call(dir, "status\n", &o);
 
-        (void) dirfd;
-        r = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, STATE_CONTROL);
-        if (r < 0 || (size_t) r >= sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 ||
-            write(fd, "status\n", 7) != 7) {
-                r = -errno;
-                close(fd);
+        if (r < 0)
                 return r;
-        }
-        for (;;) {
-                ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
-                if (n <= 0)
-                        break;
-                len += (size_t) n;
-                if (len == sizeof(buf) - 1)
-                        break;
-        }
-        close(fd);
-        buf[len] = 0;
-        o = json_loads(buf, 0, &err);
-        if (!o)
-                return -EBADMSG;
         printf("daemon:          %s, pid %" JSON_INTEGER_FORMAT ", version %s\n",
                json_string_value(json_object_get(o, "state")),
                json_integer_value(json_object_get(o, "pid")),
@@ -205,7 +171,7 @@ int cmd_status(int argc, char **argv)
                 return EXIT_FAILURE;
 
         failed = status_local(dirfd, dir);
-        r = status_daemon(dirfd, dir);
+        r = status_daemon(dir);
         if (r == -ENOENT || r == -ECONNREFUSED)
                 printf("daemon:          not running\n");
         else if (r < 0)

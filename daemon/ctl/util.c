@@ -50,14 +50,19 @@ static const char *errmsg(int r)
         }
 }
 
-/* Logs "logsealctl: <what>: <error>" and returns the exit status 1. */
+/* "logsealctl: " and the message, without its end. */
+static void log_begin(const char *fmt, va_list ap)
+{
+        fputs(PROG ": ", stderr);
+        vfprintf(stderr, fmt, ap);
+}
+
 int log_errno(int r, const char *fmt, ...)
 {
         va_list ap;
 
-        fputs(PROG ": ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        log_begin(fmt, ap);
         va_end(ap);
         fprintf(stderr, ": %s\n", errmsg(r));
         return EXIT_FAILURE;
@@ -67,9 +72,8 @@ int log_error(const char *fmt, ...)
 {
         va_list ap;
 
-        fputs(PROG ": ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        log_begin(fmt, ap);
         va_end(ap);
         fputc('\n', stderr);
         return EXIT_FAILURE;
@@ -79,9 +83,8 @@ int usage_error(const char *fmt, ...)
 {
         va_list ap;
 
-        fputs(PROG ": ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        log_begin(fmt, ap);
         va_end(ap);
         fputs("\nTry '" PROG " --help'.\n", stderr);
         return EXIT_USAGE;
@@ -323,23 +326,6 @@ void format_time(char *out, size_t cap, uint64_t ns)
                  (unsigned) (ns % 1000000000u));
 }
 
-int write_all(int fd, const void *p, size_t n)
-{
-        const uint8_t *b = p;
-
-        while (n > 0) {
-                ssize_t k = write(fd, b, n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                b += k;
-                n -= (size_t) k;
-        }
-        return 0;
-}
-
 int exists_at(int dirfd, const char *name)
 {
         struct stat st;
@@ -435,23 +421,27 @@ void index_log_stderr(void *ud, int level, const char *msg)
         fprintf(stderr, PROG ": %s%s\n", level <= INDEX_LOG_WARNING ? "warning: " : "", msg);
 }
 
-/* Sends one command line to the daemon; returns its JSON reply (caller frees) or NULL. */
-json_t *daemon_request(const char *dir, const char *line)
+int daemon_call(const char *dir, const char *line, json_t **ret)
 {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         static char buf[65536];
-        size_t len = 0, n = strlen(line);
-        int fd;
+        size_t len = 0;
+        int fd, r;
 
-        if ((size_t) snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, STATE_CONTROL) >=
-            sizeof(sa.sun_path))
-                return NULL;
+        *ret = NULL;
+        r = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, STATE_CONTROL);
+        if (r < 0 || (size_t) r >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
-                return NULL;
-        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || write_all(fd, line, n) < 0) {
+                return -errno;
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                r = -errno;
+        else
+                r = write_all(fd, line, strlen(line));
+        if (r < 0) {
                 close(fd);
-                return NULL;
+                return r;
         }
         for (;;) {
                 ssize_t k = read(fd, buf + len, sizeof(buf) - 1 - len);
@@ -460,7 +450,37 @@ json_t *daemon_request(const char *dir, const char *line)
         }
         close(fd);
         buf[len] = 0;
-        return json_loads(buf, 0, NULL);
+        *ret = json_loads(buf, 0, NULL);
+        return *ret ? 0 : -EBADMSG;
+}
+
+json_t *daemon_request(const char *dir, const char *line)
+{
+        json_t *reply;
+
+        (void) daemon_call(dir, line, &reply);
+        return reply;
+}
+
+char *hex_line(const char *verb, const void *p, size_t n)
+{
+        size_t k = strlen(verb);
+        char *line = malloc(k + 2 * n + 3);
+
+        if (!line)
+                return NULL;
+        memcpy(line, verb, k);
+        line[k] = ' ';
+        ls_hex(line + k + 1, p, n);
+        strcpy(line + k + 1 + 2 * n, "\n");
+        return line;
+}
+
+json_t *daemon_request_hex(const char *dir, const char *verb, const void *p, size_t n)
+{
+        _cleanup_free_ char *line = hex_line(verb, p, n);
+
+        return line ? daemon_request(dir, line) : NULL;
 }
 
 /*
@@ -493,12 +513,7 @@ int seal_custody_note(const char *dir, uint16_t action, const char *case_id,
                 ls_control_add_str(b, LS_TAG_FILTER, filter);
         ls_control_add_u16(b, LS_TAG_ACTION, action);
         r = ls_control_end(b, &body, &len);
-        line = r == 0 ? malloc(2 * len + 16) : NULL;
-        if (line) {
-                memcpy(line, "custody ", 8);
-                ls_hex(line + 8, body, len);
-                strcat(line, "\n");
-        }
+        line = r == 0 ? hex_line("custody", body, len) : NULL;
         free(b);
         if (!line) {
                 fprintf(stderr, PROG ": warning: custody record not sealed: %s\n",
