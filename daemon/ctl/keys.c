@@ -352,7 +352,8 @@ static int load_trusted_root(int dirfd, const char *dir, const char *path, State
         return 0;
 }
 
-/* --new-root given to `key rotate`. */
+/* `key rotate` knows --new-root only to refuse it by name (an abbreviation such as --new
+ * names it too). */
 static int refuse_option(const char *cmd, const Option *o, const char *arg)
 {
         return usage_error("%s: unknown option --%s", cmd, o->name);
