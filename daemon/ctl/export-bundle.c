@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* export.c: `logsealctl export`: evidence bundles (SPEC §14) from the appliance's archives */
+/* export-bundle.c: `logsealctl export`: evidence bundles (SPEC §14) from the appliance's archives */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +22,7 @@
 #include "chain-verify.h"
 #include "checkpoint.h"
 #include "control.h"
-#include "export.h"
+#include "export-bundle.h"
 #include "hash.h"
 #include "keys.h"
 #include "magic.h"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* export.h: `logsealctl export`: evidence bundles (SPEC §14) from the appliance's archives */
+/* export-bundle.h: `logsealctl export`: evidence bundles (SPEC §14) from the appliance's archives */
 #pragma once
 
 #include <stddef.h>
