@@ -95,14 +95,18 @@ static json_t *status_json(Daemon *d)
         }
         json_object_set_new(o, "listeners", ls);
         json_object_set_new(o, "confinement",
-                            json_pack("{s:i,s:b,s:b,s:b,s:b,s:b,s:I}", "landlock_abi",
-                                      d->confinement.landlock_abi, "enforced",
+                            json_pack("{s:i,s:b,s:b,s:b,s:b,s:b,s:I,s:b,s:I,s:b,s:b}",
+                                      "landlock_abi", d->confinement.landlock_abi, "enforced",
                                       d->confinement.enforced, "no_new_privs",
                                       d->confinement.no_new_privs, "keys_readable",
                                       d->confinement.keys_readable, "sealer_keys_readable",
                                       atomic_load(&sealer_stats(d->sealer)->keys_readable),
-                                      "signer_confined", signer_confined(d->signer),
-                                      "signer_pid", (json_int_t) signer_pid(d->signer)));
+                                      "signer_confined", signer_confined(d->signer) > 0,
+                                      "signer_pid", (json_int_t) signer_pid(d->signer),
+                                      "disabled", d->confinement.disabled, "uid",
+                                      (json_int_t) d->confinement.uid, "no_capabilities",
+                                      d->confinement.no_capabilities, "bounding_set_empty",
+                                      d->confinement.bounding_empty));
         return o;
 }
 
