@@ -172,6 +172,55 @@ static json_t *ask(Export *e, const char *line)
         return e->o->request(e->o->state_dir, line);
 }
 
+void custody_command_line(char *buf, size_t n)
+{
+        char raw[4096];
+        size_t len = 0, o = 0;
+        ssize_t k;
+        int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+
+        buf[0] = 0;
+        if (fd < 0)
+                return;
+        while (len < sizeof(raw) - 1 && (k = read(fd, raw + len, sizeof(raw) - 1 - len)) > 0)
+                len += (size_t) k;
+        close(fd);
+        raw[len] = 0;
+        for (size_t a = 0; a < len; a += strlen(raw + a) + 1) {
+                const char *arg = raw + a;
+                size_t al = strlen(arg);
+                int quote = al == 0 || strchr(arg, ' ') != NULL;
+                int clean = ls_text_is_clean((const uint8_t *) arg, al);
+                char piece[8];
+                if (a > 0 && o + 1 < n)
+                        buf[o++] = ' ';
+                if (quote && o + 1 < n)
+                        buf[o++] = '\'';
+                for (size_t i = 0; i < al; i++) {
+                        unsigned char ch = (unsigned char) arg[i];
+                        size_t pl = 1;
+                        if (ch < 0x20 || ch == 0x7f || ch == '\\' || ch == '\'' ||
+                            (ch >= 0x80 && !clean))
+                                pl = (size_t) snprintf(piece, sizeof(piece), "\\x%02x", ch);
+                        else if (ch >= 0x80) {
+                                /* a whole UTF-8 character */
+                                pl = ch >= 0xf0 ? 4 : ch >= 0xe0 ? 3 : 2;
+                                memcpy(piece, arg + i, pl);
+                        } else
+                                piece[0] = (char) ch;
+                        if (o + pl + (quote ? 1 : 0) >= n)
+                                goto out; /* cut: a quoted argument keeps its opening quote */
+                        memcpy(buf + o, piece, pl);
+                        o += pl;
+                        i += ch >= 0x80 && clean ? pl - 1 : 0;
+                }
+                if (quote && o + 1 < n)
+                        buf[o++] = '\'';
+        }
+out:
+        buf[o] = 0;
+}
+
 /* Seals the custody record through the daemon; returns its seq once it is durable. */
 static int seal_custody(Export *e, const uint8_t selection[LS_HASH_LEN], uint64_t *ret_seq)
 {
@@ -179,7 +228,7 @@ static int seal_custody(Export *e, const uint8_t selection[LS_HASH_LEN], uint64_
         LsControlBuilder *b = malloc(sizeof(*b));
         const uint8_t *body;
         size_t len;
-        char *line = NULL, text[80], nonce_hex[33], cmd[64];
+        char *line = NULL, text[80], nonce_hex[33], cmd[64], command[CUSTODY_COMMAND_MAX + 1];
         uint8_t nonce[16];
         json_t *reply;
         uint64_t wal_id, deadline;
@@ -199,6 +248,8 @@ static int seal_custody(Export *e, const uint8_t selection[LS_HASH_LEN], uint64_
         ls_control_add_str(b, LS_TAG_FILTER, o->filter);
         ls_control_add(b, LS_TAG_MANIFEST_HASH, selection, LS_HASH_LEN);
         ls_control_add_u16(b, LS_TAG_ACTION, LS_CUSTODY_EXPORT);
+        custody_command_line(command, sizeof(command));
+        ls_control_add_str(b, LS_TAG_COMMAND, command);
         r = ls_control_end(b, &body, &len);
         if (r == 0) {
                 line = malloc(2 * len + 16);

@@ -2675,7 +2675,7 @@ static int seal_custody_note(const char *dir, uint16_t action, const char *case_
         LsControlBuilder *b = malloc(sizeof(*b));
         const uint8_t *body;
         size_t len;
-        char *line;
+        char *line, command[CUSTODY_COMMAND_MAX + 1];
         json_t *reply;
         int r;
 
@@ -2693,6 +2693,8 @@ static int seal_custody_note(const char *dir, uint16_t action, const char *case_
         if (filter)
                 ls_control_add_str(b, LS_TAG_FILTER, filter);
         ls_control_add_u16(b, LS_TAG_ACTION, action);
+        custody_command_line(command, sizeof(command)); /* SPEC §4.4: COMMAND */
+        ls_control_add_str(b, LS_TAG_COMMAND, command);
         r = ls_control_end(b, &body, &len);
         line = r == 0 ? malloc(2 * len + 16) : NULL;
         if (line) {
