@@ -19,6 +19,7 @@
 #include "listen.h"
 #include "logseald.h"
 #include "state.h"
+#include "text.h"
 #include "util.h"
 
 /*
@@ -331,7 +332,8 @@ static json_t *cmd_root_cert(Daemon *d, const char *hex)
 /*
  * Custody records come from logsealctl (export, query by case, verification runs): what it
  * states is checked, field by field (SPEC §4.4): only the fields a client may state, each
- * within its size, text that a person can read without being misled (ls_text_is_clean), an
+ * within its size, text that a person can read without being misled (ls_text_is_clean,
+ * text.h), an
  * action a client performs (a checkpoint publication is the daemon's own). The record sealed
  * is rebuilt from those fields with the client's PID and UID as the kernel gives them
  * (SO_PEERCRED), which no client can state.
@@ -355,8 +357,8 @@ static const char *custody_rebuild(const uint8_t *in, size_t n, const struct ucr
                 case LS_TAG_FILTER:
                 case LS_TAG_COMMAND:
                         if (!ls_text_is_clean(v, len))
-                                return "a text field holds control characters, bidirectional "
-                                       "formatting or invalid UTF-8";
+                                return "a text field holds control characters, bidirectional or "
+                                       "invisible formatting, or invalid UTF-8";
                         break;
                 case LS_TAG_ACTION:
                         if (ls_get16(v) < LS_CUSTODY_EXPORT || ls_get16(v) > LS_CUSTODY_VERIFY)

@@ -29,6 +29,7 @@
 #include "merkle.h"
 #include "record.h"
 #include "state.h"
+#include "text.h"
 #include "util.h"
 
 #define PROG "logsealctl"
@@ -174,51 +175,45 @@ static json_t *ask(Export *e, const char *line)
 
 void custody_command_line(char *buf, size_t n)
 {
-        char raw[4096];
+        char raw[4096], piece[LS_TEXT_ESCAPED_MAX(sizeof(raw)) + 2];
         size_t len = 0, o = 0;
         ssize_t k;
         int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
 
         buf[0] = 0;
-        if (fd < 0)
+        if (fd < 0 || n == 0) {
+                if (fd >= 0)
+                        close(fd);
                 return;
+        }
         while (len < sizeof(raw) - 1 && (k = read(fd, raw + len, sizeof(raw) - 1 - len)) > 0)
                 len += (size_t) k;
         close(fd);
         raw[len] = 0;
-        for (size_t a = 0; a < len; a += strlen(raw + a) + 1) {
+        /* Whole arguments while they fit (a long last one is cut by ls_text_escape, never
+         * inside an escape or a character). */
+        for (size_t a = 0; a < len && o + 1 < n; a += strlen(raw + a) + 1) {
                 const char *arg = raw + a;
-                size_t al = strlen(arg);
+                size_t al = strlen(arg), pl;
                 int quote = al == 0 || strchr(arg, ' ') != NULL;
-                int clean = ls_text_is_clean((const uint8_t *) arg, al);
-                char piece[8];
-                if (a > 0 && o + 1 < n)
+
+                if (a > 0)
                         buf[o++] = ' ';
-                if (quote && o + 1 < n)
-                        buf[o++] = '\'';
-                for (size_t i = 0; i < al; i++) {
-                        unsigned char ch = (unsigned char) arg[i];
-                        size_t pl = 1;
-                        if (ch < 0x20 || ch == 0x7f || ch == '\\' || ch == '\'' ||
-                            (ch >= 0x80 && !clean))
-                                pl = (size_t) snprintf(piece, sizeof(piece), "\\x%02x", ch);
-                        else if (ch >= 0x80) {
-                                /* a whole UTF-8 character */
-                                pl = ch >= 0xf0 ? 4 : ch >= 0xe0 ? 3 : 2;
-                                memcpy(piece, arg + i, pl);
-                        } else
-                                piece[0] = (char) ch;
-                        if (o + pl + (quote ? 1 : 0) >= n)
-                                goto out; /* cut: a quoted argument keeps its opening quote */
-                        memcpy(buf + o, piece, pl);
-                        o += pl;
-                        i += ch >= 0x80 && clean ? pl - 1 : 0;
+                pl = ls_text_escape(piece + quote, sizeof(piece) - 2, (const uint8_t *) arg, al);
+                if (quote) {
+                        piece[0] = '\'';
+                        piece[++pl] = '\'';
+                        piece[++pl] = 0;
                 }
-                if (quote && o + 1 < n)
-                        buf[o++] = '\'';
+                if (o + pl < n) {
+                        memcpy(buf + o, piece, pl + 1);
+                        o += pl;
+                } else {
+                        o += ls_text_escape(buf + o, n - o, (const uint8_t *) arg, al);
+                        break;
+                }
         }
-out:
-        buf[o] = 0;
+        buf[MIN(o, n - 1)] = 0;
 }
 
 /* Seals the custody record through the daemon; returns its seq once it is durable. */

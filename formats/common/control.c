@@ -192,49 +192,6 @@ int ls_control_get_u64(const LsControl *c, uint16_t tag, uint64_t *ret)
         }
 }
 
-int ls_text_is_clean(const uint8_t *p, size_t n)
-{
-        for (size_t i = 0; i < n;) {
-                uint32_t cp;
-                size_t len;
-                uint8_t b = p[i];
-
-                if (b < 0x80) {
-                        if (b < 0x20 || b == 0x7f)
-                                return 0;
-                        i++;
-                        continue;
-                }
-                if (b >= 0xc2 && b <= 0xdf) {
-                        len = 2;
-                        cp = b & 0x1f;
-                } else if (b >= 0xe0 && b <= 0xef) {
-                        len = 3;
-                        cp = b & 0x0f;
-                } else if (b >= 0xf0 && b <= 0xf4) {
-                        len = 4;
-                        cp = b & 0x07;
-                } else {
-                        return 0; /* a continuation byte first, 0xc0, 0xc1, 0xf5.. */
-                }
-                if (n - i < len)
-                        return 0;
-                for (size_t k = 1; k < len; k++) {
-                        if ((p[i + k] & 0xc0) != 0x80)
-                                return 0;
-                        cp = cp << 6 | (p[i + k] & 0x3f);
-                }
-                if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-                    (cp >= 0xd800 && cp <= 0xdfff))
-                        return 0; /* overlong, beyond Unicode, surrogate */
-                if (cp <= 0x9f || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
-                    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
-                        return 0; /* C1, bidirectional formatting */
-                i += len;
-        }
-        return 1;
-}
-
 const char *ls_control_type_name(uint16_t type)
 {
         static const char *const names[LS_CTL_MAX + 1] = {

@@ -26,14 +26,6 @@ int ls_control_get(const LsControl *c, uint16_t tag, const uint8_t **ret_val, ui
 /* Typed lookups for fixed-size fields (u16/u32/u64/i64 by tag type): 1 found, 0 absent. */
 int ls_control_get_u64(const LsControl *c, uint16_t tag, uint64_t *ret);
 
-/*
- * Text a person will read, as SPEC §4.4 requires it of what a client sends for a CUSTODY
- * record: valid UTF-8 (shortest forms, no surrogates, at most U+10FFFF) without C0 controls,
- * DEL, C1 controls (U+0080-U+009F) or bidirectional formatting characters (U+061C, U+200E,
- * U+200F, U+202A-U+202E, U+2066-U+2069). 1 clean, 0 not.
- */
-int ls_text_is_clean(const uint8_t *p, size_t n);
-
 const char *ls_control_type_name(uint16_t type);
 const char *ls_control_tag_name(uint16_t tag);
 const char *ls_loss_cause_name(uint16_t cause);

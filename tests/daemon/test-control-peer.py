@@ -111,7 +111,13 @@ try:
     t.check("a clean record from the daemon's user is sealed", r.get("ok") is True, r)
 
     # logsealctl states its command line; the daemon adds who ran it
-    p = subprocess.Popen([app.ctl(), "verify", "--state-dir", app.state, "--case", "C-2026-8",
+    hostile = subprocess.run([app.ctl(), "verify", "--state-dir", app.state, "--case", "C-9",
+                              "--examiner", "Judge \u202eeoD nhoJ"], capture_output=True,
+                             text=True, timeout=120)
+    t.check("logsealctl verify with a bidi override in the examiner: NOT sealed, it says so",
+            "was NOT sealed" in hostile.stderr and "custody record refused" in hostile.stderr,
+            hostile.stderr)
+    p = subprocess.Popen([app.ctl(), "verify", "--state-dir", app.state, "--case", "C\\2026-8",
                           "--examiner", "E. Xaminer"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     out, err = p.communicate(timeout=120)
@@ -124,7 +130,7 @@ try:
     cust = [e["fields"] for e in report.get("events", {}).get("list", [])
             if e["type"] == "custody"]
     t.check("exactly the two accepted custody records are in the chain",
-            [c.get("case_id") for c in cust] == ["C-2026-7", "C-2026-8"], cust)
+            [c.get("case_id") for c in cust] == ["C-2026-7", "C\\2026-8"], cust)
     c1 = cust[0] if cust else {}
     t.check("the raw one carries the client's uid and pid from the kernel",
             c1.get("uid") == daemon_uid and c1.get("pid") == client_pid
@@ -132,8 +138,9 @@ try:
     c2 = cust[1] if len(cust) > 1 else {}
     t.check("logsealctl's carries uid 0, its pid and its command line",
             c2.get("uid") == 0 and c2.get("pid") == p.pid
-            and c2.get("command", "").endswith("logsealctl verify --state-dir %s --case C-2026-8 "
-                                               "--examiner 'E. Xaminer'" % app.state), c2)
+            and c2.get("command", "").endswith("logsealctl verify --state-dir %s --case "
+                                               "C\\\\2026-8 --examiner 'E. Xaminer'"
+                                               % app.state), c2)
 finally:
     if t.failed:
         print("# logseald log:\n# " + app.logtext()[-3000:].replace("\n", "\n# "))
