@@ -51,6 +51,7 @@ void config_free(Config *c)
         free(c->state_dir);
         free(c->publish_dir);
         free(c->publish_command);
+        free(c->user);
         free(c->path);
         memset(c, 0, sizeof(*c));
 }
@@ -634,6 +635,10 @@ static int handler(void *ud, const char *section, const char *name, const char *
                         c->queue_max_bytes = (size_t) x;
                 } else if (!strcmp(name, "confine")) {
                         return bool_setting(p, name, value, &c->confine);
+                } else if (!strcmp(name, "user")) {
+                        if (!value[0])
+                                SETERR("user is empty");
+                        return string_setting(p, &c->user, value);
                 } else {
                         SETERR("unknown setting '%s' in [daemon]", name);
                 }

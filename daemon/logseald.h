@@ -89,6 +89,7 @@ typedef struct Config {
         uint64_t publish_interval_ns;  /* this often (when the chain grew) */
         int index_fulltext;            /* [index] fulltext: FTS5 over message bodies */
         int confine;                   /* [daemon] confine: Landlock after start-up (confine.c) */
+        char *user;                    /* [daemon] user: who a root start runs as (confine.c) */
 } Config;
 
 void config_defaults(Config *c);
@@ -313,6 +314,7 @@ struct Daemon {
         int stopping;
         int quickstart_hints;
         ConfineReport confinement;          /* confine.c, shown by `logsealctl status` */
+        ConfineUser run_as;                 /* started as root: the user it runs as */
 };
 
 uint64_t now_realtime_ns(void);

@@ -242,6 +242,7 @@ static const char *tag_kind(uint16_t tag)
         case LS_TAG_EXAMINER:
         case LS_TAG_FILTER:
         case LS_TAG_SOURCE:
+        case LS_TAG_COMMAND:
                 return "text";
         case LS_TAG_BOOT_ID:
         case LS_TAG_CONFIG_HASH:

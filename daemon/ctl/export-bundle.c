@@ -29,6 +29,7 @@
 #include "merkle.h"
 #include "record.h"
 #include "state.h"
+#include "text.h"
 #include "util.h"
 
 #define PROG "logsealctl"
@@ -172,6 +173,49 @@ static json_t *ask(Export *e, const char *line)
         return e->o->request(e->o->state_dir, line);
 }
 
+void custody_command_line(char *buf, size_t n)
+{
+        char raw[4096], piece[LS_TEXT_ESCAPED_MAX(sizeof(raw)) + 2];
+        size_t len = 0, o = 0;
+        ssize_t k;
+        int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+
+        buf[0] = 0;
+        if (fd < 0 || n == 0) {
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        while (len < sizeof(raw) - 1 && (k = read(fd, raw + len, sizeof(raw) - 1 - len)) > 0)
+                len += (size_t) k;
+        close(fd);
+        raw[len] = 0;
+        /* Whole arguments while they fit (a long last one is cut by ls_text_escape, never
+         * inside an escape or a character). */
+        for (size_t a = 0; a < len && o + 1 < n; a += strlen(raw + a) + 1) {
+                const char *arg = raw + a;
+                size_t al = strlen(arg), pl;
+                int quote = al == 0 || strchr(arg, ' ') != NULL;
+
+                if (a > 0)
+                        buf[o++] = ' ';
+                pl = ls_text_escape(piece + quote, sizeof(piece) - 2, (const uint8_t *) arg, al);
+                if (quote) {
+                        piece[0] = '\'';
+                        piece[++pl] = '\'';
+                        piece[++pl] = 0;
+                }
+                if (o + pl < n) {
+                        memcpy(buf + o, piece, pl + 1);
+                        o += pl;
+                } else {
+                        o += ls_text_escape(buf + o, n - o, (const uint8_t *) arg, al);
+                        break;
+                }
+        }
+        buf[MIN(o, n - 1)] = 0;
+}
+
 /* Seals the custody record through the daemon; returns its seq once it is durable. */
 static int seal_custody(Export *e, const uint8_t selection[LS_HASH_LEN], uint64_t *ret_seq)
 {
@@ -179,7 +223,7 @@ static int seal_custody(Export *e, const uint8_t selection[LS_HASH_LEN], uint64_
         LsControlBuilder *b = malloc(sizeof(*b));
         const uint8_t *body;
         size_t len;
-        char *line = NULL, text[80], nonce_hex[33], cmd[64];
+        char *line = NULL, text[80], nonce_hex[33], cmd[64], command[CUSTODY_COMMAND_MAX + 1];
         uint8_t nonce[16];
         json_t *reply;
         uint64_t wal_id, deadline;
@@ -199,6 +243,8 @@ static int seal_custody(Export *e, const uint8_t selection[LS_HASH_LEN], uint64_
         ls_control_add_str(b, LS_TAG_FILTER, o->filter);
         ls_control_add(b, LS_TAG_MANIFEST_HASH, selection, LS_HASH_LEN);
         ls_control_add_u16(b, LS_TAG_ACTION, LS_CUSTODY_EXPORT);
+        custody_command_line(command, sizeof(command));
+        ls_control_add_str(b, LS_TAG_COMMAND, command);
         r = ls_control_end(b, &body, &len);
         if (r == 0) {
                 line = malloc(2 * len + 16);

@@ -145,11 +145,17 @@ static int status_daemon(const char *dir)
         cp = json_object_get(o, "confinement");
         if (cp) {
                 json_int_t abi = json_integer_value(json_object_get(cp, "landlock_abi"));
-                printf("confinement:     %s (Landlock ABI %" JSON_INTEGER_FORMAT "%s); keys %s\n",
+                printf("confinement:     %s%s (Landlock ABI %" JSON_INTEGER_FORMAT "%s); keys %s\n",
                        json_is_true(json_object_get(cp, "enforced")) ? "enforced" : "NOT enforced",
+                       json_is_true(json_object_get(cp, "disabled")) ? ": confine = no" : "",
                        abi, abi ? "" : ": unavailable",
                        json_is_true(json_object_get(cp, "keys_readable")) ? "READABLE by the daemon" :
                                                                           "not readable by the daemon");
+                if (json_object_get(cp, "uid"))
+                        printf("privileges:      uid %" JSON_INTEGER_FORMAT ", %s\n",
+                               json_integer_value(json_object_get(cp, "uid")),
+                               json_is_true(json_object_get(cp, "no_capabilities")) ?
+                                       "no capabilities" : "CAPABILITIES HELD");
         }
         json_decref(o);
         return 0;

@@ -23,6 +23,7 @@
 
 #include "control.h"
 #include "ctl.h"
+#include "export-bundle.h"
 #include "hash.h"
 #include "index.h"
 #include "keys.h"
@@ -494,7 +495,7 @@ int seal_custody_note(const char *dir, uint16_t action, const char *case_id,
         LsControlBuilder *b = malloc(sizeof(*b));
         const uint8_t *body;
         size_t len;
-        char *line;
+        char *line, command[CUSTODY_COMMAND_MAX + 1];
         json_t *reply;
         int r;
 
@@ -512,6 +513,8 @@ int seal_custody_note(const char *dir, uint16_t action, const char *case_id,
         if (filter)
                 ls_control_add_str(b, LS_TAG_FILTER, filter);
         ls_control_add_u16(b, LS_TAG_ACTION, action);
+        custody_command_line(command, sizeof(command)); /* SPEC §4.4: COMMAND */
+        ls_control_add_str(b, LS_TAG_COMMAND, command);
         r = ls_control_end(b, &body, &len);
         line = r == 0 ? hex_line("custody", body, len) : NULL;
         free(b);

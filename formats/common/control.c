@@ -44,6 +44,9 @@ static const TagInfo tags[LS_TAG_MAX + 1] = {
         [LS_TAG_PID] = {"pid", T_U32, 4, 4},
         [LS_TAG_HEARTBEAT_INTERVAL] = {"heartbeat_interval", T_U64, 8, 8},
         [LS_TAG_CLOSE] = {"close", T_FIXED, LS_CLOSE_LEN, LS_CLOSE_LEN},
+        [LS_TAG_CONFINEMENT] = {"confinement", T_U32, 4, 4},
+        [LS_TAG_UID] = {"uid", T_U32, 4, 4},
+        [LS_TAG_COMMAND] = {"command", T_VAR, 0, 1024},
 };
 
 /* Required tags per control type (SPEC §4.2), zero-terminated. */

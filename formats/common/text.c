@@ -144,3 +144,14 @@ int ls_text_is_plain(const uint8_t *p, size_t n)
         /* Every escape is longer than what it replaces. */
         return len == n;
 }
+
+int ls_text_is_clean(const uint8_t *p, size_t n)
+{
+        for (size_t i = 0, len; i < n; i += len) {
+                uint32_t cp;
+                len = utf8_next(p + i, n - i, &cp);
+                if (!len || cp < 0x20 || cp == 0x7f || invisible(cp))
+                        return 0;
+        }
+        return 1;
+}

@@ -35,3 +35,9 @@ void ls_text_write(FILE *f, const uint8_t *p, size_t n);
 
 /* 1 when p[0..n) would print unchanged (nothing to escape). */
 int ls_text_is_plain(const uint8_t *p, size_t n);
+
+/*
+ * 1 when p[0..n) holds nothing ls_text_escape would escape but backslashes: what a CUSTODY
+ * record's text fields may hold (SPEC §4.4; a backslash, as in DOMAIN\user, is text).
+ */
+int ls_text_is_clean(const uint8_t *p, size_t n);

@@ -217,9 +217,10 @@ class App(Appliance):
         self.dsock = os.path.join(self.dir, "dgram.sock")
         self.conf = os.path.join(self.dir, "logseald.conf")
         with open(self.conf, "w") as f:
-            f.write("[batch]\nmax_latency = 200ms\n" + extra_conf)
+            f.write(daemonlib.run_as_conf(self.dir) + "[batch]\nmax_latency = 200ms\n"
+                    + extra_conf)
         self.proc = None
-        self.user = None   # daemonlib.Appliance's: run as the invoking user
+        self.user = None   # daemonlib.Appliance's: run as the invoking user (root: see there)
         self.name = name
         self.sent = 0
         subprocess.run([self.ctl(), "init", "--state-dir", self.state, *init_args], check=True,

@@ -129,6 +129,46 @@ START_TEST(stream_and_buffer_agree)
 }
 END_TEST
 
+/* SPEC §4.4: what a client's custody text may hold: nothing escaped but backslashes. */
+START_TEST(text_is_clean_refuses_controls_bidi_and_bad_utf8)
+{
+        static const struct {
+                const char *s;
+                int clean;
+        } cases[] = {
+                {"", 1},
+                {"Case 2026-0042 / J. M\xc3\xbcller", 1},
+                {"\xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x94\x8f", 1},      /* CJK, U+1F50F */
+                {"a\tb", 0},                                            /* C0 */
+                {"a\nb", 0},
+                {"\x1b[2J", 0},                                         /* escape sequence */
+                {"a\x7f", 0},                                           /* DEL */
+                {"\xc2\x9b" "31m", 0},                                  /* C1 CSI */
+                {"\xc2\xa0", 1},                                        /* U+00A0 is text */
+                {"Judge \xe2\x80\xae" "eoD nhoJ\xe2\x80\xac", 0},       /* U+202E, U+202C */
+                {"\xe2\x81\xa6x\xe2\x81\xa9", 0},                       /* U+2066, U+2069 */
+                {"\xe2\x80\x8f", 0},                                    /* U+200F */
+                {"a\xe2\x80\x8b" "b", 0},                              /* U+200B zero width */
+                {"\xef\xbb\xbf", 0},                                    /* U+FEFF */
+                {"DOMAIN\\user", 1},                                  /* a backslash is text */
+                {"\xd8\x9c", 0},                                        /* U+061C */
+                {"\xc0\xaf", 0},                                        /* overlong '/' */
+                {"\xe0\x80\xaf", 0},
+                {"\xed\xa0\x80", 0},                                    /* surrogate */
+                {"\xf4\x90\x80\x80", 0},                                /* > U+10FFFF */
+                {"\xc3", 0},                                            /* cut */
+                {"\x80", 0},
+                {"\xff", 0},
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+                ck_assert_msg(ls_text_is_clean((const uint8_t *) cases[i].s,
+                                               strlen(cases[i].s)) == cases[i].clean,
+                              "case %zu", i);
+        ck_assert_int_eq(ls_text_is_clean((const uint8_t *) "a\0b", 3), 0); /* NUL */
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("text");
@@ -144,6 +184,7 @@ int main(void)
         tcase_add_test(tc, truncation_never_cuts_an_escape_or_a_character);
         tcase_add_test(tc, worst_case_fits_the_stated_bound);
         tcase_add_test(tc, stream_and_buffer_agree);
+        tcase_add_test(tc, text_is_clean_refuses_controls_bidi_and_bad_utf8);
         suite_add_tcase(s, tc);
         sr = srunner_create(s);
         srunner_run_all(sr, CK_ENV);
