@@ -9,6 +9,7 @@
 #include "control.h"
 #include "logseald.h"
 #include "parse.h"
+#include "sources.h"
 #include "util.h"
 
 #define CHUNK_CAP (1u << 20)
@@ -146,6 +147,11 @@ int ingest_message(Daemon *d, const LsRecord *proto, SenderIdentity si, const ui
                 r.identity_len = (uint16_t) n;
                 if (n == 0)
                         d->identity_missing++;
+                /* A front end's connection carries many senders: the rate limit is theirs,
+                 * each over its rate dropped here and declared (sources.c). */
+                else if (!source_admit(d->sources, sources_by_identity(d->sources, identity, n),
+                                       r.time_ns))
+                        return 0;
         }
         k = ensure_pending(d, 4 + ls_record_size(&r));
         if (k < 0)
