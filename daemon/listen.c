@@ -42,7 +42,8 @@ typedef struct Conn {
         struct Conn *next, *prev;
         /* [limits] (sources.c) */
         Source *sender;         /* the sender: per-source cap, rate, declarations */
-        size_t held;            /* buffer bytes touched since the last release (buffered) */
+        size_t touched;         /* buffer bytes written since the last release */
+        size_t held;            /* of them, counted in the listeners' buffered bytes */
         uint64_t accepted_ns;   /* CLOCK_MONOTONIC */
         uint64_t frame_ns;      /* when the message being received began; 0: none */
         uint64_t frames;        /* messages delivered */
@@ -241,7 +242,7 @@ static void conn_close_for(Conn *c, SourceEvent why)
 static void conn_account(Conn *c, uint64_t frames_before, uint64_t now)
 {
         size_t *total = sources_buffered(c->l->d->sources);
-        size_t held = MAX(c->held, c->framer.len);
+        size_t held = MAX(c->touched, c->framer.len);
 
         if (ls_framer_idle(&c->framer)) {
                 c->frame_ns = 0;
@@ -249,8 +250,11 @@ static void conn_account(Conn *c, uint64_t frames_before, uint64_t now)
                         (void) madvise(c->buf, c->buf_size, MADV_DONTNEED);
                         held = 0;
                 }
-        } else if (!c->frame_ns || c->frames != frames_before) {
-                c->frame_ns = now;
+                c->touched = held;
+        } else {
+                c->touched = held;
+                if (!c->frame_ns || c->frames != frames_before)
+                        c->frame_ns = now;
         }
         *total = *total - c->held + held;
         c->held = held;
@@ -263,7 +267,7 @@ static int on_frame(void *ud, const uint8_t *msg, size_t len, uint64_t orig_len,
 
         c->frames++;
         if (msg >= c->buf && msg < c->buf + c->buf_size)
-                c->held = MAX(c->held, len);
+                c->touched = MAX(c->touched, len);
 
         /* A malformed octet count is sealed as received and flagged, never dropped. */
         if (flags & LS_FRAME_FRAMING_ERROR)
@@ -451,17 +455,26 @@ static void listener_tick(Listener *l, uint64_t now)
                 l->accept_blocked = 0;
                 sd_event_source_set_enabled(l->src, SD_EVENT_ON);
         }
+        /* Time the daemon does not read a connection (paused for back-pressure, or the
+         * sender throttled) does not count against the sender's timeouts. */
+        uint64_t dt = l->tick_ns ? now - l->tick_ns : 0;
+        l->tick_ns = now;
         for (Conn *c = l->conns; c; c = next) {
                 next = c->next;
+                if (l->d->paused || c->resume_ns) {
+                        c->accepted_ns = MIN(c->accepted_ns + dt, now);
+                        if (c->frame_ns)
+                                c->frame_ns = MIN(c->frame_ns + dt, now);
+                }
                 if (c->resume_ns && now >= c->resume_ns) {
                         c->resume_ns = 0;
                         if (!l->d->paused)
                                 sd_event_source_set_enabled(c->src, SD_EVENT_ON);
                 }
-                if (cfg->idle_timeout_ns && !c->sent_any &&
+                if (cfg->idle_timeout_ns && !c->sent_any && now > c->accepted_ns &&
                     now - c->accepted_ns >= cfg->idle_timeout_ns)
                         conn_close_for(c, SRC_CLOSED_IDLE);
-                else if (cfg->frame_timeout_ns && c->frame_ns &&
+                else if (cfg->frame_timeout_ns && c->frame_ns && now > c->frame_ns &&
                          now - c->frame_ns >= cfg->frame_timeout_ns)
                         conn_close_for(c, SRC_CLOSED_FRAME);
         }

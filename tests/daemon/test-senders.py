@@ -218,7 +218,7 @@ def test_timeouts():
 
 # ---- (2) memory under half-sent frames ----
 
-QUEUE_MIB, BUFFER_MIB = 8, 16
+QUEUE_MIB, BUFFER_MIB = 8, 8
 
 
 def test_memory():
@@ -249,11 +249,20 @@ def test_memory():
                 sent += 1
             except OSError:
                 pass
-        time.sleep(3.0)
-        peak = vm_hwm_kib(app.proc.pid)
+        # Until the daemon has read everything: the peak stops growing.
+        peak, stable = vm_hwm_kib(app.proc.pid), 0
+        for _ in range(60):
+            time.sleep(0.5)
+            p = vm_hwm_kib(app.proc.pid)
+            stable = stable + 1 if p == peak else 0
+            peak = p
+            if stable >= 6:
+                break
         st = app.control("status")
-        # logseald.conf(5), [limits] buffer_max_size: the bound this test checks.
-        bound_mib = 3 * QUEUE_MIB + BUFFER_MIB + 1 + 48 + 4096 * 16 / 1024
+        # logseald.conf(5), [limits] buffer_max_size: peak RSS < 3 x queue_max_size +
+        # buffer_max_size + the zstd context (1 MiB at level 3) + 48 MiB + 4 KiB per connection
+        # a listener may hold (max_connections 4096 on each stream listener: tcp and unix here).
+        bound_mib = 3 * QUEUE_MIB + BUFFER_MIB + 1 + 48 + 2 * 4096 * 4 / 1024
         print(f"# {len(socks)} connections, {sent} half-sent 60 KB frames; VmHWM {base // 1024} "
               f"-> {peak // 1024} MiB (bound {bound_mib:.0f} MiB); buffered "
               f"{st.get('buffered_bytes')}")
@@ -281,13 +290,23 @@ def test_memory():
 
 # ---- (3) fairness ----
 
+# Flood and calibration messages: 1 KB of random hex (which compresses about 2:1, like log
+# text), so that the sealer at compression_level 16 is the bottleneck, as in test-overload.py.
+FLOOD_CONF = "[daemon]\nqueue_max_size = 8M\n[batch]\ncompression_level = 16\n"
+
+
+def flood_messages(kind, n=500):
+    return [b"<13>1 2026-01-01T00:00:00Z flood app - - - %s %s" % (kind, os.urandom(480).hex().encode())
+            for _ in range(n)]
+
+
 def udp_flood(port, deadline):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.50", 0))
-    m = b"<13>1 2026-01-01T00:00:00Z flood app - - - udp flood " + b"f" * 100
+    ms = flood_messages(b"udp")
     n = 0
     while time.time() < deadline:
-        for _ in range(200):
+        for m in ms:
             try:
                 s.sendto(m, ("127.0.0.1", port))
                 n += 1
@@ -298,24 +317,54 @@ def udp_flood(port, deadline):
 
 def tcp_flood(port, deadline):
     s = connect_from("127.0.0.50", port)
-    m = b"<13>1 2026-01-01T00:00:00Z flood app - - - tcp flood " + b"f" * 100
-    chunk = b"%d %s" % (len(m), m) * 500
-    s.settimeout(1)
+    chunk = b"".join(b"%d %s" % (len(m), m) for m in flood_messages(b"tcp"))
     n = 0
     while time.time() < deadline:
-        try:
-            s.sendall(chunk)
-            n += 500
-        except socket.timeout:
-            pass
+        s.sendall(chunk)  # blocks while the daemon holds this sender back
+        n += 500
+    s.shutdown(socket.SHUT_WR)
+    s.settimeout(120)
+    while s.recv(100):
+        pass
     s.close()
     return n
 
 
+def tcp_blast(port, src, deadline):
+    s = connect_from(src, port)
+    chunk = b"".join(b"%d %s" % (len(m), m) for m in flood_messages(b"calibration"))
+    while time.time() < deadline:
+        s.sendall(chunk)
+    s.close()
+
+
+def sustainable_rate():
+    """Flood messages/s the appliance seals with FLOOD_CONF and no rate limit: two TCP
+    senders for 3 s."""
+    app = Appliance(BUILD, user=USER, extra_conf=FLOOD_CONF)
+    try:
+        app.start()
+        deadline = time.time() + 3
+        with mp.Pool(2) as pool:
+            rs = [pool.apply_async(tcp_blast, (app.port, f"127.0.0.{60 + i}", deadline))
+                  for i in range(2)]
+            time.sleep(1)
+            a = app.control("status")["sealed"]
+            time.sleep(2)
+            b = app.control("status")["sealed"]
+            for r in rs:
+                r.get()
+        app.stop()
+        return (b - a) / 2
+    finally:
+        app.close()
+
+
 def test_fairness():
     rate = 400
+    capacity = sustainable_rate()
     app = Appliance(BUILD, user=USER,
-                    extra_conf=f"[limits]\nrate_limit = {rate}\n[batch]\ncompression_level = 16\n")
+                    extra_conf=f"[limits]\nrate_limit = {rate}\n" + FLOOD_CONF)
     try:
         app.start()
         port = app.port
@@ -329,12 +378,15 @@ def test_fairness():
             sent = [0] * 20
             t0 = time.time()
             while time.time() < deadline - 0.2:
-                tick = time.time()
+                # 100 msg/s each on an absolute schedule: a late wake-up catches up.
+                due = int((time.time() - t0) * 100) + 1
                 for i, s in enumerate(senders):
-                    m = b"<13>1 2026-01-01T00:00:00Z fair app - - - fair s=%02d n=%06d" % (i, sent[i])
-                    s.sendall(b"%d %s" % (len(m), m))
-                    sent[i] += 1
-                time.sleep(max(0.0, 0.01 - (time.time() - tick)))
+                    while sent[i] < due:
+                        m = b"<13>1 2026-01-01T00:00:00Z fair app - - - fair s=%02d n=%06d" % (
+                            i, sent[i])
+                        s.sendall(b"%d %s" % (len(m), m))
+                        sent[i] += 1
+                time.sleep(max(0.0, t0 + due / 100 - time.time()))
             dt = time.time() - t0
             counts = [r.get() for r in fl]
         for s in senders:
@@ -347,8 +399,15 @@ def test_fairness():
             except OSError:
                 pass
             s.close()
+        flood_rate = (counts[0] + counts[1] + counts[2]) / FLOOD_SECONDS
         print(f"# 20 senders: {sum(sent)} msgs in {dt:.1f} s ({sum(sent) / dt / 20:.0f} msg/s "
-              f"each); flood: {counts[0] + counts[1]} UDP, {counts[2]} TCP")
+              f"each); flood: {counts[0] + counts[1]} UDP, {counts[2]} TCP = {flood_rate:.0f} "
+              f"msg/s offered, {flood_rate / max(capacity, 1):.1f}x the appliance's sustainable "
+              f"{capacity:.0f} msg/s (rate_limit {rate}/s per source)")
+        t.check("fairness: the 20 sources sent at least 90 msg/s each", sum(sent) / dt / 20 >= 90,
+                sum(sent) / dt / 20)
+        t.check("fairness: the flood offered at least 10x the appliance's sustainable rate",
+                flood_rate >= 10 * capacity, (flood_rate, capacity))
         time.sleep(2.0)
         st = app.control("status")
         src = {x["source"]: x for x in st.get("sources", [])}
@@ -367,6 +426,22 @@ def test_fairness():
         rl = [e for e in losses(report, "rate-limit") if "127.0.0.50" in e["fields"].get("source", "")]
         t.check("fairness: the flood's drops declared per source (LOSS rate-limit, 127.0.0.50)",
                 rl and sum(e["fields"]["count"] for e in rl) > 0, losses(report)[:5])
+        flood = {"udp": 0, "tcp": 0}
+        for r in syslog(records):
+            if r.get("peer") == "127.0.0.50":
+                flood[r["transport"]] += 1
+        overflow = sum(e["fields"]["count"] for e in losses(report, "udp-overflow"))
+        dropped = sum(e["fields"]["count"] for e in rl)
+        print(f"# flood UDP: sent {counts[0] + counts[1]}, sealed {flood['udp']}, declared "
+              f"rate-limit {dropped}, udp-overflow {overflow}; TCP: sent {counts[2]}, sealed "
+              f"{flood['tcp']}")
+        t.check("fairness: every flood datagram is sealed or declared lost (rate-limit, "
+                "udp-overflow)", flood["udp"] + dropped + overflow == counts[0] + counts[1],
+                (flood["udp"], dropped, overflow, counts[0] + counts[1]))
+        t.check("fairness: the TCP flood was held back, not dropped: all sealed, throttling "
+                "declared", flood["tcp"] == counts[2] and any(
+                    "127.0.0.50" in e["fields"].get("source", "")
+                    for e in losses(report, "throttled")), (flood["tcp"], counts[2]))
         others = [e for e in losses(report) if any(f"127.0.0.{100 + i}" == e["fields"].get(
             "source", "").split()[-1] for i in range(20))]
         t.check("fairness: nothing of the 20 declared lost", not others, others[:3])
