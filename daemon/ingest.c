@@ -199,6 +199,16 @@ int ingest_commit(Daemon *d)
         c->first_wal_id = first;
         d->last_wal_id = first + c->count - 1;
         d->pending = NULL;
+        /* A commit after every read can leave chunks mostly empty (one partial message of a
+         * connection closed for a limit, a slow sender): queue_max_size counts their bytes,
+         * so give the rest back, or the queue would hold up to CHUNK_CAP per record. */
+        if (c->cap - c->len >= 64 * 1024) {
+                Chunk *small = realloc(c, sizeof(*c) + c->len);
+                if (small) {
+                        c = small;
+                        c->cap = c->len;
+                }
+        }
         sealer_push(d->sealer, c);
         return 0;
 }

@@ -189,7 +189,7 @@ static int on_datagram(sd_event_source *s, int fd, uint32_t revents, void *ud)
                         proto.transport = LS_TRANSPORT_UNIX_DGRAM;
                 }
                 /* Over its sender's rate: dropped here, declared per sender (sources.c). */
-                if (!l->conf->sender_identity &&
+                if (d->cfg.rate_limit && !l->conf->sender_identity &&
                     !source_admit(d->sources, sources_by_addr(d->sources, &proto),
                                   now_realtime_ns()))
                         continue;

@@ -49,6 +49,7 @@ struct Sources {
         size_t n;
         Source other;
         size_t buffered;
+        uint64_t sweep_after_ns; /* a sweep freed nothing: not again before this */
 };
 
 int sources_new(Sources **ret, const Config *cfg)
@@ -139,9 +140,16 @@ static Source *lookup(Sources *s, uint8_t kind, const void *key, size_t n, const
                         return e;
         }
         if (s->n >= TABLE_MAX) {
-                sweep(s);
-                if (s->n >= TABLE_MAX)
+                /* Full of busy senders (a flood from many addresses): share an entry rather
+                 * than sweep for every new one. */
+                uint64_t now = now_realtime_ns();
+                if (now < s->sweep_after_ns)
                         return &s->other;
+                sweep(s);
+                if (s->n >= TABLE_MAX) {
+                        s->sweep_after_ns = now + 1000000000ull;
+                        return &s->other;
+                }
                 for (j = h % TABLE_SLOTS; s->slots[j]; j = (j + 1) % TABLE_SLOTS)
                         ;
         }

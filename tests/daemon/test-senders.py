@@ -16,8 +16,10 @@
 import json
 import multiprocessing as mp
 import os
+import re
 import resource
 import socket
+import subprocess
 import sys
 import time
 
@@ -66,6 +68,11 @@ def vm_hwm_kib(pid):
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])
     return 0
+
+
+def ctl_status(app):
+    return subprocess.run([app.ctl(), "status", "--state-dir", app.state], capture_output=True,
+                          text=True).stdout
 
 
 def wait_status(app, pred, timeout):
@@ -148,6 +155,9 @@ def test_exhaustion():
         src = {x["source"]: x for x in st.get("sources", [])}
         t.check("exhaustion: status shows the refusals of 127.0.0.2",
                 src.get("127.0.0.2", {}).get("refused", 0) > 0, st.get("sources"))
+        out = ctl_status(app)
+        t.check("exhaustion: logsealctl status shows the refusals of 127.0.0.2",
+                re.search(r"sender limited: +127\.0\.0\.2: [1-9]\d* connections refused", out), out)
         for s in socks:
             s.close()
         good.close()
@@ -413,6 +423,10 @@ def test_fairness():
         src = {x["source"]: x for x in st.get("sources", [])}
         t.check("fairness: status shows the flood's rate-limit drops per source",
                 src.get("127.0.0.50", {}).get("rate_limited", 0) > 0, st.get("sources"))
+        out = ctl_status(app)
+        t.check("fairness: logsealctl status shows the flood's rate-limit drops",
+                re.search(r"sender limited: +127\.0\.0\.50: .* [1-9]\d* messages dropped \(rate "
+                          r"limit\)", out), out)
         rc = app.stop()
         t.check("fairness: daemon stops cleanly", rc == 0, app.logtext()[-500:])
         rc, report, records = app.verify()
@@ -449,7 +463,52 @@ def test_fairness():
         app.close()
 
 
-for name, fn in [("incomplete", test_incomplete), ("timeouts", test_timeouts),
+def test_identity():
+    """On a front-end listener the rate limit is per identity: one identity over its rate
+    is dropped and declared under its name; another on the same connection loses nothing."""
+    fe = "/tmp/logseal-senders-fe-%d.sock" % os.getpid()
+    app = Appliance(BUILD, user=USER, extra_conf=f"[limits]\nrate_limit = 100\n[listen front]\n"
+                    f"type = unix\npath = {fe}\nsender_identity = structured-data\n")
+    try:
+        app.start()
+        deadline = time.time() + 10
+        while not os.path.exists(fe) and time.time() < deadline:
+            time.sleep(0.05)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(fe)
+        out = []
+        for k in range(1000):
+            for who, every in ((b"noisy", 1), (b"quiet", 50)):
+                if k % every:
+                    continue
+                m = (b'<13>1 2026-01-01T00:00:00Z h app - - [logseal-sender@32473 subject="CN=%s"]'
+                     b' id %s n=%04d' % (who, who, k))
+                out.append(b"%d %s" % (len(m), m))
+        s.sendall(b"".join(out))
+        s.close()
+        time.sleep(2.0)
+        rc = app.stop()
+        t.check("identity: daemon stops cleanly", rc == 0, app.logtext()[-500:])
+        rc, report, records = app.verify()
+        t.check("identity: archives verify", rc == 0, report.get("verdict"))
+        quiet = [r for r in syslog(records) if " id quiet " in r.get("message", "")]
+        noisy = [r for r in syslog(records) if " id noisy " in r.get("message", "")]
+        t.check("identity: every message of the quiet identity sealed", len(quiet) == 20,
+                len(quiet))
+        rl = [e for e in losses(report, "rate-limit")
+              if e["fields"].get("source") == "subject=CN=noisy"]
+        dropped = sum(e["fields"]["count"] for e in rl)
+        t.check("identity: the noisy identity's drops declared under its identity",
+                dropped > 0 and dropped + len(noisy) == 1000, (dropped, len(noisy), losses(report)))
+    finally:
+        app.close()
+        try:
+            os.unlink(fe)
+        except OSError:
+            pass
+
+
+for name, fn in [("incomplete", test_incomplete), ("identity", test_identity), ("timeouts", test_timeouts),
                  ("exhaustion", test_exhaustion), ("memory", test_memory),
                  ("fairness", test_fairness)]:
     if len(sys.argv) > 3 and name not in sys.argv[3:]:
