@@ -32,7 +32,7 @@ struct Source {
         uint8_t kind;
         uint8_t addr[16];
         uint64_t hash;
-        char *identity;               /* KEY_IDENTITY: its text, cut to SOURCE_TEXT_MAX */
+        char *identity; /* KEY_IDENTITY: its text, cut to SOURCE_TEXT_MAX */
         uint32_t nconns;
         double tokens;
         uint64_t refill_ns;
@@ -135,8 +135,9 @@ static Source *lookup(Sources *s, uint8_t kind, const void *key, size_t n, const
         for (; (e = s->slots[j]); j = (j + 1) % TABLE_SLOTS) {
                 if (e->hash != h || e->kind != kind)
                         continue;
-                if (kind != KEY_IDENTITY ? !memcmp(e->addr, key, n) :
-                                           (strlen(e->identity) == tn && !memcmp(e->identity, text, tn)))
+                if (kind != KEY_IDENTITY
+                            ? !memcmp(e->addr, key, n)
+                            : (strlen(e->identity) == tn && !memcmp(e->identity, text, tn)))
                         return e;
         }
         if (s->n >= TABLE_MAX) {
@@ -324,8 +325,10 @@ static void limit_text(const Config *c, SourceEvent ev, char *buf, size_t n)
                          burst(c));
                 break;
         case SRC_THROTTLED:
-                snprintf(buf, n, "rate_limit = %" PRIu32 "/s, rate_burst = %.0f (held back, nothing "
-                         "dropped)", c->rate_limit, burst(c));
+                snprintf(buf, n,
+                         "rate_limit = %" PRIu32 "/s, rate_burst = %.0f (held back, nothing "
+                         "dropped)",
+                         c->rate_limit, burst(c));
                 break;
         default:
                 buf[0] = 0;

@@ -10,13 +10,13 @@
 /* The limits that can act on a sender; each is declared in the chain with the limit's
  * setting and value (SPEC §4.3): one LOSS record per sender and kind. */
 typedef enum SourceEvent {
-        SRC_REFUSED_PER_SOURCE,         /* CAUSE connection-refused: max_connections_per_source */
-        SRC_REFUSED_LISTENER_FULL,      /* CAUSE connection-refused: max_connections */
-        SRC_CLOSED_IDLE,                /* CAUSE connection-closed: idle_timeout */
-        SRC_CLOSED_FRAME,               /* CAUSE connection-closed: frame_timeout */
-        SRC_CLOSED_BUFFER,              /* CAUSE connection-closed: buffer_max_size */
-        SRC_RATE_DROPPED,               /* CAUSE rate-limit: a message dropped */
-        SRC_THROTTLED,                  /* CAUSE throttled: a stream held back, nothing lost */
+        SRC_REFUSED_PER_SOURCE,    /* CAUSE connection-refused: max_connections_per_source */
+        SRC_REFUSED_LISTENER_FULL, /* CAUSE connection-refused: max_connections */
+        SRC_CLOSED_IDLE,           /* CAUSE connection-closed: idle_timeout */
+        SRC_CLOSED_FRAME,          /* CAUSE connection-closed: frame_timeout */
+        SRC_CLOSED_BUFFER,         /* CAUSE connection-closed: buffer_max_size */
+        SRC_RATE_DROPPED,          /* CAUSE rate-limit: a message dropped */
+        SRC_THROTTLED,             /* CAUSE throttled: a stream held back, nothing lost */
         SRC_NEVENTS,
 } SourceEvent;
 
