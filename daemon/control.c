@@ -18,6 +18,7 @@
 #include "hash.h"
 #include "listen.h"
 #include "logseald.h"
+#include "sources.h"
 #include "state.h"
 #include "text.h"
 #include "util.h"
@@ -99,6 +100,10 @@ static json_t *status_json(Daemon *d)
                                                     (json_int_t) l->nconns));
         }
         json_object_set_new(o, "listeners", ls);
+        /* [limits]: per sender, the refusals, closes, rate-limit drops and throttling. */
+        json_object_set_new(o, "buffered_bytes",
+                            json_integer((json_int_t) (d->sources ? *sources_buffered(d->sources) : 0)));
+        json_object_set_new(o, "sources", sources_json(d->sources, 20)); /* fits logsealctl's 64 KiB */
         json_object_set_new(o, "confinement",
                             json_pack("{s:i,s:b,s:b,s:b,s:b,s:b,s:I,s:b,s:I,s:b,s:b}",
                                       "landlock_abi", d->confinement.landlock_abi, "enforced",

@@ -25,6 +25,7 @@
 #include "hash.h"
 #include "index.h"
 #include "listen.h"
+#include "sources.h"
 #include "logseald.h"
 #include "owner.h"
 #include "state.h"
@@ -107,6 +108,7 @@ static void declare_losses(Daemon *d, int force)
                         l->loss_first_ns = 0;
         }
         free(b);
+        d->declared_lost += sources_declare(d, d->sources, force);
 }
 
 static void emit_start(Daemon *d)
@@ -306,6 +308,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *ud)
                 return 0;
         ticks++;
         check_clock(d);
+        listeners_tick(d, now);
         declare_losses(d, 0);
         if (now - d->last_ingest_ns >= d->cfg.heartbeat_ns) {
                 LsControlBuilder *b = malloc(sizeof(*b));
@@ -1170,6 +1173,7 @@ int main(int argc, char **argv)
         sd_event_source_unref(tick);
         sd_event_unref(d.event);
         free(d.pending);
+        d.sources = sources_free(d.sources);
         config_free(&d.cfg);
         close(d.notify_fd);
         close(d.archive_dirfd);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "text.h"
 #include "hash.h"
 #include "keys.h"
 #include "state.h"
@@ -127,6 +128,26 @@ static int status_daemon(const char *dir)
                json_integer_value(json_object_get(o, "archives_sealed")));
         printf("declared lost:   %" JSON_INTEGER_FORMAT "\n",
                json_integer_value(json_object_get(o, "declared_lost")));
+        /* [limits]: the senders with refusals, closes, rate-limit drops or throttling; the
+         * name is a sender's (an identity comes from the network): escaped (text.h). */
+        json_t *e;
+        size_t i;
+        json_array_foreach(json_object_get(o, "sources"), i, e)
+        {
+                json_int_t ev[4] = {json_integer_value(json_object_get(e, "refused")),
+                                    json_integer_value(json_object_get(e, "closed")),
+                                    json_integer_value(json_object_get(e, "rate_limited")),
+                                    json_integer_value(json_object_get(e, "throttled"))};
+                const char *name = json_string_value(json_object_get(e, "source"));
+                if (!(ev[0] | ev[1] | ev[2] | ev[3]) || !name)
+                        continue;
+                fputs("sender limited:  ", stdout);
+                ls_text_write(stdout, (const uint8_t *) name, strlen(name));
+                printf(": %" JSON_INTEGER_FORMAT " connections refused, %" JSON_INTEGER_FORMAT
+                       " closed, %" JSON_INTEGER_FORMAT " messages dropped (rate limit), held back "
+                       "%" JSON_INTEGER_FORMAT " times\n",
+                       ev[0], ev[1], ev[2], ev[3]);
+        }
         if (json_integer_value(json_object_get(o, "identity_missing")))
                 printf("no identity:     %" JSON_INTEGER_FORMAT " messages on front-end listeners "
                        "without a usable sender identity\n",

@@ -227,6 +227,9 @@ const char *ls_loss_cause_name(uint16_t cause)
                 [LS_LOSS_TRUNCATED] = "truncated",
                 [LS_LOSS_WAL_DAMAGE] = "wal-damage",
                 [LS_LOSS_QUEUE_OVERFLOW] = "queue-overflow",
+                [LS_LOSS_CONNECTION_REFUSED] = "connection-refused",
+                [LS_LOSS_CONNECTION_CLOSED] = "connection-closed",
+                [LS_LOSS_THROTTLED] = "throttled",
         };
         return cause < ELEMENTSOF(names) && names[cause] ? names[cause] : "unknown";
 }

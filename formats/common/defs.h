@@ -147,6 +147,9 @@ enum {
         LS_LOSS_TRUNCATED = 5,
         LS_LOSS_WAL_DAMAGE = 6,
         LS_LOSS_QUEUE_OVERFLOW = 7,
+        LS_LOSS_CONNECTION_REFUSED = 8, /* COUNT connections refused for a limit */
+        LS_LOSS_CONNECTION_CLOSED = 9,  /* COUNT connections the appliance closed for a limit */
+        LS_LOSS_THROTTLED = 10,         /* COUNT times a stream was read late: nothing dropped */
 };
 
 enum {

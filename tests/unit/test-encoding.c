@@ -1138,6 +1138,24 @@ START_TEST(control_round_trip_for_every_type_with_all_its_tags)
 }
 END_TEST
 
+START_TEST(loss_causes_have_their_spec_numbers_and_names)
+{
+        /* SPEC §4.3: the numbers are on disk, the names in every report. */
+        static const struct {
+                uint16_t cause;
+                const char *name;
+        } c[] = {{1, "udp-overflow"},        {2, "rate-limit"},         {3, "rejected-source"},
+                 {4, "disk-full"},           {5, "truncated"},          {6, "wal-damage"},
+                 {7, "queue-overflow"},      {8, "connection-refused"}, {9, "connection-closed"},
+                 {10, "throttled"},          {0, "unknown"},            {11, "unknown"}};
+        for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+                ck_assert_str_eq(ls_loss_cause_name(c[i].cause), c[i].name);
+        ck_assert_int_eq(LS_LOSS_CONNECTION_REFUSED, 8);
+        ck_assert_int_eq(LS_LOSS_CONNECTION_CLOSED, 9);
+        ck_assert_int_eq(LS_LOSS_THROTTLED, 10);
+}
+END_TEST
+
 START_TEST(control_body_with_only_required_tags_decodes)
 {
         static Body b;
@@ -3864,6 +3882,7 @@ static void suite_add_control(TCase *tc)
         tcase_add_test(tc, control_round_trip_for_every_type_with_all_its_tags);
         tcase_add_test(tc, control_start_confinement_and_uid_are_pinned);
         tcase_add_test(tc, control_body_with_only_required_tags_decodes);
+        tcase_add_test(tc, loss_causes_have_their_spec_numbers_and_names);
         tcase_add_test(tc, control_body_missing_a_required_tag_is_ebadmsg);
         tcase_add_test(tc, control_every_strict_prefix_is_rejected);
         tcase_add_test(tc, control_trailing_bytes_are_a_truncated_or_malformed_field);
