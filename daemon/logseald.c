@@ -369,6 +369,8 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         sd_notify(0, "STOPPING=1\nSTATUS=sealing pending records");
         fprintf(stderr, "logseald: %s: sealing pending records and stopping\n",
                 strsignal((int) si->ssi_signo));
+        /* Seal what senders have written before anything else (listen.c). */
+        listeners_drain(d);
         /* Losses first: declare_losses reads the listeners' counters, which close frees. */
         declare_losses(d, 1);
         listeners_close(d);

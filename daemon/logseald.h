@@ -263,6 +263,7 @@ typedef struct Listener Listener;
 
 int listeners_open(Daemon *d);
 void listeners_pause(Daemon *d, int pause);
+void listeners_drain(Daemon *d);
 void listeners_close(Daemon *d);
 
 /* ---- ingest.c ---- */
