@@ -9,6 +9,7 @@
 #include "control.h"
 #include "logseald.h"
 #include "parse.h"
+#include "senders.h"
 #include "util.h"
 
 #define CHUNK_CAP (1u << 20)
@@ -115,6 +116,76 @@ static size_t sender_identity(const uint8_t *msg, size_t len, const LsSyslogMsg 
         return o;
 }
 
+/* A sender's sequence numbers skipped some or began again: say so in the chain, before the
+ * message that showed it (SPEC §4.2: LOSS with cause sequence-gap, SEQUENCE_RESET). */
+static void declare_sequence(Daemon *d, const char *key, size_t keylen, const SenderEvent *ev,
+                             const LsRecord *r)
+{
+        LsControlBuilder *b = malloc(sizeof(*b));
+        const uint8_t *body;
+        size_t len;
+        uint16_t type = ev->kind == SENDER_GAP ? LS_CTL_LOSS : LS_CTL_SEQUENCE_RESET;
+        int k;
+
+        if (!b) {
+                fprintf(stderr, "logseald: out of memory for a sequence declaration\n");
+                return;
+        }
+        ls_control_begin(b, type);
+        if (ev->kind == SENDER_GAP)
+                ls_control_add_u64(b, LS_TAG_COUNT, ev->count);
+        ls_control_add_u64(b, LS_TAG_FIRST_TIME, ev->prev_time_ns);
+        ls_control_add_u64(b, LS_TAG_LAST_TIME, r->time_ns);
+        if (ev->kind == SENDER_GAP)
+                ls_control_add_u16(b, LS_TAG_CAUSE, LS_LOSS_SEQUENCE_GAP);
+        else
+                ls_control_add_str(b, LS_TAG_TEXT,
+                                   ev->kind == SENDER_RESTART ?
+                                           "the sender numbers its messages from 1 again (it "
+                                           "restarted): messages it sent before, after the "
+                                           "last one received, cannot be counted" :
+                                           "the sender's numbering went back");
+        ls_control_add(b, LS_TAG_SOURCE, key, keylen);
+        ls_control_add_u64(b, LS_TAG_SEQ_EXPECTED, ev->expected);
+        ls_control_add_u64(b, LS_TAG_SEQ_GOT, ev->got);
+        k = ls_control_end(b, &body, &len);
+        if (k == 0)
+                k = ingest_control(d, type, body, len);
+        if (k < 0)
+                fprintf(stderr, "logseald: cannot record a sequence %s of %.*s: %s\n",
+                        ev->kind == SENDER_GAP ? "gap" : "reset", (int) keylen, key,
+                        strerror(-k));
+        else if (ev->kind == SENDER_GAP)
+                d->declared_lost += ev->count;
+        free(b);
+}
+
+static void track_sequence(Daemon *d, const LsRecord *r, const LsSyslogMsg *m, int declare)
+{
+        char key[SENDER_KEY_MAX];
+        SenderEvent ev;
+        uint32_t seq;
+        size_t kl;
+
+        if (!d->senders || ls_syslog_sequence_id(r->body, r->body_len, m, &seq) <= 0)
+                return;
+        kl = senders_key(r, r->body, m, key);
+        if (kl == 0 || senders_observe(d->senders, key, kl, seq, r->time_ns, &ev) < 0)
+                return;
+        if (declare && ev.kind != SENDER_NONE)
+                declare_sequence(d, key, kl, &ev, r);
+}
+
+void ingest_replayed_sequence(Daemon *d, const LsRecord *r)
+{
+        LsSyslogMsg m;
+
+        if (r->type != LS_REC_SYSLOG || (r->flags & LS_RECF_PARSE_FAILED) ||
+            parse_failed(r->body, r->body_len, &m))
+                return;
+        track_sequence(d, r, &m, 0);
+}
+
 int ingest_message(Daemon *d, const LsRecord *proto, SenderIdentity si, const uint8_t *msg,
                    size_t len, size_t orig_len)
 {
@@ -147,6 +218,9 @@ int ingest_message(Daemon *d, const LsRecord *proto, SenderIdentity si, const ui
                 if (n == 0)
                         d->identity_missing++;
         }
+        /* Before the record: a declaration comes before the message that shows the gap. */
+        if (!(r.flags & LS_RECF_PARSE_FAILED))
+                track_sequence(d, &r, &m, 1);
         k = ensure_pending(d, 4 + ls_record_size(&r));
         if (k < 0)
                 return k;

@@ -273,6 +273,9 @@ void listeners_close(Daemon *d);
 int ingest_message(Daemon *d, const LsRecord *proto, SenderIdentity si, const uint8_t *msg,
                    size_t len, size_t orig_len);
 int ingest_control(Daemon *d, uint16_t type, const uint8_t *body, size_t len);
+/* A record re-sealed from the WAL at start-up: its sequence number updates the sender's,
+ * without declarations (those of the run that received it are in the WAL too). */
+void ingest_replayed_sequence(Daemon *d, const LsRecord *r);
 /* Writes the pending chunk to the WAL and hands it to the sealer: call before the next read. */
 int ingest_commit(Daemon *d);
 
@@ -314,6 +317,8 @@ struct Daemon {
         int stopping;
         int quickstart_hints;
         ConfineReport confinement;          /* confine.c, shown by `logsealctl status` */
+        struct Senders *senders;            /* senders.c: sequence numbers per sender */
+        uint64_t senders_wal_id;            /* the WAL id the saved sender state covers */
 };
 
 uint64_t now_realtime_ns(void);

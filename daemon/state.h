@@ -50,6 +50,7 @@
 #define STATE_INDEX_LEGACY "index.sqlite"
 #define STATE_CONTROL "control.sock"
 #define STATE_PUBLISH_COPY "wal/checkpoint.publish"
+#define STATE_SENDERS "wal/senders.state" /* senders.c: last sequence number per sender */
 
 /* keyfile.c: small files written atomically (temp file, fsync, rename, fsync dir). */
 int write_file_atomic(int dirfd, const char *name, const void *p, size_t n, int mode);

@@ -91,7 +91,8 @@ enum {
         LS_CTL_CLOCK_STEP = 10,
         LS_CTL_RETENTION = 11,
         LS_CTL_EPOCH_CLOSE = 12,
-        LS_CTL_MAX = 12,
+        LS_CTL_SEQUENCE_RESET = 13,
+        LS_CTL_MAX = 13,
 };
 
 enum {
@@ -123,7 +124,9 @@ enum {
         LS_TAG_PID = 26,
         LS_TAG_HEARTBEAT_INTERVAL = 27,
         LS_TAG_CLOSE = 28,
-        LS_TAG_MAX = 28,
+        LS_TAG_SEQ_EXPECTED = 29,
+        LS_TAG_SEQ_GOT = 30,
+        LS_TAG_MAX = 30,
 };
 
 enum {
@@ -134,6 +137,7 @@ enum {
         LS_LOSS_TRUNCATED = 5,
         LS_LOSS_WAL_DAMAGE = 6,
         LS_LOSS_QUEUE_OVERFLOW = 7,
+        LS_LOSS_SEQUENCE_GAP = 8,
 };
 
 enum {
