@@ -118,7 +118,7 @@ static size_t sender_identity(const uint8_t *msg, size_t len, const LsSyslogMsg 
 
 /* A sender's sequence numbers skipped some or began again: say so in the chain, before the
  * message that showed it (SPEC §4.2: LOSS with cause sequence-gap, SEQUENCE_RESET). */
-static void declare_sequence(Daemon *d, const char *key, size_t keylen, const SenderEvent *ev,
+static void declare_sequence(Daemon *d, const SenderName *n, const SenderEvent *ev,
                              const LsRecord *r)
 {
         LsControlBuilder *b = malloc(sizeof(*b));
@@ -145,7 +145,7 @@ static void declare_sequence(Daemon *d, const char *key, size_t keylen, const Se
                                            "restarted): messages it sent before, after the "
                                            "last one received, cannot be counted" :
                                            "the sender's numbering went back");
-        ls_control_add(b, LS_TAG_SOURCE, key, keylen);
+        ls_control_add(b, LS_TAG_SOURCE, n->key, n->len);
         ls_control_add_u64(b, LS_TAG_SEQ_EXPECTED, ev->expected);
         ls_control_add_u64(b, LS_TAG_SEQ_GOT, ev->got);
         k = ls_control_end(b, &body, &len);
@@ -153,7 +153,7 @@ static void declare_sequence(Daemon *d, const char *key, size_t keylen, const Se
                 k = ingest_control(d, type, body, len);
         if (k < 0)
                 fprintf(stderr, "logseald: cannot record a sequence %s of %.*s: %s\n",
-                        ev->kind == SENDER_GAP ? "gap" : "reset", (int) keylen, key,
+                        ev->kind == SENDER_GAP ? "gap" : "reset", (int) n->len, n->key,
                         strerror(-k));
         else if (ev->kind == SENDER_GAP)
                 d->declared_lost += ev->count;
@@ -162,18 +162,17 @@ static void declare_sequence(Daemon *d, const char *key, size_t keylen, const Se
 
 static void track_sequence(Daemon *d, const LsRecord *r, const LsSyslogMsg *m, int declare)
 {
-        char key[SENDER_KEY_MAX];
+        SenderName n;
         SenderEvent ev;
         uint32_t seq;
-        size_t kl;
 
         if (!d->senders || ls_syslog_sequence_id(r->body, r->body_len, m, &seq) <= 0)
                 return;
-        kl = senders_key(r, r->body, m, key);
-        if (kl == 0 || senders_observe(d->senders, key, kl, seq, r->time_ns, &ev) < 0)
+        if (!senders_name(d->senders, r, r->body, m, &n) ||
+            senders_observe(d->senders, &n, seq, r->time_ns, &ev) < 0)
                 return;
         if (declare && ev.kind != SENDER_NONE)
-                declare_sequence(d, key, kl, &ev, r);
+                declare_sequence(d, &n, &ev, r);
 }
 
 void ingest_replayed_sequence(Daemon *d, const LsRecord *r)

@@ -33,19 +33,32 @@ int senders_new(Senders **ret);
 Senders *senders_free(Senders *s);
 
 /*
- * The name a message's sequence numbers belong to, in buf (not NUL-terminated), or 0 when
- * its transport is not tracked (datagrams: their losses are counted by the kernel, and
- * they may arrive out of order). "tcp peer=ADDRESS host=HOSTNAME" or "unix host=HOSTNAME":
- * a syslog-ng numbers every message it writes to one destination, and a relay passes on
- * each origin's numbers with its HOSTNAME; the TLS front end's senders arrive on a unix
- * socket. Cut at SENDER_KEY_MAX.
+ * Whose numbers a message carries. key: "tcp peer=ADDRESS host=HOSTNAME" for TCP;
+ * "unix subject=S host=HOSTNAME" for a unix stream record with a sender identity (the TLS
+ * front end's certificate subject); "unix host=HOSTNAME" for other unix stream records. A
+ * syslog-ng numbers every message it writes to one destination, and a relay passes on each
+ * origin's numbers with its HOSTNAME. Cut at SENDER_KEY_MAX.
+ *
+ * orphan: a front-end record without identity (it has a logseal-sender@32473 element but no
+ * subject: syslog-ng 3.38 had not attached the certificate yet, docs/forwarding.md). Its
+ * sender is unknown; it is remembered by HOSTNAME, so that the numbers it carries are not
+ * counted missing from the sender with that HOSTNAME whose numbers skip them.
  */
-size_t senders_key(const LsRecord *r, const uint8_t *msg, const LsSyslogMsg *m,
-                   char buf[static SENDER_KEY_MAX]);
+typedef struct SenderName {
+        char key[SENDER_KEY_MAX];
+        size_t len;
+        uint8_t host_hash[8];       /* of the HOSTNAME, for orphans */
+        int orphan;
+} SenderName;
 
-/* Notes sequence number seq (1..LS_SYSLOG_SEQUENCE_MAX) from sender key at now_ns; what it
+/* 1 with *n, or 0 when the record's transport is not tracked (datagrams: their losses are
+ * counted by the kernel, and they may arrive out of order). */
+int senders_name(Senders *s, const LsRecord *r, const uint8_t *msg, const LsSyslogMsg *m,
+                 SenderName *n);
+
+/* Notes sequence number seq (1..LS_SYSLOG_SEQUENCE_MAX) from sender n at now_ns; what it
  * reveals in *ev. 0, or -ENOMEM. */
-int senders_observe(Senders *s, const char *key, size_t keylen, uint32_t seq, uint64_t now_ns,
+int senders_observe(Senders *s, const SenderName *n, uint32_t seq, uint64_t now_ns,
                     SenderEvent *ev);
 
 /* Something was observed since the last save. */

@@ -60,6 +60,26 @@ def wait_received(app, n, timeout=20):
 
 
 app = Appliance(BUILD, user=UID)
+frontend_sock = os.path.join(app.dir, "frontend.sock")
+with open(app.conf, "a") as f:
+    f.write(f"\n[listen frontend]\ntype = unix\npath = {frontend_sock}\n"
+            "sender_identity = structured-data\n")
+
+
+def fe(host, seq, text, subject="CN=h1,O=Agency"):
+    """A message as the TLS front end writes it: the agency's meta sequenceId kept, the
+    sender element added (without subject when syslog-ng had not attached the certificate)."""
+    subj = f' subject="{subject}"' if subject else ""
+    return (f'<13>1 2026-12-03T10:00:00Z {host} app - - [meta sequenceId="{seq}"]'
+            f'[logseal-sender@32473{subj} peer="192.0.2.7"] {text}').encode()
+
+
+def send_frontend(msgs):
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
+        c.connect(frontend_sock)
+        c.sendall(b"".join(frame(m) for m in msgs))
+
+
 try:
     app.start()
     total = 0
@@ -70,7 +90,15 @@ try:
              msg("hostA", "12x", "junk")]                              # not numbers: ignored
     send_tcp(app, run1)
     send_unix(app, [msg("hostC", n, f"C{n}") for n in (1, 2, 4)])      # 3 missing
-    total += len(run1) + 3
+    # Two agency hosts through the front end with the same HOSTNAME: told apart by their
+    # certificates. h1's 3 and 4 arrive without identity (syslog-ng had not attached the
+    # certificate yet): not missing. h1's 6 is missing. h2 numbers on undisturbed.
+    send_frontend([fe("agency", 1, "F1"), fe("agency", 2, "F2"),
+                   fe("agency", 50, "G50", "CN=h2,O=Agency"),
+                   fe("agency", 3, "F3-noid", None), fe("agency", 4, "F4-noid", None),
+                   fe("agency", 5, "F5"), fe("agency", 51, "G51", "CN=h2,O=Agency"),
+                   fe("agency", 7, "F7")])
+    total += len(run1) + 3 + 8
     t.check("first run: everything received", wait_received(app, total))
     t.check("clean stop", app.stop() == 0, app.logtext()[-2000:])
 
@@ -109,6 +137,7 @@ try:
         ("gap", "tcp peer=127.0.0.1 host=hostB", 13, 15, 2, b"B15"),
         ("reset", "tcp peer=127.0.0.1 host=hostA", 10, 1, None, b"A1-again"),
         ("gap", "unix host=hostC", 3, 4, 1, b"C4"),
+        ("gap", "unix subject=CN=h1,O=Agency host=agency", 6, 7, 1, b"F7"),
         ("gap", "tcp peer=127.0.0.1 host=hostA", 5, 7, 2, b"A7"),
         ("gap", "tcp peer=127.0.0.1 host=hostB", 19, 20, 1, b"B20"),
     ]
