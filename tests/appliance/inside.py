@@ -9,7 +9,12 @@
 #                                               TCP to 127.0.0.1:514, one connection each
 #   check STATE_FILE,... ROOT_PUB ARCHIVES     logseal-verify --json --dump=json the archives
 #                                               and compare with what was sent: JSON summary
-#                                               (and counts of "appliance-marker-NAME")
+#                                               (and counts of "appliance-marker-NAME");
+#                                               each run of missing messages is "declared"
+#                                               when the chain holds, between the sealed
+#                                               messages around it, a sequence-gap LOSS (or a
+#                                               SEQUENCE_RESET) of the stream's sender (SPEC
+#                                               §4.5: the forwarders' meta sequenceId)
 # A message is "appliance-load stream=S seq=N phase=P"; STATE_FILE (JSON) keeps, per stream,
 # the last seq sent and the phase of every seq range, across reboots.
 import json
@@ -24,6 +29,9 @@ import time
 PHASE_FILE = "/run/appliance/phase"
 MSG = re.compile(rb"appliance-load stream=(\w+) seq=(\d+) phase=([\w.-]+)")
 MARKER = re.compile(rb"appliance-marker-([\w-]+)")
+SEQID = re.compile(rb'\[meta sequenceId="(\d+)"')
+# The sender names (SOURCE) of the forwarders: plain TCP by address, TLS by certificate.
+SENDER_PREFIX = {"tcp": "tcp peer=", "tls": "unix subject=CN=host1"}
 
 
 def load_state(path):
@@ -141,9 +149,14 @@ def check(state_files, root_pub, archives):
     except ValueError:
         report = {"raw": p.stderr.decode(errors="replace")[-2000:]}
     got = {}
+    at = {}             # stream -> {seq: chain seq of its record}
     markers = {}
     events = {}
     identities = {}
+    fields = {e.get("seq"): e.get("fields", {})
+              for e in (report.get("events", {}).get("list", []) if isinstance(report, dict) else [])}
+    declared = []       # (chain seq, "gap"/"reset", source, count)
+    without_seqid = {}
     for line in p.stdout.splitlines():
         try:
             r = json.loads(line)
@@ -152,6 +165,11 @@ def check(state_files, root_pub, archives):
         if r.get("type") != "syslog":
             t = r.get("control") or r.get("event") or r.get("type")
             events[str(t)] = events.get(str(t), 0) + 1
+            f = fields.get(r.get("seq"), {})
+            if t == "loss" and f.get("cause") == "sequence-gap":
+                declared.append((r["seq"], "gap", f.get("source", ""), f.get("count", 0)))
+            elif t == "sequence-reset":
+                declared.append((r["seq"], "reset", f.get("source", ""), 0))
             continue
         body = (r.get("message") or "").encode()
         for mk in MARKER.findall(body):
@@ -161,6 +179,9 @@ def check(state_files, root_pub, archives):
             continue
         stream = m.group(1).decode()
         got.setdefault(stream, []).append(int(m.group(2)))
+        at.setdefault(stream, {})[int(m.group(2))] = r.get("seq", 0)
+        if stream in SENDER_PREFIX and not SEQID.search(body):
+            without_seqid[stream] = without_seqid.get(stream, 0) + 1
         if r.get("sender_identity"):
             identities[stream] = identities.get(stream, 0) + 1
     verdict = report.get("verdict") if isinstance(report, dict) else None
@@ -181,12 +202,38 @@ def check(state_files, root_pub, archives):
         for q in missing:
             ph = phase_of(s["phases"], q)
             by_phase.setdefault(ph, []).append(q)
+        # Runs of missing messages, each with the chain positions of the sealed messages
+        # around it; declared when the stream's sender has gap declarations there that count
+        # at least the run (its own messages are numbered too), or a reset.
+        undeclared, reset_only = {}, {}
+        chain = at.get(stream, {})
+        run = []
+        for q in missing + [None]:
+            if q is not None and (not run or q == run[-1] + 1):
+                run.append(q)
+                continue
+            if run:
+                lo = max([c for k, c in chain.items() if k < run[0]], default=-1)
+                hi = min([c for k, c in chain.items() if k > run[-1]], default=1 << 62)
+                mine = [d for d in declared if lo < d[0] <= hi and
+                        d[2].startswith(SENDER_PREFIX.get(stream, "\0"))]
+                ph = phase_of(s["phases"], run[0])
+                if sum(d[3] for d in mine if d[1] == "gap") >= len(run):
+                    pass
+                elif any(d[1] == "reset" for d in mine):
+                    reset_only[ph] = reset_only.get(ph, 0) + len(run)
+                else:
+                    undeclared[ph] = undeclared.get(ph, 0) + len(run)
+            run = [q] if q is not None else []
         out["streams"][stream] = {
             "sent": s["last"], "sealed": len(seqs), "duplicates": dups,
             "out_of_order": out_of_order, "missing": len(missing),
             "missing_by_phase": {k: len(v) for k, v in by_phase.items()},
             "missing_first": {k: v[:10] for k, v in by_phase.items()},
-            "with_identity": identities.get(stream, 0)}
+            "with_identity": identities.get(stream, 0),
+            "undeclared_by_phase": undeclared, "reset_declared_by_phase": reset_only,
+            "without_sequence_id": without_seqid.get(stream, 0)}
+    out["sequence_declarations"] = [list(d) for d in declared][:50]
     out["report_findings"] = report.get("findings", [])[:10] if isinstance(report, dict) else []
     print(json.dumps(out, indent=1))
 
