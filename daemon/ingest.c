@@ -142,8 +142,9 @@ static void declare_sequence(Daemon *d, const SenderName *n, const SenderEvent *
                 ls_control_add_str(b, LS_TAG_TEXT,
                                    ev->kind == SENDER_RESTART ?
                                            "the sender numbers its messages from 1 again (it "
-                                           "restarted): messages it sent before, after the "
-                                           "last one received, cannot be counted" :
+                                           "restarted, or it numbers per connection): "
+                                           "messages it sent before, after the last one "
+                                           "received, cannot be counted" :
                                            "the sender's numbering went back");
         ls_control_add(b, LS_TAG_SOURCE, n->key, n->len);
         ls_control_add_u64(b, LS_TAG_SEQ_EXPECTED, ev->expected);

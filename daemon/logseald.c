@@ -292,10 +292,20 @@ static void publish_checkpoint(Daemon *d, uint64_t now)
 /* Saves the senders' sequence numbers when everything observed is in the WAL. */
 static void senders_checkpoint(Daemon *d)
 {
+        static int failing;
+        int r;
+
         if (!senders_dirty(d->senders) || (d->pending && d->pending->count))
                 return;
-        if (senders_save(d->senders, d->state_dirfd, d->last_wal_id) == 0)
+        r = senders_save(d->senders, d->state_dirfd, d->last_wal_id);
+        if (r == 0)
                 d->senders_wal_id = d->last_wal_id;
+        else if (!failing)
+                /* The WAL is not trimmed past what the saved state covers: it grows. */
+                fprintf(stderr, "logseald: cannot save %s/%s: %s; the write-ahead log keeps "
+                                "everything since the last save until it works\n",
+                        d->cfg.state_dir, STATE_SENDERS, strerror(-r));
+        failing = r < 0;
 }
 
 static int on_tick(sd_event_source *s, uint64_t usec, void *ud)
