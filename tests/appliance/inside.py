@@ -156,12 +156,16 @@ def check(state_files, root_pub, archives):
     fields = {e.get("seq"): e.get("fields", {})
               for e in (report.get("events", {}).get("list", []) if isinstance(report, dict) else [])}
     declared = []       # (chain seq, "gap"/"reset", source, count)
+    detail = {}         # stream -> [(seq, chain seq, time, flags, port)] in chain order
     without_seqid = {}
     for line in p.stdout.splitlines():
         try:
             r = json.loads(line)
         except ValueError:
             continue
+        if r.get("type") == "syslog" and declared and len(declared[-1]) == 4 and \
+                declared[-1][0] + 1 == r.get("seq"):
+            declared[-1] = declared[-1] + ((r.get("message") or "")[:160],)
         if r.get("type") != "syslog":
             t = r.get("control") or r.get("event") or r.get("type")
             events[str(t)] = events.get(str(t), 0) + 1
@@ -180,6 +184,8 @@ def check(state_files, root_pub, archives):
         stream = m.group(1).decode()
         got.setdefault(stream, []).append(int(m.group(2)))
         at.setdefault(stream, {})[int(m.group(2))] = r.get("seq", 0)
+        detail.setdefault(stream, []).append((int(m.group(2)), r.get("seq", 0), r.get("time"),
+                                              r.get("flags", []), r.get("port")))
         if stream in SENDER_PREFIX and not SEQID.search(body):
             without_seqid[stream] = without_seqid.get(stream, 0) + 1
         if r.get("sender_identity"):
@@ -197,6 +203,9 @@ def check(state_files, root_pub, archives):
                 dups += 1
             seen.add(q)
         out_of_order = sum(1 for a, b in zip(seqs, seqs[1:]) if b <= a)
+        dl = detail.get(stream, [])
+        disorder = [[a, b, phase_of(s["phases"], a[0]), phase_of(s["phases"], b[0])]
+                    for a, b in zip(dl, dl[1:]) if b[0] <= a[0]][:5]
         missing = [q for q in range(1, s["last"] + 1) if q not in seen]
         by_phase = {}
         for q in missing:
@@ -232,7 +241,8 @@ def check(state_files, root_pub, archives):
             "missing_first": {k: v[:10] for k, v in by_phase.items()},
             "with_identity": identities.get(stream, 0),
             "undeclared_by_phase": undeclared, "reset_declared_by_phase": reset_only,
-            "without_sequence_id": without_seqid.get(stream, 0)}
+            "without_sequence_id": without_seqid.get(stream, 0),
+            "out_of_order_first": disorder}
     out["sequence_declarations"] = [list(d) for d in declared][:50]
     out["report_findings"] = report.get("findings", [])[:10] if isinstance(report, dict) else []
     print(json.dumps(out, indent=1))
