@@ -116,11 +116,11 @@ static size_t sender_identity(const uint8_t *msg, size_t len, const LsSyslogMsg 
         return o;
 }
 
-/* A sender's sequence numbers skipped some or began again: say so in the chain, before the
- * message that showed it (SPEC §4.2: LOSS with cause sequence-gap, SEQUENCE_RESET). */
-static void declare_sequence(Daemon *d, const SenderName *n, const SenderEvent *ev,
-                             const LsRecord *r)
+/* A sender's sequence numbers skipped some or began again: say so in the chain (SPEC §4.5:
+ * LOSS with cause sequence-gap, SEQUENCE_RESET). A senders.c SenderDeclareFn. */
+static void declare_sequence(void *ud, const char *key, size_t keylen, const SenderEvent *ev)
 {
+        Daemon *d = ud;
         LsControlBuilder *b = malloc(sizeof(*b));
         const uint8_t *body;
         size_t len;
@@ -134,8 +134,8 @@ static void declare_sequence(Daemon *d, const SenderName *n, const SenderEvent *
         ls_control_begin(b, type);
         if (ev->kind == SENDER_GAP)
                 ls_control_add_u64(b, LS_TAG_COUNT, ev->count);
-        ls_control_add_u64(b, LS_TAG_FIRST_TIME, ev->prev_time_ns);
-        ls_control_add_u64(b, LS_TAG_LAST_TIME, r->time_ns);
+        ls_control_add_u64(b, LS_TAG_FIRST_TIME, ev->first_ns);
+        ls_control_add_u64(b, LS_TAG_LAST_TIME, now_realtime_ns());
         if (ev->kind == SENDER_GAP)
                 ls_control_add_u16(b, LS_TAG_CAUSE, LS_LOSS_SEQUENCE_GAP);
         else
@@ -146,7 +146,7 @@ static void declare_sequence(Daemon *d, const SenderName *n, const SenderEvent *
                                            "messages it sent before, after the last one "
                                            "received, cannot be counted" :
                                            "the sender's numbering went back");
-        ls_control_add(b, LS_TAG_SOURCE, n->key, n->len);
+        ls_control_add(b, LS_TAG_SOURCE, key, keylen);
         ls_control_add_u64(b, LS_TAG_SEQ_EXPECTED, ev->expected);
         ls_control_add_u64(b, LS_TAG_SEQ_GOT, ev->got);
         k = ls_control_end(b, &body, &len);
@@ -154,7 +154,7 @@ static void declare_sequence(Daemon *d, const SenderName *n, const SenderEvent *
                 k = ingest_control(d, type, body, len);
         if (k < 0)
                 fprintf(stderr, "logseald: cannot record a sequence %s of %.*s: %s\n",
-                        ev->kind == SENDER_GAP ? "gap" : "reset", (int) n->len, n->key,
+                        ev->kind == SENDER_GAP ? "gap" : "reset", (int) keylen, key,
                         strerror(-k));
         else if (ev->kind == SENDER_GAP)
                 d->declared_lost += ev->count;
@@ -164,22 +164,47 @@ static void declare_sequence(Daemon *d, const SenderName *n, const SenderEvent *
 static void track_sequence(Daemon *d, const LsRecord *r, const LsSyslogMsg *m, int declare)
 {
         SenderName n;
-        SenderEvent ev;
         uint32_t seq;
 
         if (!d->senders || ls_syslog_sequence_id(r->body, r->body_len, m, &seq) <= 0)
                 return;
-        if (!senders_name(d->senders, r, r->body, m, &n) ||
-            senders_observe(d->senders, &n, seq, r->time_ns, &ev) < 0)
-                return;
-        if (declare && ev.kind != SENDER_NONE)
-                declare_sequence(d, &n, &ev, r);
+        if (senders_name(d->senders, r, r->body, m, &n))
+                (void) senders_observe(d->senders, &n, seq, r->time_ns,
+                                       declare ? declare_sequence : NULL, d);
+}
+
+void ingest_expire_sequences(Daemon *d)
+{
+        senders_expire(d->senders, now_realtime_ns(), SENDERS_WINDOW_NS, declare_sequence, d);
 }
 
 void ingest_replayed_sequence(Daemon *d, const LsRecord *r)
 {
         LsSyslogMsg m;
 
+        if (!d->senders)
+                return;
+        if (r->type == LS_REC_CONTROL) {
+                /* A gap the run before declared: no longer pending. */
+                const uint8_t *v, *src;
+                uint16_t vl, sl;
+                uint64_t cause, exp, got;
+                LsControl c;
+                if (ls_control_decode(&c, r->body, r->body_len, NULL) < 0 || c.type != LS_CTL_LOSS ||
+                    !ls_control_get(&c, LS_TAG_CAUSE, &v, &vl) || vl != 2 ||
+                    (cause = ls_get16(v)) != LS_LOSS_SEQUENCE_GAP ||
+                    !ls_control_get(&c, LS_TAG_SOURCE, &src, &sl) ||
+                    !ls_control_get(&c, LS_TAG_SEQ_EXPECTED, &v, &vl) || vl != 8)
+                        return;
+                exp = ls_get64(v);
+                if (!ls_control_get(&c, LS_TAG_SEQ_GOT, &v, &vl) || vl != 8)
+                        return;
+                got = ls_get64(v);
+                if (exp <= LS_SYSLOG_SEQUENCE_MAX && got <= LS_SYSLOG_SEQUENCE_MAX)
+                        senders_declared(d->senders, (const char *) src, sl, (uint32_t) exp,
+                                         (uint32_t) got);
+                return;
+        }
         if (r->type != LS_REC_SYSLOG || (r->flags & LS_RECF_PARSE_FAILED) ||
             parse_failed(r->body, r->body_len, &m))
                 return;
@@ -218,7 +243,7 @@ int ingest_message(Daemon *d, const LsRecord *proto, SenderIdentity si, const ui
                 if (n == 0)
                         d->identity_missing++;
         }
-        /* Before the record: a declaration comes before the message that shows the gap. */
+        /* Before the record: a declaration due now comes before the message that shows it. */
         if (!(r.flags & LS_RECF_PARSE_FAILED))
                 track_sequence(d, &r, &m, 1);
         k = ensure_pending(d, 4 + ls_record_size(&r));

@@ -319,6 +319,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *ud)
         ticks++;
         check_clock(d);
         declare_losses(d, 0);
+        ingest_expire_sequences(d);
         if (now - d->last_ingest_ns >= d->cfg.heartbeat_ns) {
                 LsControlBuilder *b = malloc(sizeof(*b));
                 if (b) {

@@ -25,15 +25,25 @@
  */
 
 #define NBUCKETS 4096u
-#define FILE_MAGIC "LSSENDR1"
-#define ENTRY_FIXED 22 /* u16 key length, u32 last, u64 time, 8 bytes HOSTNAME hash */
+#define FILE_MAGIC "LSSENDR2"
+/* u16 key length, u32 last, u64 time, 8 bytes HOSTNAME hash, u8 pending count */
+#define ENTRY_FIXED 23
+#define PENDING_LEN 16 /* u32 first, u32 end, u64 time seen */
+
+typedef struct Pending {
+        uint32_t first, end;        /* the numbers first..end-1 on the ring, not arrived */
+        uint32_t got;               /* unused (0) */
+        uint64_t seen_ns;           /* when the gap was seen */
+} Pending;
 
 typedef struct Sender {
         struct Sender *next;
         uint64_t last_ns;
         uint32_t last;
         uint16_t keylen;
+        uint8_t npending;
         uint8_t host_hash[8];
+        Pending pending[SENDER_MAX_PENDING]; /* oldest first */
         char key[SENDER_KEY_MAX];
 } Sender;
 
@@ -50,6 +60,7 @@ struct Senders {
         Orphan orphans[NORPHANS];   /* the latest front-end records without identity */
         size_t norphans;            /* ever noted: the next goes to norphans % NORPHANS */
         size_t count;
+        size_t npending;            /* senders with pending gaps */
         int dirty;
         uint8_t hkey[crypto_shorthash_KEYBYTES];
 };
@@ -185,33 +196,105 @@ static Sender *insert(Senders *s, Sender **pp, const char *key, size_t keylen)
         return e;
 }
 
-/* How many of the numbers expected..got-1 (on the ring) arrived as orphans from this
- * sender's HOSTNAME since its previous message. */
-static uint64_t orphans_within(const Senders *s, const Sender *e, uint32_t expected, uint64_t dist)
+static const uint64_t RING = LS_SYSLOG_SEQUENCE_MAX; /* numbers 1..RING */
+
+/* Forward distance from a to b on the ring 1..RING. */
+static uint64_t ring_dist(uint32_t a, uint32_t b)
 {
-        const uint64_t ring = LS_SYSLOG_SEQUENCE_MAX;
+        return ((uint64_t) b + RING - a) % RING;
+}
+
+static uint32_t ring_add(uint32_t a, uint64_t n)
+{
+        return (uint32_t) (((uint64_t) a - 1 + n) % RING + 1);
+}
+
+/* Is x among the numbers of an orphan (front-end record without identity) from e's HOSTNAME
+ * since e's previous message? */
+static int orphan_has(const Senders *s, const Sender *e, uint32_t x, uint64_t since_ns)
+{
         size_t n = MIN(s->norphans, (size_t) NORPHANS);
-        uint64_t found = 0;
 
         for (size_t i = 0; i < n; i++) {
                 const Orphan *o = &s->orphans[i];
-                if (memcmp(o->host_hash, e->host_hash, 8) != 0 || o->time_ns < e->last_ns)
-                        continue;
-                if (((uint64_t) o->seq + ring - expected) % ring < dist)
-                        found++;
+                if (o->seq == x && o->time_ns >= since_ns &&
+                    memcmp(o->host_hash, e->host_hash, 8) == 0)
+                        return 1;
         }
-        return MIN(found, dist);
+        return 0;
+}
+
+static void declare_pending(Senders *s, Sender *e, size_t i, SenderDeclareFn fn, void *ud)
+{
+        Pending *p = &e->pending[i];
+        SenderEvent ev = {.kind = SENDER_GAP,
+                          .expected = p->first,
+                          .got = p->end,
+                          .count = ring_dist(p->first, p->end),
+                          .first_ns = p->seen_ns};
+
+        if (fn)
+                fn(ud, e->key, e->keylen, &ev);
+        memmove(&e->pending[i], &e->pending[i + 1],
+                (size_t) (e->npending - i - 1) * sizeof(Pending));
+        if (--e->npending == 0)
+                s->npending--;
+        s->dirty = 1;
+}
+
+static void add_pending(Senders *s, Sender *e, uint32_t first, uint32_t end, uint64_t seen_ns,
+                        SenderDeclareFn fn, void *ud)
+{
+        if (e->npending == SENDER_MAX_PENDING)
+                declare_pending(s, e, 0, fn, ud);
+        if (e->npending == 0)
+                s->npending++;
+        e->pending[e->npending++] = (Pending) {.first = first, .end = end, .seen_ns = seen_ns};
+}
+
+/* x arrived late: take it out of the pending gap that holds it. 1 if one did. */
+static int arrived_late(Senders *s, Sender *e, uint32_t x, SenderDeclareFn fn, void *ud)
+{
+        for (size_t i = 0; i < e->npending; i++) {
+                Pending *p = &e->pending[i];
+                if (ring_dist(p->first, x) >= ring_dist(p->first, p->end))
+                        continue;
+                if (x == p->first)
+                        p->first = ring_add(x, 1);
+                else if (ring_add(x, 1) == p->end)
+                        p->end = x;
+                else {
+                        /* Split: the numbers after x become a gap of their own. */
+                        Pending rest = {.first = ring_add(x, 1), .end = p->end,
+                                        .seen_ns = p->seen_ns};
+                        p->end = x;
+                        if (e->npending == SENDER_MAX_PENDING)
+                                declare_pending(s, e, 0, fn, ud); /* the oldest: room */
+                        if (e->npending == 0)
+                                s->npending++;
+                        e->pending[e->npending++] = rest;
+                        s->dirty = 1;
+                        return 1;
+                }
+                if (p->first == p->end) {
+                        memmove(p, p + 1, (size_t) (e->npending - i - 1) * sizeof(Pending));
+                        if (--e->npending == 0)
+                                s->npending--;
+                }
+                s->dirty = 1;
+                return 1;
+        }
+        return 0;
 }
 
 int senders_observe(Senders *s, const SenderName *n, uint32_t seq, uint64_t now_ns,
-                    SenderEvent *ev)
+                    SenderDeclareFn fn, void *ud)
 {
-        const uint64_t ring = LS_SYSLOG_SEQUENCE_MAX; /* numbers 1..ring */
         Sender **pp, *e;
+        uint32_t expected;
         uint64_t dist;
 
-        *ev = (SenderEvent) {.got = seq};
-        if (n->len == 0 || n->len > SENDER_KEY_MAX || seq == 0 || seq > ring)
+        if (n->len == 0 || n->len > SENDER_KEY_MAX || seq == 0 || seq > RING)
                 return 0;
         if (n->orphan) {
                 Orphan *o = &s->orphans[s->norphans++ % NORPHANS];
@@ -233,33 +316,87 @@ int senders_observe(Senders *s, const SenderName *n, uint32_t seq, uint64_t now_
                 s->dirty = 1;
                 return 0;
         }
-        ev->expected = e->last == ring ? 1 : e->last + 1;
-        ev->prev_time_ns = e->last_ns;
-        /* Forward distance on the ring 1..ring. */
-        dist = ((uint64_t) seq + ring - ev->expected) % ring;
-        if (dist == 0)
-                ev->kind = SENDER_NONE;
-        else if (seq == 1)
-                ev->kind = SENDER_RESTART;
-        else if (dist < ring / 2) {
-                ev->count = dist - orphans_within(s, e, ev->expected, dist);
-                ev->kind = ev->count ? SENDER_GAP : SENDER_NONE;
-        } else
-                ev->kind = SENDER_BACK;
+        s->dirty = 1;
+        expected = ring_add(e->last, 1);
+        dist = ring_dist(expected, seq);
+        if (dist == 0) {
+                e->last = seq;
+                e->last_ns = now_ns;
+                return 0;
+        }
+        if (dist < RING / 2 && seq != 1) {
+                /* Numbers skipped: pending until the window passes, less those an orphan
+                 * carried (their sender is unknown, but this HOSTNAME's is the likely one). */
+                uint32_t first = expected;
+                for (uint32_t x = expected; x != seq; x = ring_add(x, 1)) {
+                        if (ring_dist(first, x) > 4096)
+                                break; /* a long gap: not worth a search */
+                        if (orphan_has(s, e, x, e->last_ns)) {
+                                if (x != first)
+                                        add_pending(s, e, first, x, now_ns, fn, ud);
+                                first = ring_add(x, 1);
+                        }
+                }
+                if (first != seq)
+                        add_pending(s, e, first, seq, now_ns, fn, ud);
+                e->last = seq;
+                e->last_ns = now_ns;
+                return 0;
+        }
+        if (arrived_late(s, e, seq, fn, ud))
+                return 0;
+        /* The numbering went back: what is pending will not come in the old numbering. */
+        while (e->npending)
+                declare_pending(s, e, 0, fn, ud);
+        if (fn) {
+                SenderEvent ev = {.kind = seq == 1 ? SENDER_RESTART : SENDER_BACK,
+                                  .expected = expected,
+                                  .got = seq,
+                                  .first_ns = e->last_ns};
+                fn(ud, e->key, e->keylen, &ev);
+        }
         e->last = seq;
         e->last_ns = now_ns;
-        s->dirty = 1;
         return 0;
+}
+
+void senders_expire(Senders *s, uint64_t now_ns, uint64_t window_ns, SenderDeclareFn fn, void *ud)
+{
+        if (!s || s->npending == 0)
+                return;
+        for (size_t b = 0; b < NBUCKETS; b++)
+                for (Sender *e = s->buckets[b]; e; e = e->next)
+                        while (e->npending && e->pending[0].seen_ns + window_ns <= now_ns)
+                                declare_pending(s, e, 0, fn, ud);
+}
+
+void senders_declared(Senders *s, const char *key, size_t keylen, uint32_t expected, uint32_t got)
+{
+        Sender *e;
+
+        if (keylen == 0 || keylen > SENDER_KEY_MAX)
+                return;
+        e = *slot(s, key, keylen);
+        if (!e)
+                return;
+        for (size_t i = 0; i < e->npending; i++)
+                if (e->pending[i].first == expected && e->pending[i].end == got) {
+                        declare_pending(s, e, i, NULL, NULL);
+                        return;
+                }
 }
 
 /*
  * The file: FILE_MAGIC, u64 wal_id, u32 count, then count entries of u16 key length
  * (1..SENDER_KEY_MAX), the key, u32 last number, u64 time of the last message (ns), 8 bytes
- * keyed hash of its HOSTNAME, little-endian. Private to this appliance (not evidence), rewritten atomically.
+ * hash of its HOSTNAME, u8 count of pending gaps (0..SENDER_MAX_PENDING) and that many of
+ * u32 first, u32 end, u64 time seen; little-endian. Private to this appliance (not evidence), rewritten atomically.
  */
 int senders_save(Senders *s, int state_dirfd, uint64_t wal_id)
 {
-        size_t cap = 20 + s->count * (ENTRY_FIXED + SENDER_KEY_MAX), o = 20, n = 0;
+        size_t cap = 20 + s->count * (ENTRY_FIXED + SENDER_KEY_MAX +
+                                      SENDER_MAX_PENDING * PENDING_LEN),
+               o = 20, n = 0;
         uint8_t *p = malloc(cap);
         int r;
 
@@ -275,7 +412,14 @@ int senders_save(Senders *s, int state_dirfd, uint64_t wal_id)
                         ls_put32(p + o, e->last);
                         ls_put64(p + o + 4, e->last_ns);
                         memcpy(p + o + 12, e->host_hash, 8);
-                        o += 20;
+                        p[o + 20] = e->npending;
+                        o += 21;
+                        for (size_t k = 0; k < e->npending; k++) {
+                                ls_put32(p + o, e->pending[k].first);
+                                ls_put32(p + o + 4, e->pending[k].end);
+                                ls_put64(p + o + 8, e->pending[k].seen_ns);
+                                o += PENDING_LEN;
+                        }
                         n++;
                 }
         ls_put32(p + 16, (uint32_t) n);
@@ -295,7 +439,8 @@ int senders_load(Senders *s, int state_dirfd, uint64_t *ret_wal_id)
 
         *ret_wal_id = 0;
         r = read_file_at(state_dirfd, STATE_SENDERS,
-                         20 + (size_t) SENDERS_MAX * (ENTRY_FIXED + SENDER_KEY_MAX),
+                         20 + (size_t) SENDERS_MAX * (ENTRY_FIXED + SENDER_KEY_MAX +
+                                                      SENDER_MAX_PENDING * PENDING_LEN),
                          &p, &n);
         if (r == -ENOENT)
                 return 0;
@@ -309,6 +454,7 @@ int senders_load(Senders *s, int state_dirfd, uint64_t *ret_wal_id)
                 goto out;
         for (uint32_t i = 0; i < count; i++) {
                 uint16_t kl;
+                uint8_t np;
                 Sender **pp, *e;
                 if (n - o < 2)
                         goto out;
@@ -325,7 +471,23 @@ int senders_load(Senders *s, int state_dirfd, uint64_t *ret_wal_id)
                 e->last = ls_get32(p + o);
                 e->last_ns = ls_get64(p + o + 4);
                 memcpy(e->host_hash, p + o + 12, 8);
-                o += 20;
+                np = p[o + 20];
+                o += 21;
+                if (np > SENDER_MAX_PENDING || n - o < (size_t) np * PENDING_LEN)
+                        goto out;
+                if (e->npending)
+                        s->npending--;
+                e->npending = 0;
+                for (size_t k = 0; k < np; k++, o += PENDING_LEN) {
+                        Pending q = {.first = ls_get32(p + o), .end = ls_get32(p + o + 4),
+                                     .seen_ns = ls_get64(p + o + 8)};
+                        if (q.first == 0 || q.first > RING || q.end == 0 || q.end > RING ||
+                            q.first == q.end)
+                                goto out;
+                        e->pending[e->npending++] = q;
+                }
+                if (e->npending)
+                        s->npending++;
         }
         if (o != n)
                 goto out;

@@ -15,19 +15,29 @@
 
 typedef struct Senders Senders;
 
+/* A number skipped is declared lost only when it has not arrived this long after the gap
+ * was seen: a syslog-ng sends its own messages (internal()) a little out of order with the
+ * others around a reconnection. */
+#define SENDERS_WINDOW_NS (5 * 1000000000ull)
+/* Gaps of one sender awaiting their window; one more declares the oldest at once. */
+#define SENDER_MAX_PENDING 4
+
 typedef enum SenderEventKind {
         SENDER_NONE = 0,
-        SENDER_GAP,      /* numbers skipped: messages lost on the way (LOSS, sequence-gap) */
+        SENDER_GAP,      /* numbers expected..got-1 never arrived (LOSS, sequence-gap) */
         SENDER_RESTART,  /* the numbering began again at 1 (SEQUENCE_RESET) */
         SENDER_BACK,     /* the numbering went back, not to 1 (SEQUENCE_RESET) */
 } SenderEventKind;
 
 typedef struct SenderEvent {
         SenderEventKind kind;
-        uint32_t expected, got;
-        uint64_t count;          /* SENDER_GAP: how many numbers are missing */
-        uint64_t prev_time_ns;   /* when the sender's previous message arrived */
+        uint32_t expected, got;  /* GAP: the numbers from expected up to got (excluded) */
+        uint64_t count;          /* GAP: how many numbers that is */
+        uint64_t first_ns;       /* GAP: when it was seen; else when the previous message came */
 } SenderEvent;
+
+/* Called with each declaration due: key/keylen name the sender. */
+typedef void (*SenderDeclareFn)(void *ud, const char *key, size_t keylen, const SenderEvent *ev);
 
 int senders_new(Senders **ret);
 Senders *senders_free(Senders *s);
@@ -56,10 +66,16 @@ typedef struct SenderName {
 int senders_name(Senders *s, const LsRecord *r, const uint8_t *msg, const LsSyslogMsg *m,
                  SenderName *n);
 
-/* Notes sequence number seq (1..LS_SYSLOG_SEQUENCE_MAX) from sender n at now_ns; what it
- * reveals in *ev. 0, or -ENOMEM. */
+/* Notes sequence number seq (1..LS_SYSLOG_SEQUENCE_MAX) from sender n at now_ns; fn (may be
+ * NULL: nothing declared) gets what is due now. 0, or -ENOMEM. */
 int senders_observe(Senders *s, const SenderName *n, uint32_t seq, uint64_t now_ns,
-                    SenderEvent *ev);
+                    SenderDeclareFn fn, void *ud);
+
+/* Declares, through fn, every gap seen before now_ns - window_ns that is still open. */
+void senders_expire(Senders *s, uint64_t now_ns, uint64_t window_ns, SenderDeclareFn fn, void *ud);
+
+/* A gap declaration found in the WAL at start-up: it is no longer pending. */
+void senders_declared(Senders *s, const char *key, size_t keylen, uint32_t expected, uint32_t got);
 
 /* Something was observed since the last save. */
 int senders_dirty(const Senders *s);

@@ -157,13 +157,14 @@ def check(state_files, root_pub, archives):
               for e in (report.get("events", {}).get("list", []) if isinstance(report, dict) else [])}
     declared = []       # (chain seq, "gap"/"reset", source, count)
     detail = {}         # stream -> [(seq, chain seq, time, flags, port)] in chain order
+    sid = {}            # stream -> {seq: the forwarder's sequence number}
     without_seqid = {}
     for line in p.stdout.splitlines():
         try:
             r = json.loads(line)
         except ValueError:
             continue
-        if r.get("type") == "syslog" and declared and len(declared[-1]) == 4 and \
+        if r.get("type") == "syslog" and declared and len(declared[-1]) == 6 and \
                 declared[-1][0] + 1 == r.get("seq"):
             declared[-1] = declared[-1] + ((r.get("message") or "")[:160],)
         if r.get("type") != "syslog":
@@ -171,9 +172,11 @@ def check(state_files, root_pub, archives):
             events[str(t)] = events.get(str(t), 0) + 1
             f = fields.get(r.get("seq"), {})
             if t == "loss" and f.get("cause") == "sequence-gap":
-                declared.append((r["seq"], "gap", f.get("source", ""), f.get("count", 0)))
+                declared.append((r["seq"], "gap", f.get("source", ""), f.get("seq_expected", 0),
+                                 f.get("seq_got", 0), f.get("count", 0)))
             elif t == "sequence-reset":
-                declared.append((r["seq"], "reset", f.get("source", ""), 0))
+                declared.append((r["seq"], "reset", f.get("source", ""), f.get("seq_expected", 0),
+                                 f.get("seq_got", 0), 0))
             continue
         body = (r.get("message") or "").encode()
         for mk in MARKER.findall(body):
@@ -184,6 +187,9 @@ def check(state_files, root_pub, archives):
         stream = m.group(1).decode()
         got.setdefault(stream, []).append(int(m.group(2)))
         at.setdefault(stream, {})[int(m.group(2))] = r.get("seq", 0)
+        sq = SEQID.search(body)
+        if sq:
+            sid.setdefault(stream, {})[int(m.group(2))] = int(sq.group(1))
         detail.setdefault(stream, []).append((int(m.group(2)), r.get("seq", 0), r.get("time"),
                                               r.get("flags", []), r.get("port")))
         if stream in SENDER_PREFIX and not SEQID.search(body):
@@ -211,25 +217,33 @@ def check(state_files, root_pub, archives):
         for q in missing:
             ph = phase_of(s["phases"], q)
             by_phase.setdefault(ph, []).append(q)
-        # Runs of missing messages, each with the chain positions of the sealed messages
-        # around it; declared when the stream's sender has gap declarations there that count
-        # at least the run (its own messages are numbered too), or a reset.
+        # Runs of missing messages, each with the forwarder's numbers of the sealed messages
+        # around it: declared when the stream's sender has gap declarations over those
+        # numbers that count at least the run (the forwarder's own messages are numbered
+        # too), or a reset between them.
         undeclared, reset_only = {}, {}
         chain = at.get(stream, {})
+        nums = sid.get(stream, {})
+        mine = [d for d in declared if d[2].startswith(SENDER_PREFIX.get(stream, "\0"))]
         run = []
         for q in missing + [None]:
             if q is not None and (not run or q == run[-1] + 1):
                 run.append(q)
                 continue
             if run:
-                lo = max([c for k, c in chain.items() if k < run[0]], default=-1)
-                hi = min([c for k, c in chain.items() if k > run[-1]], default=1 << 62)
-                mine = [d for d in declared if lo < d[0] <= hi and
-                        d[2].startswith(SENDER_PREFIX.get(stream, "\0"))]
+                before = [k for k in chain if k < run[0]]
+                after = [k for k in chain if k > run[-1]]
+                lo = nums.get(max(before), 0) if before else 0
+                hi = nums.get(min(after), 1 << 40) if after else 1 << 40
+                clo = chain[max(before)] if before else -1
+                chi = chain[min(after)] if after else 1 << 62
                 ph = phase_of(s["phases"], run[0])
-                if sum(d[3] for d in mine if d[1] == "gap") >= len(run):
+                # a gap declaration [E, G) of this sender: the numbers it covers in (lo, hi)
+                covered = sum(max(0, min(d[4], hi) - max(d[3], lo + 1))
+                              for d in mine if d[1] == "gap")
+                if covered >= len(run):
                     pass
-                elif any(d[1] == "reset" for d in mine):
+                elif any(d[1] == "reset" and clo < d[0] <= chi for d in mine):
                     reset_only[ph] = reset_only.get(ph, 0) + len(run)
                 else:
                     undeclared[ph] = undeclared.get(ph, 0) + len(run)
