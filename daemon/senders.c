@@ -61,6 +61,7 @@ struct Senders {
         size_t norphans;            /* ever noted: the next goes to norphans % NORPHANS */
         size_t count;
         size_t npending;            /* senders with pending gaps */
+        uint64_t scratch[NORPHANS];
         int dirty;
         uint8_t hkey[crypto_shorthash_KEYBYTES];
 };
@@ -209,19 +210,29 @@ static uint32_t ring_add(uint32_t a, uint64_t n)
         return (uint32_t) (((uint64_t) a - 1 + n) % RING + 1);
 }
 
-/* Is x among the numbers of an orphan (front-end record without identity) from e's HOSTNAME
- * since e's previous message? */
-static int orphan_has(const Senders *s, const Sender *e, uint32_t x, uint64_t since_ns)
+static int cmp_u64(const void *a, const void *b)
 {
-        size_t n = MIN(s->norphans, (size_t) NORPHANS);
+        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+
+        return x < y ? -1 : x > y;
+}
+
+/* The numbers that orphans (front-end records without identity) from e's HOSTNAME carried
+ * since e's previous message, as distances from `from` below `dist`, sorted, into out. */
+static size_t orphans_in(const Senders *s, const Sender *e, uint32_t from, uint64_t dist,
+                         uint64_t out[static NORPHANS])
+{
+        size_t n = MIN(s->norphans, (size_t) NORPHANS), k = 0;
 
         for (size_t i = 0; i < n; i++) {
                 const Orphan *o = &s->orphans[i];
-                if (o->seq == x && o->time_ns >= since_ns &&
+                uint64_t d = ring_dist(from, o->seq);
+                if (d < dist && o->time_ns >= e->last_ns &&
                     memcmp(o->host_hash, e->host_hash, 8) == 0)
-                        return 1;
+                        out[k++] = d;
         }
-        return 0;
+        qsort(out, k, sizeof(*out), cmp_u64);
+        return k;
 }
 
 static void declare_pending(Senders *s, Sender *e, size_t i, SenderDeclareFn fn, void *ud)
@@ -327,15 +338,17 @@ int senders_observe(Senders *s, const SenderName *n, uint32_t seq, uint64_t now_
         if (dist < RING / 2 && seq != 1) {
                 /* Numbers skipped: pending until the window passes, less those an orphan
                  * carried (their sender is unknown, but this HOSTNAME's is the likely one). */
+                uint64_t *orph = s->scratch, at = 0;
+                size_t k = orphans_in(s, e, expected, dist, orph);
                 uint32_t first = expected;
-                for (uint32_t x = expected; x != seq; x = ring_add(x, 1)) {
-                        if (ring_dist(first, x) > 4096)
-                                break; /* a long gap: not worth a search */
-                        if (orphan_has(s, e, x, e->last_ns)) {
-                                if (x != first)
-                                        add_pending(s, e, first, x, now_ns, fn, ud);
-                                first = ring_add(x, 1);
-                        }
+                for (size_t i = 0; i < k; i++) {
+                        if (orph[i] < at)
+                                continue; /* the same number twice */
+                        if (orph[i] > at)
+                                add_pending(s, e, first, ring_add(expected, orph[i]), now_ns, fn,
+                                            ud);
+                        at = orph[i] + 1;
+                        first = ring_add(expected, at);
                 }
                 if (first != seq)
                         add_pending(s, e, first, seq, now_ns, fn, ud);
