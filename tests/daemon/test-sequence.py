@@ -102,7 +102,10 @@ try:
                    fe("agency", 7, "F7")])
     # Numbers out of order, none missing: nothing to declare.
     send_tcp(app, [msg("hostD", n, f"D{n}") for n in (1, 2, 4, 3, 5)])
-    total += len(run1) + 3 + 8 + 5
+    # The numbers wrap from 2147483647 to 1 (no restart); a gap across the wrap counts both.
+    send_tcp(app, [msg("hostE", n, f"E{n}") for n in (2147483646, 2147483647, 1, 2)])
+    send_tcp(app, [msg("hostF", n, f"F{n}") for n in (2147483646, 2)])
+    total += len(run1) + 3 + 8 + 5 + 4 + 2
     t.check("first run: everything received", wait_received(app, total))
     time.sleep(6.5)  # the gaps' window passes
     t.check("clean stop", app.stop() == 0, app.logtext()[-2000:])
@@ -147,6 +150,7 @@ try:
         ("gap", "unix subject=CN=h1,O=Agency host=agency", 6, 7, 1),
         ("gap", A, 5, 7, 2),   # seen in the second run, kept through kill -9
         ("gap", B, 19, 20, 1),
+        ("gap", "tcp peer=127.0.0.1 host=hostF", 2147483647, 2, 2),
     ]
     got = [x[:5] for x in seqrec]
     t.check("exactly the expected gaps and resets: late numbers, orphans and the numbering "
