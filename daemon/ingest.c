@@ -10,6 +10,7 @@
 #include "logseald.h"
 #include "parse.h"
 #include "sources.h"
+#include "senders.h"
 #include "util.h"
 
 #define CHUNK_CAP (1u << 20)
@@ -116,6 +117,101 @@ static size_t sender_identity(const uint8_t *msg, size_t len, const LsSyslogMsg 
         return o;
 }
 
+/* A sender's sequence numbers skipped some or began again: say so in the chain (SPEC §4.5:
+ * LOSS with cause sequence-gap, SEQUENCE_RESET). A senders.c SenderDeclareFn. */
+static void declare_sequence(void *ud, const char *key, size_t keylen, const SenderEvent *ev)
+{
+        Daemon *d = ud;
+        LsControlBuilder *b = malloc(sizeof(*b));
+        const uint8_t *body;
+        size_t len;
+        uint16_t type = ev->kind == SENDER_GAP ? LS_CTL_LOSS : LS_CTL_SEQUENCE_RESET;
+        int k;
+
+        if (!b) {
+                fprintf(stderr, "logseald: out of memory for a sequence declaration\n");
+                return;
+        }
+        ls_control_begin(b, type);
+        if (ev->kind == SENDER_GAP)
+                ls_control_add_u64(b, LS_TAG_COUNT, ev->count);
+        ls_control_add_u64(b, LS_TAG_FIRST_TIME, ev->first_ns);
+        ls_control_add_u64(b, LS_TAG_LAST_TIME, now_realtime_ns());
+        if (ev->kind == SENDER_GAP)
+                ls_control_add_u16(b, LS_TAG_CAUSE, LS_LOSS_SEQUENCE_GAP);
+        else
+                ls_control_add_str(b, LS_TAG_TEXT,
+                                   ev->kind == SENDER_RESTART ?
+                                           "the sender numbers its messages from 1 again (it "
+                                           "restarted, or it numbers per connection): "
+                                           "messages it sent before, after the last one "
+                                           "received, cannot be counted" :
+                                           "the sender's numbering went back");
+        ls_control_add(b, LS_TAG_SOURCE, key, keylen);
+        ls_control_add_u64(b, LS_TAG_SEQ_EXPECTED, ev->expected);
+        ls_control_add_u64(b, LS_TAG_SEQ_GOT, ev->got);
+        k = ls_control_end(b, &body, &len);
+        if (k == 0)
+                k = ingest_control(d, type, body, len);
+        if (k < 0)
+                fprintf(stderr, "logseald: cannot record a sequence %s of %.*s: %s\n",
+                        ev->kind == SENDER_GAP ? "gap" : "reset", (int) keylen, key,
+                        strerror(-k));
+        else if (ev->kind == SENDER_GAP)
+                d->declared_lost += ev->count;
+        free(b);
+}
+
+static void track_sequence(Daemon *d, const LsRecord *r, const LsSyslogMsg *m, int declare)
+{
+        SenderName n;
+        uint32_t seq;
+
+        if (!d->senders || ls_syslog_sequence_id(r->body, r->body_len, m, &seq) <= 0)
+                return;
+        if (senders_name(d->senders, r, r->body, m, &n))
+                (void) senders_observe(d->senders, &n, seq, r->time_ns,
+                                       declare ? declare_sequence : NULL, d);
+}
+
+void ingest_expire_sequences(Daemon *d)
+{
+        senders_expire(d->senders, now_realtime_ns(), SENDERS_WINDOW_NS, declare_sequence, d);
+}
+
+void ingest_replayed_sequence(Daemon *d, const LsRecord *r)
+{
+        LsSyslogMsg m;
+
+        if (!d->senders)
+                return;
+        if (r->type == LS_REC_CONTROL) {
+                /* A gap the run before declared: no longer pending. */
+                const uint8_t *v, *src;
+                uint16_t vl, sl;
+                uint64_t cause, exp, got;
+                LsControl c;
+                if (ls_control_decode(&c, r->body, r->body_len, NULL) < 0 || c.type != LS_CTL_LOSS ||
+                    !ls_control_get(&c, LS_TAG_CAUSE, &v, &vl) || vl != 2 ||
+                    (cause = ls_get16(v)) != LS_LOSS_SEQUENCE_GAP ||
+                    !ls_control_get(&c, LS_TAG_SOURCE, &src, &sl) ||
+                    !ls_control_get(&c, LS_TAG_SEQ_EXPECTED, &v, &vl) || vl != 8)
+                        return;
+                exp = ls_get64(v);
+                if (!ls_control_get(&c, LS_TAG_SEQ_GOT, &v, &vl) || vl != 8)
+                        return;
+                got = ls_get64(v);
+                if (exp <= LS_SYSLOG_SEQUENCE_MAX && got <= LS_SYSLOG_SEQUENCE_MAX)
+                        senders_declared(d->senders, (const char *) src, sl, (uint32_t) exp,
+                                         (uint32_t) got);
+                return;
+        }
+        if (r->type != LS_REC_SYSLOG || (r->flags & LS_RECF_PARSE_FAILED) ||
+            parse_failed(r->body, r->body_len, &m))
+                return;
+        track_sequence(d, r, &m, 0);
+}
+
 int ingest_message(Daemon *d, const LsRecord *proto, SenderIdentity si, const uint8_t *msg,
                    size_t len, size_t orig_len)
 {
@@ -153,6 +249,9 @@ int ingest_message(Daemon *d, const LsRecord *proto, SenderIdentity si, const ui
                                        r.time_ns))
                         return 0;
         }
+        /* Before the record: a declaration due now comes before the message that shows it. */
+        if (!(r.flags & LS_RECF_PARSE_FAILED))
+                track_sequence(d, &r, &m, 1);
         k = ensure_pending(d, 4 + ls_record_size(&r));
         if (k < 0)
                 return k;

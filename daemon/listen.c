@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -746,6 +747,112 @@ void listeners_pause(Daemon *d, int pause)
                                 sd_event_source_set_enabled(c->src,
                                                             pause ? SD_EVENT_OFF : SD_EVENT_ON);
         }
+}
+
+/* ---- stop: drain ---- */
+
+#define DRAIN_NS (5 * 1000000000ull) /* the longest a stop reads on (systemd waits 90 s) */
+
+static uint64_t mono_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
+}
+
+static int readable(int fd)
+{
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+
+        return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
+
+/* Reads a connection after shutdown(SHUT_RD) until read() says there is no more: EOF once its
+ * receive queue is empty, or an error. Never waits. */
+static void drain_conn(Conn *c, uint64_t deadline)
+{
+        Daemon *d = c->l->d;
+        uint8_t *buf = read_buf(d);
+
+        while (mono_ns() < deadline) {
+                ssize_t n = read(c->fd, buf, READ_BUF);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                if (ls_framer_feed(&c->framer, buf, (size_t) n, on_frame, c) < 0)
+                        break;
+                /* What was read is in the WAL before the next read, as always. */
+                if (ingest_commit(d) < 0)
+                        break;
+        }
+}
+
+/*
+ * At SIGTERM, before listeners_close(): stop accepting, and seal everything senders have
+ * already handed to the kernel, so that a stop loses nothing a sender was told was written
+ * (docs/forwarding.md, "What is guaranteed").
+ *
+ * - Listening stream sockets stop being watched. One systemd passed keeps its backlog of
+ *   connections not yet accepted for the next start; one logseald bound itself dies with it,
+ *   so its backlog is accepted and drained now.
+ * - Every connection gets shutdown(SHUT_RD) first. A unix stream writer then gets EPIPE for
+ *   anything it writes afterwards (its own error: syslog-ng keeps that message in its disk
+ *   buffer), so reading to EOF seals exactly what it wrote before. TCP cannot refuse data:
+ *   what arrives after the connection's last read is lost on close, and only a sender's
+ *   sequence numbers can show it (senders.c).
+ * - Datagram sockets are read until they are empty (a unix one logseald bound itself after
+ *   shutdown(SHUT_RD), so that later senders get an error; UDP has no way to refuse).
+ * The backpressure pause does not apply: what is read here is bounded by the sockets'
+ * buffers, and the whole drain by DRAIN_NS.
+ */
+void listeners_drain(Daemon *d)
+{
+        uint64_t deadline = mono_ns() + DRAIN_NS;
+
+        for (size_t i = 0; i < d->nlisteners; i++)
+                sd_event_source_set_enabled(d->listeners[i]->src, SD_EVENT_OFF);
+        for (size_t i = 0; i < d->nlisteners; i++) {
+                Listener *l = d->listeners[i];
+                int stream = l->conf->kind == LISTEN_TCP || l->conf->kind == LISTEN_UNIX_STREAM;
+                if (!stream || l->activated)
+                        continue;
+                while (l->nconns < d->cfg.max_connections && readable(l->fd) && mono_ns() < deadline) {
+                        size_t before = l->nconns;
+                        (void) on_accept(NULL, l->fd, 0, l);
+                        if (l->nconns == before)
+                                break;
+                }
+        }
+        for (size_t i = 0; i < d->nlisteners; i++)
+                for (Conn *c = d->listeners[i]->conns; c; c = c->next) {
+                        sd_event_source_set_enabled(c->src, SD_EVENT_OFF);
+                        (void) shutdown(c->fd, SHUT_RD);
+                }
+        for (size_t i = 0; i < d->nlisteners; i++) {
+                Listener *l = d->listeners[i];
+                if (l->conf->kind == LISTEN_UDP || l->conf->kind == LISTEN_UNIX_DGRAM) {
+                        /* A unix datagram sender then gets an error instead of a queue that
+                         * closes unread. Not on a socket systemd passed: that one is shared
+                         * with the next start, which reads what arrives meanwhile. */
+                        if (l->conf->kind == LISTEN_UNIX_DGRAM && !l->activated)
+                                (void) shutdown(l->fd, SHUT_RD);
+                        while (readable(l->fd) && mono_ns() < deadline) {
+                                d->paused = 0; /* on_datagram stops reading while paused */
+                                (void) on_datagram(NULL, l->fd, 0, l);
+                        }
+                        continue;
+                }
+                for (Conn *c = l->conns; c; c = c->next)
+                        drain_conn(c, deadline);
+        }
+        d->paused = 1; /* nothing is watched any more */
+        (void) ingest_commit(d);
+        if (mono_ns() >= deadline)
+                fprintf(stderr, "logseald: senders still had data after %llu s of reading at "
+                                "the stop; the rest stays unread\n",
+                        DRAIN_NS / 1000000000ull);
 }
 
 void listeners_close(Daemon *d)

@@ -28,6 +28,7 @@
 #include "sources.h"
 #include "logseald.h"
 #include "owner.h"
+#include "senders.h"
 #include "state.h"
 #include "util.h"
 
@@ -298,6 +299,25 @@ static void publish_checkpoint(Daemon *d, uint64_t now)
         }
 }
 
+/* Saves the senders' sequence numbers when everything observed is in the WAL. */
+static void senders_checkpoint(Daemon *d)
+{
+        static int failing;
+        int r;
+
+        if (!senders_dirty(d->senders) || (d->pending && d->pending->count))
+                return;
+        r = senders_save(d->senders, d->state_dirfd, d->last_wal_id);
+        if (r == 0)
+                d->senders_wal_id = d->last_wal_id;
+        else if (!failing)
+                /* The WAL is not trimmed past what the saved state covers: it grows. */
+                fprintf(stderr, "logseald: cannot save %s/%s: %s; the write-ahead log keeps "
+                                "everything since the last save until it works\n",
+                        d->cfg.state_dir, STATE_SENDERS, strerror(-r));
+        failing = r < 0;
+}
+
 static int on_tick(sd_event_source *s, uint64_t usec, void *ud)
 {
         Daemon *d = ud;
@@ -310,6 +330,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *ud)
         check_clock(d);
         listeners_tick(d, now);
         declare_losses(d, 0);
+        ingest_expire_sequences(d);
         if (now - d->last_ingest_ns >= d->cfg.heartbeat_ns) {
                 LsControlBuilder *b = malloc(sizeof(*b));
                 if (b) {
@@ -328,8 +349,10 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *ud)
         if (d->paused && sealer_backlog(d->sealer) < d->cfg.queue_max_bytes / 2 &&
             (!d->pending || !d->pending->count))
                 listeners_pause(d, 0);
-        if (ticks % 10 == 0)
+        if (ticks % 10 == 0) {
                 update_status(d);
+                senders_checkpoint(d);
+        }
         sd_event_source_set_time(s, usec + TICK_NS / 1000);
         return 0;
 }
@@ -352,7 +375,13 @@ static int on_durable(sd_event_source *s, int fd, uint32_t revents, void *ud)
         (void) s;
         (void) revents;
         (void) !read(fd, &v, sizeof(v));
-        (void) wal_trim(d->wal, atomic_load(&sealer_stats(d->sealer)->durable_wal_id));
+        uint64_t durable = atomic_load(&sealer_stats(d->sealer)->durable_wal_id);
+
+        /* The WAL keeps what the saved sender state does not cover yet: a crash replays it
+         * into that state (senders_start), so no sender's numbers are missed. */
+        if (senders_dirty(d->senders))
+                durable = MIN(durable, d->senders_wal_id);
+        (void) wal_trim(d->wal, durable);
         if (indexer)
                 index_worker_kick(indexer, atomic_load(&sealer_stats(d->sealer)->last_tree_size));
         return 0;
@@ -380,6 +409,8 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         sd_notify(0, "STOPPING=1\nSTATUS=sealing pending records");
         fprintf(stderr, "logseald: %s: sealing pending records and stopping\n",
                 strsignal((int) si->ssi_signo));
+        /* Seal what senders have written before anything else (listen.c). */
+        listeners_drain(d);
         /* Losses first: declare_losses reads the listeners' counters, which close frees. */
         declare_losses(d, 1);
         listeners_close(d);
@@ -387,11 +418,50 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         emit_stop(d, si->ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
         (void) ingest_commit(d);
         (void) wal_sync(d->wal);
+        senders_checkpoint(d);
         sd_event_exit(d->event, 0);
         return 0;
 }
 
 /* ---- start-up ---- */
+
+static int senders_replay_entry(void *ud, uint64_t id, const uint8_t *rec, size_t n)
+{
+        LsRecord r;
+
+        (void) id;
+        if (ls_record_decode(&r, rec, n, NULL) == 0)
+                ingest_replayed_sequence(ud, &r);
+        return 0;
+}
+
+/* The sequence numbers seen per sender (senders.c): as saved, then brought up to date with
+ * the records the WAL holds beyond what the saved state covers (on_durable keeps those). */
+static int senders_start(Daemon *d)
+{
+        uint64_t last_id, damaged;
+        int r = senders_new(&d->senders);
+
+        if (r < 0)
+                return r;
+        r = senders_load(d->senders, d->state_dirfd, &d->senders_wal_id);
+        if (r < 0) {
+                fprintf(stderr, "logseald: %s/%s: %s; the sequence numbers of senders are "
+                                "tracked afresh\n",
+                        d->cfg.state_dir, STATE_SENDERS,
+                        r == -EBADMSG ? "damaged" : strerror(-r));
+                d->senders = senders_free(d->senders);
+                d->senders_wal_id = 0;
+                r = senders_new(&d->senders);
+                if (r < 0)
+                        return r;
+        }
+        r = wal_replay(d->wal, d->senders_wal_id, senders_replay_entry, d, &last_id, &damaged);
+        if (r < 0)
+                fprintf(stderr, "logseald: cannot read the WAL for sender sequence numbers: %s\n",
+                        strerror(-r));
+        return 0;
+}
 
 typedef struct Replay {
         Daemon *d;                      /* NULL: count only */
@@ -822,6 +892,9 @@ static int start(Daemon *d)
                 fprintf(stderr, "logseald: %s/%s: %s\n", d->cfg.state_dir, STATE_WAL, strerror(-r));
                 goto fail;
         }
+        r = senders_start(d);
+        if (r < 0)
+                goto fail;
         /* What the WAL holds beyond the archives, counted before anything is sealed: the
          * declaration of an unclean stop says how many records follow it. By id: the records
          * sealed since sealed.state was written took the WAL ids right after its wal_id, in
@@ -1170,6 +1243,7 @@ int main(int argc, char **argv)
                                 "next start recovers them\n");
         }
         wal_free(d.wal);
+        d.senders = senders_free(d.senders);
         sd_event_source_unref(tick);
         sd_event_unref(d.event);
         free(d.pending);

@@ -274,6 +274,7 @@ int listeners_open(Daemon *d);
 /* Every tick: timeouts, throttled connections due again, a full listener accepting again. */
 void listeners_tick(Daemon *d, uint64_t now_ns);
 void listeners_pause(Daemon *d, int pause);
+void listeners_drain(Daemon *d);
 void listeners_close(Daemon *d);
 
 /* ---- ingest.c ---- */
@@ -283,6 +284,12 @@ void listeners_close(Daemon *d);
 int ingest_message(Daemon *d, const LsRecord *proto, SenderIdentity si, const uint8_t *msg,
                    size_t len, size_t orig_len);
 int ingest_control(Daemon *d, uint16_t type, const uint8_t *body, size_t len);
+/* A record re-sealed from the WAL at start-up: its sequence number updates the sender's,
+ * without declarations (those of the run that received it are in the WAL too, and a gap
+ * declaration there closes the gap it declares). */
+void ingest_replayed_sequence(Daemon *d, const LsRecord *r);
+/* Declares the sequence gaps whose window has passed (senders.c). */
+void ingest_expire_sequences(Daemon *d);
 /* Writes the pending chunk to the WAL and hands it to the sealer: call before the next read. */
 int ingest_commit(Daemon *d);
 
@@ -326,6 +333,8 @@ struct Daemon {
         int quickstart_hints;
         ConfineReport confinement;          /* confine.c, shown by `logsealctl status` */
         ConfineUser run_as;                 /* started as root: the user it runs as */
+        struct Senders *senders;            /* senders.c: sequence numbers per sender */
+        uint64_t senders_wal_id;            /* the WAL id the saved sender state covers */
 };
 
 uint64_t now_realtime_ns(void);

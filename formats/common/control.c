@@ -47,6 +47,8 @@ static const TagInfo tags[LS_TAG_MAX + 1] = {
         [LS_TAG_CONFINEMENT] = {"confinement", T_U32, 4, 4},
         [LS_TAG_UID] = {"uid", T_U32, 4, 4},
         [LS_TAG_COMMAND] = {"command", T_VAR, 0, 1024},
+        [LS_TAG_SEQ_EXPECTED] = {"seq_expected", T_U64, 8, 8},
+        [LS_TAG_SEQ_GOT] = {"seq_got", T_U64, 8, 8},
 };
 
 /* Required tags per control type (SPEC §4.2), zero-terminated. */
@@ -64,6 +66,7 @@ static const uint16_t required[LS_CTL_MAX + 1][6] = {
         [LS_CTL_RETENTION] = {LS_TAG_ARCHIVE_FIRST, LS_TAG_ARCHIVE_LAST, LS_TAG_FIRST_SEQ,
                               LS_TAG_LAST_SEQ, LS_TAG_SEAL_HASH},
         [LS_CTL_EPOCH_CLOSE] = {LS_TAG_CLOSE},
+        [LS_CTL_SEQUENCE_RESET] = {LS_TAG_SOURCE, LS_TAG_SEQ_GOT},
 };
 
 static const TagInfo *tag_info(uint16_t tag)
@@ -207,6 +210,7 @@ const char *ls_control_type_name(uint16_t type)
                 [LS_CTL_CLOCK_STEP] = "clock-step",
                 [LS_CTL_RETENTION] = "retention",
                 [LS_CTL_EPOCH_CLOSE] = "epoch-close",
+                [LS_CTL_SEQUENCE_RESET] = "sequence-reset",
         };
         return type <= LS_CTL_MAX && names[type] ? names[type] : "unknown";
 }
@@ -230,6 +234,7 @@ const char *ls_loss_cause_name(uint16_t cause)
                 [LS_LOSS_CONNECTION_REFUSED] = "connection-refused",
                 [LS_LOSS_CONNECTION_CLOSED] = "connection-closed",
                 [LS_LOSS_THROTTLED] = "throttled",
+                [LS_LOSS_SEQUENCE_GAP] = "sequence-gap",
         };
         return cause < ELEMENTSOF(names) && names[cause] ? names[cause] : "unknown";
 }

@@ -91,7 +91,8 @@ enum {
         LS_CTL_CLOCK_STEP = 10,
         LS_CTL_RETENTION = 11,
         LS_CTL_EPOCH_CLOSE = 12,
-        LS_CTL_MAX = 12,
+        LS_CTL_SEQUENCE_RESET = 13,
+        LS_CTL_MAX = 13,
 };
 
 enum {
@@ -126,7 +127,9 @@ enum {
         LS_TAG_CONFINEMENT = 29,
         LS_TAG_UID = 30,
         LS_TAG_COMMAND = 31,
-        LS_TAG_MAX = 31,
+        LS_TAG_SEQ_EXPECTED = 32,
+        LS_TAG_SEQ_GOT = 33,
+        LS_TAG_MAX = 33,
 };
 
 /* CONFINEMENT (SPEC §4.5): how the appliance that wrote a START record was confined. */
@@ -150,6 +153,7 @@ enum {
         LS_LOSS_CONNECTION_REFUSED = 8, /* COUNT connections refused for a limit */
         LS_LOSS_CONNECTION_CLOSED = 9,  /* COUNT connections the appliance closed for a limit */
         LS_LOSS_THROTTLED = 10,         /* COUNT times a stream was read late: nothing dropped */
+        LS_LOSS_SEQUENCE_GAP = 11,      /* COUNT numbers of a sender's sequence never received */
 };
 
 enum {

@@ -1214,3 +1214,42 @@ int ls_syslog_parse(const uint8_t *p, size_t n, const LsSyslogParseOpts *opts, L
         }
         return 0;
 }
+
+int ls_syslog_sequence_id(const uint8_t *p, size_t n, const LsSyslogMsg *m, uint32_t *ret)
+{
+        LsSpan id, name, value, seq = {};
+        unsigned metas = 0, seqs = 0;
+        uint64_t v = 0;
+        LsSdIter it;
+        int r;
+
+        if (m->format != LS_SYSLOG_RFC5424 || m->sd.len == 0)
+                return 0;
+        ls_sd_iter_init(&it, p, n, m->sd);
+        while ((r = ls_sd_next_element(&it, &id)) > 0) {
+                if (id.len != 4 || memcmp(p + id.off, "meta", 4) != 0)
+                        continue;
+                metas++;
+                while ((r = ls_sd_next_param(&it, &name, &value)) > 0)
+                        if (name.len == 10 && memcmp(p + name.off, "sequenceId", 10) == 0)
+                                seq = value, seqs++;
+                if (r < 0)
+                        return -EBADMSG;
+        }
+        if (r < 0)
+                return -EBADMSG;
+        if (metas == 0 || seqs == 0)
+                return metas > 1 ? -EBADMSG : 0;
+        if (metas != 1 || seqs != 1 || seq.len == 0 || seq.len > 10 || p[seq.off] == '0')
+                return -EBADMSG;
+        for (uint32_t i = 0; i < seq.len; i++) {
+                uint8_t c = p[seq.off + i];
+                if (c < '0' || c > '9')
+                        return -EBADMSG;
+                v = v * 10 + (uint64_t) (c - '0');
+        }
+        if (v > LS_SYSLOG_SEQUENCE_MAX)
+                return -EBADMSG;
+        *ret = (uint32_t) v;
+        return 1;
+}

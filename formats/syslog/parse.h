@@ -159,3 +159,15 @@ int ls_sd_unescape(const uint8_t *p, size_t n, LsSpan value, uint8_t *buf, size_
 /* Strict check of p[sd.off..sd.off+sd.len) as STRUCTURED-DATA (NILVALUE or elements,
  * nothing after): 0, or -EBADMSG with *err_off and *why (either may be NULL). */
 int ls_sd_validate(const uint8_t *p, size_t n, LsSpan sd, uint32_t *err_off, const char **why);
+
+/* RFC 5424 §7.3.1: meta sequenceId is 1..2147483647, and wraps from the largest to 1. */
+#define LS_SYSLOG_SEQUENCE_MAX 2147483647u
+
+/*
+ * The sender's sequence number: the sequenceId parameter of the message's "meta" SD-ELEMENT
+ * (RFC 5424 §7.3.1; syslog-ng's syslog() destination writes it). 1 with *ret, 0 when the
+ * message has none, -EBADMSG when it is not exactly one element "meta" with exactly one
+ * sequenceId of 1..LS_SYSLOG_SEQUENCE_MAX in plain decimal (no sign, no leading zero, no
+ * escape), or when the STRUCTURED-DATA is broken. Reads m->sd only, once.
+ */
+int ls_syslog_sequence_id(const uint8_t *p, size_t n, const LsSyslogMsg *m, uint32_t *ret);

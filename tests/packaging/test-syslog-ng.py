@@ -422,6 +422,15 @@ try:
     def body(r):
         return (message_bytes(r) or b"").decode("utf-8", "replace")
 
+    def seq_ok(bodies):
+        """Every body has a meta sequenceId, increasing (the forwarder's own messages are
+        numbered too, so there may be holes)."""
+        ids = [re.search(r'\[meta sequenceId="(\d+)"', b) for b in bodies]
+        if not bodies or not all(ids):
+            return False
+        n = [int(i.group(1)) for i in ids]
+        return all(b > a for a, b in zip(n, n[1:]))
+
     def with_marker(m):
         return [r for r in syslog if re.search(r"(^| )%s( |$|\n)" % re.escape(m), body(r))]
 
@@ -464,6 +473,13 @@ try:
             all(body(r).startswith("<13>1 ") and f'[{SD_ID} subject="CN=host1.agency.example,'
                 'OU=Operations,O=Example Agency" peer="127.0.0.1"]' in body(r)
                 for m in tls_markers for r in with_marker(m)))
+    t.check("TLS: the agency's [meta sequenceId] reaches logseald through the front end, "
+            "numbers increasing (issue 13 item 3)",
+            seq_ok([body(r) for m in tls_markers for r in with_marker(m)]),
+            [body(r)[:120] for r in with_marker(tls_markers[0])])
+    t.check("plain TCP: agency-forwarder.conf numbers its messages ([meta sequenceId])",
+            seq_ok([body(r) for r in syslog if r["transport"] == "tcp" and "plain-" in body(r)],
+))
     t.check("forgery: host2's own logseal-sender@32473 elements are replaced by its real subject",
             not [w for w in wrong if w[0].startswith("tls-host2")],
             [w for w in wrong if w[0].startswith("tls-host2")])

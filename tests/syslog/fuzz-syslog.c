@@ -83,6 +83,10 @@ static void check_parse(const uint8_t *p, size_t n)
         /* A message that parsed OK has valid STRUCTURED-DATA. */
         if (m.status == LS_SYSLOG_OK && m.sd.len)
                 CHECK(r == 0 && !it.error && !it.soft_error);
+
+        uint32_t seq = 0;
+        r = ls_syslog_sequence_id(p, n, &m, &seq);
+        CHECK(r == 0 || r == -EBADMSG || (r == 1 && seq >= 1 && seq <= LS_SYSLOG_SEQUENCE_MAX));
 }
 
 static int on_msg(void *ud, const uint8_t *msg, size_t len, uint64_t orig, unsigned flags)

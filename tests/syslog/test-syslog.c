@@ -545,6 +545,43 @@ START_TEST(parser_reports_duplicate_sd_ids_and_overlong_sd_names)
 }
 END_TEST
 
+START_TEST(sequence_id_is_the_one_meta_sequenceId_in_range)
+{
+        static const struct {
+                const char *msg;
+                int r;
+                uint32_t seq;
+        } cases[] = {
+                {"<13>1 - h a - - [meta sequenceId=\"1\"] m", 1, 1},
+                {"<13>1 - h a - - [x@1 a=\"b\"][meta sysUpTime=\"5\" sequenceId=\"42\"] m", 1, 42},
+                {"<13>1 - h a - - [meta sequenceId=\"2147483647\"] m", 1, 2147483647u},
+                {"<13>1 - h a - - - m", 0, 0},
+                {"<13>1 - h a - - [meta sysUpTime=\"5\"] m", 0, 0},
+                {"<13>1 - h a - - [x@1 sequenceId=\"5\"] m", 0, 0},
+                {"<13>Jan  1 00:00:00 h a: [meta sequenceId=\"5\"]", 0, 0},
+                {"<13>1 - h a - - [meta sequenceId=\"2147483648\"] m", -EBADMSG, 0},
+                {"<13>1 - h a - - [meta sequenceId=\"99999999999999999999\"] m", -EBADMSG, 0},
+                {"<13>1 - h a - - [meta sequenceId=\"0\"] m", -EBADMSG, 0},
+                {"<13>1 - h a - - [meta sequenceId=\"07\"] m", -EBADMSG, 0},
+                {"<13>1 - h a - - [meta sequenceId=\"-7\"] m", -EBADMSG, 0},
+                {"<13>1 - h a - - [meta sequenceId=\"\"] m", -EBADMSG, 0},
+                {"<13>1 - h a - - [meta sequenceId=\"1\\]\"] m", -EBADMSG, 0},
+                {"<13>1 - h a - - [meta sequenceId=\"1\" sequenceId=\"2\"] m", -EBADMSG, 0},
+                {"<13>1 - h a - - [meta sequenceId=\"1\"][meta sequenceId=\"2\"] m", -EBADMSG, 0},
+        };
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                LsSyslogMsg m = parse(cases[i].msg);
+                uint32_t seq = 0;
+                int r = ls_syslog_sequence_id((const uint8_t *) cases[i].msg,
+                                              strlen(cases[i].msg), &m, &seq);
+                ck_assert_msg(r == cases[i].r, "%s: %d", cases[i].msg, r);
+                if (r == 1)
+                        ck_assert_uint_eq(seq, cases[i].seq);
+        }
+}
+END_TEST
+
 START_TEST(sd_iterator_walks_elements_and_unescapes_values)
 {
         static const char t[] =
@@ -1013,6 +1050,7 @@ static Suite *suite(void)
         tcase_add_test(tp, parser_stops_where_structure_is_lost_and_keeps_the_rest_as_text);
         tcase_add_test(tp, parser_reports_duplicate_sd_ids_and_overlong_sd_names);
         tcase_add_test(tp, sd_iterator_walks_elements_and_unescapes_values);
+        tcase_add_test(tp, sequence_id_is_the_one_meta_sequenceId_in_range);
         tcase_add_test(tp, sd_validation_follows_the_rfc_grammar);
         tcase_add_test(tp, parser_strips_a_bom_and_checks_the_utf8_after_it);
         tcase_add_test(tp, parser_reports_malformed_and_out_of_range_pri);

@@ -964,6 +964,7 @@ static const struct {
         [LS_TAG_HEARTBEAT_INTERVAL] = {8, 8}, [LS_TAG_CLOSE] = {248, 248},
         [LS_TAG_CONFINEMENT] = {4, 4},   [LS_TAG_UID] = {4, 4},
         [LS_TAG_COMMAND] = {0, 1024},
+        [LS_TAG_SEQ_EXPECTED] = {8, 8},  [LS_TAG_SEQ_GOT] = {8, 8},
 };
 
 /* SPEC §4.2: required and optional tags per control type, each zero-terminated. */
@@ -982,7 +983,8 @@ static const struct {
          {LS_TAG_LAST_SEQ, LS_TAG_FIRST_TIME, LS_TAG_LAST_TIME, LS_TAG_TEXT}},
         {LS_CTL_LOSS,
          {LS_TAG_CAUSE, LS_TAG_COUNT},
-         {LS_TAG_FIRST_TIME, LS_TAG_LAST_TIME, LS_TAG_SOURCE, LS_TAG_TEXT}},
+         {LS_TAG_FIRST_TIME, LS_TAG_LAST_TIME, LS_TAG_SOURCE, LS_TAG_TEXT, LS_TAG_SEQ_EXPECTED,
+          LS_TAG_SEQ_GOT}},
         {LS_CTL_HEARTBEAT, {0}, {LS_TAG_RECEIVED, LS_TAG_LOST}},
         {LS_CTL_KEY_TRANSITION, {LS_TAG_CERT}, {LS_TAG_TEXT}},
         {LS_CTL_REVOCATION, {LS_TAG_REVOCATION}, {LS_TAG_TEXT}},
@@ -997,6 +999,9 @@ static const struct {
           LS_TAG_SEAL_HASH},
          {LS_TAG_TEXT}},
         {LS_CTL_EPOCH_CLOSE, {LS_TAG_CLOSE}, {LS_TAG_TEXT}},
+        {LS_CTL_SEQUENCE_RESET,
+         {LS_TAG_SOURCE, LS_TAG_SEQ_GOT},
+         {LS_TAG_FIRST_TIME, LS_TAG_LAST_TIME, LS_TAG_TEXT, LS_TAG_SEQ_EXPECTED}},
 };
 
 /* A deterministic value of the right size for tag (variable ones: some bytes, under max). */
@@ -1050,6 +1055,8 @@ START_TEST(control_start_confinement_and_uid_are_pinned)
 
         ck_assert_uint_eq(LS_TAG_CONFINEMENT, 29);
         ck_assert_uint_eq(LS_TAG_UID, 30);
+        ck_assert_uint_eq(LS_TAG_SEQ_EXPECTED, 32);
+        ck_assert_uint_eq(LS_TAG_SEQ_GOT, 33);
         ck_assert_uint_eq(LS_TAG_COMMAND, 31);
         ck_assert_uint_eq(LS_CONFINE_LANDLOCK, 1);
         ck_assert_uint_eq(LS_CONFINE_DISABLED, 2);
@@ -1147,12 +1154,14 @@ START_TEST(loss_causes_have_their_spec_numbers_and_names)
         } c[] = {{1, "udp-overflow"},        {2, "rate-limit"},         {3, "rejected-source"},
                  {4, "disk-full"},           {5, "truncated"},          {6, "wal-damage"},
                  {7, "queue-overflow"},      {8, "connection-refused"}, {9, "connection-closed"},
-                 {10, "throttled"},          {0, "unknown"},            {11, "unknown"}};
+                 {10, "throttled"},          {11, "sequence-gap"},      {0, "unknown"},
+                 {12, "unknown"}};
         for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
                 ck_assert_str_eq(ls_loss_cause_name(c[i].cause), c[i].name);
         ck_assert_int_eq(LS_LOSS_CONNECTION_REFUSED, 8);
         ck_assert_int_eq(LS_LOSS_CONNECTION_CLOSED, 9);
         ck_assert_int_eq(LS_LOSS_THROTTLED, 10);
+        ck_assert_int_eq(LS_LOSS_SEQUENCE_GAP, 11);
 }
 END_TEST
 
@@ -1279,10 +1288,10 @@ START_TEST(control_variable_field_above_its_maximum_is_e2big)
         memset(v, 'x', sizeof(v));
         for (size_t i = 0; i < ELEMENTSOF(var_tags); i++) {
                 uint16_t tag = var_tags[i], max = tag_spec[tag].max_len;
-                body_begin(&b, 13 /* an unknown type: no required tags, all fields checked */);
+                body_begin(&b, LS_CTL_MAX + 1 /* an unknown type: no required tags, all fields checked */);
                 body_add(&b, tag, v, max);
                 ck_assert_msg(dec_control(b.b, b.n) == 0, "tag %u at %u", tag, max);
-                body_begin(&b, 13);
+                body_begin(&b, LS_CTL_MAX + 1);
                 body_add(&b, tag, v, max + 1u);
                 ck_assert_msg(dec_control(b.b, b.n) == -E2BIG, "tag %u at %u", tag, max + 1);
         }
@@ -1324,17 +1333,17 @@ START_TEST(control_fixed_size_field_of_another_size_is_ebadmsg)
                         continue;
                 const size_t sizes[] = {0, f - 1u, f + 1u, 2u * f};
                 for (size_t j = 0; j < ELEMENTSOF(sizes); j++) {
-                        body_begin(&b, 13);
+                        body_begin(&b, LS_CTL_MAX + 1);
                         body_add(&b, tag, v, sizes[j]);
                         int r = dec_control(b.b, b.n);
                         ck_assert_msg(r == -EBADMSG, "tag %u of %zu bytes: %d", tag, sizes[j], r);
                 }
-                body_begin(&b, 13);
+                body_begin(&b, LS_CTL_MAX + 1);
                 body_add(&b, tag, v, f);
                 ck_assert_int_eq(dec_control(b.b, b.n), 0);
         }
         /* a REVOCATION value shorter than a revocation's fixed part cannot be one */
-        body_begin(&b, 13);
+        body_begin(&b, LS_CTL_MAX + 1);
         body_add(&b, LS_TAG_REVOCATION, v, 135);
         ck_assert_int_eq(dec_control(b.b, b.n), -EBADMSG);
 }
@@ -1439,7 +1448,7 @@ START_TEST(control_unknown_type_decodes_with_its_fields)
 {
         /* SPEC §4: an unknown control_type does not invalidate the record */
         static Body b;
-        static const uint16_t types[] = {13, 100, 0x7fff, 0xffff};
+        static const uint16_t types[] = {LS_CTL_MAX + 1, 100, 0x7fff, 0xffff};
         LsControl c;
         uint64_t x;
 
