@@ -10,7 +10,7 @@
 #include "logseald.h"
 #include "parse.h"
 #include "sources.h"
-#include "senders.h"
+#include "sequence.h"
 #include "util.h"
 
 #define CHUNK_CAP (1u << 20)
@@ -118,7 +118,7 @@ static size_t sender_identity(const uint8_t *msg, size_t len, const LsSyslogMsg 
 }
 
 /* A sender's sequence numbers skipped some or began again: say so in the chain (SPEC §4.5:
- * LOSS with cause sequence-gap, SEQUENCE_RESET). A senders.c SenderDeclareFn. */
+ * LOSS with cause sequence-gap, SEQUENCE_RESET). A sequence.c SenderDeclareFn. */
 static void declare_sequence(void *ud, const char *key, size_t keylen, const SenderEvent *ev)
 {
         Daemon *d = ud;

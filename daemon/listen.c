@@ -801,7 +801,7 @@ static void drain_conn(Conn *c, uint64_t deadline)
  *   anything it writes afterwards (its own error: syslog-ng keeps that message in its disk
  *   buffer), so reading to EOF seals exactly what it wrote before. TCP cannot refuse data:
  *   what arrives after the connection's last read is lost on close, and only a sender's
- *   sequence numbers can show it (senders.c).
+ *   sequence numbers can show it (sequence.c).
  * - Datagram sockets are read until they are empty (a unix one logseald bound itself after
  *   shutdown(SHUT_RD), so that later senders get an error; UDP has no way to refuse).
  * The backpressure pause does not apply: what is read here is bounded by the sockets'

@@ -28,7 +28,7 @@
 #include "sources.h"
 #include "logseald.h"
 #include "owner.h"
-#include "senders.h"
+#include "sequence.h"
 #include "state.h"
 #include "util.h"
 
@@ -435,7 +435,7 @@ static int senders_replay_entry(void *ud, uint64_t id, const uint8_t *rec, size_
         return 0;
 }
 
-/* The sequence numbers seen per sender (senders.c): as saved, then brought up to date with
+/* The sequence numbers seen per sender (sequence.c): as saved, then brought up to date with
  * the records the WAL holds beyond what the saved state covers (on_durable keeps those). */
 static int senders_start(Daemon *d)
 {

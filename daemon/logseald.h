@@ -288,7 +288,7 @@ int ingest_control(Daemon *d, uint16_t type, const uint8_t *body, size_t len);
  * without declarations (those of the run that received it are in the WAL too, and a gap
  * declaration there closes the gap it declares). */
 void ingest_replayed_sequence(Daemon *d, const LsRecord *r);
-/* Declares the sequence gaps whose window has passed (senders.c). */
+/* Declares the sequence gaps whose window has passed (sequence.c). */
 void ingest_expire_sequences(Daemon *d);
 /* Writes the pending chunk to the WAL and hands it to the sealer: call before the next read. */
 int ingest_commit(Daemon *d);
@@ -333,7 +333,7 @@ struct Daemon {
         int quickstart_hints;
         ConfineReport confinement;          /* confine.c, shown by `logsealctl status` */
         ConfineUser run_as;                 /* started as root: the user it runs as */
-        struct Senders *senders;            /* senders.c: sequence numbers per sender */
+        struct Senders *senders;            /* sequence.c: sequence numbers per sender */
         uint64_t senders_wal_id;            /* the WAL id the saved sender state covers */
 };
 

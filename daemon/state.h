@@ -50,7 +50,7 @@
 #define STATE_INDEX_LEGACY "index.sqlite"
 #define STATE_CONTROL "control.sock"
 #define STATE_PUBLISH_COPY "wal/checkpoint.publish"
-#define STATE_SENDERS "wal/senders.state" /* senders.c: last sequence number per sender */
+#define STATE_SENDERS "wal/senders.state" /* sequence.c: last sequence number per sender */
 
 /* keyfile.c: all of p..p+n to fd (retried after EINTR); -errno. */
 int write_all(int fd, const void *p, size_t n);

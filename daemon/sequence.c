@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* senders.c: per-sender sequence numbers (RFC 5424 meta sequenceId), gaps and restarts */
+/* sequence.c: per-sender sequence numbers (RFC 5424 meta sequenceId), gaps and restarts */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 
 #include <sodium.h>
 
-#include "senders.h"
+#include "sequence.h"
 #include "state.h"
 #include "util.h"
 

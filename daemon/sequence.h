@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* senders.h: per-sender sequence numbers (RFC 5424 meta sequenceId), gaps and restarts */
+/* sequence.h: per-sender sequence numbers (RFC 5424 meta sequenceId), gaps and restarts */
 #pragma once
 
 #include <stddef.h>
