@@ -219,11 +219,10 @@ class App(Appliance):
         with open(self.conf, "w") as f:
             f.write("[batch]\nmax_latency = 200ms\n" + extra_conf)
         self.proc = None
-        self.user = None   # daemonlib.Appliance's: run as the invoking user
+        self.user = daemonlib.service_user()   # daemonlib.Appliance's: the service user
         self.name = name
         self.sent = 0
-        subprocess.run([self.ctl(), "init", "--state-dir", self.state, *init_args], check=True,
-                       capture_output=True)
+        self.init(init_args)
         self.chain_hex = open(os.path.join(self.state, "chain.id")).read().strip()
         self.chain_id = bytes.fromhex(self.chain_hex)
         self.root_pub = os.path.join(self.state, "root.pub")
