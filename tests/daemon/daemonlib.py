@@ -60,6 +60,13 @@ def service_user():
     return SERVICE_UID if os.geteuid() == 0 else os.geteuid()
 
 
+def give_to_service_user(path):
+    """A directory logseald writes outside its state (publish_dir), made the service user's
+    as an admin would; as another user than root, it is already theirs."""
+    if os.geteuid() == 0:
+        os.chown(path, SERVICE_UID, SERVICE_UID)
+
+
 def as_user(uid, args):
     """A command line that runs args as uid (its gid the same number, no other groups), the way
     systemd runs the service: setpriv execs args, so a Popen's pid is args' own."""

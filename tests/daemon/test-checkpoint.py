@@ -15,7 +15,7 @@ import time
 import shutil
 
 sys.path.insert(0, os.path.dirname(__file__))
-from daemonlib import Appliance, Tap, service_user  # noqa: E402
+from daemonlib import Appliance, Tap, give_to_service_user  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1])
 SRC = os.path.abspath(sys.argv[2])
@@ -30,7 +30,7 @@ os.mkdir(shipped)
 # publish_dir is the daemon's user's (made for it by the admin), the command theirs to run
 os.chmod(work, 0o755)
 for d in (pub, shipped):
-    os.chown(d, service_user(), service_user())
+    give_to_service_user(d)
 script = os.path.join(work, "ship.sh")
 with open(script, "w") as f:
     f.write("#!/bin/sh\ncp \"$1\" %s/\n" % shipped)

@@ -17,7 +17,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from daemonlib import Appliance, Tap, message_bytes, service_user  # noqa: E402
+from daemonlib import Appliance, Tap, message_bytes, give_to_service_user  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1])
 
@@ -68,7 +68,7 @@ os.mkdir(pub)
 # Both the daemon's user's: only the confinement keeps publish_command from writing to work
 # (and from reading keys/, which is that user's too).
 for d in (work, pub):
-    os.chown(d, service_user(), service_user())
+    give_to_service_user(d)
 # the command tries to read the signing key: it inherits the daemon's confinement
 probe = os.path.join(work, "probe.sh")
 app = Appliance(BUILD, extra_conf="[checkpoint]\npublish_dir = %s\npublish_command = %s\n"

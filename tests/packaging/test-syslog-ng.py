@@ -331,7 +331,8 @@ try:
     # that Debian's syslog-ng (root without CAP_DAC_OVERRIDE) can write to it as its owner
     # (docs/forwarding.md). logseald bound this one itself, as its user: give it the unit's
     # owner, as systemd would have made it.
-    os.chown(frontend_sock, 0, app.user)
+    if app.user != os.geteuid():
+        os.chown(frontend_sock, 0, app.user)
     tls_port = free_port()
     fe = SyslogNg(base, "frontend")
     fe.start(instantiate("appliance-frontend-tls.conf", os.path.join(fe.dir, "syslog-ng.conf"),
