@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "index-internal.h"
+#include "owner.h"
 #include "state.h"
 #include "util.h"
 
@@ -432,15 +433,29 @@ int index_open(Index **ret, int state_dirfd, const uint8_t chain_id[LS_CHAIN_ID_
         int fd, rc, r;
 
         open_err[0] = 0;
-        /* STATE/index/ is made by `logsealctl init`; older state directories lack it. */
-        if (mkdirat(state_dirfd, STATE_INDEX_DIR, STATE_INDEX_DIR_MODE) < 0 && errno != EEXIST)
+        /* STATE/index/ is made by `logsealctl init`; older state directories lack it. What
+         * logsealctl run as root creates is the state directory's owner's (owner.h); SQLite
+         * gives its -wal and -shm files the owner of the database file. */
+        if (mkdirat(state_dirfd, STATE_INDEX_DIR, STATE_INDEX_DIR_MODE) == 0) {
+                fd = openat(state_dirfd, STATE_INDEX_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                r = fd < 0 ? -errno : state_give_to_owner(state_dirfd, fd);
+                if (fd >= 0)
+                        close(fd);
+                if (r < 0)
+                        return ix_fail(NULL, r, "%s: %s", STATE_INDEX_DIR, strerror(-r));
+        } else if (errno != EEXIST)
                 return ix_fail(NULL, -errno, "%s: %s", STATE_INDEX_DIR, strerror(errno));
         /* Create the file ourselves: exact mode, and never through a symlink. */
-        fd = openat(state_dirfd, STATE_INDEX, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
-                    0640);
+        fd = openat(state_dirfd, STATE_INDEX,
+                    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0640);
+        r = fd < 0 ? 0 : state_give_to_owner(state_dirfd, fd);
+        if (fd < 0 && errno == EEXIST)
+                fd = openat(state_dirfd, STATE_INDEX, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
         if (fd < 0)
                 return ix_fail(NULL, -errno, "%s: %s", STATE_INDEX, strerror(errno));
         close(fd);
+        if (r < 0)
+                return ix_fail(NULL, r, "%s: %s", STATE_INDEX, strerror(-r));
 
         ix = calloc(1, sizeof(*ix));
         if (!ix)

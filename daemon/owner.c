@@ -78,6 +78,21 @@ int state_find_foreign(int dirfd, uid_t uid, char *ret_name, size_t n, uid_t *re
         return 0;
 }
 
+int state_give_to_owner(int state_dirfd, int fd)
+{
+        struct stat dir, st;
+
+        if (geteuid() != 0)
+                return 0;
+        if (fstat(state_dirfd, &dir) < 0 || fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_uid == dir.st_uid && st.st_gid == dir.st_gid)
+                return 0;
+        if (fchown(fd, dir.st_uid, dir.st_gid) < 0)
+                return -errno;
+        return 0;
+}
+
 const char *user_name(uid_t uid, char *buf, size_t n)
 {
         struct passwd *pw = getpwuid(uid);

@@ -29,6 +29,14 @@ int state_find_foreign(int dirfd, uid_t uid, char *ret_name, size_t n, uid_t *re
  */
 int state_adopt(int dirfd, uid_t uid, gid_t gid, uint64_t *ret_changed);
 
+/*
+ * Root (an admin running logsealctl) creates fd inside the state directory of another user:
+ * it becomes that user's, with the directory's group, as logseald writes, renames and removes
+ * it and refuses to start on root's files there. No-op unless root and the owners differ.
+ * 0 or -errno.
+ */
+int state_give_to_owner(int state_dirfd, int fd);
+
 /* The name of a user / group, or its number, for messages and chown commands. */
 const char *user_name(uid_t uid, char *buf, size_t n);
 const char *group_name(gid_t gid, char *buf, size_t n);

@@ -110,7 +110,22 @@ for u in "${units[@]}"; do
 done
 
 # ---- a short daemon session ----
+# As root, logseald runs as the unprivileged user the tests use (nobody, like the packages'
+# logseal): the state directory is made theirs by `logsealctl init --user`, and their own
+# directory (0755, like /run/logseal) holds it and the daemon's valgrind log.
+as_user=()
+init_user=()
 state=$work/state
+if [ "$(id -u)" = 0 ]; then
+        svc=$(getent passwd 65534 | cut -d: -f1)
+        as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+        init_user=(--user "$svc")
+        mkdir "$work/svc"
+        chown 65534:65534 "$work/svc"
+        chmod 0755 "$work" "$work/svc"
+        state=$work/svc/state
+fi
+vgd=$(dirname "$state")
 port=$(python3 -c 'import socket
 while True:
     s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]
@@ -120,7 +135,7 @@ while True:
     except OSError:
         pass')
 run "logsealctl init" "$work/init.log" \
-        "$build/daemon/logsealctl" init --state-dir "$state" --no-passphrase || true
+        "$build/daemon/logsealctl" init --state-dir "$state" --no-passphrase "${init_user[@]}" || true
 
 if [ -f "$state/root.pub" ]; then
         # valgrind 3.19 (Debian 12) does not know the Landlock system calls (ENOSYS), and
@@ -134,7 +149,7 @@ if [ -f "$state/root.pub" ]; then
         fi
         printf '[batch]\nmax_latency = 200ms\n' >>"$work/logseald.conf"
         t0=$SECONDS
-        "${vg[@]}" --log-file="$work/logseald.log.vg" "$build/daemon/logseald" \
+        "${as_user[@]}" "${vg[@]}" --log-file="$vgd/logseald.log.vg" "$build/daemon/logseald" \
                 --config "$work/logseald.conf" --state-dir "$state" \
                 --listen "udp:127.0.0.1:$port" --listen "tcp:127.0.0.1:$port" \
                 >"$work/logseald.log" 2>&1 &
@@ -189,7 +204,7 @@ if [ -f "$state/root.pub" ]; then
                 printf '%-40s FAILED (ready %s, exit %s, %ss)\n' "logseald session" "$ready" "$rc" \
                         "$((SECONDS - t0))"
                 echo "--- logseald: valgrind report" >&2
-                cat "$work/logseald.log.vg" >&2 || true
+                cat "$vgd/logseald.log.vg" >&2 || true
                 echo "--- logseald: its log" >&2
                 tail -n 30 "$work/logseald.log" >&2 || true
                 failed+=("logseald session")
@@ -198,6 +213,12 @@ if [ -f "$state/root.pub" ]; then
                         "$((SECONDS - t0))" "$sent"
         fi
 
+        # the daemon wrote its archives as the service user (not as root)
+        if [ ${#as_user[@]} -gt 0 ] && [ "$(stat -c %u "$state"/archives/*.lsa | sort -u)" != 65534 ]; then
+                echo "logseald session: archives not written as uid 65534:" \
+                        "$(stat -c '%U %n' "$state"/archives/*.lsa)" >&2
+                failed+=("logseald as the service user")
+        fi
         if run "logseal-verify" "$work/verify.log" \
                 "$build/verifier/logseal-verify" --root-key "$state/root.pub" --dump=json \
                 "$state/archives"; then

@@ -47,27 +47,57 @@ def free_port():
     return port
 
 
+# The user logseald runs as in these tests when they run as root: nobody:nogroup on Debian, which
+# owns no file of the test's but the state directory and the socket directory, as the packages
+# run it (the `logseal` system user). Tests about root itself pass user=ROOT.
+SERVICE_UID = 65534
+ROOT = 0
+
+
+def service_user():
+    """The uid an Appliance runs logseald as by default: SERVICE_UID when the tests run as root,
+    the invoking user otherwise (who cannot become another)."""
+    return SERVICE_UID if os.geteuid() == 0 else os.geteuid()
+
+
+# Started as root (user=ROOT), logseald runs as an unprivileged user of its configuration
+# (logseald.conf(5), user; the packages' "logseal" need not exist here): nobody.
 ROOT_START_USER = "nobody"
 
 
-def run_as_conf(directory, user=None):
-    """Started as root, logseald runs as an unprivileged user (logseald.conf(5), user; the
-    packages' "logseal" need not exist here): nobody, which must reach the directory. The
-    configuration lines that say so (start a configuration file with them), or ""."""
-    if user is not None or os.geteuid() != 0:
-        return ""
+def run_as_conf(directory):
+    """The configuration lines (first in the file) for a daemon started as root, which must
+    reach the directory."""
     os.chmod(directory, 0o755)
     return "[daemon]\nuser = %s\n" % ROOT_START_USER
+
+
+def give_to_service_user(path):
+    """A directory logseald writes outside its state (publish_dir), made the service user's
+    as an admin would; as another user than root, it is already theirs."""
+    if os.geteuid() == 0:
+        os.chown(path, SERVICE_UID, SERVICE_UID)
+
+
+def as_user(uid, args):
+    """A command line that runs args as uid (its gid the same number, no other groups), the way
+    systemd runs the service: setpriv execs args, so a Popen's pid is args' own."""
+    if uid == os.geteuid():
+        return list(args)
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"] + list(args)
 
 
 class Appliance:
     """A state directory with keys and a logseald process."""
 
-    def __init__(self, build, extra_conf="", user=None):
-        """user: a numeric uid (its gid the same number) to run logseald as, the way the
-        packages run it: the state directory and the socket directory are made its own."""
+    def __init__(self, build, extra_conf="", user=None, init_args=("--no-passphrase",)):
+        """user: the numeric uid (its gid the same number) to run logseald as; None (the
+        default) is service_user(): an unprivileged user whenever the test runs as root, as the
+        packages run it. ROOT runs it as root (only for tests about root). The state directory
+        is made the way an admin does (docs/packaging.md): `logsealctl init --user NAME` as
+        root, and the temporary directory (the socket directory) is the user's."""
         self.build = build
-        self.user = user
+        self.user = service_user() if user is None else user
         self.tmp = tempfile.TemporaryDirectory(prefix="logseal-test-")
         self.dir = self.tmp.name
         self.state = os.path.join(self.dir, "state")
@@ -75,22 +105,33 @@ class Appliance:
         self.sock = os.path.join(self.dir, "log.sock")
         self.dsock = os.path.join(self.dir, "dgram.sock")
         self.conf = os.path.join(self.dir, "logseald.conf")
-        self.run_as = run_as_conf(self.dir, user)
+        root_start = self.user == ROOT and os.geteuid() == 0
+        self.run_as = run_as_conf(self.dir) if root_start else ""
         with open(self.conf, "w") as f:
             f.write(self.run_as + "[batch]\nmax_latency = 200ms\n" + extra_conf)
         self.proc = None
-        subprocess.run([self.ctl(), "init", "--state-dir", self.state, "--no-passphrase"],
-                       check=True, capture_output=True)
-        if user is not None:
-            for d, dirs, files in os.walk(self.dir):
-                for n in [d] + [os.path.join(d, f) for f in dirs + files]:
-                    os.lchown(n, user, user)
+        self.init(init_args)
+
+    def init(self, init_args):
+        """`logsealctl init` of self.state for self.user. The temporary directory, which holds
+        the sockets, becomes theirs and 0755 like /run/logseal (packaging/tmpfiles.d): a
+        TemporaryDirectory is root's 0700, they could not even reach the state directory."""
+        args = [self.ctl(), "init", "--state-dir", self.state, *init_args]
+        if self.user != os.geteuid():
+            os.chown(self.dir, self.user, self.user)
+            os.chmod(self.dir, 0o755)
+            args += ["--user", pwd.getpwuid(self.user).pw_name]
+        subprocess.run(args, check=True, capture_output=True)
+
+    def as_user(self, args):
+        """args as a command line run as the daemon's user."""
+        return as_user(self.user, args)
 
     def daemon_uid(self):
-        """The uid logseald runs as (started as root: nobody, see above)."""
-        if self.user is not None:
-            return self.user
-        return pwd.getpwnam(ROOT_START_USER).pw_uid if os.geteuid() == 0 else os.geteuid()
+        """The uid logseald runs as (started as root: ROOT_START_USER's)."""
+        if self.run_as:
+            return pwd.getpwnam(ROOT_START_USER).pw_uid
+        return self.user
 
     def own(self, *paths):
         """Makes files and directories the test made for the daemon (publish_dir, a
@@ -98,7 +139,7 @@ class Appliance:
         if os.geteuid() != 0:
             return
         uid = self.daemon_uid()
-        gid = self.user if self.user is not None else pwd.getpwnam(ROOT_START_USER).pw_gid
+        gid = pwd.getpwnam(ROOT_START_USER).pw_gid if self.run_as else self.user
         for p in paths:
             os.lchown(p, uid, gid)
             for d, dirs, files in os.walk(p):
@@ -111,16 +152,19 @@ class Appliance:
     def start(self, env=None, wrapper=()):
         """wrapper: a command that execs logseald (e.g. tests/daemon/nolandlock.c)."""
         self.log = open(os.path.join(self.dir, "logseald.log"), "ab")
-        # setpriv execs logseald itself, so self.proc is the daemon.
-        prefix = [] if self.user is None else [
-            "setpriv", f"--reuid={self.user}", f"--regid={self.user}", "--clear-groups", "--"]
-        prefix = prefix + list(wrapper)
-        self.proc = subprocess.Popen(
-            prefix + [os.path.join(self.build, "daemon", "logseald"), "--config", self.conf,
-             "--state-dir", self.state,
-             "--listen", f"udp:127.0.0.1:{self.port}", "--listen", f"tcp:127.0.0.1:{self.port}",
-             "--listen", f"unix:{self.sock}", "--listen", f"unix-dgram:{self.dsock}"],
-            stdout=self.log, stderr=self.log, env=env)
+        cmd = list(wrapper) + [os.path.join(self.build, "daemon", "logseald"), "--config", self.conf,
+               "--state-dir", self.state,
+               "--listen", f"udp:127.0.0.1:{self.port}", "--listen", f"tcp:127.0.0.1:{self.port}",
+               "--listen", f"unix:{self.sock}", "--listen", f"unix-dgram:{self.dsock}"]
+        if env and "LD_PRELOAD" in env and self.user != os.geteuid():
+            # A preloaded test library (libfault, libclock) is logseald's own: loaded into
+            # setpriv too, its constructor would run as root first (and make its log files
+            # root's, which logseald could then not write).
+            env = dict(env)
+            cmd = ["env", "LD_PRELOAD=" + env.pop("LD_PRELOAD")] + cmd
+        # setpriv (and env) exec logseald itself, so self.proc is the daemon.
+        self.proc = subprocess.Popen(self.as_user(cmd), stdout=self.log, stderr=self.log, env=env,
+                                     umask=0o027)  # logseald.service's UMask
         deadline = time.time() + 20
         while time.time() < deadline:
             try:

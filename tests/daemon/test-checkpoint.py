@@ -15,7 +15,7 @@ import time
 import shutil
 
 sys.path.insert(0, os.path.dirname(__file__))
-from daemonlib import Appliance, Tap  # noqa: E402
+from daemonlib import Appliance, Tap, give_to_service_user  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1])
 SRC = os.path.abspath(sys.argv[2])
@@ -27,10 +27,14 @@ pub = os.path.join(work, "published")
 shipped = os.path.join(pub, "shipped")
 os.mkdir(pub)
 os.mkdir(shipped)
+# publish_dir is the daemon's user's (made for it by the admin), the command theirs to run
+os.chmod(work, 0o755)
+for d in (pub, shipped):
+    give_to_service_user(d)
 script = os.path.join(work, "ship.sh")
 with open(script, "w") as f:
     f.write("#!/bin/sh\ncp \"$1\" %s/\n" % shipped)
-os.chmod(script, stat.S_IRWXU)
+os.chmod(script, stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
 app = Appliance(BUILD, extra_conf="[checkpoint]\npublish_dir = %s\npublish_command = %s\n"
                 "publish_interval = 1s\n" % (pub, script))
 app.own(work)
@@ -50,10 +54,10 @@ def ctl(*args):
 
 try:
     app.start()
-    second = subprocess.run([os.path.join(BUILD, "daemon", "logseald"), "--config", app.conf,
-                             "--state-dir", app.state,
-                             "--listen", "tcp:127.0.0.1:%d" % (app.port + 1)], capture_output=True, text=True,
-                            timeout=30)
+    second = subprocess.run(app.as_user([os.path.join(BUILD, "daemon", "logseald"), "--config",
+                                         app.conf, "--state-dir", app.state,
+                                         "--listen", "tcp:127.0.0.1:%d" % (app.port + 1)]),
+                            capture_output=True, text=True, timeout=30)
     t.check("a second logseald on the same state directory refuses to run",
             second.returncode != 0 and "another logseald" in second.stderr, second.stderr)
     send(2000, b"first")

@@ -38,7 +38,13 @@ check $? "an unknown section is rejected with its line"
 [ $? = 2 ]
 check $? "a bad --listen is a usage error"
 
-"$d" --state-dir "$tmp/none" --listen udp:127.0.0.1:1 >"$tmp/out" 2>&1
+# As the service user (the tests use nobody when root), the way the packages start it.
+as_user=
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+        chmod 0755 "$tmp"
+        as_user="setpriv --reuid=65534 --regid=65534 --clear-groups --"
+fi
+$as_user "$d" --state-dir "$tmp/none" --listen udp:127.0.0.1:1 >"$tmp/out" 2>&1
 rc=$?
 [ $rc != 0 ] && grep -q "logsealctl init" "$tmp/out"
 check $? "fail closed: no state directory or key -> refuses to start and says what to run"

@@ -17,7 +17,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from daemonlib import Appliance, Tap, message_bytes  # noqa: E402
+from daemonlib import Appliance, Tap, message_bytes, give_to_service_user  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1])
 
@@ -65,6 +65,10 @@ def bodies(records):
 work = tempfile.mkdtemp(prefix="logseal-confine-")
 pub = os.path.join(work, "published")
 os.mkdir(pub)
+# Both the daemon's user's: only the confinement keeps publish_command from writing to work
+# (and from reading keys/, which is that user's too).
+for d in (work, pub):
+    give_to_service_user(d)
 # the command tries to read the signing key: it inherits the daemon's confinement
 probe = os.path.join(work, "probe.sh")
 app = Appliance(BUILD, extra_conf="[checkpoint]\npublish_dir = %s\npublish_command = %s\n"
@@ -73,7 +77,7 @@ with open(probe, "w") as f:
     f.write("#!/bin/sh\ncat %s/keys/signing.key >%s/leak 2>/dev/null\necho $? >%s/probe.rc\n"
             "cp \"$1\" %s/ 2>/dev/null\necho $? >%s/outside.rc\n"
             % (app.state, pub, pub, work, pub))
-os.chmod(probe, stat.S_IRWXU)
+os.chmod(probe, stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
 app.own(work)
 off = None
 try:

@@ -25,7 +25,9 @@ if "--inner" not in sys.argv:
 t = Tap()
 app = Appliance(BUILD, extra_conf="[daemon]\nqueue_max_size = 1M\n")
 arch = os.path.join(app.state, "archives")
-subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m,mode=0750", "tmpfs", arch], check=True)
+# the archive volume is the daemon's user's, as the state directory it is mounted in
+subprocess.run(["mount", "-t", "tmpfs", "-o", f"size=64m,mode=0750,uid={app.user},gid={app.user}",
+                "tmpfs", arch], check=True)
 filler = os.path.join(arch, "filler")
 try:
     with open(filler, "wb") as f:

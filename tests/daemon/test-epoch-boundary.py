@@ -14,7 +14,7 @@ import time
 import shutil
 
 sys.path.insert(0, os.path.dirname(__file__))
-from daemonlib import Appliance, Tap  # noqa: E402
+from daemonlib import Appliance, Tap, give_to_service_user  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1])
 ROUNDS = int(os.environ.get("LOGSEAL_BOUNDARY_ROUNDS", "16"))
@@ -23,6 +23,8 @@ t = Tap()
 work = tempfile.mkdtemp(prefix="logseal-boundary-")
 pub = os.path.join(work, "published")
 os.mkdir(pub)
+os.chmod(work, 0o755)   # publish_dir is the daemon's user's (made for it by the admin)
+give_to_service_user(pub)
 app = Appliance(BUILD, extra_conf="[keys]\nepoch_batches = 1\n[checkpoint]\npublish_dir = %s\n"
                 "publish_interval = 1s\n" % pub)
 app.own(work)

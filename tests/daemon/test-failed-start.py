@@ -32,8 +32,9 @@ def failed_start(what):
     blocker.bind(("127.0.0.1", app.port))
     blocker.listen(1)
     try:
-        p = subprocess.run([os.path.join(BUILD, "daemon", "logseald"), "--config", app.conf,
-                            "--state-dir", app.state, "--listen", f"tcp:127.0.0.1:{app.port}"],
+        p = subprocess.run(app.as_user([os.path.join(BUILD, "daemon", "logseald"), "--config",
+                                        app.conf, "--state-dir", app.state,
+                                        "--listen", f"tcp:127.0.0.1:{app.port}"]),
                            capture_output=True, text=True, timeout=60)
     finally:
         blocker.close()

@@ -99,22 +99,26 @@ try:
     sng = shutil.which("syslog-ng")
     sng_msgs = []
     if sng:
-        src = os.path.join(app.dir, "sng-input.log")
+        # the forwarder's files in a directory of its own (root's): syslog-ng drops
+        # CAP_DAC_OVERRIDE, and app.dir is the daemon's user's
+        sdir = os.path.join(app.dir, "syslog-ng")
+        os.mkdir(sdir)
+        src = os.path.join(sdir, "sng-input.log")
         with open(src, "wb") as f:
             for l in ssh[:500]:
                 f.write(l + b"\n")
         sng_msgs = ssh[:500]
-        conf = os.path.join(app.dir, "sng.conf")
+        conf = os.path.join(sdir, "sng.conf")
         with open(conf, "w") as f:
             f.write(f"""@version: 3.38
 options {{ stats_freq(0); keep-hostname(yes); }};
 source s_file {{ file("{src}" flags(no-parse) follow-freq(1)); }};
 destination d_seal {{ syslog("127.0.0.1" transport("tcp") port({app.port})
-                      disk-buffer(reliable(yes) dir("{app.dir}") disk-buf-size(1048576))); }};
+                      disk-buffer(reliable(yes) dir("{sdir}") disk-buf-size(1048576))); }};
 log {{ source(s_file); destination(d_seal); flags(flow-control); }};
 """)
-        p = subprocess.Popen([sng, "-F", "-f", conf, "-R", os.path.join(app.dir, "sng.persist"),
-                              "-p", os.path.join(app.dir, "sng.pid"), "-c", os.path.join(app.dir, "sng.ctl")],
+        p = subprocess.Popen([sng, "-F", "-f", conf, "-R", os.path.join(sdir, "sng.persist"),
+                              "-p", os.path.join(sdir, "sng.pid"), "-c", os.path.join(sdir, "sng.ctl")],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(3)
         p.terminate()

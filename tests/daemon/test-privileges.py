@@ -25,7 +25,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from daemonlib import ROOT_START_USER, Appliance, Tap, message_bytes  # noqa: E402
+from daemonlib import ROOT, ROOT_START_USER, Appliance, Tap, message_bytes  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1])
 NOLANDLOCK = os.path.abspath(sys.argv[3])
@@ -81,7 +81,7 @@ devices = sorted(set(glob.glob("/dev/[vsh]d[a-z]") + glob.glob("/dev/nvme[0-9]n[
                      + glob.glob("/dev/loop[0-9]") + glob.glob("/dev/zram[0-9]")
                      + [p for p in ("/dev/mem", "/dev/kmem", "/dev/port") if os.path.exists(p)]))
 app = Appliance(BUILD, extra_conf="[checkpoint]\npublish_dir = %s\npublish_command = %s\n"
-                "publish_interval = 1s\n" % (pub, probe))
+                "publish_interval = 1s\n" % (pub, probe), user=ROOT)
 with open(probe, "w") as f:
     # runs as the daemon runs (its user, its confinement): one line per file it tries
     # (not >/dev/null: some machines have a /dev/null only root and tty may open)
@@ -213,7 +213,7 @@ try:
             p.stderr)
 
     # ---- Landlock unavailable: fail closed ----
-    off = Appliance(BUILD)
+    off = Appliance(BUILD, user=ROOT)
     apps.append(off)
     for err in ("ENOSYS", "EOPNOTSUPP", "EPERM"):
         try:

@@ -10,6 +10,7 @@
 # the chown (not "run logsealctl init"), and one made by `logsealctl init --user` runs.
 import os
 import pwd
+import shutil
 import signal
 import socket
 import stat
@@ -169,9 +170,11 @@ with tempfile.TemporaryDirectory(prefix="logseal-owner-") as work:
     p = subprocess.run([CTL, "init", "--state-dir", s3, "--no-passphrase", "--user", NAME],
                        capture_output=True)
     t.check(f"logsealctl init --user {NAME}", p.returncode == 0, p.stderr)
-    for k in range(2):
+
+    def start_stop(state):
+        """logseald as the user on state: up, then SIGTERM; (it listened, exit 0, its output)."""
         d = subprocess.Popen(["setpriv", f"--reuid={UID}", f"--regid={UID}", "--clear-groups",
-                              "--", LOGSEALD, "--state-dir", s3] + listen,
+                              "--", LOGSEALD, "--state-dir", state] + listen,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd="/")
         up = False
         for _ in range(200):
@@ -185,7 +188,42 @@ with tempfile.TemporaryDirectory(prefix="logseal-owner-") as work:
                 time.sleep(0.05)
         d.send_signal(signal.SIGTERM)
         out = d.communicate(timeout=60)[0].decode(errors="replace")
+        return up and d.returncode == 0, out[-400:]
+
+    for k in range(2):
+        ok, out = start_stop(s3)
         t.check(f"start {k + 1} as {NAME} on a directory from init --user, SIGTERM, exit 0",
-                up and d.returncode == 0, out[-400:])
+                ok, out)
+
+    # logsealctl as root on the user's state directory, the way an admin runs it: reindex and
+    # query make the search index when there is none (derived data, removed here). What they
+    # create is the user's: logseald writes the index, and refuses root's files at start.
+    def foreign_in_index():
+        ix = os.path.join(s3, "index")
+        return [(n, os.lstat(os.path.join(ix, n) if n else ix).st_uid)
+                for n in [""] + os.listdir(ix)
+                if os.lstat(os.path.join(ix, n) if n else ix).st_uid != UID]
+
+    for n in os.listdir(os.path.join(s3, "index")):
+        os.unlink(os.path.join(s3, "index", n))
+    p = subprocess.run([CTL, "reindex", "--state-dir", s3], capture_output=True)
+    t.check("logsealctl reindex as root, no index: it makes one", p.returncode == 0, p.stderr)
+    t.check(f"... and what it made belongs to {NAME}", not foreign_in_index(), foreign_in_index())
+    ok, out = start_stop(s3)
+    t.check(f"logseald as {NAME} runs after a reindex by root", ok, out)
+
+    shutil.rmtree(os.path.join(s3, "index"))   # a state directory of a version without index/
+    p = subprocess.run([CTL, "reindex", "--state-dir", s3], capture_output=True)
+    t.check("logsealctl reindex as root, no index/: it makes one", p.returncode == 0, p.stderr)
+    t.check(f"... index/ and what is in it belong to {NAME}",
+            os.path.isdir(os.path.join(s3, "index")) and not foreign_in_index(),
+            os.path.isdir(os.path.join(s3, "index")) and foreign_in_index())
+    ok, out = start_stop(s3)
+    t.check(f"logseald as {NAME} runs after that", ok, out)
+    p = subprocess.run([CTL, "query", "--state-dir", s3], capture_output=True)
+    t.check("logsealctl query as root, then: it finds the messages, the index is still "
+            f"{NAME}'s", p.returncode == 0 and not foreign_in_index(), (p.stderr, foreign_in_index()))
+    ok, out = start_stop(s3)
+    t.check(f"logseald as {NAME} runs after a query by root", ok, out)
 
 sys.exit(t.done())

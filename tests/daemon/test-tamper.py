@@ -44,6 +44,11 @@ def make_chain(app, rounds, kill_at=None, checkpoint=None):
                                capture_output=True)
             assert p.returncode == 0, p.stderr
         if r == kill_at:
+            # killed with an archive open: its batches sealed (not only in the WAL), so that
+            # recovery has an archive to seal (on a loaded machine 0.5 s may not be enough)
+            deadline = time.time() + 30
+            while app.control("status").get("sealed", 0) < 200 and time.time() < deadline:
+                time.sleep(0.05)
             app.proc.send_signal(signal.SIGKILL)
             app.proc.wait()
             app.log.close()

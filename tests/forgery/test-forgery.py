@@ -217,14 +217,13 @@ class App(Appliance):
         self.dsock = os.path.join(self.dir, "dgram.sock")
         self.conf = os.path.join(self.dir, "logseald.conf")
         with open(self.conf, "w") as f:
-            f.write(daemonlib.run_as_conf(self.dir) + "[batch]\nmax_latency = 200ms\n"
-                    + extra_conf)
+            f.write("[batch]\nmax_latency = 200ms\n" + extra_conf)
         self.proc = None
-        self.user = None   # daemonlib.Appliance's: run as the invoking user (root: see there)
+        self.user = daemonlib.service_user()   # daemonlib.Appliance's: the service user
+        self.run_as = ""
         self.name = name
         self.sent = 0
-        subprocess.run([self.ctl(), "init", "--state-dir", self.state, *init_args], check=True,
-                       capture_output=True)
+        self.init(init_args)
         self.chain_hex = open(os.path.join(self.state, "chain.id")).read().strip()
         self.chain_id = bytes.fromhex(self.chain_hex)
         self.root_pub = os.path.join(self.state, "root.pub")

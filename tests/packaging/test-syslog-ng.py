@@ -327,6 +327,12 @@ try:
             (oct(os.stat(frontend_sock).st_mode), oct(os.stat(app.sock).st_mode)))
 
     # ---- b. mutual TLS: agency forwarder -> front end -> logseald ----------------------------
+    # Deployed, the front end's socket is logseald-frontend.socket's: root:logseal 0660, so
+    # that Debian's syslog-ng (root without CAP_DAC_OVERRIDE) can write to it as its owner
+    # (docs/forwarding.md). logseald bound this one itself, as its user: give it the unit's
+    # owner, as systemd would have made it.
+    if app.user != os.geteuid():
+        os.chown(frontend_sock, 0, app.user)
     tls_port = free_port()
     fe = SyslogNg(base, "frontend")
     fe.start(instantiate("appliance-frontend-tls.conf", os.path.join(fe.dir, "syslog-ng.conf"),
