@@ -114,6 +114,8 @@ static void help(void)
                "      --from TIME, --to TIME   dump only records received in this range\n"
                "                           (RFC 3339 UTC like 2026-01-01T00:00:00Z, or @NANOSECONDS)\n"
                "      --seq A-B            dump only records with sequence numbers A..B\n"
+               "      --jobs N             verify on N threads (default: one per online CPU);\n"
+               "                           the results are the same for any N\n"
                "  -h, --help               show this help\n"
                "  -V, --version            show the version\n"
                "\n"
@@ -2016,7 +2018,7 @@ static int run_consistency(Ctx *c, const uint8_t root_pk[LS_PK_LEN], const char 
 int main(int argc, char **argv)
 {
         enum { OPT_CASE = 256, OPT_EXAMINER, OPT_DUMP, OPT_FROM, OPT_TO, OPT_SEQ, OPT_REVOCATIONS,
-               OPT_CONSISTENCY, OPT_PROOF };
+               OPT_CONSISTENCY, OPT_PROOF, OPT_JOBS };
         static const struct option opts[] = {
                 {"root-key", required_argument, NULL, 'k'},
                 {"keys", required_argument, NULL, 'K'},
@@ -2033,6 +2035,7 @@ int main(int argc, char **argv)
                 {"seq", required_argument, NULL, OPT_SEQ},
                 {"consistency", required_argument, NULL, OPT_CONSISTENCY},
                 {"proof", required_argument, NULL, OPT_PROOF},
+                {"jobs", required_argument, NULL, OPT_JOBS},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'V'},
                 {}};
@@ -2040,6 +2043,7 @@ int main(int argc, char **argv)
         const char *keyfiles[64], *cpfiles[64];
         size_t nkeyfiles = 0, ncpfiles = 0;
         int json = 0, quiet = 0, opt, r;
+        unsigned jobs = 0; /* one per online CPU */
         uint8_t root_pk[LS_PK_LEN];
         Ctx c = {.dump_to = UINT64_MAX, .dump_seq_to = UINT64_MAX};
         LsVerifyCallbacks cb = {.finding = on_finding,
@@ -2120,6 +2124,18 @@ int main(int argc, char **argv)
                 case OPT_PROOF:
                         proof = optarg;
                         break;
+                case OPT_JOBS: {
+                        char *end;
+                        unsigned long n;
+                        errno = 0;
+                        n = strtoul(optarg, &end, 10);
+                        if (errno || *end || end == optarg || n < 1 || n > 256) {
+                                fprintf(stderr, "logseal-verify: --jobs takes 1..256\n");
+                                return 2;
+                        }
+                        jobs = (unsigned) n;
+                        break;
+                }
                 case 'h':
                         help();
                         return 0;
@@ -2204,7 +2220,7 @@ int main(int argc, char **argv)
 
         cb.all_records = c.dump != DUMP_NONE;
         r = ls_chain_verifier_new(&c.v, root_pk, &cb);
-        if (r < 0) {
+        if (r < 0 || ls_chain_verifier_set_jobs(c.v, jobs, 0) < 0) {
                 r = 2;
                 goto out;
         }
