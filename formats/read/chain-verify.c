@@ -248,6 +248,39 @@ static void job_free(BatchJob *j)
         free(j);
 }
 
+/* Leaves per chunk: a perfect subtree hashed two hashes at a time (ls_*_x2). */
+#define CHUNK_LOG 10
+
+/* Root of the perfect subtree of the 2^lg leaves of records i.. (lg <= CHUNK_LOG). */
+static void chunk_root(const BatchJob *j, const uint8_t *raw, const LsSaltKey *k, uint32_t i,
+                       unsigned lg, uint8_t (*l)[LS_HASH_LEN], uint8_t out[LS_HASH_LEN])
+{
+        const uint64_t s = j->h.first_seq + i;
+        const uint32_t c = UINT32_C(1) << lg;
+        uint8_t s0[LS_SALT_LEN], s1[LS_SALT_LEN];
+
+        if (c == 1) {
+                ls_salt_derive(k, s, s0);
+                ls_leaf_hash(out, s0, raw + j->recs[i].off, j->recs[i].len);
+                sodium_memzero(s0, sizeof(s0));
+                return;
+        }
+        for (uint32_t x = 0; x < c; x += 2) {
+                const RecInfo *r0 = &j->recs[i + x], *r1 = &j->recs[i + x + 1];
+                ls_salt_derive_x2(k, s + x, s0, s + x + 1, s1);
+                ls_leaf_hash_x2(l[x], s0, raw + r0->off, r0->len, l[x + 1], s1, raw + r1->off,
+                                r1->len);
+        }
+        sodium_memzero(s0, sizeof(s0));
+        sodium_memzero(s1, sizeof(s1));
+        /* level by level, in place: node x reads 2x and 2x+1 before it is written */
+        for (uint32_t w = c / 2; w >= 2; w /= 2)
+                for (uint32_t x = 0; x < w; x += 2)
+                        ls_node_hash_x2(l[x], l[2 * x], l[2 * x + 1], l[x + 1], l[2 * x + 2],
+                                        l[2 * x + 3]);
+        ls_node_hash(out, l[0], l[1]);
+}
+
 /* Perfect subtrees of leaves [first_seq, first_seq + nrec), left to right. */
 static void job_subtrees(BatchJob *j, const uint8_t *raw)
 {
@@ -256,7 +289,8 @@ static void job_subtrees(BatchJob *j, const uint8_t *raw)
         uint32_t i = 0;
         LsSaltKey k;
         LsMerkle m;
-        uint8_t salt[LS_SALT_LEN], leaf[LS_HASH_LEN];
+        uint8_t root[LS_HASH_LEN];
+        static _Thread_local uint8_t l[1u << CHUNK_LOG][LS_HASH_LEN];
 
         ls_salt_key_init(&k, h->salt_seed);
         while (i < j->nrec && j->nsub < MAX_SUBTREES) {
@@ -265,21 +299,24 @@ static void job_subtrees(BatchJob *j, const uint8_t *raw)
                         ht = 62;
                 while ((UINT64_C(1) << ht) > (uint64_t) (j->nrec - i))
                         ht--;
-                uint32_t end = i + (uint32_t) (UINT64_C(1) << ht);
-                ls_merkle_init(&m);
-                for (; i < end; i++) {
-                        const RecInfo *ri = &j->recs[i];
-                        ls_salt_derive(&k, h->first_seq + i, salt);
-                        ls_leaf_hash(leaf, salt, raw + ri->off, ri->len);
-                        (void) ls_merkle_append(&m, leaf);
+                if (ht <= CHUNK_LOG) {
+                        chunk_root(j, raw, &k, i, ht, l, j->sub[j->nsub].hash);
+                        i += UINT32_C(1) << ht;
+                } else {
+                        /* chunks of 2^CHUNK_LOG leaves, joined as a tree of their roots */
+                        uint32_t end = i + (uint32_t) (UINT64_C(1) << ht);
+                        ls_merkle_init(&m);
+                        for (; i < end; i += UINT32_C(1) << CHUNK_LOG) {
+                                chunk_root(j, raw, &k, i, CHUNK_LOG, l, root);
+                                (void) ls_merkle_append_subtree(&m, root, CHUNK_LOG);
+                        }
+                        memcpy(j->sub[j->nsub].hash, m.peaks[0], LS_HASH_LEN);
                 }
-                memcpy(j->sub[j->nsub].hash, m.peaks[0], LS_HASH_LEN);
                 j->sub[j->nsub].height = ht;
                 j->nsub++;
                 pos += UINT64_C(1) << ht;
         }
         ls_salt_key_wipe(&k);
-        sodium_memzero(salt, sizeof(salt));
 }
 
 static void job_run(LsPoolJob *pj)
