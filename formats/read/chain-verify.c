@@ -281,42 +281,69 @@ static void chunk_root(const BatchJob *j, const uint8_t *raw, const LsSaltKey *k
         ls_node_hash(out, l[0], l[1]);
 }
 
-/* Perfect subtrees of leaves [first_seq, first_seq + nrec), left to right. */
-static void job_subtrees(BatchJob *j, const uint8_t *raw)
-{
-        const LsBatchHeader *h = &j->h;
-        uint64_t pos = h->first_seq;
-        uint32_t i = 0;
+/*
+ * Perfect subtrees of leaves [first_seq, first_seq + record_count), left to right, hashed
+ * chunk by chunk while the records are decoded (the chunk is still in the cache). The
+ * results count only when every record decoded (k == 0): then nrec == record_count.
+ */
+typedef struct Hasher {
+        uint64_t pos;      /* tree position of the current subtree */
+        uint32_t i, end;   /* next record to hash; end of the current subtree */
+        unsigned ht;       /* height of the current subtree */
         LsSaltKey k;
-        LsMerkle m;
-        uint8_t root[LS_HASH_LEN];
-        static _Thread_local uint8_t l[1u << CHUNK_LOG][LS_HASH_LEN];
+        LsMerkle m;        /* chunks of a subtree above CHUNK_LOG */
+} Hasher;
 
-        ls_salt_key_init(&k, h->salt_seed);
-        while (i < j->nrec && j->nsub < MAX_SUBTREES) {
-                unsigned ht = pos ? (unsigned) __builtin_ctzll(pos) : 62;
-                if (ht > 62)
-                        ht = 62;
-                while ((UINT64_C(1) << ht) > (uint64_t) (j->nrec - i))
-                        ht--;
-                if (ht <= CHUNK_LOG) {
-                        chunk_root(j, raw, &k, i, ht, l, j->sub[j->nsub].hash);
-                        i += UINT32_C(1) << ht;
+static void hasher_sub(const BatchJob *j, Hasher *hs)
+{
+        unsigned ht = hs->pos ? (unsigned) __builtin_ctzll(hs->pos) : 62;
+
+        if (ht > 62)
+                ht = 62;
+        while ((UINT64_C(1) << ht) > (uint64_t) (j->h.record_count - hs->i))
+                ht--;
+        hs->ht = ht;
+        hs->end = hs->i + (uint32_t) (UINT64_C(1) << ht);
+        if (ht > CHUNK_LOG)
+                ls_merkle_init(&hs->m);
+}
+
+static void hasher_init(const BatchJob *j, Hasher *hs)
+{
+        hs->pos = j->h.first_seq;
+        hs->i = 0;
+        ls_salt_key_init(&hs->k, j->h.salt_seed);
+        hasher_sub(j, hs);
+}
+
+/* Hashes every whole chunk among the first `avail` records. */
+static void hasher_run(BatchJob *j, const uint8_t *raw, Hasher *hs, uint32_t avail)
+{
+        static _Thread_local uint8_t l[1u << CHUNK_LOG][LS_HASH_LEN];
+        uint8_t root[LS_HASH_LEN];
+
+        while (hs->i < j->h.record_count && j->nsub < MAX_SUBTREES) {
+                const unsigned lg = MIN(hs->ht, (unsigned) CHUNK_LOG);
+                const uint32_t c = UINT32_C(1) << lg;
+                if ((uint64_t) hs->i + c > avail)
+                        return;
+                if (hs->ht <= CHUNK_LOG) {
+                        chunk_root(j, raw, &hs->k, hs->i, lg, l, j->sub[j->nsub].hash);
                 } else {
-                        /* chunks of 2^CHUNK_LOG leaves, joined as a tree of their roots */
-                        uint32_t end = i + (uint32_t) (UINT64_C(1) << ht);
-                        ls_merkle_init(&m);
-                        for (; i < end; i += UINT32_C(1) << CHUNK_LOG) {
-                                chunk_root(j, raw, &k, i, CHUNK_LOG, l, root);
-                                (void) ls_merkle_append_subtree(&m, root, CHUNK_LOG);
-                        }
-                        memcpy(j->sub[j->nsub].hash, m.peaks[0], LS_HASH_LEN);
+                        chunk_root(j, raw, &hs->k, hs->i, lg, l, root);
+                        (void) ls_merkle_append_subtree(&hs->m, root, lg);
                 }
-                j->sub[j->nsub].height = ht;
-                j->nsub++;
-                pos += UINT64_C(1) << ht;
+                hs->i += c;
+                if (hs->i == hs->end) {
+                        if (hs->ht > CHUNK_LOG)
+                                memcpy(j->sub[j->nsub].hash, hs->m.peaks[0], LS_HASH_LEN);
+                        j->sub[j->nsub].height = hs->ht;
+                        j->nsub++;
+                        hs->pos += UINT64_C(1) << hs->ht;
+                        if (hs->i < j->h.record_count)
+                                hasher_sub(j, hs);
+                }
         }
-        ls_salt_key_wipe(&k);
 }
 
 static void job_run(LsPoolJob *pj)
@@ -327,6 +354,7 @@ static void job_run(LsPoolJob *pj)
         LsRecord rec;
         const uint8_t *bytes, *raw;
         size_t len, rawlen, want;
+        Hasher hs;
         int k;
 
         j->err = 0;
@@ -352,6 +380,7 @@ static void job_run(LsPoolJob *pj)
                 j->recs_cap = want;
         }
         ls_payload_iter_init(&it, h, raw, rawlen);
+        hasher_init(j, &hs);
         while ((k = ls_payload_next(&it, &rec, &bytes, &len, NULL, &j->roff)) > 0) {
                 RecInfo *ri;
                 if (j->nrec == j->recs_cap) { /* cannot happen: the bound above holds */
@@ -368,12 +397,15 @@ static void job_run(LsPoolJob *pj)
                         j->has_control = 1;
                 j->tmin = MIN(j->tmin, rec.time_ns);
                 j->tmax = MAX(j->tmax, rec.time_ns);
+                if ((j->nrec & 255) == 0)
+                        hasher_run(j, raw, &hs, j->nrec);
         }
         j->k = k;
         j->it_index = it.index;
         j->it_next_seq = it.next_seq;
         if (k == 0)
-                job_subtrees(j, raw);
+                hasher_run(j, raw, &hs, j->nrec);
+        ls_salt_key_wipe(&hs.k);
 }
 
 /* ---- setup ---- */
