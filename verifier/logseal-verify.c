@@ -67,6 +67,7 @@ typedef struct Ctx {
         int progress;
         const char *current_file;
         int oom;
+        unsigned jobs; /* --jobs; 0: one per online CPU */
 } Ctx;
 
 static uint64_t now_ns(void)
@@ -1730,6 +1731,8 @@ static int run_bundle(Ctx *c, const char *path, int kind, const uint8_t root_pk[
         int r, ret = 2;
 
         r = ls_bundle_reader_new(&b.reader, root_pk, &cb);
+        if (r >= 0)
+                r = ls_bundle_reader_set_jobs(b.reader, c->jobs);
         if (r < 0) {
                 fprintf(stderr, "logseal-verify: %s\n", strerror(-r));
                 return 2;
@@ -2134,6 +2137,7 @@ int main(int argc, char **argv)
                                 return 2;
                         }
                         jobs = (unsigned) n;
+                        c.jobs = jobs;
                         break;
                 }
                 case 'h':

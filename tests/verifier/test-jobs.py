@@ -119,6 +119,21 @@ same("format 2, archive 1 missing (gap)", ["--root-key", ROOT, F2A[0], F2A[2]])
 same("bundle", ["--root-key", ROOT, os.path.join(VEC, "bundle")], {0})
 same("bundle, dump", ["--root-key", ROOT, "--dump=json", os.path.join(VEC, "bundle")], {0})
 
+# 5. tampered and truncated copies of the bundle's evidence (entries, records, proofs)
+bdir = os.path.join(tmp, "bundle")
+shutil.copytree(os.path.join(VEC, "bundle"), bdir)
+ev = os.path.join(bdir, "evidence.lsb")
+data = open(ev, "rb").read()
+step = max(1, len(data) // 29)
+for pos in list(range(0, len(data), step)) + [len(data) - 1]:
+    mutant = bytearray(data)
+    mutant[pos] ^= 0x21
+    open(ev, "wb").write(mutant)
+    same(f"bundle evidence byte {pos} flipped", ["--root-key", ROOT, "--dump=json", bdir])
+for cut in (len(data) // 2, len(data) - 3):
+    open(ev, "wb").write(data[:cut])
+    same(f"bundle evidence truncated to {cut} bytes", ["--root-key", ROOT, "--json", bdir])
+
 shutil.rmtree(tmp)
 print(f"1..{count}")
 sys.exit(1 if failures else 0)
