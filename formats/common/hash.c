@@ -123,13 +123,13 @@ void ls_salt_derive(const LsSaltKey *k, uint64_t seq, uint8_t out[LS_SALT_LEN])
 void ls_salt_derive_x2(const LsSaltKey *k, uint64_t seq0, uint8_t out0[LS_SALT_LEN],
                        uint64_t seq1, uint8_t out1[LS_SALT_LEN])
 {
-        LsSha256 i0 = k->h.inner, i1 = k->h.inner, o0 = k->h.outer, o1 = k->h.outer;
         uint8_t s0[8], s1[8], h0[LS_HASH_LEN], h1[LS_HASH_LEN];
 
         ls_put64(s0, seq0);
         ls_put64(s1, seq1);
-        ls_sha256_final_x2(&i0, s0, sizeof(s0), h0, &i1, s1, sizeof(s1), h1);
-        ls_sha256_final_x2(&o0, h0, sizeof(h0), out0, &o1, h1, sizeof(h1), out1);
+        ls_sha256_final_copy_x2(&k->h.inner, s0, sizeof(s0), h0, &k->h.inner, s1, sizeof(s1), h1);
+        ls_sha256_final_copy_x2(&k->h.outer, h0, sizeof(h0), out0, &k->h.outer, h1, sizeof(h1),
+                                out1);
         sodium_memzero(h0, sizeof(h0));
         sodium_memzero(h1, sizeof(h1));
 }

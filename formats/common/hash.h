@@ -38,6 +38,10 @@ void ls_sha256(uint8_t out[LS_HASH_LEN], const void *p, size_t n);
  */
 void ls_sha256_final_x2(LsSha256 *a, const void *pa, size_t na, uint8_t outa[LS_HASH_LEN],
                         LsSha256 *b, const void *pb, size_t nb, uint8_t outb[LS_HASH_LEN]);
+/* ls_sha256_final_x2() on copies of a and b: the states are left as they are. */
+void ls_sha256_final_copy_x2(const LsSha256 *a, const void *pa, size_t na,
+                             uint8_t outa[LS_HASH_LEN], const LsSha256 *b, const void *pb,
+                             size_t nb, uint8_t outb[LS_HASH_LEN]);
 /*
  * H(qa[0..ra) ‖ pa[0..na)) and H(qb[0..rb) ‖ pb[0..nb)), side by side (ra, rb < 64).
  * For public data (leaves, tree nodes): nothing is wiped afterwards.

@@ -539,3 +539,45 @@ void ls_sha256_prefixed_x2(uint8_t outa[LS_HASH_LEN], const uint8_t *qa, size_t 
         ni_stream_init(&y, sha256_iv, 0, qb, rb, pb, nb);
         ni_run_x2(&x, &y, outa, outb);
 }
+
+void ls_sha256_final_copy_x2(const LsSha256 *a, const void *pa, size_t na,
+                             uint8_t outa[LS_HASH_LEN], const LsSha256 *b, const void *pb,
+                             size_t nb, uint8_t outb[LS_HASH_LEN])
+{
+        size_t ra, rb;
+
+        if (a->portable || b->portable) {
+                LsSha256 x = *a, y = *b;
+                ls_sha256_final_x2(&x, pa, na, outa, &y, pb, nb, outb);
+                return;
+        }
+        ra = (size_t) (a->u.ni.count & 63);
+        rb = (size_t) (b->u.ni.count & 63);
+        if (ra + na <= 55 && rb + nb <= 55) {
+                /* one padded block each, built in place (salts: HMAC inner and outer) */
+                uint32_t hx[8], hy[8];
+                uint8_t bx[64] = {0}, by[64] = {0};
+                memcpy(hx, a->u.ni.h, sizeof(hx));
+                memcpy(hy, b->u.ni.h, sizeof(hy));
+                memcpy(bx, a->u.ni.buf, ra);
+                memcpy(bx + ra, pa, na);
+                bx[ra + na] = 0x80;
+                store_be64(bx + 56, (a->u.ni.count + na) << 3);
+                memcpy(by, b->u.ni.buf, rb);
+                memcpy(by + rb, pb, nb);
+                by[rb + nb] = 0x80;
+                store_be64(by + 56, (b->u.ni.count + nb) << 3);
+                sha256_block_ni_x2(hx, bx, hy, by);
+                ni_digest(outa, hx);
+                ni_digest(outb, hy);
+                sodium_memzero(bx, sizeof(bx));
+                sodium_memzero(by, sizeof(by));
+                return;
+        }
+        NiStream x, y;
+        ni_stream_init(&x, a->u.ni.h, a->u.ni.count - ra, a->u.ni.buf, ra, pa, na);
+        ni_stream_init(&y, b->u.ni.h, b->u.ni.count - rb, b->u.ni.buf, rb, pb, nb);
+        ni_run_x2(&x, &y, outa, outb);
+        sodium_memzero(&x, sizeof(x));
+        sodium_memzero(&y, sizeof(y));
+}
