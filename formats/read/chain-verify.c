@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* chain-verify.c: the verification procedure of SPEC §6.3, §8, §9.3 and §11 */
 #include <errno.h>
-#include <pthread.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -72,7 +71,6 @@ typedef struct BatchJob {
         RecInfo *recs;
         size_t recs_cap;
         uint64_t tmin, tmax;
-        int has_control;
         unsigned nsub;
         struct {
                 uint8_t hash[LS_HASH_LEN];
@@ -361,7 +359,6 @@ static void job_run(LsPoolJob *pj)
         j->k = 0;
         j->roff = 0;
         j->nrec = j->nsub = 0;
-        j->has_control = 0;
         j->tmin = UINT64_MAX;
         j->tmax = 0;
         j->open_r = ls_payload_open(j->pc, h, j->payload, j->payload_len);
@@ -393,8 +390,6 @@ static void job_run(LsPoolJob *pj)
                 ri->len = (uint32_t) len;
                 ri->flags = rec.flags;
                 ri->type = rec.type;
-                if (rec.type == LS_REC_CONTROL)
-                        j->has_control = 1;
                 j->tmin = MIN(j->tmin, rec.time_ns);
                 j->tmax = MAX(j->tmax, rec.time_ns);
                 if ((j->nrec & 255) == 0)
