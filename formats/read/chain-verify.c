@@ -59,6 +59,7 @@ typedef struct BatchJob {
         uint8_t *payload;
         size_t payload_cap, payload_len;
         LsPayload *pc;
+        size_t held_raw; /* the largest decompressed payload pc has held */
         size_t cost; /* bytes counted against the window's budget */
         /* results */
         int open_r;           /* ls_payload_open() */
@@ -89,6 +90,7 @@ struct LsChainVerifier {
         /* the window of batches in flight, oldest first, bounded by budget bytes */
         unsigned jobs;
         size_t budget, win_bytes;
+        size_t kept_bytes;            /* buffers of the jobs kept for reuse, at most budget */
         unsigned win_count, max_count;
         LsPool *pool;
         BatchJob *win_head, *win_tail, *free_jobs;
@@ -1031,6 +1033,11 @@ static void process_trailer(LsChainVerifier *v, const LsReadItem *item)
 
 /* ---- the window of batches in flight ---- */
 
+static size_t job_bytes(const BatchJob *j)
+{
+        return j->payload_cap + j->recs_cap * sizeof(RecInfo) + j->held_raw;
+}
+
 /* Takes the oldest batch's results (waiting for its job) and verifies it in order. */
 static void take_oldest(LsChainVerifier *v)
 {
@@ -1043,11 +1050,11 @@ static void take_oldest(LsChainVerifier *v)
         v->win_bytes -= j->cost;
         v->win_count--;
         verify_batch(v, j);
-        if (j->payload_cap + j->recs_cap * sizeof(RecInfo) + (size_t) j->h.payload_raw_len >
-            JOB_KEEP_BYTES) {
+        if (job_bytes(j) > JOB_KEEP_BYTES || v->kept_bytes + job_bytes(j) > v->budget) {
                 job_free(j);
                 return;
         }
+        v->kept_bytes += job_bytes(j);
         j->next = v->free_jobs;
         v->free_jobs = j;
 }
@@ -1061,8 +1068,9 @@ static void drain(LsChainVerifier *v)
 /*
  * Queues a batch: its bytes are copied into a job (the reader's buffer is reused for
  * the next item). The window holds at most `budget` bytes of compressed payload,
- * decompressed payload and record facts, and never fewer than one batch: memory is
- * bounded whatever the archive size. 0, or -ENOMEM with nothing queued.
+ * decompressed payload and record facts, and never fewer than one batch; jobs kept for
+ * reuse hold at most another budget: memory is bounded whatever the archive size.
+ * 0, or -ENOMEM with nothing queued.
  */
 static int submit_batch(LsChainVerifier *v, const LsReadItem *item)
 {
@@ -1076,6 +1084,7 @@ static int submit_batch(LsChainVerifier *v, const LsReadItem *item)
         j = v->free_jobs;
         if (j) {
                 v->free_jobs = j->next;
+                v->kept_bytes -= job_bytes(j);
         } else {
                 j = calloc(1, sizeof(*j));
                 if (!j || ls_payload_new(&j->pc) < 0) {
@@ -1096,6 +1105,7 @@ static int submit_batch(LsChainVerifier *v, const LsReadItem *item)
         memcpy(j->payload, item->payload, item->payload_len);
         j->payload_len = item->payload_len;
         j->h = *h;
+        j->held_raw = MAX(j->held_raw, (size_t) MIN(h->payload_raw_len, LS_MAX_BATCH_RAW));
         j->offset = item->offset;
         j->length = item->length;
         j->cost = cost;
