@@ -34,6 +34,11 @@ void config_defaults(Config *c)
         c->epoch_interval_ns = 3600ull * 1000000000ull;
         c->publish_interval_ns = 3600ull * 1000000000ull;
         c->confine = 1;
+        c->idle_timeout_ns = 60ull * 1000000000ull;
+        c->frame_timeout_ns = 30ull * 1000000000ull;
+        c->max_connections = 4096;
+        c->max_conns_per_source = 64;
+        c->buffer_max_bytes = 32u << 20;
 }
 
 static void listen_free(ListenConf *l)
@@ -51,6 +56,7 @@ void config_free(Config *c)
         free(c->state_dir);
         free(c->publish_dir);
         free(c->publish_command);
+        free(c->user);
         free(c->path);
         memset(c, 0, sizeof(*c));
 }
@@ -608,6 +614,39 @@ static char *read_line(char *str, int num, void *stream)
         return r;
 }
 
+/* [limits] (logseald.conf(5)); 0 when the setting is wrong (reported) or unknown. */
+static int limits_setting(ParseCtx *p, const char *name, const char *value)
+{
+        Config *c = p->c;
+        uint64_t x;
+
+        if (!strcmp(name, "idle_timeout") || !strcmp(name, "frame_timeout")) {
+                if (!duration_setting(p, name, value, 1000000000ull, 86400ull * 1000000000ull, 1,
+                                      &x))
+                        return 0;
+                *(name[0] == 'i' ? &c->idle_timeout_ns : &c->frame_timeout_ns) = x;
+        } else if (!strcmp(name, "max_connections")) {
+                if (!number_setting(p, name, value, 1, 65536, &x))
+                        return 0;
+                c->max_connections = (uint32_t) x;
+        } else if (!strcmp(name, "max_connections_per_source")) {
+                if (!number_setting(p, name, value, 0, 65536, &x))
+                        return 0;
+                c->max_conns_per_source = (uint32_t) x;
+        } else if (!strcmp(name, "buffer_max_size")) {
+                if (!size_setting(p, name, value, 1u << 20, SIZE_MAX, &x))
+                        return 0;
+                c->buffer_max_bytes = (size_t) x;
+        } else if (!strcmp(name, "rate_limit") || !strcmp(name, "rate_burst")) {
+                if (!number_setting(p, name, value, 0, 10000000, &x))
+                        return 0;
+                *(name[5] == 'l' ? &c->rate_limit : &c->rate_burst) = (uint32_t) x;
+        } else {
+                SETERR("unknown setting '%s' in [limits]", name);
+        }
+        return 1;
+}
+
 static int handler(void *ud, const char *section, const char *name, const char *value)
 {
         ParseCtx *p = ud;
@@ -634,6 +673,10 @@ static int handler(void *ud, const char *section, const char *name, const char *
                         c->queue_max_bytes = (size_t) x;
                 } else if (!strcmp(name, "confine")) {
                         return bool_setting(p, name, value, &c->confine);
+                } else if (!strcmp(name, "user")) {
+                        if (!value[0])
+                                SETERR("user is empty");
+                        return string_setting(p, &c->user, value);
                 } else {
                         SETERR("unknown setting '%s' in [daemon]", name);
                 }
@@ -701,6 +744,8 @@ static int handler(void *ud, const char *section, const char *name, const char *
                 } else {
                         SETERR("unknown setting '%s' in [archive]", name);
                 }
+        } else if (!strcmp(section, "limits")) {
+                return limits_setting(p, name, value);
         } else if (!strncmp(section, "listen ", 7)) {
                 if (!p->cur || strcmp(p->cur_section, section) != 0) {
                         int dup = 0;

@@ -12,6 +12,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,9 +22,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <linux/landlock.h>
 
 #include "confine.h"
+#include "defs.h"
 #include "state.h"
 #include "util.h"
 
@@ -149,7 +153,8 @@ int confine_ingest(const ConfinePaths *p, ConfineReport *ret)
 {
         static const char *const sys_exec[] = {"/usr", "/bin", "/sbin", "/lib", "/lib32",
                                                 "/lib64", "/etc", "/opt"};
-        static const char *const sys_read[] = {"/dev", "/proc", "/sys", "/run"};
+        static const char *const sys_read[] = {"/proc", "/sys", "/run", "/dev/urandom",
+                                                "/dev/random"};
         static const char *const state_rw[] = {STATE_ARCHIVES, STATE_WAL, STATE_INDEX_DIR};
         _cleanup_close_ int ruleset_fd = -1;
         ConfineReport rep = {};
@@ -159,31 +164,29 @@ int confine_ingest(const ConfinePaths *p, ConfineReport *ret)
         abi = ll_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
         rep.landlock_abi = abi > 0 ? abi : 0;
         if (!p->enable) {
-                fprintf(stderr, "logseald: [daemon] confine = no: running without file-system "
-                                "confinement\n");
+                rep.disabled = 1;
+                fprintf(stderr, "logseald: [daemon] confine = no: running WITHOUT file-system "
+                                "confinement (recorded in the chain's START record)\n");
                 goto done;
         }
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
                 r = -errno;
-                fprintf(stderr, "logseald: cannot set no_new_privs: %s; running without "
-                                "file-system confinement\n",
-                        strerror(-r));
+                fprintf(stderr, "logseald: cannot set no_new_privs: %s\n", strerror(-r));
                 goto fail;
         }
         rep.no_new_privs = 1;
         if (abi < 0) {
+                /* Fail closed: unconfined, the ingest process could read keys/ (and what
+                 * else the user may). Only an explicit confine = no runs so. */
                 r = -errno;
-                if (r == -ENOSYS || r == -EOPNOTSUPP || r == -EPERM) {
-                        fprintf(stderr,
-                                "logseald: Landlock is %s (%s): running without file-system "
-                                "confinement\n",
-                                r == -EPERM  ? "blocked by a seccomp filter" :
-                                r == -ENOSYS ? "not in this kernel" :
-                                               "disabled in this kernel (lsm=)",
-                                strerror(-r));
-                        goto done;
-                }
-                fprintf(stderr, "logseald: cannot query Landlock: %s\n", strerror(-r));
+                fprintf(stderr, "logseald: Landlock is %s (%s)\n",
+                        r == -EPERM  ? "blocked (a seccomp filter: container runtime, service "
+                                       "manager)" :
+                        r == -ENOSYS ? "not in this kernel (Linux 5.13 or later has it)" :
+                        r == -EOPNOTSUPP ? "disabled in this kernel (add landlock to the lsm= "
+                                           "boot parameter)" :
+                                           "not usable",
+                        strerror(-r));
                 goto fail;
         }
 
@@ -252,7 +255,9 @@ done:
 fail_rule:
         fprintf(stderr, "logseald: cannot add a Landlock rule: %s\n", strerror(-r));
 fail:
-        fprintf(stderr, "logseald: running without file-system confinement\n");
+        fprintf(stderr, "logseald: refusing to run without file-system confinement; to run "
+                        "unconfined anyway, say so with confine = no in [daemon] "
+                        "(logseald.conf(5)): it is recorded in the chain\n");
         self_check(p, &rep);
         *ret = rep;
         return r;
@@ -289,4 +294,189 @@ int confine_signer(int state_dirfd)
         if (readable_at(state_dirfd, STATE_CHAIN_ID, &e))
                 return -EPERM; /* the rules did not take: say so, do not pretend */
         return 1;
+}
+
+/* ---- users and capabilities ---- */
+
+int confine_resolve_user(const char *name, ConfineUser *ret)
+{
+        const char *want = name ? name : CONFINE_DEFAULT_USER;
+        struct passwd *pw;
+
+        *ret = (ConfineUser){};
+        if (geteuid() != 0) {
+                if (name && (!(pw = getpwnam(name)) || pw->pw_uid != geteuid())) {
+                        fprintf(stderr, "logseald: user = %s: only a start as root can change the "
+                                        "user (logseald runs as uid %u)\n",
+                                name, (unsigned) geteuid());
+                        return -EPERM;
+                }
+                return 0; /* runs as itself */
+        }
+        errno = 0;
+        pw = getpwnam(want);
+        if (!pw) {
+                fprintf(stderr,
+                        "logseald: started as root, logseald runs as the user '%s'%s, which does "
+                        "not exist (%s).\nCreate it (as root): useradd --system --user-group "
+                        "--home-dir /var/lib/logseal --shell /usr/sbin/nologin %s\nor name another "
+                        "one with user = in [daemon] (logseald.conf(5)).\n",
+                        want, name ? " (user = in [daemon])" : " (the default)",
+                        errno ? strerror(errno) : "no such user", want);
+                return -ESRCH;
+        }
+        if (pw->pw_uid == 0) {
+                fprintf(stderr, "logseald: user = %s: logseald does not run as root; name an "
+                                "unprivileged user (default %s)\n",
+                        want, CONFINE_DEFAULT_USER);
+                return -EPERM;
+        }
+        if (strlen(pw->pw_name) >= sizeof(ret->name))
+                return -ENAMETOOLONG;
+        ret->uid = pw->pw_uid;
+        ret->gid = pw->pw_gid;
+        strcpy(ret->name, pw->pw_name);
+        ret->change = 1;
+        return 0;
+}
+
+static int caps_get(struct __user_cap_data_struct data[2])
+{
+        struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+
+        return syscall(SYS_capget, &h, data) < 0 ? -errno : 0;
+}
+
+/* Sets the effective and permitted sets to `keep` (a mask of capability numbers < 32), the
+ * inheritable one empty. */
+static int caps_set(uint32_t keep)
+{
+        struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+        struct __user_cap_data_struct data[2] = {{.effective = keep, .permitted = keep}};
+
+        return syscall(SYS_capset, &h, data) < 0 ? -errno : 0;
+}
+
+static int caps_any(void)
+{
+        struct __user_cap_data_struct data[2] = {};
+
+        if (caps_get(data) < 0)
+                return 1;
+        for (int i = 0; i < 2; i++)
+                if (data[i].effective || data[i].permitted || data[i].inheritable)
+                        return 1;
+        for (int c = 0; c < 64; c++) {
+                int r = prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, c, 0, 0);
+                if (r < 0)
+                        break;
+                if (r > 0)
+                        return 1;
+        }
+        return 0;
+}
+
+static int bounding_empty(void)
+{
+        for (int c = 0; c < 64; c++) {
+                int r = prctl(PR_CAPBSET_READ, c, 0, 0, 0);
+                if (r < 0)
+                        break; /* past the last capability */
+                if (r > 0)
+                        return 0;
+        }
+        return 1;
+}
+
+#define KEEP_FOR_BINDING                                                                           \
+        ((1u << CAP_NET_BIND_SERVICE) | (1u << CAP_DAC_OVERRIDE) | (1u << CAP_CHOWN))
+
+int confine_lower(const ConfineUser *u)
+{
+        int r;
+
+        if (!u->change)
+                return 0;
+        /* Nothing this process or what it runs can gain back: the bounding set goes first
+         * (it needs CAP_SETPCAP, which the switch of user takes away). */
+        for (int c = 0; c < 64; c++) {
+                if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) < 0)
+                        break;
+                if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
+                        r = -errno;
+                        fprintf(stderr, "logseald: cannot drop capability %d from the bounding "
+                                        "set: %s\n", c, strerror(-r));
+                        return r;
+                }
+        }
+        (void) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+        if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
+            setresgid(u->gid, u->gid, u->gid) < 0 || setresuid(u->uid, u->uid, u->uid) < 0) {
+                r = -errno;
+                fprintf(stderr, "logseald: cannot switch to the user %s: %s\n", u->name,
+                        strerror(-r));
+                return r;
+        }
+        (void) prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+        /* Until the sockets are bound (ports below 1024, unix sockets in root's directories,
+         * made root's): these three, then none (confine_drop_capabilities). */
+        r = caps_set(KEEP_FOR_BINDING);
+        if (r < 0) {
+                fprintf(stderr, "logseald: cannot set the capabilities: %s\n", strerror(-r));
+                return r;
+        }
+        if (getuid() != u->uid || geteuid() != u->uid || getgid() != u->gid ||
+            getegid() != u->gid)
+                return -EPERM;
+        fprintf(stderr, "logseald: started as root: running as %s (uid %u, gid %u)\n", u->name,
+                (unsigned) u->uid, (unsigned) u->gid);
+        return 0;
+}
+
+int confine_drop_capabilities(void)
+{
+        int r;
+
+        (void) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+        if (prctl(PR_CAPBSET_READ, CAP_SETPCAP, 0, 0, 0) > 0) {
+                /* Started with capabilities but not as root (AmbientCapabilities=): the
+                 * bounding set can be emptied while CAP_SETPCAP is still ours. */
+                struct __user_cap_data_struct data[2] = {};
+                if (caps_get(data) == 0 && (data[0].effective & (1u << CAP_SETPCAP)))
+                        for (int c = 0; c < 64; c++)
+                                if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
+                                        break;
+        }
+        /* capset only when something is left: a service manager's system call filter may
+         * forbid it (logseald.service: ~@privileged), and there is nothing to do then. */
+        if (caps_any()) {
+                r = caps_set(0);
+                if (r < 0) {
+                        fprintf(stderr, "logseald: cannot clear the capabilities: %s\n",
+                                strerror(-r));
+                        return r;
+                }
+        }
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return -errno;
+        if (caps_any())
+                return -EPERM; /* the kernel disagrees: do not pretend */
+        return 0;
+}
+
+void confine_privileges(ConfineReport *rep)
+{
+        rep->uid = (unsigned) geteuid();
+        rep->no_capabilities = !caps_any();
+        rep->bounding_empty = bounding_empty();
+        rep->no_new_privs = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
+}
+
+uint32_t confine_flags(const ConfineReport *r, int signer_confined)
+{
+        return (r->enforced ? LS_CONFINE_LANDLOCK : 0) | (r->disabled ? LS_CONFINE_DISABLED : 0) |
+               (r->no_capabilities ? LS_CONFINE_NO_CAPABILITIES : 0) |
+               (r->bounding_empty ? LS_CONFINE_BOUNDING_EMPTY : 0) |
+               (r->no_new_privs ? LS_CONFINE_NO_NEW_PRIVS : 0) |
+               (signer_confined ? LS_CONFINE_SIGNER : 0);
 }

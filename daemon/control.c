@@ -18,13 +18,16 @@
 #include "hash.h"
 #include "listen.h"
 #include "logseald.h"
+#include "sources.h"
 #include "state.h"
+#include "text.h"
 #include "util.h"
 
 /*
  * Protocol: the client sends one command line; the daemon answers with one
  * JSON object and closes. Requests are at most 32 KiB; anything else gets
- * {"error": ...}. Only the daemon's user can connect (mode 0600).
+ * {"error": ...}. Only the daemon's user can connect (mode 0600), and only root and that
+ * user are served (SO_PEERCRED): another uid gets {"error": "permission denied ..."}.
  *   status                  counters and the latest checkpoint
  *   checkpoint              the latest signed checkpoint (SPEC §7.2) as {"checkpoint": TEXT}
  *   revoke HEX              seal a root-signed revocation (SPEC §9.2) into the chain; of the
@@ -34,7 +37,8 @@
  *   rotate-commit HEX       the root-signed certificate (SPEC §9.1) for that key
  *   root-cert HEX           root rotation: a new root certified by a trusted root (kind 2),
  *                           sealed into the chain in a KEY_TRANSITION record
- *   custody HEX             seal a CUSTODY control record body (SPEC §4); answers its WAL id
+ *   custody HEX             seal a CUSTODY control record body (SPEC §4.4), checked field by
+ *                           field and sealed with the peer's PID and UID; answers its WAL id
  *   control-seq WALID       where that record went: {"seq", "durable"} once sealed
  */
 #define REQUEST_MAX 32768
@@ -42,6 +46,8 @@
 typedef struct Client {
         Daemon *d;
         int fd;
+        struct ucred peer;             /* SO_PEERCRED at accept */
+        int refused;                   /* not root, not the daemon's user */
         sd_event_source *src;
         char buf[REQUEST_MAX];
         size_t len;
@@ -94,15 +100,23 @@ static json_t *status_json(Daemon *d)
                                                     (json_int_t) l->nconns));
         }
         json_object_set_new(o, "listeners", ls);
+        /* [limits]: per sender, the refusals, closes, rate-limit drops and throttling. */
+        json_object_set_new(o, "buffered_bytes",
+                            json_integer((json_int_t) (d->sources ? *sources_buffered(d->sources) : 0)));
+        json_object_set_new(o, "sources", sources_json(d->sources, 20)); /* fits logsealctl's 64 KiB */
         json_object_set_new(o, "confinement",
-                            json_pack("{s:i,s:b,s:b,s:b,s:b,s:b,s:I}", "landlock_abi",
-                                      d->confinement.landlock_abi, "enforced",
+                            json_pack("{s:i,s:b,s:b,s:b,s:b,s:b,s:I,s:b,s:I,s:b,s:b}",
+                                      "landlock_abi", d->confinement.landlock_abi, "enforced",
                                       d->confinement.enforced, "no_new_privs",
                                       d->confinement.no_new_privs, "keys_readable",
                                       d->confinement.keys_readable, "sealer_keys_readable",
                                       atomic_load(&sealer_stats(d->sealer)->keys_readable),
-                                      "signer_confined", signer_confined(d->signer),
-                                      "signer_pid", (json_int_t) signer_pid(d->signer)));
+                                      "signer_confined", signer_confined(d->signer) > 0,
+                                      "signer_pid", (json_int_t) signer_pid(d->signer),
+                                      "disabled", d->confinement.disabled, "uid",
+                                      (json_int_t) d->confinement.uid, "no_capabilities",
+                                      d->confinement.no_capabilities, "bounding_set_empty",
+                                      d->confinement.bounding_empty));
         return o;
 }
 
@@ -320,11 +334,71 @@ static json_t *cmd_root_cert(Daemon *d, const char *hex)
                          (json_int_t) atomic_load(&sealer_stats(d->sealer)->last_tree_size));
 }
 
-/* Custody records come from logsealctl (export, query by case, verification runs). */
-static json_t *cmd_custody(Daemon *d, const char *hex)
+/*
+ * Custody records come from logsealctl (export, query by case, verification runs): what it
+ * states is checked, field by field (SPEC §4.4): only the fields a client may state, each
+ * within its size, text that a person can read without being misled (ls_text_is_clean,
+ * text.h), an
+ * action a client performs (a checkpoint publication is the daemon's own). The record sealed
+ * is rebuilt from those fields with the client's PID and UID as the kernel gives them
+ * (SO_PEERCRED), which no client can state.
+ */
+static const char *custody_rebuild(const uint8_t *in, size_t n, const struct ucred *peer,
+                                   LsControlBuilder *b)
+{
+        int pid_done = 0, uid_done = 0;
+        size_t pos = LS_CONTROL_HDR_LEN;
+
+        ls_control_begin(b, LS_CTL_CUSTODY);
+        /* ls_control_decode checked the layout: whole fields, increasing tags, sizes. */
+        while (pos + 4 <= n) {
+                uint16_t tag = ls_get16(in + pos), len = ls_get16(in + pos + 2);
+                const uint8_t *v = in + pos + 4;
+                pos += 4 + (size_t) len;
+                switch (tag) {
+                case LS_TAG_TEXT:
+                case LS_TAG_CASE_ID:
+                case LS_TAG_EXAMINER:
+                case LS_TAG_FILTER:
+                case LS_TAG_COMMAND:
+                        if (!ls_text_is_clean(v, len))
+                                return "a text field holds control characters, bidirectional or "
+                                       "invisible formatting, or invalid UTF-8";
+                        break;
+                case LS_TAG_ACTION:
+                        if (ls_get16(v) < LS_CUSTODY_EXPORT || ls_get16(v) > LS_CUSTODY_VERIFY)
+                                return "not an action a client performs";
+                        break;
+                case LS_TAG_COUNT:
+                case LS_TAG_MANIFEST_HASH:
+                        break;
+                default:
+                        return "a field a client may not state (PID and UID are the daemon's)";
+                }
+                if (!pid_done && tag > LS_TAG_PID) {
+                        ls_control_add_u32(b, LS_TAG_PID, (uint32_t) peer->pid);
+                        pid_done = 1;
+                }
+                if (!uid_done && tag > LS_TAG_UID) {
+                        ls_control_add_u32(b, LS_TAG_UID, (uint32_t) peer->uid);
+                        uid_done = 1;
+                }
+                ls_control_add(b, tag, v, len);
+        }
+        if (!pid_done)
+                ls_control_add_u32(b, LS_TAG_PID, (uint32_t) peer->pid);
+        if (!uid_done)
+                ls_control_add_u32(b, LS_TAG_UID, (uint32_t) peer->uid);
+        return NULL;
+}
+
+static json_t *cmd_custody(Daemon *d, const char *hex, const struct ucred *peer)
 {
         uint8_t body[LS_MAX_CONTROL_BODY];
-        size_t n = strlen(hex) / 2;
+        size_t n = strlen(hex) / 2, len;
+        LsControlBuilder *b;
+        const uint8_t *out;
+        const char *why;
         LsControl c;
         const uint8_t *v;
         uint16_t vlen;
@@ -334,7 +408,20 @@ static json_t *cmd_custody(Daemon *d, const char *hex)
             ls_control_decode(&c, body, n, NULL) < 0 || c.type != LS_CTL_CUSTODY ||
             !ls_control_get(&c, LS_TAG_ACTION, &v, &vlen))
                 return json_pack("{s:s}", "error", "not a custody record");
-        r = ingest_control(d, LS_CTL_CUSTODY, body, n);
+        b = malloc(sizeof(*b));
+        if (!b)
+                return json_pack("{s:s}", "error", "out of memory");
+        why = custody_rebuild(body, n, peer, b);
+        r = why ? -EINVAL : ls_control_end(b, &out, &len);
+        if (why || r < 0) {
+                fprintf(stderr, "logseald: refused a custody record from uid %u pid %d: %s\n",
+                        (unsigned) peer->uid, (int) peer->pid, why ? why : strerror(-r));
+                free(b);
+                return json_pack("{s:s+}", "error", "custody record refused: ",
+                                 why ? why : "too long");
+        }
+        r = ingest_control(d, LS_CTL_CUSTODY, out, len);
+        free(b);
         if (r == 0)
                 r = ingest_commit(d);
         if (r < 0)
@@ -402,7 +489,10 @@ static int on_client(sd_event_source *s, int fd, uint32_t revents, void *ud)
                 return 0;
         }
         *nl = 0;
-        if (!strcmp(c->buf, "status"))
+        if (c->refused)
+                reply(c, json_pack("{s:s}", "error", "permission denied: the control socket "
+                                                    "serves root and the daemon's user only"));
+        else if (!strcmp(c->buf, "status"))
                 reply(c, status_json(c->d));
         else if (!strcmp(c->buf, "checkpoint"))
                 reply(c, cmd_checkpoint(c->d));
@@ -415,7 +505,7 @@ static int on_client(sd_event_source *s, int fd, uint32_t revents, void *ud)
         else if (!strncmp(c->buf, "root-cert ", 10))
                 reply(c, cmd_root_cert(c->d, c->buf + 10));
         else if (!strncmp(c->buf, "custody ", 8))
-                reply(c, cmd_custody(c->d, c->buf + 8));
+                reply(c, cmd_custody(c->d, c->buf + 8, &c->peer));
         else if (!strncmp(c->buf, "control-seq ", 12))
                 reply(c, cmd_control_seq(c->d, c->buf + 12));
         else
@@ -432,12 +522,25 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *ud)
         (void) revents;
         while ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
                 Client *c = calloc(1, sizeof(*c));
+                socklen_t sl = sizeof(c->peer);
                 if (!c) {
                         close(cfd);
                         continue;
                 }
                 c->d = d;
                 c->fd = cfd;
+                /* The socket is 0600, the daemon user's; this holds whatever its mode
+                 * becomes (a chmod, a descriptor passed on): root and that user only. */
+                if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->peer, &sl) < 0 ||
+                    (c->peer.uid != 0 && c->peer.uid != geteuid())) {
+                        static uint64_t refused;
+                        if (refused++ < 16)
+                                fprintf(stderr, "logseald: control socket: refused uid %u pid "
+                                                "%d (root and uid %u only)\n",
+                                        (unsigned) c->peer.uid, (int) c->peer.pid,
+                                        (unsigned) geteuid());
+                        c->refused = 1; /* answered once its request is read */
+                }
                 if (sd_event_add_io(d->event, &c->src, cfd, EPOLLIN, on_client, c) < 0) {
                         close(cfd);
                         free(c);

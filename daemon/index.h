@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* index.h: the derived search index STATE/index/index.sqlite (ARCHITECTURE invariant 1) */
+/* index.h: the derived search index STATE/index/index.sqlite (ARCHITECTURE invariant 1); its
+ * parts, daemon/index-*.c, are listed in index-internal.h */
 #pragma once
 
 /*
@@ -64,7 +65,7 @@ enum {
         INDEX_LOG_INFO = 6,
 };
 
-/* index.c never prints: notes go to this callback (when set). */
+/* The index never prints: notes go to this callback (when set). */
 typedef void (*IndexLogFn)(void *userdata, int level, const char *msg);
 
 typedef struct IndexProgress {

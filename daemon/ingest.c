@@ -9,6 +9,7 @@
 #include "control.h"
 #include "logseald.h"
 #include "parse.h"
+#include "sources.h"
 #include "util.h"
 
 #define CHUNK_CAP (1u << 20)
@@ -146,6 +147,11 @@ int ingest_message(Daemon *d, const LsRecord *proto, SenderIdentity si, const ui
                 r.identity_len = (uint16_t) n;
                 if (n == 0)
                         d->identity_missing++;
+                /* A front end's connection carries many senders: the rate limit is theirs,
+                 * each over its rate dropped here and declared (sources.c). */
+                else if (!source_admit(d->sources, sources_by_identity(d->sources, identity, n),
+                                       r.time_ns))
+                        return 0;
         }
         k = ensure_pending(d, 4 + ls_record_size(&r));
         if (k < 0)
@@ -193,6 +199,16 @@ int ingest_commit(Daemon *d)
         c->first_wal_id = first;
         d->last_wal_id = first + c->count - 1;
         d->pending = NULL;
+        /* A commit after every read can leave chunks mostly empty (one partial message of a
+         * connection closed for a limit, a slow sender): queue_max_size counts their bytes,
+         * so give the rest back, or the queue would hold up to CHUNK_CAP per record. */
+        if (c->cap - c->len >= 64 * 1024) {
+                Chunk *small = realloc(c, sizeof(*c) + c->len);
+                if (small) {
+                        c = small;
+                        c->cap = c->len;
+                }
+        }
         sealer_push(d->sealer, c);
         return 0;
 }

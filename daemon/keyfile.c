@@ -55,7 +55,7 @@ static int open_parent(int dirfd, const char *name, int *ret_fd, const char **re
         return 0;
 }
 
-static int write_all(int fd, const void *p, size_t n)
+int write_all(int fd, const void *p, size_t n)
 {
         const uint8_t *b = p;
 

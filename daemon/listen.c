@@ -10,8 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -19,10 +22,13 @@
 #include "framing.h"
 #include "listen.h"
 #include "logseald.h"
+#include "sources.h"
 #include "util.h"
 
-#define MAX_CONNECTIONS 4096
 #define READ_BUF (256 * 1024)
+/* A connection's buffer pages are given back once a message that needed this much of them
+ * is delivered, so that what idle connections hold stays within buffer_max_size. */
+#define BUF_RELEASE (16 * 1024)
 #define READS_PER_EVENT 16
 
 typedef struct Conn {
@@ -31,9 +37,26 @@ typedef struct Conn {
         sd_event_source *src;
         LsFramer framer;
         uint8_t *buf;
+        size_t buf_size;        /* mmap'ed: only touched pages are resident */
         LsRecord proto;
         struct Conn *next, *prev;
+        /* [limits] (sources.c) */
+        Source *sender;         /* the sender: per-source cap, rate, declarations */
+        size_t touched;         /* buffer bytes written since the last release */
+        size_t held;            /* of them, counted in the listeners' buffered bytes */
+        uint64_t accepted_ns;   /* CLOCK_MONOTONIC */
+        uint64_t frame_ns;      /* when the message being received began; 0: none */
+        uint64_t frames;        /* messages delivered */
+        uint64_t resume_ns;     /* throttled: not read before this; 0: not throttled */
+        int sent_any;
 } Conn;
+
+static uint64_t now_mono_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
+}
 
 static uint8_t *read_buf(Daemon *d)
 {
@@ -165,6 +188,11 @@ static int on_datagram(sd_event_source *s, int fd, uint32_t revents, void *ud)
                 } else {
                         proto.transport = LS_TRANSPORT_UNIX_DGRAM;
                 }
+                /* Over its sender's rate: dropped here, declared per sender (sources.c). */
+                if (d->cfg.rate_limit && !l->conf->sender_identity &&
+                    !source_admit(d->sources, sources_by_addr(d->sources, &proto),
+                                  now_realtime_ns()))
+                        continue;
                 size_t got = MIN((size_t) n, d->cfg.max_message);
                 if (ingest_message(d, &proto, l->conf->sender_identity, buf, got, (size_t) n) < 0)
                         break;
@@ -188,10 +216,48 @@ static void conn_free(Conn *c)
         if (c->next)
                 c->next->prev = c->prev;
         l->nconns--;
-        free(c->buf);
+        if (c->sender)
+                (*source_conns(c->sender))--;
+        *sources_buffered(l->d->sources) -= c->held;
+        if (c->buf)
+                munmap(c->buf, c->buf_size);
         free(c);
-        if (l->nconns == MAX_CONNECTIONS - 1 && !l->d->paused)
-                sd_event_source_set_enabled(l->src, SD_EVENT_ON);
+}
+
+/* Closes a connection for a limit: what it held of a message is sealed (TRUNCATED, SPEC
+ * §3.2) and the close declared against its sender. */
+static int on_frame(void *ud, const uint8_t *msg, size_t len, uint64_t orig_len, unsigned flags);
+static void conn_close_for(Conn *c, SourceEvent why)
+{
+        Daemon *d = c->l->d;
+
+        (void) ls_framer_finish(&c->framer, on_frame, c);
+        after_input(d);
+        source_count(c->sender, why, 1);
+        conn_free(c);
+}
+
+/* After the framer took a read: the bytes its buffer holds (buffered_bytes), the message in
+ * progress (frame_timeout), the buffer pages given back once a long message is out. */
+static void conn_account(Conn *c, uint64_t frames_before, uint64_t now)
+{
+        size_t *total = sources_buffered(c->l->d->sources);
+        size_t held = MAX(c->touched, c->framer.len);
+
+        if (ls_framer_idle(&c->framer)) {
+                c->frame_ns = 0;
+                if (held >= BUF_RELEASE) {
+                        (void) madvise(c->buf, c->buf_size, MADV_DONTNEED);
+                        held = 0;
+                }
+                c->touched = held;
+        } else {
+                c->touched = held;
+                if (!c->frame_ns || c->frames != frames_before)
+                        c->frame_ns = now;
+        }
+        *total = *total - c->held + held;
+        c->held = held;
 }
 
 static int on_frame(void *ud, const uint8_t *msg, size_t len, uint64_t orig_len, unsigned flags)
@@ -199,11 +265,43 @@ static int on_frame(void *ud, const uint8_t *msg, size_t len, uint64_t orig_len,
         Conn *c = ud;
         LsRecord proto = c->proto;
 
+        c->frames++;
+        if (msg >= c->buf && msg < c->buf + c->buf_size)
+                c->touched = MAX(c->touched, len);
+
         /* A malformed octet count is sealed as received and flagged, never dropped. */
         if (flags & LS_FRAME_FRAMING_ERROR)
                 proto.flags |= LS_RECF_PARSE_FAILED;
         return ingest_message(c->l->d, &proto, c->l->conf->sender_identity, msg, len,
                               (size_t) orig_len);
+}
+
+/* After a read: the memory budget for partial messages, and the sender's rate. <0: closed. */
+static int conn_limits(Conn *c, uint64_t frames_before)
+{
+        Daemon *d = c->l->d;
+        uint64_t now = now_mono_ns(), wait;
+
+        conn_account(c, frames_before, now);
+        /* Partial messages of all connections count against buffer_max_size: the connection
+         * whose read went over it is closed (the attacker's, most likely; a legitimate sender
+         * reconnects and sends again). */
+        if (*sources_buffered(d->sources) > d->cfg.buffer_max_bytes) {
+                conn_close_for(c, SRC_CLOSED_BUFFER);
+                return -1;
+        }
+        /* Over its rate: not read until it is paid back (TCP back-pressure, nothing lost).
+         * A trusted front end's connection carries many senders: limited per identity
+         * instead (ingest.c). */
+        if (c->frames != frames_before && !c->l->conf->sender_identity) {
+                wait = source_charge(d->sources, c->sender, c->frames - frames_before,
+                                     now_realtime_ns());
+                if (wait) {
+                        c->resume_ns = now + wait;
+                        sd_event_source_set_enabled(c->src, SD_EVENT_OFF);
+                }
+        }
+        return 0;
 }
 
 static int on_stream(sd_event_source *s, int fd, uint32_t revents, void *ud)
@@ -214,8 +312,9 @@ static int on_stream(sd_event_source *s, int fd, uint32_t revents, void *ud)
 
         (void) s;
         (void) revents;
-        for (int i = 0; i < READS_PER_EVENT && !d->paused; i++) {
+        for (int i = 0; i < READS_PER_EVENT && !d->paused && !c->resume_ns; i++) {
                 ssize_t n = read(fd, buf, READ_BUF);
+                uint64_t frames = c->frames;
                 if (n < 0) {
                         if (errno == EAGAIN || errno == EINTR)
                                 break;
@@ -227,6 +326,7 @@ static int on_stream(sd_event_source *s, int fd, uint32_t revents, void *ud)
                         conn_free(c);
                         return 0;
                 }
+                c->sent_any = 1;
                 if (ls_framer_feed(&c->framer, buf, (size_t) n, on_frame, c) < 0) {
                         after_input(d);
                         conn_free(c);
@@ -234,8 +334,28 @@ static int on_stream(sd_event_source *s, int fd, uint32_t revents, void *ud)
                 }
                 /* Commit after every read: what was read is in the WAL before the next read. */
                 after_input(d);
+                if (conn_limits(c, frames) < 0)
+                        return 0;
         }
         return 0;
+}
+
+/* The sender of a new connection may have it: the listener and the sender have room
+ * ([limits] max_connections, max_connections_per_source). Else it is refused: closed before
+ * any byte is read, and declared against the sender. */
+static int admit_connection(Listener *l, Source *sender)
+{
+        const Config *cfg = &l->d->cfg;
+
+        if (l->nconns >= cfg->max_connections) {
+                source_count(sender, SRC_REFUSED_LISTENER_FULL, 1);
+                return 0;
+        }
+        if (cfg->max_conns_per_source && *source_conns(sender) >= cfg->max_conns_per_source) {
+                source_count(sender, SRC_REFUSED_PER_SOURCE, 1);
+                return 0;
+        }
+        return 1;
 }
 
 static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *ud)
@@ -249,18 +369,49 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *ud)
                 struct sockaddr_storage ss = {};
                 socklen_t sl = sizeof(ss);
                 int cfd = accept4(fd, (struct sockaddr *) &ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                LsRecord proto = {};
+                Source *sender;
                 Conn *c;
 
-                if (cfd < 0)
+                if (cfd < 0) {
+                        /* Out of descriptors: the kernel keeps the rest in the backlog; try
+                         * again at the next tick rather than spin on the listening socket. */
+                        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+                            errno == ENOMEM) {
+                                sd_event_source_set_enabled(l->src, SD_EVENT_OFF);
+                                l->accept_blocked = 1;
+                        }
                         break;
+                }
                 if (!allowed(l, &ss)) {
                         l->rejected++;
                         close(cfd);
                         continue;
                 }
+                proto.conn_id = (uint32_t) (d->conn_serial + 1);
+                if (l->conf->kind == LISTEN_TCP) {
+                        proto.transport = LS_TRANSPORT_TCP;
+                        proto_from_addr(&proto, &ss);
+                } else {
+                        struct ucred uc;
+                        socklen_t ul = sizeof(uc);
+                        proto.transport = LS_TRANSPORT_UNIX_STREAM;
+                        if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &uc, &ul) == 0)
+                                ls_record_set_ucred(&proto, (uint32_t) uc.pid, uc.uid, uc.gid);
+                }
+                sender = sources_by_addr(d->sources, &proto);
+                if (!admit_connection(l, sender)) {
+                        close(cfd);
+                        continue;
+                }
                 c = calloc(1, sizeof(*c));
-                if (c)
-                        c->buf = malloc(d->cfg.max_message);
+                if (c) {
+                        c->buf_size = (d->cfg.max_message + 4095) & ~(size_t) 4095;
+                        c->buf = mmap(NULL, c->buf_size, PROT_READ | PROT_WRITE,
+                                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+                        if (c->buf == MAP_FAILED)
+                                c->buf = NULL;
+                }
                 if (!c || !c->buf) {
                         free(c);
                         close(cfd);
@@ -270,36 +421,71 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *ud)
                 }
                 c->l = l;
                 c->fd = cfd;
+                c->proto = proto;
+                c->sender = sender;
+                c->accepted_ns = now_mono_ns();
                 ls_framer_init(&c->framer, c->buf, d->cfg.max_message);
-                c->proto.conn_id = (uint32_t) ++d->conn_serial;
-                if (l->conf->kind == LISTEN_TCP) {
-                        c->proto.transport = LS_TRANSPORT_TCP;
-                        proto_from_addr(&c->proto, &ss);
-                } else {
-                        struct ucred uc;
-                        socklen_t ul = sizeof(uc);
-                        c->proto.transport = LS_TRANSPORT_UNIX_STREAM;
-                        if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &uc, &ul) == 0)
-                                ls_record_set_ucred(&c->proto, (uint32_t) uc.pid, uc.uid, uc.gid);
-                }
                 if (sd_event_add_io(d->event, &c->src, cfd, EPOLLIN, on_stream, c) < 0) {
                         close(cfd);
-                        free(c->buf);
+                        munmap(c->buf, c->buf_size);
                         free(c);
                         continue;
                 }
+                d->conn_serial++;
+                (*source_conns(sender))++;
                 if (d->paused)
                         sd_event_source_set_enabled(c->src, SD_EVENT_OFF);
                 c->next = l->conns;
                 if (l->conns)
                         l->conns->prev = c;
                 l->conns = c;
-                if (++l->nconns >= MAX_CONNECTIONS) {
-                        sd_event_source_set_enabled(l->src, SD_EVENT_OFF);
-                        break;
-                }
+                l->nconns++;
         }
         return 0;
+}
+
+/* Idle and slow connections closed, throttled ones read again, a listener that ran out of
+ * descriptors accepting again. */
+static void listener_tick(Listener *l, uint64_t now)
+{
+        const Config *cfg = &l->d->cfg;
+        Conn *next;
+
+        if (l->accept_blocked && !l->d->paused) {
+                l->accept_blocked = 0;
+                sd_event_source_set_enabled(l->src, SD_EVENT_ON);
+        }
+        /* Time the daemon does not read a connection (paused for back-pressure, or the
+         * sender throttled) does not count against the sender's timeouts. */
+        uint64_t dt = l->tick_ns ? now - l->tick_ns : 0;
+        l->tick_ns = now;
+        for (Conn *c = l->conns; c; c = next) {
+                next = c->next;
+                if (l->d->paused || c->resume_ns) {
+                        c->accepted_ns = MIN(c->accepted_ns + dt, now);
+                        if (c->frame_ns)
+                                c->frame_ns = MIN(c->frame_ns + dt, now);
+                }
+                if (c->resume_ns && now >= c->resume_ns) {
+                        c->resume_ns = 0;
+                        if (!l->d->paused)
+                                sd_event_source_set_enabled(c->src, SD_EVENT_ON);
+                }
+                if (cfg->idle_timeout_ns && !c->sent_any && now > c->accepted_ns &&
+                    now - c->accepted_ns >= cfg->idle_timeout_ns)
+                        conn_close_for(c, SRC_CLOSED_IDLE);
+                else if (cfg->frame_timeout_ns && c->frame_ns && now > c->frame_ns &&
+                         now - c->frame_ns >= cfg->frame_timeout_ns)
+                        conn_close_for(c, SRC_CLOSED_FRAME);
+        }
+}
+
+void listeners_tick(Daemon *d, uint64_t now_ns)
+{
+        (void) now_ns;
+        uint64_t now = now_mono_ns();
+        for (size_t i = 0; i < d->nlisteners; i++)
+                listener_tick(d->listeners[i], now);
 }
 
 /* ---- opening ---- */
@@ -429,11 +615,34 @@ static int adopt_unmatched(Daemon *d, int nfds, int *used, char **names)
         return 0;
 }
 
+/* Enough descriptors for max_connections on every stream listener, as far as the hard limit
+ * allows (systemd's default soft limit, 1024, would refuse senders long before). */
+static void raise_nofile(const Daemon *d)
+{
+        struct rlimit rl;
+        rlim_t want = 256;
+
+        for (size_t i = 0; i < d->cfg.nlistens; i++)
+                if (d->cfg.listens[i].kind == LISTEN_TCP ||
+                    d->cfg.listens[i].kind == LISTEN_UNIX_STREAM)
+                        want += d->cfg.max_connections;
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+                return;
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? want : MIN(want, rl.rlim_max);
+        (void) setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 int listeners_open(Daemon *d)
 {
         char **names = NULL;
         int nfds = sd_listen_fds_with_names(1, &names), *used = NULL, r = 0;
         size_t configured;
+
+        if (!d->sources) {
+                r = sources_new(&d->sources, &d->cfg);
+                if (r < 0)
+                        return r;
+        }
 
         if (nfds < 0)
                 nfds = 0;
@@ -456,6 +665,7 @@ int listeners_open(Daemon *d)
                 fds[i] = -1 - used[j];
                 used[j] = 1;
         }
+        raise_nofile(d);
         d->listeners = calloc(d->cfg.nlistens + 1, sizeof(*d->listeners));
         if (!d->listeners)
                 r = -ENOMEM;
@@ -529,12 +739,12 @@ void listeners_pause(Daemon *d, int pause)
         d->paused = pause;
         for (size_t i = 0; i < d->nlisteners; i++) {
                 Listener *l = d->listeners[i];
-                if (!pause && l->nconns >= MAX_CONNECTIONS)
-                        ;
-                else
+                if (!l->accept_blocked)
                         sd_event_source_set_enabled(l->src, pause ? SD_EVENT_OFF : SD_EVENT_ON);
                 for (Conn *c = l->conns; c; c = c->next)
-                        sd_event_source_set_enabled(c->src, pause ? SD_EVENT_OFF : SD_EVENT_ON);
+                        if (pause || !c->resume_ns) /* a throttled one waits for its tick */
+                                sd_event_source_set_enabled(c->src,
+                                                            pause ? SD_EVENT_OFF : SD_EVENT_ON);
         }
 }
 

@@ -22,6 +22,8 @@ struct Listener {
         uint64_t dropped;          /* kernel drops not yet declared */
         uint64_t rejected;         /* rejected sources not yet declared */
         uint64_t loss_first_ns;    /* window of the undeclared losses */
+        int accept_blocked;        /* out of descriptors: accept again at the next tick */
+        uint64_t tick_ns;          /* CLOCK_MONOTONIC of the last listener tick */
 };
 
 /* Reads a datagram listener's kernel drop counter now (SO_MEMINFO) into `dropped`. */

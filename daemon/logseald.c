@@ -25,6 +25,7 @@
 #include "hash.h"
 #include "index.h"
 #include "listen.h"
+#include "sources.h"
 #include "logseald.h"
 #include "owner.h"
 #include "state.h"
@@ -107,21 +108,30 @@ static void declare_losses(Daemon *d, int force)
                         l->loss_first_ns = 0;
         }
         free(b);
+        d->declared_lost += sources_declare(d, d->sources, force);
 }
 
 static void emit_start(Daemon *d)
 {
         LsControlBuilder *b = malloc(sizeof(*b));
+        uint32_t cf;
 
         if (!b)
                 return;
+        /* How this run is confined (SPEC §4.5): said in the chain, not only in a log. */
+        cf = confine_flags(&d->confinement, signer_confined(d->signer) > 0);
         ls_control_begin(b, LS_CTL_START);
+        if (cf & LS_CONFINE_DISABLED)
+                ls_control_add_str(b, LS_TAG_TEXT, "file-system confinement disabled by the "
+                                                   "configuration (confine = no)");
         ls_control_add(b, LS_TAG_BOOT_ID, d->boot_id, sizeof(d->boot_id));
         if (d->cfg.path)
                 ls_control_add(b, LS_TAG_CONFIG_HASH, d->cfg.hash, LS_HASH_LEN);
         ls_control_add_str(b, LS_TAG_VERSION, LOGSEAL_VERSION);
         ls_control_add_u32(b, LS_TAG_PID, (uint32_t) getpid());
         ls_control_add_u64(b, LS_TAG_HEARTBEAT_INTERVAL, d->cfg.heartbeat_ns);
+        ls_control_add_u32(b, LS_TAG_CONFINEMENT, cf);
+        ls_control_add_u32(b, LS_TAG_UID, d->confinement.uid);
         emit(d, b);
         free(b);
 }
@@ -298,6 +308,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *ud)
                 return 0;
         ticks++;
         check_clock(d);
+        listeners_tick(d, now);
         declare_losses(d, 0);
         if (now - d->last_ingest_ns >= d->cfg.heartbeat_ns) {
                 LsControlBuilder *b = malloc(sizeof(*b));
@@ -523,6 +534,37 @@ static int open_state(Daemon *d, SignerKey *key, SignerKey *next, int *has_next,
                                             strerror(-r));
                 return r;
         }
+        /* Started as root: what root made here becomes the user's, and so does this process
+         * (before the signer is forked: it runs as that user too; confine.c). */
+        r = confine_resolve_user(d->cfg.user, &d->run_as);
+        if (r < 0)
+                return r;
+        if (d->run_as.change) {
+                uint64_t n;
+                r = state_adopt(d->state_dirfd, d->run_as.uid, d->run_as.gid, &n);
+                if (r < 0) {
+                        fprintf(stderr, "logseald: %s: cannot make it %s's: %s\n",
+                                d->cfg.state_dir, d->run_as.name, strerror(-r));
+                        return r;
+                }
+                if (n)
+                        fprintf(stderr, "logseald: %s: %" PRIu64 " entries of root's are now "
+                                        "%s's (logseald runs as %s)\n",
+                                d->cfg.state_dir, n, d->run_as.name, d->run_as.name);
+                r = confine_lower(&d->run_as);
+                if (r < 0)
+                        return r;
+                /* By name too (the search index, the sockets): every directory above it must
+                 * let the user through. access(2) asks as the real user, without capabilities. */
+                if (access(d->cfg.state_dir, R_OK | X_OK) < 0) {
+                        r = -errno;
+                        fprintf(stderr, "logseald: %s: %s for %s: a directory above it is closed "
+                                        "to that user; use a state directory it can reach (e.g. "
+                                        "/var/lib/logseal)\n",
+                                d->cfg.state_dir, strerror(-r), d->run_as.name);
+                        return r;
+                }
+        }
         /* Made by root, run as another user: say so now, not at the first EACCES. */
         if (geteuid() != 0) {
                 char name[PATH_MAX];
@@ -659,6 +701,21 @@ static int open_inputs_and_confine(Daemon *d)
                 fprintf(stderr, "logseald: control socket unavailable (%s): logsealctl status "
                                 "will not reach the daemon\n",
                         strerror(-r));
+        /* Started as root: the unix sockets it made are root's, as they were before it ran
+         * as its own user (who may connect to a sender_identity socket is root's choice). */
+        for (size_t i = 0; d->run_as.change && i < d->cfg.nlistens; i++) {
+                const ListenConf *lc = &d->cfg.listens[i];
+                struct stat st;
+                if ((lc->kind == LISTEN_UNIX_STREAM || lc->kind == LISTEN_UNIX_DGRAM) &&
+                    lstat(lc->address, &st) == 0 && S_ISSOCK(st.st_mode) &&
+                    st.st_uid == d->run_as.uid && lchown(lc->address, 0, 0) < 0)
+                        fprintf(stderr, "logseald: %s: cannot give it to root: %s\n",
+                                lc->address, strerror(errno));
+        }
+        /* Every socket is bound: no capability is needed from here on (confine.c). */
+        r = confine_drop_capabilities();
+        if (r < 0)
+                return r;
         /* STATE/index/ (older state directories lack it) and the index of older versions. */
         if (mkdirat(d->state_dirfd, STATE_INDEX_DIR, STATE_INDEX_DIR_MODE) < 0 && errno != EEXIST)
                 fprintf(stderr, "logseald: %s/%s: %s\n", d->cfg.state_dir, STATE_INDEX_DIR,
@@ -668,14 +725,15 @@ static int open_inputs_and_confine(Daemon *d)
                                 STATE_INDEX_LEGACY ", derived data); " STATE_INDEX
                                 " is built in its place\n",
                         d->cfg.state_dir);
-        /* Not fatal: it logs why, and `logsealctl status` shows what holds. */
-        (void) confine_ingest(&(const ConfinePaths){.state_dirfd = d->state_dirfd,
-                                                    .state_dir = d->cfg.state_dir,
-                                                    .publish_dir = d->cfg.publish_dir,
-                                                    .publish_command = d->cfg.publish_command,
-                                                    .enable = d->cfg.confine},
-                              &d->confinement);
-        return 0;
+        /* Fail closed: without the confinement only an explicit confine = no runs. */
+        r = confine_ingest(&(const ConfinePaths){.state_dirfd = d->state_dirfd,
+                                                 .state_dir = d->cfg.state_dir,
+                                                 .publish_dir = d->cfg.publish_dir,
+                                                 .publish_command = d->cfg.publish_command,
+                                                 .enable = d->cfg.confine},
+                           &d->confinement);
+        confine_privileges(&d->confinement);
+        return r;
 }
 
 /*
@@ -1115,6 +1173,7 @@ int main(int argc, char **argv)
         sd_event_source_unref(tick);
         sd_event_unref(d.event);
         free(d.pending);
+        d.sources = sources_free(d.sources);
         config_free(&d.cfg);
         close(d.notify_fd);
         close(d.archive_dirfd);

@@ -89,6 +89,15 @@ typedef struct Config {
         uint64_t publish_interval_ns;  /* this often (when the chain grew) */
         int index_fulltext;            /* [index] fulltext: FTS5 over message bodies */
         int confine;                   /* [daemon] confine: Landlock after start-up (confine.c) */
+        char *user;                    /* [daemon] user: who a root start runs as (confine.c) */
+        /* [limits]: hostile senders (listen.c, sources.c; logseald.conf(5)) */
+        uint64_t idle_timeout_ns;      /* close a connection that sent nothing this long (0: never) */
+        uint64_t frame_timeout_ns;     /* ... or whose begun message is not complete by then */
+        uint32_t max_connections;      /* per stream listener */
+        uint32_t max_conns_per_source; /* per peer address, all listeners together (0: no cap) */
+        size_t buffer_max_bytes;       /* partial frames held by all connections together */
+        uint32_t rate_limit;           /* messages/s per sender (0: none) */
+        uint32_t rate_burst;           /* messages a sender may send at once (0: rate_limit) */
 } Config;
 
 void config_defaults(Config *c);
@@ -262,6 +271,8 @@ typedef struct Daemon Daemon;
 typedef struct Listener Listener;
 
 int listeners_open(Daemon *d);
+/* Every tick: timeouts, throttled connections due again, a full listener accepting again. */
+void listeners_tick(Daemon *d, uint64_t now_ns);
 void listeners_pause(Daemon *d, int pause);
 void listeners_close(Daemon *d);
 
@@ -301,6 +312,7 @@ struct Daemon {
         Listener **listeners;
         size_t nlisteners;
         int paused;
+        struct Sources *sources;            /* per-sender limits (sources.c) */
         uint64_t conn_serial;
         uint64_t received, truncated, rejected, parse_failed, declared_lost;
         uint64_t identity_missing;          /* sender_identity listeners: no usable identity */
@@ -313,6 +325,7 @@ struct Daemon {
         int stopping;
         int quickstart_hints;
         ConfineReport confinement;          /* confine.c, shown by `logsealctl status` */
+        ConfineUser run_as;                 /* started as root: the user it runs as */
 };
 
 uint64_t now_realtime_ns(void);

@@ -509,6 +509,10 @@ static _Noreturn void serve(int fd, int dirfd, const uint8_t chain_id[LS_CHAIN_I
 {
         Keys k = {.dirfd = dirfd};
 
+        /* No capability (logseald started as root is its user already: confine_lower). */
+        if (confine_drop_capabilities() < 0)
+                _exit(1);
+        (void) prctl(PR_SET_DUMPABLE, 0); /* again: a change of credentials may reset it */
         /* keys/ and nothing else from here on (Landlock; logged when it cannot be had). */
         k.confined = confine_signer(dirfd);
         if (k.confined < 0)

@@ -51,6 +51,8 @@
 #define STATE_CONTROL "control.sock"
 #define STATE_PUBLISH_COPY "wal/checkpoint.publish"
 
+/* keyfile.c: all of p..p+n to fd (retried after EINTR); -errno. */
+int write_all(int fd, const void *p, size_t n);
 /* keyfile.c: small files written atomically (temp file, fsync, rename, fsync dir). */
 int write_file_atomic(int dirfd, const char *name, const void *p, size_t n, int mode);
 /* Reads a whole file of at most max bytes (not NUL-terminated unless room: *ret has n+1 bytes, p[n]=0). */

@@ -6,6 +6,7 @@ set -euo pipefail
 pkgs=(
         meson ninja-build pkg-config gcc clang libclang-rt-14-dev
         libsodium-dev libzstd-dev libsqlite3-dev libsystemd-dev libjansson-dev libinih-dev libxxhash-dev
+        libarchive-dev
         check zstd syslog-ng-core scdoc util-linux python3-jsonschema valgrind
         debhelper dpkg-dev
 )

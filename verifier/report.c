@@ -39,6 +39,20 @@ void report_free(Report *r)
         free(r->keys);
 }
 
+void report_restart(Report *r)
+{
+        Report keep = *r;
+
+        report_free(r);
+        report_init(r);
+        r->case_id = keep.case_id;
+        r->examiner = keep.examiner;
+        r->root_key_file = keep.root_key_file;
+        memcpy(r->root_fingerprint, keep.root_fingerprint, sizeof(keep.root_fingerprint));
+        memcpy(r->root_key_id, keep.root_key_id, sizeof(keep.root_key_id));
+        r->started_ns = keep.started_ns;
+}
+
 static int grow(void *pp, size_t n, size_t elem)
 {
         void **p = pp;
@@ -117,6 +131,25 @@ int report_add_checkpoint(Report *r, const CheckpointCheck *c)
         return 0;
 }
 
+int report_set_keys(Report *r, const LsKeyInfo *keys, size_t n)
+{
+        r->keys = malloc(n * sizeof(*keys));
+        if (!r->keys)
+                return -ENOMEM;
+        memcpy(r->keys, keys, n * sizeof(*keys));
+        r->nkeys = n;
+        return 0;
+}
+
+void report_raise_verdict(Report *r)
+{
+        for (size_t i = 0; i < r->nfindings; i++) {
+                LsClass k = r->findings[i].cls;
+                if (ls_class_rank(k) > ls_class_rank(r->verdict))
+                        r->verdict = k;
+        }
+}
+
 void format_time(char *out, size_t cap, uint64_t ns)
 {
         time_t s = (time_t) (ns / 1000000000u);
@@ -171,7 +204,7 @@ static json_t *json_bytes(const uint8_t *p, size_t n)
         return s;
 }
 
-static json_t *json_hex(const uint8_t *p, size_t n)
+json_t *json_hex(const uint8_t *p, size_t n)
 {
         char hex[2 * 64 + 1];
 
@@ -191,7 +224,7 @@ static json_t *json_time(uint64_t ns)
         return json_string(t);
 }
 
-static json_t *json_u64(uint64_t v)
+json_t *json_u64(uint64_t v)
 {
         /* LS_UNSET renders as null: "not known", never a huge number. */
         return v == LS_UNSET ? json_null() : json_integer((json_int_t) v);
@@ -209,6 +242,7 @@ static const char *tag_kind(uint16_t tag)
         case LS_TAG_EXAMINER:
         case LS_TAG_FILTER:
         case LS_TAG_SOURCE:
+        case LS_TAG_COMMAND:
                 return "text";
         case LS_TAG_BOOT_ID:
         case LS_TAG_CONFIG_HASH:
@@ -502,11 +536,11 @@ static void text_event(FILE *f, const Event *e)
         json_decref(fields);
 }
 
-void report_write_text(const Report *r, FILE *f)
+void report_write_text_head(const Report *r, FILE *f, const char *title)
 {
         char hex[64], t1[64], t2[64];
 
-        fprintf(f, "logseal-verify %s — chain-of-custody verification report\n", LOGSEAL_VERSION);
+        fprintf(f, "logseal-verify %s — %s\n", LOGSEAL_VERSION, title);
         format_time(t1, sizeof(t1), r->started_ns);
         format_time(t2, sizeof(t2), r->finished_ns);
         fprintf(f, "Started:      %s\nFinished:     %s\n", t1, t2);
@@ -517,6 +551,13 @@ void report_write_text(const Report *r, FILE *f)
         ls_hex(hex, r->root_key_id, LS_KEY_ID_LEN);
         fprintf(f, "Trust anchor: root key %s (%s)\n              fingerprint %s\n", hex,
                 r->root_key_file ? r->root_key_file : "-", r->root_fingerprint);
+}
+
+void report_write_text(const Report *r, FILE *f)
+{
+        char hex[64], t1[64], t2[64];
+
+        report_write_text_head(r, f, "chain-of-custody verification report");
         if (r->have_chain) {
                 ls_hex(hex, r->chain_id, LS_CHAIN_ID_LEN);
                 fprintf(f, "Chain:        %s\n", hex);

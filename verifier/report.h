@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "chain-verify.h"
 
 #define REPORT_SCHEMA "logseal-verify-report/1"
@@ -64,12 +66,20 @@ typedef struct Report {
 
 void report_init(Report *r);
 void report_free(Report *r);
+/* Forgets what was found, keeps what the command line set (case, examiner, anchor, start). */
+void report_restart(Report *r);
 int report_add_finding(Report *r, const LsFinding *f);
 int report_add_archive(Report *r, const LsArchiveSummary *s);
 int report_add_event(Report *r, const LsBatchHeader *h, const LsRecord *rec, const char *file);
 int report_add_checkpoint(Report *r, const CheckpointCheck *c);
+/* A copy of the keys the evidence taught (-ENOMEM: none). */
+int report_set_keys(Report *r, const LsKeyInfo *keys, size_t n);
+/* The verdict becomes the worst class among the findings, if that is worse. */
+void report_raise_verdict(Report *r);
 
 void report_write_text(const Report *r, FILE *f);
+/* The opening lines of a text report: title, times, case, examiner, trust anchor. */
+void report_write_text_head(const Report *r, FILE *f, const char *title);
 /* The "Findings (N):" section of the text report (also used for bundles). */
 void report_write_findings_text(const Report *r, FILE *f);
 int report_write_json(const Report *r, FILE *f);
@@ -77,3 +87,6 @@ int report_write_json(const Report *r, FILE *f);
 /* Shared helpers for the dump output. */
 void format_time(char *out, size_t cap, uint64_t ns);
 void write_escaped(FILE *f, const uint8_t *p, size_t n);
+/* JSON values shared by the report writers: hex of at most 64 bytes; LS_UNSET as null. */
+json_t *json_hex(const uint8_t *p, size_t n);
+json_t *json_u64(uint64_t v);

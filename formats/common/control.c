@@ -44,6 +44,9 @@ static const TagInfo tags[LS_TAG_MAX + 1] = {
         [LS_TAG_PID] = {"pid", T_U32, 4, 4},
         [LS_TAG_HEARTBEAT_INTERVAL] = {"heartbeat_interval", T_U64, 8, 8},
         [LS_TAG_CLOSE] = {"close", T_FIXED, LS_CLOSE_LEN, LS_CLOSE_LEN},
+        [LS_TAG_CONFINEMENT] = {"confinement", T_U32, 4, 4},
+        [LS_TAG_UID] = {"uid", T_U32, 4, 4},
+        [LS_TAG_COMMAND] = {"command", T_VAR, 0, 1024},
 };
 
 /* Required tags per control type (SPEC §4.2), zero-terminated. */
@@ -224,6 +227,9 @@ const char *ls_loss_cause_name(uint16_t cause)
                 [LS_LOSS_TRUNCATED] = "truncated",
                 [LS_LOSS_WAL_DAMAGE] = "wal-damage",
                 [LS_LOSS_QUEUE_OVERFLOW] = "queue-overflow",
+                [LS_LOSS_CONNECTION_REFUSED] = "connection-refused",
+                [LS_LOSS_CONNECTION_CLOSED] = "connection-closed",
+                [LS_LOSS_THROTTLED] = "throttled",
         };
         return cause < ELEMENTSOF(names) && names[cause] ? names[cause] : "unknown";
 }

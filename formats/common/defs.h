@@ -123,7 +123,20 @@ enum {
         LS_TAG_PID = 26,
         LS_TAG_HEARTBEAT_INTERVAL = 27,
         LS_TAG_CLOSE = 28,
-        LS_TAG_MAX = 28,
+        LS_TAG_CONFINEMENT = 29,
+        LS_TAG_UID = 30,
+        LS_TAG_COMMAND = 31,
+        LS_TAG_MAX = 31,
+};
+
+/* CONFINEMENT (SPEC §4.5): how the appliance that wrote a START record was confined. */
+enum {
+        LS_CONFINE_LANDLOCK = 1u << 0,        /* the ingest process: file-system rules enforced */
+        LS_CONFINE_DISABLED = 1u << 1,        /* confine = no in the configuration */
+        LS_CONFINE_NO_CAPABILITIES = 1u << 2, /* effective, permitted, inheritable, ambient empty */
+        LS_CONFINE_BOUNDING_EMPTY = 1u << 3,  /* the capability bounding set empty too */
+        LS_CONFINE_NO_NEW_PRIVS = 1u << 4,
+        LS_CONFINE_SIGNER = 1u << 5,          /* the signer process: confined to its keys */
 };
 
 enum {
@@ -134,6 +147,9 @@ enum {
         LS_LOSS_TRUNCATED = 5,
         LS_LOSS_WAL_DAMAGE = 6,
         LS_LOSS_QUEUE_OVERFLOW = 7,
+        LS_LOSS_CONNECTION_REFUSED = 8, /* COUNT connections refused for a limit */
+        LS_LOSS_CONNECTION_CLOSED = 9,  /* COUNT connections the appliance closed for a limit */
+        LS_LOSS_THROTTLED = 10,         /* COUNT times a stream was read late: nothing dropped */
 };
 
 enum {

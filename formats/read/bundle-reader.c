@@ -1052,7 +1052,10 @@ static void step_keys(LsBundleReader *b)
                                 continue;
                         it->done = 1;
                         item_cert(it, &c);
+                        /* an investigator's item or the bundle's own (ls_trust_conflict) */
+                        ls_trust_from_history(ls_chain_verifier_trust(b->v), it->oob);
                         r = ls_chain_verifier_add_cert(b->v, &c, it->source);
+                        ls_trust_from_history(ls_chain_verifier_trust(b->v), 0);
                         if (r < 0) {
                                 report_cert(b, it, &c, r);
                                 continue;
@@ -1107,7 +1110,9 @@ static void step_keys(LsBundleReader *b)
                         continue;
                 if (ls_close_decode(&cl, it->p, it->len) < 0)
                         continue;
+                ls_trust_from_history(ls_chain_verifier_trust(b->v), it->oob);
                 r = ls_trust_add_close(ls_chain_verifier_trust(b->v), &cl, &why);
+                ls_trust_from_history(ls_chain_verifier_trust(b->v), 0);
                 if (r == 0) {
                         s->keys_accepted++;
                         continue;

@@ -26,6 +26,7 @@ typedef struct Rev {
 typedef struct Close {
         LsEpochClose c;
         uint8_t hash[LS_HASH_LEN];
+        int in_history, in_evidence;   /* where it was learnt (see LsKeyInfo) */
 } Close;
 
 /*
@@ -57,6 +58,9 @@ struct LsTrust {
         int later_root;
         uint8_t later_root_issuer[LS_KEY_ID_LEN];
         uint64_t later_root_generation;
+        /* the first conflict between the investigator's history and the evidence */
+        int have_conflict;
+        LsTrustConflict conflict;
 };
 
 static uint64_t mix(uint64_t x)
@@ -209,6 +213,7 @@ static int key_add(LsTrust *t, const LsKeyInfo *k)
         t->gen++;
         n->succ_gen = n->hv_gen = 0;
         n->in_history = t->loading;
+        n->in_evidence = !t->loading;
         n->first_signed = n->last_signed = n->max_time_batch = LS_UNSET;
         r = index_put(&t->by_id, hash_id(n->key_id), t->nkeys - 1, t->nkeys);
         if (r == 0 && !n->is_root)
@@ -331,6 +336,39 @@ int ls_trust_epoch_ended(const LsTrust *t, const LsKeyInfo *k)
 
 /* ---- learning ---- */
 
+void ls_trust_from_history(LsTrust *t, int on)
+{
+        t->loading = !!on;
+}
+
+int ls_trust_conflict(const LsTrust *t, LsTrustConflict *ret)
+{
+        if (t->have_conflict && ret)
+                *ret = t->conflict;
+        return t->have_conflict;
+}
+
+/*
+ * An item of the evidence is refused because of something only the investigator's history
+ * says (old_*): record the conflict (the first one). Nothing when the item comes from the
+ * history itself (the history's own item is then the one refused: an input error anyway)
+ * or when the evidence carries the older item too.
+ */
+static void note_conflict(LsTrust *t, char kind, const uint8_t chain_id[LS_CHAIN_ID_LEN],
+                          uint64_t epoch, int old_in_history, int old_in_evidence,
+                          const uint8_t old_key_id[LS_KEY_ID_LEN],
+                          const uint8_t new_key_id[LS_KEY_ID_LEN])
+{
+        if (t->loading || !old_in_history || old_in_evidence || t->have_conflict)
+                return;
+        t->have_conflict = 1;
+        t->conflict.kind = kind;
+        memcpy(t->conflict.chain_id, chain_id, LS_CHAIN_ID_LEN);
+        t->conflict.epoch = epoch;
+        memcpy(t->conflict.history_key_id, old_key_id, LS_KEY_ID_LEN);
+        memcpy(t->conflict.evidence_key_id, new_key_id, LS_KEY_ID_LEN);
+}
+
 int ls_trust_add_cert(LsTrust *t, const LsCert *c, const char **why)
 {
         LsKeyInfo *issuer, *have, k = {};
@@ -370,8 +408,11 @@ int ls_trust_add_cert(LsTrust *t, const LsCert *c, const char **why)
                       have->valid_from_batch == c->valid_from_batch &&
                       have->cert_flags == c->flags))) {
                         have->in_history |= t->loading;
+                        have->in_evidence |= !t->loading;
                         return 0;
                 }
+                note_conflict(t, 'C', c->chain_id, c->epoch, have->in_history, have->in_evidence,
+                              have->key_id, c->key_id);
                 w = "the key is already certified differently (another epoch, chain or start)";
                 r = -EKEYREJECTED;
                 goto out;
@@ -404,7 +445,10 @@ int ls_trust_add_cert(LsTrust *t, const LsCert *c, const char **why)
                         }
                 }
                 /* Two keys for one epoch of one chain: a forked key history. */
-                if (key_by_epoch(t, c->chain_id, c->epoch)) {
+                const LsKeyInfo *other = key_by_epoch(t, c->chain_id, c->epoch);
+                if (other) {
+                        note_conflict(t, 'C', c->chain_id, c->epoch, other->in_history,
+                                      other->in_evidence, other->key_id, c->key_id);
                         w = "another key is already certified for this epoch (forked key history)";
                         r = -EKEYREJECTED;
                         goto out;
@@ -413,6 +457,8 @@ int ls_trust_add_cert(LsTrust *t, const LsCert *c, const char **why)
                 const Close *cl = close_find(t, c->chain_id, c->epoch);
                 if (cl && (memcmp(cl->c.closed_key_id, c->key_id, LS_KEY_ID_LEN) != 0 ||
                            cl->c.last_batch_no < c->valid_from_batch)) {
+                        note_conflict(t, 'X', c->chain_id, c->epoch, cl->in_history,
+                                      cl->in_evidence, cl->c.closed_key_id, c->key_id);
                         w = "the signed close of this epoch names another key or window";
                         r = -EILSEQ;
                         goto out;
@@ -520,6 +566,10 @@ int ls_trust_add_close(LsTrust *t, const LsEpochClose *c, const char **why)
             (closed && (closed->is_root || closed->epoch != c->closed_epoch ||
                         memcmp(closed->chain_id, c->chain_id, LS_CHAIN_ID_LEN) != 0 ||
                         c->last_batch_no < closed->valid_from_batch))) {
+                if (certified)
+                        note_conflict(t, 'C', c->chain_id, c->closed_epoch, certified->in_history,
+                                      certified->in_evidence, certified->key_id,
+                                      c->closed_key_id);
                 w = "the key it closes is not the one certified for that epoch";
                 r = -EKEYREJECTED;
                 goto out;
@@ -527,20 +577,29 @@ int ls_trust_add_close(LsTrust *t, const LsEpochClose *c, const char **why)
         ls_close_hash(c, h);
         have = close_find(t, c->chain_id, c->closed_epoch);
         if (have) {
-                if (ls_hash_equal(have->hash, h))
+                if (ls_hash_equal(have->hash, h)) {
+                        have->in_history |= t->loading;
+                        have->in_evidence |= !t->loading;
                         return 0;
+                }
+                note_conflict(t, 'X', c->chain_id, c->closed_epoch, have->in_history,
+                              have->in_evidence, have->c.closed_key_id, c->closed_key_id);
                 w = "a different close of the same epoch is known: the histories disagree";
                 r = -EILSEQ;
                 goto out;
         }
         prev = c->closed_epoch ? close_find(t, c->chain_id, c->closed_epoch - 1) : NULL;
         if (prev && !ls_hash_equal(prev->hash, c->prev_close_hash)) {
+                note_conflict(t, 'X', c->chain_id, c->closed_epoch - 1, prev->in_history,
+                              prev->in_evidence, prev->c.closed_key_id, c->closed_key_id);
                 w = "it does not link to the known close of the epoch before";
                 r = -EILSEQ;
                 goto out;
         }
         next = close_find(t, c->chain_id, c->closed_epoch + 1);
         if (next && !ls_hash_equal(next->c.prev_close_hash, h)) {
+                note_conflict(t, 'X', c->chain_id, c->closed_epoch + 1, next->in_history,
+                              next->in_evidence, next->c.closed_key_id, c->closed_key_id);
                 w = "the known close of the next epoch does not link to it";
                 r = -EILSEQ;
                 goto out;
@@ -553,6 +612,8 @@ int ls_trust_add_close(LsTrust *t, const LsEpochClose *c, const char **why)
         }
         t->closes[t->ncloses].c = *c;
         memcpy(t->closes[t->ncloses].hash, h, LS_HASH_LEN);
+        t->closes[t->ncloses].in_history = t->loading;
+        t->closes[t->ncloses].in_evidence = !t->loading;
         t->ncloses++;
         r = index_put(&t->close_by_epoch, hash_epoch(c->chain_id, c->closed_epoch),
                       t->ncloses - 1, t->ncloses);

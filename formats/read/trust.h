@@ -45,6 +45,7 @@ typedef struct LsKeyInfo {
         uint64_t max_size_over_batch;     /* largest tree_size − batch_no it signed */
         int reviewed;                     /* a problem of the summary was reported already */
         int in_history;                   /* certified in a key history the investigator gave */
+        int in_evidence;                  /* certified in the evidence (chain, bundle) */
         /* caches (trust.c), valid while their generation matches */
         uint64_t succ_gen, hv_gen;
         size_t succ_idx, hv_idx;
@@ -85,6 +86,32 @@ int ls_trust_load_history(LsTrust *t, const uint8_t *p, size_t n,
 
 /* Marks a key as certified in a key history the investigator supplied (bundle readers). */
 void ls_trust_mark_in_history(LsTrust *t, const uint8_t key_id[LS_KEY_ID_LEN]);
+
+/*
+ * Items added between ls_trust_from_history(t, 1) and (t, 0) come from a key history the
+ * investigator supplied (ls_trust_load_history() does this itself); others are evidence.
+ */
+void ls_trust_from_history(LsTrust *t, int on);
+
+/*
+ * A conflict between the investigator's key history and the evidence: two keys certified
+ * for one epoch of the chain (or closes that disagree), one learnt only from the history,
+ * the other from the evidence. Both are validly signed by the key of the epoch before, so
+ * one of them was made with a copy of that key — which one, the inputs cannot tell: what
+ * the history decided before the evidence's item arrived is not a verdict on the evidence
+ * (SPEC §9.3). Verifiers verify again without that history and report the conflict as an
+ * input error.
+ */
+typedef struct LsTrustConflict {
+        char kind;                                /* 'C' certificates, 'X' closes */
+        uint8_t chain_id[LS_CHAIN_ID_LEN];
+        uint64_t epoch;                           /* the epoch certified or closed */
+        uint8_t history_key_id[LS_KEY_ID_LEN];    /* the key the history certified / closed */
+        uint8_t evidence_key_id[LS_KEY_ID_LEN];   /* the key the evidence certified / closed */
+} LsTrustConflict;
+
+/* 1 and *ret (optional) filled when such a conflict was met (the first one), else 0. */
+int ls_trust_conflict(const LsTrust *t, LsTrustConflict *ret);
 
 /* The chain under verification. Trust material of other chains never vouches for it. */
 void ls_trust_set_chain(LsTrust *t, const uint8_t chain_id[LS_CHAIN_ID_LEN]);

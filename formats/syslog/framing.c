@@ -271,6 +271,12 @@ int ls_framer_finish(LsFramer *f, LsFrameHandler handler, void *userdata)
                 break;
         }
         case S_BODY:
+                /* An octet-counted message cut short: its length is the one its sender
+                 * declared (MSG-LEN), so it is delivered TRUNCATED, never as complete. */
+                if (f->seen > 0 || f->want > 0)
+                        r = deliver(f, f->buf, f->len, f->want, f->flags | LS_FRAME_INCOMPLETE,
+                                    handler, userdata);
+                break;
         case S_LINE:
                 if (f->seen > 0)
                         r = deliver(f, f->buf, f->len, f->seen, f->flags | LS_FRAME_INCOMPLETE,

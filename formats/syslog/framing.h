@@ -89,7 +89,9 @@ int ls_framer_feed(LsFramer *f, const uint8_t *p, size_t n, LsFrameHandler handl
 
 /*
  * End of stream: delivers a partially received message, if any, flagged
- * LS_FRAME_INCOMPLETE (orig_len is what was received), then resets f for reuse.
+ * LS_FRAME_INCOMPLETE, then resets f for reuse. orig_len is what was received, except for
+ * an octet-counted message: its declared MSG-LEN (so it is also LS_FRAME_TRUNCATED, and
+ * orig_len - len is what never arrived).
  * 0, or the handler's negative return.
  */
 int ls_framer_finish(LsFramer *f, LsFrameHandler handler, void *userdata);

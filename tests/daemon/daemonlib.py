@@ -2,6 +2,7 @@
 # Helpers for tests that drive the real logseald, logsealctl and logseal-verify.
 import json
 import os
+import pwd
 import signal
 import socket
 import subprocess
@@ -46,6 +47,19 @@ def free_port():
     return port
 
 
+ROOT_START_USER = "nobody"
+
+
+def run_as_conf(directory, user=None):
+    """Started as root, logseald runs as an unprivileged user (logseald.conf(5), user; the
+    packages' "logseal" need not exist here): nobody, which must reach the directory. The
+    configuration lines that say so (start a configuration file with them), or ""."""
+    if user is not None or os.geteuid() != 0:
+        return ""
+    os.chmod(directory, 0o755)
+    return "[daemon]\nuser = %s\n" % ROOT_START_USER
+
+
 class Appliance:
     """A state directory with keys and a logseald process."""
 
@@ -61,8 +75,9 @@ class Appliance:
         self.sock = os.path.join(self.dir, "log.sock")
         self.dsock = os.path.join(self.dir, "dgram.sock")
         self.conf = os.path.join(self.dir, "logseald.conf")
+        self.run_as = run_as_conf(self.dir, user)
         with open(self.conf, "w") as f:
-            f.write("[batch]\nmax_latency = 200ms\n" + extra_conf)
+            f.write(self.run_as + "[batch]\nmax_latency = 200ms\n" + extra_conf)
         self.proc = None
         subprocess.run([self.ctl(), "init", "--state-dir", self.state, "--no-passphrase"],
                        check=True, capture_output=True)
@@ -71,14 +86,35 @@ class Appliance:
                 for n in [d] + [os.path.join(d, f) for f in dirs + files]:
                     os.lchown(n, user, user)
 
+    def daemon_uid(self):
+        """The uid logseald runs as (started as root: nobody, see above)."""
+        if self.user is not None:
+            return self.user
+        return pwd.getpwnam(ROOT_START_USER).pw_uid if os.geteuid() == 0 else os.geteuid()
+
+    def own(self, *paths):
+        """Makes files and directories the test made for the daemon (publish_dir, a
+        publish_command) its own, recursively, as the service user's would be."""
+        if os.geteuid() != 0:
+            return
+        uid = self.daemon_uid()
+        gid = self.user if self.user is not None else pwd.getpwnam(ROOT_START_USER).pw_gid
+        for p in paths:
+            os.lchown(p, uid, gid)
+            for d, dirs, files in os.walk(p):
+                for n in dirs + files:
+                    os.lchown(os.path.join(d, n), uid, gid)
+
     def ctl(self):
         return os.path.join(self.build, "daemon", "logsealctl")
 
-    def start(self, env=None):
+    def start(self, env=None, wrapper=()):
+        """wrapper: a command that execs logseald (e.g. tests/daemon/nolandlock.c)."""
         self.log = open(os.path.join(self.dir, "logseald.log"), "ab")
         # setpriv execs logseald itself, so self.proc is the daemon.
         prefix = [] if self.user is None else [
             "setpriv", f"--reuid={self.user}", f"--regid={self.user}", "--clear-groups", "--"]
+        prefix = prefix + list(wrapper)
         self.proc = subprocess.Popen(
             prefix + [os.path.join(self.build, "daemon", "logseald"), "--config", self.conf,
              "--state-dir", self.state,

@@ -33,6 +33,7 @@ with open(script, "w") as f:
 os.chmod(script, stat.S_IRWXU)
 app = Appliance(BUILD, extra_conf="[checkpoint]\npublish_dir = %s\npublish_command = %s\n"
                 "publish_interval = 1s\n" % (pub, script))
+app.own(work)
 verify_bin = os.path.join(BUILD, "verifier", "logseal-verify")
 
 
@@ -49,7 +50,8 @@ def ctl(*args):
 
 try:
     app.start()
-    second = subprocess.run([os.path.join(BUILD, "daemon", "logseald"), "--state-dir", app.state,
+    second = subprocess.run([os.path.join(BUILD, "daemon", "logseald"), "--config", app.conf,
+                             "--state-dir", app.state,
                              "--listen", "tcp:127.0.0.1:%d" % (app.port + 1)], capture_output=True, text=True,
                             timeout=30)
     t.check("a second logseald on the same state directory refuses to run",

@@ -74,6 +74,7 @@ with open(probe, "w") as f:
             "cp \"$1\" %s/ 2>/dev/null\necho $? >%s/outside.rc\n"
             % (app.state, pub, pub, work, pub))
 os.chmod(probe, stat.S_IRWXU)
+app.own(work)
 off = None
 try:
     app.start()
@@ -153,10 +154,11 @@ try:
     off = Appliance(BUILD, extra_conf="[daemon]\nconfine = no\n")
     off.start()
     conf = status_json(off).get("confinement", {})
-    t.check("confine = no: not enforced, the keys readable, no no_new_privs",
-            conf.get("enforced") is False and conf.get("keys_readable") is True
+    t.check("confine = no: not enforced, said so, the keys readable; no_new_privs all the same",
+            conf.get("enforced") is False and conf.get("disabled") is True
+            and conf.get("keys_readable") is True
             and conf.get("sealer_keys_readable") is True
-            and conf.get("no_new_privs") is False and conf.get("landlock_abi") == kernel_abi, conf)
+            and conf.get("no_new_privs") is True and conf.get("landlock_abi") == kernel_abi, conf)
     p = subprocess.run([off.ctl(), "status", "--state-dir", off.state], capture_output=True,
                        text=True)
     t.check("logsealctl status says NOT enforced", "confinement:     NOT enforced" in p.stdout,

@@ -89,7 +89,7 @@ finally:
 app = Appliance(BUILD)
 try:
     with open(app.conf, "w") as f:
-        f.write("[batch]\nmax_latency = 3s\n")
+        f.write(app.run_as + "[batch]\nmax_latency = 3s\n")
     app.start()
     sent = send(b"sealed", 10)
     time.sleep(3.5)

@@ -25,6 +25,7 @@ pub = os.path.join(work, "published")
 os.mkdir(pub)
 app = Appliance(BUILD, extra_conf="[keys]\nepoch_batches = 1\n[checkpoint]\npublish_dir = %s\n"
                 "publish_interval = 1s\n" % pub)
+app.own(work)
 verify_bin = os.path.join(BUILD, "verifier", "logseal-verify")
 
 

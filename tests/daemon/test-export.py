@@ -308,6 +308,27 @@ try:
     proof0_off = 64 + 48 + len(ents[0][2]) + 25
     tampered("record byte", lambda d: flip(d, rec0_off))
     tampered("proof element", lambda d: flip(d, proof0_off))
+
+    # A failed export leaves nothing behind that blocks the retry (issue 13 item 7):
+    # an empty selection fails before anything is sealed, a tar that cannot be written
+    # fails after the bundle was written; both leave no --out directory and no tar.
+    retry = os.path.join(tmp, "retry")
+    p = ctl("export", "--state-dir", app.state, "--case", "CASE-2026-0043", "--examiner", "x",
+            "--host", "no-such-host", "--out", retry)
+    t.check("an export of an empty selection fails", p.returncode != 0, p.stdout + p.stderr)
+    t.check("and leaves no --out directory", not os.path.exists(retry), os.path.exists(retry) and os.listdir(retry))
+    badtar = os.path.join(tmp, "no-such-dir", "b.tar")
+    p = ctl("export", "--state-dir", app.state, "--case", "CASE-2026-0043", "--examiner", "x",
+            "--host", "suspect", "--out", retry, "--tar", badtar)
+    t.check("an export whose tar cannot be written fails", p.returncode != 0, p.stdout + p.stderr)
+    t.check("and removes the bundle directory it had written",
+            not os.path.exists(retry), os.path.exists(retry) and os.listdir(retry))
+    p = ctl("export", "--state-dir", app.state, "--case", "CASE-2026-0043", "--examiner", "x",
+            "--host", "suspect", "--out", retry)
+    t.check("the retry into the same --out succeeds", p.returncode == 0, p.stdout + p.stderr)
+    v = subprocess.run([verify_bin, "--root-key",
+                        os.path.join(app.state, "root.pub"), retry], capture_output=True, text=True)
+    t.check("and its bundle verifies", v.returncode == 0, (v.stdout + v.stderr)[-800:])
 finally:
     if t.failed:
         print("# logseald log:\n# " + app.logtext()[-3000:].replace("\n", "\n# "))

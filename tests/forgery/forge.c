@@ -912,7 +912,11 @@ static void usage(FILE *o)
               "  emulate-close --key K1 --epoch 0 --out FILE ARCHIVE...   (not a forgery)\n"
               "        the epoch close of epoch 0 the appliance would write, signed with the "
               "genuine\n"
-              "        epoch-1 key K1 (SPEC §9.4), for a key history\n",
+              "        epoch-1 key K1 (SPEC §9.4), for a key history\n"
+              "  rogue-cert --key K --out FILE ARCHIVE...\n"
+              "        a certificate of a key of the forger's for the epoch after K's, signed "
+              "with K,\n"
+              "        from where that epoch starts in the archives, for a key history\n",
               o);
 }
 
@@ -1501,6 +1505,44 @@ static int cmd_emulate_close(Forge *f, const Opts *o, int n, char **paths)
         return 0;
 }
 
+/*
+ * F3 of the trust review: with a copy of the key of epoch E, a certificate of a key of the
+ * forger's for epoch E+1, from the batch where the genuine epoch E+1 starts in the archives
+ * (or right after them), to hand to an investigator in a key history. The genuine chain
+ * carries its own certificate for that epoch: the two conflict.
+ */
+static int cmd_rogue_cert(Forge *f, const Opts *o, int n, char **paths)
+{
+        LsCert c = {.kind = LS_CERT_SIGNING, .flags = LS_CERT_F_CLOSED};
+        LsKeyPair *rogue = NULL;
+        uint8_t enc[LS_CERT_LEN];
+        char hex[2 * LS_KEY_ID_LEN + 1];
+
+        TRY(need("--key", o->key) | need("--out", o->out), "options");
+        TRY(load_key(f, o->key), "key");
+        TRY(load_chain(f, paths, n, 0), "archives");
+        c.valid_from_batch = f->last.batch_no + 1;
+        for (size_t i = 0; i < f->nheaders; i++)
+                if (f->headers[i].epoch == f->signer.epoch + 1) {
+                        c.valid_from_batch = f->headers[i].batch_no;
+                        break;
+                }
+        TRY(ls_keypair_generate(&rogue, f->signer.epoch + 1), "key");
+        memcpy(c.chain_id, f->chain_id, LS_CHAIN_ID_LEN);
+        memcpy(c.pk, rogue->pk, LS_PK_LEN);
+        c.epoch = f->signer.epoch + 1;
+        c.issued_ns = f->last.max_time_ns;
+        TRY(ls_cert_sign(&c, &f->signer), "certificate");
+        ls_cert_encode(&c, enc);
+        ls_hex(hex, rogue->key_id, LS_KEY_ID_LEN);
+        rogue = ls_keypair_free(rogue);
+        TRY(write_file(o->out, enc, sizeof(enc)), "out");
+        fprintf(stderr, PROG ": rogue key %s certified for epoch %" PRIu64 " from batch %" PRIu64
+                             "\n", hex, c.epoch, c.valid_from_batch);
+        printf("%s\n", o->out);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         Forge f;
@@ -1537,6 +1579,8 @@ int main(int argc, char **argv)
                 r = cmd_unsigned_checkpoint(&f, &o, argc, argv);
         else if (!strcmp(cmd, "emulate-close"))
                 r = cmd_emulate_close(&f, &o, argc, argv);
+        else if (!strcmp(cmd, "rogue-cert"))
+                r = cmd_rogue_cert(&f, &o, argc, argv);
         else {
                 usage(stderr);
                 r = -EINVAL;

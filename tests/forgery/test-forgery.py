@@ -217,9 +217,10 @@ class App(Appliance):
         self.dsock = os.path.join(self.dir, "dgram.sock")
         self.conf = os.path.join(self.dir, "logseald.conf")
         with open(self.conf, "w") as f:
-            f.write("[batch]\nmax_latency = 200ms\n" + extra_conf)
+            f.write(daemonlib.run_as_conf(self.dir) + "[batch]\nmax_latency = 200ms\n"
+                    + extra_conf)
         self.proc = None
-        self.user = None   # daemonlib.Appliance's: run as the invoking user
+        self.user = None   # daemonlib.Appliance's: run as the invoking user (root: see there)
         self.name = name
         self.sent = 0
         subprocess.run([self.ctl(), "init", "--state-dir", self.state, *init_args], check=True,
@@ -654,6 +655,29 @@ def cases_a(a, stolen, old, new, bundle, hist):
     expect("1f-handover-alone", "the same without the history: the report says a forgery by "
            "an ended epoch's key cannot be excluded, for the forged epoch-0 batch too", [d1f],
            root, {0, 4}, [NOT_EXCLUDED], also=limit_covers(fbatches[0]["batch"]))
+
+    # F3 of the review: a key history handed over with a certificate of the forger's for
+    # epoch 1 (made with the stolen epoch-0 key) in place of the genuine one. The genuine
+    # archives carry their own certificate of epoch 1: the inputs conflict. The archives must
+    # not read tampered (nor intact): an input error naming both keys, verified again
+    # without that history, saying what the history would have made of them.
+    rogue = os.path.join(WORK, "f3-rogue-epoch1.cert")
+    forge("rogue-cert", "--key", stolen, "--out", rogue, *arch)
+    items = parse_history(hist)
+    rogue_hist = os.path.join(WORK, "f3-rogue-history.lsk")
+    with open(rogue_hist, "wb") as f:
+        for i in items:
+            if i["type"] == "cert" and (i["kind"] == 2 or i["epoch"] == 0):
+                f.write(i["raw"])
+        f.write(open(rogue, "rb").read())
+    expect("12-F3-rogue-history", "genuine archives with a handed-over history whose epoch-1 "
+           "certificate is the forger's: input error (exit 2) naming the conflict, never "
+           "tampered; the report says what the history alone would have concluded",
+           ["--keys", rogue_hist, full], root, {2},
+           [r"certify epoch 1 differently", r"verdict with that history", r"tampered"],
+           also=lambda rc, flat: "VERDICT: TAMPERED" not in flat)
+    expect("12-F3-genuine-history", "control: the same archives with the genuine history: 0",
+           ["--keys", hist, full], root, {0, 4})
 
     # item 3: checkpoints
     n3 = os.path.join(WORK, "3-new3.checkpoint")

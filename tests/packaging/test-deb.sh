@@ -107,15 +107,20 @@ check $? "the build left nothing in or next to the repository${litter:+ ($litter
 depends=$(dpkg-deb -f "$verify_deb" Depends)
 echo "# logseal-verify Depends: $depends"
 echo "# logseal Depends: $(dpkg-deb -f "$deb" Depends)"
-bad=$(echo "$depends" | tr ',' '\n' | sed 's/^ *//; s/ .*//' | grep -vxE 'libc6|libsodium23|libzstd1|libjansson4')
+bad=$(echo "$depends" | tr ',' '\n' | sed 's/^ *//; s/ .*//' | grep -vxE 'libc6|libsodium23|libzstd1|libjansson4|libarchive13')
 [ -z "$bad" ] && ! echo "$depends" | grep -qE 'libsystemd|libsqlite|libinih'
-check $? "logseal-verify depends on libc6, libsodium23, libzstd1, libjansson4 only (${bad:-nothing else})"
+check $? "logseal-verify depends on libc6, libsodium23, libzstd1, libjansson4, libarchive13 only (${bad:-nothing else})"
 dpkg-deb -c "$verify_deb" | awk '{print $6}' | sed 's|^\./|/|' | grep -v '/$' |
-        grep -vxE '/usr/bin/logseal-verify|/usr/share/man/man1/logseal-verify\.1\.gz|/usr/share/doc/logseal-verify/(copyright|changelog\.gz)|.*/verify-report\.schema\.json' \
+        grep -vxE '/usr/bin/logseal-verify|/usr/share/man/man1/logseal-verify\.1\.gz|/usr/share/doc/logseal-verify/(copyright|changelog\.gz|investigators\.md|verify-report\.schema\.json)' \
         >"$tmp/extra" || true
 [ ! -s "$tmp/extra" ]
-check $? "logseal-verify holds the verifier, its man page (and schema) only"
+check $? "logseal-verify holds the verifier, its man page, the investigators' guide and the report schema only"
 diag "$tmp/extra"
+# logseal-verify(1) names these two files: an investigator with only this package must find them.
+for f in investigators.md verify-report.schema.json; do
+        dpkg-deb -c "$verify_deb" | awk '{print $6}' | grep -qx "./usr/share/doc/logseal-verify/$f"
+        check $? "logseal-verify ships /usr/share/doc/logseal-verify/$f (named by its man page)"
+done
 
 # 3. Install.
 if dpkg -i "$deb" "$verify_deb" >"$tmp/install.log" 2>&1; then

@@ -254,8 +254,14 @@ END_TEST
 
 START_TEST(framer_delivers_a_partial_message_at_eof_flagged_incomplete)
 {
-        static const Want counted[] = {{"<1>1", 0, LS_FRAME_OCTET_COUNTED | LS_FRAME_INCOMPLETE}};
+        /* Octet counted: the declared length is its orig_len, so it is truncated too. */
+        static const Want counted[] = {
+                {"<1>1", 16, LS_FRAME_OCTET_COUNTED | LS_FRAME_INCOMPLETE | LS_FRAME_TRUNCATED}};
         check_every_split("16 <1>1", 64, counted, NW(counted));
+        static const Want huge[] = {{"<13>short", 999999999,
+                                     LS_FRAME_OCTET_COUNTED | LS_FRAME_INCOMPLETE |
+                                             LS_FRAME_TRUNCATED}};
+        check_every_split("999999999 <13>short", 64, huge, NW(huge));
         static const Want line[] = {{"<3>1 - - - - - -", 0, LS_FRAME_INCOMPLETE}};
         check_every_split("<3>1 - - - - - -", 64, line, NW(line));
         static const Want digits[] = {{"12", 0, LS_FRAME_INCOMPLETE}};
@@ -316,7 +322,7 @@ START_TEST(framer_memory_is_bounded_by_its_buffer_whatever_the_input)
         ck_assert_int_eq(ls_framer_finish(&f, sink, &s), 0);
         ck_assert_uint_eq(s.n, 3);
         ck_assert_uint_eq(s.v[2].len, MAX);
-        ck_assert_uint_eq(s.v[2].orig, 64u * sizeof(chunk) + 1);
+        ck_assert_uint_eq(s.v[2].orig, 999999999u); /* declared, not received */
         ck_assert_uint_eq(s.v[2].flags,
                           LS_FRAME_OCTET_COUNTED | LS_FRAME_TRUNCATED | LS_FRAME_INCOMPLETE);
         for (int i = 0; i < GUARD; i++)

@@ -962,17 +962,20 @@ static const struct {
         [LS_TAG_SEAL_HASH] = {32, 32},   [LS_TAG_RECEIVED] = {8, 8},
         [LS_TAG_LOST] = {8, 8},          [LS_TAG_PID] = {4, 4},
         [LS_TAG_HEARTBEAT_INTERVAL] = {8, 8}, [LS_TAG_CLOSE] = {248, 248},
+        [LS_TAG_CONFINEMENT] = {4, 4},   [LS_TAG_UID] = {4, 4},
+        [LS_TAG_COMMAND] = {0, 1024},
 };
 
 /* SPEC §4.2: required and optional tags per control type, each zero-terminated. */
 static const struct {
         uint16_t type;
         uint16_t req[6];
-        uint16_t opt[8];
+        uint16_t opt[12];
 } ctl_spec[] = {
         {LS_CTL_START,
          {LS_TAG_BOOT_ID, LS_TAG_VERSION},
-         {LS_TAG_CONFIG_HASH, LS_TAG_PID, LS_TAG_HEARTBEAT_INTERVAL}},
+         {LS_TAG_CONFIG_HASH, LS_TAG_PID, LS_TAG_HEARTBEAT_INTERVAL, LS_TAG_CONFINEMENT, LS_TAG_UID,
+          LS_TAG_TEXT}},
         {LS_CTL_STOP, {0}, {LS_TAG_RECEIVED, LS_TAG_LOST, LS_TAG_TEXT}},
         {LS_CTL_UNCLEAN_SHUTDOWN,
          {LS_TAG_COUNT},
@@ -986,7 +989,7 @@ static const struct {
         {LS_CTL_CUSTODY,
          {LS_TAG_ACTION},
          {LS_TAG_CASE_ID, LS_TAG_EXAMINER, LS_TAG_FILTER, LS_TAG_COUNT, LS_TAG_MANIFEST_HASH,
-          LS_TAG_TEXT}},
+          LS_TAG_TEXT, LS_TAG_PID, LS_TAG_UID, LS_TAG_COMMAND}},
         {LS_CTL_CONFIG_CHANGE, {LS_TAG_CONFIG_HASH}, {LS_TAG_PREV_HASH, LS_TAG_TEXT}},
         {LS_CTL_CLOCK_STEP, {LS_TAG_CLOCK_DELTA}, {LS_TAG_FIRST_TIME, LS_TAG_LAST_TIME}},
         {LS_CTL_RETENTION,
@@ -1027,11 +1030,58 @@ static void full_body(Body *b, size_t i, uint16_t omit)
         for (uint16_t tag = 1; tag <= LS_TAG_MAX; tag++) {
                 if (tag == omit)
                         continue;
-                if (!tag_in(tag, ctl_spec[i].req, 6) && !tag_in(tag, ctl_spec[i].opt, 8))
+                if (!tag_in(tag, ctl_spec[i].req, 6) && !tag_in(tag, ctl_spec[i].opt, 12))
                         continue;
                 body_add(b, tag, v, tag_value(tag, v));
         }
 }
+
+/* SPEC §4.1, §4.5: the confinement a START record states, byte for byte. */
+START_TEST(control_start_confinement_and_uid_are_pinned)
+{
+        static LsControlBuilder cb;
+        static const uint8_t boot[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+        static const uint8_t tail[] = {0x1d, 0x00, 0x04, 0x00, 0x3d, 0x00, 0x00, 0x00,
+                                       0x1e, 0x00, 0x04, 0x00, 0xfe, 0xff, 0x00, 0x00};
+        const uint8_t *out;
+        size_t len;
+        uint64_t x;
+        LsControl c;
+
+        ck_assert_uint_eq(LS_TAG_CONFINEMENT, 29);
+        ck_assert_uint_eq(LS_TAG_UID, 30);
+        ck_assert_uint_eq(LS_TAG_COMMAND, 31);
+        ck_assert_uint_eq(LS_CONFINE_LANDLOCK, 1);
+        ck_assert_uint_eq(LS_CONFINE_DISABLED, 2);
+        ck_assert_uint_eq(LS_CONFINE_NO_CAPABILITIES, 4);
+        ck_assert_uint_eq(LS_CONFINE_BOUNDING_EMPTY, 8);
+        ck_assert_uint_eq(LS_CONFINE_NO_NEW_PRIVS, 16);
+        ck_assert_uint_eq(LS_CONFINE_SIGNER, 32);
+        ck_assert_str_eq(ls_control_tag_name(LS_TAG_CONFINEMENT), "confinement");
+        ck_assert_str_eq(ls_control_tag_name(LS_TAG_UID), "uid");
+        ck_assert_str_eq(ls_control_tag_name(LS_TAG_COMMAND), "command");
+        ls_control_begin(&cb, LS_CTL_START);
+        ls_control_add(&cb, LS_TAG_BOOT_ID, boot, sizeof(boot));
+        ls_control_add_str(&cb, LS_TAG_VERSION, "0.1.0");
+        ls_control_add_u32(&cb, LS_TAG_CONFINEMENT,
+                           LS_CONFINE_LANDLOCK | LS_CONFINE_NO_CAPABILITIES |
+                                   LS_CONFINE_BOUNDING_EMPTY | LS_CONFINE_NO_NEW_PRIVS |
+                                   LS_CONFINE_SIGNER);
+        ls_control_add_u32(&cb, LS_TAG_UID, 65534);
+        ck_assert_int_eq(ls_control_end(&cb, &out, &len), 0);
+        ck_assert_uint_eq(len, 4 + 4 + 16 + 4 + 5 + sizeof(tail));
+        ck_assert(memcmp(out + len - sizeof(tail), tail, sizeof(tail)) == 0);
+        ck_assert_int_eq(ls_control_decode(&c, out, len, NULL), 0);
+        ck_assert_int_eq(ls_control_get_u64(&c, LS_TAG_UID, &x), 1);
+        ck_assert_uint_eq(x, 65534);
+        /* fixed width: a 2-byte CONFINEMENT is malformed */
+        ls_control_begin(&cb, LS_CTL_START);
+        ls_control_add(&cb, LS_TAG_BOOT_ID, boot, sizeof(boot));
+        ls_control_add_str(&cb, LS_TAG_VERSION, "0.1.0");
+        ls_control_add_u16(&cb, LS_TAG_CONFINEMENT, 1);
+        ck_assert_int_eq(ls_control_end(&cb, &out, &len), -EBADMSG);
+}
+END_TEST
 
 START_TEST(control_round_trip_for_every_type_with_all_its_tags)
 {
@@ -1049,7 +1099,7 @@ START_TEST(control_round_trip_for_every_type_with_all_its_tags)
                 /* The builder writes exactly the SPEC layout. */
                 ls_control_begin(&cb, ctl_spec[i].type);
                 for (uint16_t tag = 1; tag <= LS_TAG_MAX; tag++)
-                        if (tag_in(tag, ctl_spec[i].req, 6) || tag_in(tag, ctl_spec[i].opt, 8))
+                        if (tag_in(tag, ctl_spec[i].req, 6) || tag_in(tag, ctl_spec[i].opt, 12))
                                 ls_control_add(&cb, tag, v, tag_value(tag, v));
                 ck_assert_int_eq(ls_control_end(&cb, &out, &len), 0);
                 ck_assert_uint_eq(len, b.n);
@@ -1063,7 +1113,7 @@ START_TEST(control_round_trip_for_every_type_with_all_its_tags)
                 ls_control_begin(&cb2, c.type);
                 for (uint16_t tag = 1; tag <= LS_TAG_MAX; tag++) {
                         int present =
-                                tag_in(tag, ctl_spec[i].req, 6) || tag_in(tag, ctl_spec[i].opt, 8);
+                                tag_in(tag, ctl_spec[i].req, 6) || tag_in(tag, ctl_spec[i].opt, 12);
                         ck_assert_int_eq(ls_control_get(&c, tag, &val, &vlen), present);
                         if (!present)
                                 continue;
@@ -1085,6 +1135,24 @@ START_TEST(control_round_trip_for_every_type_with_all_its_tags)
                 ck_assert_uint_eq(len, b.n);
                 ck_assert(memcmp(out, b.b, len) == 0);
         }
+}
+END_TEST
+
+START_TEST(loss_causes_have_their_spec_numbers_and_names)
+{
+        /* SPEC §4.3: the numbers are on disk, the names in every report. */
+        static const struct {
+                uint16_t cause;
+                const char *name;
+        } c[] = {{1, "udp-overflow"},        {2, "rate-limit"},         {3, "rejected-source"},
+                 {4, "disk-full"},           {5, "truncated"},          {6, "wal-damage"},
+                 {7, "queue-overflow"},      {8, "connection-refused"}, {9, "connection-closed"},
+                 {10, "throttled"},          {0, "unknown"},            {11, "unknown"}};
+        for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+                ck_assert_str_eq(ls_loss_cause_name(c[i].cause), c[i].name);
+        ck_assert_int_eq(LS_LOSS_CONNECTION_REFUSED, 8);
+        ck_assert_int_eq(LS_LOSS_CONNECTION_CLOSED, 9);
+        ck_assert_int_eq(LS_LOSS_THROTTLED, 10);
 }
 END_TEST
 
@@ -3812,7 +3880,9 @@ static void suite_add_record(TCase *tc)
 static void suite_add_control(TCase *tc)
 {
         tcase_add_test(tc, control_round_trip_for_every_type_with_all_its_tags);
+        tcase_add_test(tc, control_start_confinement_and_uid_are_pinned);
         tcase_add_test(tc, control_body_with_only_required_tags_decodes);
+        tcase_add_test(tc, loss_causes_have_their_spec_numbers_and_names);
         tcase_add_test(tc, control_body_missing_a_required_tag_is_ebadmsg);
         tcase_add_test(tc, control_every_strict_prefix_is_rejected);
         tcase_add_test(tc, control_trailing_bytes_are_a_truncated_or_malformed_field);

@@ -1468,6 +1468,93 @@ START_TEST(a_handover_certificate_alone_proves_nothing_about_how_far_the_chain_w
 }
 END_TEST
 
+/* ---- a history that contradicts the evidence (F3 of the adversarial review) ---- */
+
+START_TEST(a_history_forking_the_evidence_is_a_conflict_not_a_verdict_on_the_evidence)
+{
+        /*
+         * The rogue key x certified for epoch 1 with a copy of a0, handed over in a key
+         * history; the chain itself carries the genuine certificate of a1. Whatever the
+         * history made the module decide, the conflict is recorded for the verifier (which
+         * verifies again without that history): it names both keys and the epoch.
+         */
+        LsCert rogue = cert(fx.a, fx.x, LS_CERT_SIGNING, 1, 3, LS_CERT_F_CLOSED, fx.a0);
+        LsTrustConflict k;
+        LsTrust *t = trust_a(1);
+
+        ls_trust_from_history(t, 1);
+        ck_assert_int_eq(ls_trust_add_cert(t, &rogue, NULL), 0);
+        ls_trust_from_history(t, 0);
+        ck_assert_int_eq(ls_trust_conflict(t, NULL), 0);
+        ck_assert_int_eq(ls_trust_add_cert(t, &fx.ca1, NULL), -EKEYREJECTED);
+        ck_assert_int_eq(ls_trust_conflict(t, &k), 1);
+        ck_assert_int_eq(k.kind, 'C');
+        ck_assert_uint_eq(k.epoch, 1);
+        ck_assert_mem_eq(k.history_key_id, fx.x->key_id, LS_KEY_ID_LEN);
+        ck_assert_mem_eq(k.evidence_key_id, fx.a1->key_id, LS_KEY_ID_LEN);
+        ck_assert_mem_eq(k.chain_id, fx.a, LS_CHAIN_ID_LEN);
+        ls_trust_free(t);
+
+        /* the other way round: the evidence first, the history's rogue item is refused
+         * (an input error of the history), and that is no conflict to resolve */
+        t = trust_a(2);
+        ls_trust_from_history(t, 1);
+        ck_assert_int_eq(ls_trust_add_cert(t, &rogue, NULL), -EKEYREJECTED);
+        ls_trust_from_history(t, 0);
+        ck_assert_int_eq(ls_trust_conflict(t, NULL), 0);
+        ls_trust_free(t);
+
+        /* genuine: the same certificate in the history and in the chain */
+        t = trust_a(1);
+        ls_trust_from_history(t, 1);
+        ck_assert_int_eq(ls_trust_add_cert(t, &fx.ca1, NULL), 0);
+        ls_trust_from_history(t, 0);
+        ck_assert_int_eq(ls_trust_add_cert(t, &fx.ca1, NULL), 0);
+        ck_assert_int_eq(ls_trust_conflict(t, NULL), 0);
+        /* a fork within the evidence alone is the evidence's own finding, no conflict */
+        ck_assert_int_eq(ls_trust_add_cert(t, &rogue, NULL), -EKEYREJECTED);
+        ck_assert_int_eq(ls_trust_conflict(t, NULL), 0);
+        ls_trust_free(t);
+}
+END_TEST
+
+START_TEST(a_history_close_contradicting_the_evidence_is_a_conflict)
+{
+        /* In the history: a rogue successor x certified with a copy of a0, and x's close of
+         * epoch 0 ending it at batch 1; then the chain's genuine a1 certificate. */
+        LsCert rogue = cert(fx.a, fx.x, LS_CERT_SIGNING, 1, 2, LS_CERT_F_CLOSED, fx.a0);
+        LsEpochClose rogue_close = mkclose(fx.a, fx.a0, 0, &fx.ha[1], fx.ha[1].max_time_ns, NULL,
+                                           fx.x);
+        LsTrustConflict k;
+        LsTrust *t = trust_a(1);
+
+        ls_trust_from_history(t, 1);
+        ck_assert_int_eq(ls_trust_add_cert(t, &rogue, NULL), 0);
+        ck_assert_int_eq(ls_trust_add_close(t, &rogue_close, NULL), 0);
+        ls_trust_from_history(t, 0);
+        /* the genuine certificate of a1 is refused twice over (fork, and the close names
+         * another key); the first reason recorded is the fork */
+        ck_assert_int_eq(ls_trust_add_cert(t, &fx.ca1, NULL), -EKEYREJECTED);
+        ck_assert_int_eq(ls_trust_conflict(t, &k), 1);
+        ck_assert_mem_eq(k.history_key_id, fx.x->key_id, LS_KEY_ID_LEN);
+        ls_trust_free(t);
+
+        /* only the close in the history, the genuine certificate learnt from the chain:
+         * the chain's close of epoch 0 disagrees with the history's */
+        LsEpochClose rogue_close_a1 = mkclose(fx.a, fx.a0, 0, &fx.ha[2], fx.ha[1].max_time_ns,
+                                              NULL, fx.a1);
+        t = trust_a(2);
+        ls_trust_from_history(t, 1);
+        ck_assert_int_eq(ls_trust_add_close(t, &rogue_close_a1, NULL), 0);
+        ls_trust_from_history(t, 0);
+        ck_assert_int_eq(ls_trust_add_close(t, &fx.close0, NULL), -EILSEQ);
+        ck_assert_int_eq(ls_trust_conflict(t, &k), 1);
+        ck_assert_int_eq(k.kind, 'X');
+        ck_assert_uint_eq(k.epoch, 0);
+        ls_trust_free(t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("trust");
@@ -1514,6 +1601,9 @@ static Suite *suite(void)
                        the_review_finds_an_earlier_batch_with_a_larger_tree_than_the_close_allows);
         tcase_add_test(tc, the_closed_flag_cannot_be_changed_by_a_second_certificate);
         tcase_add_test(tc, a_close_naming_a_key_nobody_certified_is_refused);
+        tcase_add_test(tc,
+                       a_history_forking_the_evidence_is_a_conflict_not_a_verdict_on_the_evidence);
+        tcase_add_test(tc, a_history_close_contradicting_the_evidence_is_a_conflict);
         tcase_add_test(tc, a_handover_certificate_alone_proves_nothing_about_how_far_the_chain_went);
         suite_add_tcase(s, tc);
         return s;

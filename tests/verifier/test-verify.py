@@ -5,6 +5,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -263,6 +264,63 @@ with tempfile.TemporaryDirectory() as d:
     rc, doc = run_json("-k", ROOT, nested)
     check("a tar with a subdirectory is not a bundle: tampered", rc == 1 and any(
         f["check"] == "bundle file type" for f in doc["findings"]), doc["findings"][:3])
+
+    # Tar bombs and odd tars (issue 14 item 9): read in-process, never decompressed,
+    # member count and data bounded; nothing is left in TMPDIR.
+    import gzip
+    import io
+    def tar_bytes(members, fmt=tarfile.USTAR_FORMAT):
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w", format=fmt) as t:
+            for m, data in members:
+                t.addfile(m, io.BytesIO(data) if data is not None else None)
+        return buf.getvalue()
+    def member(name, size=0, type=tarfile.REGTYPE, link=""):
+        m = tarfile.TarInfo(name)
+        m.size, m.type, m.linkname = size, type, link
+        return m
+    def verify_tar(name, blob):
+        path = os.path.join(d, name)
+        open(path, "wb").write(blob)
+        for x in os.listdir(tmp):
+            shutil.rmtree(os.path.join(tmp, x), ignore_errors=True)
+        p = subprocess.run([VERIFY, "-k", ROOT, path], capture_output=True, text=True,
+                           env=dict(os.environ, TMPDIR=tmp), timeout=60)
+        return p.returncode, p.stdout + p.stderr, os.listdir(tmp)
+    # 3,000 members of 40 KB of zeros, gzipped: a small file that expands to 120 MB
+    big = tar_bytes([(member(f"f{i:04}", 40000), bytes(40000)) for i in range(3000)])
+    rc, out, left = verify_tar("bomb.tar", gzip.compress(big, 9))
+    check("a gzipped tar bomb is refused unexpanded: exit 2, nothing left in TMPDIR",
+          rc == 2 and "not read as a bundle" in out and left == [], (rc, out[-300:], left))
+    rc, out, left = verify_tar("many.tar", tar_bytes([(member(f"e{i}"), b"") for i in range(300)]))
+    check("a tar of 300 members is refused (cap 256): exit 2",
+          rc == 2 and "more than 256 members" in out and left == [], (rc, out[-300:], left))
+    genuine = [(member(n, os.path.getsize(os.path.join(BUNDLE, n))),
+                open(os.path.join(BUNDLE, n), "rb").read()) for n in sorted(os.listdir(BUNDLE))]
+    rc, out, left = verify_tar("hardlink.tar", tar_bytes(
+        genuine + [(member("link", type=tarfile.LNKTYPE, link=genuine[0][0].name), None)]))
+    check("a tar with a hard link is refused: exit 2",
+          rc == 2 and "hard link" in out and left == [], (rc, out[-300:], left))
+    rc, out, left = verify_tar("fifo.tar", tar_bytes(genuine + [(member("p", type=tarfile.FIFOTYPE), None)]))
+    check("a tar with a FIFO is refused: exit 2",
+          rc == 2 and "special file" in out and left == [], (rc, out[-300:], left))
+    rc, out, left = verify_tar("abs.tar", tar_bytes(genuine + [(member("/etc/evil", 1), b"x")]))
+    check("a tar with an absolute member name is refused: exit 2",
+          rc == 2 and "not a plain relative file name" in out and left == [], (rc, out[-300:], left))
+    rc, out, left = verify_tar("dotdot.tar", tar_bytes(genuine + [(member("../evil", 1), b"x")]))
+    check("a tar with a member climbing out is refused: exit 2",
+          rc == 2 and "not a plain relative file name" in out and left == [], (rc, out[-300:], left))
+    whole = tar_bytes(genuine)
+    rc, out, left = verify_tar("cut.tar", whole[:len(whole) // 2 + 100])
+    check("a cut tar is an input error, not a verdict: exit 2", rc == 2 and left == [], (rc, out[-300:], left))
+    # what investigators make themselves: GNU tar's default format, with a ./ top entry
+    gnu = os.path.join(d, "gnu.tar")
+    subprocess.run(["tar", "-cf", gnu, "-C", BUNDLE, "."], check=True)
+    rc, out, left = verify_tar("gnu-copy.tar", open(gnu, "rb").read())
+    check("a GNU-format tar of the bundle made with `tar -cf B.tar -C DIR .`: exit 0",
+          rc == 0 and left == [], (rc, out[-300:], left))
+    rc, out, left = verify_tar("pax.tar", tar_bytes(genuine, fmt=tarfile.PAX_FORMAT))
+    check("a pax tar of the bundle: exit 0", rc == 0 and left == [], (rc, out[-300:], left))
 
     t1 = copy_bundle(os.path.join(d, "t1"))
     ev = bytearray(open(os.path.join(t1, "evidence.lsb"), "rb").read())

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* export.c: `logsealctl export`: evidence bundles (SPEC §14) from the appliance's archives */
+/* export-bundle.c: `logsealctl export`: evidence bundles (SPEC §14) from the appliance's archives */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,13 +22,14 @@
 #include "chain-verify.h"
 #include "checkpoint.h"
 #include "control.h"
-#include "export.h"
+#include "export-bundle.h"
 #include "hash.h"
 #include "keys.h"
 #include "magic.h"
 #include "merkle.h"
 #include "record.h"
 #include "state.h"
+#include "text.h"
 #include "util.h"
 
 #define PROG "logsealctl"
@@ -172,6 +173,49 @@ static json_t *ask(Export *e, const char *line)
         return e->o->request(e->o->state_dir, line);
 }
 
+void custody_command_line(char *buf, size_t n)
+{
+        char raw[4096], piece[LS_TEXT_ESCAPED_MAX(sizeof(raw)) + 2];
+        size_t len = 0, o = 0;
+        ssize_t k;
+        int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+
+        buf[0] = 0;
+        if (fd < 0 || n == 0) {
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        while (len < sizeof(raw) - 1 && (k = read(fd, raw + len, sizeof(raw) - 1 - len)) > 0)
+                len += (size_t) k;
+        close(fd);
+        raw[len] = 0;
+        /* Whole arguments while they fit (a long last one is cut by ls_text_escape, never
+         * inside an escape or a character). */
+        for (size_t a = 0; a < len && o + 1 < n; a += strlen(raw + a) + 1) {
+                const char *arg = raw + a;
+                size_t al = strlen(arg), pl;
+                int quote = al == 0 || strchr(arg, ' ') != NULL;
+
+                if (a > 0)
+                        buf[o++] = ' ';
+                pl = ls_text_escape(piece + quote, sizeof(piece) - 2, (const uint8_t *) arg, al);
+                if (quote) {
+                        piece[0] = '\'';
+                        piece[++pl] = '\'';
+                        piece[++pl] = 0;
+                }
+                if (o + pl < n) {
+                        memcpy(buf + o, piece, pl + 1);
+                        o += pl;
+                } else {
+                        o += ls_text_escape(buf + o, n - o, (const uint8_t *) arg, al);
+                        break;
+                }
+        }
+        buf[MIN(o, n - 1)] = 0;
+}
+
 /* Seals the custody record through the daemon; returns its seq once it is durable. */
 static int seal_custody(Export *e, const uint8_t selection[LS_HASH_LEN], uint64_t *ret_seq)
 {
@@ -179,7 +223,7 @@ static int seal_custody(Export *e, const uint8_t selection[LS_HASH_LEN], uint64_
         LsControlBuilder *b = malloc(sizeof(*b));
         const uint8_t *body;
         size_t len;
-        char *line = NULL, text[80], nonce_hex[33], cmd[64];
+        char *line = NULL, text[80], nonce_hex[33], cmd[64], command[CUSTODY_COMMAND_MAX + 1];
         uint8_t nonce[16];
         json_t *reply;
         uint64_t wal_id, deadline;
@@ -199,6 +243,8 @@ static int seal_custody(Export *e, const uint8_t selection[LS_HASH_LEN], uint64_
         ls_control_add_str(b, LS_TAG_FILTER, o->filter);
         ls_control_add(b, LS_TAG_MANIFEST_HASH, selection, LS_HASH_LEN);
         ls_control_add_u16(b, LS_TAG_ACTION, LS_CUSTODY_EXPORT);
+        custody_command_line(command, sizeof(command));
+        ls_control_add_str(b, LS_TAG_COMMAND, command);
         r = ls_control_end(b, &body, &len);
         if (r == 0) {
                 line = malloc(2 * len + 16);
@@ -592,6 +638,33 @@ static int write_tar(const char *tar, const char *dir)
         return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
 }
 
+/*
+ * Undoes a failed export: removes the files written into the bundle directory (which this
+ * export created, so everything in it is its own), the directory and a partial tar, so
+ * that the retry can use the same names. The custody record, if sealed, stays in the chain.
+ */
+static void remove_partial(const ExportOptions *o)
+{
+        int fd = open(o->out, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        struct dirent *de;
+
+        if (!d) {
+                if (fd >= 0)
+                        close(fd);
+        } else {
+                while ((de = readdir(d)))
+                        if (de->d_type == DT_REG)
+                                (void) unlinkat(dirfd(d), de->d_name, 0);
+                closedir(d);
+        }
+        if (rmdir(o->out) < 0 && errno != ENOENT)
+                fprintf(stderr, "logsealctl: export: %s: %s (remove it before a retry)\n", o->out,
+                        strerror(errno));
+        if (o->tar)
+                (void) unlink(o->tar);
+}
+
 int export_bundle(ExportOptions *o)
 {
         Export e = {.o = o};
@@ -605,11 +678,15 @@ int export_bundle(ExportOptions *o)
         char *cp_text = NULL, *report = NULL;
         size_t report_len = 0;
         json_t *reply = NULL;
-        int outfd = -1, r;
+        int outfd = -1, sealed = 0, r;
 
         if (mkdir(o->out, 0750) < 0)
                 return fail("%s: %s (the bundle directory must not exist yet)", o->out,
                             strerror(errno));
+        if (o->tar && access(o->tar, F_OK) == 0) {
+                (void) rmdir(o->out);
+                return fail("%s: the tar file exists already", o->tar);
+        }
         r = state_load_roots(o->dirfd, &roots);
         if (r < 0) {
                 r = fail("%s/%s: %s", o->state_dir, STATE_ROOT_PUB, strerror(-r));
@@ -630,6 +707,7 @@ int export_bundle(ExportOptions *o)
         r = seal_custody(&e, selection, &e.custody.seq);
         if (r != 0)
                 goto out;
+        sealed = 1;
         reply = ask(&e, "checkpoint\n");
         if (!reply || !json_string_value(json_object_get(reply, "checkpoint"))) {
                 r = fail("no checkpoint from logseald");
@@ -712,6 +790,12 @@ out:
         ls_bundle_writer_free(w);
         if (outfd >= 0)
                 close(outfd);
+        if (r != 0) {
+                remove_partial(o);
+                if (sealed)
+                        fprintf(stderr, "logsealctl: export: nothing was exported; the custody "
+                                        "record %" PRIu64 " stays in the chain\n", e.custody.seq);
+        }
         json_decref(reply);
         free(cp_text);
         free(report);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* export.h: `logsealctl export`: evidence bundles (SPEC §14) from the appliance's archives */
+/* export-bundle.h: `logsealctl export`: evidence bundles (SPEC §14) from the appliance's archives */
 #pragma once
 
 #include <stddef.h>
@@ -26,6 +26,16 @@ typedef struct ExportOptions {
         const char *tar;               /* also write this tar file (NULL: no) */
         ExportRequestFn request;
 } ExportOptions;
+
+/*
+ * This process's command line (/proc/self/cmdline) as a CUSTODY record's COMMAND (SPEC
+ * §4.4): the arguments joined by spaces, each escaped for people (ls_text_escape, text.h:
+ * controls, bidirectional and invisible formatting, invalid UTF-8 and backslashes made
+ * visible), one that is empty or holds a space in single quotes; cut to at most n - 1
+ * bytes, never inside an escape or a character. Always clean text (ls_text_is_clean).
+ */
+#define CUSTODY_COMMAND_MAX 1024
+void custody_command_line(char *buf, size_t n);
 
 /*
  * Re-reads the selected records from the archives, has the daemon seal a

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* checkpoint.c: `logsealctl checkpoint` (the daemon's latest checkpoint, a consistency proof)
+ * and `verify` (logseal-verify on the appliance, sealed as a custody record) */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+#include "control.h"
+#include "ctl.h"
+#include "hash.h"
+#include "export-bundle.h"
+#include "merkle.h"
+#include "state.h"
+
+extern char **environ;
+
+static int read_checkpoint_file(const char *path, char **ret_text, LsCheckpoint *cp)
+{
+        uint8_t *p = NULL;
+        size_t n, off = 0;
+        int r = read_file_at(AT_FDCWD, path, LS_MAX_CHECKPOINT_TEXT + 1, &p, &n);
+
+        if (r < 0)
+                return log_errno(r, "%s", path);
+        r = ls_checkpoint_parse(cp, (const char *) p, n, &off);
+        if (r < 0) {
+                free(p);
+                return log_error("%s: byte %zu: not a valid logseal checkpoint", path, off);
+        }
+        *ret_text = (char *) p;
+        return 0;
+}
+
+int cmd_checkpoint(int argc, char **argv)
+{
+        const char *dir = NULL, *out = NULL, *since = NULL, *proof_out = NULL, *text;
+        const Option opts[] = {
+                {"state-dir", 'd', OPTION_STRING, &dir},
+                {"out", 'o', OPTION_STRING, &out},
+                {"since", 0, OPTION_STRING, &since},
+                {"proof", 0, OPTION_STRING, &proof_out},
+                {}};
+        _cleanup_free_ char *old_text = NULL, *proof_path = NULL;
+        json_t *reply;
+        int r;
+
+        /* Arguments after the options are not looked at. */
+        r = parse_options("checkpoint", argc, argv, opts, OPTIONS_ARGS, NULL);
+        if (r != 0)
+                return options_exit(r);
+        if (!dir)
+                return usage_error("checkpoint: --state-dir DIR is required");
+        if (since && !out && !proof_out)
+                return usage_error("checkpoint: --since needs --out NEW (the proof goes to "
+                                   "NEW.proof) or --proof FILE");
+        if (proof_out && !since)
+                return usage_error("checkpoint: --proof needs --since OLD");
+        reply = daemon_request(dir, "checkpoint\n");
+        text = reply ? json_string_value(json_object_get(reply, "checkpoint")) : NULL;
+        if (!text) {
+                r = log_error("%s/%s: %s", dir, STATE_CONTROL,
+                              reply ? json_string_value(json_object_get(reply, "error")) :
+                                      "the daemon is not running");
+                json_decref(reply);
+                return r;
+        }
+        if (since) {
+                /* NEW extends OLD: the consistency proof between them, from the archives. */
+                LsCheckpoint old_cp, new_cp;
+                ExportOptions eo = {.state_dir = dir, .request = daemon_request};
+                _cleanup_close_ int dirfd = -1, archfd = -1;
+                uint8_t proof[LS_MAX_CONSISTENCY_PROOF][LS_HASH_LEN], enc[20 + 32 * LS_MAX_CONSISTENCY_PROOF];
+                unsigned count = 0;
+                size_t len;
+
+                r = read_checkpoint_file(since, &old_text, &old_cp);
+                if (r == 0 && ls_checkpoint_parse(&new_cp, text, strlen(text), NULL) < 0)
+                        r = log_error("the daemon's checkpoint does not parse");
+                if (r == 0)
+                        r = open_chain(dir, &dirfd, &archfd, eo.chain_id);
+                if (r == 0 && memcmp(old_cp.chain_id, eo.chain_id, LS_CHAIN_ID_LEN) != 0)
+                        r = log_error("%s: a checkpoint of another chain", since);
+                if (r == 0 && (old_cp.tree_size == 0 || old_cp.tree_size > new_cp.tree_size))
+                        r = log_error("%s: tree size %" PRIu64 " is not within the chain's %" PRIu64
+                                      " records (a fork or another appliance?)",
+                                      since, old_cp.tree_size, new_cp.tree_size);
+                if (r == 0) {
+                        eo.dirfd = dirfd;
+                        eo.archfd = archfd;
+                        r = export_consistency(&eo, &old_cp, &new_cp, proof, &count);
+                }
+                if (r == 0) {
+                        LsProof p = {.kind = 2, .count = count, .a = old_cp.tree_size,
+                                     .b = new_cp.tree_size, .path = &proof[0][0]};
+                        r = ls_proof_encode(&p, enc, sizeof(enc), &len) < 0 ?
+                                    log_error("encoding the proof") :
+                                    0;
+                }
+                if (r == 0 && !proof_out) {
+                        proof_path = malloc(strlen(out) + 8);
+                        if (!proof_path) {
+                                json_decref(reply);
+                                return log_errno(-ENOMEM, "proof");
+                        }
+                        sprintf(proof_path, "%s.proof", out);
+                        proof_out = proof_path;
+                }
+                if (r == 0)
+                        r = write_new_file(proof_out, enc, len, 0644);
+                if (r == 0)
+                        fprintf(stderr, PROG ": checkpoint of %" PRIu64 " records extends %s (%" PRIu64
+                                        " records); consistency proof in %s\n",
+                                new_cp.tree_size, since, old_cp.tree_size, proof_out);
+        }
+        if (r == 0 && out)
+                r = write_new_file(out, text, strlen(text), 0644);
+        else if (r == 0)
+                fputs(text, stdout);
+        json_decref(reply);
+        return r;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+        const char *dir = NULL, *case_id = NULL, *examiner = NULL;
+        const Option opts[] = {
+                {"state-dir", 'd', OPTION_STRING, &dir},
+                {"case", 0, OPTION_STRING, &case_id},
+                {"examiner", 0, OPTION_STRING, &examiner},
+                {}};
+        char self[PATH_MAX], bin[PATH_MAX + 64], root[PATH_MAX + 32], keys[PATH_MAX + 32],
+                arch[PATH_MAX + 32], text[128];
+        static const char *const verdicts[] = {"intact", "tampered or corrupt", "usage or I/O error",
+                                               "gap", "partial"};
+        ssize_t n;
+        pid_t pid;
+        int r, st;
+
+        r = parse_options("verify", argc, argv, opts, OPTIONS_ARGS, NULL);
+        if (r != 0)
+                return options_exit(r);
+        if (optind < argc || !dir)
+                return usage_error("verify: --state-dir DIR is required (and nothing else)");
+        /* logseal-verify next to this program (build tree or /usr/bin), else from PATH. */
+        n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        self[n > 0 ? n : 0] = 0;
+        snprintf(bin, sizeof(bin), "%s/../verifier/logseal-verify", dirname(self));
+        if (access(bin, X_OK) < 0)
+                snprintf(bin, sizeof(bin), "%s/../bin/logseal-verify", self);
+        if (access(bin, X_OK) < 0)
+                snprintf(bin, sizeof(bin), "logseal-verify");
+        snprintf(root, sizeof(root), "%s/%s", dir, STATE_ROOT_PUB);
+        snprintf(keys, sizeof(keys), "%s/%s", dir, STATE_HISTORY);
+        snprintf(arch, sizeof(arch), "%s/%s", dir, STATE_ARCHIVES);
+        char *args[] = {bin, "--root-key", root, "--keys", keys, arch, NULL};
+        if (posix_spawnp(&pid, bin, NULL, NULL, args, environ) != 0)
+                return log_errno(-errno, "%s", bin);
+        if (waitpid(pid, &st, 0) < 0)
+                return log_errno(-errno, "waiting for logseal-verify");
+        if (!WIFEXITED(st))
+                return log_error("logseal-verify did not finish");
+        st = WEXITSTATUS(st);
+        snprintf(text, sizeof(text), "verification run on the appliance: logseal-verify exit %d (%s)",
+                 st, st < 5 ? verdicts[st] : "?");
+        (void) seal_custody_note(dir, LS_CUSTODY_VERIFY, case_id, examiner, NULL, UINT64_MAX,
+                                 text);
+        return st;
+}
