@@ -199,7 +199,8 @@ static int write_json(void *userdata, FILE *f)
 /* One verification of every input, with or without the --keys histories. */
 static int verify_pass(Ctx *c, const Options *o, LsVerifyCallbacks *cb, int with_keys)
 {
-        if (ls_chain_verifier_new(&c->v, o->root_pk, cb) < 0)
+        if (ls_chain_verifier_new(&c->v, o->root_pk, cb) < 0 ||
+            ls_chain_verifier_set_jobs(c->v, o->jobs, 0) < 0)
                 return -ENOMEM;
         for (size_t i = 0; with_keys && i < o->nkeyfiles; i++)
                 if (load_keys(c, o->keyfiles[i]) < 0)

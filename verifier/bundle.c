@@ -290,6 +290,8 @@ static int bundle_pass(Ctx *c, const Options *o, Bundle *b, int dfd, int with_ke
                                 .userdata = b};
         int r = ls_bundle_reader_new(&b->reader, o->root_pk, &cb);
 
+        if (r >= 0)
+                r = ls_bundle_reader_set_jobs(b->reader, o->jobs);
         if (r < 0) {
                 fprintf(stderr, "logseal-verify: %s\n", strerror(-r));
                 return r;

@@ -53,6 +53,8 @@ static void help(void)
                "      --from TIME, --to TIME   dump only records received in this range\n"
                "                           (RFC 3339 UTC like 2026-01-01T00:00:00Z, or @NANOSECONDS)\n"
                "      --seq A-B            dump only records with sequence numbers A..B\n"
+               "      --jobs N             verify on N threads (default: one per online CPU);\n"
+               "                           the results are the same for any N\n"
                "  -h, --help               show this help\n"
                "  -V, --version            show the version\n"
                "\n"
@@ -147,7 +149,7 @@ static int add_file(const char **v, size_t *n, size_t max, const char *option)
 int main(int argc, char **argv)
 {
         enum { OPT_CASE = 256, OPT_EXAMINER, OPT_DUMP, OPT_FROM, OPT_TO, OPT_SEQ, OPT_REVOCATIONS,
-               OPT_CONSISTENCY, OPT_PROOF };
+               OPT_CONSISTENCY, OPT_PROOF, OPT_JOBS };
         static const struct option opts[] = {
                 {"root-key", required_argument, NULL, 'k'},
                 {"keys", required_argument, NULL, 'K'},
@@ -164,6 +166,7 @@ int main(int argc, char **argv)
                 {"seq", required_argument, NULL, OPT_SEQ},
                 {"consistency", required_argument, NULL, OPT_CONSISTENCY},
                 {"proof", required_argument, NULL, OPT_PROOF},
+                {"jobs", required_argument, NULL, OPT_JOBS},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'V'},
                 {}};
@@ -237,6 +240,18 @@ int main(int argc, char **argv)
                 case OPT_PROOF:
                         o.proof = optarg;
                         break;
+                case OPT_JOBS: {
+                        char *end;
+                        unsigned long n;
+                        errno = 0;
+                        n = strtoul(optarg, &end, 10);
+                        if (errno || *end || end == optarg || n < 1 || n > 256) {
+                                fprintf(stderr, "logseal-verify: --jobs takes 1..256\n");
+                                return 2;
+                        }
+                        o.jobs = (unsigned) n;
+                        break;
+                }
                 case 'h':
                         help();
                         return 0;

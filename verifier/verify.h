@@ -42,6 +42,7 @@ typedef enum DumpMode { DUMP_NONE, DUMP_RAW, DUMP_JSON } DumpMode;
 /* The command line, once parsed (logseal-verify.c). */
 typedef struct Options {
         const char *root_file, *report_file, *consistency, *proof;
+        unsigned jobs;                  /* --jobs; 0: one per online CPU */
         uint8_t root_pk[LS_PK_LEN];     /* read from root_file: the only trust anchor */
         const char *keyfiles[64], *cpfiles[64];
         size_t nkeyfiles, ncpfiles;

@@ -31,6 +31,34 @@ void ls_node_hash(uint8_t out[LS_HASH_LEN], const uint8_t left[LS_HASH_LEN],
         ls_sha256(out, buf, sizeof(buf));
 }
 
+void ls_leaf_hash_x2(uint8_t out0[LS_HASH_LEN], const uint8_t salt0[LS_SALT_LEN],
+                     const uint8_t *rec0, size_t n0, uint8_t out1[LS_HASH_LEN],
+                     const uint8_t salt1[LS_SALT_LEN], const uint8_t *rec1, size_t n1)
+{
+        uint8_t q0[1 + LS_SALT_LEN], q1[1 + LS_SALT_LEN];
+
+        q0[0] = q1[0] = 0x00;
+        memcpy(q0 + 1, salt0, LS_SALT_LEN);
+        memcpy(q1 + 1, salt1, LS_SALT_LEN);
+        ls_sha256_prefixed_x2(out0, q0, sizeof(q0), rec0, n0, out1, q1, sizeof(q1), rec1, n1);
+}
+
+void ls_node_hash_x2(uint8_t out0[LS_HASH_LEN], const uint8_t l0[LS_HASH_LEN],
+                     const uint8_t r0[LS_HASH_LEN], uint8_t out1[LS_HASH_LEN],
+                     const uint8_t l1[LS_HASH_LEN], const uint8_t r1[LS_HASH_LEN])
+{
+        uint8_t q0[1 + LS_HASH_LEN], q1[1 + LS_HASH_LEN], p0[LS_HASH_LEN], p1[LS_HASH_LEN];
+
+        /* out may be one of the inputs: everything is copied before anything is written */
+        q0[0] = q1[0] = 0x01;
+        memcpy(q0 + 1, l0, LS_HASH_LEN);
+        memcpy(q1 + 1, l1, LS_HASH_LEN);
+        memcpy(p0, r0, LS_HASH_LEN);
+        memcpy(p1, r1, LS_HASH_LEN);
+        ls_sha256_prefixed_x2(out0, q0, sizeof(q0), p0, sizeof(p0), out1, q1, sizeof(q1), p1,
+                              sizeof(p1));
+}
+
 /* RFC 2104 with B = 64, L = 32: keys longer than a block are hashed first. */
 void ls_hmac_sha256_init(LsHmacSha256 *h, const uint8_t *key, size_t klen)
 {
@@ -90,6 +118,20 @@ void ls_salt_derive(const LsSaltKey *k, uint64_t seq, uint8_t out[LS_SALT_LEN])
         ls_put64(s, seq);
         ls_hmac_sha256_update(&h, s, sizeof(s));
         ls_hmac_sha256_final(&h, out); /* wipes h */
+}
+
+void ls_salt_derive_x2(const LsSaltKey *k, uint64_t seq0, uint8_t out0[LS_SALT_LEN],
+                       uint64_t seq1, uint8_t out1[LS_SALT_LEN])
+{
+        uint8_t s0[8], s1[8], h0[LS_HASH_LEN], h1[LS_HASH_LEN];
+
+        ls_put64(s0, seq0);
+        ls_put64(s1, seq1);
+        ls_sha256_final_copy_x2(&k->h.inner, s0, sizeof(s0), h0, &k->h.inner, s1, sizeof(s1), h1);
+        ls_sha256_final_copy_x2(&k->h.outer, h0, sizeof(h0), out0, &k->h.outer, h1, sizeof(h1),
+                                out1);
+        sodium_memzero(h0, sizeof(h0));
+        sodium_memzero(h1, sizeof(h1));
 }
 
 void ls_salt_key_wipe(LsSaltKey *k)

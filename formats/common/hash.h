@@ -32,6 +32,23 @@ void ls_sha256_update(LsSha256 *s, const void *p, size_t n);
 void ls_sha256_final(LsSha256 *s, uint8_t out[LS_HASH_LEN]);
 
 void ls_sha256(uint8_t out[LS_HASH_LEN], const void *p, size_t n);
+/*
+ * update(a, pa, na) + final(a, outa) and the same for b, with the blocks of the two
+ * messages compressed side by side (SHA-NI: about twice the throughput of one stream).
+ */
+void ls_sha256_final_x2(LsSha256 *a, const void *pa, size_t na, uint8_t outa[LS_HASH_LEN],
+                        LsSha256 *b, const void *pb, size_t nb, uint8_t outb[LS_HASH_LEN]);
+/* ls_sha256_final_x2() on copies of a and b: the states are left as they are. */
+void ls_sha256_final_copy_x2(const LsSha256 *a, const void *pa, size_t na,
+                             uint8_t outa[LS_HASH_LEN], const LsSha256 *b, const void *pb,
+                             size_t nb, uint8_t outb[LS_HASH_LEN]);
+/*
+ * H(qa[0..ra) ‖ pa[0..na)) and H(qb[0..rb) ‖ pb[0..nb)), side by side (ra, rb < 64).
+ * For public data (leaves, tree nodes): nothing is wiped afterwards.
+ */
+void ls_sha256_prefixed_x2(uint8_t outa[LS_HASH_LEN], const uint8_t *qa, size_t ra,
+                           const void *pa, size_t na, uint8_t outb[LS_HASH_LEN],
+                           const uint8_t *qb, size_t rb, const void *pb, size_t nb);
 
 /* "sha-ni" or "libsodium": the implementation states initialised now use. */
 const char *ls_sha256_implementation(void);
@@ -44,9 +61,17 @@ int ls_sha256_force_portable(int on);
 /* leaf = H(0x00 ‖ salt ‖ record) */
 void ls_leaf_hash(uint8_t out[LS_HASH_LEN], const uint8_t salt[LS_SALT_LEN], const uint8_t *rec,
                   size_t n);
+/* Two leaf hashes at once (ls_sha256_final_x2). */
+void ls_leaf_hash_x2(uint8_t out0[LS_HASH_LEN], const uint8_t salt0[LS_SALT_LEN],
+                     const uint8_t *rec0, size_t n0, uint8_t out1[LS_HASH_LEN],
+                     const uint8_t salt1[LS_SALT_LEN], const uint8_t *rec1, size_t n1);
 /* node = H(0x01 ‖ left ‖ right) */
 void ls_node_hash(uint8_t out[LS_HASH_LEN], const uint8_t left[LS_HASH_LEN],
                   const uint8_t right[LS_HASH_LEN]);
+/* Two node hashes at once (ls_sha256_final_x2). */
+void ls_node_hash_x2(uint8_t out0[LS_HASH_LEN], const uint8_t l0[LS_HASH_LEN],
+                     const uint8_t r0[LS_HASH_LEN], uint8_t out1[LS_HASH_LEN],
+                     const uint8_t l1[LS_HASH_LEN], const uint8_t r1[LS_HASH_LEN]);
 /* salt = HMAC-SHA-256(seed, "logseal-salt-v1\n" ‖ u64(seq)) */
 void ls_salt(uint8_t out[LS_SALT_LEN], const uint8_t seed[LS_HASH_LEN], uint64_t seq);
 
@@ -67,6 +92,9 @@ typedef struct LsSaltKey {
 } LsSaltKey;
 void ls_salt_key_init(LsSaltKey *k, const uint8_t seed[LS_HASH_LEN]);
 void ls_salt_derive(const LsSaltKey *k, uint64_t seq, uint8_t out[LS_SALT_LEN]);
+/* Two salts at once (ls_sha256_final_x2). */
+void ls_salt_derive_x2(const LsSaltKey *k, uint64_t seq0, uint8_t out0[LS_SALT_LEN],
+                       uint64_t seq1, uint8_t out1[LS_SALT_LEN]);
 void ls_salt_key_wipe(LsSaltKey *k);
 /* key_id = H("logseal-key-id-v1\n" ‖ pk)[0..8] */
 void ls_key_id(uint8_t out[LS_KEY_ID_LEN], const uint8_t pk[LS_PK_LEN]);

@@ -49,6 +49,30 @@ int ls_merkle_append(LsMerkle *m, const uint8_t leaf[LS_HASH_LEN])
         return 0;
 }
 
+int ls_merkle_append_subtree(LsMerkle *m, const uint8_t root[LS_HASH_LEN], unsigned height)
+{
+        uint8_t h[LS_HASH_LEN];
+        unsigned n = m->n;
+
+        if (height > 62 || (m->size & ((1ull << height) - 1)) != 0)
+                return -EINVAL;
+        if (m->size > LS_MAX_TREE_SIZE - (1ull << height))
+                return -EOVERFLOW;
+        if (n != (unsigned) __builtin_popcountll(m->size))
+                return -EINVAL;
+
+        memcpy(m->peaks[n++], root, LS_HASH_LEN);
+        /* As ls_merkle_append(), one level up for each level of the subtree. */
+        for (uint64_t s = m->size >> height; s & 1; s >>= 1) {
+                ls_node_hash(h, m->peaks[n - 2], m->peaks[n - 1]);
+                memcpy(m->peaks[n - 2], h, LS_HASH_LEN);
+                n--;
+        }
+        m->n = n;
+        m->size += 1ull << height;
+        return 0;
+}
+
 void ls_merkle_root(const LsMerkle *m, uint8_t out[LS_HASH_LEN])
 {
         uint8_t r[LS_HASH_LEN], h[LS_HASH_LEN];

@@ -21,6 +21,12 @@ typedef struct LsMerkle {
 void ls_merkle_init(LsMerkle *m);
 /* Appends one leaf hash. -EOVERFLOW when size would exceed 2^63. */
 int ls_merkle_append(LsMerkle *m, const uint8_t leaf[LS_HASH_LEN]);
+/*
+ * Appends the root of a perfect subtree of 2^height leaves (the same state as
+ * appending its leaves one by one). -EINVAL unless size is a multiple of
+ * 2^height; -EOVERFLOW as ls_merkle_append().
+ */
+int ls_merkle_append_subtree(LsMerkle *m, const uint8_t root[LS_HASH_LEN], unsigned height);
 /* Root of the current tree; H("") for the empty tree. */
 void ls_merkle_root(const LsMerkle *m, uint8_t out[LS_HASH_LEN]);
 

@@ -147,6 +147,93 @@ __attribute__((target("sha,sse4.1"))) static void sha256_blocks_ni(uint32_t h[8]
         _mm_storeu_si128((__m128i *) (void *) &h[4], cdgh);
 }
 
+/*
+ * Two independent messages, one block each: the same rounds as sha256_blocks_ni() written
+ * twice side by side. sha256rnds2 has a latency of several cycles and one stream leaves the
+ * SHA unit waiting; two streams fill those cycles (issue 16: leaves, salts and tree nodes
+ * of a batch are independent hashes).
+ */
+#define SHA_NI_LOAD_STATE(h, abef, cdgh)                                                           \
+        do {                                                                                       \
+                __m128i t_ = _mm_loadu_si128((const __m128i *) (const void *) &(h)[0]);             \
+                cdgh = _mm_loadu_si128((const __m128i *) (const void *) &(h)[4]);                  \
+                t_ = _mm_shuffle_epi32(t_, 0xB1);                                                  \
+                cdgh = _mm_shuffle_epi32(cdgh, 0x1B);                                              \
+                abef = _mm_alignr_epi8(t_, cdgh, 8);                                               \
+                cdgh = _mm_blend_epi16(cdgh, t_, 0xF0);                                            \
+        } while (0)
+#define SHA_NI_STORE_STATE(h, abef, cdgh)                                                          \
+        do {                                                                                       \
+                __m128i t_ = _mm_shuffle_epi32(abef, 0x1B);                                        \
+                cdgh = _mm_shuffle_epi32(cdgh, 0xB1);                                              \
+                abef = _mm_blend_epi16(t_, cdgh, 0xF0);                                            \
+                cdgh = _mm_alignr_epi8(cdgh, t_, 8);                                               \
+                _mm_storeu_si128((__m128i *) (void *) &(h)[0], abef);                              \
+                _mm_storeu_si128((__m128i *) (void *) &(h)[4], cdgh);                              \
+        } while (0)
+#define SHA_NI_ROUNDS4_X2(i, wa, wb)                                                               \
+        do {                                                                                       \
+                const __m128i k_ = _mm_load_si128((const __m128i *) (const void *) &sha256_k[4 * (i)]); \
+                __m128i ma_ = _mm_add_epi32((wa), k_), mb_ = _mm_add_epi32((wb), k_);              \
+                cdgh_a = _mm_sha256rnds2_epu32(cdgh_a, abef_a, ma_);                               \
+                cdgh_b = _mm_sha256rnds2_epu32(cdgh_b, abef_b, mb_);                               \
+                ma_ = _mm_shuffle_epi32(ma_, 0x0E);                                                \
+                mb_ = _mm_shuffle_epi32(mb_, 0x0E);                                                \
+                abef_a = _mm_sha256rnds2_epu32(abef_a, cdgh_a, ma_);                               \
+                abef_b = _mm_sha256rnds2_epu32(abef_b, cdgh_b, mb_);                               \
+        } while (0)
+
+__attribute__((target("sha,sse4.1"))) static void sha256_block_ni_x2(uint32_t ha[8],
+                                                                     const uint8_t *pa,
+                                                                     uint32_t hb[8],
+                                                                     const uint8_t *pb)
+{
+        const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+        __m128i abef_a, cdgh_a, abef_b, cdgh_b, sa0, sa1, sb0, sb1;
+        __m128i a0, a1, a2, a3, b0, b1, b2, b3;
+
+        SHA_NI_LOAD_STATE(ha, abef_a, cdgh_a);
+        SHA_NI_LOAD_STATE(hb, abef_b, cdgh_b);
+        sa0 = abef_a;
+        sa1 = cdgh_a;
+        sb0 = abef_b;
+        sb1 = cdgh_b;
+#define LD(p, o) _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *) (const void *) ((p) + (o))), bswap)
+        a0 = LD(pa, 0);
+        a1 = LD(pa, 16);
+        a2 = LD(pa, 32);
+        a3 = LD(pa, 48);
+        b0 = LD(pb, 0);
+        b1 = LD(pb, 16);
+        b2 = LD(pb, 32);
+        b3 = LD(pb, 48);
+#undef LD
+        SHA_NI_ROUNDS4_X2(0, a0, b0);
+        SHA_NI_ROUNDS4_X2(1, a1, b1);
+        SHA_NI_ROUNDS4_X2(2, a2, b2);
+        SHA_NI_ROUNDS4_X2(3, a3, b3);
+        for (int i = 4; i < 16; i += 4) {
+                SHA_NI_SCHEDULE(a0, a1, a2, a3);
+                SHA_NI_SCHEDULE(b0, b1, b2, b3);
+                SHA_NI_ROUNDS4_X2(i, a0, b0);
+                SHA_NI_SCHEDULE(a1, a2, a3, a0);
+                SHA_NI_SCHEDULE(b1, b2, b3, b0);
+                SHA_NI_ROUNDS4_X2(i + 1, a1, b1);
+                SHA_NI_SCHEDULE(a2, a3, a0, a1);
+                SHA_NI_SCHEDULE(b2, b3, b0, b1);
+                SHA_NI_ROUNDS4_X2(i + 2, a2, b2);
+                SHA_NI_SCHEDULE(a3, a0, a1, a2);
+                SHA_NI_SCHEDULE(b3, b0, b1, b2);
+                SHA_NI_ROUNDS4_X2(i + 3, a3, b3);
+        }
+        abef_a = _mm_add_epi32(abef_a, sa0);
+        cdgh_a = _mm_add_epi32(cdgh_a, sa1);
+        abef_b = _mm_add_epi32(abef_b, sb0);
+        cdgh_b = _mm_add_epi32(cdgh_b, sb1);
+        SHA_NI_STORE_STATE(ha, abef_a, cdgh_a);
+        SHA_NI_STORE_STATE(hb, abef_b, cdgh_b);
+}
+
 static int detect(void)
 {
         unsigned a, b, c, d;
@@ -163,6 +250,12 @@ static int detect(void)
 #else /* !LS_HAVE_SHA_NI */
 
 static void sha256_blocks_ni(uint32_t h[8], const uint8_t *p, size_t n)
+{
+        abort(); /* never selected */
+}
+
+static void sha256_block_ni_x2(uint32_t ha[8], const uint8_t *pa, uint32_t hb[8],
+                               const uint8_t *pb)
 {
         abort(); /* never selected */
 }
@@ -310,4 +403,181 @@ void ls_sha256(uint8_t out[LS_HASH_LEN], const void *data, size_t n)
         /* as libsodium's one-shot does: no copy of the input or the state is left behind */
         sodium_memzero(buf, sizeof(buf));
         sodium_memzero(h, sizeof(h));
+}
+
+/* The blocks still to compress for one message: its last data and the padding (x2). */
+typedef struct NiStream {
+        uint32_t h[8];
+        const uint8_t *p; /* data not consumed yet */
+        size_t n;
+        uint64_t total;   /* message length in bytes */
+        size_t r;         /* bytes waiting in buf */
+        unsigned tail, tail_i;
+        uint8_t buf[128];
+} NiStream;
+
+/* h: the state after `done` bytes (a multiple of 64); then r < 64 bytes at q, then p[0..n). */
+static inline void ni_stream_init(NiStream *x, const uint32_t h[8], uint64_t done, const uint8_t *q,
+                                  size_t r, const void *p, size_t n)
+{
+        memcpy(x->h, h, sizeof(x->h));
+        x->r = r;
+        memcpy(x->buf, q, r);
+        x->p = p;
+        x->n = n;
+        x->total = done + r + n;
+        x->tail = x->tail_i = 0;
+}
+
+/* The next 64-byte block of the padded message, or NULL after the last. */
+static inline const uint8_t *ni_next(NiStream *x)
+{
+        if (x->tail == 0) {
+                if (x->r > 0) {
+                        size_t take = MIN(64 - x->r, x->n);
+                        memcpy(x->buf + x->r, x->p, take);
+                        x->p += take;
+                        x->n -= take;
+                        x->r += take;
+                        if (x->r == 64) {
+                                x->r = 0;
+                                return x->buf;
+                        }
+                } else if (x->n >= 64) {
+                        const uint8_t *b = x->p;
+                        x->p += 64;
+                        x->n -= 64;
+                        return b;
+                } else {
+                        memcpy(x->buf, x->p, x->n);
+                        x->r = x->n;
+                        x->p += x->n;
+                        x->n = 0;
+                }
+                /* x->r < 64 bytes left: the padding, in one or two blocks */
+                size_t len = x->r + 1 > 56 ? 128 : 64;
+                x->buf[x->r] = 0x80;
+                memset(x->buf + x->r + 1, 0, len - 8 - x->r - 1);
+                store_be64(x->buf + len - 8, x->total << 3);
+                x->tail = (unsigned) (len / 64);
+        }
+        if (x->tail_i < x->tail)
+                return x->buf + 64 * x->tail_i++;
+        return NULL;
+}
+
+static inline void ni_digest(uint8_t out[LS_HASH_LEN], const uint32_t h[8])
+{
+        for (int i = 0; i < 8; i++) {
+                uint32_t w = __builtin_bswap32(h[i]);
+                memcpy(out + 4 * i, &w, 4);
+        }
+}
+
+/* Both streams to the end, their blocks compressed side by side while both have one. */
+static void ni_run_x2(NiStream *x, NiStream *y, uint8_t outa[LS_HASH_LEN],
+                      uint8_t outb[LS_HASH_LEN])
+{
+        const uint8_t *ba = ni_next(x), *bb = ni_next(y);
+
+        while (ba && bb) {
+                sha256_block_ni_x2(x->h, ba, y->h, bb);
+                ba = ni_next(x);
+                bb = ni_next(y);
+        }
+        for (; ba; ba = ni_next(x))
+                sha256_blocks_ni(x->h, ba, 1);
+        for (; bb; bb = ni_next(y))
+                sha256_blocks_ni(y->h, bb, 1);
+        ni_digest(outa, x->h);
+        ni_digest(outb, y->h);
+}
+
+void ls_sha256_final_x2(LsSha256 *a, const void *pa, size_t na, uint8_t outa[LS_HASH_LEN],
+                        LsSha256 *b, const void *pb, size_t nb, uint8_t outb[LS_HASH_LEN])
+{
+        NiStream x, y;
+        size_t ra, rb;
+
+        if (a->portable || b->portable) {
+                ls_sha256_update(a, pa, na);
+                ls_sha256_final(a, outa);
+                ls_sha256_update(b, pb, nb);
+                ls_sha256_final(b, outb);
+                return;
+        }
+        ra = (size_t) (a->u.ni.count & 63);
+        rb = (size_t) (b->u.ni.count & 63);
+        ni_stream_init(&x, a->u.ni.h, a->u.ni.count - ra, a->u.ni.buf, ra, pa, na);
+        ni_stream_init(&y, b->u.ni.h, b->u.ni.count - rb, b->u.ni.buf, rb, pb, nb);
+        ni_run_x2(&x, &y, outa, outb);
+        sodium_memzero(&x, sizeof(x));
+        sodium_memzero(&y, sizeof(y));
+        sodium_memzero(a, sizeof(*a));
+        sodium_memzero(b, sizeof(*b));
+}
+
+void ls_sha256_prefixed_x2(uint8_t outa[LS_HASH_LEN], const uint8_t *qa, size_t ra,
+                           const void *pa, size_t na, uint8_t outb[LS_HASH_LEN],
+                           const uint8_t *qb, size_t rb, const void *pb, size_t nb)
+{
+        NiStream x, y;
+
+        if (impl() != IMPL_SHA_NI || ra >= 64 || rb >= 64) {
+                LsSha256 s;
+                ls_sha256_init(&s);
+                ls_sha256_update(&s, qa, ra);
+                ls_sha256_update(&s, pa, na);
+                ls_sha256_final(&s, outa);
+                ls_sha256_init(&s);
+                ls_sha256_update(&s, qb, rb);
+                ls_sha256_update(&s, pb, nb);
+                ls_sha256_final(&s, outb);
+                return;
+        }
+        ni_stream_init(&x, sha256_iv, 0, qa, ra, pa, na);
+        ni_stream_init(&y, sha256_iv, 0, qb, rb, pb, nb);
+        ni_run_x2(&x, &y, outa, outb);
+}
+
+void ls_sha256_final_copy_x2(const LsSha256 *a, const void *pa, size_t na,
+                             uint8_t outa[LS_HASH_LEN], const LsSha256 *b, const void *pb,
+                             size_t nb, uint8_t outb[LS_HASH_LEN])
+{
+        size_t ra, rb;
+
+        if (a->portable || b->portable) {
+                LsSha256 x = *a, y = *b;
+                ls_sha256_final_x2(&x, pa, na, outa, &y, pb, nb, outb);
+                return;
+        }
+        ra = (size_t) (a->u.ni.count & 63);
+        rb = (size_t) (b->u.ni.count & 63);
+        if (ra + na <= 55 && rb + nb <= 55) {
+                /* one padded block each, built in place (salts: HMAC inner and outer) */
+                uint32_t hx[8], hy[8];
+                uint8_t bx[64] = {0}, by[64] = {0};
+                memcpy(hx, a->u.ni.h, sizeof(hx));
+                memcpy(hy, b->u.ni.h, sizeof(hy));
+                memcpy(bx, a->u.ni.buf, ra);
+                memcpy(bx + ra, pa, na);
+                bx[ra + na] = 0x80;
+                store_be64(bx + 56, (a->u.ni.count + na) << 3);
+                memcpy(by, b->u.ni.buf, rb);
+                memcpy(by + rb, pb, nb);
+                by[rb + nb] = 0x80;
+                store_be64(by + 56, (b->u.ni.count + nb) << 3);
+                sha256_block_ni_x2(hx, bx, hy, by);
+                ni_digest(outa, hx);
+                ni_digest(outb, hy);
+                sodium_memzero(bx, sizeof(bx));
+                sodium_memzero(by, sizeof(by));
+                return;
+        }
+        NiStream x, y;
+        ni_stream_init(&x, a->u.ni.h, a->u.ni.count - ra, a->u.ni.buf, ra, pa, na);
+        ni_stream_init(&y, b->u.ni.h, b->u.ni.count - rb, b->u.ni.buf, rb, pb, nb);
+        ni_run_x2(&x, &y, outa, outb);
+        sodium_memzero(&x, sizeof(x));
+        sodium_memzero(&y, sizeof(y));
 }

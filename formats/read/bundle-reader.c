@@ -18,6 +18,7 @@
 #include "magic.h"
 #include "merkle.h"
 #include "util.h"
+#include "work-pool.h"
 
 #define IOBUF_LEN 65536
 #define MAX_KEY_SOURCES 64
@@ -87,6 +88,7 @@ struct LsBundleReader {
         uint8_t *rec;               /* one record, grown up to LS_MAX_RECORD_LEN */
         size_t rec_cap;
         uint8_t proof[LS_BUNDLE_MAX_PROOF_LEN];
+        struct Ahead *ahead;        /* entries hashed ahead on worker threads, or NULL */
 };
 
 /* ---- findings ---- */
@@ -1316,6 +1318,167 @@ static int grow_record(LsBundleReader *b, size_t n)
         return 0;
 }
 
+/*
+ * ---- entries ahead: leaves and inclusion proofs on worker threads ----
+ *
+ * The entries pass below stays as it is, in order, on this thread. Before it reaches a
+ * window of entries, the window is read once more (pread, structure only), and workers
+ * compute each entry's leaf hash and inclusion-proof result, pure functions of the entry's
+ * bytes, the tree size and the checkpoint root. The pass takes a result only for the same
+ * bytes at the same offset (compared), and computes it itself otherwise: findings are the
+ * same with or without threads.
+ */
+#define AHEAD_MAX_ENTRIES 4096
+#define AHEAD_BYTES ((size_t) 4 << 20)
+#define AHEAD_NOT_RUN 1 /* incl: the worker did not verify the proof */
+
+typedef struct AheadEntry {
+        uint64_t off;      /* file offset of the entry */
+        LsBundleEntry e;
+        size_t data;       /* record ‖ proof in bytes[] */
+        uint8_t leaf[LS_HASH_LEN];
+        int incl;          /* ls_verify_inclusion(), or AHEAD_NOT_RUN */
+} AheadEntry;
+
+typedef struct AheadJob {
+        LsPoolJob pj;
+        struct Ahead *a;
+        size_t from, to;
+} AheadJob;
+
+typedef struct Ahead {
+        LsPool *pool;
+        uint64_t first, stalled; /* entry index of ent[0]; index where a fill found none */
+        size_t n;
+        uint64_t tree_size;
+        const uint8_t *root;     /* NULL: the proofs are not checked */
+        AheadEntry ent[AHEAD_MAX_ENTRIES];
+        AheadJob jobs[64];
+        uint8_t *bytes;          /* AHEAD_BYTES */
+} Ahead;
+
+static void ahead_job(LsPoolJob *pj)
+{
+        AheadJob *j = (AheadJob *) pj;
+        Ahead *a = j->a;
+
+        for (size_t x = j->from; x < j->to; x++) {
+                AheadEntry *ae = &a->ent[x];
+                const uint8_t *rec = a->bytes + ae->data;
+                LsProof p;
+
+                ls_leaf_hash(ae->leaf, ae->e.salt, rec, ae->e.record_len);
+                ae->incl = AHEAD_NOT_RUN;
+                if (a->root && ls_proof_decode(&p, rec + ae->e.record_len, ae->e.proof_len) == 0 &&
+                    p.kind == LS_PROOF_INCLUSION && p.a == ae->e.seq && p.b == a->tree_size)
+                        ae->incl = ls_verify_inclusion(ae->e.seq, a->tree_size, ae->leaf,
+                                                       (const uint8_t(*)[LS_HASH_LEN]) p.path,
+                                                       p.count, a->root);
+        }
+}
+
+/* Reads and hashes the entries from index i at file offset off (at most `left` entries). */
+static void ahead_fill(Ahead *a, const Stream *st, uint64_t i, uint64_t off, uint64_t left)
+{
+        size_t want = (size_t) MIN((uint64_t) AHEAD_BYTES, st->size > off ? st->size - off : 0);
+        size_t got = 0, pos = 0;
+        unsigned njobs, threads = ls_pool_threads(a->pool);
+
+        a->first = i;
+        a->n = 0;
+        while (got < want) {
+                ssize_t k = pread(st->fd, a->bytes + got, want - got, (off_t) (off + got));
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        break;
+                got += (size_t) k;
+        }
+        while (a->n < AHEAD_MAX_ENTRIES && a->n < left && got - pos >= LS_BUNDLE_ENTRY_FIXED_LEN) {
+                AheadEntry *ae = &a->ent[a->n];
+                if (ls_bundle_entry_decode(&ae->e, a->bytes + pos, LS_BUNDLE_ENTRY_FIXED_LEN) < 0 ||
+                    (uint64_t) ae->e.record_len + ae->e.proof_len >
+                            got - pos - LS_BUNDLE_ENTRY_FIXED_LEN)
+                        break;
+                ae->off = off + pos;
+                ae->data = pos + LS_BUNDLE_ENTRY_FIXED_LEN;
+                pos = ae->data + ae->e.record_len + ae->e.proof_len;
+                a->n++;
+        }
+        if (a->n == 0) {
+                a->stalled = i;
+                return;
+        }
+        njobs = (unsigned) MIN((size_t) 2 * threads, (a->n + 31) / 32);
+        njobs = MAX(njobs, 1u);
+        for (unsigned x = 0; x < njobs; x++) {
+                AheadJob *j = &a->jobs[x];
+                j->pj.run = ahead_job;
+                j->a = a;
+                j->from = a->n * x / njobs;
+                j->to = a->n * (x + 1) / njobs;
+                ls_pool_submit(a->pool, &j->pj);
+        }
+        for (unsigned x = 0; x < njobs; x++)
+                ls_pool_wait(a->pool, &a->jobs[x].pj);
+}
+
+/* The result for entry i at off with these bytes, or NULL: compute it here. */
+static const AheadEntry *ahead_get(LsBundleReader *b, const Stream *st, uint64_t i, uint64_t off,
+                                   uint64_t left, const LsBundleEntry *e)
+{
+        Ahead *a = b->ahead;
+        const AheadEntry *ae;
+
+        if (!a)
+                return NULL;
+        if (i < a->first || i >= a->first + a->n) {
+                if (i == a->stalled)
+                        return NULL;
+                ahead_fill(a, st, i, off, left);
+                if (a->n == 0)
+                        return NULL;
+        }
+        ae = &a->ent[i - a->first];
+        if (ae->off != off || ae->e.record_len != e->record_len ||
+            ae->e.proof_len != e->proof_len || ae->e.seq != e->seq ||
+            memcmp(ae->e.salt, e->salt, LS_SALT_LEN) != 0 ||
+            memcmp(a->bytes + ae->data, b->rec, e->record_len) != 0 ||
+            memcmp(a->bytes + ae->data + e->record_len, b->proof, e->proof_len) != 0)
+                return NULL; /* the file changed between the two reads */
+        return ae;
+}
+
+int ls_bundle_reader_set_jobs(LsBundleReader *b, unsigned jobs)
+{
+        Ahead *a;
+        int r;
+
+        if (jobs == 0)
+                jobs = ls_online_cpus();
+        if (b->ahead) {
+                ls_pool_free(b->ahead->pool);
+                free(b->ahead->bytes);
+                free(b->ahead);
+                b->ahead = NULL;
+        }
+        if (jobs <= 1)
+                return 0;
+        a = calloc(1, sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        a->bytes = malloc(AHEAD_BYTES);
+        r = a->bytes ? ls_pool_new(&a->pool, jobs) : -ENOMEM;
+        if (r < 0) {
+                free(a->bytes);
+                free(a);
+                return r;
+        }
+        a->stalled = UINT64_MAX;
+        b->ahead = a;
+        return 0;
+}
+
 static void step_entries(LsBundleReader *b, Stream *st)
 {
         LsBundleSummary *s = b->s;
@@ -1331,11 +1494,18 @@ static void step_entries(LsBundleReader *b, Stream *st)
                         LS_UNSET, LS_UNSET,
                         "no checkpoint of this bundle's tree: the inclusion proofs are not "
                         "checked");
+        if (b->ahead) {
+                b->ahead->tree_size = h->tree_size;
+                b->ahead->root = root_usable ? s->checkpoint.root : NULL;
+                b->ahead->n = 0;
+                b->ahead->stalled = UINT64_MAX;
+        }
         ls_selection_init(&sel, h->record_count);
         for (uint64_t i = 0; i <= h->record_count; i++) {
                 const int custody = i == h->record_count;
                 const uint64_t eoff = st->off, left = st->size > eoff ? st->size - eoff : 0;
                 uint8_t fixed[LS_BUNDLE_ENTRY_FIXED_LEN], leaf[LS_HASH_LEN];
+                const AheadEntry *ae;
                 LsBundleEntry e;
                 LsRecord rec;
                 LsProof p;
@@ -1384,7 +1554,11 @@ static void step_entries(LsBundleReader *b, Stream *st)
                 s->entries++;
 
                 /* the record (SPEC §3) and its sequence number */
-                ls_leaf_hash(leaf, e.salt, b->rec, e.record_len);
+                ae = ahead_get(b, st, i, eoff, (uint64_t) h->record_count + 1 - i, &e);
+                if (ae)
+                        memcpy(leaf, ae->leaf, LS_HASH_LEN);
+                else
+                        ls_leaf_hash(leaf, e.salt, b->rec, e.record_len);
                 code = ls_record_decode(&rec, b->rec, e.record_len, &roff);
                 rec_ok = code == 0;
                 if (!rec_ok)
@@ -1439,9 +1613,12 @@ static void step_entries(LsBundleReader *b, Stream *st)
                                  ", not of leaf %" PRIu64 " in the tree of %" PRIu64,
                                  p.a, p.b, e.seq, h->tree_size);
                 } else if (root_usable) {
-                        code = ls_verify_inclusion(e.seq, h->tree_size, leaf,
-                                                   (const uint8_t(*)[LS_HASH_LEN]) p.path,
-                                                   p.count, s->checkpoint.root);
+                        if (ae && ae->incl != AHEAD_NOT_RUN)
+                                code = ae->incl;
+                        else
+                                code = ls_verify_inclusion(e.seq, h->tree_size, leaf,
+                                                           (const uint8_t(*)[LS_HASH_LEN]) p.path,
+                                                           p.count, s->checkpoint.root);
                         if (code == -EILSEQ)
                                 TAMPERED(b, "inclusion proof", LS_BUNDLE_EVIDENCE,
                                          eoff + LS_BUNDLE_ENTRY_FIXED_LEN, e.seq,
@@ -1548,6 +1725,7 @@ LsBundleReader *ls_bundle_reader_free(LsBundleReader *b)
 {
         if (!b)
                 return NULL;
+        ls_bundle_reader_set_jobs(b, 1);
         ls_chain_verifier_free(b->v);
         for (size_t i = 0; i < b->nsrcs; i++) {
                 free(b->srcs[i].name);

@@ -118,6 +118,12 @@ typedef struct LsBundleReader LsBundleReader;
 int ls_bundle_reader_new(LsBundleReader **ret, const uint8_t root_pk[LS_PK_LEN],
                          const LsBundleCallbacks *cb);
 LsBundleReader *ls_bundle_reader_free(LsBundleReader *b);
+/*
+ * Leaves and inclusion proofs of the entries on `jobs` threads (0: one per online CPU;
+ * 1, the default: none), a window of at most 4 MiB of entries ahead of the in-order
+ * checks; the findings are the same for any number. 0 or <0.
+ */
+int ls_bundle_reader_set_jobs(LsBundleReader *b, unsigned jobs);
 
 /*
  * A key history obtained out of band (SPEC §10.3, e.g. logseal-verify --keys): applied

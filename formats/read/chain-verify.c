@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* chain-verify.c: the verification procedure of SPEC §6.3, §8, §9.3 and §11 */
 #include <errno.h>
-#include <pthread.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 #include "merkle.h"
 #include "payload.h"
 #include "util.h"
+#include "work-pool.h"
 
 typedef struct ArchiveCtx {
         const char *file;
@@ -29,19 +29,71 @@ typedef struct ArchiveCtx {
         LsArchiveSummary sum;
 } ArchiveCtx;
 
-typedef struct RecSpan {
-        const uint8_t *p;
-        size_t n;
-        uint64_t seq;
-} RecSpan;
+/*
+ * Parallel verification: everything that depends only on one batch's own bytes
+ * (payload digest, decompression, record decoding, salts, leaves and the perfect
+ * subtrees of its leaves) is a BatchJob, run on worker threads; the job's results
+ * are then taken in file order by verify_batch(), which makes every decision
+ * (links, trust, tree, findings, callbacks) on the caller's thread exactly as a
+ * sequential verifier would. With one job there are no threads and the same
+ * functions run one after the other.
+ */
+
+/* What the in-order pass needs of each record (its bytes stay in the job's payload). */
+typedef struct RecInfo {
+        uint64_t time_ns;
+        uint32_t off, len; /* the record's encoding in the decompressed payload */
+        uint16_t flags;
+        uint8_t type;
+} RecInfo;
+
+/* Perfect subtrees of one batch's leaves: at most two per level. */
+#define MAX_SUBTREES 130
+
+typedef struct BatchJob {
+        LsPoolJob pj; /* first: the pool hands this back */
+        struct BatchJob *next;
+        /* input */
+        LsBatchHeader h;
+        uint64_t offset, length;
+        uint8_t *payload;
+        size_t payload_cap, payload_len;
+        LsPayload *pc;
+        size_t held_raw; /* the largest decompressed payload pc has held */
+        size_t cost; /* bytes counted against the window's budget */
+        /* results */
+        int open_r;           /* ls_payload_open() */
+        int err;              /* -ENOMEM: no room for the records' facts */
+        int k;                /* the last ls_payload_next() */
+        size_t roff;
+        uint64_t it_next_seq;
+        uint32_t it_index;
+        uint32_t nrec;
+        RecInfo *recs;
+        size_t recs_cap;
+        uint64_t tmin, tmax;
+        unsigned nsub;
+        struct {
+                uint8_t hash[LS_HASH_LEN];
+                unsigned height;
+        } sub[MAX_SUBTREES];
+} BatchJob;
+
+/* Jobs kept for reuse only while their buffers are small. */
+#define JOB_KEEP_BYTES (8u << 20)
+#define DEFAULT_BUDGET ((size_t) 256 << 20)
 
 struct LsChainVerifier {
         LsVerifyCallbacks cb;
-        RecSpan *spans;               /* records of the batch being verified */
-        uint8_t (*leaves)[LS_HASH_LEN];
-        size_t leaves_cap;
         LsTrust *trust;
-        LsPayload *payload;
+
+        /* the window of batches in flight, oldest first, bounded by budget bytes */
+        unsigned jobs;
+        size_t budget, win_bytes;
+        size_t kept_bytes;            /* buffers of the jobs kept for reuse, at most budget */
+        unsigned win_count, max_count;
+        LsPool *pool;
+        BatchJob *win_head, *win_tail, *free_jobs;
 
         int have_chain;
         uint8_t chain_id[LS_CHAIN_ID_LEN];
@@ -184,6 +236,175 @@ static LsClass class_of(LsTrustResult r)
         return r == LS_TRUST_REVOKED ? LS_CLASS_REVOKED : LS_CLASS_TAMPERED;
 }
 
+/* ---- batch jobs (worker side: pure functions of one batch) ---- */
+
+static void job_free(BatchJob *j)
+{
+        if (!j)
+                return;
+        ls_payload_free(j->pc);
+        free(j->payload);
+        free(j->recs);
+        free(j);
+}
+
+/* Leaves per chunk: a perfect subtree hashed two hashes at a time (ls_*_x2). */
+#define CHUNK_LOG 10
+
+/* Root of the perfect subtree of the 2^lg leaves of records i.. (lg <= CHUNK_LOG). */
+static void chunk_root(const BatchJob *j, const uint8_t *raw, const LsSaltKey *k, uint32_t i,
+                       unsigned lg, uint8_t (*l)[LS_HASH_LEN], uint8_t out[LS_HASH_LEN])
+{
+        const uint64_t s = j->h.first_seq + i;
+        const uint32_t c = UINT32_C(1) << lg;
+        uint8_t s0[LS_SALT_LEN], s1[LS_SALT_LEN];
+
+        if (c == 1) {
+                ls_salt_derive(k, s, s0);
+                ls_leaf_hash(out, s0, raw + j->recs[i].off, j->recs[i].len);
+                sodium_memzero(s0, sizeof(s0));
+                return;
+        }
+        for (uint32_t x = 0; x < c; x += 2) {
+                const RecInfo *r0 = &j->recs[i + x], *r1 = &j->recs[i + x + 1];
+                ls_salt_derive_x2(k, s + x, s0, s + x + 1, s1);
+                ls_leaf_hash_x2(l[x], s0, raw + r0->off, r0->len, l[x + 1], s1, raw + r1->off,
+                                r1->len);
+        }
+        sodium_memzero(s0, sizeof(s0));
+        sodium_memzero(s1, sizeof(s1));
+        /* level by level, in place: node x reads 2x and 2x+1 before it is written */
+        for (uint32_t w = c / 2; w >= 2; w /= 2)
+                for (uint32_t x = 0; x < w; x += 2)
+                        ls_node_hash_x2(l[x], l[2 * x], l[2 * x + 1], l[x + 1], l[2 * x + 2],
+                                        l[2 * x + 3]);
+        ls_node_hash(out, l[0], l[1]);
+}
+
+/*
+ * Perfect subtrees of leaves [first_seq, first_seq + record_count), left to right, hashed
+ * chunk by chunk while the records are decoded (the chunk is still in the cache). The
+ * results count only when every record decoded (k == 0): then nrec == record_count.
+ */
+typedef struct Hasher {
+        uint64_t pos;      /* tree position of the current subtree */
+        uint32_t i, end;   /* next record to hash; end of the current subtree */
+        unsigned ht;       /* height of the current subtree */
+        LsSaltKey k;
+        LsMerkle m;        /* chunks of a subtree above CHUNK_LOG */
+} Hasher;
+
+static void hasher_sub(const BatchJob *j, Hasher *hs)
+{
+        unsigned ht = hs->pos ? (unsigned) __builtin_ctzll(hs->pos) : 62;
+
+        if (ht > 62)
+                ht = 62;
+        while ((UINT64_C(1) << ht) > (uint64_t) (j->h.record_count - hs->i))
+                ht--;
+        hs->ht = ht;
+        hs->end = hs->i + (uint32_t) (UINT64_C(1) << ht);
+        if (ht > CHUNK_LOG)
+                ls_merkle_init(&hs->m);
+}
+
+static void hasher_init(const BatchJob *j, Hasher *hs)
+{
+        hs->pos = j->h.first_seq;
+        hs->i = 0;
+        ls_salt_key_init(&hs->k, j->h.salt_seed);
+        hasher_sub(j, hs);
+}
+
+/* Hashes every whole chunk among the first `avail` records. */
+static void hasher_run(BatchJob *j, const uint8_t *raw, Hasher *hs, uint32_t avail)
+{
+        static _Thread_local uint8_t l[1u << CHUNK_LOG][LS_HASH_LEN];
+        uint8_t root[LS_HASH_LEN];
+
+        while (hs->i < j->h.record_count && j->nsub < MAX_SUBTREES) {
+                const unsigned lg = MIN(hs->ht, (unsigned) CHUNK_LOG);
+                const uint32_t c = UINT32_C(1) << lg;
+                if ((uint64_t) hs->i + c > avail)
+                        return;
+                if (hs->ht <= CHUNK_LOG) {
+                        chunk_root(j, raw, &hs->k, hs->i, lg, l, j->sub[j->nsub].hash);
+                } else {
+                        chunk_root(j, raw, &hs->k, hs->i, lg, l, root);
+                        (void) ls_merkle_append_subtree(&hs->m, root, lg);
+                }
+                hs->i += c;
+                if (hs->i == hs->end) {
+                        if (hs->ht > CHUNK_LOG)
+                                memcpy(j->sub[j->nsub].hash, hs->m.peaks[0], LS_HASH_LEN);
+                        j->sub[j->nsub].height = hs->ht;
+                        j->nsub++;
+                        hs->pos += UINT64_C(1) << hs->ht;
+                        if (hs->i < j->h.record_count)
+                                hasher_sub(j, hs);
+                }
+        }
+}
+
+static void job_run(LsPoolJob *pj)
+{
+        BatchJob *j = (BatchJob *) pj;
+        const LsBatchHeader *h = &j->h;
+        LsPayloadIter it;
+        LsRecord rec;
+        const uint8_t *bytes, *raw;
+        size_t len, rawlen, want;
+        Hasher hs;
+        int k;
+
+        j->err = 0;
+        j->k = 0;
+        j->roff = 0;
+        j->nrec = j->nsub = 0;
+        j->tmin = UINT64_MAX;
+        j->tmax = 0;
+        j->open_r = ls_payload_open(j->pc, h, j->payload, j->payload_len);
+        if (j->open_r < 0)
+                return;
+        raw = ls_payload_raw(j->pc, &rawlen);
+        /* Every entry takes at least 4 + LS_RECORD_FIXED_LEN bytes: bounded by the payload. */
+        want = MIN((size_t) h->record_count, rawlen / (4 + LS_RECORD_FIXED_LEN) + 1);
+        if (j->recs_cap < want) {
+                RecInfo *q = realloc(j->recs, want * sizeof(*q));
+                if (!q) {
+                        j->err = -ENOMEM;
+                        return;
+                }
+                j->recs = q;
+                j->recs_cap = want;
+        }
+        ls_payload_iter_init(&it, h, raw, rawlen);
+        hasher_init(j, &hs);
+        while ((k = ls_payload_next(&it, &rec, &bytes, &len, NULL, &j->roff)) > 0) {
+                RecInfo *ri;
+                if (j->nrec == j->recs_cap) { /* cannot happen: the bound above holds */
+                        k = -EBADMSG;
+                        break;
+                }
+                ri = &j->recs[j->nrec++];
+                ri->time_ns = rec.time_ns;
+                ri->off = (uint32_t) (bytes - raw);
+                ri->len = (uint32_t) len;
+                ri->flags = rec.flags;
+                ri->type = rec.type;
+                j->tmin = MIN(j->tmin, rec.time_ns);
+                j->tmax = MAX(j->tmax, rec.time_ns);
+                if ((j->nrec & 255) == 0)
+                        hasher_run(j, raw, &hs, j->nrec);
+        }
+        j->k = k;
+        j->it_index = it.index;
+        j->it_next_seq = it.next_seq;
+        if (k == 0)
+                hasher_run(j, raw, &hs, j->nrec);
+        ls_salt_key_wipe(&hs.k);
+}
+
 /* ---- setup ---- */
 
 int ls_chain_verifier_new(LsChainVerifier **ret, const uint8_t root_pk[LS_PK_LEN],
@@ -196,11 +417,9 @@ int ls_chain_verifier_new(LsChainVerifier **ret, const uint8_t root_pk[LS_PK_LEN
                 return -ENOMEM;
         if (cb)
                 v->cb = *cb;
-        r = ls_payload_new(&v->payload);
-        if (r < 0) {
-                free(v);
-                return r;
-        }
+        v->jobs = 1;
+        v->budget = DEFAULT_BUDGET;
+        v->max_count = 1;
         r = ls_trust_new(&v->trust, root_pk);
         if (r < 0) {
                 ls_chain_verifier_free(v);
@@ -220,12 +439,44 @@ LsChainVerifier *ls_chain_verifier_free(LsChainVerifier *v)
 {
         if (!v)
                 return NULL;
-        ls_payload_free(v->payload);
-        free(v->spans);
-        free(v->leaves);
+        ls_pool_free(v->pool);
+        while (v->win_head) {
+                BatchJob *j = v->win_head;
+                v->win_head = j->next;
+                j->next = v->free_jobs;
+                v->free_jobs = j;
+        }
+        while (v->free_jobs) {
+                BatchJob *j = v->free_jobs;
+                v->free_jobs = j->next;
+                job_free(j);
+        }
         ls_trust_free(v->trust);
         free(v);
         return NULL;
+}
+
+int ls_chain_verifier_set_jobs(LsChainVerifier *v, unsigned jobs, size_t budget)
+{
+        LsPool *p = NULL;
+        int r;
+
+        if (v->win_head)
+                return -EBUSY;
+        if (jobs == 0)
+                jobs = ls_online_cpus();
+        if (jobs > 1) {
+                r = ls_pool_new(&p, jobs);
+                if (r < 0)
+                        return r;
+        }
+        ls_pool_free(v->pool);
+        v->pool = p;
+        v->jobs = jobs;
+        v->budget = budget ? budget : DEFAULT_BUDGET;
+        /* enough batches in flight to keep every worker busy while the oldest is taken */
+        v->max_count = jobs > 1 ? 4 * jobs : 1;
+        return 0;
 }
 
 size_t ls_chain_verifier_keys(const LsChainVerifier *v, const LsKeyInfo **ret)
@@ -235,17 +486,16 @@ size_t ls_chain_verifier_keys(const LsChainVerifier *v, const LsKeyInfo **ret)
 
 /* ---- control records of a verified batch ---- */
 
-static void learn_from_records(LsChainVerifier *v, const LsBatchHeader *h, int report_errors,
-                               uint64_t offset)
+static void learn_from_records(LsChainVerifier *v, const LsBatchHeader *h, const uint8_t *raw,
+                               size_t rawlen, int report_errors, uint64_t offset)
 {
         LsPayloadIter it;
         LsRecord rec;
-        const uint8_t *bytes, *val, *raw;
-        size_t len, off, rawlen;
+        const uint8_t *bytes, *val;
+        size_t len, off;
         uint16_t vlen;
         LsControl c;
 
-        raw = ls_payload_raw(v->payload, &rawlen);
         ls_payload_iter_init(&it, h, raw, rawlen);
         while (ls_payload_next(&it, &rec, &bytes, &len, NULL, &off) > 0) {
                 const char *why = NULL, *what = NULL;
@@ -282,81 +532,6 @@ static void learn_from_records(LsChainVerifier *v, const LsBatchHeader *h, int r
                                "%s in the chain is not acceptable: %s", what,
                                cert_reason(r, why));
         }
-}
-
-/* ---- leaves ---- */
-
-static int grow_leaves(LsChainVerifier *v, uint32_t n)
-{
-        if (n <= v->leaves_cap)
-                return 0;
-        RecSpan *s = realloc(v->spans, (size_t) n * sizeof(*s));
-        if (!s)
-                return -ENOMEM;
-        v->spans = s;
-        uint8_t(*l)[LS_HASH_LEN] = realloc(v->leaves, (size_t) n * LS_HASH_LEN);
-        if (!l)
-                return -ENOMEM;
-        v->leaves = l;
-        v->leaves_cap = n;
-        return 0;
-}
-
-typedef struct LeafJob {
-        const RecSpan *spans;
-        uint8_t (*leaves)[LS_HASH_LEN];
-        const uint8_t *seed;
-        uint32_t from, to;
-} LeafJob;
-
-static void *leaf_job(void *ud)
-{
-        LeafJob *j = ud;
-        LsSaltKey k;
-        uint8_t salt[LS_SALT_LEN];
-
-        ls_salt_key_init(&k, j->seed);
-        for (uint32_t i = j->from; i < j->to; i++) {
-                ls_salt_derive(&k, j->spans[i].seq, salt);
-                ls_leaf_hash(j->leaves[i], salt, j->spans[i].p, j->spans[i].n);
-        }
-        ls_salt_key_wipe(&k);
-        return NULL;
-}
-
-/*
- * Leaf hashes are independent of each other (the verifier's hot spot is
- * SHA-256): for a big batch a second thread hashes the later 55% of the
- * leaves while this one hashes the first 45% and appends them to the tree
- * as it goes; the rest is appended in order after the join. 0 or -EOVERFLOW.
- */
-static int leaves_into_tree(LsChainVerifier *v, const LsBatchHeader *h, uint32_t n, LsMerkle *t)
-{
-        uint32_t m = n >= 512 ? (uint32_t) ((uint64_t) n * 45 / 100) : n;
-        LeafJob tail = {v->spans, v->leaves, h->salt_seed, m, n};
-        LsSaltKey k;
-        uint8_t salt[LS_SALT_LEN];
-        pthread_t th;
-        int threaded = 0, r = 0;
-
-        if (m < n)
-                threaded = pthread_create(&th, NULL, leaf_job, &tail) == 0;
-        if (!threaded)
-                m = n;
-        ls_salt_key_init(&k, h->salt_seed);
-        for (uint32_t i = 0; i < m; i++) {
-                ls_salt_derive(&k, v->spans[i].seq, salt);
-                ls_leaf_hash(v->leaves[i], salt, v->spans[i].p, v->spans[i].n);
-                if (r == 0)
-                        r = ls_merkle_append(t, v->leaves[i]);
-        }
-        ls_salt_key_wipe(&k);
-        if (threaded) {
-                pthread_join(th, NULL);
-                for (uint32_t i = m; i < n && r == 0; i++)
-                        r = ls_merkle_append(t, v->leaves[i]);
-        }
-        return r;
 }
 
 /* ---- heartbeat coverage ---- */
@@ -411,11 +586,13 @@ static void track_time(LsChainVerifier *v, const LsRecord *rec, const LsControl 
 
 static void verify_archive_header_sig(LsChainVerifier *v);
 
-static void verify_batch(LsChainVerifier *v, const LsReadItem *item)
+static void verify_batch(LsChainVerifier *v, BatchJob *j)
 {
-        const LsBatchHeader *h = &item->batch;
-        const uint64_t off = item->offset, b = h->batch_no;
+        const LsBatchHeader *h = &j->h;
+        const uint64_t off = j->offset, b = h->batch_no;
         int payload_ok = 0, authentic = 0, ok = 1, r;
+        const uint8_t *raw = NULL;
+        size_t rawlen = 0;
         LsKeyInfo *key;
 
         v->a.batches++;
@@ -429,9 +606,11 @@ static void verify_batch(LsChainVerifier *v, const LsReadItem *item)
                 ok = 0;
         }
 
-        r = ls_payload_open(v->payload, h, item->payload, item->payload_len);
-        if (r == 0)
+        r = j->open_r; /* ls_payload_open(), run by the job */
+        if (r == 0) {
                 payload_ok = 1;
+                raw = ls_payload_raw(j->pc, &rawlen);
+        }
 
         /*
          * SPEC §6.3: a batch whose key is not known yet (the chain's first batch, an admin
@@ -441,7 +620,7 @@ static void verify_batch(LsChainVerifier *v, const LsReadItem *item)
          */
         key = ls_trust_key(v->trust, h->key_id);
         if (!key && payload_ok) {
-                learn_from_records(v, h, 0, off);
+                learn_from_records(v, h, raw, rawlen, 0, off);
                 key = ls_trust_key(v->trust, h->key_id);
         }
         if (v->a.have_header && !v->a.header_verified)
@@ -537,52 +716,52 @@ static void verify_batch(LsChainVerifier *v, const LsReadItem *item)
         /* records, leaves and the Merkle root */
         int tree_ok = v->tree_valid && v->tree.size == h->first_seq, has_control = 0;
         if (payload_ok) {
-                LsPayloadIter it;
                 LsMerkle t = v->tree;
-                LsRecord rec;
-                const uint8_t *bytes, *raw;
-                size_t len, roff, rawlen;
-                uint64_t tmin = UINT64_MAX, tmax = 0;
-                int k, recs_ok = 1;
+                uint64_t tmin = j->tmin, tmax = j->tmax;
+                int k = j->k, recs_ok = 1;
 
-                raw = ls_payload_raw(v->payload, &rawlen);
-                ls_payload_iter_init(&it, h, raw, rawlen);
-                /* Pass 1: decode and check every record; remember where each one is. */
-                if (grow_leaves(v, h->record_count) < 0) {
+                if (j->err < 0) {
                         report(v, LS_CLASS_IO, -ENOMEM, "memory", off, b, h->first_seq,
                                "out of memory");
                         return;
                 }
-                uint32_t nrec = 0;
-                while ((k = ls_payload_next(&it, &rec, &bytes, &len, NULL, &roff)) > 0) {
+                /* Pass 1 (decoded by the job): control records and times, in order. */
+                for (uint32_t i = 0; i < j->nrec; i++) {
+                        const RecInfo *ri = &j->recs[i];
                         LsControl ctl;
-                        v->spans[nrec].p = bytes;
-                        v->spans[nrec].n = len;
-                        v->spans[nrec].seq = rec.seq;
-                        nrec++;
+                        LsRecord rec = {
+                                .type = ri->type,
+                                .flags = ri->flags,
+                                .seq = h->first_seq + i,
+                                .time_ns = ri->time_ns,
+                        };
                         size_t coff = 0;
                         int ck = -1;
-                        if (rec.type == LS_REC_CONTROL)
+                        if (rec.type == LS_REC_CONTROL) {
                                 has_control = 1;
-                        if (rec.type == LS_REC_CONTROL &&
-                            (ck = ls_control_decode(&ctl, rec.body, rec.body_len, &coff)) < 0) {
-                                report(v, LS_CLASS_TAMPERED, ck, "control record", off, b, rec.seq,
-                                       "control record malformed at body offset %zu (%s)", coff,
-                                       ck == -EPROTONOSUPPORT ? "unknown critical field" :
-                                                                "bad fields");
-                                ok = 0;
+                                (void) ls_record_decode(&rec, raw + ri->off, ri->len, &coff);
+                                coff = 0;
+                                if ((ck = ls_control_decode(&ctl, rec.body, rec.body_len, &coff)) < 0) {
+                                        report(v, LS_CLASS_TAMPERED, ck, "control record", off, b,
+                                               rec.seq,
+                                               "control record malformed at body offset %zu (%s)",
+                                               coff,
+                                               ck == -EPROTONOSUPPORT ? "unknown critical field" :
+                                                                        "bad fields");
+                                        ok = 0;
+                                }
                         }
                         track_time(v, &rec, ck == 0 ? &ctl : NULL, b, off);
-                        tmin = MIN(tmin, rec.time_ns);
-                        tmax = MAX(tmax, rec.time_ns);
                 }
-                /* Pass 2: leaves (salt + hash), on two cores for big batches; then the tree. */
-                if (k == 0 && tree_ok && leaves_into_tree(v, h, nrec, &t) < 0)
-                        tree_ok = 0;
+                /* Pass 2: the job's perfect subtrees of the leaves, appended in order. */
+                if (k == 0 && tree_ok)
+                        for (unsigned i = 0; i < j->nsub && tree_ok; i++)
+                                if (ls_merkle_append_subtree(&t, j->sub[i].hash, j->sub[i].height) < 0)
+                                        tree_ok = 0;
                 if (k < 0) {
-                        report(v, LS_CLASS_TAMPERED, k, "record", off, b, it.next_seq,
+                        report(v, LS_CLASS_TAMPERED, k, "record", off, b, j->it_next_seq,
                                "record %" PRIu32 " of the batch is malformed at payload offset %zu",
-                               it.index, roff);
+                               j->it_index, j->roff);
                         recs_ok = ok = 0;
                         tree_ok = 0;
                 } else if (tmin != h->min_time_ns || tmax != h->max_time_ns) {
@@ -651,14 +830,13 @@ static void verify_batch(LsChainVerifier *v, const LsReadItem *item)
                 v->a.min_time = MIN(v->a.min_time, h->min_time_ns);
                 v->a.max_time = MAX(v->a.max_time, h->max_time_ns);
                 if (has_control)
-                        learn_from_records(v, h, 1, off);
+                        learn_from_records(v, h, raw, rawlen, 1, off);
                 if (v->cb.record && (has_control || v->cb.all_records)) {
                         LsPayloadIter it;
                         LsRecord rec;
-                        const uint8_t *bytes, *raw;
-                        size_t len, roff, rawlen;
+                        const uint8_t *bytes;
+                        size_t len, roff;
 
-                        raw = ls_payload_raw(v->payload, &rawlen);
                         ls_payload_iter_init(&it, h, raw, rawlen);
                         while (ls_payload_next(&it, &rec, &bytes, &len, NULL, &roff) > 0)
                                 if (rec.type == LS_REC_CONTROL || v->cb.all_records)
@@ -669,7 +847,7 @@ static void verify_batch(LsChainVerifier *v, const LsReadItem *item)
         } else {
                 v->st.batches_bad++;
                 v->a.sum.batches_bad++;
-                v->a.sum.bytes_unverified += item->length;
+                v->a.sum.bytes_unverified += j->length;
                 v->a.damaged = 1;
         }
 }
@@ -853,6 +1031,98 @@ static void process_trailer(LsChainVerifier *v, const LsReadItem *item)
         }
 }
 
+/* ---- the window of batches in flight ---- */
+
+static size_t job_bytes(const BatchJob *j)
+{
+        return j->payload_cap + j->recs_cap * sizeof(RecInfo) + j->held_raw;
+}
+
+/* Takes the oldest batch's results (waiting for its job) and verifies it in order. */
+static void take_oldest(LsChainVerifier *v)
+{
+        BatchJob *j = v->win_head;
+
+        ls_pool_wait(v->pool, &j->pj);
+        v->win_head = j->next;
+        if (!v->win_head)
+                v->win_tail = NULL;
+        v->win_bytes -= j->cost;
+        v->win_count--;
+        verify_batch(v, j);
+        if (job_bytes(j) > JOB_KEEP_BYTES || v->kept_bytes + job_bytes(j) > v->budget) {
+                job_free(j);
+                return;
+        }
+        v->kept_bytes += job_bytes(j);
+        j->next = v->free_jobs;
+        v->free_jobs = j;
+}
+
+static void drain(LsChainVerifier *v)
+{
+        while (v->win_head)
+                take_oldest(v);
+}
+
+/*
+ * Queues a batch: its bytes are copied into a job (the reader's buffer is reused for
+ * the next item). The window holds at most `budget` bytes of compressed payload,
+ * decompressed payload and record facts, and never fewer than one batch; jobs kept for
+ * reuse hold at most another budget: memory is bounded whatever the archive size.
+ * 0, or -ENOMEM with nothing queued.
+ */
+static int submit_batch(LsChainVerifier *v, const LsReadItem *item)
+{
+        const LsBatchHeader *h = &item->batch;
+        size_t cost = item->payload_len + (size_t) h->payload_raw_len +
+                      (size_t) h->record_count * sizeof(RecInfo);
+        BatchJob *j;
+
+        while (v->win_head && (v->win_bytes + cost > v->budget || v->win_count >= v->max_count))
+                take_oldest(v);
+        j = v->free_jobs;
+        if (j) {
+                v->free_jobs = j->next;
+                v->kept_bytes -= job_bytes(j);
+        } else {
+                j = calloc(1, sizeof(*j));
+                if (!j || ls_payload_new(&j->pc) < 0) {
+                        free(j);
+                        return -ENOMEM;
+                }
+                j->pj.run = job_run;
+        }
+        if (j->payload_cap < item->payload_len) {
+                uint8_t *q = realloc(j->payload, item->payload_len);
+                if (!q) {
+                        job_free(j);
+                        return -ENOMEM;
+                }
+                j->payload = q;
+                j->payload_cap = item->payload_len;
+        }
+        memcpy(j->payload, item->payload, item->payload_len);
+        j->payload_len = item->payload_len;
+        j->h = *h;
+        j->held_raw = MAX(j->held_raw, (size_t) MIN(h->payload_raw_len, LS_MAX_BATCH_RAW));
+        j->offset = item->offset;
+        j->length = item->length;
+        j->cost = cost;
+        j->next = NULL;
+        if (v->win_tail)
+                v->win_tail->next = j;
+        else
+                v->win_head = j;
+        v->win_tail = j;
+        v->win_bytes += cost;
+        v->win_count++;
+        ls_pool_submit(v->pool, &j->pj);
+        if (!v->pool)
+                take_oldest(v); /* one job: verified at once, as it was read */
+        return 0;
+}
+
 int ls_chain_verify_archive(LsChainVerifier *v, int fd, const char *file)
 {
         LsArchiveReader *rd = NULL;
@@ -881,12 +1151,23 @@ int ls_chain_verify_archive(LsChainVerifier *v, int fd, const char *file)
         v->st.archives++;
         v->a.sum.file_size = ls_archive_reader_file_size(rd);
         while ((r = ls_archive_reader_next(rd, item)) > 0) {
+                /* Anything but a batch depends on the batches before it: take them first. */
+                if (item->kind != LS_ITEM_BATCH)
+                        drain(v);
                 switch (item->kind) {
                 case LS_ITEM_HEADER:
                         process_header(v, item);
                         break;
                 case LS_ITEM_BATCH:
-                        verify_batch(v, item);
+                        r = submit_batch(v, item);
+                        if (r < 0) {
+                                drain(v);
+                                report(v, LS_CLASS_IO, r, "memory", item->offset,
+                                       item->batch.batch_no, item->batch.first_seq,
+                                       "out of memory");
+                                v->a.sum.bytes_unverified += item->length;
+                                v->a.damaged = 1;
+                        }
                         break;
                 case LS_ITEM_TRAILER:
                         process_trailer(v, item);
@@ -914,6 +1195,7 @@ int ls_chain_verify_archive(LsChainVerifier *v, int fd, const char *file)
                         break;
                 }
         }
+        drain(v);
         if (r < 0)
                 report(v, LS_CLASS_IO, r, "read", ls_archive_reader_position(rd), LS_UNSET,
                        LS_UNSET, "read error: %s", strerror(-r));

@@ -79,6 +79,16 @@ int ls_chain_verifier_new(LsChainVerifier **ret, const uint8_t root_pk[LS_PK_LEN
                           const LsVerifyCallbacks *cb);
 LsChainVerifier *ls_chain_verifier_free(LsChainVerifier *v);
 
+/*
+ * Verify with `jobs` threads (0: one per online CPU; 1, the default: no threads):
+ * payloads, records, salts and leaves of up to `budget` bytes of batches
+ * (0: 256 MiB; at least one batch) are worked on in parallel, and every decision
+ * is still made on the caller's thread in file order, so findings, callbacks and
+ * the verdict are the same for any number of jobs. Callbacks run on the caller's
+ * thread. 0, -EBUSY while batches are in flight, or <0 when threads cannot start.
+ */
+int ls_chain_verifier_set_jobs(LsChainVerifier *v, unsigned jobs, size_t budget);
+
 /* Offers a certificate from outside the chain (key file, bundle): 0, or <0 if rejected. */
 int ls_chain_verifier_add_cert(LsChainVerifier *v, const LsCert *c, const char *source);
 int ls_chain_verifier_add_revocation(LsChainVerifier *v, const LsRevocation *r,

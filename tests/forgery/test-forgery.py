@@ -375,21 +375,42 @@ def flip(path, offset):
 report_no = [0]
 
 
+# Every verification runs with --jobs 1 and --jobs 4 too: all it says (exit code, stdout, stderr,
+# text and JSON reports, the clock readings masked) must be byte-identical (issue 16 item 2).
+JOBS_DIFF = []
+JOBS_RUNS = [0]
+CLOCK = re.compile(r'^(Started|Finished):\s+\S+$|"(started|finished)": "[^"]*"', re.M)
+
+
+def verify_once(args, root, rep, jobs=None):
+    cmd = [VERIFY, "--root-key", root]
+    if jobs:
+        cmd += ["--jobs", jobs]
+    if rep:
+        cmd += ["--report", rep]
+    p = subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True,
+                       errors="replace", timeout=300)
+    text = p.stdout + "\n" + p.stderr
+    if rep and os.path.exists(rep):
+        text += "\n" + open(rep, errors="replace").read()
+    js = open(rep + ".json", errors="replace").read() if rep and os.path.exists(rep + ".json") else ""
+    return p.returncode, text, js
+
+
 def verify(*args, root, report=True):
     """Runs logseal-verify; returns its exit code, what it said in text (stdout, stderr, the text
     report) and its JSON report (when it wrote one)."""
     report_no[0] += 1
     rep = os.path.join(WORK, "reports", f"report-{report_no[0]}")
-    cmd = [VERIFY, "--root-key", root]
-    if report:
-        cmd += ["--report", rep]
-    p = subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True,
-                       errors="replace", timeout=300)
-    text = p.stdout + "\n" + p.stderr
-    if os.path.exists(rep):
-        text += "\n" + open(rep, errors="replace").read()
-    js = open(rep + ".json", errors="replace").read() if os.path.exists(rep + ".json") else ""
-    return p.returncode, text, js
+    rc, text, js = verify_once(args, root, rep if report else None)
+    said = {}
+    for jobs in ("1", "4"):
+        r = verify_once(args, root, f"{rep}-jobs{jobs}" if report else None, jobs)
+        said[jobs] = CLOCK.sub("CLOCK", f"exit {r[0]}\n{r[1]}\n=====\n{r[2]}")
+    JOBS_RUNS[0] += 1
+    if said["1"] != said["4"] or CLOCK.sub("CLOCK", f"exit {rc}\n{text}\n=====\n{js}") != said["1"]:
+        JOBS_DIFF.append(f"report-{report_no[0]}: {' '.join(map(str, args))[:300]}")
+    return rc, text, js
 
 
 def summary(out):
@@ -891,6 +912,8 @@ try:
     cases_c(c, cstolen, crev, cold, cnew, cold_revoked, chist, ck0)
     d, root2, dbundle = appliance_d()
     cases_d(d, root2, dbundle)
+    t.check("jobs", f"--jobs 1, 4 and the default say the same in all {JOBS_RUNS[0]} verifications",
+            JOBS_RUNS[0] > 0 and not JOBS_DIFF, "\n".join(JOBS_DIFF[:20]))
     t.diag("today's results (case: exit, first lines said):")
     for cid, rc, lines in RESULTS:
         t.diag(f"  {cid}: exit {rc}: " + " | ".join(lines)[:400])
