@@ -58,7 +58,8 @@ static const char schema_sql[] =
         " app TEXT,"
         " procid TEXT,"
         " msgid TEXT,"
-        " msg_time_ns INTEGER);"
+        " msg_time_ns INTEGER,"
+        " identity TEXT);"
         "INSERT INTO position(id, gen, archive_no, offset) VALUES (0, 0, 0, 0);";
 
 /* The query indexes: dropped while index_rebuild() loads, made again after it. */
@@ -383,9 +384,9 @@ static int open_statements(Index *ix)
         r = r ?: prepare(ix, &ix->ins_rec,
                          "INSERT OR IGNORE INTO records(seq, time_ns, batch_no, archive_no, type,"
                          " transport, peer, port, conn_id, flags, facility, severity, host, app,"
-                         " procid, msgid, msg_time_ns)"
+                         " procid, msgid, msg_time_ns, identity)"
                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-                         " ?15, ?16, ?17)");
+                         " ?15, ?16, ?17, ?18)");
         r = r ?: prepare(ix, &ix->begin, "BEGIN IMMEDIATE");
         r = r ?: prepare(ix, &ix->commit, "COMMIT");
         r = r ?: prepare(ix, &ix->rollback, "ROLLBACK");
