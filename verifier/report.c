@@ -593,8 +593,12 @@ void report_write_text_head(const Report *r, FILE *f, const char *title)
         if (r->examiner)
                 text_line(f, "Examiner:     ", r->examiner);
         ls_hex(hex, r->root_key_id, LS_KEY_ID_LEN);
-        fprintf(f, "Trust anchor: root key %s (%s)\n              fingerprint %s\n", hex,
-                r->root_key_file ? r->root_key_file : "-", r->root_fingerprint);
+        fprintf(f, "Trust anchor: root key %s (", hex);
+        if (r->root_key_file)
+                ls_text_write(f, (const uint8_t *) r->root_key_file, strlen(r->root_key_file));
+        else
+                fputc('-', f);
+        fprintf(f, ")\n              fingerprint %s\n", r->root_fingerprint);
 }
 
 void report_write_text(const Report *r, FILE *f)

@@ -746,11 +746,13 @@ int export_bundle(ExportOptions *o)
                 r = fail("%s: tar failed", o->tar);
                 goto out;
         }
-        printf("Exported %zu records for case %s to %s%s%s\n"
+        printf("Exported %zu records for case ", e.n);
+        text_to(stdout, (const uint8_t *) o->case_id, strlen(o->case_id));
+        printf(" to %s%s%s\n"
                "  custody record %" PRIu64 " sealed in the chain; proofs against the checkpoint "
                "of tree size %" PRIu64 " (batch %" PRIu64 ")\n"
                "  verify: logseal-verify --root-key %s/%s %s\n",
-               e.n, o->case_id, o->out, o->tar ? " and " : "", o->tar ? o->tar : "",
+               o->out, o->tar ? " and " : "", o->tar ? o->tar : "",
                e.custody.seq, e.tree_size, e.checkpoint_batch, o->state_dir, STATE_ROOT_PUB,
                o->tar ? o->tar : o->out);
         r = 0;

@@ -54,6 +54,22 @@ static int memcasemem(const uint8_t *p, size_t n, const char *needle)
         return 0;
 }
 
+/* Text escaped (text.h) for a [bracketed] field: a ']' of the text is \x5d, so that the
+ * field cannot seem to end early. */
+static void write_bracketed(const uint8_t *p, size_t n)
+{
+        for (size_t i = 0; i < n;) {
+                const uint8_t *q = memchr(p + i, ']', n - i);
+                size_t k = q ? (size_t) (q - p) - i : n - i;
+                ls_text_write(stdout, p + i, k);
+                i += k;
+                if (q) {
+                        fputs("\\x5d", stdout);
+                        i++;
+                }
+        }
+}
+
 /* One record as a JSON line: the exact text (or bytes in base64). */
 static int print_json(const LsRecord *rec, const IndexFields *fl)
 {
@@ -162,7 +178,7 @@ static int print_hit(void *ud, const IndexHit *hit)
                 if (rec.identity_len) {
                         /* The sender identity a trusted front end gave (SPEC §3). */
                         fputc('[', stdout);
-                        ls_text_write(stdout, rec.identity, rec.identity_len);
+                        write_bracketed(rec.identity, rec.identity_len);
                         fputs("] ", stdout);
                 }
         }

@@ -16,6 +16,7 @@ import pty
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -45,7 +46,7 @@ HOSTILE = {
     "bad": b"bytes \xff\xfe\xc0\xaf cut \xe2\x82",
     "spanish": "Lic. Ana Pérez firmó el acta en Peñalolén".encode(),
 }
-IDENT_EVIL = "CN=\x1b[31mred\u202etxt.exe"
+IDENT_EVIL = "CN=\x1b[31mred\u202etxt.exe] fake"
 IDENT_ES = "CN=Peña,O=Fiscalía"
 CASE = "CASO-Peña-\x1b]0;pwned\x07-2026"
 EXAMINER = "Judge \u202eeoD nhoJ\u202c"
@@ -129,7 +130,8 @@ try:
     s.close()
     f = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     f.connect(frontend)
-    f.sendall(frame(f'<13>1 {TS} fronted app - - [{SD} subject="{IDENT_EVIL}" '
+    evil_sd = IDENT_EVIL.replace("]", "\\]")      # RFC 5424 PARAM-VALUE escaping
+    f.sendall(frame(f'<13>1 {TS} fronted app - - [{SD} subject="{evil_sd}" '
                     f'peer="192.0.2.7:5000"] identity evil'.encode()))
     f.sendall(frame(f'<13>1 {TS} fronted app - - [{SD} subject="{IDENT_ES}" '
                     f'peer="192.0.2.8:5001"] identity spanish'.encode()))
@@ -161,7 +163,7 @@ try:
             p.stdout)
     p = ctl("query", "--state-dir", app.state, "--text")
     check_text("query --text", p.stdout,
-               list(SHOWN.values()) + ["[subject=CN=\\x1b[31mred\\u202Etxt.exe peer=192.0.2.7:5000] ",
+               list(SHOWN.values()) + ["[subject=CN=\\x1b[31mred\\u202Etxt.exe\\x5d fake peer=192.0.2.7:5000] ",
                                        f"[subject={IDENT_ES} peer=192.0.2.8:5001] "])
     p = ctl("query", "--state-dir", app.state, "--host", "evil", "--raw")
     t.check("query --raw to a pipe: the bytes as received",
@@ -187,6 +189,7 @@ try:
     t.check("export: exit 0", p.returncode == 0, p.stderr)
     case_shown = "CASO-Peña-\\x1b]0;pwned\\x07-2026"
     exam_shown = "Judge \\u202EeoD nhoJ\\u202C"
+    check_text("export's own output", p.stdout, [case_shown])
     rep = open(os.path.join(bundle, "report.txt"), "rb").read()
     check_text("export report.txt", rep, list(SHOWN.values()) + [case_shown, exam_shown])
     p = verify(bundle)
@@ -212,6 +215,22 @@ try:
                                       "from time 2099-01-01T00:00:00.000000000Z"])
     t.check("key list: no raw nanoseconds", b"4070908800000000000" not in p.stdout, p.stdout)
     app.stop()
+
+    # an index of version 1 (before records.identity): refused with the fix, reindex makes it again
+    db = sqlite3.connect(os.path.join(app.state, "index", "index.sqlite"))
+    db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    db.commit()
+    db.close()
+    p = ctl("query", "--state-dir", app.state, "--identity", IDENT_ES)
+    t.check("an index of schema version 1: query exit 1, says to reindex",
+            p.returncode == 1 and b"schema version 1" in p.stderr and b"reindex" in p.stderr,
+            (p.returncode, p.stderr))
+    p = ctl("reindex", "--state-dir", app.state)
+    t.check("reindex recreates it", p.returncode == 0, p.stderr)
+    p = ctl("query", "--state-dir", app.state, "--identity", IDENT_ES)
+    t.check("then query --identity finds the message", p.returncode == 0 and
+            p.stdout.endswith(b"identity spanish\n") and p.stdout.count(b"\n") == 1,
+            (p.returncode, p.stdout, p.stderr))
 
     p = verify("--case", CASE, "--examiner", EXAMINER, os.path.join(app.state, "archives"))
     t.check("logseal-verify archives: exit 0 or 4", p.returncode in (0, 4), p.stderr)
