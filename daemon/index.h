@@ -10,8 +10,9 @@
  * and archive positions from it, then re-reads the records from the archives
  * (IndexBatchReader) and prints those bytes. The verifier never reads it.
  *
- * Schema (version 2; version 1 lacked records.identity: an index of another version is
- * refused, and `logsealctl reindex` makes it again):
+ * Schema (version 2). Version 1 lacked records.identity: index_open() adds the column and
+ * empties the index, which the next catch-up fills again from the archives. An index of
+ * another version is refused (-EPROTONOSUPPORT); `logsealctl reindex` makes it again.
  *   meta(key PRIMARY KEY, value)        'schema_version' = 2, 'chain_id' = 32 hex digits
  *   position(id = 0, gen, archive_no, offset, next_batch_no, next_seq,
  *            last_archive_no, last_offset, last_header_hash)

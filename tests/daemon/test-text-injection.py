@@ -216,21 +216,34 @@ try:
     t.check("key list: no raw nanoseconds", b"4070908800000000000" not in p.stdout, p.stdout)
     app.stop()
 
-    # an index of version 1 (before records.identity): refused with the fix, reindex makes it again
-    db = sqlite3.connect(os.path.join(app.state, "index", "index.sqlite"))
+    # an index of schema version 1 (before records.identity), as an upgrade finds it: the first
+    # opener adds the column and indexes the archives again; the file keeps its owner
+    ixfile = os.path.join(app.state, "index", "index.sqlite")
+    owner = os.stat(ixfile).st_uid
+    db = sqlite3.connect(ixfile)
+    db.execute("ALTER TABLE records DROP COLUMN identity")
     db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     db.commit()
     db.close()
     p = ctl("query", "--state-dir", app.state, "--identity", IDENT_ES)
-    t.check("an index of schema version 1: query exit 1, says to reindex",
-            p.returncode == 1 and b"schema version 1" in p.stderr and b"reindex" in p.stderr,
+    t.check("an index of schema version 1: query --identity finds the message (migrated)",
+            p.returncode == 0 and p.stdout.endswith(b"identity spanish\n") and
+            p.stdout.count(b"\n") == 1, (p.returncode, p.stdout, p.stderr))
+    db = sqlite3.connect(ixfile)
+    version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    db.close()
+    t.check("... now schema version 2, same owner", version == ("2",) and
+            os.stat(ixfile).st_uid == owner, (version, owner, os.stat(ixfile).st_uid))
+    db = sqlite3.connect(ixfile)
+    db.execute("UPDATE meta SET value = '7' WHERE key = 'schema_version'")
+    db.commit()
+    db.close()
+    p = ctl("query", "--state-dir", app.state)
+    t.check("an index of an unknown schema version: query exit 1, says to reindex",
+            p.returncode == 1 and b"schema version 7" in p.stderr and b"reindex" in p.stderr,
             (p.returncode, p.stderr))
     p = ctl("reindex", "--state-dir", app.state)
     t.check("reindex recreates it", p.returncode == 0, p.stderr)
-    p = ctl("query", "--state-dir", app.state, "--identity", IDENT_ES)
-    t.check("then query --identity finds the message", p.returncode == 0 and
-            p.stdout.endswith(b"identity spanish\n") and p.stdout.count(b"\n") == 1,
-            (p.returncode, p.stdout, p.stderr))
 
     p = verify("--case", CASE, "--examiner", EXAMINER, os.path.join(app.state, "archives"))
     t.check("logseal-verify archives: exit 0 or 4", p.returncode in (0, 4), p.stderr)
