@@ -52,9 +52,24 @@ static int span_equals(const uint8_t *p, size_t n, const char *want)
         return p && n == strlen(want) && memcmp(p, want, n) == 0;
 }
 
+/* The sender identity is `want`, "subject=" want, or "subject=" want " peer=..." (the form
+ * ingest gives it, SPEC §3). */
+static int identity_matches(const uint8_t *p, size_t n, const char *want)
+{
+        static const char pre[] = "subject=", peer[] = " peer=";
+        size_t k = strlen(want), lp = sizeof(pre) - 1, lpeer = sizeof(peer) - 1;
+
+        if (n == k && !memcmp(p, want, k))
+                return 1;
+        if (n < lp + k || memcmp(p, pre, lp) || memcmp(p + lp, want, k))
+                return 0;
+        return n == lp + k || (n >= lp + k + lpeer && !memcmp(p + lp + k, peer, lpeer));
+}
+
 int index_filter_match(const IndexFilter *f, const LsRecord *rec, const IndexFields *fl)
 {
-        return !((f->host && !span_equals(fl->host, fl->host_len, f->host)) ||
+        return !((f->identity && !identity_matches(rec->identity, rec->identity_len, f->identity)) ||
+                 (f->host && !span_equals(fl->host, fl->host_len, f->host)) ||
                  (f->app && !span_equals(fl->app, fl->app_len, f->app)) ||
                  rec->time_ns < f->from_ns || rec->time_ns >= f->to_ns ||
                  (f->syslog_only && rec->type != LS_REC_SYSLOG) ||
@@ -65,7 +80,7 @@ int index_filter_match(const IndexFilter *f, const LsRecord *rec, const IndexFie
 
 int index_query(Index *ix, const IndexFilter *f, IndexHitFn fn, void *userdata)
 {
-        char sql[1024];
+        char sql[2048];
         sqlite3_stmt *st = NULL;
         int rc, r = 0;
 
@@ -74,7 +89,7 @@ int index_query(Index *ix, const IndexFilter *f, IndexHitFn fn, void *userdata)
         snprintf(sql, sizeof(sql),
                  "SELECT r.seq, r.time_ns, r.batch_no, b.archive_no, b.offset, b.header_hash"
                  " FROM records r CROSS JOIN batches b ON b.batch_no = r.batch_no"
-                 " WHERE r.time_ns >= ?1 AND r.time_ns < ?2%s%s%s%s%s%s%s%s"
+                 " WHERE r.time_ns >= ?1 AND r.time_ns < ?2%s%s%s%s%s%s%s%s%s"
                  " ORDER BY r.time_ns, r.seq%s",
                  f->host ? " AND r.host = ?3" : "", f->app ? " AND r.app = ?4" : "",
                  f->syslog_only ? " AND r.type = 1" : "",
@@ -83,6 +98,9 @@ int index_query(Index *ix, const IndexFilter *f, IndexHitFn fn, void *userdata)
                  f->seq_from ? " AND r.seq >= ?8" : "", f->seq_to ? " AND r.seq < ?9" : "",
                  f->match ? " AND r.seq IN (SELECT rowid FROM messages WHERE messages MATCH ?10)" :
                             "",
+                 f->identity ? " AND (r.identity = ?11 OR r.identity = 'subject=' || ?11 OR"
+                               " substr(r.identity, 1, length(?12)) = ?12)" :
+                               "",
                  f->limit ? " LIMIT ?5" : "");
         if (f->match && !ix->ins_fts)
                 return ix_fail(ix, -ENOPROTOOPT,
@@ -108,6 +126,15 @@ int index_query(Index *ix, const IndexFilter *f, IndexHitFn fn, void *userdata)
                 sqlite3_bind_int64(st, 8, i64(f->seq_from));
         if (f->seq_to)
                 sqlite3_bind_int64(st, 9, i64(f->seq_to));
+        if (f->identity) {
+                char *prefix = sqlite3_mprintf("subject=%s peer=", f->identity);
+                if (!prefix) {
+                        sqlite3_finalize(st);
+                        return ix_fail(ix, -ENOMEM, "out of memory");
+                }
+                sqlite3_bind_text(st, 11, f->identity, -1, SQLITE_STATIC);
+                sqlite3_bind_text(st, 12, prefix, -1, sqlite3_free);
+        }
         if (f->match) {
                 /* The text's tokens (as unicode61 splits ASCII), each quoted, ANDed: no FTS5
                  * syntax from the user, and no phrases (detail=none). The caller checks the

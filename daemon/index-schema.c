@@ -59,7 +59,8 @@ static const char schema_sql[] =
         " app TEXT,"
         " procid TEXT,"
         " msgid TEXT,"
-        " msg_time_ns INTEGER);"
+        " msg_time_ns INTEGER,"
+        " identity TEXT);"
         "INSERT INTO position(id, gen, archive_no, offset) VALUES (0, 0, 0, 0);";
 
 /* The query indexes: dropped while index_rebuild() loads, made again after it. */
@@ -290,6 +291,35 @@ int ix_empty(Index *ix)
         return r;
 }
 
+/*
+ * Version 1 lacked records.identity. The index is derived data: in the open transaction the
+ * column is added and every row dropped, as by ix_empty(); whoever catches up next (the
+ * daemon's indexing thread, a query) indexes the archives again. The file keeps its owner,
+ * which a `logsealctl reindex` run as root would not.
+ */
+static int migrate_v1(Index *ix)
+{
+        int64_t fts = 0;
+        int r;
+
+        r = ix_count_rows(ix,
+                          "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                          "name = 'messages'",
+                          &fts);
+        r = r ?: ix_exec(ix, "ALTER TABLE records ADD COLUMN identity TEXT;"
+                             "DELETE FROM records;"
+                             "DELETE FROM batches;"
+                             "UPDATE position SET gen = gen + 1, archive_no = 0, offset = 0,"
+                             " next_batch_no = NULL, next_seq = NULL, last_archive_no = NULL,"
+                             " last_offset = NULL, last_header_hash = NULL WHERE id = 0;"
+                             "UPDATE meta SET value = '2' WHERE key = 'schema_version'",
+                         "moving the index from schema version 1 to 2");
+        if (fts)
+                r = r ?: ix_exec(ix, "INSERT INTO messages(messages) VALUES ('delete-all')",
+                                 "emptying the full-text index");
+        return r;
+}
+
 /* Creates the schema in a new file, or checks the version and chain of an existing one. */
 static int setup_schema(Index *ix)
 {
@@ -332,10 +362,12 @@ static int setup_schema(Index *ix)
                 if (r < 0)
                         goto out;
         } else {
+                int v1;
                 r = meta_get(ix, "schema_version", v, sizeof(v));
                 if (r < 0)
                         goto out;
-                if (r == 0 || strtol(v, NULL, 10) != INDEX_SCHEMA_VERSION ||
+                v1 = r > 0 && !strcmp(v, "1");
+                if (r == 0 || (strtol(v, NULL, 10) != INDEX_SCHEMA_VERSION && !v1) ||
                     strspn(v, "0123456789") != strlen(v)) {
                         r = ix_fail(ix, -EPROTONOSUPPORT,
                                     "%s: schema version %s, this program knows version %d: "
@@ -357,6 +389,11 @@ static int setup_schema(Index *ix)
                 if (pos_rows != 1) {
                         r = ix_fail(ix, -EUCLEAN, "%s: the position row is missing", STATE_INDEX);
                         goto out;
+                }
+                if (v1) {
+                        r = migrate_v1(ix);
+                        if (r < 0)
+                                goto out;
                 }
         }
         r = ix_exec(ix, "COMMIT", "committing the schema");
@@ -384,9 +421,9 @@ static int open_statements(Index *ix)
         r = r ?: prepare(ix, &ix->ins_rec,
                          "INSERT OR IGNORE INTO records(seq, time_ns, batch_no, archive_no, type,"
                          " transport, peer, port, conn_id, flags, facility, severity, host, app,"
-                         " procid, msgid, msg_time_ns)"
+                         " procid, msgid, msg_time_ns, identity)"
                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-                         " ?15, ?16, ?17)");
+                         " ?15, ?16, ?17, ?18)");
         r = r ?: prepare(ix, &ix->begin, "BEGIN IMMEDIATE");
         r = r ?: prepare(ix, &ix->commit, "COMMIT");
         r = r ?: prepare(ix, &ix->rollback, "ROLLBACK");

@@ -221,6 +221,7 @@ static int insert_record(Index *ix, const LsBatchHeader *h, const LsRecord *rec,
                 sqlite3_bind_int64(st, 17, f.msg_time_ns);
         else
                 sqlite3_bind_null(st, 17);
+        bind_span(st, 18, rec->identity, rec->identity_len);
         r = step_done(ix, st, "inserting a record");
         sqlite3_clear_bindings(st); /* the spans point into the payload */
         if (r < 0)

@@ -10,8 +10,10 @@
  * and archive positions from it, then re-reads the records from the archives
  * (IndexBatchReader) and prints those bytes. The verifier never reads it.
  *
- * Schema (version 1):
- *   meta(key PRIMARY KEY, value)        'schema_version' = 1, 'chain_id' = 32 hex digits
+ * Schema (version 2). Version 1 lacked records.identity: index_open() adds the column and
+ * empties the index, which the next catch-up fills again from the archives. An index of
+ * another version is refused (-EPROTONOSUPPORT); `logsealctl reindex` makes it again.
+ *   meta(key PRIMARY KEY, value)        'schema_version' = 2, 'chain_id' = 32 hex digits
  *   position(id = 0, gen, archive_no, offset, next_batch_no, next_seq,
  *            last_archive_no, last_offset, last_header_hash)
  *                                       where catching up resumes: the archive and byte
@@ -22,11 +24,13 @@
  *   batches(batch_no PRIMARY KEY, archive_no, offset, first_seq, record_count, min_time,
  *           max_time, header_hash)      offset: the batch's frame in its archive
  *   records(seq PRIMARY KEY, time_ns, batch_no, archive_no, type, transport, peer, port,
- *           conn_id, flags, facility, severity, host, app, procid, msgid, msg_time_ns)
- *                                       one row per record, syslog and control; peer is
+ *           conn_id, flags, facility, severity, host, app, procid, msgid, msg_time_ns,
+ *           identity)                   one row per record, syslog and control; peer is
  *                                       the IP address text, or "pid=P uid=U gid=G" for unix
  *                                       sockets; the syslog fields come from ls_syslog_parse
- *                                       of the raw body and are NULL when absent
+ *                                       of the raw body and are NULL when absent; identity
+ *                                       is the record's sender identity (SPEC §3, "subject=S
+ *                                       peer=P" from a trusted front end), NULL when none
  *   indexes records(time_ns), records(host, time_ns), records(app, time_ns)
  *
  * u64 values (seq, times) are stored as SQLite's signed 64-bit integers; times are
@@ -54,7 +58,7 @@
 #include "defs.h"
 #include "record.h"
 
-#define INDEX_SCHEMA_VERSION 1
+#define INDEX_SCHEMA_VERSION 2
 
 typedef struct Index Index;
 
@@ -182,6 +186,8 @@ typedef struct IndexFilter {
         uint64_t seq_from;        /* inclusive */
         uint64_t seq_to;          /* exclusive; 0: no end */
         const char *match;        /* full-text: records whose message has these words */
+        const char *identity;     /* NULL: any; else the sender identity is "subject=S" or
+                                   * "subject=S peer=..." with S this, or is this whole */
 } IndexFilter;
 
 

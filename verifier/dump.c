@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "control.h"
+#include "text.h"
 #include "util.h"
 #include "verify.h"
 
@@ -78,10 +79,13 @@ void dump_record(Ctx *c, const LsRecord *rec)
         if (rec->time_ns < c->dump_from || rec->time_ns > c->dump_to || rec->seq < c->dump_seq_from ||
             rec->seq > c->dump_seq_to)
                 return;
-        if (c->dump == DUMP_RAW) {
+        if (c->dump == DUMP_RAW || c->dump == DUMP_TEXT) {
                 if (rec->type != LS_REC_SYSLOG)
                         return;
-                fwrite(rec->body, 1, rec->body_len, stdout);
+                if (c->dump == DUMP_RAW)
+                        fwrite(rec->body, 1, rec->body_len, stdout);
+                else
+                        ls_text_write(stdout, rec->body, rec->body_len);
                 fputc('\n', stdout);
                 return;
         }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -47,9 +48,11 @@ static void help(void)
                "      --case ID            case identifier to put in the report\n"
                "      --examiner NAME      examiner name to put in the report\n"
                "  -q, --quiet              print nothing; the exit code is the verdict\n"
-               "      --dump[=raw|json]    print the records of verified batches (or a bundle's\n"
-               "                           verified disclosed records) to stdout\n"
-               "                           (the report then goes to stderr)\n"
+               "      --dump[=text|raw|json]  print the records of verified batches (or a\n"
+               "                           bundle's verified disclosed records) to stdout\n"
+               "                           (the report then goes to stderr): text escapes\n"
+               "                           control and bidi characters (the default), raw\n"
+               "                           prints the bytes as received (not to a terminal)\n"
                "      --from TIME, --to TIME   dump only records received in this range\n"
                "                           (RFC 3339 UTC like 2026-01-01T00:00:00Z, or @NANOSECONDS)\n"
                "      --seq A-B            dump only records with sequence numbers A..B\n"
@@ -205,12 +208,21 @@ int main(int argc, char **argv)
                         o.quiet = 1;
                         break;
                 case OPT_DUMP:
-                        if (!optarg || !strcmp(optarg, "raw"))
+                        if (!optarg || !strcmp(optarg, "text"))
+                                c.dump = DUMP_TEXT;
+                        else if (!strcmp(optarg, "raw"))
                                 c.dump = DUMP_RAW;
                         else if (!strcmp(optarg, "json"))
                                 c.dump = DUMP_JSON;
                         else {
-                                fprintf(stderr, "logseal-verify: --dump takes raw or json\n");
+                                fprintf(stderr, "logseal-verify: --dump takes text, raw or json\n");
+                                return 2;
+                        }
+                        if (c.dump == DUMP_RAW && isatty(STDOUT_FILENO)) {
+                                fprintf(stderr, "logseal-verify: --dump=raw prints the bytes "
+                                                "senders sent, escape sequences included: not "
+                                                "to a terminal (pipe or redirect it, or use "
+                                                "--dump=text)\n");
                                 return 2;
                         }
                         break;

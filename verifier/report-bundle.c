@@ -13,6 +13,7 @@
 #include "config.h"
 #include "control.h"
 #include "hash.h"
+#include "text.h"
 #include "util.h"
 #include "verify.h"
 
@@ -37,8 +38,9 @@ static const char *file_status_name(LsBundleFileStatus s)
         return "unknown";
 }
 
-/* Bytes as printable ASCII with \xHH escapes (like the text report), into a buffer. */
-static void escape_into(char *out, size_t cap, const uint8_t *p, size_t n)
+/* JSON text of bytes that are not UTF-8: printable ASCII with \xHH escapes (the schema's
+ * rendering; text reports use text.h). */
+static void json_escape_into(char *out, size_t cap, const uint8_t *p, size_t n)
 {
         size_t o = 0;
 
@@ -63,13 +65,46 @@ static json_t *json_text(const uint8_t *p, size_t n)
         buf = malloc(4 * n + 1);
         if (!buf)
                 return json_null();
-        escape_into(buf, 4 * n + 1, p, n);
+        json_escape_into(buf, 4 * n + 1, p, n);
         return json_string(buf);
 }
 
 static json_t *json_opt_text(const LsBundleText *t)
 {
         return t->present ? json_text(t->p, t->len) : json_null();
+}
+
+/* A case field for a quoted value of the text report (text_write_quoted), into a buffer;
+ * cut at a character, never inside an escape, when it does not fit. */
+static void quoted_into(char *out, size_t cap, const uint8_t *p, size_t n)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0, k;
+        FILE *m = open_memstream(&buf, &len);
+
+        if (!m) {
+                snprintf(out, cap, "?");
+                return;
+        }
+        text_write_quoted(m, p, n);
+        if (fclose(m) != 0 || !buf) {
+                snprintf(out, cap, "?");
+                return;
+        }
+        if (len < cap) {
+                memcpy(out, buf, len + 1);
+                return;
+        }
+        k = cap - 4; /* room for "..." */
+        while (k > 0 && ((uint8_t) buf[k] & 0xc0) == 0x80)
+                k--;
+        for (size_t i = k > 6 ? k - 6 : 0; i < k; i++)
+                if (buf[i] == '\\') {
+                        k = i;
+                        break;
+                }
+        memcpy(out, buf, k);
+        memcpy(out + k, "...", 4);
 }
 
 /* Root first: the keys from the trust anchor down to the checkpoint's signing key. */
@@ -137,7 +172,7 @@ static void unauthenticated_list(Bundle *b, char *out, size_t cap)
                         o += (size_t) snprintf(out + o, cap - o, " and %zu more", total - n);
                         break;
                 }
-                escape_into(name, sizeof(name), (const uint8_t *) b->files[i].name,
+                quoted_into(name, sizeof(name), (const uint8_t *) b->files[i].name,
                             strlen(b->files[i].name));
                 o += (size_t) snprintf(out + o, cap - o, "%s%s",
                                        n == 0 ? "" : n + 1 == total ? " and " : ", ", name);
@@ -185,9 +220,9 @@ static void bundle_proves(Bundle *b, LsClass verdict, char *out, size_t cap)
         ls_hex(key, s->signer.key_id, LS_KEY_ID_LEN);
         ls_hex(root, b->c->report.root_key_id, LS_KEY_ID_LEN);
         seq_list(b, seqs, sizeof(seqs));
-        escape_into(cs, sizeof(cs), s->case_id.p, s->case_id.len);
-        escape_into(ex, sizeof(ex), s->examiner.p, s->examiner.len);
-        escape_into(fl, sizeof(fl), s->filter.p, s->filter.len);
+        quoted_into(cs, sizeof(cs), s->case_id.p, s->case_id.len);
+        quoted_into(ex, sizeof(ex), s->examiner.p, s->examiner.len);
+        quoted_into(fl, sizeof(fl), s->filter.p, s->filter.len);
         snprintf(out, cap,
                  "The %" PRIu32 " disclosed record%s %s, byte for byte, record%s %s of log chain %s. "
                  "The appliance key %s (epoch %" PRIu64 "), certified from the root key %s, "
@@ -252,12 +287,12 @@ static void text_record(FILE *f, const LsRecord *rec)
         fputc('\n', f);
         if (rec->identity_len) {
                 fputs("    sender: ", f);
-                write_escaped(f, rec->identity, rec->identity_len);
+                ls_text_write(f, rec->identity, rec->identity_len);
                 fputc('\n', f);
         }
         if (rec->type == LS_REC_SYSLOG) {
                 fputs("    ", f);
-                write_escaped(f, rec->body, rec->body_len);
+                ls_text_write(f, rec->body, rec->body_len);
                 fputc('\n', f);
         } else {
                 fprintf(f, "    (control record: %s)\n",
@@ -298,7 +333,7 @@ static void text_bundle_text(FILE *f, const char *label, const LsBundleText *t)
         if (!t->present)
                 return;
         fprintf(f, "  %-10s ", label);
-        write_escaped(f, t->p, t->len);
+        ls_text_write(f, t->p, t->len);
         fputc('\n', f);
 }
 
@@ -312,7 +347,7 @@ void bundle_write_text(Bundle *b, FILE *f)
 
         report_write_text_head(r, f, "evidence bundle verification report");
         fputs("Bundle:       ", f);
-        write_escaped(f, (const uint8_t *) b->path, strlen(b->path));
+        ls_text_write(f, (const uint8_t *) b->path, strlen(b->path));
         fprintf(f, " (%s)\n", b->kind == BUNDLE_TAR ? "tar archive" : "directory");
         if (r->have_chain) {
                 ls_hex(hex, r->chain_id, LS_CHAIN_ID_LEN);
@@ -412,7 +447,7 @@ void bundle_write_text(Bundle *b, FILE *f)
         for (size_t i = 0; i < b->nfiles; i++) {
                 const BundleFileRow *x = &b->files[i];
                 fputs("  ", f);
-                write_escaped(f, (const uint8_t *) x->name, strlen(x->name));
+                ls_text_write(f, (const uint8_t *) x->name, strlen(x->name));
                 if (x->have_hash) {
                         ls_hex(hex, x->sha256, LS_HASH_LEN);
                         fprintf(f, "\n    sha256 %s, %" PRIu64 " bytes", hex, x->size);

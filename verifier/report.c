@@ -13,6 +13,7 @@
 #include "hash.h"
 #include "keys.h"
 #include "report.h"
+#include "text.h"
 #include "util.h"
 
 void report_init(Report *r)
@@ -164,19 +165,6 @@ void format_time(char *out, size_t cap, uint64_t ns)
         snprintf(out, cap, "%s.%09" PRIu64 "Z", buf, ns % 1000000000u);
 }
 
-/* Printable ASCII as is, everything else as \xHH: log text is attacker-controlled. */
-void write_escaped(FILE *f, const uint8_t *p, size_t n)
-{
-        for (size_t i = 0; i < n; i++) {
-                if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\')
-                        fputc(p[i], f);
-                else if (p[i] == '\\')
-                        fputs("\\\\", f);
-                else
-                        fprintf(f, "\\x%02x", p[i]);
-        }
-}
-
 /* A JSON string for arbitrary bytes: valid UTF-8 as is, otherwise \xHH escapes as text. */
 static json_t *json_bytes(const uint8_t *p, size_t n)
 {
@@ -267,8 +255,11 @@ static const char *tag_kind(uint16_t tag)
         }
 }
 
-/* Control fields as a JSON object keyed by tag name. */
-static json_t *event_fields(const Event *e)
+/*
+ * Control fields as a JSON object keyed by tag name. With `raw`, text values are the exact
+ * bytes (json_stringn_nocheck: never dumped as JSON, for the text report to escape).
+ */
+static json_t *event_fields(const Event *e, int raw)
 {
         json_t *o = json_object();
         LsControl c;
@@ -285,7 +276,8 @@ static json_t *event_fields(const Event *e)
                 if (!strcmp(k, "time"))
                         val = json_time(ls_get64(v));
                 else if (!strcmp(k, "text"))
-                        val = json_bytes(v, len);
+                        val = raw ? json_stringn_nocheck((const char *) v, len) :
+                                    json_bytes(v, len);
                 else if (!strcmp(k, "hex"))
                         val = json_hex(v, len);
                 else if (!strcmp(k, "i64"))
@@ -313,9 +305,11 @@ static json_t *event_fields(const Event *e)
                                                     json_hex(rv.revoked_key_id, 8));
                                 json_object_set_new(val, "from_batch", json_u64(rv.from_batch));
                                 json_object_set_new(val, "from_time", json_time(rv.from_time_ns));
-                                json_object_set_new(val, "reason",
-                                                    json_bytes((const uint8_t *) rv.reason,
-                                                               rv.reason_len));
+                                json_object_set_new(
+                                        val, "reason",
+                                        raw ? json_stringn_nocheck(rv.reason, rv.reason_len) :
+                                              json_bytes((const uint8_t *) rv.reason,
+                                                         rv.reason_len));
                         }
                 } else if (!strcmp(k, "close")) {
                         LsEpochClose cl;
@@ -468,7 +462,7 @@ int report_write_json(const Report *r, FILE *f)
                 json_object_set_new(x, "seq", json_u64(e->seq));
                 json_object_set_new(x, "batch", json_u64(e->batch_no));
                 json_object_set_new(x, "time", json_time(e->time_ns));
-                json_object_set_new(x, "fields", event_fields(e));
+                json_object_set_new(x, "fields", event_fields(e, 0));
                 json_array_append_new(a, x);
         }
         json_object_set_new(ev, "list", a);
@@ -516,9 +510,36 @@ int report_write_json(const Report *r, FILE *f)
         return k < 0 ? -EIO : 0;
 }
 
+/* A field value in the text report: strings escaped (text.h) in quotes, the rest as JSON. */
+static void text_value(FILE *f, json_t *val)
+{
+        const char *key;
+        json_t *v;
+        size_t i = 0;
+
+        if (json_is_string(val)) {
+                fputc('"', f);
+                text_write_quoted(f, (const uint8_t *) json_string_value(val),
+                                  json_string_length(val));
+                fputc('"', f);
+        } else if (json_is_object(val)) {
+                fputc('{', f);
+                json_object_foreach(val, key, v)
+                {
+                        fprintf(f, "%s%s=", i++ ? ", " : "", key);
+                        text_value(f, v);
+                }
+                fputc('}', f);
+        } else {
+                char *s = json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT);
+                fputs(s ? s : "?", f);
+                free(s);
+        }
+}
+
 static void text_event(FILE *f, const Event *e)
 {
-        json_t *fields = event_fields(e);
+        json_t *fields = event_fields(e, 1);
         const char *key;
         json_t *val;
         char t[64];
@@ -528,12 +549,36 @@ static void text_event(FILE *f, const Event *e)
                 e->seq, e->batch_no, t);
         json_object_foreach(fields, key, val)
         {
-                char *s = json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT);
-                fprintf(f, " %s=%s", key, s ? s : "?");
-                free(s);
+                fprintf(f, " %s=", key);
+                text_value(f, val);
         }
         fputc('\n', f);
         json_decref(fields);
+}
+
+void text_write_quoted(FILE *f, const uint8_t *p, size_t n)
+{
+        size_t i = 0;
+
+        /* ls_text_write never emits '"' for anything but a '"' of the text. */
+        while (i < n) {
+                const uint8_t *q = memchr(p + i, '"', n - i);
+                size_t k = q ? (size_t) (q - p) - i : n - i;
+                ls_text_write(f, p + i, k);
+                i += k;
+                if (q) {
+                        fputs("\\x22", f);
+                        i++;
+                }
+        }
+}
+
+/* label, then s escaped (text.h), then a newline. */
+static void text_line(FILE *f, const char *label, const char *s)
+{
+        fputs(label, f);
+        ls_text_write(f, (const uint8_t *) s, strlen(s));
+        fputc('\n', f);
 }
 
 void report_write_text_head(const Report *r, FILE *f, const char *title)
@@ -545,12 +590,16 @@ void report_write_text_head(const Report *r, FILE *f, const char *title)
         format_time(t2, sizeof(t2), r->finished_ns);
         fprintf(f, "Started:      %s\nFinished:     %s\n", t1, t2);
         if (r->case_id)
-                fprintf(f, "Case:         %s\n", r->case_id);
+                text_line(f, "Case:         ", r->case_id);
         if (r->examiner)
-                fprintf(f, "Examiner:     %s\n", r->examiner);
+                text_line(f, "Examiner:     ", r->examiner);
         ls_hex(hex, r->root_key_id, LS_KEY_ID_LEN);
-        fprintf(f, "Trust anchor: root key %s (%s)\n              fingerprint %s\n", hex,
-                r->root_key_file ? r->root_key_file : "-", r->root_fingerprint);
+        fprintf(f, "Trust anchor: root key %s (", hex);
+        if (r->root_key_file)
+                ls_text_write(f, (const uint8_t *) r->root_key_file, strlen(r->root_key_file));
+        else
+                fputc('-', f);
+        fprintf(f, ")\n              fingerprint %s\n", r->root_fingerprint);
 }
 
 void report_write_text(const Report *r, FILE *f)
@@ -598,7 +647,7 @@ void report_write_text(const Report *r, FILE *f)
                 char h[2 * LS_HASH_LEN + 1];
                 ls_hex(h, s->file_hash, LS_HASH_LEN);
                 fprintf(f, "  ");
-                write_escaped(f, (const uint8_t *) s->file, strlen(s->file));
+                ls_text_write(f, (const uint8_t *) s->file, strlen(s->file));
                 fprintf(f, "\n    sha256 %s, %" PRIu64 " bytes\n", h, s->file_size);
                 if (s->header_ok)
                         fprintf(f, "    archive %" PRIu64 ", %s, ", s->archive_no,
@@ -631,8 +680,11 @@ void report_write_text(const Report *r, FILE *f)
                 fprintf(f, "\nCheckpoints (%zu):\n", r->ncheckpoints);
                 for (size_t i = 0; i < r->ncheckpoints; i++) {
                         const CheckpointCheck *c = &r->checkpoints[i];
-                        fprintf(f, "  %s: tree size %" PRIu64 ": %s. %s\n", c->file, c->tree_size,
-                                cp_result_name(c->result), c->detail);
+                        fputs("  ", f);
+                        ls_text_write(f, (const uint8_t *) c->file, strlen(c->file));
+                        fprintf(f, ": tree size %" PRIu64 ": %s. ", c->tree_size,
+                                cp_result_name(c->result));
+                        text_line(f, "", c->detail);
                 }
         }
 
@@ -647,7 +699,7 @@ void report_write_findings_text(const Report *r, FILE *f)
                 const LsFinding *x = &r->findings[i];
                 fprintf(f, "  [%s] ", ls_class_name(x->cls));
                 if (x->file) {
-                        write_escaped(f, (const uint8_t *) x->file, strlen(x->file));
+                        ls_text_write(f, (const uint8_t *) x->file, strlen(x->file));
                         fputs(": ", f);
                 }
                 if (x->archive_no != LS_UNSET)
@@ -659,7 +711,7 @@ void report_write_findings_text(const Report *r, FILE *f)
                 if (x->seq != LS_UNSET)
                         fprintf(f, "record %" PRIu64 ", ", x->seq);
                 fprintf(f, "%s: ", x->check);
-                write_escaped(f, (const uint8_t *) x->detail, strlen(x->detail));
+                ls_text_write(f, (const uint8_t *) x->detail, strlen(x->detail));
                 fputc('\n', f);
         }
         if (!r->findings_total)

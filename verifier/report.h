@@ -86,7 +86,9 @@ int report_write_json(const Report *r, FILE *f);
 
 /* Shared helpers for the dump output. */
 void format_time(char *out, size_t cap, uint64_t ns);
-void write_escaped(FILE *f, const uint8_t *p, size_t n);
+/* Text of a sender or a case field, escaped (ls_text_write) for a quoted value: a '"' of
+ * the text is \x22, so that the quotes around it cannot be faked. */
+void text_write_quoted(FILE *f, const uint8_t *p, size_t n);
 /* JSON values shared by the report writers: hex of at most 64 bytes; LS_UNSET as null. */
 json_t *json_hex(const uint8_t *p, size_t n);
 json_t *json_u64(uint64_t v);

@@ -37,7 +37,8 @@ typedef struct Checkpoint {
         CheckpointCheck check;
 } Checkpoint;
 
-typedef enum DumpMode { DUMP_NONE, DUMP_RAW, DUMP_JSON } DumpMode;
+/* --dump: text escaped for people (text.h), raw bytes (to a pipe only), JSON lines. */
+typedef enum DumpMode { DUMP_NONE, DUMP_RAW, DUMP_JSON, DUMP_TEXT } DumpMode;
 
 /* The command line, once parsed (logseal-verify.c). */
 typedef struct Options {

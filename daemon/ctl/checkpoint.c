@@ -45,10 +45,15 @@ int cmd_checkpoint(int argc, char **argv)
 {
         const char *dir = NULL, *out = NULL, *since = NULL, *proof_out = NULL, *text;
         const Option opts[] = {
-                {"state-dir", 'd', OPTION_STRING, &dir},
-                {"out", 'o', OPTION_STRING, &out},
-                {"since", 0, OPTION_STRING, &since},
-                {"proof", 0, OPTION_STRING, &proof_out},
+                {"state-dir", 'd', OPTION_STRING, &dir, .arg = "DIR",
+                 .help = "the appliance's state directory"},
+                {"out", 'o', OPTION_STRING, &out, .arg = "FILE",
+                 .help = "write the checkpoint to FILE instead of standard output"},
+                {"since", 0, OPTION_STRING, &since, .arg = "OLD",
+                 .help = "also prove that it extends the older checkpoint OLD"},
+                {"proof", 0, OPTION_STRING, &proof_out, .arg = "FILE",
+                 .help = "(with --since) where the consistency proof goes\n"
+                         "(default: next to --out, FILE.proof)"},
                 {}};
         _cleanup_free_ char *old_text = NULL, *proof_path = NULL;
         json_t *reply;
@@ -134,9 +139,12 @@ int cmd_verify(int argc, char **argv)
 {
         const char *dir = NULL, *case_id = NULL, *examiner = NULL;
         const Option opts[] = {
-                {"state-dir", 'd', OPTION_STRING, &dir},
-                {"case", 0, OPTION_STRING, &case_id},
-                {"examiner", 0, OPTION_STRING, &examiner},
+                {"state-dir", 'd', OPTION_STRING, &dir, .arg = "DIR",
+                 .help = "the appliance's state directory"},
+                {"case", 0, OPTION_STRING, &case_id, .arg = "ID",
+                 .help = "the case the verification is for (with --examiner)"},
+                {"examiner", 0, OPTION_STRING, &examiner, .arg = "NAME",
+                 .help = "who verifies (sealed in the custody record)"},
                 {}};
         char self[PATH_MAX], bin[PATH_MAX + 64], root[PATH_MAX + 32], keys[PATH_MAX + 32],
                 arch[PATH_MAX + 32], text[128];

@@ -40,8 +40,9 @@ int cmd_export(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv);
 
-/* main.c */
+/* main.c: `logsealctl --help`, `logsealctl key --help` */
 void help(void);
+void key_help(void);
 
 /* ---- util.c: messages; each returns the exit status it names ---- */
 
@@ -74,6 +75,9 @@ struct Option {
         int (*parse)(const char *cmd, const Option *o, const char *arg);
         const char **text;      /* when set: also the argument as given */
         const char *word;       /* when set: " WORDARG" is appended to the OptionWords */
+        const char *arg;        /* the argument's name in the help: "DIR" */
+        const char *help;       /* what the option does, for `logsealctl VERB --help` */
+        int hidden;             /* parsed but not shown (an option refused by name) */
 };
 
 /* The options given, in words, in their order (query's custody record); truncated at cap. */
@@ -98,6 +102,10 @@ static inline int options_exit(int r)
 {
         return r < 0 ? 0 : r;
 }
+/* main.c: `logsealctl VERB --help` ("key list" for a key command): its synopsis and
+ * description from the verb table, then the options of its Option table, so that the help
+ * and the parsing cannot drift (tests/daemon/test-man.py checks logsealctl(8) against it). */
+void verb_help(const char *cmd, const Option *opts);
 /* 0 when no argument follows the options, else EXIT_USAGE for the first one. */
 int no_arguments(const char *cmd, int argc, char **argv);
 

@@ -491,17 +491,27 @@ static int proof_bytes(Export *e, uint64_t seq, uint8_t out[LS_BUNDLE_MAX_PROOF_
         return ls_proof_encode(&p, out, LS_BUNDLE_MAX_PROOF_LEN, len);
 }
 
-static void json_escape_to(FILE *f, const uint8_t *p, size_t n)
+/* Text from senders or case fields for people (text.h); a '"' of the text is \x22, so that
+ * the quotes around a message cannot be faked. */
+static void text_to(FILE *f, const uint8_t *p, size_t n)
 {
-        for (size_t i = 0; i < n; i++) {
-                uint8_t c = p[i];
-                if (c == '"' || c == '\\')
-                        fprintf(f, "\\%c", c);
-                else if (c < 0x20 || c >= 0x7f)
-                        fprintf(f, "\\u%04x", c); /* bytes, not characters: see the raw record */
-                else
-                        fputc(c, f);
+        for (size_t i = 0; i < n;) {
+                const uint8_t *q = memchr(p + i, '"', n - i);
+                size_t k = q ? (size_t) (q - p) - i : n - i;
+                ls_text_write(f, p + i, k);
+                i += k;
+                if (q) {
+                        fputs("\\x22", f);
+                        i++;
+                }
         }
+}
+
+static void text_field(FILE *f, const char *label, const char *s)
+{
+        fputs(label, f);
+        text_to(f, (const uint8_t *) s, strlen(s));
+        fputc('\n', f);
 }
 
 /*
@@ -570,13 +580,16 @@ static char *make_report(Export *e, const char *cp_text, const uint8_t root_pk[L
         ls_hex(cid, o->chain_id, LS_CHAIN_ID_LEN);
         ls_fingerprint(fpr, root_pk);
         fmt_time(t, sizeof(t), (uint64_t) time(NULL) * 1000000000u);
-        fprintf(f, "logseal evidence export\n\n"
-                   "Case:        %s\nExaminer:    %s\nSelection:   %s\nRecords:     %zu\n"
+        fputs("logseal evidence export\n\n", f);
+        text_field(f, "Case:        ", o->case_id);
+        text_field(f, "Examiner:    ", o->examiner);
+        text_field(f, "Selection:   ", o->filter);
+        fprintf(f, "Records:     %zu\n"
                    "Chain:       %s\nCheckpoint:  tree size %" PRIu64 ", batch %" PRIu64 "\n"
                    "Custody:     record %" PRIu64 " of the chain\nExported:    %s\n"
                    "Root key fingerprint (compare it with the one you hold):\n  %s\n\n"
                    "Checkpoint:\n%s\nDisclosed records (seq, receive time, message):\n",
-                o->case_id, o->examiner, o->filter, e->n, cid, e->tree_size, e->checkpoint_batch,
+                e->n, cid, e->tree_size, e->checkpoint_batch,
                 e->custody.seq, t, fpr, cp_text);
         for (size_t i = 0; i < e->n; i++) {
                 LsRecord rec;
@@ -584,7 +597,7 @@ static char *make_report(Export *e, const char *cp_text, const uint8_t root_pk[L
                         continue;
                 fmt_time(t, sizeof(t), rec.time_ns);
                 fprintf(f, "%12" PRIu64 "  %s  \"", rec.seq, t);
-                json_escape_to(f, rec.body, rec.body_len);
+                text_to(f, rec.body, rec.body_len);
                 fprintf(f, "\"\n");
         }
         if (fclose(f) != 0) {
@@ -778,11 +791,13 @@ int export_bundle(ExportOptions *o)
                 r = fail("%s: tar failed", o->tar);
                 goto out;
         }
-        printf("Exported %zu records for case %s to %s%s%s\n"
+        printf("Exported %zu records for case ", e.n);
+        text_to(stdout, (const uint8_t *) o->case_id, strlen(o->case_id));
+        printf(" to %s%s%s\n"
                "  custody record %" PRIu64 " sealed in the chain; proofs against the checkpoint "
                "of tree size %" PRIu64 " (batch %" PRIu64 ")\n"
                "  verify: logseal-verify --root-key %s/%s %s\n",
-               e.n, o->case_id, o->out, o->tar ? " and " : "", o->tar ? o->tar : "",
+               o->out, o->tar ? " and " : "", o->tar ? o->tar : "",
                e.custody.seq, e.tree_size, e.checkpoint_batch, o->state_dir, STATE_ROOT_PUB,
                o->tar ? o->tar : o->out);
         r = 0;

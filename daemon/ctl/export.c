@@ -45,16 +45,26 @@ int cmd_export(int argc, char **argv)
         ExportOptions eo = {.request = daemon_request};
         IndexFilter f = {.to_ns = UINT64_MAX, .syslog_only = 1};
         const Option opts[] = {
-                {"state-dir", 'd', OPTION_STRING, &dir},
-                {"case", 0, OPTION_STRING, &eo.case_id},
-                {"examiner", 0, OPTION_STRING, &eo.examiner},
-                {"host", 0, OPTION_STRING, &f.host},
-                {"app", 0, OPTION_STRING, &f.app},
-                {"from", 0, OPTION_TIME, &f.from_ns, .text = &from_s},
-                {"to", 0, OPTION_TIME, &f.to_ns, .text = &to_s},
-                {"limit", 'n', OPTION_LIMIT, &f.limit},
-                {"out", 'o', OPTION_STRING, &eo.out},
-                {"tar", 0, OPTION_STRING, &eo.tar},
+                {"state-dir", 'd', OPTION_STRING, &dir, .arg = "DIR",
+                 .help = "the appliance's state directory"},
+                {"case", 0, OPTION_STRING, &eo.case_id, .arg = "ID",
+                 .help = "the case identifier (sealed in the custody record)"},
+                {"examiner", 0, OPTION_STRING, &eo.examiner, .arg = "NAME",
+                 .help = "who exports (sealed in the custody record)"},
+                {"host", 0, OPTION_STRING, &f.host, .arg = "H",
+                 .help = "records whose host name is H"},
+                {"app", 0, OPTION_STRING, &f.app, .arg = "A",
+                 .help = "records whose app name is A"},
+                {"from", 0, OPTION_TIME, &f.from_ns, .text = &from_s, .arg = "TIME",
+                 .help = "received at or after TIME"},
+                {"to", 0, OPTION_TIME, &f.to_ns, .text = &to_s, .arg = "TIME",
+                 .help = "received before TIME"},
+                {"limit", 'n', OPTION_LIMIT, &f.limit, .arg = "N",
+                 .help = "at most N records"},
+                {"out", 'o', OPTION_STRING, &eo.out, .arg = "DIR",
+                 .help = "the bundle directory to create"},
+                {"tar", 0, OPTION_STRING, &eo.tar, .arg = "FILE",
+                 .help = "also write the bundle as an uncompressed tar"},
                 {}};
         Hits hits = {0};
         Index *ix = NULL;

@@ -356,10 +356,15 @@ int cmd_init(int argc, char **argv)
         const char *dir = NULL, *root_file = NULL, *user_arg = NULL;
         int no_passphrase = 0, created = 0, r;
         const Option opts[] = {
-                {"state-dir", 'd', OPTION_STRING, &dir},
-                {"root-key", 'r', OPTION_STRING, &root_file},
-                {"user", 'u', OPTION_STRING, &user_arg},
-                {"no-passphrase", 0, OPTION_FLAG, &no_passphrase},
+                {"state-dir", 'd', OPTION_STRING, &dir, .arg = "DIR",
+                 .help = "the appliance's state directory"},
+                {"root-key", 'r', OPTION_STRING, &root_file, .arg = "FILE",
+                 .help = "an existing root secret key to certify the first\n"
+                         "signing key with, instead of a new DIR/root.key"},
+                {"user", 'u', OPTION_STRING, &user_arg, .arg = "USER",
+                 .help = "(as root) read FILE as root, make DIR belong to USER"},
+                {"no-passphrase", 0, OPTION_FLAG, &no_passphrase,
+                 .help = "do not protect a new root key with a passphrase"},
                 {}};
         _cleanup_close_ int dirfd = -1;
         InitUser user = {}, *u = NULL;
@@ -442,8 +447,10 @@ int cmd_keygen(int argc, char **argv)
         uint8_t pk[LS_PK_LEN];
         int no_passphrase = 0, r;
         const Option opts[] = {
-                {"root", 0, OPTION_STRING, &path},
-                {"no-passphrase", 0, OPTION_FLAG, &no_passphrase},
+                {"root", 0, OPTION_STRING, &path, .arg = "FILE",
+                 .help = "where to write the new root secret key (and FILE.pub)"},
+                {"no-passphrase", 0, OPTION_FLAG, &no_passphrase,
+                 .help = "do not protect it with a passphrase"},
                 {}};
 
         r = parse_options("keygen", argc, argv, opts, 0, NULL);

@@ -17,6 +17,7 @@
 #include "keys.h"
 #include "magic.h"
 #include "state.h"
+#include "text.h"
 
 #define HISTORY_EXPORT_MAX (64u << 20)
 
@@ -25,8 +26,10 @@ static int cmd_key_export_history(int argc, char **argv)
         static const uint8_t no_such_key[LS_KEY_ID_LEN];
         const char *dir = NULL, *out = NULL;
         const Option opts[] = {
-                {"state-dir", 'd', OPTION_STRING, &dir},
-                {"out", 'o', OPTION_STRING, &out},
+                {"state-dir", 'd', OPTION_STRING, &dir, .arg = "DIR",
+                 .help = "the appliance's state directory"},
+                {"out", 'o', OPTION_STRING, &out, .arg = "FILE",
+                 .help = "where to write the history; - is standard output"},
                 {}};
         _cleanup_close_ int dirfd = -1;
         _cleanup_free_ uint8_t *p = NULL;
@@ -128,7 +131,10 @@ static int close_key_cmp(const void *key, const void *elem)
 static int cmd_key_list(int argc, char **argv)
 {
         const char *dir = NULL;
-        const Option opts[] = {{"state-dir", 'd', OPTION_STRING, &dir}, {}};
+        const Option opts[] = {
+                {"state-dir", 'd', OPTION_STRING, &dir, .arg = "DIR",
+                 .help = "the appliance's state directory"},
+                {}};
         _cleanup_close_ int dirfd = -1;
         _cleanup_free_ uint8_t *p = NULL;
         LsKeyPair *cur = NULL;
@@ -205,14 +211,17 @@ static int cmd_key_list(int argc, char **argv)
                        it.cert.valid_from_batch, last, ended, iss, status);
         }
         for (size_t i = 0; i < nrev; i++) {
-                char id[17];
+                char id[17], t[64];
                 ls_hex(id, revs[i].revoked_key_id, LS_KEY_ID_LEN);
                 if (revs[i].from_batch != LS_UNSET)
-                        printf("revocation: %s from batch %" PRIu64 ": %.*s\n", id,
-                               revs[i].from_batch, (int) revs[i].reason_len, revs[i].reason);
-                else
-                        printf("revocation: %s from time %" PRIu64 " ns: %.*s\n", id,
-                               revs[i].from_time_ns, (int) revs[i].reason_len, revs[i].reason);
+                        printf("revocation: %s from batch %" PRIu64 ": ", id, revs[i].from_batch);
+                else {
+                        format_time(t, sizeof(t), revs[i].from_time_ns);
+                        printf("revocation: %s from time %s: ", id, t);
+                }
+                /* The reason is the revoker's text: escaped like log text (text.h). */
+                ls_text_write(stdout, (const uint8_t *) revs[i].reason, revs[i].reason_len);
+                putchar('\n');
         }
         ls_keypair_free(cur);
         return 0;
@@ -238,12 +247,20 @@ static int cmd_key_revoke(int argc, char **argv)
         _cleanup_close_ int dirfd = -1;
         LsRevocation rv = {.from_batch = LS_UNSET, .from_time_ns = LS_UNSET};
         const Option opts[] = {
-                {"state-dir", 'd', OPTION_STRING, &dir},
-                {"from-batch", 0, OPTION_CALL, &rv.from_batch, from_batch_option},
-                {"from-time", 0, OPTION_CALL, &rv.from_time_ns, from_time_option},
-                {"reason", 0, OPTION_STRING, &reason},
-                {"root-key", 0, OPTION_STRING, &root_file},
-                {"out", 0, OPTION_STRING, &out},
+                {"state-dir", 'd', OPTION_STRING, &dir, .arg = "DIR",
+                 .help = "the appliance's state directory"},
+                {"from-batch", 0, OPTION_CALL, &rv.from_batch, from_batch_option, .arg = "N",
+                 .help = "untrusted from batch N on"},
+                {"from-time", 0, OPTION_CALL, &rv.from_time_ns, from_time_option,
+                 .arg = "TIME",
+                 .help = "untrusted for batches sealed from TIME on (RFC 3339\n"
+                         "or @NANOSECONDS)"},
+                {"reason", 0, OPTION_STRING, &reason, .arg = "TEXT",
+                 .help = "why, in words (sealed with the revocation)"},
+                {"root-key", 0, OPTION_STRING, &root_file, .arg = "FILE",
+                 .help = "the root secret key that signs the revocation"},
+                {"out", 0, OPTION_STRING, &out, .arg = "FILE",
+                 .help = "also write the revocation here, for investigators"},
                 {}};
         LsKeyPair *root = NULL;
         LsSigner s;
@@ -363,9 +380,13 @@ static int parse_rotate_opts(const char *cmd, int argc, char **argv, const char 
                              const char **root_file, const char **new_root)
 {
         const Option opts[] = {
-                {"state-dir", 'd', OPTION_STRING, dir},
-                {"root-key", 0, OPTION_STRING, root_file},
-                {"new-root", 0, new_root ? OPTION_STRING : OPTION_CALL, new_root, refuse_option},
+                {"state-dir", 'd', OPTION_STRING, dir, .arg = "DIR",
+                 .help = "the appliance's state directory"},
+                {"root-key", 0, OPTION_STRING, root_file, .arg = "FILE",
+                 .help = "the root secret key that certifies"},
+                {"new-root", 0, new_root ? OPTION_STRING : OPTION_CALL, new_root, refuse_option,
+                 .arg = "NEW.pub", .help = "the new root public key (made with keygen --root)",
+                 .hidden = !new_root},
                 {}};
         int r = parse_options(cmd, argc, argv, opts, 0, NULL);
 
@@ -581,7 +602,7 @@ int cmd_key(int argc, char **argv)
         if (!strcmp(argv[1], "rotate-root"))
                 return cmd_key_rotate_root(argc - 1, argv + 1);
         if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-                help();
+                key_help();
                 return 0;
         }
         return usage_error("key: unknown command '%s'", argv[1]);

@@ -16,76 +16,148 @@ typedef struct Command {
         int (*run)(int argc, char **argv);
 } Command;
 
+/* Each verb's synopsis (after "logsealctl ") and what it does; `logsealctl --help` lists
+ * them, `logsealctl VERB --help` adds the options of the verb's table. */
+typedef struct VerbDoc {
+        const char *name;
+        const char *synopsis;
+        const char *summary;
+} VerbDoc;
+
+static const VerbDoc verbs[] = {
+        {"init", "init --state-dir DIR [--root-key FILE] [--no-passphrase] [--user USER]",
+         "create the state directory: chain id, root key (generated, or FILE: an\n"
+         "existing root secret key), first signing key and its certificate; with\n"
+         "--user (as root), read FILE as root and make DIR belong to USER, the user\n"
+         "logseald runs as"},
+        {"keygen", "keygen --root FILE [--no-passphrase]",
+         "generate a root key offline: FILE (secret) and FILE.pub"},
+        {"fingerprint", "fingerprint FILE.pub", "print a public key's id and fingerprint"},
+        {"key list", "key list --state-dir DIR",
+         "the key history: key ids, epochs, first batches, where each closed epoch\n"
+         "ended (last batch, last record time), certifiers, status, revocations"},
+        {"key export-history", "key export-history --state-dir DIR --out FILE",
+         "copy the key history (certificates, revocations, epoch closes) for\n"
+         "investigators' `logseal-verify --keys FILE`; FILE - is standard output"},
+        {"key rotate", "key rotate --state-dir DIR --root-key FILE",
+         "a new signing key certified by the root key, taken over by the running\n"
+         "daemon at its next batch; the old key is erased"},
+        {"key rotate-root", "key rotate-root --state-dir DIR --root-key FILE --new-root NEW.pub",
+         "certify a new root key (generated offline with keygen) with the current\n"
+         "one; sealed into the chain by the running daemon"},
+        {"key revoke",
+         "key revoke KEYID --state-dir DIR --root-key FILE --reason TEXT\n"
+         "        (--from-batch N | --from-time TIME) [--out FILE]",
+         "revoke a signing key with the root key; sealed into the chain by the\n"
+         "running daemon and written to FILE for investigators"},
+        {"status", "status --state-dir DIR",
+         "the chain id, the signing key, the archives, and the running daemon's\n"
+         "counters and latest checkpoint"},
+        {"checkpoint", "checkpoint --state-dir DIR [--out FILE] [--since OLD [--proof FILE]]",
+         "the latest signed checkpoint (C2SP signed note) from the daemon; with\n"
+         "--since, a consistency proof from an older one"},
+        {"reindex", "reindex --state-dir DIR [--fulltext]",
+         "rebuild the search index (DIR/index/index.sqlite) from the archives"},
+        {"query", "query --state-dir DIR [OPTIONS]",
+         "print the messages the index selects, re-read from the archives; text\n"
+         "from senders is escaped (--json keeps it exact, --raw prints it to a pipe)"},
+        {"export",
+         "export --state-dir DIR --case ID --examiner NAME --out DIR [OPTIONS]",
+         "an evidence bundle of the selected records with their proofs and a\n"
+         "custody record the daemon seals; logseal-verify checks it offline"},
+        {"verify", "verify --state-dir DIR [--case ID --examiner NAME]",
+         "run logseal-verify on the appliance's archives; the run is sealed into\n"
+         "the chain as a custody record"},
+};
+
+/* s with each line after the first indented by `indent` spaces. */
+static void print_indented(const char *s, int indent)
+{
+        for (; *s; s++) {
+                putchar(*s);
+                if (*s == '\n')
+                        printf("%*s", indent, "");
+        }
+        putchar('\n');
+}
+
 void help(void)
 {
         printf("Usage: logsealctl [--help] [--version] COMMAND [OPTIONS]\n"
                "\n"
                "Set up and administer a logseal appliance.\n"
                "\n"
-               "Commands:\n"
-               "  init --state-dir DIR [--root-key FILE] [--no-passphrase] [--user USER]\n"
-               "        create the state directory: chain id, root key (generated, or FILE:\n"
-               "        an existing root secret key), first signing key and its certificate;\n"
-               "        with --user (as root), read FILE as root and make DIR belong to USER,\n"
-               "        the user logseald runs as\n"
-               "  keygen --root FILE [--no-passphrase]\n"
-               "        generate a root key offline: FILE (secret) and FILE.pub\n"
-               "  key export-history --state-dir DIR --out FILE\n"
-               "        copy the key history (certificates, revocations, epoch closes) for\n"
-               "        investigators' `logseal-verify --keys FILE`; FILE - is standard output\n"
-               "  fingerprint FILE.pub\n"
-               "        print a public key's id and fingerprint\n"
-               "  key list --state-dir DIR\n"
-               "        the key history: key ids, epochs, first batches, where each closed\n"
-               "        epoch ended (last batch, last record time), certifiers, status\n"
-               "  key rotate --state-dir DIR --root-key FILE\n"
-               "        a new signing key certified by the root key, taken over by the\n"
-               "        running daemon at its next batch; the old key is erased\n"
-               "  key rotate-root --state-dir DIR --root-key FILE --new-root NEW.pub\n"
-               "        certify a new root key (generated offline with keygen) with the\n"
-               "        current one; sealed into the chain by the running daemon\n"
-               "  key revoke KEYID --state-dir DIR --root-key FILE --reason TEXT\n"
-               "        (--from-batch N | --from-time TIME) [--out FILE]\n"
-               "        revoke a signing key with the root key; sealed into the chain by\n"
-               "        the running daemon and written to FILE for investigators\n"
-               "  status --state-dir DIR\n"
-               "        the chain id, the signing key, the archives, and the running\n"
-               "        daemon's counters and latest checkpoint\n"
-               "  checkpoint --state-dir DIR [--out FILE] [--since OLD [--proof FILE]]\n"
-               "        the latest signed checkpoint (C2SP signed note) from the daemon\n"
-               "  reindex --state-dir DIR [--fulltext]\n"
-               "        rebuild the search index (DIR/index/index.sqlite) from the archives\n"
-               "  export --state-dir DIR --case ID --examiner NAME --out DIR [--tar FILE]\n"
-               "        [--host H] [--app A] [--from TIME] [--to TIME] [--limit N]\n"
-               "        an evidence bundle of the selected records with their proofs and\n"
-               "        a custody record the daemon seals; logseal-verify checks it offline\n"
-               "  verify --state-dir DIR [--case ID --examiner NAME]\n"
-               "        run logseal-verify on the appliance's archives; the run is sealed\n"
-               "        into the chain as a custody record\n"
-               "  query --state-dir DIR [--host H] [--app A] [--from TIME] [--to TIME]\n"
-               "        [--facility F] [--severity S] [--seq A-B] [--grep TEXT]\n"
-               "        [--match WORDS] [--text|--json] [--case ID --examiner NAME]\n"
-               "        [--limit N] [--json]\n"
-               "        print the messages the index selects, re-read from the archives\n"
-               "\n"
+               "Commands:\n");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+                printf("  ");
+                print_indented(verbs[i].synopsis, 2);
+                printf("        ");
+                print_indented(verbs[i].summary, 8);
+        }
+        printf("\n"
                "Options:\n"
-               "  -d, --state-dir DIR      the appliance's state directory\n"
-               "  -r, --root-key FILE      (init) use this root secret key instead of\n"
-               "                           generating one in DIR/root.key\n"
-               "      --root FILE          (keygen) where to write the new root secret key\n"
-               "  -o, --out FILE           (key export-history) output file\n"
-               "      --no-passphrase      do not protect a new root key with a passphrase\n"
-               "      --host H, --app A    (query) messages of this host name / app name\n"
-               "      --from TIME          (query) received at or after TIME: RFC 3339\n"
-               "                           (2026-01-01T00:00:00Z) or @NANOSECONDS\n"
-               "      --to TIME            (query) received before TIME\n"
-               "  -n, --limit N            (query) at most N messages\n"
-               "      --json               (query) JSON lines instead of raw messages\n"
                "  -h, --help               show this help\n"
                "  -V, --version            show the version\n"
                "\n"
+               "'logsealctl COMMAND --help' lists the options of a command.\n"
                "Passphrases are read from the terminal, or from $" PASSPHRASE_ENV " when set.\n"
                "Exit status: 0 success, 1 failure, 2 usage error.\n"
+               "See logsealctl(8).\n");
+}
+
+void verb_help(const char *cmd, const Option *opts)
+{
+        const VerbDoc *v = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(verbs) && !v; i++)
+                if (!strcmp(verbs[i].name, cmd))
+                        v = &verbs[i];
+        if (!v) {
+                help();
+                return;
+        }
+        printf("Usage: logsealctl ");
+        print_indented(v->synopsis, 0);
+        printf("\n");
+        print_indented(v->summary, 0);
+        printf("\nOptions:\n");
+        for (const Option *o = opts; o->name; o++) {
+                char head[64];
+                int n;
+
+                if (o->hidden)
+                        continue;
+                n = snprintf(head, sizeof(head), "  %c%c%s--%s%s%s", o->short_name ? '-' : ' ',
+                             o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ",
+                             o->name, o->kind == OPTION_FLAG ? "" : " ",
+                             o->kind == OPTION_FLAG ? "" : o->arg ? o->arg : "ARG");
+                printf("%s", head);
+                if (!o->help) {
+                        putchar('\n');
+                        continue;
+                }
+                if (n >= 27)
+                        printf("\n%27s", "");
+                else
+                        printf("%*s", 27 - n, "");
+                print_indented(o->help, 27);
+        }
+        printf("  -h, --help               show this help\n"
+               "\nSee logsealctl(8).\n");
+}
+
+/* `logsealctl key --help`: the key commands. */
+void key_help(void)
+{
+        printf("Usage: logsealctl key COMMAND [OPTIONS]\n\nCommands:\n");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (!strncmp(verbs[i].name, "key ", 4)) {
+                        printf("  ");
+                        print_indented(verbs[i].synopsis, 2);
+                        printf("        ");
+                        print_indented(verbs[i].summary, 8);
+                }
+        printf("\n'logsealctl key COMMAND --help' lists the options of a command.\n"
                "See logsealctl(8).\n");
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "control.h"
 #include "ctl.h"
@@ -14,6 +15,7 @@
 #include "index.h"
 #include "record.h"
 #include "state.h"
+#include "text.h"
 
 /* A JSON value for claimed text: a string when it is valid UTF-8 without NUL, else null
  * (jansson checks UTF-8; we never print text we would have to alter). */
@@ -30,7 +32,7 @@ static json_t *json_text(const uint8_t *p, size_t n)
 typedef struct Query {
         IndexFilter filter;
         IndexBatchReader *reader;
-        int json, text;
+        int json, text, raw;
         const char *grep;          /* substring of the message (re-read from the archive) */
         const char *match;         /* full-text words: the same text, case-insensitively */
         uint64_t limit;            /* applied after the substring match */
@@ -50,6 +52,71 @@ static int memcasemem(const uint8_t *p, size_t n, const char *needle)
                 if (strncasecmp((const char *) p + i, needle, k) == 0)
                         return 1;
         return 0;
+}
+
+/* Text escaped (text.h) for a [bracketed] field: a ']' of the text is \x5d, so that the
+ * field cannot seem to end early. */
+static void write_bracketed(const uint8_t *p, size_t n)
+{
+        for (size_t i = 0; i < n;) {
+                const uint8_t *q = memchr(p + i, ']', n - i);
+                size_t k = q ? (size_t) (q - p) - i : n - i;
+                ls_text_write(stdout, p + i, k);
+                i += k;
+                if (q) {
+                        fputs("\\x5d", stdout);
+                        i++;
+                }
+        }
+}
+
+/* One record as a JSON line: the exact text (or bytes in base64). */
+static int print_json(const LsRecord *rec, const IndexFields *fl)
+{
+        int r;
+        char t[64];
+        json_t *o = json_object(), *msg;
+        format_time(t, sizeof(t), rec->time_ns);
+        json_object_set_new(o, "seq", json_integer((json_int_t) rec->seq));
+        json_object_set_new(o, "time", json_string(t));
+        json_object_set_new(o, "transport", json_string(ls_transport_name(rec->transport)));
+        json_object_set_new(o, "host", json_text(fl->host, fl->host_len));
+        json_object_set_new(o, "app", json_text(fl->app, fl->app_len));
+        json_object_set_new(o, "peer", json_text((const uint8_t *) fl->peer, strlen(fl->peer)));
+        if (fl->have_port)
+                json_object_set_new(o, "port", json_integer(fl->port));
+        msg = memchr(rec->body, 0, rec->body_len) ? NULL :
+                                                 json_stringn((const char *) rec->body, rec->body_len);
+        if (msg) {
+                json_object_set_new(o, "message", msg);
+        } else {
+                _cleanup_free_ char *b64 = malloc(ls_base64_len(rec->body_len));
+                if (!b64) {
+                        json_decref(o);
+                        return -ENOMEM;
+                }
+                ls_base64(b64, rec->body, rec->body_len);
+                json_object_set_new(o, "message_base64", json_string(b64));
+        }
+        if (rec->identity_len) {
+                json_t *id = json_text(rec->identity, rec->identity_len);
+                if (json_is_null(id) && rec->identity_len <= LS_MAX_IDENTITY) {
+                        /* Not UTF-8: its exact bytes (SPEC §3 does not require UTF-8). */
+                        char b64[LS_MAX_IDENTITY * 2];
+                        ls_base64(b64, rec->identity, rec->identity_len);
+                        json_object_set_new(o, "sender_identity_base64", json_string(b64));
+                        json_decref(id);
+                } else if (!json_is_null(id))
+                        json_object_set_new(o, "sender_identity", id);
+        }
+        if (rec->flags & LS_RECF_TRUNCATED) {
+                json_object_set_new(o, "truncated", json_true());
+                json_object_set_new(o, "original_length", json_integer(rec->orig_len));
+        }
+        r = json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+        json_decref(o);
+        return r < 0 ? -EIO : 0;
 }
 
 static int print_hit(void *ud, const IndexHit *hit)
@@ -96,57 +163,29 @@ static int print_hit(void *ud, const IndexHit *hit)
         if (q->limit && q->printed == q->limit)
                 return -QUERY_DONE;
         q->printed++;
-        if (q->text) {
-                char t[64];
-                format_time(t, sizeof(t), rec.time_ns);
-                printf("%" PRIu64 " %s %s ", rec.seq, t, fl.peer[0] ? fl.peer : "-");
-                for (uint32_t i = 0; i < rec.body_len; i++) {
-                        uint8_t c = rec.body[i];
-                        if (c == '\\' || c < 0x20 || c == 0x7f)
-                                printf("\\x%02x", c);
-                        else
-                                putchar(c);
-                }
-                putchar('\n');
-                return 0;
-        }
-        if (!q->json) {
+        if (q->raw) {
+                /* --raw: the bytes as received, to a pipe (cmd_query refuses a terminal). */
                 fwrite(rec.body, 1, rec.body_len, stdout);
                 fputc('\n', stdout);
                 return 0;
         }
-        char t[64];
-        json_t *o = json_object(), *msg;
-        format_time(t, sizeof(t), rec.time_ns);
-        json_object_set_new(o, "seq", json_integer((json_int_t) rec.seq));
-        json_object_set_new(o, "time", json_string(t));
-        json_object_set_new(o, "transport", json_string(ls_transport_name(rec.transport)));
-        json_object_set_new(o, "host", json_text(fl.host, fl.host_len));
-        json_object_set_new(o, "app", json_text(fl.app, fl.app_len));
-        json_object_set_new(o, "peer", json_text((const uint8_t *) fl.peer, strlen(fl.peer)));
-        if (fl.have_port)
-                json_object_set_new(o, "port", json_integer(fl.port));
-        msg = memchr(rec.body, 0, rec.body_len) ? NULL :
-                                                 json_stringn((const char *) rec.body, rec.body_len);
-        if (msg) {
-                json_object_set_new(o, "message", msg);
-        } else {
-                _cleanup_free_ char *b64 = malloc(ls_base64_len(rec.body_len));
-                if (!b64) {
-                        json_decref(o);
-                        return -ENOMEM;
+        if (q->json)
+                return print_json(&rec, &fl);
+        if (q->text) {
+                char t[64];
+                format_time(t, sizeof(t), rec.time_ns);
+                printf("%" PRIu64 " %s %s ", rec.seq, t, fl.peer[0] ? fl.peer : "-");
+                if (rec.identity_len) {
+                        /* The sender identity a trusted front end gave (SPEC §3). */
+                        fputc('[', stdout);
+                        write_bracketed(rec.identity, rec.identity_len);
+                        fputs("] ", stdout);
                 }
-                ls_base64(b64, rec.body, rec.body_len);
-                json_object_set_new(o, "message_base64", json_string(b64));
         }
-        if (rec.flags & LS_RECF_TRUNCATED) {
-                json_object_set_new(o, "truncated", json_true());
-                json_object_set_new(o, "original_length", json_integer(rec.orig_len));
-        }
-        r = json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        /* Text from senders reaches a person: escaped (text.h), one message per line. */
+        ls_text_write(stdout, rec.body, rec.body_len);
         fputc('\n', stdout);
-        json_decref(o);
-        return r < 0 ? -EIO : 0;
+        return 0;
 }
 
 /* A facility or severity by RFC 5424 name or number. */
@@ -229,21 +268,46 @@ int cmd_query(int argc, char **argv)
         const char *dir = NULL, *case_id = NULL, *examiner = NULL;
         Query q = {.filter = {.to_ns = UINT64_MAX, .syslog_only = 1}};
         const Option opts[] = {
-                {"state-dir", 'd', OPTION_STRING, &dir},
-                {"match", 0, OPTION_CALL, &q.match, nonempty_option, .word = "match="},
-                {"host", 0, OPTION_STRING, &q.filter.host, .word = "host="},
-                {"app", 0, OPTION_STRING, &q.filter.app, .word = "app="},
-                {"from", 0, OPTION_TIME, &q.filter.from_ns, .word = "from="},
-                {"to", 0, OPTION_TIME, &q.filter.to_ns, .word = "to="},
-                {"facility", 0, OPTION_CALL, &q.filter, syslog_code_option, .word = "facility="},
-                {"severity", 0, OPTION_CALL, &q.filter, syslog_code_option, .word = "severity<="},
-                {"seq", 0, OPTION_CALL, &q.filter, seq_option, .word = "seq="},
-                {"grep", 0, OPTION_CALL, &q.grep, nonempty_option, .word = "grep="},
-                {"limit", 'n', OPTION_LIMIT, &q.limit},
-                {"json", 0, OPTION_FLAG, &q.json},
-                {"text", 0, OPTION_FLAG, &q.text},
-                {"case", 0, OPTION_STRING, &case_id},
-                {"examiner", 0, OPTION_STRING, &examiner},
+                {"state-dir", 'd', OPTION_STRING, &dir, .arg = "DIR",
+                 .help = "the appliance's state directory"},
+                {"host", 0, OPTION_STRING, &q.filter.host, .word = "host=", .arg = "H",
+                 .help = "messages whose host name (as the sender wrote it) is H"},
+                {"app", 0, OPTION_STRING, &q.filter.app, .word = "app=", .arg = "A",
+                 .help = "messages whose app name (APP-NAME or BSD tag) is A"},
+                {"identity", 0, OPTION_STRING, &q.filter.identity, .word = "identity=",
+                 .arg = "SUBJECT",
+                 .help = "messages a trusted front end sealed with this sender\n"
+                         "identity: its certificate subject, or the whole identity"},
+                {"from", 0, OPTION_TIME, &q.filter.from_ns, .word = "from=", .arg = "TIME",
+                 .help = "received at or after TIME: RFC 3339\n"
+                         "(2026-01-01T00:00:00Z) or @NANOSECONDS"},
+                {"to", 0, OPTION_TIME, &q.filter.to_ns, .word = "to=", .arg = "TIME",
+                 .help = "received before TIME"},
+                {"facility", 0, OPTION_CALL, &q.filter, syslog_code_option, .word = "facility=",
+                 .arg = "F", .help = "of this facility (kern, user, ..., local7, or 0-23)"},
+                {"severity", 0, OPTION_CALL, &q.filter, syslog_code_option, .word = "severity<=",
+                 .arg = "S", .help = "of this severity or more severe (emerg ... debug, 0-7)"},
+                {"seq", 0, OPTION_CALL, &q.filter, seq_option, .word = "seq=", .arg = "A-B",
+                 .help = "with sequence numbers A to B"},
+                {"grep", 0, OPTION_CALL, &q.grep, nonempty_option, .word = "grep=",
+                 .arg = "TEXT", .help = "whose message contains the bytes TEXT"},
+                {"match", 0, OPTION_CALL, &q.match, nonempty_option, .word = "match=",
+                 .arg = "WORDS",
+                 .help = "whose message has these words, case-insensitively\n"
+                         "(the full-text index: reindex --fulltext)"},
+                {"limit", 'n', OPTION_LIMIT, &q.limit, .arg = "N", .help = "at most N messages"},
+                {"text", 0, OPTION_FLAG, &q.text,
+                 .help = "sequence number, receive time, peer, [sender identity]\n"
+                         "and message on each line, escaped"},
+                {"json", 0, OPTION_FLAG, &q.json,
+                 .help = "JSON lines with the exact text (not escaped)"},
+                {"raw", 0, OPTION_FLAG, &q.raw,
+                 .help = "the messages' bytes as received, one per line; only\n"
+                         "to a pipe or file, never to a terminal"},
+                {"case", 0, OPTION_STRING, &case_id, .arg = "ID",
+                 .help = "with --examiner: seal a custody record of this query"},
+                {"examiner", 0, OPTION_STRING, &examiner, .arg = "NAME",
+                 .help = "who ran the query (with --case)"},
                 {}};
         _cleanup_close_ int dirfd = -1, archfd = -1;
         uint8_t chain_id[LS_CHAIN_ID_LEN];
@@ -264,8 +328,12 @@ int cmd_query(int argc, char **argv)
         if (!!case_id != !!examiner)
                 return usage_error("query: --case and --examiner go together (they seal a custody "
                                    "record of this query)");
-        if (q.json && q.text)
-                return usage_error("query: --json and --text exclude each other");
+        if (q.json + q.text + q.raw > 1)
+                return usage_error("query: --json, --text and --raw exclude each other");
+        if (q.raw && isatty(STDOUT_FILENO))
+                return usage_error("query: --raw prints the bytes senders sent, escape sequences "
+                                   "included: not to a terminal (pipe or redirect it, or leave "
+                                   "--raw out for escaped text)");
         r = no_arguments("query", argc, argv);
         if (r != 0)
                 return r;

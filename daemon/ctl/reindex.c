@@ -48,8 +48,10 @@ int cmd_reindex(int argc, char **argv)
         const char *dir = NULL;
         int fulltext = 0;
         const Option opts[] = {
-                {"state-dir", 'd', OPTION_STRING, &dir},
-                {"fulltext", 0, OPTION_FLAG, &fulltext},
+                {"state-dir", 'd', OPTION_STRING, &dir, .arg = "DIR",
+                 .help = "the appliance's state directory"},
+                {"fulltext", 0, OPTION_FLAG, &fulltext,
+                 .help = "also build the full-text index (query --match)"},
                 {}};
         _cleanup_close_ int dirfd = -1, archfd = -1;
         uint8_t chain_id[LS_CHAIN_ID_LEN];

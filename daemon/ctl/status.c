@@ -185,7 +185,10 @@ static int status_daemon(const char *dir)
 int cmd_status(int argc, char **argv)
 {
         const char *dir = NULL;
-        const Option opts[] = {{"state-dir", 'd', OPTION_STRING, &dir}, {}};
+        const Option opts[] = {
+                {"state-dir", 'd', OPTION_STRING, &dir, .arg = "DIR",
+                 .help = "the appliance's state directory"},
+                {}};
         _cleanup_close_ int dirfd = -1;
         int failed, r;
 

@@ -183,7 +183,7 @@ int parse_options(const char *cmd, int argc, char **argv, const Option *opts, un
                 size_t i = 0;
 
                 if (opt == 'h') {
-                        help();
+                        verb_help(cmd, opts);
                         return -1;
                 }
                 while (i < n && option_val(opts, i) != opt)

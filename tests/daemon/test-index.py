@@ -159,7 +159,7 @@ try:
     db.text_factory = bytes
     chain_id = open(os.path.join(app.state, "chain.id")).read().strip()
     meta = dict((k.decode(), v.decode()) for k, v in db.execute("SELECT key, value FROM meta"))
-    t.check("meta: schema version 1 and the chain id", meta.get("schema_version") == "1" and
+    t.check("meta: schema version 2 and the chain id", meta.get("schema_version") == "2" and
             meta.get("chain_id") == chain_id, meta)
     t.check("journal_mode is WAL", db.execute("PRAGMA journal_mode").fetchone()[0] == b"wal")
     idx = {r[0].decode() for r in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
