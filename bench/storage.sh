@@ -8,6 +8,7 @@
 # and the daemon's CPU time per message. Every archive is verified and must hold every message.
 #
 #   bench/storage.sh [BUILD_DIR] [SECONDS_AT_5000] [SECONDS_AT_200]   (build/bench, 20, 60)
+#   RATES="50000:10" bench/storage.sh build/bench     (other rates: RATE:SECONDS ...)
 #
 # Exits 77 (skipped) when ../shared/data/loghub is absent.
 set -euo pipefail
@@ -62,5 +63,6 @@ PY
 }
 
 echo "logseal storage benchmark: $(nproc) cores, real lines ($data), $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
-run 5000 "$s5000"
-run 200 "$s200"
+for rs in ${RATES:-5000:$s5000 200:$s200}; do
+        run "${rs%%:*}" "${rs##*:}"
+done

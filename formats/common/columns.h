@@ -7,7 +7,17 @@
 
 /* LEB128 varints of at most 10 bytes; a reader refuses non-canonical ones. */
 #define LS_VARINT_MAX 10
-size_t ls_varint_put(uint8_t out[LS_VARINT_MAX], uint64_t v);
+static inline size_t ls_varint_put(uint8_t out[LS_VARINT_MAX], uint64_t v)
+{
+        size_t n = 0;
+
+        while (v >= 0x80) {
+                out[n++] = (uint8_t) (v | 0x80);
+                v >>= 7;
+        }
+        out[n++] = (uint8_t) v;
+        return n;
+}
 /* Reads one varint at p[*pos..n): 0 and *pos advanced, -ENODATA when cut, -EBADMSG otherwise. */
 int ls_varint_get(const uint8_t *p, size_t n, size_t *pos, uint64_t *ret);
 

@@ -14,6 +14,8 @@ struct LsColumnEncoder {
         size_t out_cap, len, lim;
         const uint8_t **rec;   /* each record's encoding */
         uint32_t *peer, *ident; /* each record's table index (ident: 0 none, else index + 1) */
+        LsStamp *stamp;         /* each record's time stamp (kind 0: none) */
+        uint8_t *stamp_len;     /* and the length of its text */
         size_t rec_cap;
         uint32_t *slots;        /* open addressing: table index + 1, 0 empty */
         size_t nslots;
@@ -39,6 +41,8 @@ LsColumnEncoder *ls_column_encoder_free(LsColumnEncoder *e)
         free(e->rec);
         free(e->peer);
         free(e->ident);
+        free(e->stamp);
+        free(e->stamp_len);
         free(e->slots);
         free(e->keys);
         free(e);
@@ -54,11 +58,12 @@ static int put(LsColumnEncoder *e, const void *p, size_t n)
         return 0;
 }
 
-static int put_varint(LsColumnEncoder *e, uint64_t v)
+static inline int put_varint(LsColumnEncoder *e, uint64_t v)
 {
-        uint8_t b[LS_VARINT_MAX];
-
-        return put(e, b, ls_varint_put(b, v));
+        if (e->lim - e->len < LS_VARINT_MAX)
+                return -ENOSPC; /* near the end: close enough to give up on columns */
+        e->len += ls_varint_put(e->out + e->len, v);
+        return 0;
 }
 
 static uint64_t fnv(const uint8_t *p, size_t n)
@@ -98,6 +103,13 @@ static uint32_t table(LsColumnEncoder *e, uint32_t count,
                 if (skip_empty && kl == 0) {
                         idx[i] = UINT32_MAX;
                         continue;
+                }
+                if (i > 0 && idx[i - 1] != UINT32_MAX) { /* mostly the same as the record before */
+                        const uint8_t *o = key(e->rec[i - 1], &ol);
+                        if (ol == kl && memcmp(o, k, kl) == 0) {
+                                idx[i] = idx[i - 1];
+                                continue;
+                        }
                 }
                 for (s = fnv(k, kl) & (e->nslots - 1);; s = (s + 1) & (e->nslots - 1)) {
                         uint32_t t = e->slots[s];
@@ -154,7 +166,13 @@ int ls_column_encode(LsColumnEncoder *e, uint64_t min_time_ns, const uint8_t *ra
                 uint32_t *b = realloc(e->ident, count * sizeof(*b));
                 if (b)
                         e->ident = b;
-                if (!r || !a || !b)
+                LsStamp *st = realloc(e->stamp, count * sizeof(*st));
+                if (st)
+                        e->stamp = st;
+                uint8_t *sl = realloc(e->stamp_len, count);
+                if (sl)
+                        e->stamp_len = sl;
+                if (!r || !a || !b || !st || !sl)
                         return -ENOMEM;
                 e->rec_cap = count;
         }
@@ -202,34 +220,32 @@ int ls_column_encode(LsColumnEncoder *e, uint64_t min_time_ns, const uint8_t *ra
                 k = put_varint(e, ls_get32(e->rec[i] + 52));
         for (uint32_t i = 0; k == 0 && i < count; i++)
                 k = put_varint(e, ls_get32(e->rec[i] + 44) - ls_get32(e->rec[i] + 52));
-        /* Time stamps: found again per record below; a stamp's text leaves the body. */
+        /* Time stamps: a stamp's text leaves the body. */
         for (uint32_t i = 0; k == 0 && i < count; i++) {
                 const uint8_t *body = e->rec[i] + 56 + ls_get16(e->rec[i] + 48);
                 size_t blen = ls_get32(e->rec[i] + 52), pre = ls_stamp_prefix(body, blen);
-                LsStamp st = {};
+                LsStamp *st = &e->stamp[i];
 
-                if (pre)
-                        ls_stamp_parse(body + pre, blen - pre, &st);
-                k = put_varint(e, st.kind);
-                if (k == 0 && st.kind > 0) {
-                        unsigned nd = (st.kind - 1u) % 7;
-                        if ((st.kind - 1u) / 7 != 0)
-                                k = put_varint(e, st.offset);
+                st->kind = 0;
+                e->stamp_len[i] = pre ? (uint8_t) ls_stamp_parse(body + pre, blen - pre, st) : 0;
+                k = put_varint(e, st->kind);
+                if (k == 0 && st->kind > 0) {
+                        unsigned nd = (st->kind - 1u) % 7;
+                        if ((st->kind - 1u) / 7 != 0)
+                                k = put_varint(e, st->offset);
                         if (k == 0)
-                                k = put_varint(e, ls_zigzag(st.value -
+                                k = put_varint(e, ls_zigzag(st->value -
                                                             ls_stamp_predict(ls_get64(e->rec[i] + 12), nd)));
                 }
         }
         for (uint32_t i = 0; k == 0 && i < count; i++) {
                 const uint8_t *body = e->rec[i] + 56 + ls_get16(e->rec[i] + 48);
-                size_t blen = ls_get32(e->rec[i] + 52), pre = ls_stamp_prefix(body, blen), sl = 0;
-                LsStamp st;
+                size_t blen = ls_get32(e->rec[i] + 52), sl = e->stamp_len[i], pre;
 
-                if (pre)
-                        sl = ls_stamp_parse(body + pre, blen - pre, &st);
                 if (sl == 0) {
                         k = put(e, body, blen);
                 } else {
+                        pre = ls_stamp_prefix(body, blen);
                         k = put(e, body, pre);
                         if (k == 0)
                                 k = put(e, body + pre + sl, blen - pre - sl);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test-columns.c: the column payload layout (SPEC §6.4) stores exactly the records entries do */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <check.h>
 #include <sodium.h>
@@ -167,6 +169,41 @@ START_TEST(time_stamps_write_back_byte_for_byte_or_stay_text)
 }
 END_TEST
 
+/* A stamp is taken out exactly when its date exists (timegm as the independent oracle). */
+START_TEST(time_stamps_are_taken_out_exactly_for_real_dates)
+{
+        static const int years[] = {0, 1, 4, 100, 400, 1900, 1969, 1970, 2000, 2024, 2026, 2100, 9999};
+        uint8_t out[LS_STAMP_MAX_TEXT];
+
+        for (size_t yi = 0; yi < sizeof(years) / sizeof(*years); yi++) {
+                for (int m = 0; m <= 13; m++) {
+                        for (int d = 0; d <= 32; d++) {
+                                char text[64];
+                                struct tm tm = {.tm_year = years[yi] - 1900, .tm_mon = m - 1,
+                                                .tm_mday = d, .tm_hour = 12};
+                                time_t t = timegm(&tm);
+                                int real = m >= 1 && m <= 12 && d >= 1 && t != (time_t) -1 &&
+                                           tm.tm_mon == m - 1 && tm.tm_mday == d;
+                                LsStamp st;
+                                size_t n;
+
+                                snprintf(text, sizeof(text), "%04d-%02d-%02dT12:34:56.789-03:00 x",
+                                         years[yi], m, d);
+                                n = ls_stamp_parse((const uint8_t *) text, strlen(text), &st);
+                                ck_assert_msg(!!n == real, "%s", text);
+                                if (n) {
+                                        ck_assert_uint_eq(n, 29);
+                                        ck_assert_uint_eq(ls_stamp_format(&st, out), n);
+                                        ck_assert(memcmp(out, text, n) == 0);
+                                        if (years[yi] >= 1970) /* the value is the date's */
+                                                ck_assert_int_eq(st.value / 1000, (int64_t) t + 34 * 60 + 56);
+                                }
+                        }
+                }
+        }
+}
+END_TEST
+
 START_TEST(varints_are_canonical_and_bounded)
 {
         uint8_t b[LS_VARINT_MAX + 1];
@@ -258,6 +295,7 @@ static Suite *suite(void)
         tcase_set_timeout(tc, 300);
         tcase_add_test(tc, columns_store_the_same_records_and_leaves_as_entries);
         tcase_add_test(tc, time_stamps_write_back_byte_for_byte_or_stay_text);
+        tcase_add_test(tc, time_stamps_are_taken_out_exactly_for_real_dates);
         tcase_add_test(tc, varints_are_canonical_and_bounded);
         tcase_add_test(tc, damaged_column_content_never_crashes_and_never_reads_the_same);
         suite_add_tcase(s, tc);
