@@ -54,8 +54,8 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
         *y = (int64_t) yoe + era * 400 + (*m <= 2);
 }
 
-static const int64_t pow10s[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
-                                100000000, 1000000000};
+static const int64_t pow10s[] = {1,      10,      100,      1000,      10000,
+                                 100000, 1000000, 10000000, 100000000, 1000000000};
 
 size_t ls_stamp_prefix(const uint8_t *b, size_t n)
 {
@@ -92,8 +92,7 @@ size_t ls_stamp_parse(const uint8_t *p, size_t n, LsStamp *ret)
         ret->kind = 0;
         if (n < 20 || digits(p, 4, &y) < 0 || p[4] != '-' || digits(p + 5, 2, &mo) < 0 ||
             p[7] != '-' || digits(p + 8, 2, &d) < 0 || p[10] != 'T' || digits(p + 11, 2, &h) < 0 ||
-            p[13] != ':' || digits(p + 14, 2, &mi) < 0 || p[16] != ':' ||
-            digits(p + 17, 2, &s) < 0)
+            p[13] != ':' || digits(p + 14, 2, &mi) < 0 || p[16] != ':' || digits(p + 17, 2, &s) < 0)
                 return 0;
         if (p[i] == '.') {
                 i++;
@@ -131,8 +130,8 @@ size_t ls_stamp_parse(const uint8_t *p, size_t n, LsStamp *ret)
                 return 0;
         st.kind = (uint8_t) (1 + nd + 7 * zone);
         st.offset = (uint16_t) off;
-        st.value = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) * pow10s[nd]) +
-                   frac;
+        st.value =
+                ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) * pow10s[nd]) + frac;
         *ret = st;
         return i;
 }

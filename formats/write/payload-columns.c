@@ -12,14 +12,14 @@
 struct LsColumnEncoder {
         uint8_t *out;
         size_t out_cap, len, lim;
-        const uint8_t **rec;   /* each record's encoding */
+        const uint8_t **rec;    /* each record's encoding */
         uint32_t *peer, *ident; /* each record's table index (ident: 0 none, else index + 1) */
         LsStamp *stamp;         /* each record's time stamp (kind 0: none) */
         uint8_t *stamp_len;     /* and the length of its text */
         size_t rec_cap;
-        uint32_t *slots;        /* open addressing: table index + 1, 0 empty */
+        uint32_t *slots; /* open addressing: table index + 1, 0 empty */
         size_t nslots;
-        const uint8_t **keys;   /* the first record of each table entry */
+        const uint8_t **keys; /* the first record of each table entry */
         size_t keys_cap;
 };
 
@@ -143,8 +143,8 @@ static int grow(void *pp, size_t *cap, size_t need, size_t elem)
         return 0;
 }
 
-int ls_column_encode(LsColumnEncoder *e, uint64_t min_time_ns, const uint8_t *raw,
-                     size_t raw_len, uint32_t count, const uint8_t **ret, size_t *ret_len)
+int ls_column_encode(LsColumnEncoder *e, uint64_t min_time_ns, const uint8_t *raw, size_t raw_len,
+                     uint32_t count, const uint8_t **ret, size_t *ret_len)
 {
         size_t pos = 0, nslots = 16;
         uint32_t npeers, nidents;
@@ -235,7 +235,8 @@ int ls_column_encode(LsColumnEncoder *e, uint64_t min_time_ns, const uint8_t *ra
                                 k = put_varint(e, st->offset);
                         if (k == 0)
                                 k = put_varint(e, ls_zigzag(st->value -
-                                                            ls_stamp_predict(ls_get64(e->rec[i] + 12), nd)));
+                                                            ls_stamp_predict(
+                                                                    ls_get64(e->rec[i] + 12), nd)));
                 }
         }
         for (uint32_t i = 0; k == 0 && i < count; i++) {

@@ -16,5 +16,5 @@ LsColumnEncoder *ls_column_encoder_free(LsColumnEncoder *e);
  * valid until the next call. -ENOSPC when the columns would not be shorter than the entries
  * (the batch is then written as entries), -ENOMEM.
  */
-int ls_column_encode(LsColumnEncoder *e, uint64_t min_time_ns, const uint8_t *raw,
-                     size_t raw_len, uint32_t count, const uint8_t **ret, size_t *ret_len);
+int ls_column_encode(LsColumnEncoder *e, uint64_t min_time_ns, const uint8_t *raw, size_t raw_len,
+                     uint32_t count, const uint8_t **ret, size_t *ret_len);

@@ -66,9 +66,15 @@ static void build(int columns, LsMerkle *tree, LsBatchHeader *h, uint8_t **paylo
                 for (size_t i = 0; i < sizeof(bodies) / sizeof(*bodies); i++) {
                         LsRecord r;
                         switch ((i + round) % 5) {
-                        case 0: r = tu_udp4(t, "192.0.2.7", (uint16_t) (514 + i % 3), bodies[i]); break;
-                        case 1: r = tu_tcp6(t, ip6, 40000, (uint32_t) round + 1, bodies[i]); break;
-                        case 2: r = tu_unix(t, 100 + (uint32_t) i, 0, 0, bodies[i]); break;
+                        case 0:
+                                r = tu_udp4(t, "192.0.2.7", (uint16_t) (514 + i % 3), bodies[i]);
+                                break;
+                        case 1:
+                                r = tu_tcp6(t, ip6, 40000, (uint32_t) round + 1, bodies[i]);
+                                break;
+                        case 2:
+                                r = tu_unix(t, 100 + (uint32_t) i, 0, 0, bodies[i]);
+                                break;
                         case 3:
                                 r = tu_tcp6(t, ip6, 40001, 9, bodies[i]);
                                 r.identity = (const uint8_t *) (i & 1 ? "CN=a.example" : "CN=b");
@@ -172,15 +178,18 @@ END_TEST
 /* A stamp is taken out exactly when its date exists (timegm as the independent oracle). */
 START_TEST(time_stamps_are_taken_out_exactly_for_real_dates)
 {
-        static const int years[] = {0, 1, 4, 100, 400, 1900, 1969, 1970, 2000, 2024, 2026, 2100, 9999};
+        static const int years[] = {0,    1,    4,    100,  400,  1900, 1969,
+                                    1970, 2000, 2024, 2026, 2100, 9999};
         uint8_t out[LS_STAMP_MAX_TEXT];
 
         for (size_t yi = 0; yi < sizeof(years) / sizeof(*years); yi++) {
                 for (int m = 0; m <= 13; m++) {
                         for (int d = 0; d <= 32; d++) {
                                 char text[64];
-                                struct tm tm = {.tm_year = years[yi] - 1900, .tm_mon = m - 1,
-                                                .tm_mday = d, .tm_hour = 12};
+                                struct tm tm = {.tm_year = years[yi] - 1900,
+                                                .tm_mon = m - 1,
+                                                .tm_mday = d,
+                                                .tm_hour = 12};
                                 time_t t = timegm(&tm);
                                 int real = m >= 1 && m <= 12 && d >= 1 && t != (time_t) -1 &&
                                            tm.tm_mon == m - 1 && tm.tm_mday == d;
@@ -196,7 +205,8 @@ START_TEST(time_stamps_are_taken_out_exactly_for_real_dates)
                                         ck_assert_uint_eq(ls_stamp_format(&st, out), n);
                                         ck_assert(memcmp(out, text, n) == 0);
                                         if (years[yi] >= 1970) /* the value is the date's */
-                                                ck_assert_int_eq(st.value / 1000, (int64_t) t + 34 * 60 + 56);
+                                                ck_assert_int_eq(st.value / 1000,
+                                                                 (int64_t) t + 34 * 60 + 56);
                                 }
                         }
                 }
