@@ -1160,6 +1160,7 @@ int sealer_start(Sealer **ret, SealerInit *init, int notify_fd)
         LsChainWriterConfig wc = {
                 .dirfd = init->archive_dirfd,
                 .zstd_level = init->cfg->zstd_level,
+                .columns = 1,
                 .max_batch_raw = init->cfg->batch_max_bytes,
                 .max_batch_records = init->cfg->batch_max_records,
                 /* The signer process sees each batch header, not only its note body. */

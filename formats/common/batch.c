@@ -15,7 +15,7 @@ void ls_batch_header_encode(const LsBatchHeader *h, uint8_t out[LS_BATCH_HEADER_
         ls_magic_put(out, LS_MAGIC_BATCH);
         ls_put16(out + 8, LS_FORMAT_VERSION);
         ls_put16(out + 10, LS_BATCH_HEADER_LEN);
-        ls_put16(out + 12, 0);
+        ls_put16(out + 12, h->incompat_flags);
         ls_put16(out + 14, h->compat_flags);
         memcpy(out + 16, h->chain_id, LS_CHAIN_ID_LEN);
         ls_put64(out + 32, h->archive_no);
@@ -58,10 +58,11 @@ int ls_batch_header_decode(LsBatchHeader *ret, const uint8_t *p, size_t n, size_
                 FAIL(-EPROTONOSUPPORT, 8);
         if (ls_get16(p + 10) != LS_BATCH_HEADER_LEN)
                 FAIL(-EBADMSG, 10);
-        if (ls_get16(p + 12) != 0)
+        if (ls_get16(p + 12) & ~LS_BATCH_INCOMPAT_KNOWN)
                 FAIL(-EPROTONOSUPPORT, 12);
         if (n != LS_BATCH_HEADER_LEN)
                 FAIL(-EBADMSG, LS_BATCH_HEADER_LEN);
+        h.incompat_flags = ls_get16(p + 12);
         h.compat_flags = ls_get16(p + 14);
         memcpy(h.chain_id, p + 16, LS_CHAIN_ID_LEN);
         h.archive_no = ls_get64(p + 32);

@@ -9,6 +9,7 @@
 #include "keys.h"
 
 typedef struct LsBatchHeader {
+        uint16_t incompat_flags;   /* LS_BATCH_INCOMPAT_*: the payload layout (SPEC §6.2) */
         uint16_t compat_flags;
         uint8_t chain_id[LS_CHAIN_ID_LEN];
         uint64_t archive_no;

@@ -12,7 +12,8 @@
 
 /*
  * The `version` field of every versioned structure (SPEC §1): 1. The format as a whole is
- * at version 2 (SPEC Appendix A), which added a structure and a flag, not a new layout.
+ * at version 3 (SPEC Appendix A): version 2 added a structure and a flag, version 3 a batch
+ * payload layout under a batch header incompat flag; no structure changed its version.
  */
 #define LS_FORMAT_VERSION 1
 
@@ -170,6 +171,10 @@ enum {
 #define LS_MAX_BATCH_RECORDS (1u << 20)
 #define LS_MAX_BATCH_RAW (32u * 1024 * 1024)
 #define LS_MAX_BATCH_PAYLOAD (33u * 1024 * 1024)
+/* Batch header incompat_flags (SPEC §6.1): bit 0, the payload stores columns (§6.4; format 3). */
+#define LS_BATCH_INCOMPAT_COLUMNS 0x0001u
+#define LS_BATCH_INCOMPAT_KNOWN LS_BATCH_INCOMPAT_COLUMNS
+#define LS_COLUMN_PEER_LEN 24 /* transport, family, port, address, conn_id */
 
 /* Archive (SPEC §8). */
 #define LS_ARCHIVE_HEADER_FIXED_LEN 120 /* before the peaks */

@@ -9,6 +9,7 @@
 #include "batch-builder.h"
 #include "hash.h"
 #include "magic.h"
+#include "payload-columns.h"
 #include "util.h"
 
 struct LsBatchBuilder {
@@ -29,6 +30,8 @@ struct LsBatchBuilder {
         uint8_t *out;               /* frame + header + compressed payload */
         size_t out_cap;
 
+        LsColumnEncoder *columns;   /* NULL: payloads are record entries (formats 1, 2) */
+
         LsBatchSignFn sign_fn;      /* NULL: ls_batch_header_sign() */
         void *sign_ud;
 };
@@ -37,6 +40,15 @@ void ls_batch_builder_set_sign(LsBatchBuilder *b, LsBatchSignFn fn, void *ud)
 {
         b->sign_fn = fn;
         b->sign_ud = ud;
+}
+
+int ls_batch_builder_set_columns(LsBatchBuilder *b, int on)
+{
+        if (!on) {
+                b->columns = ls_column_encoder_free(b->columns);
+                return 0;
+        }
+        return b->columns ? 0 : ls_column_encoder_new(&b->columns);
 }
 
 int ls_batch_builder_new(LsBatchBuilder **ret, const uint8_t chain_id[LS_CHAIN_ID_LEN],
@@ -68,6 +80,7 @@ LsBatchBuilder *ls_batch_builder_free(LsBatchBuilder *b)
         if (!b)
                 return NULL;
         ZSTD_freeCCtx(b->cctx);
+        ls_column_encoder_free(b->columns);
         free(b->raw);
         free(b->leaves);
         free(b->out);
@@ -166,22 +179,34 @@ int ls_batch_builder_finish(LsBatchBuilder *b, LsMerkle *tree, const LsSigner *s
                             LsBatchHeader *ret_hdr, const uint8_t **ret_bytes, size_t *ret_len)
 {
         const size_t head = LS_FRAME_HDR_LEN + LS_BATCH_HEADER_LEN;
+        const uint8_t *content = b->raw;
+        size_t bound, clen, content_len = b->raw_len;
         LsMerkle t;
-        size_t bound, clen;
         int k;
 
         if (b->count == 0)
                 return -ENODATA;
         if (tree->size != b->hdr.first_seq)
                 return -EINVAL;
-        bound = ZSTD_compressBound(b->raw_len);
+        b->hdr.incompat_flags = 0;
+        if (b->columns) {
+                k = ls_column_encode(b->columns, b->hdr.min_time_ns, b->raw, b->raw_len, b->count,
+                                     &content, &content_len);
+                if (k == 0)
+                        b->hdr.incompat_flags = LS_BATCH_INCOMPAT_COLUMNS;
+                else if (k != -ENOSPC)
+                        return k;
+                else
+                        content = b->raw, content_len = b->raw_len; /* not shorter: entries */
+        }
+        bound = ZSTD_compressBound(content_len);
         if (grow(&b->out, &b->out_cap, head + bound, 1) < 0)
                 return -ENOMEM;
         ZSTD_CCtx_reset(b->cctx, ZSTD_reset_session_and_parameters);
         ZSTD_CCtx_setParameter(b->cctx, ZSTD_c_compressionLevel, b->level);
         ZSTD_CCtx_setParameter(b->cctx, ZSTD_c_contentSizeFlag, 1);
         ZSTD_CCtx_setParameter(b->cctx, ZSTD_c_checksumFlag, 0);
-        clen = ZSTD_compress2(b->cctx, b->out + head, bound, b->raw, b->raw_len);
+        clen = ZSTD_compress2(b->cctx, b->out + head, bound, content, content_len);
         if (ZSTD_isError(clen))
                 return -EIO;
         if (clen > LS_MAX_BATCH_PAYLOAD)

@@ -18,6 +18,13 @@ int ls_batch_builder_new(LsBatchBuilder **ret, const uint8_t chain_id[LS_CHAIN_I
 LsBatchBuilder *ls_batch_builder_free(LsBatchBuilder *b);
 
 /*
+ * on: payloads in the column layout (SPEC §6.4, format 3; a batch whose columns would not be
+ * shorter is written as entries); off (the default): record entries (formats 1 and 2, what the
+ * committed vectors of those formats hold). 0 or -ENOMEM.
+ */
+int ls_batch_builder_set_columns(LsBatchBuilder *b, int on);
+
+/*
  * Starts a batch. seed: the batch's salt seed, NULL for a random one (only
  * test vectors pass a fixed seed).
  */

@@ -57,6 +57,12 @@ int ls_chain_writer_new(LsChainWriter **ret, const LsChainWriterConfig *cfg,
         }
         if (cfg->sign_batch)
                 ls_batch_builder_set_sign(w->builder, cfg->sign_batch, cfg->sign_batch_ud);
+        r = ls_batch_builder_set_columns(w->builder, cfg->columns);
+        if (r < 0) {
+                ls_batch_builder_free(w->builder);
+                free(w);
+                return r;
+        }
         *ret = w;
         return 0;
 }

@@ -16,6 +16,7 @@ typedef struct LsChainWriterConfig {
         uint8_t chain_id[LS_CHAIN_ID_LEN];
         int dirfd;                   /* archive directory (not owned) */
         int zstd_level;
+        int columns;                 /* payloads in the column layout (SPEC §6.4, format 3) */
         size_t max_batch_raw;        /* close a batch at this many payload bytes */
         uint32_t max_batch_records;
         /* Deterministic salt seeds for test vectors; NULL = random (always in production). */

@@ -6,6 +6,7 @@
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -89,6 +90,19 @@ try:
             logger_lines[mode] = lines
             time.sleep(0.2)
 
+    # RFC 5424 time stamps of every form: format 3 keeps them as numbers beside the text and
+    # must give back every byte (SPEC §6.4)
+    sent["stamps"] = [b"<13>1 2026-12-03T13:07:02.123456+00:00 h app - - - six digits",
+                      b"<13>1 2026-12-03T13:07:02Z h app - - - Z",
+                      b"<13>1 2026-12-03T13:07:02.1-05:00 h app - - - negative zone",
+                      b"<13>1 2026-02-29T00:00:00Z h app - - - not a date: stays text",
+                      b"<13>1 2024-02-29T00:00:00.000001Z h app - - - leap day",
+                      b"<13>1 1970-01-01T00:00:00.5+14:00 h app - - - long ago",
+                      b"<13>1 2026-12-03T13:07:02.123456+00:00"]
+    c = socket.create_connection(("127.0.0.1", app.port))
+    c.sendall(b"".join(b"%d %s" % (len(m), m) for m in sent["stamps"]))
+    c.close()
+
     # oversize message: sealed truncated, with its original length
     big = b"<13>" + b"A" * 100000
     c = socket.create_connection(("127.0.0.1", app.port))
@@ -159,6 +173,25 @@ log {{ source(s_file); destination(d_seal); flags(flow-control); }};
     t.check("TCP: connection 1 sealed byte for byte in order (CR kept)", sent["tcp1"] in conns,
             [len(c) for c in conns])
     t.check("TCP: connection 2 sealed byte for byte in order", sent["tcp2"] in conns)
+    t.check("RFC 5424 time stamps of every form sealed byte for byte", sent["stamps"] in conns,
+            [c[:1] for c in conns])
+
+    def batch_flags(path):
+        d, i, flags = open(path, "rb").read(), 0, []
+        while i + 8 <= len(d):
+            magic, ln = struct.unpack_from("<II", d, i)
+            if magic != 0x184D2A5B:
+                i += plen  # the payload frame after a batch header
+                continue
+            if d[i + 8:i + 12] == b"\x89LSB":
+                flags.append(struct.unpack_from("<H", d, i + 8 + 12)[0])
+                plen = struct.unpack_from("<I", d, i + 8 + 184)[0]
+            i += 8 + ln
+        return flags
+    adir = os.path.join(app.state, "archives")
+    flags = [f for n in sorted(os.listdir(adir)) for f in batch_flags(os.path.join(adir, n))]
+    t.check("logseald writes format 3: every batch payload in the column layout (COLUMNS flag)",
+            flags and all(f == 1 for f in flags), flags)
     got_unix = channel(lambda r: r["transport"] == "unix-stream")
     t.check("unix stream: every message byte for byte, in order", got_unix == sent["unix"],
             (len(got_unix), len(sent["unix"])))

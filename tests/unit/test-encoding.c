@@ -1547,6 +1547,7 @@ static void ref_batch(const LsBatchHeader *h, uint8_t out[304])
         put_magic(out, 'B');
         le16(out + 8, 1);
         le16(out + 10, 304);
+        le16(out + 12, h->incompat_flags);
         le16(out + 14, h->compat_flags);
         memcpy(out + 16, h->chain_id, 16);
         le64(out + 32, h->archive_no);
@@ -1569,6 +1570,7 @@ static void ref_batch(const LsBatchHeader *h, uint8_t out[304])
 
 static void assert_batch_equal(const LsBatchHeader *a, const LsBatchHeader *b)
 {
+        ck_assert_uint_eq(a->incompat_flags, b->incompat_flags);
         ck_assert_uint_eq(a->compat_flags, b->compat_flags);
         ck_assert(memcmp(a->chain_id, b->chain_id, 16) == 0);
         ck_assert_uint_eq(a->archive_no, b->archive_no);
@@ -1616,8 +1618,9 @@ START_TEST(batch_header_round_trip_preserves_fields_and_bytes)
         size_t off = 99;
 
         batch_fixture(&h, k);
-        for (int compat = 0; compat < 2; compat++) {
-                h.compat_flags = compat ? 0xffff : 0; /* unknown compat flags are ignored */
+        for (int compat = 0; compat < 4; compat++) {
+                h.compat_flags = compat & 1 ? 0xffff : 0; /* unknown compat flags are ignored */
+                h.incompat_flags = compat & 2 ? LS_BATCH_INCOMPAT_COLUMNS : 0; /* format 3 */
                 ls_batch_header_encode(&h, p);
                 ref_batch(&h, ref);
                 ck_assert(memcmp(p, ref, 304) == 0);
@@ -1832,7 +1835,9 @@ START_TEST(batch_header_unknown_version_or_incompat_flag_is_eprotonosupport)
                 uint8_t q[304];
                 memcpy(q, p, 304);
                 le16(q + 12, (uint16_t) (1u << bit));
-                ck_assert_msg(dec_batch(q, 304) == -EPROTONOSUPPORT, "incompat bit %d", bit);
+                /* bit 0: the column payload layout (format 3); the others are unknown */
+                ck_assert_msg(dec_batch(q, 304) == (bit == 0 ? 0 : -EPROTONOSUPPORT),
+                              "incompat bit %d", bit);
                 memcpy(q, p, 304);
                 le16(q + 14, (uint16_t) (1u << bit));
                 ck_assert_msg(dec_batch(q, 304) == 0, "compat bit %d", bit);
@@ -2229,7 +2234,7 @@ START_TEST(decoders_report_the_offset_of_the_offending_field)
         ck_assert_int_eq(ls_batch_header_decode(&hd, b, 304, &off), -EBADMSG);
         ck_assert_uint_eq(off, 188);
         b[189] = 0;
-        b[12] = 1;
+        b[12] = 2; /* bit 1: unknown (bit 0 is the column layout) */
         ck_assert_int_eq(ls_batch_header_decode(&hd, b, 304, &off), -EPROTONOSUPPORT);
         ck_assert_uint_eq(off, 12);
 
