@@ -15,8 +15,8 @@
 
 #include <ini.h>
 
+#include "conf.h"
 #include "hash.h"
-#include "logseald.h"
 #include "util.h"
 
 void config_defaults(Config *c)

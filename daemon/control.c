@@ -15,7 +15,9 @@
 
 #include "config.h"
 #include "control.h"
+#include "control-socket.h"
 #include "hash.h"
+#include "ingest.h"
 #include "listen.h"
 #include "logseald.h"
 #include "sources.h"

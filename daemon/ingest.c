@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "control.h"
+#include "ingest.h"
 #include "logseald.h"
 #include "parse.h"
 #include "sources.h"

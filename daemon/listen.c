@@ -21,6 +21,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "framing.h"
+#include "ingest.h"
 #include "listen.h"
 #include "logseald.h"
 #include "sources.h"

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* listen.h: listener state (private to listen.c and the status report) */
+/* listen.h: the listeners (listen.c): sockets -> framing -> ingest_message(); their state is
+ * private to listen.c and the status report */
 #pragma once
 
 #include <stdint.h>
 
 #include <systemd/sd-event.h>
 
-#include "logseald.h"
+#include "conf.h"
+
+typedef struct Daemon Daemon;
+typedef struct Listener Listener;
 
 struct Conn;
 
@@ -28,3 +32,11 @@ struct Listener {
 
 /* Reads a datagram listener's kernel drop counter now (SO_MEMINFO) into `dropped`. */
 void listener_poll_drops(struct Listener *l);
+
+/* The listeners of cfg.listens (and those systemd passes), with their sockets. */
+int listeners_open(Daemon *d);
+/* Every tick: timeouts, throttled connections due again, a full listener accepting again. */
+void listeners_tick(Daemon *d, uint64_t now_ns);
+void listeners_pause(Daemon *d, int pause);
+void listeners_drain(Daemon *d);
+void listeners_close(Daemon *d);

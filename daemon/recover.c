@@ -13,9 +13,10 @@
 #include "archive-writer.h"
 #include "control.h"
 #include "hash.h"
-#include "logseald.h"
+#include "recover.h"
 #include "merkle.h"
 #include "payload.h"
+#include "sealer.h"
 #include "state.h"
 #include "util.h"
 

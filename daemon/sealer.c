@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,7 @@
 
 #include "control.h"
 #include "hash.h"
-#include "logseald.h"
+#include "sealer.h"
 #include "state.h"
 #include "util.h"
 

@@ -12,6 +12,8 @@
 #include <xxhash.h>
 
 #include "control.h"
+#include "ingest.h"
+#include "sealer.h"
 #include "sources.h"
 #include "util.h"
 

@@ -5,7 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "logseald.h"
+#include "conf.h"
+#include "record.h"
+
+typedef struct Daemon Daemon;
 
 /* The limits that can act on a sender; each is declared in the chain with the limit's
  * setting and value (SPEC §4.3): one LOSS record per sender and kind. */

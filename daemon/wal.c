@@ -14,9 +14,9 @@
 
 #include <xxhash.h>
 
-#include "logseald.h"
 #include "state.h"
 #include "util.h"
+#include "wal.h"
 
 /*
  * Segment file wal/<first id as 16 hex digits>.wal:

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "logseald.h"
+#include "conf.h"
 
 #include "fuzz.h"
 
