@@ -87,3 +87,5 @@ int config_add_listen(Config *c, const char *spec, const char *origin);
 int config_parse_cidr(const char *s, Cidr *ret);
 int cidr_match(const Cidr *c, const struct sockaddr *sa);
 void config_free(Config *c);
+/* A new zeroed entry at the end of c->listens (config-file.c: a [listen NAME] section). */
+ListenConf *config_listen_new(Config *c);
