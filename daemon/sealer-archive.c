@@ -86,7 +86,7 @@ int sealed_state_write(int state_dirfd, const SealedState *s)
  *   3. only then key e is erased: its file overwritten, synced, removed, the
  *      next key renamed into its place, and its memory wiped.
  * A start-up finding signing.next.key finishes step 3 if batch b is durable,
- * else re-emits the same certificate in batch b (logseald.c).
+ * else re-emits the same certificate in batch b (logseald-start.c).
  */
 static int rotation_due(Sealer *s)
 {

@@ -27,7 +27,7 @@
  *      and opens batch b with a KEY_TRANSITION carrying the certificate,
  *      signed by the new key. A crash after the old key is erased and before
  *      batch b is durable is completed at start-up: the key's certificate is
- *      root-issued for the next batch, so it is emitted again (logseald.c).
+ *      root-issued for the next batch, so it is emitted again (logseald-start.c).
  * When the hold expires first, the reservation is dropped and nothing changes.
  */
 static void admin_set(Sealer *s, int state, int err)

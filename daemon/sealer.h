@@ -74,7 +74,7 @@ SealerStats *sealer_stats(Sealer *s);
 /* The seq the sealer gave the control record with this WAL id (recent ones only), or -ENOENT. */
 int sealer_seq_of_wal(Sealer *s, uint64_t wal_id, uint64_t *ret_seq);
 
-/* Admin rotation (sealer.c): the sealing thread closes the open batch, generates a key and
+/* Admin rotation (sealer-keys.c): the sealing thread closes the open batch, generates a key and
  * reserves the next batch for it; records wait until the root-signed certificate arrives
  * (sealer_rotate_commit) or the hold expires. Blocks the caller for at most 3 s. */
 typedef struct RotateOffer {
@@ -88,7 +88,7 @@ int sealer_rotate_commit(Sealer *s, const LsCert *c);
 /*
  * A root revocation (already verified) of a key this appliance may sign with: when it names
  * the key in use or the prepared next one, the sealing thread moves to a new epoch key before
- * the revocation takes effect (sealer.c). 0: not a key in use, nothing to do; 1: the key in
+ * the revocation takes effect (sealer-keys.c). 0: not a key in use, nothing to do; 1: the key in
  * charge now is *ret; -EKEYREVOKED: the revocation already covers the batch the key in use
  * signs next, only `logsealctl key rotate` can help (nothing changed); -EBUSY: a rotation or
  * another revocation is in progress. Blocks the caller for at most 3 s (-ETIMEDOUT).

@@ -249,7 +249,7 @@ static int make_next_durable(Keys *k, const LsKeyPair *kp, const LsCert *c)
 
 static int op_prepare(Keys *k, const uint8_t *in, size_t n, uint8_t *out, size_t *len)
 {
-        /* Its epoch will end with a close (sealer.c), which the flag announces (SPEC §9.1). */
+        /* Its epoch will end with a close (sealer-archive.c), which the flag announces (SPEC §9.1). */
         LsCert c = {.kind = LS_CERT_SIGNING, .flags = LS_CERT_F_CLOSED};
         LsKeyPair *next = NULL;
         LsSigner issuer;

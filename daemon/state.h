@@ -20,7 +20,7 @@
  *                         epoch close
  *   archives/             chain-<id>-<n>.lsa (SPEC §8)
  *   wal/                  write-ahead log segments (daemon/wal.c)
- *   wal/sealed.state      last durable position (daemon/sealer.c; older versions kept it
+ *   wal/sealed.state      last durable position (daemon/sealer-archive.c; older versions kept it
  *                         in STATE_DIR, still read when the new one is missing)
  *   index/index.sqlite    derived search index, rebuilt by `logsealctl reindex` (with its
  *                         -wal and -shm files; a STATE_DIR/index.sqlite of older versions is
