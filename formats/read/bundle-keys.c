@@ -272,6 +272,13 @@ void bundle_step_keys(LsBundleReader *b)
         /*
          * Certificates in any order (SPEC §14.3 step 3): breadth first from the trusted keys,
          * each certificate tried once, when its issuer has become trusted.
+         *
+         * The same walk as pass 2 of ls_trust_load_history() (trust-learn.c), kept apart for
+         * now: this one walks the items of several files at once (the investigator's --keys
+         * and keys.lsk), drops other chains' items first, marks each item's origin for
+         * ls_trust_conflict() (ls_trust_from_history, ls_trust_mark_in_history) and reports
+         * each rejection with its file's class. Folding the two needs a history loader that
+         * takes several sources with an origin each; every decision is trust.c's either way.
          */
         for (size_t i = 0; i < k.n; i++)
                 ncerts += k.items[i].is_cert && !k.items[i].done;

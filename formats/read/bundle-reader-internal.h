@@ -117,7 +117,6 @@ __attribute__((format(printf, 9, 10))) void bundle_finding(LsBundleReader *b, Ls
 const char *bundle_errname(int code);
 int bundle_read_full(int fd, void *p, size_t n);
 ssize_t bundle_stream_read(Stream *st, void *dst, size_t n);
-void bundle_step_signature(LsBundleReader *b);
 
 /* bundle-files.c */
 void bundle_step_manifest(LsBundleReader *b);

@@ -241,7 +241,7 @@ static void step_agree(LsBundleReader *b)
 
 /* ---- step 4: the checkpoint's signature ---- */
 
-void bundle_step_signature(LsBundleReader *b)
+static void step_signature(LsBundleReader *b)
 {
         LsBundleSummary *s = b->s;
         const LsCheckpoint *cp = &s->checkpoint;
@@ -426,7 +426,7 @@ LsClass ls_bundle_reader_verify(LsBundleReader *b, int dirfd, const char *label,
 
         /* 3. key material, 4. the checkpoint's signature */
         bundle_step_keys(b);
-        bundle_step_signature(b);
+        step_signature(b);
 
         /* 5. every entry, 6. the custody record */
         if (st.fd >= 0 && s->header_ok)
