@@ -124,6 +124,8 @@ struct LsChainVerifier {
         int first_archive_seen;
         uint8_t last_key_id[LS_KEY_ID_LEN];   /* key of the last verified batch */
         int have_history;                     /* a key history came from the investigator */
+        uint64_t upto;                        /* ls_chain_verifier_set_upto; LS_UNSET: all */
+        int upto_reached;                     /* batch upto was taken: examine nothing more */
         char guarantee[512];
         uint64_t first_archive_no;
         int last_archive_open;
@@ -431,6 +433,7 @@ int ls_chain_verifier_new(LsChainVerifier **ret, const uint8_t root_pk[LS_PK_LEN
         v->st.first_seq = v->st.last_seq = LS_UNSET;
         v->st.tree_checked_all = 1;
         v->last_time = LS_UNSET;
+        v->upto = LS_UNSET;
         *ret = v;
         return 0;
 }
@@ -1123,12 +1126,40 @@ static int submit_batch(LsChainVerifier *v, const LsReadItem *item)
         return 0;
 }
 
+/* ---- ls_chain_verifier_set_upto: the evidence ends at a checkpoint's batch ---- */
+
+void ls_chain_verifier_set_upto(LsChainVerifier *v, uint64_t batch_no)
+{
+        v->upto = batch_no;
+}
+
+/* 1: item comes after batch upto (any item but that archive's trailer): not examined. */
+static int upto_stop(LsChainVerifier *v, const LsReadItem *item)
+{
+        if (v->upto == LS_UNSET)
+                return 0;
+        if (v->upto_reached && item->kind != LS_ITEM_TRAILER)
+                return 1;
+        if (item->kind == LS_ITEM_BATCH && item->batch.batch_no >= v->upto)
+                v->upto_reached = 1;
+        return item->kind == LS_ITEM_BATCH && item->batch.batch_no > v->upto;
+}
+
+int ls_chain_verifier_upto_reached(const LsChainVerifier *v)
+{
+        return v->upto_reached;
+}
+
 int ls_chain_verify_archive(LsChainVerifier *v, int fd, const char *file)
 {
         LsArchiveReader *rd = NULL;
         LsReadItem *item;
         int r;
 
+        if (v->upto_reached) {
+                close(fd); /* after the batch of set_upto: not examined */
+                return 0;
+        }
         memset(&v->a, 0, sizeof(v->a));
         v->a.file = file;
         v->a.min_time = UINT64_MAX;
@@ -1151,6 +1182,8 @@ int ls_chain_verify_archive(LsChainVerifier *v, int fd, const char *file)
         v->st.archives++;
         v->a.sum.file_size = ls_archive_reader_file_size(rd);
         while ((r = ls_archive_reader_next(rd, item)) > 0) {
+                if (upto_stop(v, item))
+                        break;
                 /* Anything but a batch depends on the batches before it: take them first. */
                 if (item->kind != LS_ITEM_BATCH)
                         drain(v);
@@ -1321,7 +1354,9 @@ LsClass ls_chain_verifier_finish(LsChainVerifier *v, LsVerifyStats *ret)
                                ", not at the chain's first archive",
                                v->first_archive_no);
                 known = v->have_chain ? ls_trust_known_last_batch(v->trust, v->chain_id) : LS_UNSET;
-                if (known != LS_UNSET && (v->st.last_batch == LS_UNSET || v->st.last_batch < known))
+                if (v->upto_reached)
+                        ; /* the evidence ends at batch upto by request: its tail is not judged */
+                else if (known != LS_UNSET && (v->st.last_batch == LS_UNSET || v->st.last_batch < known))
                         report(v, LS_CLASS_GAP, -ENODATA, "truncated chain", LS_UNSET,
                                v->st.last_batch, v->st.last_seq,
                                "the signed epoch closes you supplied show that the chain reached "
