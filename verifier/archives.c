@@ -312,6 +312,7 @@ static void upto_verdict(Ctx *c, const Options *o)
             ls_chain_verifier_upto_reached(c->v)) {
                 format_time(t, sizeof(t), u->matched_time_ns);
                 /* It replaces what the tail cannot exclude: the checkpoint settles the tail. */
+                c->report.upto = 1;
                 snprintf(c->report.limit, sizeof(c->report.limit),
                          "verified up to batch %" PRIu64 " (tree size %" PRIu64 "), the "
                          "checkpoint the appliance signed at %s (%.200s); later batches were not "

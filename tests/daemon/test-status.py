@@ -6,6 +6,7 @@
 # stopped (exit 3, "daemon": null); `logsealctl verify` on a running appliance under load
 # verifies up to a checkpoint the daemon signs on request and exits 0, repeatedly; damage
 # before that checkpoint still exits 1.
+import base64
 import json
 import os
 import socket
@@ -127,6 +128,22 @@ try:
                 "later batches were not examined" in p.stdout,
                 f"exit {p.returncode}\n{p.stdout[-3000:]}\n{p.stderr[-2000:]}")
     t.check("the sender kept sending meanwhile", s.sent > 100, str(s.sent))
+    # A forged --upto checkpoint (another root, the signature kept) is no checkpoint to stop at.
+    cp = subprocess.run([app.ctl(), "checkpoint", "--state-dir", app.state], capture_output=True,
+                        text=True, timeout=60).stdout
+    lines = cp.split("\n")
+    lines[2] = base64.b64encode(bytes(32)).decode()
+    forged = os.path.join(app.dir, "forged.cp")
+    with open(forged, "w") as f:
+        f.write("\n".join(lines))
+    p = subprocess.run([os.path.join(BUILD, "verifier", "logseal-verify"), "--root-key",
+                        os.path.join(app.state, "root.pub"), "--upto", forged,
+                        os.path.join(app.state, "archives")], capture_output=True, text=True,
+                       timeout=300)
+    t.check("logseal-verify --upto a forged checkpoint: not intact (exit 2, the checkpoint is "
+            "not authentic)",
+            p.returncode == 2 and "--upto checkpoint" in p.stdout and "INTACT" not in p.stdout,
+            f"exit {p.returncode}\n{p.stdout[-3000:]}\n{p.stderr[-1000:]}")
     s.stop.set()
     s.join()
     s.sock.close()
