@@ -432,7 +432,10 @@ static int by_weight(const void *a, const void *b)
 
         if (wx != wy)
                 return wx > wy ? -1 : 1;
-        return x->nconns > y->nconns ? -1 : x->nconns < y->nconns;
+        if (x->nconns != y->nconns)
+                return x->nconns > y->nconns ? -1 : 1;
+        /* then the most recently heard from */
+        return x->last_msg_ns > y->last_msg_ns ? -1 : x->last_msg_ns < y->last_msg_ns;
 }
 
 json_t *sources_json(Sources *s, size_t max)
