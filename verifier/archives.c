@@ -320,6 +320,20 @@ static void upto_verdict(Ctx *c, const Options *o)
                          u->cp.batch_no, u->cp.tree_size, t, o->upto);
                 return;
         }
+        if (u->check.result == CP_CONSISTENT) {
+                /* Signed by a key whose epoch ended after it, its close beyond the checkpoint
+                 * (a key change right after it): true, but not proven. A later one will be. */
+                f.cls = LS_CLASS_PARTIAL;
+                f.code = 0;
+                snprintf(f.detail, sizeof(f.detail),
+                         "the evidence holds exactly this checkpoint's tree (batch %" PRIu64
+                         "), but its key's epoch ended after it and the close that binds the "
+                         "epoch lies beyond it: not proven; verify up to a later checkpoint",
+                         u->cp.batch_no);
+                if (report_add_finding(&c->report, &f) < 0)
+                        c->oom = 1;
+                return;
+        }
         snprintf(f.detail, sizeof(f.detail),
                  "the evidence was to be verified up to this checkpoint (batch %" PRIu64
                  "), but it is not an authentic, bound checkpoint that the evidence reaches: "

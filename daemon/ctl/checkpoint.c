@@ -170,6 +170,8 @@ static int upto_checkpoint(const char *dir, char *path)
         return fd;
 }
 
+#define UPTO_TRIES 3
+
 int cmd_verify(int argc, char **argv)
 {
         const char *dir = NULL, *case_id = NULL, *examiner = NULL;
@@ -205,27 +207,39 @@ int cmd_verify(int argc, char **argv)
         snprintf(root, sizeof(root), "%s/%s", dir, STATE_ROOT_PUB);
         snprintf(keys, sizeof(keys), "%s/%s", dir, STATE_HISTORY);
         snprintf(arch, sizeof(arch), "%s/%s", dir, STATE_ARCHIVES);
-        /* A running appliance's last archive is open: verified up to a checkpoint it signs
-         * now (logseal-verify --upto), else the whole chain, where an open tail is partial. */
-        char cpfile[] = "/tmp/logsealctl-verify-XXXXXX";
-        int cpfd = upto_checkpoint(dir, cpfile);
-        char *args[] = {bin, "--root-key", root, "--keys", keys, arch, NULL, NULL, NULL};
-        if (cpfd >= 0) {
-                args[6] = "--upto";
-                args[7] = cpfile;
+        /*
+         * A running appliance's last archive is open: verified up to a checkpoint it signs
+         * now (logseal-verify --upto), else the whole chain, where an open tail is partial.
+         * A checkpoint made just before a key change is partial (its epoch's close comes
+         * after it): then again, up to a later one (at most UPTO_TRIES times).
+         */
+        for (int attempt = 1;; attempt++) {
+                char cpfile[] = "/tmp/logsealctl-verify-XXXXXX";
+                int cpfd = upto_checkpoint(dir, cpfile);
+                char *args[] = {bin, "--root-key", root, "--keys", keys, arch, NULL, NULL, NULL};
+                if (cpfd >= 0) {
+                        args[6] = "--upto";
+                        args[7] = cpfile;
+                }
+                r = posix_spawnp(&pid, bin, NULL, NULL, args, environ);
+                if (r == 0 && waitpid(pid, &st, 0) < 0)
+                        r = errno;
+                if (cpfd >= 0) {
+                        (void) unlink(cpfile);
+                        close(cpfd);
+                }
+                if (r != 0)
+                        return log_errno(-r, "%s", bin);
+                if (!WIFEXITED(st))
+                        return log_error("logseal-verify did not finish");
+                st = WEXITSTATUS(st);
+                if (cpfd < 0 || st != 4 || attempt == UPTO_TRIES)
+                        break;
+                fprintf(stderr, PROG ": partial up to that checkpoint (a key change right after "
+                                "it?): verifying again up to a later one\n");
+                (void) fflush(stdout);
+                sleep(1);
         }
-        r = posix_spawnp(&pid, bin, NULL, NULL, args, environ);
-        if (r == 0 && waitpid(pid, &st, 0) < 0)
-                r = errno;
-        if (cpfd >= 0) {
-                (void) unlink(cpfile);
-                close(cpfd);
-        }
-        if (r != 0)
-                return log_errno(-r, "%s", bin);
-        if (!WIFEXITED(st))
-                return log_error("logseal-verify did not finish");
-        st = WEXITSTATUS(st);
         snprintf(text, sizeof(text), "verification run on the appliance: logseal-verify exit %d (%s)",
                  st, st < 5 ? verdicts[st] : "?");
         (void) seal_custody_note(dir, LS_CUSTODY_VERIFY, case_id, examiner, NULL, UINT64_MAX,
