@@ -56,8 +56,8 @@ struct Sealer {
         SignerKey next_key;          /* prepared epoch e+1, transition pending */
         int has_next;
         LsCert next_cert;
-        uint64_t epoch_started;      /* CLOCK_MONOTONIC ns */
-        uint64_t epoch_batches_done;
+        _Atomic uint64_t epoch_started;      /* CLOCK_MONOTONIC ns (atomic: read by status) */
+        _Atomic uint64_t epoch_batches_done;
         Chunk *first;                /* SealerInit.first, until run() seals it */
         uint64_t declared_end;       /* seq after the last of those declarations */
 
@@ -547,6 +547,7 @@ static int flush_batch(Sealer *s)
         atomic_fetch_add(&s->st.records_sealed, h.record_count);
         atomic_fetch_add(&s->st.batches, 1);
         atomic_store(&s->st.last_tree_size, h.tree_size);
+        atomic_store(&s->st.last_seal_ns, now_realtime_ns());
         if (s->state.undeclared && h.tree_size >= s->declared_end) {
                 /* The declarations are durable: say at once that none is owed any more, or a
                  * crash now would have the next start declare them again (recover.c). */
@@ -1248,6 +1249,14 @@ size_t sealer_backlog(Sealer *s)
         n = s->backlog;
         pthread_mutex_unlock(&s->mu);
         return n;
+}
+
+void sealer_epoch_progress(Sealer *s, uint64_t *ret_batches, uint64_t *ret_age_ns)
+{
+        uint64_t now = mono_ns(), started = atomic_load(&s->epoch_started);
+
+        *ret_batches = atomic_load(&s->epoch_batches_done);
+        *ret_age_ns = now > started ? now - started : 0;
 }
 
 int sealer_last_batch(Sealer *s, LsBatchHeader *ret, uint8_t pk[LS_PK_LEN])

@@ -287,12 +287,40 @@ static int submit_batch(LsChainVerifier *v, const LsReadItem *item)
         return 0;
 }
 
+/* ---- ls_chain_verifier_set_upto: the evidence ends at a checkpoint's batch ---- */
+
+void ls_chain_verifier_set_upto(LsChainVerifier *v, uint64_t batch_no)
+{
+        v->upto = batch_no;
+}
+
+/* 1: item comes after batch upto (any item but that archive's trailer): not examined. */
+static int upto_stop(LsChainVerifier *v, const LsReadItem *item)
+{
+        if (v->upto == LS_UNSET)
+                return 0;
+        if (v->upto_reached && item->kind != LS_ITEM_TRAILER)
+                return 1;
+        if (item->kind == LS_ITEM_BATCH && item->batch.batch_no >= v->upto)
+                v->upto_reached = 1;
+        return item->kind == LS_ITEM_BATCH && item->batch.batch_no > v->upto;
+}
+
+int ls_chain_verifier_upto_reached(const LsChainVerifier *v)
+{
+        return v->upto_reached;
+}
+
 int ls_chain_verify_archive(LsChainVerifier *v, int fd, const char *file)
 {
         LsArchiveReader *rd = NULL;
         LsReadItem *item;
         int r;
 
+        if (v->upto_reached) {
+                close(fd); /* after the batch of set_upto: not examined */
+                return 0;
+        }
         memset(&v->a, 0, sizeof(v->a));
         v->a.file = file;
         v->a.min_time = UINT64_MAX;
@@ -315,6 +343,8 @@ int ls_chain_verify_archive(LsChainVerifier *v, int fd, const char *file)
         v->st.archives++;
         v->a.sum.file_size = ls_archive_reader_file_size(rd);
         while ((r = ls_archive_reader_next(rd, item)) > 0) {
+                if (upto_stop(v, item))
+                        break;
                 /* Anything but a batch depends on the batches before it: take them first. */
                 if (item->kind != LS_ITEM_BATCH)
                         drain(v);

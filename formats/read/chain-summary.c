@@ -113,7 +113,9 @@ LsClass ls_chain_verifier_finish(LsChainVerifier *v, LsVerifyStats *ret)
                                      ", not at the chain's first archive",
                                      v->first_archive_no);
                 known = v->have_chain ? ls_trust_known_last_batch(v->trust, v->chain_id) : LS_UNSET;
-                if (known != LS_UNSET && (v->st.last_batch == LS_UNSET || v->st.last_batch < known))
+                if (v->upto_reached)
+                        ; /* the evidence ends at batch upto by request: its tail is not judged */
+                else if (known != LS_UNSET && (v->st.last_batch == LS_UNSET || v->st.last_batch < known))
                         chain_report(
                                 v, LS_CLASS_GAP, -ENODATA, "truncated chain", LS_UNSET,
                                 v->st.last_batch, v->st.last_seq,

@@ -131,6 +131,8 @@ struct LsChainVerifier {
         int first_archive_seen;
         uint8_t last_key_id[LS_KEY_ID_LEN];   /* key of the last verified batch */
         int have_history;                     /* a key history came from the investigator */
+        uint64_t upto;                        /* ls_chain_verifier_set_upto; LS_UNSET: all */
+        int upto_reached;                     /* batch upto was taken: examine nothing more */
         char guarantee[512];
         uint64_t first_archive_no;
         int last_archive_open;
