@@ -207,6 +207,12 @@ if k != 'sink':
     line += f', CPU {cpu / n * 1e6:5.2f} us/msg, {disk / n:6.1f} B/msg on disk'
 if extra:
     line += '\n    CPU s per thread (tid:s, in creation order: main/ingest, sealer, indexer): ' + extra
+    th = [float(x.split(':')[1]) for x in extra.split()[0][len('threads='):].split(',') if ':' in x]
+    sig = float(extra.split('signer=')[1].split()[0])
+    if len(th) >= 3:
+        us = lambda v: v / n * 1e6
+        line += (f'\n    us CPU/msg: ingest {us(th[0]):.2f}, sealer {us(th[1]):.2f}, signer {us(sig):.2f}'
+                 f' (sealing path {us(th[0] + th[1] + sig):.2f}), indexer {us(sum(th[2:])):.2f}')
 print(line, flush=True)
 PY
                 done
