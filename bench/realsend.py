@@ -11,6 +11,11 @@ Prints "messages raw_bytes seconds" on stdout; raw_bytes counts the RFC 5424 mes
 without their framing (what logseald stores as record bodies).
 
   realsend.py --port P --rate R --seconds S [--data DIR] [--conns N]
+  realsend.py --frame FILE [--data DIR]
+
+--frame writes one pass over every line, framed, to FILE instead (for bench/ingest-real.sh and
+bench/blast): time stamps start at 2026-01-01T00:00:00Z, 20 us apart (50,000 msg/s), and it
+prints "messages raw_bytes".
 """
 import argparse
 import datetime
@@ -38,17 +43,36 @@ def load(data):
     return out
 
 
+def frame(lines, path):
+    t0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    raw = 0
+    with open(path, 'wb') as out:
+        for i, (host, app, line) in enumerate(lines):
+            ts = (t0 + datetime.timedelta(microseconds=20 * i)).strftime(
+                '%Y-%m-%dT%H:%M:%S.%f+00:00').encode()
+            msg = b'<13>1 ' + ts + b' ' + host + b' ' + app + b' - - - ' + line
+            out.write(b'%d %s' % (len(msg), msg))
+            raw += len(msg)
+    print(len(lines), raw)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--port', type=int, required=True)
+    ap.add_argument('--port', type=int)
+    ap.add_argument('--frame', metavar='FILE')
     ap.add_argument('--host', default='127.0.0.1')
-    ap.add_argument('--rate', type=int, required=True)
-    ap.add_argument('--seconds', type=float, required=True)
+    ap.add_argument('--rate', type=int)
+    ap.add_argument('--seconds', type=float)
     ap.add_argument('--conns', type=int, default=1)
     ap.add_argument('--data', default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                    '..', '..', 'shared', 'data', 'loghub'))
     a = ap.parse_args()
     lines = load(a.data)
+    if a.frame:
+        return frame(lines, a.frame)
+    if a.port is None or a.rate is None or a.seconds is None:
+        ap.error('--port, --rate and --seconds are required without --frame')
     socks = [socket.create_connection((a.host, a.port)) for _ in range(a.conns)]
     total = int(a.rate * a.seconds)
     sent = raw = 0

@@ -55,12 +55,45 @@ typedef struct Client {
         size_t len;
 } Client;
 
+/*
+ * When the signing key changes next ([keys] epoch_interval, epoch_batches): the batch and
+ * the wall-clock time at which the sealer starts the change (whichever comes first does it;
+ * the new key signs from the batch after the one that carries its certificate). null for
+ * a limit that is not set.
+ */
+static json_t *next_epoch_json(Daemon *d, const LsBatchHeader *last, int have_last)
+{
+        uint64_t done, age, next = have_last ? last->batch_no + 1 : 0;
+        json_t *o = json_object();
+
+        sealer_epoch_progress(d->sealer, &done, &age);
+        if (d->cfg.epoch_batches)
+                json_object_set_new(o, "batch",
+                                    json_integer((json_int_t) (next + (done < d->cfg.epoch_batches ?
+                                                                       d->cfg.epoch_batches - done :
+                                                                       0))));
+        else
+                json_object_set_new(o, "batch", json_null());
+        if (d->cfg.epoch_interval_ns)
+                json_object_set_new(o, "time_ns",
+                                    json_integer((json_int_t) (now_realtime_ns() +
+                                                               (age < d->cfg.epoch_interval_ns ?
+                                                                        d->cfg.epoch_interval_ns - age :
+                                                                        0))));
+        else
+                json_object_set_new(o, "time_ns", json_null());
+        json_object_set_new(o, "epoch_batches", json_integer(d->cfg.epoch_batches));
+        json_object_set_new(o, "epoch_interval_ns", json_integer((json_int_t) d->cfg.epoch_interval_ns));
+        return o;
+}
+
 static json_t *status_json(Daemon *d)
 {
         SealerStats *st = sealer_stats(d->sealer);
         LsBatchHeader h;
         char hex[2 * LS_HASH_LEN + 1], t[64];
         json_t *o = json_object(), *ls = json_array();
+        int have_last;
 
         ls_hex(hex, d->chain_id, LS_CHAIN_ID_LEN);
         json_object_set_new(o, "version", json_string(LOGSEAL_VERSION));
@@ -80,7 +113,11 @@ static json_t *status_json(Daemon *d)
                             json_integer((json_int_t) atomic_load(&st->archives_sealed)));
         json_object_set_new(o, "backlog_bytes", json_integer((json_int_t) sealer_backlog(d->sealer)));
         json_object_set_new(o, "declared_lost", json_integer((json_int_t) d->declared_lost));
-        if (sealer_last_batch(d->sealer, &h, NULL) == 0) {
+        if (atomic_load(&st->last_seal_ns))
+                json_object_set_new(o, "last_seal_ns",
+                                    json_integer((json_int_t) atomic_load(&st->last_seal_ns)));
+        have_last = sealer_last_batch(d->sealer, &h, NULL) == 0;
+        if (have_last) {
                 json_t *cp = json_object();
                 json_object_set_new(cp, "batch", json_integer((json_int_t) h.batch_no));
                 json_object_set_new(cp, "archive", json_integer((json_int_t) h.archive_no));
@@ -95,13 +132,23 @@ static json_t *status_json(Daemon *d)
                 json_object_set_new(o, "last_checkpoint", cp);
         }
         for (size_t i = 0; i < d->nlisteners; i++) {
+                static const char *const kinds[] = {"udp", "tcp", "unix-dgram", "unix-stream"};
                 Listener *l = d->listeners[i];
-                json_array_append_new(ls, json_pack("{s:s,s:s,s:i,s:I}", "name", l->conf->name,
-                                                    "address", l->conf->address, "port",
-                                                    l->conf->port, "connections",
-                                                    (json_int_t) l->nconns));
+                int ip = l->conf->kind == LISTEN_UDP || l->conf->kind == LISTEN_TCP;
+                json_t *e = json_pack("{s:s,s:s,s:s?,s:I}", "name", l->conf->name, "kind",
+                                      kinds[l->conf->kind], "sender_identity",
+                                      l->conf->sender_identity ? "structured-data" : NULL,
+                                      "connections", (json_int_t) l->nconns);
+                if (ip) {
+                        json_object_set_new(e, "address", json_string(l->conf->address));
+                        json_object_set_new(e, "port", json_integer(l->conf->port));
+                } else {
+                        json_object_set_new(e, "path", json_string(l->conf->address));
+                }
+                json_array_append_new(ls, e);
         }
         json_object_set_new(o, "listeners", ls);
+        json_object_set_new(o, "next_epoch_change", next_epoch_json(d, &h, have_last));
         /* [limits]: per sender, the refusals, closes, rate-limit drops and throttling. */
         json_object_set_new(o, "buffered_bytes",
                             json_integer((json_int_t) (d->sources ? *sources_buffered(d->sources) : 0)));

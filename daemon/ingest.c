@@ -246,9 +246,12 @@ int ingest_message(Daemon *d, const LsRecord *proto, SenderIdentity si, const ui
                         d->identity_missing++;
                 /* A front end's connection carries many senders: the rate limit is theirs,
                  * each over its rate dropped here and declared (sources.c). */
-                else if (!source_admit(d->sources, sources_by_identity(d->sources, identity, n),
-                                       r.time_ns))
-                        return 0;
+                else {
+                        Source *src = sources_by_identity(d->sources, identity, n);
+                        if (!source_admit(d->sources, src, r.time_ns))
+                                return 0;
+                        source_seen(src, 1, r.time_ns); /* for status */
+                }
         }
         /* Before the record: a declaration due now comes before the message that shows it. */
         if (!(r.flags & LS_RECF_PARSE_FAILED))

@@ -191,10 +191,13 @@ static int on_datagram(sd_event_source *s, int fd, uint32_t revents, void *ud)
                         proto.transport = LS_TRANSPORT_UNIX_DGRAM;
                 }
                 /* Over its sender's rate: dropped here, declared per sender (sources.c). */
-                if (d->cfg.rate_limit && !l->conf->sender_identity &&
-                    !source_admit(d->sources, sources_by_addr(d->sources, &proto),
-                                  now_realtime_ns()))
-                        continue;
+                if (!l->conf->sender_identity) {
+                        Source *src = sources_by_addr(d->sources, &proto);
+                        uint64_t t = now_realtime_ns();
+                        if (d->cfg.rate_limit && !source_admit(d->sources, src, t))
+                                continue;
+                        source_seen(src, 1, t); /* for status */
+                }
                 size_t got = MIN((size_t) n, d->cfg.max_message);
                 if (ingest_message(d, &proto, l->conf->sender_identity, buf, got, (size_t) n) < 0)
                         break;
@@ -296,8 +299,9 @@ static int conn_limits(Conn *c, uint64_t frames_before)
          * A trusted front end's connection carries many senders: limited per identity
          * instead (ingest.c). */
         if (c->frames != frames_before && !c->l->conf->sender_identity) {
-                wait = source_charge(d->sources, c->sender, c->frames - frames_before,
-                                     now_realtime_ns());
+                uint64_t t = now_realtime_ns();
+                source_seen(c->sender, c->frames - frames_before, t); /* for status */
+                wait = source_charge(d->sources, c->sender, c->frames - frames_before, t);
                 if (wait) {
                         c->resume_ns = now + wait;
                         sd_event_source_set_enabled(c->src, SD_EVENT_OFF);

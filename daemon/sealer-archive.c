@@ -405,6 +405,7 @@ int sealer_flush_batch(Sealer *s)
         atomic_fetch_add(&s->st.records_sealed, h.record_count);
         atomic_fetch_add(&s->st.batches, 1);
         atomic_store(&s->st.last_tree_size, h.tree_size);
+        atomic_store(&s->st.last_seal_ns, now_realtime_ns());
         if (s->state.undeclared && h.tree_size >= s->declared_end) {
                 /* The declarations are durable: say at once that none is owed any more, or a
                  * crash now would have the next start declare them again (recover.c). */

@@ -49,8 +49,8 @@ struct Sealer {
         SignerKey next_key;          /* prepared epoch e+1, transition pending */
         int has_next;
         LsCert next_cert;
-        uint64_t epoch_started;      /* CLOCK_MONOTONIC ns */
-        uint64_t epoch_batches_done;
+        _Atomic uint64_t epoch_started;      /* CLOCK_MONOTONIC ns (atomic: read by status) */
+        _Atomic uint64_t epoch_batches_done;
         Chunk *first;                /* SealerInit.first, until run() seals it */
         uint64_t declared_end;       /* seq after the last of those declarations */
 

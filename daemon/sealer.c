@@ -380,6 +380,14 @@ size_t sealer_backlog(Sealer *s)
         return n;
 }
 
+void sealer_epoch_progress(Sealer *s, uint64_t *ret_batches, uint64_t *ret_age_ns)
+{
+        uint64_t now = sealer_mono_ns(), started = atomic_load(&s->epoch_started);
+
+        *ret_batches = atomic_load(&s->epoch_batches_done);
+        *ret_age_ns = now > started ? now - started : 0;
+}
+
 int sealer_last_batch(Sealer *s, LsBatchHeader *ret, uint8_t pk[LS_PK_LEN])
 {
         int have;

@@ -35,6 +35,7 @@ typedef struct SealerStats {
         _Atomic uint64_t durable_wal_id;
         _Atomic int degraded;               /* last write failed (disk full?) */
         _Atomic int keys_readable;          /* the sealing thread could open keys/signing.key */
+        _Atomic uint64_t last_seal_ns;      /* CLOCK_REALTIME when the last batch became durable */
 } SealerStats;
 
 typedef struct Sealer Sealer;
@@ -71,6 +72,8 @@ size_t sealer_backlog(Sealer *s);
 /* Seals everything queued, seals the archive, writes the clean state, joins. */
 int sealer_stop(Sealer *s);
 SealerStats *sealer_stats(Sealer *s);
+/* For `status`: batches sealed with the current key and how long it has signed (ns). */
+void sealer_epoch_progress(Sealer *s, uint64_t *ret_batches, uint64_t *ret_age_ns);
 /* The seq the sealer gave the control record with this WAL id (recent ones only), or -ENOENT. */
 int sealer_seq_of_wal(Sealer *s, uint64_t wal_id, uint64_t *ret_seq);
 

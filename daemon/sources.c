@@ -42,6 +42,7 @@ struct Source {
         uint64_t pending[SRC_NEVENTS]; /* not yet declared */
         uint64_t total[SRC_NEVENTS];   /* since start, for status */
         uint64_t first_ns;             /* window of the pending events */
+        uint64_t messages, last_msg_ns; /* for status: messages read, CLOCK_REALTIME of the last */
 };
 
 struct Sources {
@@ -251,6 +252,14 @@ int source_admit(Sources *s, Source *src, uint64_t now_ns)
         return 1;
 }
 
+void source_seen(Source *src, uint64_t n, uint64_t now_ns)
+{
+        if (!src)
+                return;
+        src->messages += n;
+        src->last_msg_ns = now_ns;
+}
+
 uint64_t source_charge(Sources *s, Source *src, uint64_t n, uint64_t now_ns)
 {
         if (!src || !s->cfg->rate_limit)
@@ -425,7 +434,10 @@ static int by_weight(const void *a, const void *b)
 
         if (wx != wy)
                 return wx > wy ? -1 : 1;
-        return x->nconns > y->nconns ? -1 : x->nconns < y->nconns;
+        if (x->nconns != y->nconns)
+                return x->nconns > y->nconns ? -1 : 1;
+        /* then the most recently heard from */
+        return x->last_msg_ns > y->last_msg_ns ? -1 : x->last_msg_ns < y->last_msg_ns;
 }
 
 json_t *sources_json(Sources *s, size_t max)
@@ -441,9 +453,10 @@ json_t *sources_json(Sources *s, size_t max)
         if (!v)
                 return a;
         for (size_t i = 0; i < TABLE_SLOTS; i++)
-                if (s->slots[i] && (s->slots[i]->nconns || weight(s->slots[i])))
+                if (s->slots[i] && (s->slots[i]->nconns || weight(s->slots[i]) ||
+                                    s->slots[i]->messages))
                         v[n++] = s->slots[i];
-        if (weight(&s->other))
+        if (weight(&s->other) || s->other.messages)
                 v[n++] = &s->other;
         qsort(v, n, sizeof(*v), by_weight);
         for (size_t i = 0; i < n && i < max; i++) {
@@ -460,6 +473,11 @@ json_t *sources_json(Sources *s, size_t max)
                                                    e->total[SRC_CLOSED_BUFFER]),
                                      "rate_limited", (json_int_t) e->total[SRC_RATE_DROPPED],
                                      "throttled", (json_int_t) e->total[SRC_THROTTLED]));
+                json_t *o = json_array_get(a, json_array_size(a) - 1);
+                json_object_set_new(o, "messages", json_integer((json_int_t) e->messages));
+                if (e->last_msg_ns)
+                        json_object_set_new(o, "last_message_ns",
+                                            json_integer((json_int_t) e->last_msg_ns));
         }
         free(v);
         return a;

@@ -44,6 +44,8 @@ int source_admit(Sources *s, Source *src, uint64_t now_ns);
  * streams are read again (0: not over its rate; counted as throttled otherwise). */
 uint64_t source_charge(Sources *s, Source *src, uint64_t n, uint64_t now_ns);
 uint32_t *source_conns(Source *src);
+/* n messages read from src now (CLOCK_REALTIME ns), for status; NULL is ignored. */
+void source_seen(Source *src, uint64_t n, uint64_t now_ns);
 
 /* The counts not yet declared, as LOSS records (after 1 s of counting, or all with force);
  * returns the messages of them that were lost (rate-limit drops), for `declared_lost`. */

@@ -24,6 +24,7 @@ static int checkpoint_authentic(Ctx *c, Checkpoint *cp, const char **why, int *u
         LsTrustDecision d;
 
         *unbound_only = 0;
+        cp->authentic = 0;
         ls_trust_check_checkpoint(ls_chain_verifier_trust(c->v), &cp->cp, cp->text, &d);
         if (d.result != LS_TRUST_OK) {
                 *why = d.why;
@@ -60,6 +61,7 @@ static void on_batch(void *ud, const char *file, uint64_t offset, const LsBatchH
                         continue;
                 cp->matched = 1;
                 cp->matched_batch = h->batch_no;
+                cp->matched_time_ns = h->max_time_ns;
                 ls_batch_header_hash(h, hh);
                 cp->agrees = !memcmp(cp->cp.chain_id, h->chain_id, LS_CHAIN_ID_LEN) &&
                              cp->cp.tree_size == h->tree_size &&
@@ -93,7 +95,7 @@ static void finish_checkpoints(Ctx *c)
                         snprintf(k->detail, sizeof(k->detail),
                                  "a checkpoint of another chain than this evidence: not compared "
                                  "(it changes no verdict)");
-                } else if (!checkpoint_authentic(c, cp, &why, &unbound_only) &&
+                } else if (!(cp->authentic = checkpoint_authentic(c, cp, &why, &unbound_only)) &&
                     !(unbound_only && cp->matched && cp->agrees)) {
                         k->result = CP_UNVERIFIED;
                         snprintf(k->detail, sizeof(k->detail),
@@ -202,6 +204,8 @@ static int verify_pass(Ctx *c, const Options *o, LsVerifyCallbacks *cb, int with
         if (ls_chain_verifier_new(&c->v, o->root_pk, cb) < 0 ||
             ls_chain_verifier_set_jobs(c->v, o->jobs, 0) < 0)
                 return -ENOMEM;
+        if (c->have_upto)
+                ls_chain_verifier_set_upto(c->v, c->cps[c->upto_index].cp.batch_no);
         for (size_t i = 0; with_keys && i < o->nkeyfiles; i++)
                 if (load_keys(c, o->keyfiles[i]) < 0)
                         return -EINVAL;
@@ -235,8 +239,8 @@ static void reset_pass(Ctx *c)
         c->v = NULL;
         report_restart(&c->report);
         for (size_t i = 0; i < c->ncps; i++) {
-                c->cps[i].matched = c->cps[i].agrees = 0;
-                c->cps[i].matched_batch = 0;
+                c->cps[i].matched = c->cps[i].agrees = c->cps[i].authentic = 0;
+                c->cps[i].matched_batch = c->cps[i].matched_time_ns = 0;
         }
 }
 
@@ -288,6 +292,57 @@ void verdict_with_history(const Ctx *c, LsFinding *f)
         snprintf(f->detail, sizeof(f->detail), "%s", ls_class_name(c->report.verdict));
 }
 
+/*
+ * --upto FILE (SPEC §11): the evidence was examined up to that checkpoint's batch. The
+ * verdict covers exactly that: intact only when the checkpoint is authentic and bound and
+ * the evidence holds exactly its tree; anything else about it is a finding (a fork or a
+ * missing tail is one already, from finish_checkpoints).
+ */
+static void upto_verdict(Ctx *c, const Options *o)
+{
+        const Checkpoint *u = &c->cps[c->upto_index];
+        LsFinding f = {.cls = LS_CLASS_IO, .code = -EKEYREJECTED, .check = "--upto checkpoint",
+                       .file = u->file, .offset = LS_UNSET, .archive_no = LS_UNSET,
+                       .batch_no = u->cp.batch_no, .seq = LS_UNSET};
+        char t[64];
+
+        if (u->check.result == CP_FORK || u->check.result == CP_MISSING_TAIL)
+                return;
+        if (u->check.result == CP_CONSISTENT && u->authentic &&
+            ls_chain_verifier_upto_reached(c->v)) {
+                format_time(t, sizeof(t), u->matched_time_ns);
+                /* It replaces what the tail cannot exclude: the checkpoint settles the tail. */
+                c->report.upto = 1;
+                snprintf(c->report.limit, sizeof(c->report.limit),
+                         "verified up to batch %" PRIu64 " (tree size %" PRIu64 "), the "
+                         "checkpoint the appliance signed at %s (%.200s); later batches were not "
+                         "examined.",
+                         u->cp.batch_no, u->cp.tree_size, t, o->upto);
+                return;
+        }
+        if (u->check.result == CP_CONSISTENT) {
+                /* Signed by a key whose epoch ended after it, its close beyond the checkpoint
+                 * (a key change right after it): true, but not proven. A later one will be. */
+                f.cls = LS_CLASS_PARTIAL;
+                f.code = 0;
+                snprintf(f.detail, sizeof(f.detail),
+                         "the evidence holds exactly this checkpoint's tree (batch %" PRIu64
+                         "), but its key's epoch ended after it and the close that binds the "
+                         "epoch lies beyond it: not proven; verify up to a later checkpoint",
+                         u->cp.batch_no);
+                if (report_add_finding(&c->report, &f) < 0)
+                        c->oom = 1;
+                return;
+        }
+        snprintf(f.detail, sizeof(f.detail),
+                 "the evidence was to be verified up to this checkpoint (batch %" PRIu64
+                 "), but it is not an authentic, bound checkpoint that the evidence reaches: "
+                 "%.90s",
+                 u->cp.batch_no, u->check.detail);
+        if (report_add_finding(&c->report, &f) < 0)
+                c->oom = 1;
+}
+
 int run_archives(Ctx *c, const Options *o, char *const *paths, size_t npaths)
 {
         LsVerifyCallbacks cb = {.finding = on_finding,
@@ -303,6 +358,18 @@ int run_archives(Ctx *c, const Options *o, char *const *paths, size_t npaths)
         for (size_t i = 0; i < o->ncpfiles; i++)
                 if (load_checkpoint(c, o->cpfiles[i]) < 0)
                         return 2;
+        if (o->upto) {
+                if (load_checkpoint(c, o->upto) < 0)
+                        return 2;
+                c->have_upto = 1;
+                c->upto_index = c->ncps - 1;
+                if (!c->cps[c->upto_index].cp.has_batch) {
+                        fprintf(stderr, "logseal-verify: %s: --upto needs a logseal checkpoint "
+                                        "that names its batch (SPEC §7.2)\n",
+                                o->upto);
+                        return 2;
+                }
+        }
         for (size_t i = 0; i < npaths; i++)
                 if (add_path(c, paths[i], 0) < 0)
                         return 2;
@@ -328,6 +395,8 @@ int run_archives(Ctx *c, const Options *o, char *const *paths, size_t npaths)
         }
         finish_checkpoints(c);
         snprintf(c->report.limit, sizeof(c->report.limit), "%s", ls_chain_verifier_guarantee(c->v));
+        if (c->have_upto)
+                upto_verdict(c, o);
         if (have_conflict) {
                 add_conflict_finding(c, &conflict, o);
                 if (report_add_finding(&c->report, &with_history) < 0)

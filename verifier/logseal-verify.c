@@ -39,6 +39,11 @@ static void help(void)
                "  -c, --checkpoint FILE    a checkpoint obtained out of band: detects a missing\n"
                "                           tail and forks (repeatable); with a bundle, one of\n"
                "                           the same tree size must be the bundle's tree\n"
+               "      --upto FILE          archives: examine the evidence up to this checkpoint's\n"
+               "                           batch only (e.g. a running appliance's latest one):\n"
+               "                           intact when everything up to it verifies and it is\n"
+               "                           authentic and consistent; later batches and an open\n"
+               "                           archive after it are not judged\n"
                "      --consistency OLD    with one NEW checkpoint: prove that NEW extends OLD\n"
                "                           (both signed by certified keys; RFC 9162 proof)\n"
                "      --proof FILE         the consistency proof (default NEW.proof, as\n"
@@ -152,7 +157,7 @@ static int add_file(const char **v, size_t *n, size_t max, const char *option)
 int main(int argc, char **argv)
 {
         enum { OPT_CASE = 256, OPT_EXAMINER, OPT_DUMP, OPT_FROM, OPT_TO, OPT_SEQ, OPT_REVOCATIONS,
-               OPT_CONSISTENCY, OPT_PROOF, OPT_JOBS };
+               OPT_CONSISTENCY, OPT_PROOF, OPT_JOBS, OPT_UPTO };
         static const struct option opts[] = {
                 {"root-key", required_argument, NULL, 'k'},
                 {"keys", required_argument, NULL, 'K'},
@@ -168,6 +173,7 @@ int main(int argc, char **argv)
                 {"to", required_argument, NULL, OPT_TO},
                 {"seq", required_argument, NULL, OPT_SEQ},
                 {"consistency", required_argument, NULL, OPT_CONSISTENCY},
+                {"upto", required_argument, NULL, OPT_UPTO},
                 {"proof", required_argument, NULL, OPT_PROOF},
                 {"jobs", required_argument, NULL, OPT_JOBS},
                 {"help", no_argument, NULL, 'h'},
@@ -249,6 +255,9 @@ int main(int argc, char **argv)
                 case OPT_CONSISTENCY:
                         o.consistency = optarg;
                         break;
+                case OPT_UPTO:
+                        o.upto = optarg;
+                        break;
                 case OPT_PROOF:
                         o.proof = optarg;
                         break;
@@ -307,6 +316,11 @@ int main(int argc, char **argv)
         }
         c.report.started_ns = now_ns();
 
+        if (o.upto && o.consistency) {
+                fprintf(stderr, "logseal-verify: --upto is for archives, not --consistency\n");
+                r = 2;
+                goto out;
+        }
         if (o.consistency) {
                 if (argc - optind != 1) {
                         fprintf(stderr, "logseal-verify: --consistency OLD takes exactly one NEW "
@@ -332,6 +346,12 @@ int main(int argc, char **argv)
                         if (argc - optind != 1) {
                                 fprintf(stderr, "logseal-verify: an evidence bundle is verified "
                                                 "on its own: give one bundle and no archives\n");
+                                r = 2;
+                                goto out;
+                        }
+                        if (o.upto) {
+                                fprintf(stderr, "logseal-verify: --upto is for archives, not "
+                                                "an evidence bundle\n");
                                 r = 2;
                                 goto out;
                         }

@@ -333,10 +333,15 @@ static json_t *event_fields(const Event *e, int raw)
         return o;
 }
 
-static const char *verdict_sentence(LsClass c)
+static const char *verdict_sentence(const Report *r)
 {
-        switch (c) {
+        switch (r->verdict) {
         case LS_CLASS_INTACT:
+                if (r->upto)
+                        return "INTACT UP TO THE CHECKPOINT: every batch verified from the chain "
+                               "start up to the authentic checkpoint given with --upto, which names "
+                               "exactly that tree, signed by keys certified from the given root "
+                               "key; later batches were not examined";
                 return "INTACT: every batch verified from the chain start to a sealed end, "
                        "signed by keys certified from the given root key";
         case LS_CLASS_TAMPERED:
@@ -385,7 +390,7 @@ int report_write_json(const Report *r, FILE *f)
         json_object_set_new(o, "verdict",
                             json_pack("{s:s,s:i,s:s,s:s*}", "class", ls_class_name(r->verdict),
                                       "exit_code", (int) r->verdict, "summary",
-                                      verdict_sentence(r->verdict), "limit",
+                                      verdict_sentence(r), "limit",
                                       r->limit[0] ? r->limit : NULL));
 
         json_t *chain = json_object();
@@ -611,7 +616,7 @@ void report_write_text(const Report *r, FILE *f)
                 ls_hex(hex, r->chain_id, LS_CHAIN_ID_LEN);
                 fprintf(f, "Chain:        %s\n", hex);
         }
-        fprintf(f, "\nVERDICT: %s (exit %d)\n", verdict_sentence(r->verdict), (int) r->verdict);
+        fprintf(f, "\nVERDICT: %s (exit %d)\n", verdict_sentence(r), (int) r->verdict);
         if (r->limit[0])
                 fprintf(f, "  LIMIT: %s\n", r->limit);
         fprintf(f, "  batches verified %" PRIu64 ", failed %" PRIu64 "; records verified %" PRIu64

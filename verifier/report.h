@@ -61,6 +61,7 @@ typedef struct Report {
         LsVerifyStats stats;
         LsClass verdict;
         char limit[512];        /* what the verdict cannot exclude, given the inputs (SPEC §11.1) */
+        int upto;               /* --upto: the verdict covers the evidence up to a checkpoint */
         uint64_t heartbeat_gaps;
 } Report;
 

@@ -33,7 +33,9 @@ typedef struct Checkpoint {
         LsCheckpoint cp;
         int matched;
         int agrees;             /* the verified batch at its tree size is the one it names */
+        int authentic;          /* a key that may sign its batch signed it, bound (§9.3) */
         uint64_t matched_batch;
+        uint64_t matched_time_ns; /* that batch's latest record time */
         CheckpointCheck check;
 } Checkpoint;
 
@@ -43,6 +45,7 @@ typedef enum DumpMode { DUMP_NONE, DUMP_RAW, DUMP_JSON, DUMP_TEXT } DumpMode;
 /* The command line, once parsed (logseal-verify.c). */
 typedef struct Options {
         const char *root_file, *report_file, *consistency, *proof;
+        const char *upto;               /* --upto FILE: the evidence ends at its batch */
         unsigned jobs;                  /* --jobs; 0: one per online CPU */
         uint8_t root_pk[LS_PK_LEN];     /* read from root_file: the only trust anchor */
         const char *keyfiles[64], *cpfiles[64];
@@ -58,6 +61,8 @@ typedef struct Ctx {
         size_t ninputs;
         Checkpoint *cps;
         size_t ncps;
+        int have_upto;
+        size_t upto_index;      /* --upto: cps[upto_index] */
         DumpMode dump;
         uint64_t dump_from, dump_to, dump_seq_from, dump_seq_to;
         int progress;

@@ -135,6 +135,43 @@ int cmd_checkpoint(int argc, char **argv)
         return r;
 }
 
+/*
+ * The running daemon's latest checkpoint into a new file from template path (mkstemp): its
+ * descriptor, or -1 when there is none (the daemon does not run, or sealed nothing yet), which
+ * is said on stderr.
+ */
+static int upto_checkpoint(const char *dir, char *path)
+{
+        json_t *reply = daemon_request(dir, "checkpoint\n");
+        const char *text = reply ? json_string_value(json_object_get(reply, "checkpoint")) : NULL;
+        int fd = -1;
+
+        if (!text) {
+                fprintf(stderr, PROG ": %s: verifying the whole chain, up to its last batch (an "
+                                "open last archive makes it partial, exit 4)\n",
+                        reply ? json_string_value(json_object_get(reply, "error")) :
+                                "the daemon is not running");
+                json_decref(reply);
+                return -1;
+        }
+        fd = mkostemp(path, O_CLOEXEC);
+        if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t) strlen(text)) {
+                log_errno(-errno, "%s", path);
+                if (fd >= 0) {
+                        (void) unlink(path);
+                        close(fd);
+                }
+                fd = -1;
+        } else {
+                fprintf(stderr, PROG ": the daemon runs: verifying up to the checkpoint it signed "
+                                "(logseal-verify --upto)\n");
+        }
+        json_decref(reply);
+        return fd;
+}
+
+#define UPTO_TRIES 3
+
 int cmd_verify(int argc, char **argv)
 {
         const char *dir = NULL, *case_id = NULL, *examiner = NULL;
@@ -170,14 +207,39 @@ int cmd_verify(int argc, char **argv)
         snprintf(root, sizeof(root), "%s/%s", dir, STATE_ROOT_PUB);
         snprintf(keys, sizeof(keys), "%s/%s", dir, STATE_HISTORY);
         snprintf(arch, sizeof(arch), "%s/%s", dir, STATE_ARCHIVES);
-        char *args[] = {bin, "--root-key", root, "--keys", keys, arch, NULL};
-        if (posix_spawnp(&pid, bin, NULL, NULL, args, environ) != 0)
-                return log_errno(-errno, "%s", bin);
-        if (waitpid(pid, &st, 0) < 0)
-                return log_errno(-errno, "waiting for logseal-verify");
-        if (!WIFEXITED(st))
-                return log_error("logseal-verify did not finish");
-        st = WEXITSTATUS(st);
+        /*
+         * A running appliance's last archive is open: verified up to a checkpoint it signs
+         * now (logseal-verify --upto), else the whole chain, where an open tail is partial.
+         * A checkpoint made just before a key change is partial (its epoch's close comes
+         * after it): then again, up to a later one (at most UPTO_TRIES times).
+         */
+        for (int attempt = 1;; attempt++) {
+                char cpfile[] = "/tmp/logsealctl-verify-XXXXXX";
+                int cpfd = upto_checkpoint(dir, cpfile);
+                char *args[] = {bin, "--root-key", root, "--keys", keys, arch, NULL, NULL, NULL};
+                if (cpfd >= 0) {
+                        args[6] = "--upto";
+                        args[7] = cpfile;
+                }
+                r = posix_spawnp(&pid, bin, NULL, NULL, args, environ);
+                if (r == 0 && waitpid(pid, &st, 0) < 0)
+                        r = errno;
+                if (cpfd >= 0) {
+                        (void) unlink(cpfile);
+                        close(cpfd);
+                }
+                if (r != 0)
+                        return log_errno(-r, "%s", bin);
+                if (!WIFEXITED(st))
+                        return log_error("logseal-verify did not finish");
+                st = WEXITSTATUS(st);
+                if (cpfd < 0 || st != 4 || attempt == UPTO_TRIES)
+                        break;
+                fprintf(stderr, PROG ": partial up to that checkpoint (a key change right after "
+                                "it?): verifying again up to a later one\n");
+                (void) fflush(stdout);
+                sleep(1);
+        }
         snprintf(text, sizeof(text), "verification run on the appliance: logseal-verify exit %d (%s)",
                  st, st < 5 ? verdicts[st] : "?");
         (void) seal_custody_note(dir, LS_CUSTODY_VERIFY, case_id, examiner, NULL, UINT64_MAX,

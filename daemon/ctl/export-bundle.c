@@ -131,7 +131,8 @@ static int read_selection(Export *e)
         uint64_t bytes = 0;
         int r;
 
-        qsort(o->hits, o->nhits, sizeof(*o->hits), cmp_hit);
+        if (o->nhits)
+                qsort(o->hits, o->nhits, sizeof(*o->hits), cmp_hit);
         e->items = calloc(o->nhits ? o->nhits : 1, sizeof(*e->items));
         if (!e->items)
                 return fail("out of memory");

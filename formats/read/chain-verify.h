@@ -122,3 +122,12 @@ const char *ls_chain_verifier_guarantee(const LsChainVerifier *v);
 void ls_chain_verifier_set_history(LsChainVerifier *v);
 
 const char *ls_class_name(LsClass c);
+
+/*
+ * Examine the evidence up to batch batch_no only (logseal-verify --upto, a checkpoint): no
+ * item after that batch is read (that archive's trailer excepted), later archives are skipped,
+ * and the tail (an open archive, a known later batch) is not judged once it was reached.
+ */
+void ls_chain_verifier_set_upto(LsChainVerifier *v, uint64_t batch_no);
+/* 1 once the batch of set_upto was taken. */
+int ls_chain_verifier_upto_reached(const LsChainVerifier *v);

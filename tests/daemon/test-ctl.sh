@@ -161,7 +161,8 @@ check_fails "fingerprint refuses a malformed public key" 1 "$ctl" fingerprint ba
 
 # ---- status ----
 
-check "status reads the state directory" "$ctl" status --state-dir "$s"
+check_fails "status reads the state directory; no daemon: exit 3 (LSB: not running)" 3 \
+        "$ctl" status --state-dir "$s"
 grep -q "chain id: *$chain" cmd.out && grep -q "epoch 0" cmd.out &&
         grep -q "archives: *0" cmd.out && grep -q "daemon: *not running" cmd.out &&
         ok "status shows the chain id, epoch 0, no archives, no daemon" ||
@@ -253,7 +254,8 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && getent passwd nobody >
                 "750 700 600 644"
         [ ! -e "$u/root.key" ] && ok "init --user --root-key does not copy the root key" ||
                 not_ok "init --user --root-key does not copy the root key"
-        check "the service user reads its state: status" as_svc "$ctl" status --state-dir "$u"
+        check_fails "the service user reads its state: status (no daemon: exit 3)" 3 \
+                as_svc "$ctl" status --state-dir "$u"
 
         g=$tmp/u-gen
         check "init --user $svc --no-passphrase: the generated root key is $svc's too" \

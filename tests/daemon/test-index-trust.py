@@ -44,9 +44,12 @@ zstd.ZSTD_isError.argtypes = [ctypes.c_size_t]
 
 
 def unzstd(src, raw_len):
-    dst = ctypes.create_string_buffer(raw_len)
-    n = zstd.ZSTD_decompress(dst, raw_len, src, len(src))
-    assert not zstd.ZSTD_isError(n) and n == raw_len, n
+    """A batch payload: raw_len bytes in the row layout; the column layout (format 3, SPEC
+    §6) is another size, at most twice raw_len (the reader's bound)."""
+    cap = 2 * raw_len + 4096
+    dst = ctypes.create_string_buffer(cap)
+    n = zstd.ZSTD_decompress(dst, cap, src, len(src))
+    assert not zstd.ZSTD_isError(n), n
     return dst.raw[:n]
 
 

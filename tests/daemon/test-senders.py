@@ -276,8 +276,16 @@ def test_memory():
         print(f"# {len(socks)} connections, {sent} half-sent 60 KB frames; VmHWM {base // 1024} "
               f"-> {peak // 1024} MiB (bound {bound_mib:.0f} MiB); buffered "
               f"{st.get('buffered_bytes')}")
-        t.check("memory: peak RSS under the stated bound", peak / 1024 < bound_mib,
-                (peak // 1024, bound_mib))
+        # Under AddressSanitizer, shadow memory and the free quarantine add their own
+        # hundred-odd MiB: the bound is the plain build's (the -Werror stage checks it).
+        try:
+            sanitized = "libasan" in open(f"/proc/{app.proc.pid}/maps").read()
+        except OSError:
+            sanitized = False
+        if sanitized:
+            print(f"# ASan build: VmHWM {peak // 1024} MiB not compared with the bound")
+        t.check("memory: peak RSS under the stated bound (plain builds)",
+                sanitized or peak / 1024 < bound_mib, (peak // 1024, bound_mib))
         t.check("memory: daemon alive", app.proc.poll() is None)
         for s in socks:
             s.close()

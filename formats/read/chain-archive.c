@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* chain-archive.c: an archive read and verified: header, batches in flight, seal (SPEC §8) */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "archive-reader.h"
+#include "chain-verify-internal.h"
+#include "hash.h"
+#include "util.h"
+
+/* ---- archive header and trailer ---- */
+
+void chain_verify_archive_header_sig(LsChainVerifier *v)
+{
+        const LsArchiveHeader *h = &v->a.hdr;
+        LsKeyInfo *key = ls_trust_key(v->trust, h->key_id);
+        LsTrustDecision d;
+
+        if (!key)
+                return; /* retried at the first batch, reported at the end of the archive */
+        v->a.header_verified = -1;
+        if (ls_archive_header_verify(h, key->pk) < 0) {
+                chain_report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "archive header signature",
+                             v->a.offset_header, h->first_batch_no, h->first_seq,
+                             "archive header signature does not verify");
+                v->a.damaged = 1;
+                return;
+        }
+        /*
+         * The key must be one that may sign the archive's first batch. A revocation is judged
+         * on the batches (SPEC §9.3), not on the header that precedes them.
+         */
+        ls_trust_may_sign(v->trust, h->key_id, h->chain_id, h->first_batch_no, h->created_ns, &d);
+        if (h->epoch != key->epoch || (d.result != LS_TRUST_OK && d.result != LS_TRUST_REVOKED)) {
+                chain_report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "archive header key",
+                             v->a.offset_header, h->first_batch_no, h->first_seq,
+                             "archive header signed by a key not valid for batch %" PRIu64 ": %s",
+                             h->first_batch_no, d.why ? d.why : "another epoch");
+                v->a.damaged = 1;
+                return;
+        }
+        v->a.header_verified = 1;
+        /* Resume Merkle checking from the signed tree state when ours was lost. */
+        if (!v->tree_valid && !v->have_prev_batch) {
+                v->tree.size = h->first_seq;
+                v->tree.n = h->peak_count;
+                memcpy(v->tree.peaks, h->peaks, (size_t) h->peak_count * LS_HASH_LEN);
+                v->tree_valid = 1;
+        } else if (!v->tree_valid && v->next_seq == h->first_seq) {
+                v->tree.size = h->first_seq;
+                v->tree.n = h->peak_count;
+                memcpy(v->tree.peaks, h->peaks, (size_t) h->peak_count * LS_HASH_LEN);
+                v->tree_valid = 1;
+        }
+}
+
+static void process_header(LsChainVerifier *v, const LsReadItem *item)
+{
+        const LsArchiveHeader *h = &item->header;
+
+        v->a.have_header = 1;
+        v->a.hdr = *h;
+        v->a.offset_header = item->offset;
+        v->a.sum.header_ok = 1;
+        v->a.sum.archive_no = h->archive_no;
+        if (!v->have_chain) {
+                memcpy(v->chain_id, h->chain_id, LS_CHAIN_ID_LEN);
+                v->have_chain = 1;
+                ls_trust_set_chain(v->trust, h->chain_id);
+        } else if (memcmp(v->chain_id, h->chain_id, LS_CHAIN_ID_LEN) != 0) {
+                chain_report(v, LS_CLASS_TAMPERED, -EBADMSG, "chain id", item->offset + 8 + 16,
+                             h->first_batch_no, h->first_seq,
+                             "archive belongs to another chain (spliced in)");
+                v->a.damaged = 1;
+        }
+        if (!v->first_archive_seen) {
+                v->first_archive_seen = 1;
+                v->first_archive_no = h->archive_no;
+                if (h->archive_no == 0)
+                        v->tree_valid = 1;
+                else
+                        v->tree_valid = 0; /* taken from the peaks once the header verifies */
+        }
+        if (v->have_prev_archive) {
+                if (h->archive_no < v->next_archive_no) {
+                        chain_report(v, LS_CLASS_TAMPERED, -EBADMSG, "archive order",
+                                     item->offset + 8 + 32, h->first_batch_no, h->first_seq,
+                                     "archive %" PRIu64
+                                     " repeated or out of order (expected %" PRIu64 ")",
+                                     h->archive_no, v->next_archive_no);
+                        v->a.damaged = 1;
+                } else if (h->archive_no > v->next_archive_no) {
+                        chain_report(v, LS_CLASS_GAP, -EBADMSG, "archive gap", item->offset,
+                                     h->first_batch_no, h->first_seq,
+                                     "archives %" PRIu64 "..%" PRIu64 " are missing",
+                                     v->next_archive_no, h->archive_no - 1);
+                        /* The batch links across the gap cannot be checked. */
+                        v->links_known = 0;
+                        v->last_time = LS_UNSET;
+                        v->tree_valid = 0;
+                } else if (!v->prev_archive_sealed) {
+                        chain_report(
+                                v, LS_CLASS_TAMPERED, -EBADMSG, "archive seal", item->offset,
+                                h->first_batch_no, h->first_seq,
+                                "previous archive has no valid seal trailer but is followed by "
+                                "this one (truncated or damaged)");
+                } else if (!ls_hash_equal(h->prev_seal_hash, v->prev_seal_hash)) {
+                        chain_report(v, LS_CLASS_TAMPERED, -EILSEQ, "archive chain",
+                                     item->offset + 8 + 64, h->first_batch_no, h->first_seq,
+                                     "previous-seal hash does not match archive %" PRIu64,
+                                     h->archive_no - 1);
+                        v->a.damaged = 1;
+                }
+        }
+        if (v->have_prev_batch && v->links_known &&
+            (h->first_batch_no != v->next_batch_no || h->first_seq != v->next_seq)) {
+                chain_report(v, LS_CLASS_TAMPERED, -EBADMSG, "archive start", item->offset + 8 + 40,
+                             h->first_batch_no, h->first_seq,
+                             "archive starts at batch %" PRIu64 " record %" PRIu64
+                             ", expected batch %" PRIu64 " record %" PRIu64,
+                             h->first_batch_no, h->first_seq, v->next_batch_no, v->next_seq);
+                v->a.damaged = 1;
+        }
+        if (v->tree_valid && v->tree.size == h->first_seq &&
+            (v->tree.n != h->peak_count ||
+             memcmp(v->tree.peaks, h->peaks, (size_t) h->peak_count * LS_HASH_LEN) != 0)) {
+                chain_report(v, LS_CLASS_TAMPERED, -EILSEQ, "archive tree state",
+                             item->offset + 8 + LS_ARCHIVE_HEADER_FIXED_LEN, h->first_batch_no,
+                             h->first_seq,
+                             "tree state in the archive header does not match the chain");
+                v->a.damaged = 1;
+        }
+        chain_verify_archive_header_sig(v);
+}
+
+static void process_trailer(LsChainVerifier *v, const LsReadItem *item)
+{
+        const LsTrailer *t = &item->trailer;
+        const uint64_t off = item->offset;
+        uint64_t last = t->first_batch_no + t->batch_count - 1;
+        LsKeyInfo *key = ls_trust_key(v->trust, t->key_id);
+        LsTrustDecision d1 = {.result = LS_TRUST_UNKNOWN_KEY}, d2 = d1;
+        int ok = 1;
+
+        if (!ls_hash_equal(t->content_hash, item->content_hash)) {
+                chain_report(v, LS_CLASS_TAMPERED, -EILSEQ, "seal content hash", off + 8 + 168,
+                             last, LS_UNSET, "archive bytes before the seal were modified");
+                ok = 0;
+        }
+        if (!key || ls_trailer_verify(t, key->pk) < 0) {
+                chain_report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "seal signature", off + 8 + 216,
+                             last, LS_UNSET,
+                             key ? "seal signature does not verify" : "seal key unknown");
+                ok = 0;
+        } else if ((ls_trust_may_sign(v->trust, t->key_id, t->chain_id, last, t->sealed_ns, &d1),
+                    ls_trust_may_sign(v->trust, t->key_id, t->chain_id, last + 1, t->sealed_ns, &d2),
+                    t->epoch != key->epoch ||
+                            (d1.result != LS_TRUST_OK && d1.result != LS_TRUST_REVOKED &&
+                             d2.result != LS_TRUST_OK && d2.result != LS_TRUST_REVOKED))) {
+                chain_report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "seal key", off + 8 + 200, last,
+                             LS_UNSET, "seal signed by a key not valid at the end of this archive");
+                ok = 0;
+        }
+        if (ok && (!v->a.have_header || memcmp(t->chain_id, v->a.hdr.chain_id, 16) != 0 ||
+                   t->archive_no != v->a.hdr.archive_no ||
+                   t->first_batch_no != v->a.hdr.first_batch_no ||
+                   t->first_seq != v->a.hdr.first_seq)) {
+                chain_report(v, LS_CLASS_TAMPERED, -EBADMSG, "seal fields", off + 8 + 16, last,
+                             LS_UNSET, "seal does not describe this archive");
+                ok = 0;
+        }
+        if (ok && !v->a.damaged) {
+                uint8_t lh[LS_HASH_LEN];
+                if (v->a.have_last)
+                        ls_batch_header_hash(&v->a.last, lh);
+                if (!v->a.have_last || t->batch_count != v->a.batches ||
+                    t->record_count != v->a.records || t->tree_size != v->a.last.tree_size ||
+                    !ls_hash_equal(t->tree_root, v->a.last.tree_root) ||
+                    !ls_hash_equal(t->last_header_hash, lh) || t->min_time_ns != v->a.min_time ||
+                    t->max_time_ns != v->a.max_time) {
+                        chain_report(
+                                v, LS_CLASS_TAMPERED, -EBADMSG, "seal counts", off + 8 + 48, last,
+                                LS_UNSET,
+                                "seal counts, times or last batch do not match the batches read "
+                                "(batches removed or added)");
+                        ok = 0;
+                }
+        }
+        if (ok) {
+                v->a.sum.sealed = 1;
+                ls_trailer_hash(t, v->prev_seal_hash);
+        }
+}
+
+/* ---- the window of batches in flight ---- */
+
+static size_t job_bytes(const BatchJob *j)
+{
+        return j->payload_cap + j->recs_cap * sizeof(RecInfo) + j->held_raw;
+}
+
+/* Takes the oldest batch's results (waiting for its job) and verifies it in order. */
+static void take_oldest(LsChainVerifier *v)
+{
+        BatchJob *j = v->win_head;
+
+        ls_pool_wait(v->pool, &j->pj);
+        v->win_head = j->next;
+        if (!v->win_head)
+                v->win_tail = NULL;
+        v->win_bytes -= j->cost;
+        v->win_count--;
+        chain_verify_batch(v, j);
+        if (job_bytes(j) > JOB_KEEP_BYTES || v->kept_bytes + job_bytes(j) > v->budget) {
+                chain_job_free(j);
+                return;
+        }
+        v->kept_bytes += job_bytes(j);
+        j->next = v->free_jobs;
+        v->free_jobs = j;
+}
+
+static void drain(LsChainVerifier *v)
+{
+        while (v->win_head)
+                take_oldest(v);
+}
+
+/*
+ * Queues a batch: its bytes are copied into a job (the reader's buffer is reused for
+ * the next item). The window holds at most `budget` bytes of compressed payload,
+ * decompressed payload and record facts, and never fewer than one batch; jobs kept for
+ * reuse hold at most another budget: memory is bounded whatever the archive size.
+ * 0, or -ENOMEM with nothing queued.
+ */
+static int submit_batch(LsChainVerifier *v, const LsReadItem *item)
+{
+        const LsBatchHeader *h = &item->batch;
+        size_t cost = item->payload_len + (size_t) h->payload_raw_len +
+                      (size_t) h->record_count * sizeof(RecInfo);
+        BatchJob *j;
+
+        while (v->win_head && (v->win_bytes + cost > v->budget || v->win_count >= v->max_count))
+                take_oldest(v);
+        j = v->free_jobs;
+        if (j) {
+                v->free_jobs = j->next;
+                v->kept_bytes -= job_bytes(j);
+        } else {
+                j = calloc(1, sizeof(*j));
+                if (!j || ls_payload_new(&j->pc) < 0) {
+                        free(j);
+                        return -ENOMEM;
+                }
+                j->pj.run = chain_job_run;
+        }
+        if (j->payload_cap < item->payload_len) {
+                uint8_t *q = realloc(j->payload, item->payload_len);
+                if (!q) {
+                        chain_job_free(j);
+                        return -ENOMEM;
+                }
+                j->payload = q;
+                j->payload_cap = item->payload_len;
+        }
+        memcpy(j->payload, item->payload, item->payload_len);
+        j->payload_len = item->payload_len;
+        j->h = *h;
+        j->held_raw = MAX(j->held_raw, (size_t) MIN(h->payload_raw_len, LS_MAX_BATCH_RAW));
+        j->offset = item->offset;
+        j->length = item->length;
+        j->cost = cost;
+        j->next = NULL;
+        if (v->win_tail)
+                v->win_tail->next = j;
+        else
+                v->win_head = j;
+        v->win_tail = j;
+        v->win_bytes += cost;
+        v->win_count++;
+        ls_pool_submit(v->pool, &j->pj);
+        if (!v->pool)
+                take_oldest(v); /* one job: verified at once, as it was read */
+        return 0;
+}
+
+/* ---- ls_chain_verifier_set_upto: the evidence ends at a checkpoint's batch ---- */
+
+void ls_chain_verifier_set_upto(LsChainVerifier *v, uint64_t batch_no)
+{
+        v->upto = batch_no;
+}
+
+/* 1: item comes after batch upto (any item but that archive's trailer): not examined. */
+static int upto_stop(LsChainVerifier *v, const LsReadItem *item)
+{
+        if (v->upto == LS_UNSET)
+                return 0;
+        if (v->upto_reached && item->kind != LS_ITEM_TRAILER)
+                return 1;
+        if (item->kind == LS_ITEM_BATCH && item->batch.batch_no >= v->upto)
+                v->upto_reached = 1;
+        return item->kind == LS_ITEM_BATCH && item->batch.batch_no > v->upto;
+}
+
+int ls_chain_verifier_upto_reached(const LsChainVerifier *v)
+{
+        return v->upto_reached;
+}
+
+int ls_chain_verify_archive(LsChainVerifier *v, int fd, const char *file)
+{
+        LsArchiveReader *rd = NULL;
+        LsReadItem *item;
+        int r;
+
+        if (v->upto_reached) {
+                close(fd); /* after the batch of set_upto: not examined */
+                return 0;
+        }
+        memset(&v->a, 0, sizeof(v->a));
+        v->a.file = file;
+        v->a.min_time = UINT64_MAX;
+        v->a.sum.file = file;
+        v->a.sum.first_seq = v->a.sum.last_seq = LS_UNSET;
+        v->a.sum.min_time_ns = UINT64_MAX;
+        v->a.sum.archive_no = LS_UNSET;
+        r = ls_archive_reader_new(&rd, fd);
+        if (r < 0) {
+                close(fd);
+                chain_report(v, LS_CLASS_IO, r, "open", LS_UNSET, LS_UNSET, LS_UNSET,
+                             "cannot read archive: %s", strerror(-r));
+                return r;
+        }
+        item = calloc(1, sizeof(*item));
+        if (!item) {
+                ls_archive_reader_free(rd);
+                return -ENOMEM;
+        }
+        v->st.archives++;
+        v->a.sum.file_size = ls_archive_reader_file_size(rd);
+        while ((r = ls_archive_reader_next(rd, item)) > 0) {
+                if (upto_stop(v, item))
+                        break;
+                /* Anything but a batch depends on the batches before it: take them first. */
+                if (item->kind != LS_ITEM_BATCH)
+                        drain(v);
+                switch (item->kind) {
+                case LS_ITEM_HEADER:
+                        process_header(v, item);
+                        break;
+                case LS_ITEM_BATCH:
+                        r = submit_batch(v, item);
+                        if (r < 0) {
+                                drain(v);
+                                chain_report(v, LS_CLASS_IO, r, "memory", item->offset,
+                                             item->batch.batch_no, item->batch.first_seq,
+                                             "out of memory");
+                                v->a.sum.bytes_unverified += item->length;
+                                v->a.damaged = 1;
+                        }
+                        break;
+                case LS_ITEM_TRAILER:
+                        process_trailer(v, item);
+                        break;
+                case LS_ITEM_DAMAGE:
+                        v->last_time = LS_UNSET;
+                        chain_report(v, LS_CLASS_TAMPERED, item->error, item->what,
+                                     item->error_offset, LS_UNSET, LS_UNSET,
+                                     "%" PRIu64 " bytes at offset %" PRIu64
+                                     " are not a valid frame; "
+                                     "skipped to offset %" PRIu64,
+                                     item->length, item->offset, item->offset + item->length);
+                        v->a.sum.bytes_unverified += item->length;
+                        v->a.damaged = 1;
+                        v->links_known = 0;
+                        v->tree_valid = 0;
+                        v->st.tree_checked_all = 0;
+                        break;
+                case LS_ITEM_TORN_TAIL:
+                        chain_report(v, LS_CLASS_PARTIAL, item->error, item->what, item->offset,
+                                     LS_UNSET, LS_UNSET,
+                                     "incomplete last frame of %" PRIu64 " bytes at offset %" PRIu64
+                                     " (unclean stop of an open archive); not verified",
+                                     item->length, item->offset);
+                        v->a.sum.bytes_unverified += item->length;
+                        break;
+                }
+        }
+        drain(v);
+        if (r < 0)
+                chain_report(v, LS_CLASS_IO, r, "read", ls_archive_reader_position(rd), LS_UNSET,
+                             LS_UNSET, "read error: %s", strerror(-r));
+        else
+                ls_archive_reader_file_hash(rd, v->a.sum.file_hash);
+        if (!v->a.have_header)
+                chain_report(v, LS_CLASS_TAMPERED, -EBADMSG, "archive header", 0, LS_UNSET,
+                             LS_UNSET, "no valid archive header");
+        else if (v->a.header_verified == 0)
+                chain_report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "archive header signature",
+                             v->a.offset_header, v->a.hdr.first_batch_no, v->a.hdr.first_seq,
+                             "archive header signed by a key not certified from the root key");
+        if (v->a.sum.sealed)
+                v->st.archives_sealed++;
+        v->have_prev_archive = 1;
+        v->prev_archive_sealed = v->a.sum.sealed;
+        v->last_archive_open = !v->a.sum.sealed;
+        if (v->a.have_header)
+                v->next_archive_no = v->a.hdr.archive_no + 1;
+        else
+                v->next_archive_no++;
+        if (v->cb.archive)
+                v->cb.archive(v->cb.userdata, &v->a.sum);
+        free(item);
+        ls_archive_reader_free(rd);
+        return r < 0 ? r : 0;
+}
+
