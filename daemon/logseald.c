@@ -188,6 +188,8 @@ int main(int argc, char **argv)
                                 control_close(&d);
                         signer_free(d.signer);
                         wal_free(d.wal);
+                        d.senders = senders_free(d.senders);
+                        d.sources = sources_free(d.sources);
                         if (d.notify_fd >= 0)
                                 close(d.notify_fd);
                         if (d.archive_dirfd >= 0)
