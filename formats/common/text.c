@@ -130,21 +130,6 @@ void ls_text_write(FILE *f, const uint8_t *p, size_t n)
         escape(p, n, emit_file, f);
 }
 
-static void emit_count(void *ud, const char *s, size_t len)
-{
-        (void) s;
-        *(size_t *) ud += len;
-}
-
-int ls_text_is_plain(const uint8_t *p, size_t n)
-{
-        size_t len = 0;
-
-        escape(p, n, emit_count, &len);
-        /* Every escape is longer than what it replaces. */
-        return len == n;
-}
-
 int ls_text_is_clean(const uint8_t *p, size_t n)
 {
         for (size_t i = 0, len; i < n; i += len) {
@@ -154,4 +139,10 @@ int ls_text_is_clean(const uint8_t *p, size_t n)
                         return 0;
         }
         return 1;
+}
+
+int ls_text_is_plain(const uint8_t *p, size_t n)
+{
+        /* What escape() leaves as it is: clean text without a backslash. */
+        return ls_text_is_clean(p, n) && !(n && memchr(p, '\\', n));
 }
