@@ -4,13 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +21,7 @@
 #include "checkpoint.h"
 #include "control.h"
 #include "export-bundle.h"
+#include "export-tar.h"
 #include "hash.h"
 #include "keys.h"
 #include "magic.h"
@@ -36,7 +35,6 @@
 #define CUSTODY_WAIT_NS (60ull * 1000000000u)
 #define SELECTION_MAX_BYTES (512u << 20)
 
-extern char **environ;
 
 typedef struct Item {
         uint64_t seq;
@@ -636,20 +634,8 @@ static int write_tar(const char *tar, const char *dir)
 {
         const char *names[] = {LS_BUNDLE_EVIDENCE, LS_BUNDLE_CHECKPOINT, LS_BUNDLE_KEYS,
                                LS_BUNDLE_MANIFEST, "README.txt", "report.txt"};
-        char *argv[16] = {"tar", "--format=ustar", "--owner=0", "--group=0", "--numeric-owner",
-                          "-cf", (char *) tar, "-C", (char *) dir};
-        size_t a = 9;
-        pid_t pid;
-        int st;
 
-        for (size_t i = 0; i < ELEMENTSOF(names); i++)
-                argv[a++] = (char *) names[i];
-        argv[a] = NULL;
-        if (posix_spawnp(&pid, "tar", NULL, NULL, argv, environ) != 0)
-                return -errno;
-        if (waitpid(pid, &st, 0) < 0)
-                return -errno;
-        return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+        return export_write_tar(tar, dir, names, ELEMENTSOF(names));
 }
 
 /*
@@ -789,7 +775,7 @@ int export_bundle(ExportOptions *o)
                 goto out;
         }
         if (o->tar && write_tar(o->tar, o->out) < 0) {
-                r = fail("%s: tar failed", o->tar);
+                r = fail("%s: the tar was not written", o->tar);
                 goto out;
         }
         printf("Exported %zu records for case ", e.n);

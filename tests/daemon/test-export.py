@@ -15,6 +15,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 
@@ -244,6 +245,18 @@ try:
         t.check("logseal-verify on the tar: exit 0", v.returncode == 0, (v.stdout + v.stderr)[-800:])
     else:
         print("# logseal-verify does not read bundles yet: skipped its checks")
+    # The tar (written in-process with libarchive) is a plain ustar any tar reads: the
+    # bundle's six files, byte for byte, owned by 0:0.
+    with tarfile.open(out + ".tar") as tf:
+        members = tf.getmembers()
+        t.check("the tar is ustar with the bundle's six files, owned by 0:0",
+                open(out + ".tar", "rb").read(512)[257:265] == b"ustar\x0000" and
+                sorted(m.name for m in members) == sorted(os.listdir(out)) and len(members) == 6
+                and all(m.isreg() and m.uid == 0 and m.gid == 0 for m in members),
+                [(m.name, m.uid, m.gid, m.type) for m in members])
+        t.check("its members are the bundle's files byte for byte",
+                all(tf.extractfile(m).read() == open(os.path.join(out, m.name), "rb").read()
+                    for m in members))
 
     # Nothing else is disclosed: no other message, and the neighbours' leaves in the proofs
     # cannot be matched by hashing a guessed record without its salt.
