@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test-trust, chain binding, handovers, forks, roots and revocations (the suite is in test-trust.c) */
+/* test-trust, chain binding, handovers, forks, roots, revocations (suite in test-trust.c) */
 #include "test-trust.h"
 
 /* ---- chain binding ---- */
