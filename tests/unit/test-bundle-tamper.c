@@ -32,7 +32,7 @@ static int chain_leaf(void *ud, uint64_t i, uint8_t out[LS_HASH_LEN])
 }
 
 /*
- * Records 0..9 of the bundle's chain exactly as tests/vectors/gen-vectors.c make_bundle()
+ * Records 0..9 of the bundle's chain exactly as tests/vectors/gen-vectors-bundle.c make_bundle()
  * writes them (the certificate of record 0 is the one in keys.lsk), with their salts and
  * leaves; checks them against the golden bundle (disclosed records, custody record, root).
  */
