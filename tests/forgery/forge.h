@@ -124,11 +124,9 @@ int forge_start_record(Forge *f, uint64_t t);
 /* The custody record of an export of the records marked `disclose` in this batch (SPEC §14.1). */
 int forge_custody(Forge *f, uint64_t t, const char *filter);
 int forge_stop_record(Forge *f, uint64_t t);
-/*
- * Closes the batch, signed with the stolen key; appends its leaves to the rebuilt chain and
- * checks that they give the root the builder signed.
- */
+/* Closes the batch, signed with the current key (see forge-write.c). */
 int forge_finish(Forge *f, LsBatchHeader *ret, const uint8_t **ret_bytes, size_t *ret_len);
+/* Reads an archive back and checks it as a verifier would (see forge-write.c). */
 int check_archive(const char *path, const LsMerkle *start, LsKeyPair *const *keys, size_t nkeys,
                   const uint8_t prev_seal[LS_HASH_LEN]);
 /* A checkpoint text parses and the signature line verifies under pk. */
@@ -140,10 +138,7 @@ int archive_open(Forge *f, const char *dir, const LsMerkle *start, const LsBatch
                  uint64_t t, LsArchiveWriter **ret, char *ret_path, size_t cap);
 int write_file(const char *path, const void *p, size_t n);
 int mkdir_p(const char *dir);
-/*
- * An evidence bundle of the records marked `disclose` in the batch just finished (h), with its
- * custody record, against h's checkpoint; keys.lsk holds `keys`.
- */
+/* An evidence bundle of the records marked `disclose` in the batch just finished. */
 int write_bundle(Forge *f, const char *dir, const LsBatchHeader *h, const uint8_t *keys,
                  size_t keys_len);
 

@@ -61,6 +61,7 @@ static int scan(const char *path, Frame *frames, size_t *nframes)
         ls_archive_reader_free(rd);
         return r;
 }
+
 int main(int argc, char **argv)
 {
         char a0[256], a1[256], name[96], text[2048];

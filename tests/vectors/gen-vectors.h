@@ -44,13 +44,7 @@ extern uint8_t leaves[MAX_LEAVES][LS_HASH_LEN];
 int make_forgeries(FILE *fl, const TuGolden *g, const char *a0, const char *a1, const uint8_t *b0,
                    size_t n0, const uint8_t *b1, size_t n1, const Frame *f0, const Frame *f1);
 
-/* gen-vectors-bundle.c */
-/*
- * The golden evidence bundle (SPEC §14): a one-batch chain of its own
- * ("bundle-chain-id") signed by the epoch-0 key, certified by the root:
- * record 0 the key transition, 1..8 syslog messages, 9 the custody record of
- * an export of records 2, 5 and 7. The bundle discloses those three.
- */
+/* gen-vectors-bundle.c: the golden evidence bundle (SPEC §14) */
 int make_bundle(const TuGolden *g);
 
 /* gen-vectors-format2.c: the F2 chain and the helpers format 3 reuses */
@@ -76,23 +70,8 @@ int f2_ctl(LsChainWriter *w, uint64_t t, LsControlBuilder *b);
 int f2_transition(F2 *f, LsChainWriter *w, uint64_t t, const LsCert *c, const char *text);
 int f2_start(F2 *f, LsChainWriter *w, uint64_t t);
 void f2_put_hex(FILE *e, const char *name, const uint8_t *p, size_t n);
-/*
- * format2/: a small format-2 chain (SPEC §9.4) of its own chain id ("format2-chain-id"), the
- * test root key, epoch keys "format2-epoch-key-<e>" (all certificates with the CLOSED flag):
- *   archive 0: batch 0 (epoch-0 certificate, start, message), batch 1 (messages); epoch 0
- *   archive 1: batch 2 (message, transition to epoch 1, valid from 3), signed by epoch 0;
- *              batch 3 (EPOCH_CLOSE of epoch 0 signed by epoch 1, message);
- *              batch 4 (message, transition to epoch 2, valid from 5), signed by epoch 1
- *   archive 2: batch 5 (EPOCH_CLOSE of epoch 1 signed by epoch 2, stop), signed by epoch 2
- * and its key history, forgeries made with the erased epoch-0 key, and histories that break
- * the rules of §9.4. forgeries.txt gets one line per case.
- */
+/* format2/: a chain whose epochs end with signed closes, its history and forgeries */
 int make_format2(FILE *fl);
 
-/* gen-vectors-format3.c */
-/*
- * format3/: a sealed one-archive chain of its own ("format3-chain-id", key
- * "format3-epoch-key-0" certified by the test root with CLOSED) whose batches use the column
- * layout; written again with entries in a scratch directory, which must give the same trees.
- */
+/* gen-vectors-format3.c: format3/, a chain whose batches use the column layout */
 int make_format3(FILE *fl);
