@@ -299,7 +299,7 @@ try:
             "CASE-2026-0042" in p.stdout and '"custody"' in p.stdout)
 
     # Tampered copies (the independent checker; logseal-verify's own tamper tests are in
-    # tests/unit/test-bundle.c).
+    # tests/unit/test-bundle-*.c).
     def tampered(name, mutate):
         d = os.path.join(tmp, "t-" + name)
         shutil.copytree(b, d)

@@ -10,7 +10,7 @@ trap 'rm -rf "$tmp"' EXIT
 fail=0
 for f in "$src"/*; do
         b=$(basename "$f")
-        case "$b" in *.c|*.sh|meson.build|README.md) continue ;; esac
+        case "$b" in *.c|*.h|*.sh|meson.build|README.md) continue ;; esac
         if [ -d "$f" ]; then
                 if ! diff -r -q "$f" "$tmp/out/$b" >/dev/null 2>&1; then
                         echo "not ok: directory $b differs from the regenerated vector"
