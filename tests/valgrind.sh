@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # valgrind memcheck over the unit tests and a short daemon session. Needs a build without
-# sanitizers (they cannot run under valgrind), e.g.
+# sanitizers (they cannot run under valgrind), e.g. (./runtests uses its NDEBUG build)
 #   meson setup build/valgrind -Dtests=enabled -Db_sanitize=none -Doptimization=1 -Ddebug=true
 #   ninja -C build/valgrind && tests/valgrind.sh build/valgrind
 # Installs nothing (scripts/deps.sh lists valgrind); exits 77 without it.
