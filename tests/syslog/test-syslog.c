@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test-syslog: RFC 6587 framing at every split point, and RFC 5424 / 3164 parsing by hand */
 #include "test-syslog.h"
+#include "tu-check.h"
 
 static Suite *suite(void)
 {
@@ -19,11 +20,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(suite());
-        int failed;
-
-        srunner_run_all(sr, CK_ENV);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? 1 : 0;
+        return tu_run_suite(suite());
 }

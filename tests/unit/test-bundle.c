@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test-bundle: the golden evidence bundle verifies; every kind of tampering is caught by its check */
 #include "test-bundle.h"
+#include "tu-check.h"
 
 static Suite *suite(void)
 {
@@ -17,13 +18,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(suite());
-        int failed;
-
-        if (sodium_init() < 0)
-                return 1;
-        srunner_run_all(sr, CK_ENV);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? 1 : 0;
+        return tu_run_suite(suite());
 }

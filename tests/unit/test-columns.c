@@ -18,6 +18,7 @@
 #include "payload.h"
 #include "testutil.h"
 #include "util.h"
+#include "tu-check.h"
 
 static const char *const bodies[] = {
         "<13>1 2026-01-01T00:00:00.123456+00:00 host app - - - six digits, numeric zone",
@@ -314,13 +315,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(suite());
-        int failed;
-
-        if (sodium_init() < 0)
-                return 1;
-        srunner_run_all(sr, CK_ENV);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? 1 : 0;
+        return tu_run_suite(suite());
 }

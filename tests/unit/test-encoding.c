@@ -7,6 +7,7 @@
  * test-encoding-*.c, one file per format (test-encoding.h).
  */
 #include "test-encoding.h"
+#include "tu-check.h"
 
 static Suite *suite(void)
 {
@@ -26,13 +27,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(suite());
-        int failed;
-
-        if (sodium_init() < 0)
-                return 1;
-        srunner_run_all(sr, CK_ENV);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? 1 : 0;
+        return tu_run_suite(suite());
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test-merkle.c: RFC 9162 tree hashes, inclusion and consistency proofs, proof encodings */
 #include "test-merkle.h"
+#include "tu-check.h"
 
 static Suite *merkle_suite(void)
 {
@@ -15,16 +16,8 @@ static Suite *merkle_suite(void)
 
 int main(void)
 {
-        SRunner *sr;
-        int failed;
+        int r = tu_run_suite(merkle_suite());
 
-        if (sodium_init() < 0)
-                return 99;
-
-        sr = srunner_create(merkle_suite());
-        srunner_run_all(sr, CK_ENV);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
         free_all();
-        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        return r;
 }

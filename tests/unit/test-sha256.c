@@ -15,6 +15,7 @@
 
 #include "hash.h"
 #include "util.h"
+#include "tu-check.h"
 
 /* ck_assert() reports every passing check to the parent; the loops make millions. */
 #define CHECK(cond, ...)                                                                           \
@@ -522,18 +523,10 @@ static Suite *sha256_suite(void)
 
 int main(void)
 {
-        SRunner *sr;
-        int failed;
-
         if (sodium_init() < 0)
                 return 99;
         /* a TAP comment: which implementation the "detected" half of the tests ran */
         printf("# SHA-256 implementation: %s\n", ls_sha256_implementation());
         fflush(stdout);
-
-        sr = srunner_create(sha256_suite());
-        srunner_run_all(sr, CK_ENV);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed == 0 ? 0 : 1;
+        return tu_run_suite(sha256_suite());
 }

@@ -24,6 +24,7 @@
 #include "signer.h"
 #include "state.h"
 #include "util.h"
+#include "tu-check.h"
 
 static const uint8_t chain_id[LS_CHAIN_ID_LEN] = {0xc4, 0xa1, 0x17};
 
@@ -739,13 +740,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(suite());
-        int failed;
-
-        if (sodium_init() < 0)
-                return 1;
-        srunner_run_all(sr, CK_ENV);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? 1 : 0;
+        return tu_run_suite(suite());
 }

@@ -11,6 +11,7 @@
 
 #include "text.h"
 #include "util.h"
+#include "tu-check.h"
 
 static char *esc(const char *s, size_t n)
 {
@@ -173,8 +174,6 @@ int main(void)
 {
         Suite *s = suite_create("text");
         TCase *tc = tcase_create("escape");
-        SRunner *sr;
-        int failed;
 
         tcase_add_test(tc, honest_text_prints_as_written);
         tcase_add_test(tc, terminal_controls_are_visible);
@@ -186,9 +185,5 @@ int main(void)
         tcase_add_test(tc, stream_and_buffer_agree);
         tcase_add_test(tc, text_is_clean_refuses_controls_bidi_and_bad_utf8);
         suite_add_tcase(s, tc);
-        sr = srunner_create(s);
-        srunner_run_all(sr, CK_ENV);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return tu_run_suite(s);
 }

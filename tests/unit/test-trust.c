@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test-trust: the key trust rules of SPEC §9.3 and §9.4, one by one, through the ls_trust_* API */
 #include "test-trust.h"
+#include "tu-check.h"
 
 /*
  * Every rule is tested with the forgery and with the genuine case next to it, so that a test
@@ -34,16 +35,12 @@ static Suite *suite(void)
 
 int main(void)
 {
-        SRunner *sr;
-        int failed;
+        int r;
 
         if (sodium_init() < 0)
                 return 1;
         fixture_init();
-        sr = srunner_create(suite());
-        srunner_run_all(sr, CK_ENV);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
+        r = tu_run_suite(suite());
         fixture_free();
-        return failed ? 1 : 0;
+        return r;
 }
