@@ -80,6 +80,10 @@ int log_error(const char *fmt, ...)
         return EXIT_FAILURE;
 }
 
+/* The verb whose options are being parsed or checked ("key revoke"): its --help is the one a
+ * usage error points to. */
+static const char *usage_verb;
+
 int usage_error(const char *fmt, ...)
 {
         va_list ap;
@@ -87,7 +91,8 @@ int usage_error(const char *fmt, ...)
         va_start(ap, fmt);
         log_begin(fmt, ap);
         va_end(ap);
-        fputs("\nTry '" PROG " --help'.\n", stderr);
+        fprintf(stderr, "\nTry '" PROG "%s%s --help'.\n", usage_verb ? " " : "",
+                usage_verb ? usage_verb : "");
         return EXIT_USAGE;
 }
 
@@ -178,6 +183,7 @@ int parse_options(const char *cmd, int argc, char **argv, const Option *opts, un
         optstring[k++] = 'h';
         optstring[k] = 0;
 
+        usage_verb = cmd;
         optind = 0;
         while ((opt = getopt_long(argc, argv, optstring, lo, NULL)) != -1) {
                 size_t i = 0;

@@ -214,8 +214,15 @@ check "init --root-key accepts a keygen key without passphrase" \
 # ---- usage ----
 
 check_fails "a missing --state-dir is a usage error" 2 "$ctl" init --no-passphrase
-check_fails "an unknown command is a usage error" 2 "$ctl" frobnicate
 check_fails "an unknown option is a usage error" 2 "$ctl" status --frob
+grep -qx "Try 'logsealctl status --help'." cmd.err && ok "... which points to the verb's --help" ||
+        not_ok "... which points to the verb's --help" "$(cat cmd.err)"
+check_fails "key revoke without a KEYID is a usage error" 2 "$ctl" key revoke
+grep -qx "Try 'logsealctl key revoke --help'." cmd.err && ok "... which points to key revoke --help" ||
+        not_ok "... which points to key revoke --help" "$(cat cmd.err)"
+check_fails "an unknown command is a usage error" 2 "$ctl" frobnicate
+grep -qx "Try 'logsealctl --help'." cmd.err && ok "... which points to logsealctl --help" ||
+        not_ok "... which points to logsealctl --help" "$(cat cmd.err)"
 check "--version works" "$ctl" --version
 mkdir -p "$tmp/state-used/archives" && : >"$tmp/state-used/archives/chain-x-0.lsa"
 check_fails "init refuses a directory that holds archives" 1 \
