@@ -140,7 +140,7 @@ int cmd_checkpoint(int argc, char **argv)
  * descriptor, or -1 when there is none (the daemon does not run, or sealed nothing yet), which
  * is said on stderr.
  */
-static int upto_checkpoint(const char *dir, char *path)
+static int upto_checkpoint(const char *dir, char *path, LsCheckpoint *cp)
 {
         json_t *reply = daemon_request(dir, "checkpoint\n");
         const char *text = reply ? json_string_value(json_object_get(reply, "checkpoint")) : NULL;
@@ -154,6 +154,9 @@ static int upto_checkpoint(const char *dir, char *path)
                 json_decref(reply);
                 return -1;
         }
+        /* what the verdict covers, for the custody record (logseal-verify checks it) */
+        if (ls_checkpoint_parse(cp, text, strlen(text), NULL) < 0)
+                cp->has_batch = 0;
         fd = mkostemp(path, O_CLOEXEC);
         if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t) strlen(text)) {
                 log_errno(-errno, "%s", path);
@@ -184,12 +187,13 @@ int cmd_verify(int argc, char **argv)
                  .help = "who verifies (sealed in the custody record)"},
                 {}};
         char self[PATH_MAX], bin[PATH_MAX + 64], root[PATH_MAX + 32], keys[PATH_MAX + 32],
-                arch[PATH_MAX + 32], text[128];
+                arch[PATH_MAX + 32], text[256];
         static const char *const verdicts[] = {"intact", "tampered or corrupt", "usage or I/O error",
                                                "gap", "partial"};
+        LsCheckpoint cp = {0};
         ssize_t n;
         pid_t pid;
-        int r, st;
+        int r, st, cpfd, upto = 0;
 
         r = parse_options("verify", argc, argv, opts, OPTIONS_ARGS, NULL);
         if (r != 0)
@@ -215,7 +219,7 @@ int cmd_verify(int argc, char **argv)
          */
         for (int attempt = 1;; attempt++) {
                 char cpfile[] = "/tmp/logsealctl-verify-XXXXXX";
-                int cpfd = upto_checkpoint(dir, cpfile);
+                cpfd = upto_checkpoint(dir, cpfile, &cp);
                 char *args[] = {bin, "--root-key", root, "--keys", keys, arch, NULL, NULL, NULL};
                 if (cpfd >= 0) {
                         args[6] = "--upto";
@@ -228,6 +232,7 @@ int cmd_verify(int argc, char **argv)
                         (void) unlink(cpfile);
                         close(cpfd);
                 }
+                upto = cpfd >= 0;
                 if (r != 0)
                         return log_errno(-r, "%s", bin);
                 if (!WIFEXITED(st))
@@ -240,8 +245,16 @@ int cmd_verify(int argc, char **argv)
                 (void) fflush(stdout);
                 sleep(1);
         }
-        snprintf(text, sizeof(text), "verification run on the appliance: logseal-verify exit %d (%s)",
-                 st, st < 5 ? verdicts[st] : "?");
+        if (upto && cp.has_batch)
+                snprintf(text, sizeof(text),
+                         "verification run on the appliance: logseal-verify exit %d (%s) up to "
+                         "the checkpoint of batch %" PRIu64 ", tree size %" PRIu64,
+                         st, st < 5 ? verdicts[st] : "?", cp.batch_no, cp.tree_size);
+        else
+                snprintf(text, sizeof(text),
+                         "verification run on the appliance: logseal-verify exit %d (%s) of the "
+                         "whole chain",
+                         st, st < 5 ? verdicts[st] : "?");
         (void) seal_custody_note(dir, LS_CUSTODY_VERIFY, case_id, examiner, NULL, UINT64_MAX,
                                  text);
         return st;

@@ -6,6 +6,7 @@
 # checks the consistency proof, and detects a cut tail against the earlier checkpoint.
 import json
 import os
+import re
 import socket
 import stat
 import subprocess
@@ -109,6 +110,11 @@ try:
             report["events"]["counts"])
     t.check("and so is the verification run on the appliance",
             "CASE-7" in json.dumps(report) and "verification run on the appliance" in json.dumps(report))
+    runs = re.findall(r"verification run on the appliance: logseal-verify exit 0 \(intact\) up to "
+                      r"the checkpoint of batch (\d+), tree size (\d+)", json.dumps(report))
+    t.check("which says what the verdict covers: up to the checkpoint's batch and tree size",
+            len(runs) == 1 and 0 < int(runs[0][1]) <= report.get("summary", {}).get("records", 1 << 62),
+            runs)
     # cut the tail: the newest archive loses its last bytes
     arch = os.path.join(app.state, "archives")
     newest = sorted(os.listdir(arch))[-1]
