@@ -310,7 +310,7 @@ static void upto_verdict(Ctx *c, const Options *o)
                 return;
         if (u->check.result == CP_CONSISTENT && u->authentic &&
             ls_chain_verifier_upto_reached(c->v)) {
-                format_time(t, sizeof(t), u->matched_time_ns);
+                ls_time_format(t, sizeof(t), u->matched_time_ns);
                 /* It replaces what the tail cannot exclude: the checkpoint settles the tail. */
                 c->report.upto = 1;
                 snprintf(c->report.limit, sizeof(c->report.limit),

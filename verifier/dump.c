@@ -18,7 +18,7 @@ json_t *record_json(const LsRecord *rec)
 {
         json_t *o = json_object();
         char t[64];
-        format_time(t, sizeof(t), rec->time_ns);
+        ls_time_format(t, sizeof(t), rec->time_ns);
         json_object_set_new(o, "seq", json_integer((json_int_t) rec->seq));
         json_object_set_new(o, "time", json_string(t));
         json_object_set_new(o, "type", json_string(rec->type == LS_REC_SYSLOG ? "syslog" :

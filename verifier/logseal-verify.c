@@ -15,6 +15,7 @@
 #include "keys.h"
 #include "util.h"
 #include "verify.h"
+#include "rfc3339.h"
 
 static void help(void)
 {
@@ -69,43 +70,6 @@ static void help(void)
                "Exit status: 0 intact, 1 tampered or corrupt, 2 usage or I/O error, 3 gap\n"
                "(records or archives missing without a signed explanation), 4 partial (does\n"
                "not start at the chain start, or ends in an open archive). A bundle is 0, 1 or 2.\n");
-}
-
-static int parse_time(const char *s, uint64_t *ret)
-{
-        struct tm tm = {};
-        char *end;
-        time_t t;
-
-        if (s[0] == '@') {
-                errno = 0;
-                unsigned long long v = strtoull(s + 1, &end, 10);
-                if (errno || *end || end == s + 1)
-                        return -EINVAL;
-                *ret = v;
-                return 0;
-        }
-        end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-        if (!end)
-                return -EINVAL;
-        uint64_t frac = 0, scale = 1000000000u;
-        if (*end == '.') {
-                end++;
-                while (*end >= '0' && *end <= '9') {
-                        if (scale > 1) {
-                                scale /= 10;
-                                frac += (uint64_t) (*end - '0') * scale;
-                        }
-                        end++;
-                }
-        }
-        if (strcmp(end, "Z") != 0)
-                return -EINVAL;
-        t = timegm(&tm);
-        if (t < 0)
-                return -EINVAL;
-        *ret = (uint64_t) t * 1000000000u + frac;
-        return 0;
 }
 
 int emit_report(const ReportWriter *w, const Options *o, FILE *out)
@@ -234,9 +198,10 @@ int main(int argc, char **argv)
                         break;
                 case OPT_FROM:
                 case OPT_TO:
-                        if (parse_time(optarg, opt == OPT_FROM ? &c.dump_from : &c.dump_to) < 0) {
-                                fprintf(stderr, "logseal-verify: bad time '%s' (use "
-                                                "2026-01-01T00:00:00Z or @NANOSECONDS)\n",
+                        if (ls_time_parse(optarg, opt == OPT_FROM ? &c.dump_from : &c.dump_to) < 0) {
+                                fprintf(stderr, "logseal-verify: bad time '%s' (use RFC 3339 "
+                                                "such as 2026-01-01T00:00:00Z or "
+                                                "2026-01-01T02:00:00+02:00, or @NANOSECONDS)\n",
                                         optarg);
                                 return 2;
                         }

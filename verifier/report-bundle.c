@@ -264,7 +264,7 @@ static void text_record(FILE *f, const LsRecord *rec)
 {
         char t[64], a[64];
 
-        format_time(t, sizeof(t), rec->time_ns);
+        ls_time_format(t, sizeof(t), rec->time_ns);
         fprintf(f, "  record %" PRIu64 "  %s  %s", rec->seq, t, ls_transport_name(rec->transport));
         if (rec->family == LS_FAMILY_IPV4 || rec->family == LS_FAMILY_IPV6) {
                 inet_ntop(rec->family == LS_FAMILY_IPV4 ? AF_INET : AF_INET6, rec->address, a,
@@ -405,7 +405,7 @@ void bundle_write_text(Bundle *b, FILE *f)
 
         fputs("\nCustody record", f);
         if (s->have_custody) {
-                format_time(t1, sizeof(t1), s->custody_time_ns);
+                ls_time_format(t1, sizeof(t1), s->custody_time_ns);
                 fprintf(f, " (record %" PRIu64 ", %s): %s\n", s->custody_seq, t1,
                         s->custody_ok ? "verified" : "NOT verified");
                 fprintf(f, "  %-10s %s\n", "action",
@@ -529,7 +529,7 @@ static json_t *bundle_json(Bundle *b)
         if (s->have_custody) {
                 json_t *cu = json_object();
                 char t[64];
-                format_time(t, sizeof(t), s->custody_time_ns);
+                ls_time_format(t, sizeof(t), s->custody_time_ns);
                 json_object_set_new(cu, "seq", json_integer((json_int_t) s->custody_seq));
                 json_object_set_new(cu, "time", json_string(t));
                 json_object_set_new(cu, "verified", json_boolean(s->custody_ok));

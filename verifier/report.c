@@ -151,20 +151,6 @@ void report_raise_verdict(Report *r)
         }
 }
 
-void format_time(char *out, size_t cap, uint64_t ns)
-{
-        time_t s = (time_t) (ns / 1000000000u);
-        struct tm tm;
-        char buf[32];
-
-        if (ns == UINT64_MAX || !gmtime_r(&s, &tm)) {
-                snprintf(out, cap, "-");
-                return;
-        }
-        strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(out, cap, "%s.%09" PRIu64 "Z", buf, ns % 1000000000u);
-}
-
 /* A JSON string for arbitrary bytes: valid UTF-8 as is, otherwise \xHH escapes as text. */
 static json_t *json_bytes(const uint8_t *p, size_t n)
 {
@@ -208,7 +194,7 @@ static json_t *json_time(uint64_t ns)
 
         if (ns == UINT64_MAX)
                 return json_null();
-        format_time(t, sizeof(t), ns);
+        ls_time_format(t, sizeof(t), ns);
         return json_string(t);
 }
 
@@ -549,7 +535,7 @@ static void text_event(FILE *f, const Event *e)
         json_t *val;
         char t[64];
 
-        format_time(t, sizeof(t), e->time_ns);
+        ls_time_format(t, sizeof(t), e->time_ns);
         fprintf(f, "  %-17s seq %-10" PRIu64 " batch %-8" PRIu64 " %s", ls_control_type_name(e->type),
                 e->seq, e->batch_no, t);
         json_object_foreach(fields, key, val)
@@ -591,8 +577,8 @@ void report_write_text_head(const Report *r, FILE *f, const char *title)
         char hex[64], t1[64], t2[64];
 
         fprintf(f, "logseal-verify %s — %s\n", LOGSEAL_VERSION, title);
-        format_time(t1, sizeof(t1), r->started_ns);
-        format_time(t2, sizeof(t2), r->finished_ns);
+        ls_time_format(t1, sizeof(t1), r->started_ns);
+        ls_time_format(t2, sizeof(t2), r->finished_ns);
         fprintf(f, "Started:      %s\nFinished:     %s\n", t1, t2);
         if (r->case_id)
                 text_line(f, "Case:         ", r->case_id);
@@ -662,8 +648,8 @@ void report_write_text(const Report *r, FILE *f)
                 fprintf(f, "batches verified %" PRIu64 ", failed %" PRIu64, s->batches_ok,
                         s->batches_bad);
                 if (s->first_seq != LS_UNSET) {
-                        format_time(t1, sizeof(t1), s->min_time_ns);
-                        format_time(t2, sizeof(t2), s->max_time_ns);
+                        ls_time_format(t1, sizeof(t1), s->min_time_ns);
+                        ls_time_format(t2, sizeof(t2), s->max_time_ns);
                         fprintf(f, ", seq %" PRIu64 "..%" PRIu64 ", %s .. %s", s->first_seq,
                                 s->last_seq, t1, t2);
                 }

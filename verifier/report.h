@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "chain-verify.h"
+#include "rfc3339.h"
 
 #define REPORT_SCHEMA "logseal-verify-report/1"
 #define REPORT_MAX_FINDINGS 10000
@@ -85,8 +86,7 @@ void report_write_text_head(const Report *r, FILE *f, const char *title);
 void report_write_findings_text(const Report *r, FILE *f);
 int report_write_json(const Report *r, FILE *f);
 
-/* Shared helpers for the dump output. */
-void format_time(char *out, size_t cap, uint64_t ns);
+/* Shared helpers for the dump output (times: ls_time_format, rfc3339.h). */
 /* Text of a sender or a case field, escaped (ls_text_write) for a quoted value: a '"' of
  * the text is \x22, so that the quotes around it cannot be faked. */
 void text_write_quoted(FILE *f, const uint8_t *p, size_t n);

@@ -16,6 +16,7 @@
 #include "defs.h"
 #include "keys.h"
 #include "util.h"
+#include "rfc3339.h"
 
 #define PROG "logsealctl"
 #define PASSPHRASE_ENV "LOGSEAL_PASSPHRASE"
@@ -60,7 +61,7 @@ int bad_option(const char *cmd, int opt, char **argv);
 typedef enum OptionKind {
         OPTION_STRING,  /* const char **target: the argument */
         OPTION_FLAG,    /* int *target: set to 1; takes no argument */
-        OPTION_TIME,    /* uint64_t *target: RFC 3339 or @NANOSECONDS (parse_time()) */
+        OPTION_TIME,    /* uint64_t *target: RFC 3339 or @NANOSECONDS (ls_time_parse()) */
         OPTION_LIMIT,   /* uint64_t *target: a positive number */
         OPTION_CALL,    /* parse() checks and stores the argument */
 } OptionKind;
@@ -114,9 +115,6 @@ int no_arguments(const char *cmd, int argc, char **argv);
 uint64_t now_ns(void);
 uint64_t mono_ns(void);
 /* @NANOSECONDS or RFC 3339 (what query prints); -EINVAL. */
-int parse_time(const char *s, uint64_t *ret);
-/* RFC 3339 UTC with nanoseconds, as parse_time() reads it back. */
-void format_time(char *out, size_t cap, uint64_t ns);
 
 /* ---- util.c: files and the state directory ---- */
 

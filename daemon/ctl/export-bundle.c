@@ -27,6 +27,7 @@
 #include "magic.h"
 #include "merkle.h"
 #include "record.h"
+#include "rfc3339.h"
 #include "state.h"
 #include "text.h"
 #include "util.h"
@@ -71,17 +72,6 @@ static int fail(const char *fmt, ...)
         va_end(ap);
         fputc('\n', stderr);
         return EXIT_FAILURE;
-}
-
-static void fmt_time(char *out, size_t cap, uint64_t ns)
-{
-        time_t t = (time_t) (ns / 1000000000u);
-        struct tm tm;
-        char b[32];
-
-        gmtime_r(&t, &tm);
-        strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(out, cap, "%s.%09" PRIu64 "Z", b, ns % 1000000000u);
 }
 
 static int cmp_hit(const void *a, const void *b)
@@ -578,7 +568,7 @@ static char *make_report(Export *e, const char *cp_text, const uint8_t root_pk[L
                 return NULL;
         ls_hex(cid, o->chain_id, LS_CHAIN_ID_LEN);
         ls_fingerprint(fpr, root_pk);
-        fmt_time(t, sizeof(t), (uint64_t) time(NULL) * 1000000000u);
+        ls_time_format(t, sizeof(t), (uint64_t) time(NULL) * 1000000000u);
         fputs("logseal evidence export\n\n", f);
         text_field(f, "Case:        ", o->case_id);
         text_field(f, "Examiner:    ", o->examiner);
@@ -594,7 +584,7 @@ static char *make_report(Export *e, const char *cp_text, const uint8_t root_pk[L
                 LsRecord rec;
                 if (ls_record_decode(&rec, e->items[i].rec, e->items[i].rec_len, NULL) < 0)
                         continue;
-                fmt_time(t, sizeof(t), rec.time_ns);
+                ls_time_format(t, sizeof(t), rec.time_ns);
                 fprintf(f, "%12" PRIu64 "  %s  \"", rec.seq, t);
                 text_to(f, rec.body, rec.body_len);
                 fprintf(f, "\"\n");

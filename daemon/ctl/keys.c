@@ -204,7 +204,7 @@ static int cmd_key_list(int argc, char **argv)
                 if (x && x->closed_epoch == it.cert.epoch &&
                     !memcmp(x->chain_id, it.cert.chain_id, LS_CHAIN_ID_LEN)) {
                         snprintf(last, sizeof(last), "%" PRIu64, x->last_batch_no);
-                        format_time(ended, sizeof(ended), x->max_time_ns);
+                        ls_time_format(ended, sizeof(ended), x->max_time_ns);
                 }
                 printf("%-16s  %-7s  %5" PRIu64 "  %10" PRIu64 "  %10s  %-30s  %-16s  %s\n", id,
                        it.cert.kind == LS_CERT_ROOT ? "root" : "signing", it.cert.epoch,
@@ -216,7 +216,7 @@ static int cmd_key_list(int argc, char **argv)
                 if (revs[i].from_batch != LS_UNSET)
                         printf("revocation: %s from batch %" PRIu64 ": ", id, revs[i].from_batch);
                 else {
-                        format_time(t, sizeof(t), revs[i].from_time_ns);
+                        ls_time_format(t, sizeof(t), revs[i].from_time_ns);
                         printf("revocation: %s from time %s: ", id, t);
                 }
                 /* The reason is the revoker's text: escaped like log text (text.h). */
@@ -236,7 +236,7 @@ static int from_batch_option(const char *cmd, const Option *o, const char *arg)
 
 static int from_time_option(const char *cmd, const Option *o, const char *arg)
 {
-        if (parse_time(arg, o->target) < 0)
+        if (ls_time_parse(arg, o->target) < 0)
                 return usage_error("%s: bad --from-time '%s'", cmd, arg);
         return 0;
 }

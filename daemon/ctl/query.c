@@ -76,7 +76,7 @@ static int print_json(const LsRecord *rec, const IndexFields *fl)
         int r;
         char t[64];
         json_t *o = json_object(), *msg;
-        format_time(t, sizeof(t), rec->time_ns);
+        ls_time_format(t, sizeof(t), rec->time_ns);
         json_object_set_new(o, "seq", json_integer((json_int_t) rec->seq));
         json_object_set_new(o, "time", json_string(t));
         json_object_set_new(o, "transport", json_string(ls_transport_name(rec->transport)));
@@ -173,7 +173,7 @@ static int print_hit(void *ud, const IndexHit *hit)
                 return print_json(&rec, &fl);
         if (q->text) {
                 char t[64];
-                format_time(t, sizeof(t), rec.time_ns);
+                ls_time_format(t, sizeof(t), rec.time_ns);
                 printf("%" PRIu64 " %s %s ", rec.seq, t, fl.peer[0] ? fl.peer : "-");
                 if (rec.identity_len) {
                         /* The sender identity a trusted front end gave (SPEC §3). */

@@ -135,7 +135,7 @@ static void print_time(const char *label, json_t *v)
 
         if (!json_is_integer(v))
                 return;
-        format_time(t, sizeof(t), (uint64_t) json_integer_value(v));
+        ls_time_format(t, sizeof(t), (uint64_t) json_integer_value(v));
         printf("%s%s\n", label, t);
 }
 
@@ -208,7 +208,7 @@ static void print_daemon(json_t *o)
                 if (!name)
                         continue;
                 if (json_is_integer(json_object_get(e, "last_message_ns")))
-                        format_time(t, sizeof(t), (uint64_t) geti(e, "last_message_ns"));
+                        ls_time_format(t, sizeof(t), (uint64_t) geti(e, "last_message_ns"));
                 fputs("sender:          ", stdout);
                 ls_text_write(stdout, (const uint8_t *) name, strlen(name));
                 printf(": %" JSON_INTEGER_FORMAT " messages, last %s, %" JSON_INTEGER_FORMAT
@@ -245,7 +245,7 @@ static void print_daemon(json_t *o)
                         if (json_is_integer(b))
                                 printf(" at batch %" JSON_INTEGER_FORMAT, json_integer_value(b));
                         if (json_is_integer(tm)) {
-                                format_time(t, sizeof(t), (uint64_t) json_integer_value(tm));
+                                ls_time_format(t, sizeof(t), (uint64_t) json_integer_value(tm));
                                 printf("%s at %s", json_is_integer(b) ? " or" : "", t);
                         }
                         printf(", whichever comes first\n");

@@ -194,6 +194,15 @@ check("dump flags the truncated record", any("truncated" in l["flags"] and l["or
 check("dump shows the TLS identity", any(l.get("sender_identity", "").startswith("CN=agency-host") for l in lines))
 rc, out, err = run("-k", ROOT, "--dump=json", "--seq", "5-6", *A)
 check("dump --seq filters", [json.loads(l)["seq"] for l in out.decode().splitlines()] == [5, 6])
+# --from/--to read RFC 3339 as logsealctl does (formats/common/rfc3339.c): a numeric offset
+# is the same instant as its UTC form; a time that is not RFC 3339 is a usage error.
+rc, out, err = run("-k", ROOT, "--dump=json", "--from", "2026-01-01T02:00:01+02:00", "--to",
+                   "2026-01-01T00:00:02.5Z", *A)
+check("dump --from with an offset and --to in UTC select the same instants",
+      rc == 0 and [json.loads(l)["seq"] for l in out.decode().splitlines()] == [5, 6, 7, 8, 9],
+      out.decode()[-300:])
+rc, out, err = run("-k", ROOT, "--dump=json", "--from", "2026-01-01 00:00:01", *A)
+check("a time without a zone is refused (exit 2)", rc == 2 and b"bad time" in err, err[-200:])
 rc, out, err = run("-k", ROOT, "--dump", os.path.join(VEC, "forged-payload-byte.lsa"), A[1])
 check("records of a failed batch are never dumped", b"truncat" not in out and rc == 1)
 rc, out, err = run("-k", ROOT, *A)
