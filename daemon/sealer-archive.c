@@ -389,8 +389,17 @@ int sealer_flush_batch(Sealer *s)
                 fprintf(stderr, "logseald: archive writes work again\n");
         atomic_store(&s->st.degraded, 0);
         s->retry_at = 0;
-        if (new_archive)
+        if (new_archive) {
+                uint64_t tns;
+                size_t dsize, samples;
                 s->archive_created = now;
+                ls_chain_writer_last_train(s->cw, &tns, &dsize, &samples);
+                if (dsize)
+                        fprintf(stderr,
+                                "logseald: archive %" PRIu64 ": zstd dictionary of %zu bytes, "
+                                "trained on %zu bytes of earlier payloads in %" PRIu64 " ms\n",
+                                h.archive_no, dsize, samples, tns / 1000000);
+        }
         /* The latest checkpoint is this batch with the key that signed it: record both
          * before an epoch change below puts the next key in s->signer. */
         pthread_mutex_lock(&s->mu);
@@ -422,7 +431,10 @@ int sealer_flush_batch(Sealer *s)
         sealer_notify(s);
 
         if (ls_chain_writer_archive_size(s->cw) >= s->cfg->archive_max_bytes ||
-            (s->archive_created && now - s->archive_created >= s->cfg->archive_max_age_ns)) {
+            (s->archive_created && now - s->archive_created >= s->cfg->archive_max_age_ns) ||
+            /* An archive without a dictionary ends as soon as enough was seen to train one:
+             * a new chain or a restart reaches the dictionary's ratio early (SPEC §8.6). */
+            (s->cfg->dict_after && ls_chain_writer_dict_due(s->cw))) {
                 r = sealer_seal_archive(s);
                 if (r < 0)
                         return r;

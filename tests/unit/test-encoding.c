@@ -1835,8 +1835,8 @@ START_TEST(batch_header_unknown_version_or_incompat_flag_is_eprotonosupport)
                 uint8_t q[304];
                 memcpy(q, p, 304);
                 le16(q + 12, (uint16_t) (1u << bit));
-                /* bit 0: the column payload layout (format 3); the others are unknown */
-                ck_assert_msg(dec_batch(q, 304) == (bit == 0 ? 0 : -EPROTONOSUPPORT),
+                /* bit 0: the column payload layout (format 3), bit 1 DICT (format 4) */
+                ck_assert_msg(dec_batch(q, 304) == (bit <= 1 ? 0 : -EPROTONOSUPPORT),
                               "incompat bit %d", bit);
                 memcpy(q, p, 304);
                 le16(q + 14, (uint16_t) (1u << bit));
@@ -1984,7 +1984,7 @@ START_TEST(archive_header_round_trip_preserves_fields_peaks_and_bytes)
                 ck_assert_uint_eq(ls_archive_header_encode(&d, q), n);
                 ck_assert(memcmp(p, q, n) == 0);
         }
-        ck_assert_uint_eq(LS_ARCHIVE_HEADER_MAX_LEN, 184 + 64 * 32);
+        ck_assert_uint_eq(LS_ARCHIVE_HEADER_MAX_LEN, 184 + 64 * 32 + 32); /* + DICT's hash */
         ls_keypair_free(k);
 }
 END_TEST
@@ -2103,7 +2103,8 @@ START_TEST(archive_header_unknown_version_or_incompat_flag_is_eprotonosupport)
                 for (int bit = 0; bit < 8; bit++)
                         ck_assert_int_eq(
                                 decode_with_byte(dec_archive, p, n, i, (uint8_t) (1u << bit)),
-                                -EPROTONOSUPPORT);
+                                /* bit 0 DICT (format 4): a header 32 bytes longer */
+                                i == 12 && bit == 0 ? -EBADMSG : -EPROTONOSUPPORT);
         for (size_t i = 14; i < 16; i++)
                 ck_assert_int_eq(decode_with_byte(dec_archive, p, n, i, 0xff), 0);
         ls_keypair_free(k);
@@ -2234,7 +2235,7 @@ START_TEST(decoders_report_the_offset_of_the_offending_field)
         ck_assert_int_eq(ls_batch_header_decode(&hd, b, 304, &off), -EBADMSG);
         ck_assert_uint_eq(off, 188);
         b[189] = 0;
-        b[12] = 2; /* bit 1: unknown (bit 0 is the column layout) */
+        b[12] = 4; /* bit 2: unknown (bit 0 is the column layout, bit 1 DICT) */
         ck_assert_int_eq(ls_batch_header_decode(&hd, b, 304, &off), -EPROTONOSUPPORT);
         ck_assert_uint_eq(off, 12);
 
