@@ -933,6 +933,8 @@ static int make_format3(FILE *fl)
         return 0;
 }
 
+int make_format4(FILE *fl); /* gen-vectors-dict.c: format 4, SPEC §8.6 */
+
 int main(int argc, char **argv)
 {
         char a0[256], a1[256], name[96], text[2048];
@@ -1336,6 +1338,8 @@ int main(int argc, char **argv)
         if (make_format2(fl) != 0)
                 return 1;
         if (make_format3(fl) != 0)
+                return 1;
+        if (make_format4(fl) != 0) /* gen-vectors-dict.c */
                 return 1;
         fclose(fl);
         TRY(make_bundle(&g));
