@@ -342,9 +342,31 @@ int sealer_write_state(Sealer *s, int clean)
         return r;
 }
 
+/*
+ * A dictionary is stored once per archive (SPEC §8.6): it may take at most 1/64 of what the
+ * next archive is expected to hold, estimated from this one's growth (bytes per second until
+ * max_age, at most max_size), so a quiet appliance does not pay more for it than it gains.
+ */
+static void dict_budget(Sealer *s)
+{
+        uint64_t now = sealer_mono_ns(), size = ls_chain_writer_archive_size(s->cw), expect;
+        double secs = s->archive_created && now > s->archive_created
+                              ? (double) (now - s->archive_created) / 1e9
+                              : 0;
+
+        expect = s->cfg->archive_max_bytes;
+        if (secs >= 1 && (double) size / secs * ((double) s->cfg->archive_max_age_ns / 1e9) <
+                                 (double) expect)
+                expect = (uint64_t) ((double) size / secs *
+                                     ((double) s->cfg->archive_max_age_ns / 1e9));
+        ls_chain_writer_set_dict_limit(s->cw, (size_t) MIN(expect / 64, (uint64_t) LS_MAX_DICT));
+}
+
 int sealer_seal_archive(Sealer *s)
 {
         int r;
+
+        dict_budget(s);
 
         /* The state names a position inside the archive that follows: recovery only
          * ever has to look at the last archive. */

@@ -35,12 +35,17 @@ struct LsChainWriter {
         size_t *samp_sizes;
         size_t samp_n;
         int archive_dict;            /* the open archive has a dictionary */
+        size_t dict_limit;           /* 0: dict_size only */
+        size_t tried_samples;        /* samples when the open archive's training gave none */
         uint64_t train_ns;
         size_t train_size, train_samples;
 };
 
 /* Samples are chunks of payload content; zstd's trainer reads each as one sample. */
 #define SAMPLE_CHUNK (32u * 1024)
+#ifndef DICT_SAMPLE_RATIO
+#define DICT_SAMPLE_RATIO 16
+#endif
 
 int ls_chain_writer_add_sample(LsChainWriter *w, const uint8_t *p, size_t n)
 {
@@ -83,10 +88,18 @@ int ls_chain_writer_add_sample(LsChainWriter *w, const uint8_t *p, size_t n)
         return 0;
 }
 
+void ls_chain_writer_set_dict_limit(LsChainWriter *w, size_t bytes)
+{
+        w->dict_limit = bytes;
+}
+
 int ls_chain_writer_dict_due(const LsChainWriter *w)
 {
+        /* After a training that gave nothing, only once the samples have doubled: a writer
+         * that cannot get a dictionary must not end an archive after every batch. */
         return w->cfg.dict_size > 0 && w->archive && !w->archive_dict &&
-               w->samp_len >= w->cfg.dict_samples_min;
+               w->samp_len >= w->cfg.dict_samples_min &&
+               w->samp_len / 2 >= w->tried_samples;
 }
 
 void ls_chain_writer_last_train(const LsChainWriter *w, uint64_t *ret_ns, size_t *ret_size,
@@ -127,8 +140,14 @@ static uint8_t *train_dict(LsChainWriter *w, size_t *ret_len)
         w->train_samples = w->samp_len;
         if (w->cfg.dict_size == 0 || w->samp_len < w->cfg.dict_samples_min || w->samp_n < 8)
                 return NULL;
-        /* A dictionary no larger than a quarter of what it learns from. */
-        cap = MIN(cap, w->samp_len / 4);
+        /*
+         * A dictionary no larger than a sixteenth of what it learns from: zstd's trainer wants
+         * far more samples than dictionary, and a dictionary is stored once per archive, so
+         * one trained early (a new chain, dictionary_after) must stay small.
+         */
+        cap = MIN(cap, w->samp_len / DICT_SAMPLE_RATIO);
+        if (w->dict_limit)
+                cap = MIN(cap, w->dict_limit);
         if (cap < LS_DICT_MIN)
                 return NULL;
         d = malloc(cap);
@@ -257,6 +276,7 @@ static int open_archive(LsChainWriter *w, const LsSigner *s, uint64_t now_ns)
                 r = ls_archive_writer_new_dict(&w->archive, fd, &h, &w->pos.tree, s, dict,
                                                dict_len);
         w->archive_dict = dict != NULL;
+        w->tried_samples = dict ? 0 : w->samp_len;
         free(dict);
         if (r < 0) {
                 (void) ls_batch_builder_set_dict(w->builder, NULL, 0);

@@ -88,6 +88,9 @@ const LsChainPosition *ls_chain_writer_position(const LsChainWriter *w);
  * last training: its duration, the dictionary's size (0: none, e.g. training failed).
  */
 int ls_chain_writer_add_sample(LsChainWriter *w, const uint8_t *p, size_t n);
+/* At most `bytes` for the next archive's dictionary (0: no limit beyond dict_size): the
+ * caller's estimate of what a dictionary is worth in the archive it will serve. */
+void ls_chain_writer_set_dict_limit(LsChainWriter *w, size_t bytes);
 int ls_chain_writer_dict_due(const LsChainWriter *w);
 void ls_chain_writer_last_train(const LsChainWriter *w, uint64_t *ret_ns, size_t *ret_size,
                                 size_t *ret_samples);
