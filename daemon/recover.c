@@ -239,6 +239,9 @@ static int scan_archive(int fd, const char *name, uint64_t state_tree_size, Scan
         }
         if (r == 0 && k < 0)
                 r = k;
+        /* A DICT header and no complete dictionary frame after it (the file ends there). */
+        if (r == 0 && sc->have_header && sc->good_end == 0)
+                sc->dict_torn = 1;
 out:
         ls_payload_free(pl);
         ls_archive_reader_free(rd);

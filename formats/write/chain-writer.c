@@ -42,7 +42,7 @@ struct LsChainWriter {
 };
 
 /* Samples are chunks of payload content; zstd's trainer reads each as one sample. */
-#define SAMPLE_CHUNK (32u * 1024)
+#define SAMPLE_CHUNK (8u * 1024)
 #ifndef DICT_SAMPLE_RATIO
 #define DICT_SAMPLE_RATIO 16
 #endif

@@ -7,6 +7,8 @@
 # logsealctl query reads records of dictionary batches through the index, and a restart
 # adopts the open archive. Then forgeries: a doctored dictionary, the dictionary of another
 # archive swapped in, the dictionary frame removed: each TAMPERED, naming the dictionary.
+# Last, a crash halfway through writing a new archive's dictionary (tests/fault/libfault.so's
+# LOGSEAL_KILL): the next start removes that archive, goes on, and everything verifies.
 import glob
 import os
 import shutil
@@ -185,4 +187,70 @@ try:
     forged("dictionary frame removed", remove, "dictionary frame missing")
 finally:
     app.close()
+
+# ---- a crash while the dictionary frame is written ----
+LIB = os.path.join(BUILD, "tests", "libfault.so")
+if not os.path.exists(LIB):
+    print("# libfault.so not built (sanitizer build): the torn-dictionary case is skipped")
+else:
+    app = Appliance(BUILD, extra_conf=conf)
+    try:
+        flog = os.path.join(app.dir, "fault.log")
+        # archive 1's writes: its header (1), its dictionary frame (2): torn, then SIGKILL
+        app.start(env=dict(os.environ, LD_PRELOAD=LIB, LOGSEAL_KILL="-00000001.lsa::2",
+                           LOGSEAL_FAULT_LOG=flog))
+        sent = []
+        try:
+            c = socket.create_connection(("127.0.0.1", app.port))
+            for i in range(200000):
+                m = b"<13>1 - host app - - - before the crash " + msgs[i % len(msgs)]
+                c.sendall(b"%d %s" % (len(m), m))
+                sent.append(m)
+                if i % 40 == 39:
+                    time.sleep(0.01)
+                    if app.proc.poll() is not None:
+                        break
+            c.close()
+        except OSError:
+            pass
+        try:
+            app.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            app.proc.kill()
+            app.proc.wait()
+        app.log.close()
+        killed = os.path.exists(flog) and "kill" in open(flog).read()
+        torn = [a for a in archives(app.state) if a.endswith("-00000001.lsa")]
+        size = os.path.getsize(torn[0]) if torn else 0
+        t.check("killed halfway through archive 1's dictionary frame", killed and torn and
+                frames(torn[0])[1][-1][1] == "D" and size < frames(torn[0])[1][-1][0] + 8 + 24 +
+                struct.unpack_from("<I", open(torn[0], "rb").read(), frames(torn[0])[1][-1][0] + 4)[0],
+                (killed, torn, size))
+        app.start()
+        c = socket.create_connection(("127.0.0.1", app.port))
+        for i in range(2000):
+            m = b"<13>1 - host app - - - after the crash %d" % i
+            c.sendall(b"%d %s" % (len(m), m))
+        c.close()
+        time.sleep(1.5)
+        t.check("logseald stops cleanly after the recovery", app.stop() == 0)
+        log = app.logtext()
+        t.check("the recovery removed the torn archive", "removed a torn archive header" in log,
+                log[-1500:])
+        rc, report, recs = app.verify()
+        got = [message_bytes(r) for r in recs if r.get("type") == "syslog"]
+        before = [g for g in got if b"before the crash" in g]
+        t.check("after the recovery: INTACT, the unclean stop declared, nothing after it lost",
+                rc == 0 and report.get("events", {}).get("counts", {}).get("unclean-shutdown") == 1
+                and before == sent[:len(before)] and len(before) > 0 and
+                sum(b"after the crash" in g for g in got) == 2000,
+                (rc, len(before), len(sent), str(report.get("findings"))[:800]))
+        # the restarted daemon learns again (its samples are in memory): archive 1, written
+        # again, has none, and is sealed early so that the next one has one
+        arcs = archives(app.state)
+        t.check("archive 1 is written again; a later archive has a dictionary again",
+                len(arcs) >= 3 and any(header_flags(a) & 1 for a in arcs[2:]),
+                [header_flags(a) for a in arcs])
+    finally:
+        app.close()
 t.done()
