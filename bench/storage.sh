@@ -9,6 +9,11 @@
 #
 #   bench/storage.sh [BUILD_DIR] [SECONDS_AT_5000] [SECONDS_AT_200]   (build/bench, 20, 60)
 #   RATES="50000:10" bench/storage.sh build/bench     (other rates: RATE:SECONDS ...)
+#   CONF=file.conf bench/storage.sh ...                (a logseald.conf(5) instead of the defaults)
+#
+# With archive dictionaries (SPEC §8.6) it also prints each dictionary's training (size, cost)
+# and the ratio of the archives that have one ("with dictionary": the steady state of a chain
+# that has been running; their raw size is their records times the run's mean raw size).
 #
 # Exits 77 (skipped) when ../shared/data/loghub is absent.
 set -euo pipefail
@@ -36,7 +41,8 @@ cpu_s() { # pid: user+system CPU seconds of all its threads so far
 run() { # rate seconds
         local st="$tmp/st-$1" port=$((20000 + RANDOM % 20000))
         "$build/daemon/logsealctl" init --state-dir "$st" --no-passphrase >/dev/null
-        "$build/daemon/logseald" --state-dir "$st" --listen "tcp:127.0.0.1:$port" 2>"$st.log" &
+        "$build/daemon/logseald" --state-dir "$st" --listen "tcp:127.0.0.1:$port" \
+                ${CONF:+--config "$CONF"} 2>"$st.log" &
         local pid=$!
         pids+=("$pid")
         for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
@@ -47,17 +53,21 @@ run() { # rate seconds
         kill -TERM "$pid"; wait "$pid"
         local got
         got=$("$build/verifier/logseal-verify" --root-key "$st/root.pub" --json "$st/archives" |
-                python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["verdict"]["class"], d["chain"]["records_verified"])')
+                python3 -c 'import json,sys; d=json.load(sys.stdin); a=[x for x in d["archives"] if x.get("dictionary_id")]; print(d["verdict"]["class"], d["chain"]["records_verified"], sum(x["records_verified"] for x in a), sum(x["size"] for x in a), len(a))')
+        sed -n 's/^logseald: //p' "$st.log" | grep 'zstd dictionary' | sed 's/^/        /' || true
         local bytes; bytes=$(find "$st/archives" -type f -printf '%s\n' | awk '{s += $1} END {print s}')
         python3 - "$1" "$n" "$raw" "$secs" "$bytes" "$cpu" "$got" <<'PY'
 import sys
 rate, n, raw, secs, size, cpu = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
-verdict, records = sys.argv[7].split()
+verdict, records, drec, dsize, narch = sys.argv[7].split()
 ok = verdict == 'intact' and int(records) >= n
 print(f'{rate:5d} msg/s: {n} messages in {secs:.1f} s, raw {raw} B ({raw / n:.0f} B/msg), '
       f'archives {size} B ({size / n:.1f} B/msg): {raw / size:.2f}x smaller than raw; '
       f'daemon CPU {cpu / n * 1e6:.1f} us/msg; verify {verdict}, {records} records'
       + ('' if ok else '  FAILED'))
+if int(narch):
+    print(f'             with dictionary: {narch} archives, {drec} records, {dsize} B '
+          f'({int(dsize) / int(drec):.1f} B/msg): {raw / n * int(drec) / int(dsize):.2f}x')
 sys.exit(0 if ok else 1)
 PY
 }

@@ -54,6 +54,10 @@ typedef struct Config {
         uint64_t batch_latency_ns;
         uint64_t archive_max_bytes;
         uint64_t archive_max_age_ns;
+/* Payload content kept to train the next archive's dictionary (SPEC §8.6). */
+#define DICT_SAMPLES_MAX (8u << 20)
+        size_t dict_size;              /* [archive] dictionary_size: 0 = no dictionaries */
+        uint64_t dict_after;           /* [archive] dictionary_after: early seal (0: never) */
         uint64_t heartbeat_ns;
         int zstd_level;
         size_t queue_max_bytes;        /* back-pressure above this much unsealed data */

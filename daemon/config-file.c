@@ -552,6 +552,18 @@ static int handler(void *ud, const char *section, const char *name, const char *
                                               UINT64_MAX, 0, &x))
                                 return 0;
                         c->archive_max_age_ns = x;
+                } else if (!strcmp(name, "dictionary_size")) {
+                        if (!size_setting(p, "[archive] dictionary_size", value, 0, LS_MAX_DICT,
+                                          &x))
+                                return 0;
+                        if (x > 0 && x < 4096)
+                                SETERR("[archive] dictionary_size = %s: 0 or at least 4K", value);
+                        c->dict_size = (size_t) x;
+                } else if (!strcmp(name, "dictionary_after")) {
+                        if (!size_setting(p, "[archive] dictionary_after", value, 0,
+                                          DICT_SAMPLES_MAX, &x))
+                                return 0;
+                        c->dict_after = x;
                 } else {
                         SETERR("unknown setting '%s' in [archive]", name);
                 }

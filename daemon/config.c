@@ -19,6 +19,8 @@ void config_defaults(Config *c)
         c->batch_latency_ns = 1000000000ull;
         c->archive_max_bytes = 256ull << 20;
         c->archive_max_age_ns = 86400ull * 1000000000ull;
+        c->dict_size = 512u << 10;
+        c->dict_after = 256u << 10;
         c->heartbeat_ns = 60ull * 1000000000ull;
         c->zstd_level = 3;
         c->queue_max_bytes = 64u << 20;

@@ -44,6 +44,8 @@ struct Index {
         sqlite3_stmt *get_pos, *set_pos, *ins_batch, *ins_rec, *begin, *commit, *rollback;
         sqlite3_stmt *ins_fts;     /* full-text index of messages, when enabled */
         LsPayload *payload;
+        LsDict *dict;              /* the dictionary of archive dict_no (SPEC §8.6), or NULL */
+        uint64_t dict_no, dict_end; /* dict_end: where that archive's batches start */
         uint8_t *buf;              /* one frame: batch header and payload */
         size_t cap;
         uint64_t limit;            /* max tree_size to index */

@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include "archive-reader.h"
 #include "hash.h"
 #include "chain-writer.h"
 #include "index-internal.h"
@@ -199,6 +200,7 @@ struct IndexBatchReader {
         uint8_t *buf;
         size_t cap;
         LsPayload *payload;
+        LsDict *dict;              /* the open archive's dictionary (SPEC §8.6), or NULL */
         const uint8_t *raw;
         uint32_t *entries;         /* offset of each entry (its u32 length) in raw */
         size_t entries_cap;
@@ -237,6 +239,7 @@ IndexBatchReader *index_batch_reader_free(IndexBatchReader *b)
         if (b->fd >= 0)
                 close(b->fd);
         ls_payload_free(b->payload);
+        ls_dict_unref(b->dict);
         free(b->buf);
         free(b->entries);
         free(b);
@@ -288,6 +291,15 @@ static int reader_load(IndexBatchReader *b, const IndexHit *hit, const char *nam
                         return reader_fail(b, -errno, "%s: %s", name, strerror(errno));
                 b->fd_no = hit->archive_no;
                 b->fd_size = (uint64_t) st.st_size;
+                b->dict = ls_dict_unref(b->dict);
+                r = ls_archive_read_dict(b->fd, &b->dict, NULL);
+                if (r < 0) {
+                        close(b->fd);
+                        b->fd = -1;
+                        return reader_fail(b, r == -EAGAIN ? -ESTALE : -EBADMSG,
+                                           "%s: archive header or dictionary: %s", name,
+                                           strerror(-r));
+                }
         }
         r = ix_read_frame(b->fd, b->fd_size, hit->offset, &fr, &b->buf, &b->cap);
         if (r < 0)
@@ -330,7 +342,7 @@ static int reader_load(IndexBatchReader *b, const IndexHit *hit, const char *nam
                         return reader_fail(b, r, "%s", index_auth_error(b->auth));
         }
         b->h = fr.batch;
-        r = ls_payload_open(b->payload, &b->h, fr.payload, b->h.payload_len);
+        r = ls_payload_open_dict(b->payload, &b->h, b->dict, fr.payload, b->h.payload_len);
         if (r < 0)
                 return reader_fail(b, -EBADMSG, "%s, offset %" PRIu64 ", batch %" PRIu64
                                    ": payload: %s",

@@ -566,6 +566,7 @@ Index *index_free(Index *ix)
         sqlite3_finalize(ix->rollback);
         sqlite3_close_v2(ix->db);
         ls_payload_free(ix->payload);
+        ls_dict_unref(ix->dict);
         free(ix->buf);
         free(ix);
         return NULL;

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "chain-writer.h"
+#include "archive-reader.h"
 #include "hash.h"
 #include "index-internal.h"
 #include "magic.h"
@@ -278,7 +279,8 @@ static int index_batch(Index *ix, Pos *p, const Frame *fr, const char *name, Run
         Pos np = *p;
         int r, k;
 
-        r = ls_payload_open(ix->payload, h, fr->payload, h->payload_len);
+        r = ls_payload_open_dict(ix->payload, h, ix->dict_no == h->archive_no ? ix->dict : NULL,
+                                 fr->payload, h->payload_len);
         if (r < 0)
                 return archive_damage(ix, name, h->archive_no, p->offset,
                                       "batch %" PRIu64 ": payload: %s", h->batch_no,
@@ -424,6 +426,18 @@ static int catch_up_archive(Index *ix, int archive_dirfd, Pos *p, const Arch *a,
                 return ix_fail(ix, -errno, "%s: %s", name, strerror(errno));
         size = (uint64_t) st.st_size;
         run->progress.archive_no = a->no;
+        if (ix->dict_no != a->no || ix->dict_end == 0) {
+                /* The archive's dictionary (SPEC §8.6), read once per archive. */
+                ix->dict = ls_dict_unref(ix->dict);
+                ix->dict_end = 0;
+                r = ls_archive_read_dict(fd, &ix->dict, &ix->dict_end);
+                if (r == -EAGAIN && is_last)
+                        return 0; /* just created */
+                if (r < 0)
+                        return archive_damage(ix, name, a->no, 0, "archive header or dictionary: %s",
+                                              ix_class_name(r));
+                ix->dict_no = a->no;
+        }
 
         if (p->offset == 0) {
                 LsArchiveHeader h;
@@ -452,6 +466,8 @@ static int catch_up_archive(Index *ix, int archive_dirfd, Pos *p, const Arch *a,
                                        ", seq %" PRIu64 " (archives missing?)",
                                        name, a->no, h.first_batch_no, h.first_seq, p->next_batch_no,
                                        p->next_seq);
+                if (ix->dict) /* batches start after the dictionary frame */
+                        end = ix->dict_end;
                 p->offset = end;
                 run->progress.bytes_done += end;
         }

@@ -89,6 +89,7 @@ typedef struct Scan {
         uint64_t good_end;           /* end of the last complete, consistent structure */
         uint64_t wal_records_after;  /* WAL-originated records beyond the sealed state */
         uint64_t unclean_after;      /* UNCLEAN_SHUTDOWN records beyond the sealed state */
+        int dict_torn;               /* DICT header, its dictionary frame incomplete */
 } Scan;
 
 /*
@@ -122,7 +123,7 @@ static int scan_batch(Scan *sc, LsPayload *pl, const LsReadItem *it, uint64_t st
 
         if (h->first_seq != t.size || h->archive_no != sc->hdr.archive_no)
                 return -EBADMSG;
-        r = ls_payload_open(pl, h, it->payload, it->payload_len);
+        r = ls_payload_open_dict(pl, h, it->dict, it->payload, it->payload_len);
         if (r < 0)
                 return r;
         raw = ls_payload_raw(pl, &rawlen);
@@ -186,6 +187,11 @@ static int scan_archive(int fd, const char *name, uint64_t state_tree_size, Scan
                         sc->tree.n = it->header.peak_count;
                         memcpy(sc->tree.peaks, it->header.peaks,
                                (size_t) it->header.peak_count * LS_HASH_LEN);
+                        /* With DICT the archive is usable only once its dictionary is. */
+                        if (!(it->header.incompat_flags & LS_ARCHIVE_INCOMPAT_DICT))
+                                sc->good_end = it->offset + it->length;
+                        break;
+                case LS_ITEM_DICT:
                         sc->good_end = it->offset + it->length;
                         break;
                 case LS_ITEM_BATCH:
@@ -214,6 +220,10 @@ static int scan_archive(int fd, const char *name, uint64_t state_tree_size, Scan
                         sc->good_end = it->offset + it->length;
                         break;
                 case LS_ITEM_TORN_TAIL:
+                        /* A crash while the archive was created: header, part of its
+                         * dictionary, no record (the caller removes it as a torn header). */
+                        if (sc->have_header && sc->good_end == 0)
+                                sc->dict_torn = 1;
                         goto out;
                 case LS_ITEM_DAMAGE:
                         if (it->offset + it->length == ls_archive_reader_file_size(rd) &&
@@ -229,11 +239,14 @@ static int scan_archive(int fd, const char *name, uint64_t state_tree_size, Scan
         }
         if (r == 0 && k < 0)
                 r = k;
+        /* A DICT header and no complete dictionary frame after it (the file ends there). */
+        if (r == 0 && sc->have_header && sc->good_end == 0)
+                sc->dict_torn = 1;
 out:
         ls_payload_free(pl);
         ls_archive_reader_free(rd);
         free(it);
-        if (r == 0 && !sc->have_header)
+        if (r == 0 && (!sc->have_header || sc->dict_torn))
                 r = -ENODATA; /* the caller decides: torn while created, or damage */
         return r;
 }
@@ -282,9 +295,12 @@ int recover_archives(int state_dirfd, int archive_dirfd, const uint8_t chain_id[
                  * short to hold any record: remove it and continue after the previous
                  * archive. Anything longer is damage, for a human to look at. */
                 off_t size = lseek(fd, 0, SEEK_END);
+                off_t max = LS_FRAME_HDR_LEN + LS_ARCHIVE_HEADER_MAX_LEN;
+                if (sc->dict_torn) /* a header and an incomplete dictionary frame */
+                        max += LS_FRAME_HDR_LEN + LS_DICT_FIXED_LEN + LS_MAX_DICT;
                 close(fd);
                 free(sc);
-                if (size < 0 || size >= (off_t) (LS_FRAME_HDR_LEN + LS_ARCHIVE_HEADER_MAX_LEN)) {
+                if (size < 0 || size >= max) {
                         fprintf(stderr, "logseald: %s: no valid archive header; move the file "
                                         "aside after checking it with logseal-verify\n",
                                 name);

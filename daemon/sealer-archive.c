@@ -342,9 +342,31 @@ int sealer_write_state(Sealer *s, int clean)
         return r;
 }
 
+/*
+ * A dictionary is stored once per archive (SPEC §8.6): it may take at most 1/64 of what the
+ * next archive is expected to hold, estimated from this one's growth (bytes per second until
+ * max_age, at most max_size), so a quiet appliance does not pay more for it than it gains.
+ */
+static void dict_budget(Sealer *s)
+{
+        uint64_t now = sealer_mono_ns(), size = ls_chain_writer_archive_size(s->cw), expect;
+        double secs = s->archive_created && now > s->archive_created
+                              ? (double) (now - s->archive_created) / 1e9
+                              : 0;
+
+        expect = s->cfg->archive_max_bytes;
+        if (secs >= 1 && (double) size / secs * ((double) s->cfg->archive_max_age_ns / 1e9) <
+                                 (double) expect)
+                expect = (uint64_t) ((double) size / secs *
+                                     ((double) s->cfg->archive_max_age_ns / 1e9));
+        ls_chain_writer_set_dict_limit(s->cw, (size_t) MIN(expect / 64, (uint64_t) LS_MAX_DICT));
+}
+
 int sealer_seal_archive(Sealer *s)
 {
         int r;
+
+        dict_budget(s);
 
         /* The state names a position inside the archive that follows: recovery only
          * ever has to look at the last archive. */
@@ -389,8 +411,17 @@ int sealer_flush_batch(Sealer *s)
                 fprintf(stderr, "logseald: archive writes work again\n");
         atomic_store(&s->st.degraded, 0);
         s->retry_at = 0;
-        if (new_archive)
+        if (new_archive) {
+                uint64_t tns;
+                size_t dsize, samples;
                 s->archive_created = now;
+                ls_chain_writer_last_train(s->cw, &tns, &dsize, &samples);
+                if (dsize)
+                        fprintf(stderr,
+                                "logseald: archive %" PRIu64 ": zstd dictionary of %zu bytes, "
+                                "trained on %zu bytes of earlier payloads in %" PRIu64 " ms\n",
+                                h.archive_no, dsize, samples, tns / 1000000);
+        }
         /* The latest checkpoint is this batch with the key that signed it: record both
          * before an epoch change below puts the next key in s->signer. */
         pthread_mutex_lock(&s->mu);
@@ -422,7 +453,10 @@ int sealer_flush_batch(Sealer *s)
         sealer_notify(s);
 
         if (ls_chain_writer_archive_size(s->cw) >= s->cfg->archive_max_bytes ||
-            (s->archive_created && now - s->archive_created >= s->cfg->archive_max_age_ns)) {
+            (s->archive_created && now - s->archive_created >= s->cfg->archive_max_age_ns) ||
+            /* An archive without a dictionary ends as soon as enough was seen to train one:
+             * a new chain or a restart reaches the dictionary's ratio early (SPEC §8.6). */
+            (s->cfg->dict_after && ls_chain_writer_dict_due(s->cw))) {
                 r = sealer_seal_archive(s);
                 if (r < 0)
                         return r;

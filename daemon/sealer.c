@@ -293,6 +293,10 @@ int sealer_start(Sealer **ret, SealerInit *init, int notify_fd)
                 .columns = 1,
                 .max_batch_raw = init->cfg->batch_max_bytes,
                 .max_batch_records = init->cfg->batch_max_records,
+                /* Each archive's dictionary learns from the latest payloads (SPEC §8.6). */
+                .dict_size = init->cfg->dict_size,
+                .dict_samples_min = MAX(init->cfg->dict_after, (uint64_t) 64 << 10),
+                .dict_samples_max = DICT_SAMPLES_MAX,
                 /* The signer process sees each batch header, not only its note body. */
                 .sign_batch = sign_batch,
                 .sign_batch_ud = init->signer,

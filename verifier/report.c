@@ -436,6 +436,8 @@ int report_write_json(const Report *r, FILE *f)
                                     s->first_seq == LS_UNSET ? json_null() :
                                                                json_time(s->max_time_ns));
                 json_object_set_new(x, "unverified_bytes", json_u64(s->bytes_unverified));
+                if (s->dict_id)
+                        json_object_set_new(x, "dictionary_id", json_u64(s->dict_id));
                 json_array_append_new(a, x);
         }
         json_object_set_new(o, "archives", a);

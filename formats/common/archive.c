@@ -34,7 +34,8 @@ static int check_prefix(const uint8_t *p, size_t n, char magic, uint16_t size, s
 
 size_t ls_archive_header_size(const LsArchiveHeader *h)
 {
-        return LS_ARCHIVE_HEADER_MIN_LEN + (size_t) h->peak_count * LS_HASH_LEN;
+        return LS_ARCHIVE_HEADER_MIN_LEN + (size_t) h->peak_count * LS_HASH_LEN +
+               (h->incompat_flags & LS_ARCHIVE_INCOMPAT_DICT ? LS_HASH_LEN : 0);
 }
 
 size_t ls_archive_header_encode(const LsArchiveHeader *h, uint8_t *out)
@@ -45,6 +46,7 @@ size_t ls_archive_header_encode(const LsArchiveHeader *h, uint8_t *out)
         ls_magic_put(out, LS_MAGIC_ARCHIVE);
         ls_put16(out + 8, LS_FORMAT_VERSION);
         ls_put16(out + 10, (uint16_t) n);
+        ls_put16(out + 12, h->incompat_flags);
         ls_put16(out + 14, h->compat_flags);
         memcpy(out + 16, h->chain_id, LS_CHAIN_ID_LEN);
         ls_put64(out + 32, h->archive_no);
@@ -57,7 +59,9 @@ size_t ls_archive_header_encode(const LsArchiveHeader *h, uint8_t *out)
         out[112] = h->peak_count;
         if (pk)
                 memcpy(out + LS_ARCHIVE_HEADER_FIXED_LEN, h->peaks, pk);
-        memcpy(out + LS_ARCHIVE_HEADER_FIXED_LEN + pk, h->sig, LS_SIG_LEN);
+        if (h->incompat_flags & LS_ARCHIVE_INCOMPAT_DICT)
+                memcpy(out + LS_ARCHIVE_HEADER_FIXED_LEN + pk, h->dict_hash, LS_HASH_LEN);
+        memcpy(out + n - LS_SIG_LEN, h->sig, LS_SIG_LEN);
         return n;
 }
 
@@ -74,7 +78,8 @@ int ls_archive_header_decode(LsArchiveHeader *ret, const uint8_t *p, size_t n, s
                 FAIL(-EBADMSG, 0);
         if (ls_get16(p + 8) != LS_FORMAT_VERSION)
                 FAIL(-EPROTONOSUPPORT, 8);
-        if (ls_get16(p + 12) != 0)
+        h.incompat_flags = ls_get16(p + 12);
+        if (h.incompat_flags & ~LS_ARCHIVE_INCOMPAT_DICT)
                 FAIL(-EPROTONOSUPPORT, 12);
         h.peak_count = p[112];
         if (h.peak_count > 64)
@@ -100,7 +105,9 @@ int ls_archive_header_decode(LsArchiveHeader *ret, const uint8_t *p, size_t n, s
         pk = (size_t) h.peak_count * LS_HASH_LEN;
         if (pk)
                 memcpy(h.peaks, p + LS_ARCHIVE_HEADER_FIXED_LEN, pk);
-        memcpy(h.sig, p + LS_ARCHIVE_HEADER_FIXED_LEN + pk, LS_SIG_LEN);
+        if (h.incompat_flags & LS_ARCHIVE_INCOMPAT_DICT)
+                memcpy(h.dict_hash, p + LS_ARCHIVE_HEADER_FIXED_LEN + pk, LS_HASH_LEN);
+        memcpy(h.sig, p + size - LS_SIG_LEN, LS_SIG_LEN);
         if (h.peak_count != (unsigned) __builtin_popcountll(h.first_seq))
                 FAIL(-EBADMSG, 112);
         if ((h.archive_no == 0) != ls_all_zero(h.prev_seal_hash, LS_HASH_LEN))
@@ -233,4 +240,60 @@ int ls_trailer_verify(const LsTrailer *t, const uint8_t pk[LS_PK_LEN])
                 return -EKEYREJECTED;
         ls_trailer_encode(t, buf);
         return ls_verify(pk, LS_CTX_SEAL, buf, LS_TRAILER_SIGNED_LEN, t->sig);
+}
+
+/* The zstd dictionary magic (RFC 8878 §5). */
+#define ZSTD_DICT_MAGIC UINT32_C(0xEC30A437)
+
+size_t ls_dict_encode(const uint8_t *dict, size_t len, uint8_t *out)
+{
+        memset(out, 0, LS_DICT_FIXED_LEN);
+        ls_magic_put(out, LS_MAGIC_DICT);
+        ls_put16(out + 8, LS_FORMAT_VERSION);
+        ls_put16(out + 10, LS_DICT_FIXED_LEN);
+        ls_put32(out + 16, (uint32_t) len);
+        memcpy(out + LS_DICT_FIXED_LEN, dict, len);
+        return LS_DICT_FIXED_LEN + len;
+}
+
+int ls_dict_decode(const uint8_t *p, size_t n, const uint8_t **ret_dict, size_t *ret_len,
+                   uint32_t *ret_id, size_t *ret_offset)
+{
+        size_t dummy;
+        uint32_t len, id;
+
+        if (!ret_offset)
+                ret_offset = &dummy;
+        if (n < LS_DICT_FIXED_LEN)
+                FAIL(-ENODATA, n);
+        if (!ls_magic_check(p, LS_MAGIC_DICT))
+                FAIL(-EBADMSG, 0);
+        if (ls_get16(p + 8) != LS_FORMAT_VERSION)
+                FAIL(-EPROTONOSUPPORT, 8);
+        if (ls_get16(p + 10) != LS_DICT_FIXED_LEN)
+                FAIL(-EBADMSG, 10);
+        if (ls_get16(p + 12) != 0)
+                FAIL(-EPROTONOSUPPORT, 12);
+        len = ls_get32(p + 16);
+        if (!ls_all_zero(p + 20, 4))
+                FAIL(-EBADMSG, 20);
+        if (len > LS_MAX_DICT)
+                FAIL(-E2BIG, 16);
+        if (len < LS_DICT_MIN)
+                FAIL(-EBADMSG, 16);
+        if (n - LS_DICT_FIXED_LEN < len)
+                FAIL(-ENODATA, n);
+        if (n - LS_DICT_FIXED_LEN != len)
+                FAIL(-EBADMSG, LS_DICT_FIXED_LEN + len);
+        p += LS_DICT_FIXED_LEN;
+        if (ls_get32(p) != ZSTD_DICT_MAGIC)
+                FAIL(-EBADMSG, LS_DICT_FIXED_LEN);
+        id = ls_get32(p + 4);
+        if (id == 0)
+                FAIL(-EBADMSG, LS_DICT_FIXED_LEN + 4);
+        *ret_dict = p;
+        *ret_len = len;
+        *ret_id = id;
+        *ret_offset = 0;
+        return 0;
 }

@@ -9,6 +9,7 @@
 #include "keys.h"
 
 typedef struct LsArchiveHeader {
+        uint16_t incompat_flags;            /* 0 or LS_ARCHIVE_INCOMPAT_DICT */
         uint16_t compat_flags;
         uint8_t chain_id[LS_CHAIN_ID_LEN];
         uint64_t archive_no;
@@ -21,10 +22,11 @@ typedef struct LsArchiveHeader {
         /* Merkle tree state at first_seq: the perfect-subtree roots, largest first. */
         uint8_t peak_count;                 /* == popcount(first_seq) */
         uint8_t peaks[64][LS_HASH_LEN];
+        uint8_t dict_hash[LS_HASH_LEN];     /* with DICT: H(dictionary structure), §8.6 */
         uint8_t sig[LS_SIG_LEN];
 } LsArchiveHeader;
 
-/* Encoded size: LS_ARCHIVE_HEADER_MIN_LEN + 32 * peak_count. */
+/* Encoded size: LS_ARCHIVE_HEADER_MIN_LEN + 32 * peak_count (+ 32 with DICT). */
 size_t ls_archive_header_size(const LsArchiveHeader *h);
 /* out must hold LS_ARCHIVE_HEADER_MAX_LEN bytes; returns the encoded size. */
 size_t ls_archive_header_encode(const LsArchiveHeader *h, uint8_t *out);
@@ -58,3 +60,12 @@ int ls_trailer_sign(LsTrailer *t, const LsSigner *s);
 int ls_trailer_verify(const LsTrailer *t, const uint8_t pk[LS_PK_LEN]);
 /* seal_hash = H(trailer[0..216)) */
 void ls_trailer_hash(const LsTrailer *t, uint8_t out[LS_HASH_LEN]);
+
+/*
+ * Dictionary structure (SPEC §8.6): fixed part and the zstd dictionary dict[0..len), written
+ * to out (LS_DICT_FIXED_LEN + len bytes). Decode checks the fixed part and the dictionary's
+ * zstd magic and id; *ret_dict points into p.
+ */
+size_t ls_dict_encode(const uint8_t *dict, size_t len, uint8_t *out);
+int ls_dict_decode(const uint8_t *p, size_t n, const uint8_t **ret_dict, size_t *ret_len,
+                   uint32_t *ret_id, size_t *ret_offset);

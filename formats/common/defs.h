@@ -34,6 +34,7 @@
 #define LS_MAGIC_REVOCATION 'R'
 #define LS_MAGIC_SECRET 'S'
 #define LS_MAGIC_CLOSE 'X'
+#define LS_MAGIC_DICT 'D'
 
 /* zstd skippable frame wrapping each logseal structure in an archive (SPEC §8.1). */
 #define LS_SKIPPABLE_MAGIC UINT32_C(0x184D2A5B)
@@ -173,13 +174,22 @@ enum {
 #define LS_MAX_BATCH_PAYLOAD (33u * 1024 * 1024)
 /* Batch header incompat_flags (SPEC §6.1): bit 0, the payload stores columns (§6.4; format 3). */
 #define LS_BATCH_INCOMPAT_COLUMNS 0x0001u
-#define LS_BATCH_INCOMPAT_KNOWN LS_BATCH_INCOMPAT_COLUMNS
+/* bit 1, the payload frame needs its archive's zstd dictionary (§8.6; format 4). */
+#define LS_BATCH_INCOMPAT_DICT 0x0002u
+#define LS_BATCH_INCOMPAT_KNOWN (LS_BATCH_INCOMPAT_COLUMNS | LS_BATCH_INCOMPAT_DICT)
 #define LS_COLUMN_PEER_LEN 24 /* transport, family, port, address, conn_id */
 
 /* Archive (SPEC §8). */
 #define LS_ARCHIVE_HEADER_FIXED_LEN 120 /* before the peaks */
 #define LS_ARCHIVE_HEADER_MIN_LEN (LS_ARCHIVE_HEADER_FIXED_LEN + LS_SIG_LEN)
-#define LS_ARCHIVE_HEADER_MAX_LEN (LS_ARCHIVE_HEADER_MIN_LEN + 64 * LS_HASH_LEN)
+/* With DICT, dict_hash (32 bytes) follows the peaks (format 4). */
+#define LS_ARCHIVE_HEADER_MAX_LEN (LS_ARCHIVE_HEADER_MIN_LEN + 64 * LS_HASH_LEN + LS_HASH_LEN)
+/* Archive header incompat_flags (SPEC §8.2): bit 0, a dictionary frame follows (§8.6). */
+#define LS_ARCHIVE_INCOMPAT_DICT 0x0001u
+/* Dictionary structure (SPEC §8.6): 24-byte fixed part, then the zstd dictionary. */
+#define LS_DICT_FIXED_LEN 24
+#define LS_DICT_MIN 256
+#define LS_MAX_DICT (1024u * 1024)
 #define LS_TRAILER_LEN 280
 #define LS_TRAILER_SIGNED_LEN 216
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* archive-reader.c: frames, structures, resynchronisation after damage */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +22,9 @@ struct LsArchiveReader {
         int seen_header;
         int done;          /* end reached */
         int after_trailer; /* a trailer was read and bytes follow it */
+        int want_dict;     /* the header has DICT: a dictionary frame comes next */
+        uint8_t dict_hash[LS_HASH_LEN];
+        LsDict *dict;
         uint8_t *payload;
         size_t payload_cap;
         uint8_t *scan;
@@ -58,6 +62,7 @@ LsArchiveReader *ls_archive_reader_free(LsArchiveReader *r)
                 close(r->fd);
         free(r->payload);
         free(r->scan);
+        ls_dict_unref(r->dict);
         free(r);
         return NULL;
 }
@@ -193,6 +198,70 @@ static int damage(LsArchiveReader *r, LsReadItem *it, uint64_t start, int error,
         return 1;
 }
 
+/*
+ * The dictionary frame right after a DICT header (§8.6). Its hash must be the header's
+ * dict_hash; a dictionary that does not match is reported (-EILSEQ) and not used, so the
+ * batches that need it fail as "no dictionary" as well.
+ */
+static int read_dict(LsArchiveReader *r, LsReadItem *it, uint64_t start, uint32_t flen)
+{
+        uint8_t *buf, digest[LS_HASH_LEN];
+        size_t off = 0;
+        LsDict *d = NULL;
+        int k;
+
+        /* Bounded before allocation: the length is checked against the limit (§12). */
+        if (flen < LS_DICT_FIXED_LEN + LS_DICT_MIN || flen > LS_DICT_FIXED_LEN + LS_MAX_DICT)
+                return damage(r, it, start, flen > LS_DICT_FIXED_LEN + LS_MAX_DICT ? -E2BIG
+                                                                                  : -EBADMSG,
+                              start + 4, "dictionary frame length");
+        if (r->size - r->pos < LS_FRAME_HDR_LEN + (uint64_t) flen)
+                return damage(r, it, start, -ENODATA, r->size, "dictionary truncated");
+        buf = malloc(flen);
+        if (!buf)
+                return -ENOMEM;
+        k = pread_all(r->fd, buf, flen, r->pos + LS_FRAME_HDR_LEN);
+        if (k < 0) {
+                free(buf);
+                return k;
+        }
+        ls_sha256(digest, buf, flen);
+        if (!ls_hash_equal(digest, r->dict_hash)) {
+                free(buf);
+                k = skip(r, LS_FRAME_HDR_LEN + (uint64_t) flen);
+                if (k < 0)
+                        return k;
+                memset(it, 0, sizeof(*it));
+                it->kind = LS_ITEM_DAMAGE;
+                it->offset = start;
+                it->length = r->pos - start;
+                it->error = -EILSEQ;
+                it->error_offset = start + LS_FRAME_HDR_LEN;
+                it->what = "dictionary does not match the archive header's dict_hash";
+                return 1;
+        }
+        k = ls_dict_new(&d, buf, flen, &off);
+        free(buf);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0)
+                return damage(r, it, start, k == -ENODATA ? -EBADMSG : k,
+                              start + LS_FRAME_HDR_LEN + off, "dictionary");
+        k = skip(r, LS_FRAME_HDR_LEN + (uint64_t) flen);
+        if (k < 0) {
+                ls_dict_unref(d);
+                return k;
+        }
+        ls_dict_unref(r->dict);
+        r->dict = d;
+        memset(it, 0, sizeof(*it));
+        it->kind = LS_ITEM_DICT;
+        it->offset = start;
+        it->length = r->pos - start;
+        it->dict = d;
+        return 1;
+}
+
 int ls_archive_reader_next(LsArchiveReader *r, LsReadItem *it)
 {
         uint8_t peek[PEEK_LEN];
@@ -256,9 +325,28 @@ int ls_archive_reader_next(LsArchiveReader *r, LsReadItem *it)
                         it->kind = LS_ITEM_HEADER;
                         it->offset = start;
                         it->length = r->pos - start;
+                        if (it->header.incompat_flags & LS_ARCHIVE_INCOMPAT_DICT) {
+                                r->want_dict = 1;
+                                memcpy(r->dict_hash, it->header.dict_hash, LS_HASH_LEN);
+                        }
                         return 1;
                 }
                 return damage(r, it, start, -EBADMSG, start, "archive header missing");
+        }
+
+        if (r->want_dict) {
+                r->want_dict = 0;
+                if (!ls_magic_check(peek + 8, LS_MAGIC_DICT)) {
+                        /* Nothing consumed: what follows is read as usual. */
+                        memset(it, 0, sizeof(*it));
+                        it->kind = LS_ITEM_DAMAGE;
+                        it->offset = start;
+                        it->error = -EBADMSG;
+                        it->error_offset = start;
+                        it->what = "dictionary frame missing (the archive header has DICT)";
+                        return 1;
+                }
+                return read_dict(r, it, start, flen);
         }
 
         if (ls_magic_check(peek + 8, LS_MAGIC_BATCH)) {
@@ -304,6 +392,7 @@ int ls_archive_reader_next(LsArchiveReader *r, LsReadItem *it)
                 it->batch = h;
                 it->payload = r->payload;
                 it->payload_len = h.payload_len;
+                it->dict = r->dict;
                 return 1;
         }
 
@@ -338,4 +427,50 @@ int ls_archive_reader_next(LsArchiveReader *r, LsReadItem *it)
         }
 
         return damage(r, it, start, -EBADMSG, start + 8, "unknown structure");
+}
+
+int ls_archive_read_dict(int fd, LsDict **ret, uint64_t *ret_end)
+{
+        LsArchiveReader *r = NULL;
+        LsReadItem *it = calloc(1, sizeof(*it));
+        int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3), k;
+
+        *ret = NULL;
+        if (!it || dfd < 0) {
+                free(it);
+                if (dfd >= 0)
+                        close(dfd);
+                return dfd < 0 ? -errno : -ENOMEM;
+        }
+        k = ls_archive_reader_new(&r, dfd);
+        if (k < 0) {
+                close(dfd);
+                free(it);
+                return k;
+        }
+        k = ls_archive_reader_next(r, it);
+        if (k == 0 || (k > 0 && it->kind == LS_ITEM_TORN_TAIL))
+                k = -EAGAIN;
+        else if (k > 0 && it->kind != LS_ITEM_HEADER)
+                k = it->error < 0 ? it->error : -EBADMSG;
+        else if (k > 0 && !(it->header.incompat_flags & LS_ARCHIVE_INCOMPAT_DICT)) {
+                if (ret_end)
+                        *ret_end = it->offset + it->length;
+                k = 0;
+        } else if (k > 0) {
+                k = ls_archive_reader_next(r, it);
+                if (k == 0 || (k > 0 && it->kind == LS_ITEM_TORN_TAIL))
+                        k = -EAGAIN;
+                else if (k > 0 && it->kind != LS_ITEM_DICT)
+                        k = it->error < 0 ? it->error : -EBADMSG;
+                else if (k > 0) {
+                        *ret = ls_dict_ref(it->dict);
+                        if (ret_end)
+                                *ret_end = it->offset + it->length;
+                        k = 1;
+                }
+        }
+        ls_archive_reader_free(r);
+        free(it);
+        return k;
 }

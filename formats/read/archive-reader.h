@@ -7,6 +7,7 @@
 
 #include "archive.h"
 #include "batch.h"
+#include "payload.h"
 
 typedef enum LsItemKind {
         LS_ITEM_HEADER = 1,     /* the archive header */
@@ -14,6 +15,7 @@ typedef enum LsItemKind {
         LS_ITEM_TRAILER,        /* the seal trailer */
         LS_ITEM_DAMAGE,         /* bytes that are not a valid frame; reading resumed after them */
         LS_ITEM_TORN_TAIL,      /* an incomplete last frame (open archive) */
+        LS_ITEM_DICT,           /* the archive's dictionary (§8.6), its hash the header's */
 } LsItemKind;
 
 typedef struct LsReadItem {
@@ -30,6 +32,9 @@ typedef struct LsReadItem {
         LsBatchHeader batch;
         const uint8_t *payload;
         size_t payload_len;
+        /* BATCH and DICT: the archive's dictionary when it has one whose hash matched the
+         * header's dict_hash, else NULL; owned by the reader (ls_dict_ref to keep it). */
+        const LsDict *dict;
         /* TRAILER: H(all bytes before the trailer's frame), as read */
         LsTrailer trailer;
         uint8_t content_hash[LS_HASH_LEN];
@@ -54,3 +59,12 @@ uint64_t ls_archive_reader_file_size(const LsArchiveReader *r);
 int ls_archive_reader_file_hash(LsArchiveReader *r, uint8_t out[LS_HASH_LEN]);
 /* Total bytes consumed so far (the position of the next item). */
 uint64_t ls_archive_reader_position(const LsArchiveReader *r);
+
+/*
+ * The dictionary of the archive open at fd (SPEC §8.6), for readers that go to a batch by its
+ * offset: 1 with *ret (a reference) and *ret_end (the offset after the dictionary frame), 0
+ * when the archive has none (*ret NULL, *ret_end after the header), -EAGAIN when the file
+ * ends before the header or dictionary does, the reader's error class when they are damaged
+ * or the dictionary's hash is not the header's (-EILSEQ). fd is not moved or closed.
+ */
+int ls_archive_read_dict(int fd, LsDict **ret, uint64_t *ret_end);

@@ -214,6 +214,7 @@ static void take_oldest(LsChainVerifier *v)
         v->win_bytes -= j->cost;
         v->win_count--;
         chain_verify_batch(v, j);
+        j->dict = ls_dict_unref(j->dict);
         if (job_bytes(j) > JOB_KEEP_BYTES || v->kept_bytes + job_bytes(j) > v->budget) {
                 chain_job_free(j);
                 return;
@@ -268,6 +269,7 @@ static int submit_batch(LsChainVerifier *v, const LsReadItem *item)
         }
         memcpy(j->payload, item->payload, item->payload_len);
         j->payload_len = item->payload_len;
+        j->dict = ls_dict_ref(item->dict);
         j->h = *h;
         j->held_raw = MAX(j->held_raw, (size_t) MIN(h->payload_raw_len, LS_MAX_BATCH_RAW));
         j->offset = item->offset;
@@ -365,6 +367,11 @@ int ls_chain_verify_archive(LsChainVerifier *v, int fd, const char *file)
                         break;
                 case LS_ITEM_TRAILER:
                         process_trailer(v, item);
+                        break;
+                case LS_ITEM_DICT:
+                        /* Its hash is the header's dict_hash (checked by the reader), so the
+                         * header signature covers it. */
+                        v->a.sum.dict_id = ls_dict_id(item->dict);
                         break;
                 case LS_ITEM_DAMAGE:
                         v->last_time = LS_UNSET;

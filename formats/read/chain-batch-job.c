@@ -17,6 +17,7 @@ void chain_job_free(BatchJob *j)
         if (!j)
                 return;
         ls_payload_free(j->pc);
+        ls_dict_unref(j->dict);
         free(j->payload);
         free(j->recs);
         free(j);
@@ -137,7 +138,7 @@ void chain_job_run(LsPoolJob *pj)
         j->nrec = j->nsub = 0;
         j->tmin = UINT64_MAX;
         j->tmax = 0;
-        j->open_r = ls_payload_open(j->pc, h, j->payload, j->payload_len);
+        j->open_r = ls_payload_open_dict(j->pc, h, j->dict, j->payload, j->payload_len);
         if (j->open_r < 0)
                 return;
         raw = ls_payload_raw(j->pc, &rawlen);

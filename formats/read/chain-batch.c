@@ -205,6 +205,19 @@ void chain_verify_batch(LsChainVerifier *v, BatchJob *j)
                              b, h->first_seq,
                              "compressed payload does not match the signed digest");
                 ok = 0;
+        } else if (r < 0 && (h->incompat_flags & LS_BATCH_INCOMPAT_DICT) && !j->dict) {
+                chain_report(v, LS_CLASS_TAMPERED, r, "dictionary",
+                             off + 8 + LS_BATCH_HEADER_LEN, b, h->first_seq,
+                             "payload needs the archive's dictionary, which is missing or does "
+                             "not match the signed archive header");
+                ok = 0;
+        } else if (r < 0 && (h->incompat_flags & LS_BATCH_INCOMPAT_DICT)) {
+                chain_report(v, LS_CLASS_TAMPERED, r, "payload frame",
+                             off + 8 + LS_BATCH_HEADER_LEN, b, h->first_seq,
+                             "payload is not one zstd frame of the declared size compressed "
+                             "with the archive's dictionary (id %" PRIu32 ")",
+                             ls_dict_id(j->dict));
+                ok = 0;
         } else if (r < 0) {
                 chain_report(v, LS_CLASS_TAMPERED, r, "payload frame",
                              off + 8 + LS_BATCH_HEADER_LEN, b, h->first_seq,

@@ -66,6 +66,7 @@ typedef struct BatchJob {
         uint8_t *payload;
         size_t payload_cap, payload_len;
         LsPayload *pc;
+        LsDict *dict;    /* the archive's dictionary (a reference), NULL: none */
         size_t held_raw; /* the largest decompressed payload pc has held */
         size_t cost; /* bytes counted against the window's budget */
         /* results */

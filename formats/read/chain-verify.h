@@ -49,6 +49,7 @@ typedef struct LsArchiveSummary {
         uint64_t records;
         uint64_t min_time_ns, max_time_ns;
         uint64_t bytes_unverified;        /* bytes in damaged or unverifiable frames */
+        uint32_t dict_id;                 /* zstd id of the archive's dictionary, 0: none */
 } LsArchiveSummary;
 
 typedef struct LsVerifyCallbacks {

@@ -5,6 +5,7 @@
 
 #include <zstd.h>
 
+#include "archive.h"
 #include "columns.h"
 #include "hash.h"
 #include "payload.h"
@@ -19,6 +20,72 @@ struct LsPayload {
         size_t *id_off;         /* offsets of the identity table's entries in col */
         size_t id_cap;
 };
+
+struct LsDict {
+        unsigned refs;
+        uint32_t id;
+        uint8_t hash[LS_HASH_LEN];
+        ZSTD_DDict *ddict;
+};
+
+int ls_dict_new(LsDict **ret, const uint8_t *structure, size_t n, size_t *ret_offset)
+{
+        const uint8_t *dict;
+        size_t len;
+        uint32_t id;
+        LsDict *d;
+        int r;
+
+        r = ls_dict_decode(structure, n, &dict, &len, &id, ret_offset);
+        if (r < 0)
+                return r;
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        d->ddict = ZSTD_createDDict(dict, len);
+        if (!d->ddict) {
+                free(d);
+                return -EBADMSG; /* zstd refused the dictionary's tables */
+        }
+        if (ZSTD_getDictID_fromDDict(d->ddict) != id) {
+                ZSTD_freeDDict(d->ddict);
+                free(d);
+                return -EBADMSG;
+        }
+        d->refs = 1;
+        d->id = id;
+        ls_sha256(d->hash, structure, n);
+        *ret = d;
+        return 0;
+}
+
+LsDict *ls_dict_ref(const LsDict *cd)
+{
+        LsDict *d = (LsDict *) cd; /* the count is not part of what the const protects */
+
+        if (d)
+                __atomic_add_fetch(&d->refs, 1, __ATOMIC_RELAXED);
+        return d;
+}
+
+LsDict *ls_dict_unref(LsDict *d)
+{
+        if (!d || __atomic_sub_fetch(&d->refs, 1, __ATOMIC_ACQ_REL) > 0)
+                return NULL;
+        ZSTD_freeDDict(d->ddict);
+        free(d);
+        return NULL;
+}
+
+uint32_t ls_dict_id(const LsDict *d)
+{
+        return d->id;
+}
+
+const uint8_t *ls_dict_hash(const LsDict *d)
+{
+        return d->hash;
+}
 
 int ls_payload_new(LsPayload **ret)
 {
@@ -212,6 +279,21 @@ static int columns_rebuild(LsPayload *pl, const LsBatchHeader *h, size_t n)
 
 int ls_payload_open(LsPayload *p, const LsBatchHeader *h, const uint8_t *payload, size_t len)
 {
+        return ls_payload_open_dict(p, h, NULL, payload, len);
+}
+
+/* Decompresses with the dictionary the header calls for (checked by the caller). */
+static size_t decompress(LsPayload *p, const LsDict *dict, uint8_t *dst, size_t cap,
+                         const uint8_t *src, size_t n)
+{
+        if (dict)
+                return ZSTD_decompress_usingDDict(p->dctx, dst, cap, src, n, dict->ddict);
+        return ZSTD_decompressDCtx(p->dctx, dst, cap, src, n);
+}
+
+int ls_payload_open_dict(LsPayload *p, const LsBatchHeader *h, const LsDict *dict,
+                         const uint8_t *payload, size_t len)
+{
         uint8_t digest[LS_HASH_LEN];
         unsigned long long csize;
         size_t fsize, n;
@@ -232,6 +314,15 @@ int ls_payload_open(LsPayload *p, const LsBatchHeader *h, const uint8_t *payload
                 return -E2BIG;
         if (h->incompat_flags & ~LS_BATCH_INCOMPAT_KNOWN)
                 return -EPROTONOSUPPORT;
+        /* The frame names exactly the dictionary the signed header calls for (§6.2, §8.6). */
+        if (h->incompat_flags & LS_BATCH_INCOMPAT_DICT) {
+                if (!dict || ZSTD_getDictID_fromFrame(payload, len) != dict->id)
+                        return -EBADMSG;
+        } else {
+                dict = NULL;
+                if (ZSTD_getDictID_fromFrame(payload, len) != 0)
+                        return -EBADMSG;
+        }
         if (p->cap < h->payload_raw_len) {
                 uint8_t *q = realloc(p->raw, h->payload_raw_len);
                 if (!q)
@@ -251,7 +342,7 @@ int ls_payload_open(LsPayload *p, const LsBatchHeader *h, const uint8_t *payload
                         p->col = q;
                         p->col_cap = h->payload_raw_len;
                 }
-                n = ZSTD_decompressDCtx(p->dctx, p->col, h->payload_raw_len - 1, payload, len);
+                n = decompress(p, dict, p->col, h->payload_raw_len - 1, payload, len);
                 if (ZSTD_isError(n))
                         return -EBADMSG;
                 return columns_rebuild(p, h, n);
@@ -261,7 +352,7 @@ int ls_payload_open(LsPayload *p, const LsBatchHeader *h, const uint8_t *payload
          * exactly payload_raw_len and require the result to fill it. */
         if (csize != ZSTD_CONTENTSIZE_UNKNOWN && csize != h->payload_raw_len)
                 return -EBADMSG;
-        n = ZSTD_decompressDCtx(p->dctx, p->raw, h->payload_raw_len, payload, len);
+        n = decompress(p, dict, p->raw, h->payload_raw_len, payload, len);
         if (ZSTD_isError(n) || n != h->payload_raw_len)
                 return -EBADMSG;
         p->len = n;

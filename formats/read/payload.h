@@ -11,6 +11,20 @@
 
 typedef struct LsPayload LsPayload;
 
+/*
+ * An archive's zstd dictionary (SPEC §8.6), ready for decompression. Reference counted: the
+ * archive reader holds one reference, a batch job that outlives the reader's next item takes
+ * its own. ls_dict_new decodes a dictionary structure (ls_dict_decode) and copies what it
+ * needs; memory is bounded by LS_MAX_DICT.
+ */
+typedef struct LsDict LsDict;
+int ls_dict_new(LsDict **ret, const uint8_t *structure, size_t n, size_t *ret_offset);
+LsDict *ls_dict_ref(const LsDict *d);
+LsDict *ls_dict_unref(LsDict *d);
+uint32_t ls_dict_id(const LsDict *d);
+/* H(dictionary structure): what the archive header's dict_hash names. */
+const uint8_t *ls_dict_hash(const LsDict *d);
+
 int ls_payload_new(LsPayload **ret);
 LsPayload *ls_payload_free(LsPayload *p);
 
@@ -20,6 +34,13 @@ LsPayload *ls_payload_free(LsPayload *p);
  * (-EBADMSG otherwise). Memory is bounded by LS_MAX_BATCH_RAW.
  */
 int ls_payload_open(LsPayload *p, const LsBatchHeader *h, const uint8_t *payload, size_t len);
+/*
+ * The same with the batch's archive dictionary (NULL: the archive has none). A batch with the
+ * DICT flag needs one and a frame naming it (-EBADMSG otherwise: "no dictionary"); a batch
+ * without the flag must not name any dictionary.
+ */
+int ls_payload_open_dict(LsPayload *p, const LsBatchHeader *h, const LsDict *dict,
+                         const uint8_t *payload, size_t len);
 
 /* The decompressed content after a successful open. */
 const uint8_t *ls_payload_raw(const LsPayload *p, size_t *ret_len);

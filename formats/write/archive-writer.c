@@ -69,21 +69,45 @@ static int append_bytes(LsArchiveWriter *w, const uint8_t *p, size_t n)
 int ls_archive_writer_new(LsArchiveWriter **ret, int fd, LsArchiveHeader *hdr,
                           const LsMerkle *tree, const LsSigner *s)
 {
+        return ls_archive_writer_new_dict(ret, fd, hdr, tree, s, NULL, 0);
+}
+
+int ls_archive_writer_new_dict(LsArchiveWriter **ret, int fd, LsArchiveHeader *hdr,
+                               const LsMerkle *tree, const LsSigner *s, const uint8_t *dict,
+                               size_t dict_len)
+{
         uint8_t buf[LS_FRAME_HDR_LEN + LS_ARCHIVE_HEADER_MAX_LEN];
+        uint8_t *dbuf = NULL;
         LsArchiveWriter *w;
         size_t n;
         int r;
 
         if (tree->size != hdr->first_seq)
                 return -EINVAL;
+        hdr->incompat_flags = 0;
+        if (dict) {
+                if (dict_len < LS_DICT_MIN || dict_len > LS_MAX_DICT)
+                        return -EINVAL;
+                dbuf = malloc(LS_FRAME_HDR_LEN + LS_DICT_FIXED_LEN + dict_len);
+                if (!dbuf)
+                        return -ENOMEM;
+                n = ls_dict_encode(dict, dict_len, dbuf + LS_FRAME_HDR_LEN);
+                ls_frame_put(dbuf, (uint32_t) n);
+                ls_sha256(hdr->dict_hash, dbuf + LS_FRAME_HDR_LEN, n);
+                hdr->incompat_flags = LS_ARCHIVE_INCOMPAT_DICT;
+        }
         hdr->peak_count = (uint8_t) tree->n;
         memcpy(hdr->peaks, tree->peaks, (size_t) tree->n * LS_HASH_LEN);
         r = ls_archive_header_sign(hdr, s);
-        if (r < 0)
+        if (r < 0) {
+                free(dbuf);
                 return r;
+        }
         w = calloc(1, sizeof(*w));
-        if (!w)
+        if (!w) {
+                free(dbuf);
                 return -ENOMEM;
+        }
         w->fd = fd;
         ls_sha256_init(&w->content);
         w->hdr = *hdr;
@@ -93,6 +117,10 @@ int ls_archive_writer_new(LsArchiveWriter **ret, int fd, LsArchiveHeader *hdr,
         n = ls_archive_header_encode(hdr, buf + LS_FRAME_HDR_LEN);
         ls_frame_put(buf, (uint32_t) n);
         r = append_bytes(w, buf, LS_FRAME_HDR_LEN + n);
+        /* The dictionary frame right after the header (§8.6), durable with it. */
+        if (r == 0 && dbuf)
+                r = append_bytes(w, dbuf, LS_FRAME_HDR_LEN + LS_DICT_FIXED_LEN + dict_len);
+        free(dbuf);
         if (r == 0 && fdatasync(fd) < 0)
                 r = -errno;
         if (r < 0) {

@@ -19,6 +19,14 @@ typedef struct LsArchiveWriter LsArchiveWriter;
  */
 int ls_archive_writer_new(LsArchiveWriter **ret, int fd, LsArchiveHeader *hdr,
                           const LsMerkle *tree, const LsSigner *s);
+/*
+ * The same with a zstd dictionary (dict_len LS_DICT_MIN..LS_MAX_DICT, NULL: none): the header
+ * gets DICT and the dictionary's hash, and the dictionary frame follows it (SPEC §8.6).
+ * Batches of this archive are then compressed with it (ls_batch_builder_set_dict).
+ */
+int ls_archive_writer_new_dict(LsArchiveWriter **ret, int fd, LsArchiveHeader *hdr,
+                               const LsMerkle *tree, const LsSigner *s, const uint8_t *dict,
+                               size_t dict_len);
 /* Closes without sealing (the archive stays open); accepts NULL, returns NULL. */
 LsArchiveWriter *ls_archive_writer_free(LsArchiveWriter *w);
 

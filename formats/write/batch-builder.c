@@ -31,6 +31,9 @@ struct LsBatchBuilder {
         size_t out_cap;
 
         LsColumnEncoder *columns;   /* NULL: payloads are record entries (formats 1, 2) */
+        ZSTD_CDict *cdict;          /* the archive's dictionary (§8.6), NULL: none */
+        const uint8_t *content;     /* what the last finish compressed */
+        size_t content_len;
 
         LsBatchSignFn sign_fn;      /* NULL: ls_batch_header_sign() */
         void *sign_ud;
@@ -49,6 +52,32 @@ int ls_batch_builder_set_columns(LsBatchBuilder *b, int on)
                 return 0;
         }
         return b->columns ? 0 : ls_column_encoder_new(&b->columns);
+}
+
+int ls_batch_builder_set_dict(LsBatchBuilder *b, const uint8_t *dict, size_t len)
+{
+        ZSTD_CDict *c = NULL;
+
+        if (dict) {
+                if (len < LS_DICT_MIN || len > LS_MAX_DICT)
+                        return -EINVAL;
+                c = ZSTD_createCDict(dict, len, b->level);
+                if (!c)
+                        return -ENOMEM;
+                if (ZSTD_getDictID_fromCDict(c) == 0) {
+                        ZSTD_freeCDict(c);
+                        return -EINVAL; /* not a zstd-format dictionary */
+                }
+        }
+        ZSTD_freeCDict(b->cdict);
+        b->cdict = c;
+        return 0;
+}
+
+void ls_batch_builder_content(const LsBatchBuilder *b, const uint8_t **ret, size_t *ret_len)
+{
+        *ret = b->content;
+        *ret_len = b->content_len;
 }
 
 int ls_batch_builder_new(LsBatchBuilder **ret, const uint8_t chain_id[LS_CHAIN_ID_LEN],
@@ -80,6 +109,7 @@ LsBatchBuilder *ls_batch_builder_free(LsBatchBuilder *b)
         if (!b)
                 return NULL;
         ZSTD_freeCCtx(b->cctx);
+        ZSTD_freeCDict(b->cdict);
         ls_column_encoder_free(b->columns);
         free(b->raw);
         free(b->leaves);
@@ -206,9 +236,17 @@ int ls_batch_builder_finish(LsBatchBuilder *b, LsMerkle *tree, const LsSigner *s
         ZSTD_CCtx_setParameter(b->cctx, ZSTD_c_compressionLevel, b->level);
         ZSTD_CCtx_setParameter(b->cctx, ZSTD_c_contentSizeFlag, 1);
         ZSTD_CCtx_setParameter(b->cctx, ZSTD_c_checksumFlag, 0);
+        if (b->cdict) {
+                /* The frame names the dictionary by its id (dictIDFlag, zstd's default). */
+                if (ZSTD_isError(ZSTD_CCtx_refCDict(b->cctx, b->cdict)))
+                        return -EIO;
+                b->hdr.incompat_flags |= LS_BATCH_INCOMPAT_DICT;
+        }
         clen = ZSTD_compress2(b->cctx, b->out + head, bound, content, content_len);
         if (ZSTD_isError(clen))
                 return -EIO;
+        b->content = content;
+        b->content_len = content_len;
         if (clen > LS_MAX_BATCH_PAYLOAD)
                 return -E2BIG;
 

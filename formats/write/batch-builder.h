@@ -25,6 +25,17 @@ LsBatchBuilder *ls_batch_builder_free(LsBatchBuilder *b);
 int ls_batch_builder_set_columns(LsBatchBuilder *b, int on);
 
 /*
+ * The current archive's zstd dictionary (SPEC §8.6; NULL: none, the default): the following
+ * batches are compressed with it and carry the DICT flag. Set it when the archive that holds
+ * it is created, clear it when the next archive has none. 0, -EINVAL, -ENOMEM.
+ */
+int ls_batch_builder_set_dict(LsBatchBuilder *b, const uint8_t *dict, size_t len);
+
+/* After a successful finish: the uncompressed payload content (columns or entries), valid
+ * until the next begin; the daemon samples it to train the next archive's dictionary. */
+void ls_batch_builder_content(const LsBatchBuilder *b, const uint8_t **ret, size_t *ret_len);
+
+/*
  * Starts a batch. seed: the batch's salt seed, NULL for a random one (only
  * test vectors pass a fixed seed).
  */

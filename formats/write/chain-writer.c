@@ -5,7 +5,11 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#define ZDICT_STATIC_LINKING_ONLY
+#include <zdict.h>
 
 #include "archive-writer.h"
 #include "batch-builder.h"
@@ -25,7 +29,141 @@ struct LsChainWriter {
         LsMerkle pend_tree;
         const uint8_t *pend_bytes;   /* in the builder, valid until the next begin */
         size_t pend_len;
+        /* Dictionary training (SPEC §8.6): the latest payload contents, in chunks. */
+        uint8_t *samp;
+        size_t samp_len;
+        size_t *samp_sizes;
+        size_t samp_n;
+        int archive_dict;            /* the open archive has a dictionary */
+        size_t dict_limit;           /* 0: dict_size only */
+        size_t tried_samples;        /* samples when the open archive's training gave none */
+        uint64_t train_ns;
+        size_t train_size, train_samples;
 };
+
+/* Samples are chunks of payload content; zstd's trainer reads each as one sample. */
+#define SAMPLE_CHUNK (8u * 1024)
+#ifndef DICT_SAMPLE_RATIO
+#define DICT_SAMPLE_RATIO 16
+#endif
+
+int ls_chain_writer_add_sample(LsChainWriter *w, const uint8_t *p, size_t n)
+{
+        const size_t max = w->cfg.dict_samples_max;
+
+        if (w->cfg.dict_size == 0 || max < SAMPLE_CHUNK)
+                return 0;
+        if (!w->samp) {
+                w->samp = malloc(max);
+                w->samp_sizes = calloc(max / 8 + 1, sizeof(*w->samp_sizes));
+                if (!w->samp || !w->samp_sizes) {
+                        free(w->samp);
+                        free(w->samp_sizes);
+                        w->samp = NULL;
+                        w->samp_sizes = NULL;
+                        return -ENOMEM;
+                }
+        }
+        while (n > 0) {
+                size_t c = MIN(n, (size_t) SAMPLE_CHUNK);
+                if (c < 8)
+                        break; /* too short to teach anything */
+                if (w->samp_len + c > max) {
+                        /* Full: drop the older half, keep the latest data. */
+                        size_t drop = 0, k = 0;
+                        while (k < w->samp_n && (drop < max / 2 || w->samp_len - drop + c > max))
+                                drop += w->samp_sizes[k++];
+                        memmove(w->samp, w->samp + drop, w->samp_len - drop);
+                        memmove(w->samp_sizes, w->samp_sizes + k,
+                                (w->samp_n - k) * sizeof(*w->samp_sizes));
+                        w->samp_len -= drop;
+                        w->samp_n -= k;
+                }
+                memcpy(w->samp + w->samp_len, p, c);
+                w->samp_len += c;
+                w->samp_sizes[w->samp_n++] = c;
+                p += c;
+                n -= c;
+        }
+        return 0;
+}
+
+void ls_chain_writer_set_dict_limit(LsChainWriter *w, size_t bytes)
+{
+        w->dict_limit = bytes;
+}
+
+int ls_chain_writer_dict_due(const LsChainWriter *w)
+{
+        /* After a training that gave nothing, only once the samples have doubled: a writer
+         * that cannot get a dictionary must not end an archive after every batch. */
+        return w->cfg.dict_size > 0 && w->archive && !w->archive_dict &&
+               w->samp_len >= w->cfg.dict_samples_min &&
+               w->samp_len / 2 >= w->tried_samples;
+}
+
+void ls_chain_writer_last_train(const LsChainWriter *w, uint64_t *ret_ns, size_t *ret_size,
+                                size_t *ret_samples)
+{
+        *ret_ns = w->train_ns;
+        *ret_size = w->train_size;
+        *ret_samples = w->train_samples;
+}
+
+static uint64_t mono_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+/*
+ * Trains the next archive's dictionary on the samples: *ret (malloc'ed) and its size, or
+ * NULL when there are too few samples or training fails (the archive then has none).
+ */
+static uint8_t *train_dict(LsChainWriter *w, size_t *ret_len)
+{
+        ZDICT_fastCover_params_t prm = {
+                .d = 8,
+                .steps = 4,
+                .nbThreads = 1,
+                .splitPoint = 1.0,
+                .accel = 1,
+                .zParams = {.compressionLevel = w->cfg.zstd_level},
+        };
+        size_t cap = MIN(w->cfg.dict_size, (size_t) LS_MAX_DICT), len;
+        uint64_t t0 = mono_ns();
+        uint8_t *d;
+
+        w->train_size = 0;
+        w->train_samples = w->samp_len;
+        if (w->cfg.dict_size == 0 || w->samp_len < w->cfg.dict_samples_min || w->samp_n < 8)
+                return NULL;
+        /*
+         * A dictionary no larger than a sixteenth of what it learns from: zstd's trainer wants
+         * far more samples than dictionary, and a dictionary is stored once per archive, so
+         * one trained early (a new chain, dictionary_after) must stay small.
+         */
+        cap = MIN(cap, w->samp_len / DICT_SAMPLE_RATIO);
+        if (w->dict_limit)
+                cap = MIN(cap, w->dict_limit);
+        if (cap < LS_DICT_MIN)
+                return NULL;
+        d = malloc(cap);
+        if (!d)
+                return NULL;
+        len = ZDICT_optimizeTrainFromBuffer_fastCover(d, cap, w->samp, w->samp_sizes,
+                                                      (unsigned) w->samp_n, &prm);
+        w->train_ns = mono_ns() - t0;
+        if (ZDICT_isError(len) || len < LS_DICT_MIN || len > cap) {
+                free(d);
+                return NULL;
+        }
+        w->train_size = len;
+        *ret_len = len;
+        return d;
+}
 
 void ls_archive_name(char *out, size_t cap, const uint8_t chain_id[LS_CHAIN_ID_LEN],
                      uint64_t archive_no)
@@ -73,6 +211,8 @@ LsChainWriter *ls_chain_writer_free(LsChainWriter *w)
                 return NULL;
         ls_archive_writer_free(w->archive);
         ls_batch_builder_free(w->builder);
+        free(w->samp);
+        free(w->samp_sizes);
         free(w);
         return NULL;
 }
@@ -111,6 +251,8 @@ static int open_archive(LsChainWriter *w, const LsSigner *s, uint64_t now_ns)
 {
         LsArchiveHeader h = {};
         char name[96];
+        uint8_t *dict;
+        size_t dict_len = 0;
         int fd, r;
 
         ls_archive_name(name, sizeof(name), w->cfg.chain_id, w->pos.archive_no);
@@ -123,8 +265,21 @@ static int open_archive(LsChainWriter *w, const LsSigner *s, uint64_t now_ns)
         h.first_seq = w->pos.tree.size;
         h.created_ns = now_ns;
         memcpy(h.prev_seal_hash, w->pos.prev_seal_hash, LS_HASH_LEN);
-        r = ls_archive_writer_new(&w->archive, fd, &h, &w->pos.tree, s);
+        dict = train_dict(w, &dict_len);
+        r = ls_batch_builder_set_dict(w->builder, dict, dict_len);
+        if (r < 0 && dict) { /* a dictionary zstd cannot load: none for this archive */
+                free(dict);
+                dict = NULL;
+                r = ls_batch_builder_set_dict(w->builder, NULL, 0);
+        }
+        if (r == 0)
+                r = ls_archive_writer_new_dict(&w->archive, fd, &h, &w->pos.tree, s, dict,
+                                               dict_len);
+        w->archive_dict = dict != NULL;
+        w->tried_samples = dict ? 0 : w->samp_len;
+        free(dict);
         if (r < 0) {
+                (void) ls_batch_builder_set_dict(w->builder, NULL, 0);
                 close(fd);
                 (void) unlinkat(w->cfg.dirfd, name, 0);
                 return r;
@@ -155,6 +310,12 @@ int ls_chain_writer_flush(LsChainWriter *w, const LsSigner *s, uint64_t now_ns,
                 if (r < 0)
                         return r;
                 w->signed_pending = 1;
+                if (w->cfg.dict_size) {
+                        const uint8_t *c;
+                        size_t cn;
+                        ls_batch_builder_content(w->builder, &c, &cn);
+                        (void) ls_chain_writer_add_sample(w, c, cn); /* best effort */
+                }
         }
         r = ls_archive_writer_append(w->archive, &w->pend_hdr, w->pend_bytes, w->pend_len);
         if (r < 0)

@@ -22,6 +22,14 @@ typedef struct LsChainWriterConfig {
         /* Deterministic salt seeds for test vectors; NULL = random (always in production). */
         void (*seed_fn)(void *ud, uint64_t batch_no, uint8_t out[LS_HASH_LEN]);
         void *seed_ud;
+        /*
+         * Per-archive zstd dictionary (SPEC §8.6): 0 = none. Otherwise each new archive gets a
+         * dictionary of at most dict_size bytes (LS_DICT_MIN..LS_MAX_DICT) trained (ZDICT
+         * fastCover) on the payload content of the chain's latest batches, kept in a sample
+         * buffer of at most dict_samples_max bytes, once it holds dict_samples_min bytes.
+         */
+        size_t dict_size;
+        size_t dict_samples_min, dict_samples_max;
         /* Batch headers signed by this (batch-builder.h), NULL: with the flush's LsSigner. */
         LsBatchSignFn sign_batch;
         void *sign_batch_ud;
@@ -71,6 +79,21 @@ int ls_chain_writer_sync(LsChainWriter *w);
 int ls_chain_writer_seal(LsChainWriter *w, const LsSigner *s, uint64_t now_ns);
 
 const LsChainPosition *ls_chain_writer_position(const LsChainWriter *w);
+
+/*
+ * Dictionaries (SPEC §8.6). add_sample feeds the sample buffer with earlier payload content
+ * (the writer adds every batch it writes itself; a restarted daemon may feed the last
+ * archive's); dict_due is 1 when the open archive has no dictionary and the samples would
+ * give one (the caller may seal early so the next archive has it); last_train reports the
+ * last training: its duration, the dictionary's size (0: none, e.g. training failed).
+ */
+int ls_chain_writer_add_sample(LsChainWriter *w, const uint8_t *p, size_t n);
+/* At most `bytes` for the next archive's dictionary (0: no limit beyond dict_size): the
+ * caller's estimate of what a dictionary is worth in the archive it will serve. */
+void ls_chain_writer_set_dict_limit(LsChainWriter *w, size_t bytes);
+int ls_chain_writer_dict_due(const LsChainWriter *w);
+void ls_chain_writer_last_train(const LsChainWriter *w, uint64_t *ret_ns, size_t *ret_size,
+                                size_t *ret_samples);
 uint64_t ls_chain_writer_archive_size(const LsChainWriter *w); /* 0 when none is open */
 uint64_t ls_chain_writer_next_seq(const LsChainWriter *w);
 /* Name of archive n: "chain-<chain hex>-<n, 8 digits>.lsa" (out: at least 64 bytes). */

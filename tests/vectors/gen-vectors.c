@@ -198,6 +198,8 @@ int main(int argc, char **argv)
                 return 1;
         if (make_format3(fl) != 0)
                 return 1;
+        if (make_format4(fl) != 0) /* gen-vectors-dict.c */
+                return 1;
         fclose(fl);
         TRY(make_bundle(&g));
         fclose(expected);

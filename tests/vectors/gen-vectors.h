@@ -75,3 +75,4 @@ int make_format2(FILE *fl);
 
 /* gen-vectors-format3.c: format3/, a chain whose batches use the column layout */
 int make_format3(FILE *fl);
+int make_format4(FILE *fl); /* gen-vectors-dict.c: format 4, SPEC §8.6 */
