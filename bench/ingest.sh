@@ -20,6 +20,13 @@ fi
 ninja -C "$build" >/dev/null
 tmp=$(mktemp -d)
 trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$tmp"' EXIT
+# As root (this VM), logseald runs as nobody, as the tests run it (tests/daemon/daemonlib.py).
+as_init=() as_daemon=()
+if [ "$(id -u)" = 0 ]; then
+        chmod 711 "$tmp"
+        as_init=(--user nobody)
+        as_daemon=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+fi
 port=$((20000 + RANDOM % 20000))
 peer_conf=../shared/bench/syslog-ng-throughput.conf
 
@@ -32,8 +39,8 @@ run_loggen() { # conns
 
 bench_logseald() { # conns
         local st="$tmp/ls-$1"
-        "$build/daemon/logsealctl" init --state-dir "$st" --no-passphrase >/dev/null
-        "$build/daemon/logseald" --state-dir "$st" --listen "tcp:127.0.0.1:$port" 2>"$st.log" &
+        "$build/daemon/logsealctl" init --state-dir "$st" --no-passphrase "${as_init[@]}" >/dev/null
+        "${as_daemon[@]}" "$build/daemon/logseald" --state-dir "$st" --listen "tcp:127.0.0.1:$port" 2>"$st.log" &
         local pid=$!
         for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
         local t0; t0=$(now)

@@ -33,6 +33,13 @@ ninja -C "$build" >/dev/null
 tmp=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
+# As root (this VM), logseald runs as nobody, as the tests run it (tests/daemon/daemonlib.py).
+as_init=() as_daemon=()
+if [ "$(id -u)" = 0 ]; then
+        chmod 711 "$tmp"
+        as_init=(--user nobody)
+        as_daemon=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+fi
 
 cpu_s() { # pid: user+system CPU seconds of all its threads so far
         awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"
@@ -40,8 +47,8 @@ cpu_s() { # pid: user+system CPU seconds of all its threads so far
 
 run() { # rate seconds
         local st="$tmp/st-$1" port=$((20000 + RANDOM % 20000))
-        "$build/daemon/logsealctl" init --state-dir "$st" --no-passphrase >/dev/null
-        "$build/daemon/logseald" --state-dir "$st" --listen "tcp:127.0.0.1:$port" \
+        "$build/daemon/logsealctl" init --state-dir "$st" --no-passphrase "${as_init[@]}" >/dev/null
+        "${as_daemon[@]}" "$build/daemon/logseald" --state-dir "$st" --listen "tcp:127.0.0.1:$port" \
                 ${CONF:+--config "$CONF"} 2>"$st.log" &
         local pid=$!
         pids+=("$pid")

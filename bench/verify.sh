@@ -16,11 +16,18 @@ fi
 ninja -C "$build" >/dev/null
 tmp=$(mktemp -d)
 trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$tmp"' EXIT
+# As root (this VM), logseald runs as nobody, as the tests run it (tests/daemon/daemonlib.py).
+as_init=() as_daemon=()
+if [ "$(id -u)" = 0 ]; then
+        chmod 711 "$tmp"
+        as_init=(--user nobody)
+        as_daemon=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+fi
 st="${KEEP:-$tmp}/state"
 if [ ! -d "$st/archives" ]; then
         port=$((20000 + RANDOM % 20000))
-        "$build/daemon/logsealctl" init --state-dir "$st" --no-passphrase >/dev/null
-        "$build/daemon/logseald" --state-dir "$st" --listen "tcp:127.0.0.1:$port" 2>"$tmp/log" &
+        "$build/daemon/logsealctl" init --state-dir "$st" --no-passphrase "${as_init[@]}" >/dev/null
+        "${as_daemon[@]}" "$build/daemon/logseald" --state-dir "$st" --listen "tcp:127.0.0.1:$port" 2>"$tmp/log" &
         pid=$!
         for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
         loggen -S -P -s 256 -n "$msgs" -r 100000000 127.0.0.1 "$port" >/dev/null 2>&1

@@ -20,6 +20,7 @@
 #include "payload.h"
 #include "testutil.h"
 #include "util.h"
+#include "tu-check.h"
 
 static const char *const words[] = {
         "sshd", "Accepted", "publickey", "for", "alice", "from", "port", "session", "opened",
@@ -377,13 +378,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(suite());
-        int failed;
-
-        if (sodium_init() < 0)
-                return 1;
-        srunner_run_all(sr, CK_ENV);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? 1 : 0;
+        return tu_run_suite(suite());
 }

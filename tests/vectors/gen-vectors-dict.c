@@ -15,6 +15,7 @@
 #include "control.h"
 #include "hash.h"
 #include "keys.h"
+#include "gen-vectors.h"
 #include "testutil.h"
 #include "util.h"
 
@@ -171,7 +172,6 @@ static int dict_frame(const uint8_t *p, size_t n, size_t *off, size_t *len)
 }
 
 /* Writes format4/ in the current directory and its lines of forgeries.txt to fl. */
-int make_format4(FILE *fl);
 int make_format4(FILE *fl)
 {
         char an[3][LS_CHAIN_ID_LEN * 2 + 32], path[3][512], files[1600];
