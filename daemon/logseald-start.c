@@ -467,6 +467,7 @@ int start_daemon(Daemon *d)
         Recovery rc;
         Replay rp = {.d = d}, count = {};
         _cleanup_free_ StartRevocations *revs = NULL;
+        _cleanup_free_ uint8_t *samples = NULL; /* Recovery.samples */
         uint64_t last_id = 0, damaged = 0;
         int r;
 
@@ -479,6 +480,7 @@ int start_daemon(Daemon *d)
                 fprintf(stderr, "logseald: cannot recover the archive state: %s\n", strerror(-r));
                 goto fail;
         }
+        samples = rc.samples;
         r = has_next ? resolve_next_key(d, &key, &next, &si.cert, &rc, &si) : 0;
         if (r < 0) {
                 fprintf(stderr, "logseald: cannot resolve an interrupted epoch change: %s\n",
@@ -589,6 +591,8 @@ int start_daemon(Daemon *d)
                         goto fail;
                 }
         }
+        si.samples = samples;
+        si.samples_len = rc.samples_len;
         r = sealer_start(&d->sealer, &si, d->notify_fd);
         if (r < 0)
                 goto fail;

@@ -11,6 +11,7 @@
 
 #include "archive-reader.h"
 #include "archive-writer.h"
+#include "conf.h"
 #include "control.h"
 #include "hash.h"
 #include "recover.h"
@@ -90,7 +91,29 @@ typedef struct Scan {
         uint64_t wal_records_after;  /* WAL-originated records beyond the sealed state */
         uint64_t unclean_after;      /* UNCLEAN_SHUTDOWN records beyond the sealed state */
         int dict_torn;               /* DICT header, its dictionary frame incomplete */
+        uint8_t *samples;            /* the latest payload content (Recovery.samples) */
+        size_t samples_len;
 } Scan;
+
+#define RECOVER_SAMPLES_MAX DICT_SAMPLES_MAX
+
+/* Keeps the latest RECOVER_SAMPLES_MAX bytes of payload content for the next dictionary
+ * (SPEC §8.6): the older half goes when it is full. Best effort: no memory, no samples. */
+static void keep_sample(Scan *sc, const uint8_t *p, size_t n)
+{
+        if (n > RECOVER_SAMPLES_MAX)
+                p += n - RECOVER_SAMPLES_MAX, n = RECOVER_SAMPLES_MAX;
+        if (!sc->samples && !(sc->samples = malloc(RECOVER_SAMPLES_MAX)))
+                return;
+        if (sc->samples_len + n > RECOVER_SAMPLES_MAX) {
+                size_t keep = MIN(sc->samples_len, RECOVER_SAMPLES_MAX / 2);
+                keep = MIN(keep, RECOVER_SAMPLES_MAX - n);
+                memmove(sc->samples, sc->samples + sc->samples_len - keep, keep);
+                sc->samples_len = keep;
+        }
+        memcpy(sc->samples + sc->samples_len, p, n);
+        sc->samples_len += n;
+}
 
 /*
  * The sealer writes KEY_TRANSITION records of signing keys (epoch changes, admin rotations)
@@ -126,6 +149,8 @@ static int scan_batch(Scan *sc, LsPayload *pl, const LsReadItem *it, uint64_t st
         r = ls_payload_open_dict(pl, h, it->dict, it->payload, it->payload_len);
         if (r < 0)
                 return r;
+        raw = ls_payload_content(pl, &rawlen);
+        keep_sample(sc, raw, rawlen);
         raw = ls_payload_raw(pl, &rawlen);
         ls_payload_iter_init(&pi, h, raw, rawlen);
         while ((r = ls_payload_next(&pi, &rec, &bytes, &len, leaf, &off)) > 0) {
@@ -299,6 +324,7 @@ int recover_archives(int state_dirfd, int archive_dirfd, const uint8_t chain_id[
                 if (sc->dict_torn) /* a header and an incomplete dictionary frame */
                         max += LS_FRAME_HDR_LEN + LS_DICT_FIXED_LEN + LS_MAX_DICT;
                 close(fd);
+                free(sc->samples);
                 free(sc);
                 if (size < 0 || size >= max) {
                         fprintf(stderr, "logseald: %s: no valid archive header; move the file "
@@ -391,10 +417,13 @@ int recover_archives(int state_dirfd, int archive_dirfd, const uint8_t chain_id[
                 memcpy(rc.pos.prev_header_hash, t.last_header_hash, LS_HASH_LEN);
                 ls_trailer_hash(&t, rc.pos.prev_seal_hash);
         }
+        rc.samples = sc->samples;
+        rc.samples_len = sc->samples_len;
         free(sc);
         *ret = rc;
         return 0;
 fail:
+        free(sc->samples);
         free(sc);
         return r < 0 ? r : -EBADMSG;
 }

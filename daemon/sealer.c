@@ -315,6 +315,9 @@ int sealer_start(Sealer **ret, SealerInit *init, int notify_fd)
                 free(s);
                 return r;
         }
+        /* A restart learns again from what the last run sealed (best effort). */
+        if (init->samples_len)
+                (void) ls_chain_writer_add_sample(s->cw, init->samples, init->samples_len);
         s->cfg = init->cfg;
         s->state_dirfd = init->state_dirfd;
         s->archive_dirfd = init->archive_dirfd;

@@ -16,7 +16,7 @@ struct LsPayload {
         uint8_t *raw;
         size_t cap, len;
         uint8_t *col;           /* column content (SPEC §6.4), rebuilt into raw */
-        size_t col_cap;
+        size_t col_cap, col_len;
         size_t *id_off;         /* offsets of the identity table's entries in col */
         size_t id_cap;
 };
@@ -297,8 +297,10 @@ int ls_payload_open_dict(LsPayload *p, const LsBatchHeader *h, const LsDict *dic
         uint8_t digest[LS_HASH_LEN];
         unsigned long long csize;
         size_t fsize, n;
+        int r;
 
         p->len = 0;
+        p->col_len = 0;
         if (len != h->payload_len)
                 return -EBADMSG;
         ls_sha256(digest, payload, len);
@@ -345,7 +347,10 @@ int ls_payload_open_dict(LsPayload *p, const LsBatchHeader *h, const LsDict *dic
                 n = decompress(p, dict, p->col, h->payload_raw_len - 1, payload, len);
                 if (ZSTD_isError(n))
                         return -EBADMSG;
-                return columns_rebuild(p, h, n);
+                r = columns_rebuild(p, h, n);
+                if (r == 0)
+                        p->col_len = n;
+                return r;
         }
         /* One extra byte of room would be needed to detect overlong output; the
          * frame's declared or actual size must match exactly, so decompress into
@@ -363,6 +368,15 @@ const uint8_t *ls_payload_raw(const LsPayload *p, size_t *ret_len)
 {
         *ret_len = p->len;
         return p->raw;
+}
+
+const uint8_t *ls_payload_content(const LsPayload *p, size_t *ret_len)
+{
+        if (p->col_len) {
+                *ret_len = p->col_len;
+                return p->col;
+        }
+        return ls_payload_raw(p, ret_len);
 }
 
 void ls_payload_iter_init(LsPayloadIter *it, const LsBatchHeader *h, const uint8_t *raw,

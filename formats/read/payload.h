@@ -44,6 +44,9 @@ int ls_payload_open_dict(LsPayload *p, const LsBatchHeader *h, const LsDict *dic
 
 /* The decompressed content after a successful open. */
 const uint8_t *ls_payload_raw(const LsPayload *p, size_t *ret_len);
+/* What the zstd frame held after a successful open: the column content of a COLUMNS batch
+ * (SPEC §6.4), else the entries (ls_payload_raw). The writer trains dictionaries on it. */
+const uint8_t *ls_payload_content(const LsPayload *p, size_t *ret_len);
 
 typedef struct LsPayloadIter {
         const uint8_t *raw;
