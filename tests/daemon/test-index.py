@@ -356,6 +356,60 @@ try:
             (n3, len(all_records)))
     sent.update(late)
 
+    # ---- an index of schema version 2 (a row per record), as an upgrade finds it: the
+    # daemon's indexer empties it, makes it version 3 and indexes the archives again ----
+    ixfile = os.path.join(app.state, "index", "index.sqlite")
+    owner = os.stat(ixfile)
+    db = sqlite3.connect(ixfile)
+    db.executescript("""
+        DROP TABLE batch_keys;
+        DROP INDEX batches_time;
+        CREATE TABLE records(seq INTEGER PRIMARY KEY, time_ns INTEGER NOT NULL,
+          batch_no INTEGER NOT NULL, archive_no INTEGER NOT NULL, type INTEGER NOT NULL,
+          transport INTEGER NOT NULL, peer TEXT, port INTEGER, conn_id INTEGER,
+          flags INTEGER NOT NULL, facility INTEGER, severity INTEGER, host TEXT, app TEXT,
+          procid TEXT, msgid TEXT, msg_time_ns INTEGER, identity TEXT);
+        CREATE INDEX records_time ON records(time_ns);
+        CREATE INDEX records_host_time ON records(host, time_ns);
+        CREATE INDEX records_app_time ON records(app, time_ns);
+        INSERT INTO records SELECT first_seq, min_time, batch_no, archive_no, 1, 2, '127.0.0.1',
+          514, NULL, 0, 1, 5, 'stale', 'old', NULL, NULL, NULL, NULL FROM batches;
+        UPDATE meta SET value = '2' WHERE key = 'schema_version';
+    """)
+    db.commit()
+    db.close()
+    for f in os.listdir(os.path.dirname(ixfile)):
+        os.chown(os.path.join(os.path.dirname(ixfile), f), owner.st_uid, owner.st_gid)
+    theta = [b"<13>1 2026-05-05T00:00:00Z theta app6 - - - after the upgrade %d" % i
+             for i in range(40)]
+    app.start()
+    tcp_octet(app, theta)
+    time.sleep(1.5)
+    t.check("run on a schema 2 index stops cleanly", app.stop() == 0)
+    rc, _, all_records = app.verify()
+    db = sqlite3.connect(ixfile)
+    version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    n4 = db.execute(NRECORDS).fetchone()[0]
+    db.close()
+    rc, res, err = query(app, "--host", "theta")  # indexes what the daemon left (its last batch)
+    db = sqlite3.connect(ixfile)
+    n5 = db.execute(NRECORDS).fetchone()[0]
+    db.close()
+    t.check("schema 2 index: logseald migrated it (version 3, no records table, same owner)",
+            version == ("3",) and "records" not in tables and "batch_keys" in tables and
+            os.stat(ixfile).st_uid == owner.st_uid, (version, tables))
+    t.check("... and indexed the chain again, without an index error; query completes it",
+            0 < n4 <= n5 == len(all_records) and "logseald: index:" not in app.logtext(),
+            (n4, n5, len(all_records), app.logtext()[-600:]))
+    t.check("... query finds the new messages", rc == 0 and [qmsg(r) for r in res] == theta,
+            (rc, len(res), err))
+    rc, res, err = query(app, "--host", "stale")
+    t.check("... and nothing of the old rows", rc == 0 and res == [], (rc, len(res), err))
+    sent["theta"] = theta
+    by_seq = {r["seq"]: r for r in all_records}
+    check_hosts("after the migration from schema 2")
+
     # ---- damaged and torn archives (on copies of the state directory) ----
     def copy_state(name):
         d = os.path.join(app.dir, name)
