@@ -38,12 +38,14 @@ typedef struct Pos {
         uint8_t last_hash[LS_HASH_LEN];
 } Pos;
 
-/* What batch_keys holds for a batch: each distinct host, app and sender identity of its
- * records (index.h). */
+/* What batch_keys holds for a batch: each distinct host, app, sender identity, facility and
+ * severity of its records (index.h). */
 enum {
         IX_KEY_HOST = 0,
         IX_KEY_APP = 1,
         IX_KEY_IDENTITY = 2,
+        IX_KEY_FACILITY = 3,       /* name: the number in decimal, "0" to "23" */
+        IX_KEY_SEVERITY = 4,       /* "0" to "7" */
 };
 
 /* A key of the batch being indexed; p points into the decoded payload (NULL: free slot). */

@@ -285,12 +285,17 @@ int index_query(Index *ix, IndexBatchReader *b, const IndexFilter *f, IndexHitFn
         snprintf(sql, sizeof(sql),
                  "SELECT b.batch_no, b.archive_no, b.offset, b.first_seq, b.record_count,"
                  " b.min_time, b.max_time, b.header_hash FROM batches b"
-                 " WHERE b.max_time >= ?1 AND b.min_time < ?2 AND b.record_count > 0%s%s%s%s%s%s"
+                 " WHERE b.max_time >= ?1 AND b.min_time < ?2 AND b.record_count > 0%s%s%s%s%s%s%s%s"
                  " ORDER BY b.min_time, b.batch_no",
                  f->host ? " AND b.batch_no IN (SELECT batch_no FROM batch_keys WHERE kind = 0"
                            " AND name = ?3)" : "",
                  f->app ? " AND b.batch_no IN (SELECT batch_no FROM batch_keys WHERE kind = 1"
                           " AND name = ?4)" : "",
+                 f->has_facility ? " AND b.batch_no IN (SELECT batch_no FROM batch_keys"
+                                   " WHERE kind = 3 AND name = CAST(?6 AS TEXT))" : "",
+                 f->has_severity ? " AND b.batch_no IN (SELECT batch_no FROM batch_keys"
+                                   " WHERE kind = 4 AND name IN ('0', '1', '2', '3', '4', '5',"
+                                   " '6', '7') AND CAST(name AS INTEGER) <= ?7)" : "",
                  f->seq_from ? " AND b.first_seq + b.record_count > ?8" : "",
                  f->seq_to ? " AND b.first_seq < ?9" : "",
                  f->match ? " AND EXISTS (SELECT 1 FROM messages WHERE messages MATCH ?10 AND"
@@ -309,6 +314,10 @@ int index_query(Index *ix, IndexBatchReader *b, const IndexFilter *f, IndexHitFn
                 sqlite3_bind_text(st, 3, f->host, -1, SQLITE_STATIC);
         if (f->app)
                 sqlite3_bind_text(st, 4, f->app, -1, SQLITE_STATIC);
+        if (f->has_facility)
+                sqlite3_bind_int(st, 6, f->facility);
+        if (f->has_severity)
+                sqlite3_bind_int(st, 7, f->severity);
         if (f->seq_from)
                 sqlite3_bind_int64(st, 8, i64(f->seq_from));
         if (f->seq_to)

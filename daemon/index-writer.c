@@ -239,10 +239,13 @@ static int keys_add(Index *ix, int kind, const uint8_t *p, size_t n)
         return 0;
 }
 
-/* The keys of one record: host and app of a syslog message (as index_record_fields finds
- * them), and the sender identity. */
+/* The keys of one record: host, app, facility and severity of a syslog message (as
+ * index_record_fields finds them), and the sender identity. */
 static int record_keys(Index *ix, const LsRecord *rec)
 {
+        static const char *const numbers[24] = {"0",  "1",  "2",  "3",  "4",  "5",  "6",  "7",
+                                                "8",  "9",  "10", "11", "12", "13", "14", "15",
+                                                "16", "17", "18", "19", "20", "21", "22", "23"};
         int r = 0;
 
         if (rec->type == LS_REC_SYSLOG) {
@@ -255,6 +258,14 @@ static int record_keys(Index *ix, const LsRecord *rec)
                         r = keys_add(ix, IX_KEY_HOST, p, n);
                         set_span(rec, m.app_name, &p, &n);
                         r = r ?: keys_add(ix, IX_KEY_APP, p, n);
+                        if (m.facility >= 0 && m.facility < 24)
+                                r = r ?: keys_add(ix, IX_KEY_FACILITY,
+                                                  (const uint8_t *) numbers[m.facility],
+                                                  strlen(numbers[m.facility]));
+                        if (m.severity >= 0 && m.severity < 8)
+                                r = r ?: keys_add(ix, IX_KEY_SEVERITY,
+                                                  (const uint8_t *) numbers[m.severity],
+                                                  strlen(numbers[m.severity]));
                 }
         }
         if (r == 0 && rec->identity_len)

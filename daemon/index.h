@@ -29,10 +29,11 @@
  *                                       batches_time on min_time)
  *   batch_keys(kind, name, batch_no) PRIMARY KEY (kind, name, batch_no)
  *                                       the distinct keys of each batch's records: kind 0
- *                                       the syslog host name, 1 the app name (from
- *                                       ls_syslog_parse of the raw body; absent ones are not
- *                                       stored), 2 the sender identity (SPEC §3, "subject=S
- *                                       peer=P" from a trusted front end)
+ *                                       the syslog host name, 1 the app name, 3 the facility
+ *                                       and 4 the severity in decimal (from ls_syslog_parse of
+ *                                       the raw body; absent ones are not stored), 2 the
+ *                                       sender identity (SPEC §3, "subject=S peer=P" from a
+ *                                       trusted front end)
  *   messages                            (optional) FTS5 of the syslog bodies, rowid = seq
  * A query selects batches from it (time range, keys, seq range, full-text rowids), then
  * reads those batches from the archives and keeps the records that match (index_query).
@@ -208,7 +209,7 @@ typedef struct IndexBatchReader IndexBatchReader;
 
 /*
  * Calls fn for each matching record in (time_ns, seq) order. The index selects batches
- * (their time range, host/app/identity keys, seq range, full-text rowids); b re-reads each
+ * (their time range, host/app/identity/facility/severity keys, seq range, full-text rowids); b re-reads each
  * one from the archives and the records that match f there are passed on (the archive
  * decides, index_filter_match). A batch b cannot read (gone, damaged, not authentic with
  * b's IndexAuth, not where the index says) is passed on as one hit, its first record, so

@@ -241,6 +241,16 @@ try:
             p.stdout[:200])
     rc, res, err = query(app, "--app", "app2")
     t.check("query --app", rc == 0 and [qmsg(r) for r in res] == sent["beta"], (rc, len(res), err))
+    rc, res, err = query(app, "--facility", "auth")
+    t.check("query --facility (the batches' facility keys, then the records)",
+            rc == 0 and sorted(qmsg(r) for r in res) == sorted(sent["alpha"] + sent["delta"]),
+            (rc, len(res), err))
+    rc, res, err = query(app, "--severity", "crit")
+    t.check("query --severity crit: as severe or more",
+            rc == 0 and [qmsg(r) for r in res] == sent["alpha"], (rc, len(res), err))
+    rc, res, err = query(app, "--severity", "notice", "--host", "gamma")
+    t.check("query --severity with --host", rc == 0 and [qmsg(r) for r in res] == sent["gamma"],
+            (rc, len(res), err))
     rc, res, err = query(app, "--host", "alpha", "--limit", "7")
     t.check("query --limit", rc == 0 and len(res) == 7, len(res))
 
