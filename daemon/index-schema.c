@@ -284,7 +284,7 @@ int ix_empty(Index *ix)
 static int migrate_old(Index *ix, const char *from)
 {
         int64_t fts = 0;
-        char what[96];
+        char what[160];
         int r;
 
         snprintf(what, sizeof(what), "moving the index from schema version %s to %d", from,
