@@ -26,9 +26,6 @@ struct LsBatchBuilder {
         size_t raw_len, raw_cap;
         uint8_t (*leaves)[LS_HASH_LEN];
         size_t leaves_cap;
-        int pending;                /* the last record's leaf is not hashed yet: leaves are */
-        size_t pending_off;         /* hashed two at a time (SHA-NI runs two streams side */
-        size_t pending_len;         /* by side); its entry in raw */
 
         uint8_t *out;               /* frame + header + compressed payload */
         size_t out_cap;
@@ -109,19 +106,6 @@ void ls_batch_builder_begin(LsBatchBuilder *b, uint64_t archive_no, uint64_t bat
         b->hdr.min_time_ns = UINT64_MAX;
         b->count = 0;
         b->raw_len = 0;
-        b->pending = 0;
-}
-
-/* The leaf of the record left pending, alone (the batch closes with an odd count). */
-static void hash_pending(LsBatchBuilder *b)
-{
-        uint8_t salt[LS_SALT_LEN];
-
-        if (!b->pending)
-                return;
-        ls_salt_derive(&b->salt_key, b->hdr.first_seq + b->count - 1, salt);
-        ls_leaf_hash(b->leaves[b->count - 1], salt, b->raw + b->pending_off, b->pending_len);
-        b->pending = 0;
 }
 
 static int grow(void *pp, size_t *cap, size_t need, size_t elem)
@@ -144,7 +128,7 @@ static int grow(void *pp, size_t *cap, size_t need, size_t elem)
 int ls_batch_builder_add(LsBatchBuilder *b, LsRecord *r)
 {
         size_t n = ls_record_size(r), len;
-        uint8_t salt[LS_SALT_LEN], salt0[LS_SALT_LEN];
+        uint8_t salt[LS_SALT_LEN];
         uint8_t *rec;
         int k;
 
@@ -167,17 +151,8 @@ int ls_batch_builder_add(LsBatchBuilder *b, LsRecord *r)
         if (k < 0)
                 return k;
         ls_put32(b->raw + b->raw_len, (uint32_t) len);
-        if (b->pending) {
-                /* This record's leaf and the previous one's, as a pair. */
-                ls_salt_derive_x2(&b->salt_key, r->seq - 1, salt0, r->seq, salt);
-                ls_leaf_hash_x2(b->leaves[b->count - 1], salt0, b->raw + b->pending_off,
-                                b->pending_len, b->leaves[b->count], salt, rec, len);
-                b->pending = 0;
-        } else {
-                b->pending = 1;
-                b->pending_off = b->raw_len + 4;
-                b->pending_len = len;
-        }
+        ls_salt_derive(&b->salt_key, r->seq, salt);
+        ls_leaf_hash(b->leaves[b->count], salt, rec, len);
         b->raw_len += 4 + len;
         b->count++;
         b->hdr.min_time_ns = MIN(b->hdr.min_time_ns, r->time_ns);
@@ -238,7 +213,6 @@ int ls_batch_builder_finish(LsBatchBuilder *b, LsMerkle *tree, const LsSigner *s
                 return -E2BIG;
 
         /* Work on a copy of the tree so a failed signature leaves it untouched. */
-        hash_pending(b);
         t = *tree;
         for (uint32_t i = 0; i < b->count; i++) {
                 k = ls_merkle_append(&t, b->leaves[i]);
