@@ -24,8 +24,15 @@ port=$((20000 + RANDOM % 20000))
 st=$tmp/state
 ctl=$build/daemon/logsealctl
 
-"$ctl" init --state-dir "$st" --no-passphrase >/dev/null
-printf '[index]\nfulltext = yes\n' >"$tmp/logseald.conf"
+# As root (this VM), logseald runs as nobody, as the tests run it (tests/daemon/daemonlib.py).
+as_init=() daemon_conf=""
+if [ "$(id -u)" = 0 ]; then
+        chmod 711 "$tmp"
+        as_init=(--user nobody)
+        daemon_conf='[daemon]\nuser = nobody\n'
+fi
+"$ctl" init --state-dir "$st" --no-passphrase "${as_init[@]}" >/dev/null
+printf "${daemon_conf}"'[index]\nfulltext = yes\n' >"$tmp/logseald.conf"
 "$build/daemon/logseald" --config "$tmp/logseald.conf" --state-dir "$st" \
         --listen "tcp:127.0.0.1:$port" 2>"$tmp/logseald.log" &
 for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done

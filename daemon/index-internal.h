@@ -38,14 +38,34 @@ typedef struct Pos {
         uint8_t last_hash[LS_HASH_LEN];
 } Pos;
 
+/* What batch_keys holds for a batch: each distinct host, app, sender identity, facility and
+ * severity of its records (index.h). */
+enum {
+        IX_KEY_HOST = 0,
+        IX_KEY_APP = 1,
+        IX_KEY_IDENTITY = 2,
+        IX_KEY_FACILITY = 3,       /* name: the number in decimal, "0" to "23" */
+        IX_KEY_SEVERITY = 4,       /* "0" to "7" */
+};
+
+/* A key of the batch being indexed; p points into the decoded payload (NULL: free slot). */
+typedef struct IxKey {
+        const uint8_t *p;
+        uint32_t len;
+        uint32_t hash;
+        int kind;
+} IxKey;
+
 struct Index {
         sqlite3 *db;
         uint8_t chain_id[LS_CHAIN_ID_LEN];
-        sqlite3_stmt *get_pos, *set_pos, *ins_batch, *ins_rec, *begin, *commit, *rollback;
+        sqlite3_stmt *get_pos, *set_pos, *ins_batch, *ins_key, *begin, *commit, *rollback;
         sqlite3_stmt *ins_fts;     /* full-text index of messages, when enabled */
         LsPayload *payload;
         LsDict *dict;              /* the dictionary of archive dict_no (SPEC §8.6), or NULL */
         uint64_t dict_no, dict_end; /* dict_end: where that archive's batches start */
+        IxKey *keys;               /* the distinct keys of the batch being indexed: an */
+        size_t keys_cap, nkeys;    /* open-addressing set of keys_cap (a power of 2) slots */
         uint8_t *buf;              /* one frame: batch header and payload */
         size_t cap;
         uint64_t limit;            /* max tree_size to index */
@@ -55,6 +75,7 @@ struct Index {
         void *log_ud;
         IndexProgressFn progress;
         void *progress_ud;
+        uint64_t query_mismatches; /* of the last index_query() */
         char err[ERR_MAX];
 };
 

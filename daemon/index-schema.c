@@ -42,36 +42,19 @@ static const char schema_sql[] =
         " min_time INTEGER NOT NULL,"
         " max_time INTEGER NOT NULL,"
         " header_hash BLOB NOT NULL);"
-        "CREATE TABLE records("
-        " seq INTEGER PRIMARY KEY,"
-        " time_ns INTEGER NOT NULL,"
+        "CREATE TABLE batch_keys("
+        " kind INTEGER NOT NULL,"
+        " name TEXT NOT NULL,"
         " batch_no INTEGER NOT NULL,"
-        " archive_no INTEGER NOT NULL,"
-        " type INTEGER NOT NULL,"
-        " transport INTEGER NOT NULL,"
-        " peer TEXT,"
-        " port INTEGER,"
-        " conn_id INTEGER,"
-        " flags INTEGER NOT NULL,"
-        " facility INTEGER,"
-        " severity INTEGER,"
-        " host TEXT,"
-        " app TEXT,"
-        " procid TEXT,"
-        " msgid TEXT,"
-        " msg_time_ns INTEGER,"
-        " identity TEXT);"
+        " PRIMARY KEY (kind, name, batch_no)) WITHOUT ROWID;"
         "INSERT INTO position(id, gen, archive_no, offset) VALUES (0, 0, 0, 0);";
 
-/* The query indexes: dropped while index_rebuild() loads, made again after it. */
-#define SECONDARY_INDEXES 3
+/* The query index on the batches' time ranges: dropped while index_rebuild() loads, made
+ * again after it. */
+#define SECONDARY_INDEXES 1
 static const char create_indexes_sql[] =
-        "CREATE INDEX IF NOT EXISTS records_time ON records(time_ns);"
-        "CREATE INDEX IF NOT EXISTS records_host_time ON records(host, time_ns);"
-        "CREATE INDEX IF NOT EXISTS records_app_time ON records(app, time_ns);";
-static const char drop_indexes_sql[] = "DROP INDEX IF EXISTS records_time;"
-                                       "DROP INDEX IF EXISTS records_host_time;"
-                                       "DROP INDEX IF EXISTS records_app_time;";
+        "CREATE INDEX IF NOT EXISTS batches_time ON batches(min_time);";
+static const char drop_indexes_sql[] = "DROP INDEX IF EXISTS batches_time;";
 
 static _Thread_local char open_err[ERR_MAX];
 
@@ -261,7 +244,7 @@ int ix_ensure_indexes(Index *ix)
         int r;
 
         r = ix_count_rows(ix, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN"
-                           " ('records_time', 'records_host_time', 'records_app_time')",
+                           " ('batches_time')",
                        &n);
         if (r < 0 || n == SECONDARY_INDEXES)
                 return r;
@@ -276,7 +259,7 @@ int ix_empty(Index *ix)
 
         r = ix_exec(ix, "BEGIN IMMEDIATE", "emptying the index");
         r = r ?: ix_exec(ix, drop_indexes_sql, "emptying the index");
-        r = r ?: ix_exec(ix, "DELETE FROM records;"
+        r = r ?: ix_exec(ix, "DELETE FROM batch_keys;"
                              "DELETE FROM batches;"
                              "UPDATE position SET gen = gen + 1, archive_no = 0, offset = 0,"
                              " next_batch_no = NULL, next_seq = NULL, last_archive_no = NULL,"
@@ -292,31 +275,54 @@ int ix_empty(Index *ix)
 }
 
 /*
- * Version 1 lacked records.identity. The index is derived data: in the open transaction the
- * column is added and every row dropped, as by ix_empty(); whoever catches up next (the
- * daemon's indexing thread, a query) indexes the archives again. The file keeps its owner,
- * which a `logsealctl reindex` run as root would not.
+ * Versions 1 and 2 had a row per record (the table records, with three secondary indexes);
+ * version 3 has a few rows per batch (batch_keys). The index is derived data: in the open
+ * transaction the old table goes, the new one comes, every row is dropped as by ix_empty(),
+ * and whoever catches up next (the daemon's indexing thread, a query) indexes the archives
+ * again. The file keeps its owner, which a `logsealctl reindex` run as root would not.
  */
-static int migrate_v1(Index *ix)
+static int migrate_old(Index *ix, const char *from)
 {
         int64_t fts = 0;
+        char what[160];
         int r;
 
+        snprintf(what, sizeof(what), "moving the index from schema version %s to %d", from,
+                 INDEX_SCHEMA_VERSION);
         r = ix_count_rows(ix,
                           "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
                           "name = 'messages'",
                           &fts);
-        r = r ?: ix_exec(ix, "ALTER TABLE records ADD COLUMN identity TEXT;"
-                             "DELETE FROM records;"
+        r = r ?: ix_exec(ix, "DROP TABLE IF EXISTS records;"
+                             "CREATE TABLE IF NOT EXISTS batch_keys("
+                             " kind INTEGER NOT NULL,"
+                             " name TEXT NOT NULL,"
+                             " batch_no INTEGER NOT NULL,"
+                             " PRIMARY KEY (kind, name, batch_no)) WITHOUT ROWID;"
+                             "DELETE FROM batch_keys;"
                              "DELETE FROM batches;"
                              "UPDATE position SET gen = gen + 1, archive_no = 0, offset = 0,"
                              " next_batch_no = NULL, next_seq = NULL, last_archive_no = NULL,"
-                             " last_offset = NULL, last_header_hash = NULL WHERE id = 0;"
-                             "UPDATE meta SET value = '2' WHERE key = 'schema_version'",
-                         "moving the index from schema version 1 to 2");
+                             " last_offset = NULL, last_header_hash = NULL WHERE id = 0;",
+                         what);
+        r = r ?: ix_exec(ix, create_indexes_sql, what);
+        if (r == 0) {
+                char *sql = sqlite3_mprintf("UPDATE meta SET value = '%d' WHERE key = "
+                                            "'schema_version'",
+                                            INDEX_SCHEMA_VERSION);
+                if (!sql)
+                        return ix_fail(ix, -ENOMEM, "%s: out of memory", STATE_INDEX);
+                r = ix_exec(ix, sql, what);
+                sqlite3_free(sql);
+        }
         if (fts)
                 r = r ?: ix_exec(ix, "INSERT INTO messages(messages) VALUES ('delete-all')",
                                  "emptying the full-text index");
+        if (r == 0)
+                ix_note(ix, INDEX_LOG_INFO,
+                        "%s: schema version %s: emptied and made version %d; the archives "
+                        "are indexed again",
+                        STATE_INDEX, from, INDEX_SCHEMA_VERSION);
         return r;
 }
 
@@ -362,12 +368,12 @@ static int setup_schema(Index *ix)
                 if (r < 0)
                         goto out;
         } else {
-                int v1;
+                int old;
                 r = meta_get(ix, "schema_version", v, sizeof(v));
                 if (r < 0)
                         goto out;
-                v1 = r > 0 && !strcmp(v, "1");
-                if (r == 0 || (strtol(v, NULL, 10) != INDEX_SCHEMA_VERSION && !v1) ||
+                old = r > 0 && (!strcmp(v, "1") || !strcmp(v, "2"));
+                if (r == 0 || (strtol(v, NULL, 10) != INDEX_SCHEMA_VERSION && !old) ||
                     strspn(v, "0123456789") != strlen(v)) {
                         r = ix_fail(ix, -EPROTONOSUPPORT,
                                     "%s: schema version %s, this program knows version %d: "
@@ -390,8 +396,8 @@ static int setup_schema(Index *ix)
                         r = ix_fail(ix, -EUCLEAN, "%s: the position row is missing", STATE_INDEX);
                         goto out;
                 }
-                if (v1) {
-                        r = migrate_v1(ix);
+                if (old) {
+                        r = migrate_old(ix, v);
                         if (r < 0)
                                 goto out;
                 }
@@ -418,12 +424,9 @@ static int open_statements(Index *ix)
                          "INSERT OR IGNORE INTO batches(batch_no, archive_no, offset, first_seq,"
                          " record_count, min_time, max_time, header_hash)"
                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-        r = r ?: prepare(ix, &ix->ins_rec,
-                         "INSERT OR IGNORE INTO records(seq, time_ns, batch_no, archive_no, type,"
-                         " transport, peer, port, conn_id, flags, facility, severity, host, app,"
-                         " procid, msgid, msg_time_ns, identity)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-                         " ?15, ?16, ?17, ?18)");
+        r = r ?: prepare(ix, &ix->ins_key,
+                         "INSERT OR IGNORE INTO batch_keys(kind, name, batch_no)"
+                         " VALUES (?1, ?2, ?3)");
         r = r ?: prepare(ix, &ix->begin, "BEGIN IMMEDIATE");
         r = r ?: prepare(ix, &ix->commit, "COMMIT");
         r = r ?: prepare(ix, &ix->rollback, "ROLLBACK");
@@ -559,7 +562,7 @@ Index *index_free(Index *ix)
         sqlite3_finalize(ix->get_pos);
         sqlite3_finalize(ix->set_pos);
         sqlite3_finalize(ix->ins_batch);
-        sqlite3_finalize(ix->ins_rec);
+        sqlite3_finalize(ix->ins_key);
         sqlite3_finalize(ix->ins_fts);
         sqlite3_finalize(ix->begin);
         sqlite3_finalize(ix->commit);
@@ -568,6 +571,7 @@ Index *index_free(Index *ix)
         ls_payload_free(ix->payload);
         ls_dict_unref(ix->dict);
         free(ix->buf);
+        free(ix->keys);
         free(ix);
         return NULL;
 }

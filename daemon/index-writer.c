@@ -172,69 +172,138 @@ void index_record_fields(const LsRecord *rec, IndexFields *f)
         }
 }
 
-static void bind_span(sqlite3_stmt *st, int i, const uint8_t *p, size_t n)
+/* ---- the keys of a batch ---- */
+
+#define KEYS_MIN_CAP 256
+
+static uint32_t key_hash(int kind, const uint8_t *p, size_t n)
 {
-        if (p && n)
-                sqlite3_bind_text(st, i, (const char *) p, (int) n, SQLITE_STATIC);
-        else
-                sqlite3_bind_null(st, i);
+        uint32_t h = 2166136261u ^ (uint32_t) kind; /* FNV-1a */
+
+        for (size_t i = 0; i < n; i++)
+                h = (h ^ p[i]) * 16777619u;
+        return h;
 }
 
-static int insert_record(Index *ix, const LsBatchHeader *h, const LsRecord *rec, int *ret_added)
+static int keys_reset(Index *ix)
 {
-        sqlite3_stmt *st = ix->ins_rec;
-        IndexFields f;
+        if (!ix->keys) {
+                ix->keys = calloc(KEYS_MIN_CAP, sizeof(*ix->keys));
+                if (!ix->keys)
+                        return ix_fail(ix, -ENOMEM, "%s: out of memory", STATE_INDEX);
+                ix->keys_cap = KEYS_MIN_CAP;
+        } else if (ix->nkeys) {
+                memset(ix->keys, 0, ix->keys_cap * sizeof(*ix->keys));
+        }
+        ix->nkeys = 0;
+        return 0;
+}
+
+static void keys_place(IxKey *tab, size_t cap, const IxKey *k)
+{
+        size_t i = k->hash & (cap - 1);
+
+        while (tab[i].p)
+                i = (i + 1) & (cap - 1);
+        tab[i] = *k;
+}
+
+/* Adds a key (a span of the decoded payload) unless the batch already has it. At most two
+ * slots per record and kind are ever needed: the table is bounded by the batch. */
+static int keys_add(Index *ix, int kind, const uint8_t *p, size_t n)
+{
+        IxKey k = {.p = p, .len = (uint32_t) n, .hash = key_hash(kind, p, n), .kind = kind};
+        size_t i;
+
+        if (!p || n == 0 || n > INT32_MAX)
+                return 0;
+        for (i = k.hash & (ix->keys_cap - 1); ix->keys[i].p; i = (i + 1) & (ix->keys_cap - 1)) {
+                const IxKey *o = &ix->keys[i];
+                if (o->hash == k.hash && o->kind == kind && o->len == k.len &&
+                    !memcmp(o->p, p, n))
+                        return 0;
+        }
+        if ((ix->nkeys + 1) * 2 > ix->keys_cap) {
+                size_t cap = ix->keys_cap * 2;
+                IxKey *t = calloc(cap, sizeof(*t));
+                if (!t)
+                        return ix_fail(ix, -ENOMEM, "%s: out of memory", STATE_INDEX);
+                for (size_t j = 0; j < ix->keys_cap; j++)
+                        if (ix->keys[j].p)
+                                keys_place(t, cap, &ix->keys[j]);
+                free(ix->keys);
+                ix->keys = t;
+                ix->keys_cap = cap;
+        }
+        keys_place(ix->keys, ix->keys_cap, &k);
+        ix->nkeys++;
+        return 0;
+}
+
+/* The keys of one record: host, app, facility and severity of a syslog message (as
+ * index_record_fields finds them), and the sender identity. */
+static int record_keys(Index *ix, const LsRecord *rec)
+{
+        static const char *const numbers[24] = {"0",  "1",  "2",  "3",  "4",  "5",  "6",  "7",
+                                                "8",  "9",  "10", "11", "12", "13", "14", "15",
+                                                "16", "17", "18", "19", "20", "21", "22", "23"};
+        int r = 0;
+
+        if (rec->type == LS_REC_SYSLOG) {
+                LsSyslogParseOpts opts = {.now = (int64_t) (rec->time_ns / 1000000000u)};
+                LsSyslogMsg m;
+                const uint8_t *p;
+                size_t n;
+                if (ls_syslog_parse(rec->body, rec->body_len, &opts, &m) == 0) {
+                        set_span(rec, m.hostname, &p, &n);
+                        r = keys_add(ix, IX_KEY_HOST, p, n);
+                        set_span(rec, m.app_name, &p, &n);
+                        r = r ?: keys_add(ix, IX_KEY_APP, p, n);
+                        if (m.facility >= 0 && m.facility < 24)
+                                r = r ?: keys_add(ix, IX_KEY_FACILITY,
+                                                  (const uint8_t *) numbers[m.facility],
+                                                  strlen(numbers[m.facility]));
+                        if (m.severity >= 0 && m.severity < 8)
+                                r = r ?: keys_add(ix, IX_KEY_SEVERITY,
+                                                  (const uint8_t *) numbers[m.severity],
+                                                  strlen(numbers[m.severity]));
+                }
+        }
+        if (r == 0 && rec->identity_len)
+                r = keys_add(ix, IX_KEY_IDENTITY, rec->identity, rec->identity_len);
+        return r;
+}
+
+static int insert_keys(Index *ix, const LsBatchHeader *h)
+{
+        sqlite3_stmt *st = ix->ins_key;
+        int r = 0;
+
+        for (size_t i = 0; i < ix->keys_cap && r == 0; i++) {
+                const IxKey *k = &ix->keys[i];
+                if (!k->p)
+                        continue;
+                sqlite3_bind_int(st, 1, k->kind);
+                sqlite3_bind_text(st, 2, (const char *) k->p, (int) k->len, SQLITE_STATIC);
+                sqlite3_bind_int64(st, 3, i64(h->batch_no));
+                r = step_done(ix, st, "inserting a batch's keys");
+                sqlite3_clear_bindings(st); /* the spans point into the payload */
+        }
+        return r;
+}
+
+/* The full-text index (when enabled) has a row per syslog message. */
+static int insert_fulltext(Index *ix, const LsRecord *rec)
+{
         int r;
 
-        index_record_fields(rec, &f);
-        sqlite3_bind_int64(st, 1, i64(rec->seq));
-        sqlite3_bind_int64(st, 2, i64(rec->time_ns));
-        sqlite3_bind_int64(st, 3, i64(h->batch_no));
-        sqlite3_bind_int64(st, 4, i64(h->archive_no));
-        sqlite3_bind_int(st, 5, rec->type);
-        sqlite3_bind_int(st, 6, rec->transport);
-        if (f.peer[0])
-                sqlite3_bind_text(st, 7, f.peer, -1, SQLITE_STATIC);
-        else
-                sqlite3_bind_null(st, 7);
-        if (f.have_port)
-                sqlite3_bind_int(st, 8, f.port);
-        else
-                sqlite3_bind_null(st, 8);
-        if (rec->conn_id)
-                sqlite3_bind_int64(st, 9, rec->conn_id);
-        else
-                sqlite3_bind_null(st, 9);
-        sqlite3_bind_int(st, 10, rec->flags);
-        if (f.facility >= 0)
-                sqlite3_bind_int(st, 11, f.facility);
-        else
-                sqlite3_bind_null(st, 11);
-        if (f.severity >= 0)
-                sqlite3_bind_int(st, 12, f.severity);
-        else
-                sqlite3_bind_null(st, 12);
-        bind_span(st, 13, f.host, f.host_len);
-        bind_span(st, 14, f.app, f.app_len);
-        bind_span(st, 15, f.procid, f.procid_len);
-        bind_span(st, 16, f.msgid, f.msgid_len);
-        if (f.have_msg_time)
-                sqlite3_bind_int64(st, 17, f.msg_time_ns);
-        else
-                sqlite3_bind_null(st, 17);
-        bind_span(st, 18, rec->identity, rec->identity_len);
-        r = step_done(ix, st, "inserting a record");
-        sqlite3_clear_bindings(st); /* the spans point into the payload */
-        if (r < 0)
-                return r;
-        *ret_added = sqlite3_changes(ix->db);
-        if (ix->ins_fts && *ret_added && rec->type == LS_REC_SYSLOG) {
-                sqlite3_bind_int64(ix->ins_fts, 1, i64(rec->seq));
-                sqlite3_bind_text(ix->ins_fts, 2, (const char *) rec->body, (int) rec->body_len,
-                                  SQLITE_STATIC);
-                r = step_done(ix, ix->ins_fts, "inserting into the full-text index");
-                sqlite3_clear_bindings(ix->ins_fts);
-        }
+        if (!ix->ins_fts || rec->type != LS_REC_SYSLOG)
+                return 0;
+        sqlite3_bind_int64(ix->ins_fts, 1, i64(rec->seq));
+        sqlite3_bind_text(ix->ins_fts, 2, (const char *) rec->body, (int) rec->body_len,
+                          SQLITE_STATIC);
+        r = step_done(ix, ix->ins_fts, "inserting into the full-text index");
+        sqlite3_clear_bindings(ix->ins_fts);
         return r;
 }
 
@@ -277,7 +346,7 @@ static int index_batch(Index *ix, Pos *p, const Frame *fr, const char *name, Run
         size_t rawlen, len, eoff = 0;
         uint64_t added = 0;
         Pos np = *p;
-        int r, k;
+        int r, k, fresh;
 
         r = ls_payload_open_dict(ix->payload, h, ix->dict_no == h->archive_no ? ix->dict : NULL,
                                  fr->payload, h->payload_len);
@@ -303,12 +372,19 @@ static int index_batch(Index *ix, Pos *p, const Frame *fr, const char *name, Run
         r = step_done(ix, st, "inserting a batch");
         if (r < 0)
                 goto fail;
+        /* A batch indexed before (another writer) is not counted, nor its keys added again. */
+        fresh = sqlite3_changes(ix->db) == 1;
+        r = keys_reset(ix);
+        if (r < 0)
+                goto fail;
         while ((k = ls_payload_next(&it, &rec, &bytes, &len, NULL, &eoff)) > 0) {
-                int one = 0;
-                r = insert_record(ix, h, &rec, &one);
+                if (!fresh)
+                        continue;
+                r = record_keys(ix, &rec);
+                r = r ?: insert_fulltext(ix, &rec);
                 if (r < 0)
                         goto fail;
-                added += (uint64_t) one;
+                added++;
         }
         if (k < 0) {
                 r = archive_damage(ix, name, h->archive_no, p->offset,
@@ -316,6 +392,11 @@ static int index_batch(Index *ix, Pos *p, const Frame *fr, const char *name, Run
                                    " (decompressed offset %zu): %s",
                                    h->batch_no, it.index, eoff, ix_class_name(k));
                 goto fail;
+        }
+        if (fresh) {
+                r = insert_keys(ix, h);
+                if (r < 0)
+                        goto fail;
         }
         np.offset = fr->end;
         np.have_last = 1;

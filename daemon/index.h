@@ -10,10 +10,12 @@
  * and archive positions from it, then re-reads the records from the archives
  * (IndexBatchReader) and prints those bytes. The verifier never reads it.
  *
- * Schema (version 2). Version 1 lacked records.identity: index_open() adds the column and
- * empties the index, which the next catch-up fills again from the archives. An index of
- * another version is refused (-EPROTONOSUPPORT); `logsealctl reindex` makes it again.
- *   meta(key PRIMARY KEY, value)        'schema_version' = 2, 'chain_id' = 32 hex digits
+ * Schema (version 3). Versions 1 and 2 had a row per record (records, with indexes on
+ * time, host and app: about 4-6 µs of CPU per message to keep); index_open() drops that table,
+ * creates batch_keys and empties the index, which the next catch-up fills again from the
+ * archives. An index of another version is refused (-EPROTONOSUPPORT); `logsealctl reindex`
+ * makes it again.
+ *   meta(key PRIMARY KEY, value)        'schema_version' = 3, 'chain_id' = 32 hex digits
  *   position(id = 0, gen, archive_no, offset, next_batch_no, next_seq,
  *            last_archive_no, last_offset, last_header_hash)
  *                                       where catching up resumes: the archive and byte
@@ -22,16 +24,19 @@
  *                                       indexed batch (its place and header hash) so that a
  *                                       change of the archives under the index is noticed
  *   batches(batch_no PRIMARY KEY, archive_no, offset, first_seq, record_count, min_time,
- *           max_time, header_hash)      offset: the batch's frame in its archive
- *   records(seq PRIMARY KEY, time_ns, batch_no, archive_no, type, transport, peer, port,
- *           conn_id, flags, facility, severity, host, app, procid, msgid, msg_time_ns,
- *           identity)                   one row per record, syslog and control; peer is
- *                                       the IP address text, or "pid=P uid=U gid=G" for unix
- *                                       sockets; the syslog fields come from ls_syslog_parse
- *                                       of the raw body and are NULL when absent; identity
- *                                       is the record's sender identity (SPEC §3, "subject=S
- *                                       peer=P" from a trusted front end), NULL when none
- *   indexes records(time_ns), records(host, time_ns), records(app, time_ns)
+ *           max_time, header_hash)      offset: the batch's frame in its archive; min_time
+ *                                       and max_time: its records' receive times (indexed:
+ *                                       batches_time on min_time)
+ *   batch_keys(kind, name, batch_no) PRIMARY KEY (kind, name, batch_no)
+ *                                       the distinct keys of each batch's records: kind 0
+ *                                       the syslog host name, 1 the app name, 3 the facility
+ *                                       and 4 the severity in decimal (from ls_syslog_parse of
+ *                                       the raw body; absent ones are not stored), 2 the
+ *                                       sender identity (SPEC §3, "subject=S peer=P" from a
+ *                                       trusted front end)
+ *   messages                            (optional) FTS5 of the syslog bodies, rowid = seq
+ * A query selects batches from it (time range, keys, seq range, full-text rowids), then
+ * reads those batches from the archives and keeps the records that match (index_query).
  *
  * u64 values (seq, times) are stored as SQLite's signed 64-bit integers; times are
  * meaningful up to the year 2262. host/app/procid/msgid are the raw bytes of the message
@@ -58,7 +63,7 @@
 #include "defs.h"
 #include "record.h"
 
-#define INDEX_SCHEMA_VERSION 2
+#define INDEX_SCHEMA_VERSION 3
 
 typedef struct Index Index;
 
@@ -134,12 +139,8 @@ int index_catch_up(Index *ix, int archive_dirfd, uint64_t *ret_records_added);
 /* Drops every row, resets the position and catches up (`logsealctl reindex`). */
 int index_rebuild(Index *ix, int archive_dirfd, uint64_t *ret_records_added);
 
-/*
- * Number of records with receive time in [from_ns, to_ns) and, unless host is NULL,
- * that host. An example of a read; queries proper use index_query().
- */
-int index_query_count(Index *ix, const char *host, uint64_t from_ns, uint64_t to_ns,
-                      uint64_t *ret);
+/* Number of records in the indexed batches. */
+int index_record_count(Index *ix, uint64_t *ret);
 
 /* Full-text index (FTS5) of message bodies: 1 created (reindex to fill it), 0 present. */
 int index_enable_fulltext(Index *ix);
@@ -204,8 +205,23 @@ typedef struct IndexHit {
 /* Return 0 to go on, <0 to stop index_query() with that value. */
 typedef int (*IndexHitFn)(void *userdata, const IndexHit *hit);
 
-/* Calls fn for each matching record in (time_ns, seq) order. */
-int index_query(Index *ix, const IndexFilter *f, IndexHitFn fn, void *userdata);
+typedef struct IndexBatchReader IndexBatchReader;
+
+/*
+ * Calls fn for each matching record in (time_ns, seq) order. The index selects batches
+ * (their time range, host/app/identity/facility/severity keys, seq range, full-text rowids); b re-reads each
+ * one from the archives and the records that match f there are passed on (the archive
+ * decides, index_filter_match). A batch b cannot read (gone, damaged, not authentic with
+ * b's IndexAuth, not where the index says) is passed on as one hit, its first record, so
+ * that fn's index_batch_reader_get() meets and reports the failure. Memory: the matches of
+ * batches whose time ranges overlap (normally one batch's).
+ */
+int index_query(Index *ix, IndexBatchReader *b, const IndexFilter *f, IndexHitFn fn,
+                void *userdata);
+/* Batches the last index_query() read whose archive contradicts the index (none of their
+ * records has the host, app or identity they were selected for, or another time range or
+ * seq range than the index says): the index is out of step, rebuild it. */
+uint64_t index_query_mismatches(const Index *ix);
 
 /*
  * The fields the index derives from a record, computed the same way at query time from
@@ -233,8 +249,6 @@ int index_filter_match(const IndexFilter *f, const LsRecord *rec, const IndexFie
  * Re-reads records from the archives at the places an IndexHit names. Keeps the last
  * batch decoded (hits of one batch come together), so memory is bounded by one batch.
  */
-typedef struct IndexBatchReader IndexBatchReader;
-
 int index_batch_reader_new(IndexBatchReader **ret, int archive_dirfd,
                            const uint8_t chain_id[LS_CHAIN_ID_LEN]);
 IndexBatchReader *index_batch_reader_free(IndexBatchReader *b);

@@ -68,6 +68,7 @@ int cmd_export(int argc, char **argv)
                 {}};
         Hits hits = {0};
         Index *ix = NULL;
+        IndexBatchReader *br = NULL;
         uint64_t added = 0;
         char filter[1024];
         int r;
@@ -105,7 +106,16 @@ int cmd_export(int argc, char **argv)
         if (index_catch_up(ix, archfd, &added) < 0)
                 fprintf(stderr, PROG ": warning: %s: the index may lack recent records: %s\n", dir,
                         index_last_error(ix));
-        r = index_query(ix, &f, collect_hit, &hits);
+        r = index_batch_reader_new(&br, archfd, eo.chain_id);
+        if (r == 0) {
+                r = index_query(ix, br, &f, collect_hit, &hits);
+                if (r == 0 && index_query_mismatches(ix))
+                        fprintf(stderr, PROG ": warning: %s: %" PRIu64 " batches the index "
+                                        "selected do not match in the archives: the index is "
+                                        "out of step; rebuild it with 'logsealctl reindex'\n",
+                                dir, index_query_mismatches(ix));
+        }
+        index_batch_reader_free(br);
         index_free(ix);
         if (r < 0) {
                 free(hits.v);

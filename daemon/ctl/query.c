@@ -316,6 +316,7 @@ int cmd_query(int argc, char **argv)
         uint64_t added = 0;
         char words[1024] = "";
         OptionWords w = {words, sizeof(words)};
+        uint64_t stale_batches = 0;
         int r, stale;
 
         r = parse_options("query", argc, argv, opts, OPTIONS_ARGS, &w);
@@ -383,9 +384,10 @@ int cmd_query(int argc, char **argv)
                 return log_errno(r, "query");
         }
         index_batch_reader_set_auth(q.reader, auth);
-        r = index_query(ix, &q.filter, print_hit, &q);
+        r = index_query(ix, q.reader, &q.filter, print_hit, &q);
         if (r == -QUERY_DONE)
                 r = 0;
+        stale_batches = index_query_mismatches(ix);
         if (r < 0 && index_last_error(ix)[0])
                 log_error("%s: %s", dir, index_last_error(ix));
         else if (r < 0)
@@ -400,6 +402,13 @@ int cmd_query(int argc, char **argv)
                           "and were not printed: the index is out of step with the archives; "
                           "rebuild it with 'logsealctl reindex --state-dir %s'",
                           q.mismatched, dir);
+        if (stale_batches)
+                log_error("%" PRIu64 " batches the index selected do not hold what it says "
+                          "(their host, app or identity names, or their time range, differ in "
+                          "the archives; what was printed comes from the archives): the index "
+                          "is out of step with the archives; rebuild it with 'logsealctl "
+                          "reindex --state-dir %s'",
+                          stale_batches, dir);
         if (q.unreadable)
                 log_error("%" PRIu64 " records could not be re-read from the archives where "
                           "the index says they are: rebuild the index with 'logsealctl reindex "
@@ -416,5 +425,5 @@ int cmd_query(int argc, char **argv)
         if (case_id && r >= 0)
                 (void) seal_custody_note(dir, LS_CUSTODY_QUERY, case_id, examiner,
                                          words[0] ? words + 1 : "(all)", q.printed, NULL);
-        return r < 0 || stale || q.mismatched || q.unreadable || q.refused ? EXIT_FAILURE : 0;
+        return r < 0 || stale || stale_batches || q.mismatched || q.unreadable || q.refused ? EXIT_FAILURE : 0;
 }

@@ -129,7 +129,7 @@ int cmd_reindex(int argc, char **argv)
                 return EXIT_FAILURE;
         }
         /* With logseald running, its indexer shares the work: say what the index holds. */
-        if (index_query_count(ix, NULL, 0, UINT64_MAX, &total) < 0)
+        if (index_record_count(ix, &total) < 0)
                 total = added;
         index_free(ix);
         index_auth_free(auth);

@@ -24,6 +24,8 @@ from daemonlib import Appliance, Tap, message_bytes  # noqa: E402
 
 BUILD, SRC = sys.argv[1], sys.argv[2]
 t = Tap()
+# the index has a row per batch, not per record: the records it covers
+NRECORDS = "SELECT coalesce(sum(record_count), 0) FROM batches"
 
 
 def ctl(app, *args, state=None):
@@ -136,9 +138,9 @@ try:
     # ---- a daemon that indexes as it seals has the same rows as the chain ----
     if os.path.exists(os.path.join(app.state, "index", "index.sqlite")):
         db = sqlite3.connect(os.path.join(app.state, "index", "index.sqlite"))
-        n0 = db.execute("SELECT count(*) FROM records").fetchone()[0]
+        n0 = db.execute(NRECORDS).fetchone()[0]
         rc, out, err = query(app)  # indexes what the daemon left (its last batches)
-        n1 = db.execute("SELECT count(*) FROM records").fetchone()[0]
+        n1 = db.execute(NRECORDS).fetchone()[0]
         db.close()
         t.check("the daemon's live index, completed by query, holds every record once",
                 0 < n0 <= n1 and rc == 0 and n1 == len(records), (n0, n1, len(records), err))
@@ -159,26 +161,35 @@ try:
     db.text_factory = bytes
     chain_id = open(os.path.join(app.state, "chain.id")).read().strip()
     meta = dict((k.decode(), v.decode()) for k, v in db.execute("SELECT key, value FROM meta"))
-    t.check("meta: schema version 2 and the chain id", meta.get("schema_version") == "2" and
+    t.check("meta: schema version 3 and the chain id", meta.get("schema_version") == "3" and
             meta.get("chain_id") == chain_id, meta)
     t.check("journal_mode is WAL", db.execute("PRAGMA journal_mode").fetchone()[0] == b"wal")
+    tables = {r[0].decode() for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     idx = {r[0].decode() for r in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    t.check("indexes on time, host+time, app+time",
-            {"records_time", "records_host_time", "records_app_time"} <= idx, idx)
-    nrows = db.execute("SELECT count(*) FROM records").fetchone()[0]
-    t.check("one row per record", nrows == len(records), (nrows, len(records)))
+    t.check("no row per record: batches and their keys, an index on the batches' times",
+            "records" not in tables and {"batches", "batch_keys"} <= tables and
+            "batches_time" in idx, (tables, idx))
+    nrows = db.execute(NRECORDS).fetchone()[0]
+    t.check("the batches count every record", nrows == len(records), (nrows, len(records)))
     nbatches = db.execute("SELECT count(*) FROM batches").fetchone()[0]
     t.check("one row per batch", nbatches == report["chain"]["batches_verified"],
             (nbatches, report.get("chain")))
-    row = db.execute("SELECT facility, severity, host, app, procid, msgid, msg_time_ns, peer, transport "
-                     "FROM records WHERE host = 'alpha' ORDER BY seq LIMIT 1").fetchone()
-    t.check("parsed fields of an RFC 5424 record", row == (4, 2, b"alpha", b"app1", b"1000", b"ID47",
-                                                         1767225600000001000, b"127.0.0.1", 2), row)
-    row = db.execute("SELECT facility, severity, host, app, procid, msgid FROM records "
-                     "WHERE host = 'gamma' ORDER BY seq LIMIT 1").fetchone()
-    t.check("parsed fields of a BSD record", row == (1, 5, b"gamma", b"sshd", b"99", None), row)
-    row = db.execute("SELECT count(*), count(host) FROM records WHERE type = 2").fetchone()
-    t.check("control records are indexed, without syslog fields", row[0] >= 4 and row[1] == 0, row)
+    # the keys of each batch are exactly the hosts, apps and identities of its records
+    # (the hosts and apps as `logsealctl query` derives them from the archive's records)
+    want = set()
+    brows = db.execute("SELECT batch_no, first_seq, record_count FROM batches").fetchall()
+    _, qall, _ = query(app)
+    for r_ in qall:
+        bno = next(b_ for b_, first, count in brows if first <= r_["seq"] < first + count)
+        if r_.get("host"):
+            want.add((0, r_["host"].encode(), bno))
+        if r_.get("app"):
+            want.add((1, r_["app"].encode(), bno))
+    got = set(db.execute("SELECT kind, name, batch_no FROM batch_keys WHERE kind < 2"))
+    t.check("batch_keys: the host and app names of each batch's records, once each",
+            got == want and len(got) < nrows, (len(got), len(want), sorted(got ^ want)[:5]))
+    row = db.execute("SELECT count(*) FROM batch_keys WHERE kind = 0 AND name = 'alpha'").fetchone()
+    t.check("a host's batches are found by its key", row[0] > 0, row)
     blob = open(os.path.join(app.state, "index", "index.sqlite"), "rb").read()
     blob += open(os.path.join(app.state, "index", "index.sqlite-wal"), "rb").read() \
         if os.path.exists(os.path.join(app.state, "index", "index.sqlite-wal")) else b""
@@ -230,6 +241,16 @@ try:
             p.stdout[:200])
     rc, res, err = query(app, "--app", "app2")
     t.check("query --app", rc == 0 and [qmsg(r) for r in res] == sent["beta"], (rc, len(res), err))
+    rc, res, err = query(app, "--facility", "auth")
+    t.check("query --facility (the batches' facility keys, then the records)",
+            rc == 0 and sorted(qmsg(r) for r in res) == sorted(sent["alpha"] + sent["delta"]),
+            (rc, len(res), err))
+    rc, res, err = query(app, "--severity", "crit")
+    t.check("query --severity crit: as severe or more",
+            rc == 0 and [qmsg(r) for r in res] == sent["alpha"], (rc, len(res), err))
+    rc, res, err = query(app, "--severity", "notice", "--host", "gamma")
+    t.check("query --severity with --host", rc == 0 and [qmsg(r) for r in res] == sent["gamma"],
+            (rc, len(res), err))
     rc, res, err = query(app, "--host", "alpha", "--limit", "7")
     t.check("query --limit", rc == 0 and len(res) == 7, len(res))
 
@@ -263,7 +284,7 @@ try:
                                                                            len(records)), out)
     rc, res, err = query(app)
     db = sqlite3.connect(os.path.join(app.state, "index", "index.sqlite"))
-    n2 = db.execute("SELECT count(*) FROM records").fetchone()[0]
+    n2 = db.execute(NRECORDS).fetchone()[0]
     db.close()
     t.check("query's catch-up adds nothing twice", rc == 0 and res == full and n2 == len(records),
             (n2, len(records)))
@@ -279,17 +300,20 @@ try:
 
     # ---- a falsified index selects differently but cannot change what is printed ----
     db = sqlite3.connect(os.path.join(app.state, "index", "index.sqlite"))
-    db.execute("UPDATE records SET host = 'evil' WHERE host = 'alpha'")
-    db.execute("UPDATE records SET time_ns = 0 WHERE host = 'beta'")
+    db.execute("UPDATE batch_keys SET name = 'evil' WHERE kind = 0 AND name = 'alpha'")
+    db.execute("UPDATE batches SET min_time = 0, max_time = 0 WHERE batch_no IN "
+               "(SELECT batch_no FROM batch_keys WHERE kind = 0 AND name = 'beta')")
     db.commit()
     db.close()
     rc, res, err = query(app)
     t.check("falsified host/time rows: the unfiltered query still prints the archive bytes",
-            rc == 0 and sorted((r["seq"], qmsg(r)) for r in res) ==
+            sorted((r["seq"], qmsg(r)) for r in res) ==
             sorted((r["seq"], qmsg(r)) for r in full), err)
     t.check("... with host and time as the archives say",
             sorted((r["seq"], r["host"], r["time"]) for r in res) ==
             sorted((r["seq"], r["host"], r["time"]) for r in full))
+    t.check("... and says the index is out of step (exit 1, reindex)",
+            rc == 1 and "out of step" in err and "reindex" in err, (rc, err))
     rc, res, err = query(app, "--host", "evil")
     t.check("query --host evil prints nothing the archives do not say, exit 1, says reindex",
             rc == 1 and res == [] and "reindex" in err, (rc, len(res), err))
@@ -336,11 +360,65 @@ try:
             rc == 0 and [qmsg(r) for r in res] == late["eta"], (rc, len(res), err))
     rc, _, all_records = app.verify()
     db = sqlite3.connect(os.path.join(app.state, "index", "index.sqlite"))
-    n3 = db.execute("SELECT count(*) FROM records").fetchone()[0]
+    n3 = db.execute(NRECORDS).fetchone()[0]
     db.close()
     t.check("after resuming: one row per record of the chain", n3 == len(all_records),
             (n3, len(all_records)))
     sent.update(late)
+
+    # ---- an index of schema version 2 (a row per record), as an upgrade finds it: the
+    # daemon's indexer empties it, makes it version 3 and indexes the archives again ----
+    ixfile = os.path.join(app.state, "index", "index.sqlite")
+    owner = os.stat(ixfile)
+    db = sqlite3.connect(ixfile)
+    db.executescript("""
+        DROP TABLE batch_keys;
+        DROP INDEX batches_time;
+        CREATE TABLE records(seq INTEGER PRIMARY KEY, time_ns INTEGER NOT NULL,
+          batch_no INTEGER NOT NULL, archive_no INTEGER NOT NULL, type INTEGER NOT NULL,
+          transport INTEGER NOT NULL, peer TEXT, port INTEGER, conn_id INTEGER,
+          flags INTEGER NOT NULL, facility INTEGER, severity INTEGER, host TEXT, app TEXT,
+          procid TEXT, msgid TEXT, msg_time_ns INTEGER, identity TEXT);
+        CREATE INDEX records_time ON records(time_ns);
+        CREATE INDEX records_host_time ON records(host, time_ns);
+        CREATE INDEX records_app_time ON records(app, time_ns);
+        INSERT INTO records SELECT first_seq, min_time, batch_no, archive_no, 1, 2, '127.0.0.1',
+          514, NULL, 0, 1, 5, 'stale', 'old', NULL, NULL, NULL, NULL FROM batches;
+        UPDATE meta SET value = '2' WHERE key = 'schema_version';
+    """)
+    db.commit()
+    db.close()
+    for f in os.listdir(os.path.dirname(ixfile)):
+        os.chown(os.path.join(os.path.dirname(ixfile), f), owner.st_uid, owner.st_gid)
+    theta = [b"<13>1 2026-05-05T00:00:00Z theta app6 - - - after the upgrade %d" % i
+             for i in range(40)]
+    app.start()
+    tcp_octet(app, theta)
+    time.sleep(1.5)
+    t.check("run on a schema 2 index stops cleanly", app.stop() == 0)
+    rc, _, all_records = app.verify()
+    db = sqlite3.connect(ixfile)
+    version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    n4 = db.execute(NRECORDS).fetchone()[0]
+    db.close()
+    rc, res, err = query(app, "--host", "theta")  # indexes what the daemon left (its last batch)
+    db = sqlite3.connect(ixfile)
+    n5 = db.execute(NRECORDS).fetchone()[0]
+    db.close()
+    t.check("schema 2 index: logseald migrated it (version 3, no records table, same owner)",
+            version == ("3",) and "records" not in tables and "batch_keys" in tables and
+            os.stat(ixfile).st_uid == owner.st_uid, (version, tables))
+    t.check("... and indexed the chain again, without an index error; query completes it",
+            0 < n4 <= n5 == len(all_records) and "logseald: index:" not in app.logtext(),
+            (n4, n5, len(all_records), app.logtext()[-600:]))
+    t.check("... query finds the new messages", rc == 0 and [qmsg(r) for r in res] == theta,
+            (rc, len(res), err))
+    rc, res, err = query(app, "--host", "stale")
+    t.check("... and nothing of the old rows", rc == 0 and res == [], (rc, len(res), err))
+    sent["theta"] = theta
+    by_seq = {r["seq"]: r for r in all_records}
+    check_hosts("after the migration from schema 2")
 
     # ---- damaged and torn archives (on copies of the state directory) ----
     def copy_state(name):
@@ -386,7 +464,7 @@ try:
     os.truncate(last, cut)
     rc, out, err = ctl(app, "reindex", state=torn)
     db = sqlite3.connect(os.path.join(torn, "index", "index.sqlite"))
-    ntorn = db.execute("SELECT count(*) FROM records").fetchone()[0]
+    ntorn = db.execute(NRECORDS).fetchone()[0]
     db.close()
     t.check("torn tail of the open archive: reindex stops cleanly (exit 0) before it",
             rc == 0 and 0 < ntorn < len(all_records), (rc, ntorn, err))

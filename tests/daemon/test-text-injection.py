@@ -224,13 +224,21 @@ try:
     t.check("key list: no raw nanoseconds", b"4070908800000000000" not in p.stdout, p.stdout)
     app.stop()
 
-    # an index of schema version 1 (before records.identity), as an upgrade finds it: the first
-    # opener adds the column and indexes the archives again; the file keeps its owner
+    # an index of schema version 1 (a row per record, before records.identity), as an upgrade
+    # finds it: the first opener makes it version 3 and indexes the archives again; the file
+    # keeps its owner
     ixfile = os.path.join(app.state, "index", "index.sqlite")
     owner = os.stat(ixfile).st_uid
     db = sqlite3.connect(ixfile)
-    db.execute("ALTER TABLE records DROP COLUMN identity")
-    db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    db.executescript("""
+        DROP TABLE batch_keys;
+        CREATE TABLE records(seq INTEGER PRIMARY KEY, time_ns INTEGER NOT NULL,
+          batch_no INTEGER NOT NULL, archive_no INTEGER NOT NULL, type INTEGER NOT NULL,
+          transport INTEGER NOT NULL, peer TEXT, port INTEGER, conn_id INTEGER,
+          flags INTEGER NOT NULL, facility INTEGER, severity INTEGER, host TEXT, app TEXT,
+          procid TEXT, msgid TEXT, msg_time_ns INTEGER);
+        UPDATE meta SET value = '1' WHERE key = 'schema_version';
+    """)
     db.commit()
     db.close()
     p = ctl("query", "--state-dir", app.state, "--identity", IDENT_ES)
@@ -240,7 +248,7 @@ try:
     db = sqlite3.connect(ixfile)
     version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     db.close()
-    t.check("... now schema version 2, same owner", version == ("2",) and
+    t.check("... now schema version 3, same owner", version == ("3",) and
             os.stat(ixfile).st_uid == owner, (version, owner, os.stat(ixfile).st_uid))
     db = sqlite3.connect(ixfile)
     db.execute("UPDATE meta SET value = '7' WHERE key = 'schema_version'")
