@@ -21,23 +21,7 @@ port=$((20000 + RANDOM % 20000))
 $new/daemon/logseald --config $d/conf --state-dir $st --listen tcp:127.0.0.1:$port 2>$d/log &
 lp=$!
 for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-python3 - "$port" "$records" <<'PY'
-import socket, sys, time
-port, total = int(sys.argv[1]), int(sys.argv[2])
-s = socket.create_connection(("127.0.0.1", port))
-words = ["disk", "login", "cron", "kernel", "network", "auth", "backup", "dns"]
-chunk = []
-for i in range(total):
-    term = b" needle-%d" % i if i % 100000 == 50000 else b""
-    m = b"<%d>1 2026-03-01T10:00:00Z host%02d app%d 42 - - %s event %d%s" % (
-        8 + i % 8, i % 100, i % 7, words[i % 8].encode(), i, term)
-    chunk.append(b"%d %s" % (len(m), m))
-    if len(chunk) == 20000:
-        s.sendall(b"".join(chunk)); chunk = []
-        time.sleep(0.05)
-s.sendall(b"".join(chunk))
-s.close()
-PY
+python3 bench/query-gen.py "$port" "$records" 0.05
 sleep 3
 kill -TERM $lp; wait $lp || true
 # the middle of the chain's receive times

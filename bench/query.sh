@@ -40,24 +40,7 @@ for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; 
 now() { date +%s.%N; }
 sub() { python3 -c "print('%.3f' % ($1 - $2))"; }
 t0=$(now)
-python3 - "$port" "$records" <<'EOF'
-import socket, sys
-port, total = int(sys.argv[1]), int(sys.argv[2])
-s = socket.create_connection(("127.0.0.1", port))
-words = ["disk", "login", "cron", "kernel", "network", "auth", "backup", "dns"]
-chunk = []
-for i in range(total):
-    # one rare term every 100000 records for the full-text query
-    term = b" needle-%d" % i if i % 100000 == 50000 else b""
-    m = b"<13>1 2026-03-01T10:00:00Z host%02d app%d 42 - - %s event %d%s" % (
-        i % 100, i % 7, words[i % 8].encode(), i, term)
-    chunk.append(b"%d %s" % (len(m), m))
-    if len(chunk) == 20000:
-        s.sendall(b"".join(chunk))
-        chunk = []
-s.sendall(b"".join(chunk))
-s.close()
-EOF
+python3 bench/query-gen.py "$port" "$records"
 t1=$(now)
 # wait until the index holds everything
 want=$records
