@@ -113,6 +113,15 @@ static void track_time(LsChainVerifier *v, const LsRecord *rec, const LsControl 
         }
         if (type == LS_CTL_START)
                 v->hb_ns = ls_control_get_u64(ctl, LS_TAG_HEARTBEAT_INTERVAL, &x) ? x : 0;
+        /* The writer's own statement that a run was not confined (SPEC §4.5): a note, once. */
+        if (type == LS_CTL_START && !v->confine_noted &&
+            ls_control_get_u64(ctl, LS_TAG_CONFINEMENT, &x) && (x & LS_CONFINE_DISABLED)) {
+                v->confine_noted = 1;
+                chain_report(v, LS_CLASS_NOTE, 0, "confinement", offset, batch_no, rec->seq,
+                             "the appliance ran without its file-system confinement (confine = "
+                             "no) from this START record on; later such runs are not listed "
+                             "(SPEC §4.5)");
+        }
         v->last_time = rec->time_ns;
         v->last_was_stop = type == LS_CTL_STOP;
 }

@@ -122,6 +122,7 @@ struct LsChainVerifier {
 
         /* heartbeat coverage (SPEC §11): silence longer than the announced interval */
         uint64_t hb_ns;               /* from the last START, 0: not announced */
+        int confine_noted;            /* a run without confinement was noted (SPEC §4.5) */
         uint64_t last_time;           /* time of the previous record, LS_UNSET: unknown */
         int last_was_stop;
         struct {

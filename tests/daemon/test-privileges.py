@@ -250,6 +250,10 @@ try:
     t.check("its START record says so: CONFINEMENT without Landlock, with DISABLED, and a text",
             f.get("confinement", 0) & (LANDLOCK | DISABLED | SIGNER) == DISABLED
             and f.get("confinement", 0) & NO_CAPS and "confine = no" in f.get("text", ""), f)
+    notes = [x for x in report.get("findings", []) if x.get("check") == "confinement"]
+    t.check("logseal-verify notes the unconfined run once (class note: the verdict stays intact)",
+            vrc == 0 and len(notes) == 1 and notes[0].get("class") == "note"
+            and "confine = no" in notes[0].get("detail", ""), report.get("findings"))
 finally:
     if t.failed:
         for a in apps:
