@@ -464,10 +464,9 @@ int start_daemon(Daemon *d)
         LsSigner signer;
         int has_next = 0;
         SealerInit si = {.cfg = &d->cfg};
-        Recovery rc;
+        Recovery rc = {};
         Replay rp = {.d = d}, count = {};
         _cleanup_free_ StartRevocations *revs = NULL;
-        _cleanup_free_ uint8_t *samples = NULL; /* Recovery.samples */
         uint64_t last_id = 0, damaged = 0;
         int r;
 
@@ -480,7 +479,6 @@ int start_daemon(Daemon *d)
                 fprintf(stderr, "logseald: cannot recover the archive state: %s\n", strerror(-r));
                 goto fail;
         }
-        samples = rc.samples;
         r = has_next ? resolve_next_key(d, &key, &next, &si.cert, &rc, &si) : 0;
         if (r < 0) {
                 fprintf(stderr, "logseald: cannot resolve an interrupted epoch change: %s\n",
@@ -591,9 +589,9 @@ int start_daemon(Daemon *d)
                         goto fail;
                 }
         }
-        si.samples = samples;
-        si.samples_len = rc.samples_len;
+        si.samples = &rc.samples;
         r = sealer_start(&d->sealer, &si, d->notify_fd);
+        ls_samples_free(&rc.samples); /* the sealer took a copy */
         if (r < 0)
                 goto fail;
         if (revs)
@@ -653,5 +651,6 @@ int start_daemon(Daemon *d)
                 goto fail;
         return 0;
 fail:
+        ls_samples_free(&rc.samples);
         return r;
 }

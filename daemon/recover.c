@@ -91,29 +91,8 @@ typedef struct Scan {
         uint64_t wal_records_after;  /* WAL-originated records beyond the sealed state */
         uint64_t unclean_after;      /* UNCLEAN_SHUTDOWN records beyond the sealed state */
         int dict_torn;               /* DICT header, its dictionary frame incomplete */
-        uint8_t *samples;            /* the latest payload content (Recovery.samples) */
-        size_t samples_len;
+        LsSamples samples;           /* the latest payload content (Recovery.samples) */
 } Scan;
-
-#define RECOVER_SAMPLES_MAX DICT_SAMPLES_MAX
-
-/* Keeps the latest RECOVER_SAMPLES_MAX bytes of payload content for the next dictionary
- * (SPEC §8.6): the older half goes when it is full. Best effort: no memory, no samples. */
-static void keep_sample(Scan *sc, const uint8_t *p, size_t n)
-{
-        if (n > RECOVER_SAMPLES_MAX)
-                p += n - RECOVER_SAMPLES_MAX, n = RECOVER_SAMPLES_MAX;
-        if (!sc->samples && !(sc->samples = malloc(RECOVER_SAMPLES_MAX)))
-                return;
-        if (sc->samples_len + n > RECOVER_SAMPLES_MAX) {
-                size_t keep = MIN(sc->samples_len, RECOVER_SAMPLES_MAX / 2);
-                keep = MIN(keep, RECOVER_SAMPLES_MAX - n);
-                memmove(sc->samples, sc->samples + sc->samples_len - keep, keep);
-                sc->samples_len = keep;
-        }
-        memcpy(sc->samples + sc->samples_len, p, n);
-        sc->samples_len += n;
-}
 
 /*
  * The sealer writes KEY_TRANSITION records of signing keys (epoch changes, admin rotations)
@@ -150,7 +129,7 @@ static int scan_batch(Scan *sc, LsPayload *pl, const LsReadItem *it, uint64_t st
         if (r < 0)
                 return r;
         raw = ls_payload_content(pl, &rawlen);
-        keep_sample(sc, raw, rawlen);
+        (void) ls_samples_add(&sc->samples, raw, rawlen); /* best effort */
         raw = ls_payload_raw(pl, &rawlen);
         ls_payload_iter_init(&pi, h, raw, rawlen);
         while ((r = ls_payload_next(&pi, &rec, &bytes, &len, leaf, &off)) > 0) {
@@ -313,6 +292,7 @@ int recover_archives(int state_dirfd, int archive_dirfd, const uint8_t chain_id[
                 close(fd);
                 return -ENOMEM;
         }
+        sc->samples.max = DICT_SAMPLES_MAX;
         r = scan_archive(fd, name, st.tree_size, sc);
         if (r == -ENODATA) {
                 /* No complete header. A new archive's header goes to disk with its first
@@ -324,7 +304,7 @@ int recover_archives(int state_dirfd, int archive_dirfd, const uint8_t chain_id[
                 if (sc->dict_torn) /* a header and an incomplete dictionary frame */
                         max += LS_FRAME_HDR_LEN + LS_DICT_FIXED_LEN + LS_MAX_DICT;
                 close(fd);
-                free(sc->samples);
+                ls_samples_free(&sc->samples);
                 free(sc);
                 if (size < 0 || size >= max) {
                         fprintf(stderr, "logseald: %s: no valid archive header; move the file "
@@ -418,12 +398,11 @@ int recover_archives(int state_dirfd, int archive_dirfd, const uint8_t chain_id[
                 ls_trailer_hash(&t, rc.pos.prev_seal_hash);
         }
         rc.samples = sc->samples;
-        rc.samples_len = sc->samples_len;
         free(sc);
         *ret = rc;
         return 0;
 fail:
-        free(sc->samples);
+        ls_samples_free(&sc->samples);
         free(sc);
         return r < 0 ? r : -EBADMSG;
 }

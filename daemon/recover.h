@@ -19,10 +19,9 @@ typedef struct Recovery {
         uint64_t wal_id_sealed;             /* WAL entries known to be in archives */
         uint64_t wal_skip;                  /* further entries already sealed (count) */
         uint64_t torn_bytes;                /* archive bytes cut from a torn tail */
-        uint8_t *samples;                   /* the last archive's latest payload content (at
+        LsSamples samples;                  /* the last archive's latest payload content (at
                                              * most DICT_SAMPLES_MAX), to train the next
-                                             * archive's dictionary; the caller frees it */
-        size_t samples_len;
+                                             * archive's dictionary; ls_samples_free() it */
 } Recovery;
 
 int recover_archives(int state_dirfd, int archive_dirfd, const uint8_t chain_id[LS_CHAIN_ID_LEN],

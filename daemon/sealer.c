@@ -316,8 +316,8 @@ int sealer_start(Sealer **ret, SealerInit *init, int notify_fd)
                 return r;
         }
         /* A restart learns again from what the last run sealed (best effort). */
-        if (init->samples_len)
-                (void) ls_chain_writer_add_sample(s->cw, init->samples, init->samples_len);
+        if (init->samples && init->samples->len)
+                (void) ls_chain_writer_add_sample(s->cw, init->samples->buf, init->samples->len);
         s->cfg = init->cfg;
         s->state_dirfd = init->state_dirfd;
         s->archive_dirfd = init->archive_dirfd;

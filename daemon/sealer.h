@@ -64,8 +64,7 @@ typedef struct SealerInit {
         uint32_t undeclared;
         /* Earlier payload content (Recovery.samples, recover.c) for the dictionary of the
          * first archive this run creates (SPEC §8.6); copied, the caller keeps it. */
-        const uint8_t *samples;
-        size_t samples_len;
+        const LsSamples *samples;
 } SealerInit;
 
 int sealer_start(Sealer **ret, SealerInit *init, int notify_fd);

@@ -29,11 +29,7 @@ struct LsChainWriter {
         LsMerkle pend_tree;
         const uint8_t *pend_bytes;   /* in the builder, valid until the next begin */
         size_t pend_len;
-        /* Dictionary training (SPEC §8.6): the latest payload contents, in chunks. */
-        uint8_t *samp;
-        size_t samp_len;
-        size_t *samp_sizes;
-        size_t samp_n;
+        LsSamples samp;              /* what the next dictionary learns from (SPEC §8.6) */
         int archive_dict;            /* the open archive has a dictionary */
         size_t dict_limit;           /* 0: dict_size only */
         size_t tried_samples;        /* samples when the open archive's training gave none */
@@ -47,20 +43,15 @@ struct LsChainWriter {
 #define DICT_SAMPLE_RATIO 16
 #endif
 
-int ls_chain_writer_add_sample(LsChainWriter *w, const uint8_t *p, size_t n)
+int ls_samples_add(LsSamples *s, const uint8_t *p, size_t n)
 {
-        const size_t max = w->cfg.dict_samples_max;
-
-        if (w->cfg.dict_size == 0 || max < SAMPLE_CHUNK)
+        if (s->max < SAMPLE_CHUNK)
                 return 0;
-        if (!w->samp) {
-                w->samp = malloc(max);
-                w->samp_sizes = calloc(max / 8 + 1, sizeof(*w->samp_sizes));
-                if (!w->samp || !w->samp_sizes) {
-                        free(w->samp);
-                        free(w->samp_sizes);
-                        w->samp = NULL;
-                        w->samp_sizes = NULL;
+        if (!s->buf) {
+                s->buf = malloc(s->max);
+                s->sizes = calloc(s->max / 8 + 1, sizeof(*s->sizes));
+                if (!s->buf || !s->sizes) {
+                        ls_samples_free(s);
                         return -ENOMEM;
                 }
         }
@@ -68,24 +59,39 @@ int ls_chain_writer_add_sample(LsChainWriter *w, const uint8_t *p, size_t n)
                 size_t c = MIN(n, (size_t) SAMPLE_CHUNK);
                 if (c < 8)
                         break; /* too short to teach anything */
-                if (w->samp_len + c > max) {
+                if (s->len + c > s->max) {
                         /* Full: drop the older half, keep the latest data. */
                         size_t drop = 0, k = 0;
-                        while (k < w->samp_n && (drop < max / 2 || w->samp_len - drop + c > max))
-                                drop += w->samp_sizes[k++];
-                        memmove(w->samp, w->samp + drop, w->samp_len - drop);
-                        memmove(w->samp_sizes, w->samp_sizes + k,
-                                (w->samp_n - k) * sizeof(*w->samp_sizes));
-                        w->samp_len -= drop;
-                        w->samp_n -= k;
+                        while (k < s->n && (drop < s->max / 2 || s->len - drop + c > s->max))
+                                drop += s->sizes[k++];
+                        memmove(s->buf, s->buf + drop, s->len - drop);
+                        memmove(s->sizes, s->sizes + k, (s->n - k) * sizeof(*s->sizes));
+                        s->len -= drop;
+                        s->n -= k;
                 }
-                memcpy(w->samp + w->samp_len, p, c);
-                w->samp_len += c;
-                w->samp_sizes[w->samp_n++] = c;
+                memcpy(s->buf + s->len, p, c);
+                s->len += c;
+                s->sizes[s->n++] = c;
                 p += c;
                 n -= c;
         }
         return 0;
+}
+
+void ls_samples_free(LsSamples *s)
+{
+        free(s->buf);
+        free(s->sizes);
+        s->buf = NULL;
+        s->sizes = NULL;
+        s->len = s->n = 0;
+}
+
+int ls_chain_writer_add_sample(LsChainWriter *w, const uint8_t *p, size_t n)
+{
+        if (w->cfg.dict_size == 0)
+                return 0;
+        return ls_samples_add(&w->samp, p, n);
 }
 
 void ls_chain_writer_set_dict_limit(LsChainWriter *w, size_t bytes)
@@ -98,8 +104,8 @@ int ls_chain_writer_dict_due(const LsChainWriter *w)
         /* After a training that gave nothing, only once the samples have doubled: a writer
          * that cannot get a dictionary must not end an archive after every batch. */
         return w->cfg.dict_size > 0 && w->archive && !w->archive_dict &&
-               w->samp_len >= w->cfg.dict_samples_min &&
-               w->samp_len / 2 >= w->tried_samples;
+               w->samp.len >= w->cfg.dict_samples_min &&
+               w->samp.len / 2 >= w->tried_samples;
 }
 
 void ls_chain_writer_last_train(const LsChainWriter *w, uint64_t *ret_ns, size_t *ret_size,
@@ -137,15 +143,15 @@ static uint8_t *train_dict(LsChainWriter *w, size_t *ret_len)
         uint8_t *d;
 
         w->train_size = 0;
-        w->train_samples = w->samp_len;
-        if (w->cfg.dict_size == 0 || w->samp_len < w->cfg.dict_samples_min || w->samp_n < 8)
+        w->train_samples = w->samp.len;
+        if (w->cfg.dict_size == 0 || w->samp.len < w->cfg.dict_samples_min || w->samp.n < 8)
                 return NULL;
         /*
          * A dictionary no larger than a sixteenth of what it learns from: zstd's trainer wants
          * far more samples than dictionary, and a dictionary is stored once per archive, so
          * one trained early (a new chain, dictionary_after) must stay small.
          */
-        cap = MIN(cap, w->samp_len / DICT_SAMPLE_RATIO);
+        cap = MIN(cap, w->samp.len / DICT_SAMPLE_RATIO);
         if (w->dict_limit)
                 cap = MIN(cap, w->dict_limit);
         if (cap < LS_DICT_MIN)
@@ -153,8 +159,8 @@ static uint8_t *train_dict(LsChainWriter *w, size_t *ret_len)
         d = malloc(cap);
         if (!d)
                 return NULL;
-        len = ZDICT_optimizeTrainFromBuffer_fastCover(d, cap, w->samp, w->samp_sizes,
-                                                      (unsigned) w->samp_n, &prm);
+        len = ZDICT_optimizeTrainFromBuffer_fastCover(d, cap, w->samp.buf, w->samp.sizes,
+                                                      (unsigned) w->samp.n, &prm);
         w->train_ns = mono_ns() - t0;
         if (ZDICT_isError(len) || len < LS_DICT_MIN || len > cap) {
                 free(d);
@@ -183,6 +189,7 @@ int ls_chain_writer_new(LsChainWriter **ret, const LsChainWriterConfig *cfg,
         if (!w)
                 return -ENOMEM;
         w->cfg = *cfg;
+        w->samp.max = cfg->dict_samples_max;
         if (pos)
                 w->pos = *pos;
         else
@@ -211,8 +218,7 @@ LsChainWriter *ls_chain_writer_free(LsChainWriter *w)
                 return NULL;
         ls_archive_writer_free(w->archive);
         ls_batch_builder_free(w->builder);
-        free(w->samp);
-        free(w->samp_sizes);
+        ls_samples_free(&w->samp);
         free(w);
         return NULL;
 }
@@ -276,7 +282,7 @@ static int open_archive(LsChainWriter *w, const LsSigner *s, uint64_t now_ns)
                 r = ls_archive_writer_new_dict(&w->archive, fd, &h, &w->pos.tree, s, dict,
                                                dict_len);
         w->archive_dict = dict != NULL;
-        w->tried_samples = dict ? 0 : w->samp_len;
+        w->tried_samples = dict ? 0 : w->samp.len;
         free(dict);
         if (r < 0) {
                 (void) ls_batch_builder_set_dict(w->builder, NULL, 0);

@@ -35,6 +35,21 @@ typedef struct LsChainWriterConfig {
         void *sign_batch_ud;
 } LsChainWriterConfig;
 
+/*
+ * The latest payload contents a dictionary is trained on (SPEC §8.6): chunks of at most
+ * 8 KiB (zstd's trainer reads each as one sample), at most max bytes; when full, the older
+ * half goes. Zero-initialise with max set; ls_samples_free releases it.
+ */
+typedef struct LsSamples {
+        size_t max;
+        uint8_t *buf;
+        size_t len;
+        size_t *sizes;
+        size_t n;
+} LsSamples;
+int ls_samples_add(LsSamples *s, const uint8_t *p, size_t n);
+void ls_samples_free(LsSamples *s);
+
 /* Where a chain continues: all zero for a new chain. */
 typedef struct LsChainPosition {
         uint64_t archive_no;         /* next archive to create */
