@@ -136,11 +136,33 @@ static void set_span(const LsRecord *rec, LsSpan s, const uint8_t **p, size_t *n
         *n = s.len;
 }
 
+/* The syslog header fields of a record (none unless it parses as syslog): what both the
+ * batch keys and index_record_fields take from a message. */
+static void syslog_fields(const LsRecord *rec, IndexFields *f)
+{
+        /* A BSD timestamp's missing year comes from the receive time: deterministic. */
+        LsSyslogParseOpts opts = {.now = (int64_t) (rec->time_ns / 1000000000u)};
+        LsSyslogMsg m;
+
+        f->facility = -1;
+        f->severity = -1;
+        if (rec->type != LS_REC_SYSLOG || ls_syslog_parse(rec->body, rec->body_len, &opts, &m) < 0)
+                return;
+        f->facility = m.facility;
+        f->severity = m.severity;
+        if (m.flags & LS_SYSLOG_HAVE_TIME) {
+                f->have_msg_time = 1;
+                f->msg_time_ns = m.time_ns;
+        }
+        set_span(rec, m.hostname, &f->host, &f->host_len);
+        set_span(rec, m.app_name, &f->app, &f->app_len);
+        set_span(rec, m.procid, &f->procid, &f->procid_len);
+        set_span(rec, m.msgid, &f->msgid, &f->msgid_len);
+}
+
 void index_record_fields(const LsRecord *rec, IndexFields *f)
 {
         memset(f, 0, sizeof(*f));
-        f->facility = -1;
-        f->severity = -1;
         if (rec->family == LS_FAMILY_IPV4 || rec->family == LS_FAMILY_IPV6) {
                 if (!inet_ntop(rec->family == LS_FAMILY_IPV4 ? AF_INET : AF_INET6, rec->address,
                                f->peer, sizeof(f->peer)))
@@ -153,23 +175,7 @@ void index_record_fields(const LsRecord *rec, IndexFields *f)
                 snprintf(f->peer, sizeof(f->peer), "pid=%" PRIu32 " uid=%" PRIu32 " gid=%" PRIu32,
                          pid, uid, gid);
         }
-        if (rec->type == LS_REC_SYSLOG) {
-                /* A BSD timestamp's missing year comes from the receive time: deterministic. */
-                LsSyslogParseOpts opts = {.now = (int64_t) (rec->time_ns / 1000000000u)};
-                LsSyslogMsg m;
-                if (ls_syslog_parse(rec->body, rec->body_len, &opts, &m) < 0)
-                        return;
-                f->facility = m.facility;
-                f->severity = m.severity;
-                if (m.flags & LS_SYSLOG_HAVE_TIME) {
-                        f->have_msg_time = 1;
-                        f->msg_time_ns = m.time_ns;
-                }
-                set_span(rec, m.hostname, &f->host, &f->host_len);
-                set_span(rec, m.app_name, &f->app, &f->app_len);
-                set_span(rec, m.procid, &f->procid, &f->procid_len);
-                set_span(rec, m.msgid, &f->msgid, &f->msgid_len);
-        }
+        syslog_fields(rec, f);
 }
 
 /* ---- the keys of a batch ---- */
@@ -247,28 +253,18 @@ static int record_keys(Index *ix, const LsRecord *rec)
         static const char *const numbers[24] = {"0",  "1",  "2",  "3",  "4",  "5",  "6",  "7",
                                                 "8",  "9",  "10", "11", "12", "13", "14", "15",
                                                 "16", "17", "18", "19", "20", "21", "22", "23"};
-        int r = 0;
+        IndexFields f = {0};
+        int r;
 
-        if (rec->type == LS_REC_SYSLOG) {
-                LsSyslogParseOpts opts = {.now = (int64_t) (rec->time_ns / 1000000000u)};
-                LsSyslogMsg m;
-                const uint8_t *p;
-                size_t n;
-                if (ls_syslog_parse(rec->body, rec->body_len, &opts, &m) == 0) {
-                        set_span(rec, m.hostname, &p, &n);
-                        r = keys_add(ix, IX_KEY_HOST, p, n);
-                        set_span(rec, m.app_name, &p, &n);
-                        r = r ?: keys_add(ix, IX_KEY_APP, p, n);
-                        if (m.facility >= 0 && m.facility < 24)
-                                r = r ?: keys_add(ix, IX_KEY_FACILITY,
-                                                  (const uint8_t *) numbers[m.facility],
-                                                  strlen(numbers[m.facility]));
-                        if (m.severity >= 0 && m.severity < 8)
-                                r = r ?: keys_add(ix, IX_KEY_SEVERITY,
-                                                  (const uint8_t *) numbers[m.severity],
-                                                  strlen(numbers[m.severity]));
-                }
-        }
+        syslog_fields(rec, &f);
+        r = keys_add(ix, IX_KEY_HOST, f.host, f.host_len);
+        r = r ?: keys_add(ix, IX_KEY_APP, f.app, f.app_len);
+        if (f.facility >= 0 && f.facility < 24)
+                r = r ?: keys_add(ix, IX_KEY_FACILITY, (const uint8_t *) numbers[f.facility],
+                                  strlen(numbers[f.facility]));
+        if (f.severity >= 0 && f.severity < 8)
+                r = r ?: keys_add(ix, IX_KEY_SEVERITY, (const uint8_t *) numbers[f.severity],
+                                  strlen(numbers[f.severity]));
         if (r == 0 && rec->identity_len)
                 r = keys_add(ix, IX_KEY_IDENTITY, rec->identity, rec->identity_len);
         return r;
