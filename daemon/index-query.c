@@ -152,12 +152,11 @@ static int emit_until(QueryRun *q, uint64_t until, int all)
 static int reader_record(IndexBatchReader *b, uint64_t i, LsRecord *rec);
 
 /* The records of full-text hits in the batch's seq range, as bits. */
-static int fts_mark(Index *ix, sqlite3_stmt *fts, QueryRun *q, const IndexHit *base,
-                    uint64_t first_seq, uint32_t count)
+static int fts_mark(Index *ix, sqlite3_stmt *fts, QueryRun *q, uint64_t first_seq,
+                    uint32_t count)
 {
         int rc;
 
-        (void) base;
         if (q->fts_cap < count) {
                 uint8_t *v = realloc(q->fts_bits, count);
                 if (!v)
@@ -208,7 +207,7 @@ static int query_batch(Index *ix, IndexBatchReader *b, QueryRun *q, sqlite3_stmt
             h->min_time_ns != min_time || h->max_time_ns != max_time)
                 ix->query_mismatches++;
         if (f->match) {
-                r = fts_mark(ix, fts, q, base, first_seq, count);
+                r = fts_mark(ix, fts, q, first_seq, count);
                 if (r < 0)
                         return r;
         }
