@@ -11,6 +11,7 @@
 #include <sodium.h>
 #include <zstd.h>
 
+#include "archive.h"
 #include "hash.h"
 
 /*
@@ -50,6 +51,9 @@ int main(int argc, char **argv)
                         return 1;
                 close(fd);
                 ZSTD_DDict *ddict = NULL; /* one per archive (format 4) */
+                const uint8_t *dict;
+                size_t dict_len;
+                uint32_t dict_id;
                 t0 = now();
                 for (size_t off = 0; off + 8 <= (size_t) st.st_size;) {
                         size_t n = ZSTD_findFrameCompressedSize(p + off, (size_t) st.st_size - off);
@@ -65,15 +69,11 @@ int main(int argc, char **argv)
                                         return 1;
                                 ls_sha256(h, out, m);
                                 total_out += m;
-                        } else if (n >= 8 + 24 && memcmp(p + off + 8, "\x89LSD\r\n\x1a\n", 8) == 0) {
+                        } else if (ls_dict_decode(p + off + 8, n - 8, &dict, &dict_len, &dict_id,
+                                                  NULL) == 0) {
                                 /* the archive's dictionary (SPEC §8.6): its frames need it */
-                                uint32_t len = (uint32_t) p[off + 24] | (uint32_t) p[off + 25] << 8 |
-                                               (uint32_t) p[off + 26] << 16 |
-                                               (uint32_t) p[off + 27] << 24;
-                                if ((size_t) len > n - 8 - 24)
-                                        return 1;
                                 ZSTD_freeDDict(ddict);
-                                ddict = ZSTD_createDDict(p + off + 8 + 24, len);
+                                ddict = ZSTD_createDDict(dict, dict_len);
                                 if (!ddict)
                                         return 1;
                         }
