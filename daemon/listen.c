@@ -756,8 +756,6 @@ void listeners_pause(Daemon *d, int pause)
 
 /* ---- stop: drain ---- */
 
-#define DRAIN_NS (5 * 1000000000ull) /* the longest a stop reads on (systemd waits 90 s) */
-
 static uint64_t mono_ns(void)
 {
         struct timespec ts;
@@ -771,6 +769,14 @@ static int readable(int fd)
         struct pollfd p = {.fd = fd, .events = POLLIN};
 
         return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
+
+/* Bytes are waiting (not only the end of the stream, which poll also calls readable). */
+static int unread(int fd)
+{
+        uint8_t b;
+
+        return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
 /* Reads a connection after shutdown(SHUT_RD) until read() says there is no more: EOF once its
@@ -806,15 +812,16 @@ static void drain_conn(Conn *c, uint64_t deadline)
  *   anything it writes afterwards (its own error: syslog-ng keeps that message in its disk
  *   buffer), so reading to EOF seals exactly what it wrote before. TCP cannot refuse data:
  *   what arrives after the connection's last read is lost on close, and only a sender's
- *   sequence numbers can show it (sequence.c).
+ *   sequence numbers can show it (sequence.c); a connection still sending when the drain
+ *   ends is declared against its sender (SRC_CLOSED_STOP).
  * - Datagram sockets are read until they are empty (a unix one logseald bound itself after
  *   shutdown(SHUT_RD), so that later senders get an error; UDP has no way to refuse).
  * The backpressure pause does not apply: what is read here is bounded by the sockets'
- * buffers, and the whole drain by DRAIN_NS.
+ * buffers, and the whole drain by LISTEN_DRAIN_NS.
  */
 void listeners_drain(Daemon *d)
 {
-        uint64_t deadline = mono_ns() + DRAIN_NS;
+        uint64_t deadline = mono_ns() + LISTEN_DRAIN_NS;
 
         for (size_t i = 0; i < d->nlisteners; i++)
                 sd_event_source_set_enabled(d->listeners[i]->src, SD_EVENT_OFF);
@@ -854,10 +861,20 @@ void listeners_drain(Daemon *d)
         }
         d->paused = 1; /* nothing is watched any more */
         (void) ingest_commit(d);
-        if (mono_ns() >= deadline)
+        if (mono_ns() >= deadline) {
+                /* What a connection still has unread is lost when it closes: declared against
+                 * its sender (the count is of connections; the messages are unknown). */
+                size_t cut = 0;
+                for (size_t i = 0; i < d->nlisteners; i++)
+                        for (Conn *c = d->listeners[i]->conns; c; c = c->next)
+                                if (unread(c->fd)) {
+                                        source_count(c->sender, SRC_CLOSED_STOP, 1);
+                                        cut++;
+                                }
                 fprintf(stderr, "logseald: senders still had data after %llu s of reading at "
-                                "the stop; the rest stays unread\n",
-                        DRAIN_NS / 1000000000ull);
+                                "the stop; %zu connection(s) closed with data unread (declared)\n",
+                        LISTEN_DRAIN_NS / 1000000000ull, cut);
+        }
 }
 
 void listeners_close(Daemon *d)

@@ -38,5 +38,8 @@ int listeners_open(Daemon *d);
 /* Every tick: timeouts, throttled connections due again, a full listener accepting again. */
 void listeners_tick(Daemon *d, uint64_t now_ns);
 void listeners_pause(Daemon *d, int pause);
+/* At a stop: accept and read what senders already sent, for at most LISTEN_DRAIN_NS; a
+ * connection still sending then is declared (SRC_CLOSED_STOP). */
+#define LISTEN_DRAIN_NS (5 * 1000000000ull) /* systemd waits 90 s */
 void listeners_drain(Daemon *d);
 void listeners_close(Daemon *d);

@@ -13,6 +13,7 @@
 
 #include "control.h"
 #include "ingest.h"
+#include "listen.h"
 #include "sealer.h"
 #include "sources.h"
 #include "util.h"
@@ -331,6 +332,11 @@ static void limit_text(const Config *c, SourceEvent ev, char *buf, size_t n)
                 snprintf(buf, n, "buffer_max_size = %zuK (partial messages of all connections)",
                          c->buffer_max_bytes >> 10);
                 break;
+        case SRC_CLOSED_STOP:
+                snprintf(buf, n, "stop: still sending after %llu s of reading at the stop (what "
+                                 "it sent later is unread)",
+                         (unsigned long long) (LISTEN_DRAIN_NS / 1000000000ull));
+                break;
         case SRC_RATE_DROPPED:
                 snprintf(buf, n, "rate_limit = %" PRIu32 "/s, rate_burst = %.0f", c->rate_limit,
                          burst(c));
@@ -352,6 +358,7 @@ static const uint16_t event_cause[SRC_NEVENTS] = {
         [SRC_CLOSED_IDLE] = LS_LOSS_CONNECTION_CLOSED,
         [SRC_CLOSED_FRAME] = LS_LOSS_CONNECTION_CLOSED,
         [SRC_CLOSED_BUFFER] = LS_LOSS_CONNECTION_CLOSED,
+        [SRC_CLOSED_STOP] = LS_LOSS_CONNECTION_CLOSED,
         [SRC_RATE_DROPPED] = LS_LOSS_RATE_LIMIT,
         [SRC_THROTTLED] = LS_LOSS_THROTTLED,
 };
@@ -470,7 +477,8 @@ json_t *sources_json(Sources *s, size_t max)
                                      "closed",
                                      (json_int_t) (e->total[SRC_CLOSED_IDLE] +
                                                    e->total[SRC_CLOSED_FRAME] +
-                                                   e->total[SRC_CLOSED_BUFFER]),
+                                                   e->total[SRC_CLOSED_BUFFER] +
+                                                   e->total[SRC_CLOSED_STOP]),
                                      "rate_limited", (json_int_t) e->total[SRC_RATE_DROPPED],
                                      "throttled", (json_int_t) e->total[SRC_THROTTLED]));
                 json_t *o = json_array_get(a, json_array_size(a) - 1);

@@ -18,6 +18,7 @@ typedef enum SourceEvent {
         SRC_CLOSED_IDLE,           /* CAUSE connection-closed: idle_timeout */
         SRC_CLOSED_FRAME,          /* CAUSE connection-closed: frame_timeout */
         SRC_CLOSED_BUFFER,         /* CAUSE connection-closed: buffer_max_size */
+        SRC_CLOSED_STOP,           /* CAUSE connection-closed: still sending when a stop's drain ended */
         SRC_RATE_DROPPED,          /* CAUSE rate-limit: a message dropped */
         SRC_THROTTLED,             /* CAUSE throttled: a stream held back, nothing lost */
         SRC_NEVENTS,

@@ -101,6 +101,65 @@ try:
                 len(wd) > 0 and not missing, f"{len(missing)} missing, first {missing[:5]}")
     t.check("the writers saw EPIPE/ECONNRESET/ENOENT (stopped by the daemon, not by the test)",
             len(written_err) >= 1, written_err)
+
+    # TCP cannot refuse data: two senders that never pause keep the stop's drain reading until
+    # its deadline (5 s); what they sent after it is lost, and that must be declared against
+    # them (LOSS, CAUSE connection-closed, TEXT "stop: ..."), with what was read sealed in order.
+    app.start()
+    stop = threading.Event()
+    sent_tcp = {}
+
+    def tcp_writer(tag):
+        s = socket.create_connection(("127.0.0.1", app.port))
+        blob = b"".join(b"%d %s" % (len(m), m) for m in
+                        (b"<13>1 - host app - - - %s %d %s" % (tag, n, b"y" * 100)
+                         for n in range(1, 20001)))
+        try:
+            while not stop.is_set():
+                s.sendall(blob)
+                sent_tcp[tag] = sent_tcp.get(tag, 0) + 1
+        except OSError:
+            pass
+        s.close()
+
+    tags = [b"t1", b"t2"]
+    threads = [threading.Thread(target=tcp_writer, args=(tag,)) for tag in tags]
+    for th in threads:
+        th.start()
+    time.sleep(1.0)
+    t0 = time.monotonic()
+    os.kill(app.proc.pid, signal.SIGTERM)
+    rc = app.proc.wait(timeout=60)
+    took = time.monotonic() - t0
+    app.log.close()
+    stop.set()
+    for th in threads:
+        th.join(timeout=30)
+    t.check("tcp: logseald exits 0 after SIGTERM, within the drain's deadline", rc == 0 and took < 30,
+            (rc, took, app.logtext()[-1000:]))
+    rc, report, records = app.verify()
+    t.check("tcp: logseal-verify: intact (exit 0)", rc == 0, report.get("verdict"))
+    closed = [e for e in report.get("events", {}).get("list", [])
+              if e["type"] == "loss" and e["fields"].get("cause") == "connection-closed"
+              and e["fields"].get("text", "").startswith("stop:")]
+    t.check("tcp: the connections still sending at the drain's end are declared (connection-closed, "
+            "stop:, SOURCE 127.0.0.1)",
+            closed and sum(e["fields"]["count"] for e in closed) == 2 and
+            all(e["fields"].get("source") == "127.0.0.1" for e in closed),
+            (closed, app.logtext()[-1000:]))
+    for tag in tags:
+        got = []
+        for r in records:
+            b = message_bytes(r) or b"" if r.get("type") == "syslog" else b""
+            f = b.split(b" ")
+            if len(f) >= 9 and f[7] == tag and f[8].isdigit():
+                got.append(int(f[8]))
+        k = len(got)
+        # the stream is cut once: message numbers 1..20000 repeat, in order, none skipped
+        expect = [(i % 20000) + 1 for i in range(k)]
+        t.check(f"tcp: what {tag.decode()} sent before the cut is sealed in order, nothing skipped "
+                f"({k} sealed)", k > 0 and got == expect,
+                next(((i, a, b) for i, (a, b) in enumerate(zip(got, expect)) if a != b), None))
 finally:
     app.close()
 sys.exit(t.done())
