@@ -59,7 +59,7 @@ typedef struct Config {
         size_t dict_size;              /* [archive] dictionary_size: 0 = no dictionaries */
         uint64_t dict_after;           /* [archive] dictionary_after: early seal (0: never) */
         uint64_t heartbeat_ns;
-        int zstd_level;
+        int zstd_level;                /* 1..19, or LS_ZSTD_LEVEL_AUTO (0) */
         size_t queue_max_bytes;        /* back-pressure above this much unsealed data */
         uint64_t epoch_interval_ns;    /* move to a new signing key this often (0: never) */
         uint32_t epoch_batches;        /* ... or after this many batches (0: no limit) */

@@ -13,6 +13,7 @@
 
 #include <ini.h>
 
+#include "batch-builder.h"
 #include "conf.h"
 #include "hash.h"
 #include "util.h"
@@ -505,7 +506,9 @@ static int handler(void *ud, const char *section, const char *name, const char *
                                 return 0;
                         c->batch_latency_ns = x;
                 } else if (!strcmp(name, "compression_level")) {
-                        if (!number_setting(p, name, value, 1, 19, &x))
+                        if (!strcmp(value, "auto"))
+                                x = LS_ZSTD_LEVEL_AUTO;
+                        else if (!number_setting(p, name, value, 1, 19, &x))
                                 return 0;
                         c->zstd_level = (int) x;
                 } else {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/un.h>
 
+#include "batch-builder.h"
 #include "conf.h"
 
 void config_defaults(Config *c)
@@ -22,7 +23,7 @@ void config_defaults(Config *c)
         c->dict_size = 512u << 10;
         c->dict_after = 256u << 10;
         c->heartbeat_ns = 60ull * 1000000000ull;
-        c->zstd_level = 3;
+        c->zstd_level = LS_ZSTD_LEVEL_AUTO;
         c->queue_max_bytes = 64u << 20;
         c->epoch_interval_ns = 3600ull * 1000000000ull;
         c->publish_interval_ns = 3600ull * 1000000000ull;

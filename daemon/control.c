@@ -112,6 +112,11 @@ static json_t *status_json(Daemon *d)
         json_object_set_new(o, "archives_sealed",
                             json_integer((json_int_t) atomic_load(&st->archives_sealed)));
         json_object_set_new(o, "backlog_bytes", json_integer((json_int_t) sealer_backlog(d->sealer)));
+        if (atomic_load(&st->zstd_level))
+                json_object_set_new(o, "compression_level",
+                                    json_integer(atomic_load(&st->zstd_level)));
+        json_object_set_new(o, "compression_auto",
+                            json_boolean(d->cfg.zstd_level == LS_ZSTD_LEVEL_AUTO));
         json_object_set_new(o, "declared_lost", json_integer((json_int_t) d->declared_lost));
         if (atomic_load(&st->last_seal_ns))
                 json_object_set_new(o, "last_seal_ns",

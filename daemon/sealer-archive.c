@@ -394,7 +394,13 @@ int sealer_flush_batch(Sealer *s)
         if (s->retry_at && now < s->retry_at)
                 return -EAGAIN;
         new_archive = ls_chain_writer_archive_size(s->cw) == 0;
+        /* More than a batch waits behind this one: compress fast (compression_level auto). */
+        pthread_mutex_lock(&s->mu);
+        ls_chain_writer_set_hurry(s->cw, s->backlog > s->cfg->batch_max_bytes);
+        pthread_mutex_unlock(&s->mu);
         r = ls_chain_writer_flush(s->cw, &s->signer, now_realtime_ns(), &h);
+        if (r == 0)
+                atomic_store(&s->st.zstd_level, ls_chain_writer_zstd_level(s->cw));
         if (r == 0)
                 r = ls_chain_writer_sync(s->cw);
         if (r < 0) {

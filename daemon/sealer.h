@@ -36,6 +36,7 @@ typedef struct SealerStats {
         _Atomic int degraded;               /* last write failed (disk full?) */
         _Atomic int keys_readable;          /* the sealing thread could open keys/signing.key */
         _Atomic uint64_t last_seal_ns;      /* CLOCK_REALTIME when the last batch became durable */
+        _Atomic int zstd_level;             /* the last batch's ([batch] compression_level auto) */
 } SealerStats;
 
 typedef struct Sealer Sealer;

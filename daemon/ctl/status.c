@@ -184,6 +184,12 @@ static void print_daemon(json_t *o)
                " batches; %" JSON_INTEGER_FORMAT " archives sealed this run\n",
                geti(o, "sealed"), geti(o, "batches"), geti(o, "archives_sealed"));
         print_time("last seal:       ", json_object_get(o, "last_seal_ns"));
+        if (json_object_get(o, "compression_level"))
+                printf("compression:     zstd level %" JSON_INTEGER_FORMAT "%s\n",
+                       geti(o, "compression_level"),
+                       json_is_true(json_object_get(o, "compression_auto"))
+                               ? " (auto: by batch size and backlog)"
+                               : "");
         printf("declared lost:   %" JSON_INTEGER_FORMAT "\n", geti(o, "declared_lost"));
         json_array_foreach(json_object_get(o, "listeners"), i, e)
         {

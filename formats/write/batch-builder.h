@@ -12,6 +12,10 @@
 
 typedef struct LsBatchBuilder LsBatchBuilder;
 
+/* zstd_level LS_ZSTD_LEVEL_AUTO: chosen per batch, by its size and ls_batch_builder_set_hurry
+ * (batch-builder.c, auto_level); otherwise 1..19. */
+#define LS_ZSTD_LEVEL_AUTO 0
+
 /* max_raw: close threshold for the decompressed payload (<= LS_MAX_BATCH_RAW). */
 int ls_batch_builder_new(LsBatchBuilder **ret, const uint8_t chain_id[LS_CHAIN_ID_LEN],
                          int zstd_level, size_t max_raw, uint32_t max_records);
@@ -30,6 +34,12 @@ int ls_batch_builder_set_columns(LsBatchBuilder *b, int on);
  * it is created, clear it when the next archive has none. 0, -EINVAL, -ENOMEM.
  */
 int ls_batch_builder_set_dict(LsBatchBuilder *b, const uint8_t *dict, size_t len);
+
+/* LS_ZSTD_LEVEL_AUTO: a backlog waits (1) or not (0); the next batches are compressed at the
+ * fastest level while it does. */
+void ls_batch_builder_set_hurry(LsBatchBuilder *b, int hurry);
+/* The level the last finish compressed at (0: none yet). */
+int ls_batch_builder_last_level(const LsBatchBuilder *b);
 
 /* After a successful finish: the uncompressed payload content (columns or entries), valid
  * until the next begin; the daemon samples it to train the next archive's dictionary. */

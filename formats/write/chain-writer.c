@@ -374,3 +374,13 @@ uint64_t ls_chain_writer_next_seq(const LsChainWriter *w)
 {
         return w->pos.tree.size + ls_chain_writer_pending(w);
 }
+
+void ls_chain_writer_set_hurry(LsChainWriter *w, int hurry)
+{
+        ls_batch_builder_set_hurry(w->builder, hurry);
+}
+
+int ls_chain_writer_zstd_level(const LsChainWriter *w)
+{
+        return ls_batch_builder_last_level(w->builder);
+}

@@ -109,6 +109,9 @@ void ls_chain_writer_set_dict_limit(LsChainWriter *w, size_t bytes);
 int ls_chain_writer_dict_due(const LsChainWriter *w);
 void ls_chain_writer_last_train(const LsChainWriter *w, uint64_t *ret_ns, size_t *ret_size,
                                 size_t *ret_samples);
+/* With zstd_level LS_ZSTD_LEVEL_AUTO: ls_batch_builder_set_hurry, ls_batch_builder_last_level. */
+void ls_chain_writer_set_hurry(LsChainWriter *w, int hurry);
+int ls_chain_writer_zstd_level(const LsChainWriter *w);
 uint64_t ls_chain_writer_archive_size(const LsChainWriter *w); /* 0 when none is open */
 uint64_t ls_chain_writer_next_seq(const LsChainWriter *w);
 /* Name of archive n: "chain-<chain hex>-<n, 8 digits>.lsa" (out: at least 64 bytes). */
