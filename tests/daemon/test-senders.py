@@ -270,9 +270,10 @@ def test_memory():
                 break
         st = app.control("status")
         # logseald.conf(5), [limits] buffer_max_size: peak RSS < 3 x queue_max_size +
-        # buffer_max_size + the zstd context (1 MiB at level 3) + 48 MiB + 4 KiB per connection
+        # buffer_max_size + the zstd context (up to 34 MiB with compression_level auto) + 48 MiB
+        # + 4 KiB per connection
         # a listener may hold (max_connections 4096 on each stream listener: tcp and unix here).
-        bound_mib = 3 * QUEUE_MIB + BUFFER_MIB + 1 + 48 + 2 * 4096 * 4 / 1024
+        bound_mib = 3 * QUEUE_MIB + BUFFER_MIB + 34 + 48 + 2 * 4096 * 4 / 1024
         print(f"# {len(socks)} connections, {sent} half-sent 60 KB frames; VmHWM {base // 1024} "
               f"-> {peak // 1024} MiB (bound {bound_mib:.0f} MiB); buffered "
               f"{st.get('buffered_bytes')}")
