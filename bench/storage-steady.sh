@@ -29,8 +29,15 @@ done
 na=$(cat "$tmp"/a/*.log | grep -c .)
 printf '[archive]\ndictionary_size = %s\ndictionary_after = 2M\n' "$dsize" >"$tmp/conf"
 st="$tmp/st" port=$((20000 + RANDOM % 20000))
-"$build/daemon/logsealctl" init --state-dir "$st" --no-passphrase >"$tmp/init.log"
-"$build/daemon/logseald" --state-dir "$st" --config "$tmp/conf" --listen "tcp:127.0.0.1:$port" \
+# As root (this VM), logseald runs as nobody, as the tests run it (tests/daemon/daemonlib.py).
+as_init=() as_daemon=()
+if [ "$(id -u)" = 0 ]; then
+        chmod 711 "$tmp"
+        as_init=(--user nobody)
+        as_daemon=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+fi
+"$build/daemon/logsealctl" init --state-dir "$st" --no-passphrase "${as_init[@]}" >"$tmp/init.log"
+"${as_daemon[@]}" "$build/daemon/logseald" --state-dir "$st" --config "$tmp/conf" --listen "tcp:127.0.0.1:$port" \
         2>"$tmp/d.log" <"$tmp/conf" &
 pid=$!
 for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>"$tmp/x" && break; sleep 0.1; done
