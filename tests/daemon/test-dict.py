@@ -7,6 +7,7 @@
 # logsealctl query reads records of dictionary batches through the index, and a restart
 # adopts the open archive. Then forgeries: a doctored dictionary, the dictionary of another
 # archive swapped in, the dictionary frame removed: each TAMPERED, naming the dictionary.
+# A new signing key every 7 batches puts epoch changes inside dictionary archives.
 # Last, a crash halfway through writing a new archive's dictionary (tests/fault/libfault.so's
 # LOGSEAL_KILL): the next start removes that archive, goes on, and everything verifies.
 import glob
@@ -74,8 +75,10 @@ def verify(app, directory, *extra):
     return p.returncode, p.stdout + p.stderr
 
 
+# A new signing key every 7 batches (about 10 per 1 s archive): epoch changes inside
+# dictionary archives, whose header the earlier key signed (SPEC §8.6, §9.3).
 conf = ("[archive]\nmax_age = 1s\ndictionary_size = 16K\ndictionary_after = 96K\n"
-        "[batch]\nmax_latency = 100ms\n")
+        "[batch]\nmax_latency = 100ms\n[keys]\nepoch_batches = 7\n")
 app = Appliance(BUILD, extra_conf=conf)
 try:
     app.start()
@@ -137,6 +140,13 @@ try:
                 dict_batches += struct.unpack_from("<H", data, off + 8 + 12)[0] >> 1 & 1
     t.check("their batches name the dictionary (DICT batch flag)", dict_batches >= 3,
             f"{dict_batches} batches")
+    mixed = 0
+    for a in with_dict:
+        data, fr = frames(a)
+        keys = {bytes(data[off + 8 + 224:off + 8 + 232]) for off, kind, n in fr if kind == "B"}
+        mixed += len(keys) > 1
+    t.check("epoch changes inside dictionary archives (batches of two signing keys in one)",
+            mixed >= 2, f"{mixed} of {len(with_dict)}")
 
     rc, report, recs = app.verify()
     got = [message_bytes(r) for r in recs if r.get("type") == "syslog"]
