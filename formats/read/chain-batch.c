@@ -170,6 +170,34 @@ void chain_verify_batch(LsChainVerifier *v, BatchJob *j)
 
         LsTrustDecision d;
         ls_trust_check_batch(v->trust, h, &d);
+        if (d.result == LS_TRUST_UNKNOWN_KEY && v->later_seen) {
+                /*
+                 * After an authentic structure of a later format its key may be certified in
+                 * a batch this verifier could not read (SPEC §1.1): not judged, and its links
+                 * carry on, so that a forgery here still breaks the next link or seal.
+                 */
+                if (v->have_prev_batch && v->links_known &&
+                    (b != v->next_batch_no || h->first_seq != v->next_seq ||
+                     !ls_hash_equal(h->prev_header_hash, v->prev_header_hash)))
+                        chain_report(v, LS_CLASS_TAMPERED, -EILSEQ, "batch chain", off + 8 + 120,
+                                     b, h->first_seq,
+                                     "batch does not continue the chain after batch %" PRIu64,
+                                     v->next_batch_no - 1);
+                v->st.later_unjudged++;
+                if (v->st.later_last_batch == LS_UNSET || b > v->st.later_last_batch)
+                        v->st.later_last_batch = b;
+                v->a.later = 1;
+                v->next_batch_no = b + 1;
+                v->next_seq = h->tree_size;
+                ls_batch_header_hash(h, v->prev_header_hash);
+                v->links_known = 1;
+                v->have_prev_batch = 1;
+                v->tree_valid = 0;
+                v->st.tree_checked_all = 0;
+                v->last_time = LS_UNSET;
+                v->a.sum.bytes_unverified += j->length;
+                return;
+        }
         switch (d.result) {
         case LS_TRUST_UNKNOWN_KEY: {
                 char hex[2 * LS_KEY_ID_LEN + 1];

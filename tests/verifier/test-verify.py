@@ -133,9 +133,20 @@ with tempfile.TemporaryDirectory() as d:
             limit = (doc.get("verdict") or {}).get("limit") or ""
             chk(f"forgery {name}: the LIMIT sentence admits a rewrite from batch "
                 f"{FIRST_FORGED[name]} on", limit_covers(limit, FIRST_FORGED[name]), limit)
-        if cls == "error":
+        if cls == "error" and extra.endswith(".lsk"):
             chk(f"forgery {name}: the rejected item is named on stderr",
                 "not accepted" in doc.get("stderr", ""), doc.get("stderr"))
+        if first == "later format":
+            # SPEC §1.1: authentic but of a later format: the file, where, what is unknown,
+            # and that nothing from there on was judged; what precedes it verified
+            fs = [f for f in doc["findings"] if f["check"] == "later format"]
+            chk(f"forgery {name}: the later format is named with its file and offset",
+                fs and fs[0]["file"].endswith(files.split(",")[-1]) and
+                fs[0]["offset"] is not None and "upgrade logseal-verify" in fs[0]["detail"] and
+                "nothing from here on was judged" in fs[0]["detail"], fs[:1])
+            chk(f"forgery {name}: what precedes it verified (archive 0: 3 batches)",
+                doc["chain"]["batches_verified"] >= 3 and
+                not [f for f in doc["findings"] if f["class"] == "tampered"], doc["findings"])
         if first != "-":
             fs = [f for f in doc["findings"] if f["class"] == cls]
             chk(f"forgery {name}: first finding is '{first}'", fs and fs[0]["check"] == first,

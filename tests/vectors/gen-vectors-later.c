@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * gen-vectors, later/: archive 1 of the golden chain as a later format of logseal would write
+ * it (an unknown incompatible flag or version, signed as SPEC §1.1 keeps it), and the same
+ * bits on structures that do not authenticate. A later format is never tampered when it is
+ * authentic (class error: "upgrade logseal-verify"), and an unknown bit never makes a forgery
+ * milder than tampered.
+ */
+#include "gen-vectors.h"
+
+#define LATER_DIR "later"
+
+/* The test keys of the golden chain, found by key id. */
+static LsKeyPair *key_of(const TuGolden *g, const uint8_t *key_id)
+{
+        if (memcmp(key_id, g->epoch0->key_id, LS_KEY_ID_LEN) == 0)
+                return g->epoch0;
+        if (memcmp(key_id, g->epoch1->key_id, LS_KEY_ID_LEN) == 0)
+                return g->epoch1;
+        return NULL;
+}
+
+/* Signs a batch header as written (304 bytes at p) with k: the note of SPEC §7.1. */
+static int sign_batch(uint8_t *p, LsKeyPair *k)
+{
+        LsBatchHeader h;
+        LsSigner s;
+        uint8_t hh[LS_HASH_LEN];
+        uint16_t ver;
+        char body[LS_NOTE_BODY_MAX];
+        int n;
+
+        memcpy(p + 224, k->key_id, LS_KEY_ID_LEN);
+        ls_put64(p + 232, k->epoch);
+        TRY(ls_batch_header_decode_later(&h, hh, &ver, p, LS_BATCH_HEADER_LEN, NULL));
+        n = ls_checkpoint_body(body, sizeof(body), h.chain_id, h.tree_size, h.tree_root,
+                               h.batch_no, hh);
+        TRY(n);
+        ls_signer_from_keypair(&s, k);
+        TRY(ls_sign(&s, NULL, (const uint8_t *) body, (size_t) n, p + 240));
+        return 0;
+}
+
+/* Signs an archive header as written (n bytes at p) with the key it names. */
+static int sign_header(const TuGolden *g, uint8_t *p, size_t n)
+{
+        LsKeyPair *k = key_of(g, p + 96);
+        LsSigner s;
+
+        if (!k)
+                return -ENOKEY;
+        ls_signer_from_keypair(&s, k);
+        return ls_sign(&s, LS_CTX_ARCHIVE_HEADER, p, n - LS_SIG_LEN, p + n - LS_SIG_LEN);
+}
+
+/* The trailer (last frame of f, n bytes): content hash, last header hash, signature. */
+static int reseal(const TuGolden *g, uint8_t *f, size_t n, const uint8_t *last_header)
+{
+        uint8_t *t = f + n - LS_TRAILER_LEN;
+        LsKeyPair *k = key_of(g, t + 200);
+        LsSigner s;
+
+        if (!k)
+                return -ENOKEY;
+        if (last_header)
+                ls_sha256(t + 136, last_header, LS_BATCH_SIGNED_LEN);
+        ls_sha256(t + 168, f, n - LS_TRAILER_LEN - LS_FRAME_HDR_LEN);
+        ls_signer_from_keypair(&s, k);
+        return ls_sign(&s, LS_CTX_SEAL, t, LS_TRAILER_SIGNED_LEN, t + LS_TRAILER_SIGNED_LEN);
+}
+
+static int put(FILE *fl, const char *name, const uint8_t *p, size_t n, const char *a0,
+               const char *trust, const char *cls, const char *check)
+{
+        char path[128];
+
+        snprintf(path, sizeof(path), LATER_DIR "/%s.lsa", name);
+        TRY(tu_write_file(path, p, n));
+        fprintf(fl, "later-%s|%s,%s|%s|%s|%s\n", name, a0, path, trust, cls, check);
+        return 0;
+}
+
+/* Archive 1 frames are header, batch 3, batch 4, trailer. */
+int make_later(FILE *fl, const TuGolden *g, const char *a0, const uint8_t *b1, size_t n1,
+               const Frame *f1)
+{
+        uint8_t *q = malloc(n1 + 64), seed[32];
+        uint8_t *b4 = q + f1[2].off + LS_FRAME_HDR_LEN;
+        LsKeyPair *rogue;
+
+        if (!q)
+                return 1;
+        if (mkdir(LATER_DIR, 0755) < 0 && errno != EEXIST)
+                return 1;
+
+        /*
+         * Batch 4 with incompatible flag bit 15 and the reserved field at 188 in use (what a
+         * later flag may give a meaning), signed by its key, the seal made again: authentic.
+         */
+        memcpy(q, b1, n1);
+        ls_put16(b4 + 12, ls_get16(b4 + 12) | 0x8000);
+        ls_put32(b4 + 188, 1);
+        TRY(sign_batch(b4, g->epoch1));
+        TRY(reseal(g, q, n1, b4));
+        TRY(put(fl, "batch-flag", q, n1, a0, "-", "error", "later format"));
+        /* the same bits with the genuine signature left in place */
+        memcpy(q, b1, n1);
+        ls_put16(b4 + 12, ls_get16(b4 + 12) | 0x8000);
+        ls_put32(b4 + 188, 1);
+        TRY(put(fl, "forged-batch-flag", q, n1, a0, "-", "tampered", "batch signature"));
+        /* signed by a key nobody certified */
+        tu_seed(seed, "later-rogue-key");
+        TRY(ls_keypair_from_seed(&rogue, seed, 1));
+        TRY(sign_batch(b4, rogue));
+        TRY(put(fl, "forged-batch-flag-rogue-key", q, n1, a0, "-", "tampered", "signing key"));
+        ls_keypair_free(rogue);
+        /* signed by the key of epoch 0, which may not sign batch 4 (epoch 1 took over) */
+        TRY(sign_batch(b4, g->epoch0));
+        TRY(put(fl, "forged-batch-flag-earlier-key", q, n1, a0, "-", "tampered",
+                "key validity"));
+
+        /*
+         * Batch 3, which certifies the epoch-1 key, with incompatible flag bit 15 (signed by
+         * the epoch-0 key), batch 4 (known format) linked to it: batch 4's key is certified
+         * in a batch this verifier cannot read, so batch 4 is not judged, not tampered.
+         */
+        {
+                uint8_t *b3 = q + f1[1].off + LS_FRAME_HDR_LEN;
+                memcpy(q, b1, n1);
+                ls_put16(b3 + 12, ls_get16(b3 + 12) | 0x8000);
+                TRY(sign_batch(b3, g->epoch0));
+                ls_sha256(b4 + 120, b3, LS_BATCH_SIGNED_LEN);
+                TRY(sign_batch(b4, g->epoch1));
+                TRY(reseal(g, q, n1, b4));
+                TRY(put(fl, "batch3-flag", q, n1, a0, "-", "error", "later format"));
+                /* the same with batch 4 not linked to it: tampered */
+                memcpy(b4 + 120, b1 + f1[2].off + LS_FRAME_HDR_LEN + 120, LS_HASH_LEN);
+                TRY(sign_batch(b4, g->epoch1));
+                TRY(reseal(g, q, n1, b4));
+                TRY(put(fl, "forged-batch3-flag-link", q, n1, a0, "-", "tampered",
+                        "batch chain"));
+        }
+
+        /* Batch 4 of header version 2. */
+        memcpy(q, b1, n1);
+        ls_put16(b4 + 8, 2);
+        TRY(sign_batch(b4, g->epoch1));
+        TRY(reseal(g, q, n1, b4));
+        TRY(put(fl, "batch-version", q, n1, a0, "-", "error", "later format"));
+        memcpy(q, b1, n1);
+        ls_put16(b4 + 8, 2);
+        TRY(put(fl, "forged-batch-version", q, n1, a0, "-", "tampered", "batch signature"));
+
+        /*
+         * The archive header with incompatible flag bit 1 and a 32-byte field of its own before
+         * the signature (size and frame length 32 more), signed by its key, the seal made
+         * again.
+         */
+        {
+                size_t hl = f1[0].len - LS_FRAME_HDR_LEN, nl = hl + 32, n = n1 + 32;
+                uint8_t *h = q + LS_FRAME_HDR_LEN;
+
+                memcpy(q, b1, LS_FRAME_HDR_LEN + hl - LS_SIG_LEN);
+                memset(q + LS_FRAME_HDR_LEN + hl - LS_SIG_LEN, 0x5a, 32);
+                memcpy(q + LS_FRAME_HDR_LEN + nl, b1 + LS_FRAME_HDR_LEN + hl,
+                       n1 - LS_FRAME_HDR_LEN - hl);
+                ls_put32(q + 4, (uint32_t) nl);
+                ls_put16(h + 10, (uint16_t) nl);
+                ls_put16(h + 12, ls_get16(h + 12) | 0x0002);
+                TRY(sign_header(g, h, nl));
+                TRY(reseal(g, q, n, NULL));
+                TRY(put(fl, "header-flag", q, n, a0, "-", "error", "later format"));
+                /* with the epoch-1 certificate, its batch 4 and seal are judged by envelope */
+                fprintf(fl, "later-header-flag-cert1|%s," LATER_DIR "/header-flag.lsa|cert1|"
+                            "error|later format\n", a0);
+                /* one byte of the new field changed after signing */
+                h[hl - LS_SIG_LEN + 7] ^= 0x01;
+                TRY(put(fl, "forged-header-flag", q, n, a0, "-", "tampered",
+                        "archive header signature"));
+        }
+        /* The archive header of version 2. */
+        {
+                uint8_t *h = q + LS_FRAME_HDR_LEN;
+                memcpy(q, b1, n1);
+                ls_put16(h + 8, 2);
+                TRY(sign_header(g, h, f1[0].len - LS_FRAME_HDR_LEN));
+                TRY(reseal(g, q, n1, NULL));
+                TRY(put(fl, "header-version", q, n1, a0, "-", "error", "later format"));
+                memcpy(q, b1, n1);
+                ls_put16(h + 8, 2);
+                TRY(put(fl, "forged-header-version", q, n1, a0, "-", "tampered",
+                        "archive header signature"));
+        }
+        /* The seal trailer of version 2 and with an incompatible flag. */
+        {
+                uint8_t *t = q + n1 - LS_TRAILER_LEN;
+                memcpy(q, b1, n1);
+                ls_put16(t + 8, 2);
+                TRY(reseal(g, q, n1, NULL));
+                TRY(put(fl, "trailer-version", q, n1, a0, "-", "error", "later format"));
+                memcpy(q, b1, n1);
+                ls_put16(t + 12, 0x0001);
+                TRY(reseal(g, q, n1, NULL));
+                TRY(put(fl, "trailer-flag", q, n1, a0, "-", "error", "later format"));
+                memcpy(q, b1, n1);
+                ls_put16(t + 8, 2);
+                TRY(put(fl, "forged-trailer-version", q, n1, a0, "-", "tampered",
+                        "seal signature"));
+        }
+        free(q);
+        return 0;
+}
