@@ -60,7 +60,17 @@ static void learn_from_records(LsChainVerifier *v, const LsBatchHeader *h, const
                         if (r == 0)
                                 r = ls_trust_add_close(v->trust, &cl, &why);
                 }
-                if (r < 0 && report_errors)
+                if (r == -EPROTONOSUPPORT && report_errors) {
+                        /* authentic (its batch verified), of a later format (SPEC §1.1): what
+                         * its keys sign is not judged from here on */
+                        chain_report(v, LS_CLASS_IO, r, "later format", offset, h->batch_no,
+                                     rec.seq,
+                                     "%s of a version or with a flag unknown here, in an "
+                                     "authentic batch: written by a later format of logseal; "
+                                     "upgrade logseal-verify: what its keys sign is not judged",
+                                     what);
+                        v->later_seen = 1;
+                } else if (r < 0 && report_errors)
                         chain_report(v, LS_CLASS_TAMPERED,
                                      r == -ENOKEY || r == -EXDEV ? -EKEYREJECTED : r, what, offset,
                                      h->batch_no, rec.seq, "%s in the chain is not acceptable: %s",
@@ -330,7 +340,19 @@ void chain_verify_batch(LsChainVerifier *v, BatchJob *j)
                                 has_control = 1;
                                 (void) ls_record_decode(&rec, raw + ri->off, ri->len, &coff);
                                 coff = 0;
-                                if ((ck = ls_control_decode(&ctl, rec.body, rec.body_len, &coff)) < 0) {
+                                ck = ls_control_decode(&ctl, rec.body, rec.body_len, &coff);
+                                if (ck == -EPROTONOSUPPORT && authentic) {
+                                        /* the batch's signature vouches for it (SPEC §1.1) */
+                                        chain_report(
+                                                v, LS_CLASS_IO, ck, "later format", off, b,
+                                                rec.seq,
+                                                "control record with a critical field unknown "
+                                                "here (body offset %zu), in an authentic batch: "
+                                                "written by a later format of logseal; upgrade "
+                                                "logseal-verify to read it",
+                                                coff);
+                                        v->later_seen = 1;
+                                } else if (ck < 0) {
                                         chain_report(
                                                 v, LS_CLASS_TAMPERED, ck, "control record", off, b,
                                                 rec.seq,

@@ -80,6 +80,101 @@ static int put(FILE *fl, const char *name, const uint8_t *p, size_t n, const cha
         return 0;
 }
 
+/*
+ * later/chain-<id>-00000000.lsa: a sealed archive of a chain of its own ("later-chain-id",
+ * key "later-epoch-key-0" certified by the root with CLOSED, salt seeds
+ * "later-salt-seed-<b>"), whose batches are all of this format but whose control records are
+ * not: batch 0 holds a HEARTBEAT with the unknown critical tag 0x8000|200, batch 1 the
+ * certificate of "later-epoch-key-1" (valid from batch 2) in version 2, batch 2 (signed by
+ * that key) a message and a stop, and the seal (same key). Class error: the first is read
+ * as authentic (its batch verifies), the key it certifies is not known, so batch 2 and the
+ * seal are not judged.
+ */
+static int later_chain(FILE *fl, const TuGolden *g)
+{
+        uint8_t seed[32], chain_id[LS_CHAIN_ID_LEN], enc[LS_CERT_LEN];
+        char an[LS_CHAIN_ID_LEN * 2 + 32], path[LS_CHAIN_ID_LEN * 2 + 64];
+        LsChainWriter *w = NULL;
+        LsKeyPair *k0, *k1;
+        LsSigner s0, s1;
+        LsCert c0, c1;
+        F2 f = {0};
+        LsBatchHeader h;
+        uint64_t t = TU_T0;
+        int dirfd;
+        LsChainWriterConfig cfg = {
+                .zstd_level = 3,
+                .max_batch_raw = 1 << 20,
+                .max_batch_records = 1000,
+                .seed_fn = f2_seed,
+                .seed_ud = (void *) "later-salt-seed",
+        };
+
+        dirfd = open(LATER_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return -errno;
+        cfg.dirfd = dirfd;
+        f.cb = malloc(sizeof(*f.cb));
+        if (!f.cb)
+                return -ENOMEM;
+        tu_seed(seed, "later-chain-id");
+        memcpy(chain_id, seed, LS_CHAIN_ID_LEN);
+        memcpy(cfg.chain_id, chain_id, LS_CHAIN_ID_LEN);
+        tu_seed(seed, "later-epoch-key-0");
+        TRY(ls_keypair_from_seed(&k0, seed, 0));
+        tu_seed(seed, "later-epoch-key-1");
+        TRY(ls_keypair_from_seed(&k1, seed, 1));
+        ls_signer_from_keypair(&s0, k0);
+        ls_signer_from_keypair(&s1, k1);
+        TRY(f2_cert(&c0, chain_id, k0, 0, t, g->root));
+        TRY(f2_cert(&c1, chain_id, k1, 2, t, k0));
+        ls_archive_name(an, sizeof(an), chain_id, 0);
+        (void) unlinkat(dirfd, an, 0);
+        TRY(ls_chain_writer_new(&w, &cfg, NULL));
+        TRY(f2_transition(&f, w, t, &c0, "initial signing key certified by the root key"));
+        TRY(f2_start(&f, w, t));
+        TRY(f2_msg(w, t + 1000, "<13>1 - laterhost app - - - before the later record"));
+        ls_control_begin(f.cb, LS_CTL_HEARTBEAT);
+        ls_control_add_u64(f.cb, LS_TAG_RECEIVED, 1);
+        ls_control_add_u32(f.cb, 0x8000 | 200, 7); /* a critical tag of a later format */
+        {
+                /* written as such: ls_control_end refuses what this version does not know */
+                LsRecord r = {
+                        .type = LS_REC_CONTROL,
+                        .time_ns = t + 2000,
+                        .body = f.cb->buf,
+                        .body_len = (uint32_t) f.cb->len,
+                        .orig_len = (uint32_t) f.cb->len,
+                };
+                TRY(ls_chain_writer_add(w, &r));
+        }
+        TRY(ls_chain_writer_flush(w, &s0, t + 3000, &h));
+        /* batch 1: the successor's certificate in version 2, signed by its issuer */
+        t += F2_S;
+        ls_cert_encode(&c1, enc);
+        ls_put16(enc + 8, 2);
+        TRY(ls_sign(&s0, LS_CTX_CERT, enc, LS_CERT_LEN - LS_SIG_LEN, enc + LS_CERT_LEN - LS_SIG_LEN));
+        ls_control_begin(f.cb, LS_CTL_KEY_TRANSITION);
+        ls_control_add(f.cb, LS_TAG_CERT, enc, LS_CERT_LEN);
+        TRY(f2_ctl(w, t, f.cb));
+        TRY(ls_chain_writer_flush(w, &s0, t + 1000, &h));
+        /* batch 2, signed by the key that certificate certifies */
+        t += F2_S;
+        TRY(f2_msg(w, t, "<13>1 - laterhost app - - - after the later certificate"));
+        ls_control_begin(f.cb, LS_CTL_STOP);
+        TRY(f2_ctl(w, t + 1000, f.cb));
+        TRY(ls_chain_writer_flush(w, &s1, t + 2000, &h));
+        TRY(ls_chain_writer_seal(w, &s1, t + 3000));
+        ls_chain_writer_free(w);
+        ls_keypair_free(k0);
+        ls_keypair_free(k1);
+        free(f.cb);
+        close(dirfd);
+        snprintf(path, sizeof(path), LATER_DIR "/%s", an);
+        fprintf(fl, "later-records|%s|-|error|later format\n", path);
+        return 0;
+}
+
 /* Archive 1 frames are header, batch 3, batch 4, trailer. */
 int make_later(FILE *fl, const TuGolden *g, const char *a0, const uint8_t *b1, size_t n1,
                const Frame *f1)
@@ -208,5 +303,5 @@ int make_later(FILE *fl, const TuGolden *g, const char *a0, const uint8_t *b1, s
                         "seal signature"));
         }
         free(q);
-        return 0;
+        return later_chain(fl, g) < 0;
 }
