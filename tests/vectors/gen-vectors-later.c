@@ -7,6 +7,7 @@
  * milder than tampered.
  */
 #include "gen-vectors.h"
+#include "magic.h"
 
 #define LATER_DIR "later"
 
@@ -304,4 +305,245 @@ int make_later(FILE *fl, const TuGolden *g, const char *a0, const uint8_t *b1, s
         }
         free(q);
         return later_chain(fl, g) < 0;
+}
+
+/* ---- evidence bundles of a later format (SPEC §14.1, §1.1) ---- */
+
+static uint8_t lb_leaves[6][LS_HASH_LEN];
+
+static int lb_leaf_fn(void *ud, uint64_t i, uint8_t out[LS_HASH_LEN])
+{
+        (void) ud;
+        if (i >= 6)
+                return -EINVAL;
+        memcpy(out, lb_leaves[i], LS_HASH_LEN);
+        return 0;
+}
+
+static int lb_proof(uint64_t i, uint8_t *out, size_t *len)
+{
+        uint8_t path[LS_MAX_INCLUSION_PROOF][LS_HASH_LEN];
+        unsigned count;
+        LsProof pr = {.kind = LS_PROOF_INCLUSION, .a = i, .b = 6};
+
+        TRY(ls_inclusion_proof(lb_leaf_fn, NULL, i, 6, path, &count));
+        pr.count = count;
+        pr.path = &path[0][0];
+        TRY(ls_proof_encode(&pr, out, LS_BUNDLE_MAX_PROOF_LEN, len));
+        return 0;
+}
+
+/* A bundle directory: evidence.lsb, checkpoint.txt, keys.lsk and their MANIFEST.sha256. */
+static int lb_write(const char *dir, const uint8_t *ev, size_t evlen, const char *note,
+                    size_t nlen, const uint8_t *keys, size_t klen)
+{
+        const struct {
+                const char *name;
+                const void *p;
+                size_t n;
+        } f[3] = {{LS_BUNDLE_CHECKPOINT, note, nlen},
+                  {LS_BUNDLE_EVIDENCE, ev, evlen},
+                  {LS_BUNDLE_KEYS, keys, klen}}; /* sorted by name */
+        char path[256], man[512], hex[2 * LS_HASH_LEN + 1];
+        uint8_t h[LS_HASH_LEN];
+        size_t m = 0;
+
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        for (int i = 0; i < 3; i++) {
+                snprintf(path, sizeof(path), "%s/%s", dir, f[i].name);
+                (void) unlink(path);
+                TRY(tu_write_file(path, f[i].p, f[i].n));
+                ls_sha256(h, f[i].p, f[i].n);
+                ls_hex(hex, h, LS_HASH_LEN);
+                m += (size_t) snprintf(man + m, sizeof(man) - m, "%s  %s\n", hex, f[i].name);
+        }
+        snprintf(path, sizeof(path), "%s/%s", dir, LS_BUNDLE_MANIFEST);
+        (void) unlink(path);
+        return tu_write_file(path, man, m);
+}
+
+/*
+ * later/bundle-*: evidence bundles of a chain of its own ("later-bundle-chain-id", one batch
+ * signed by the golden epoch-0 key certified by the root, salt seed
+ * "later-bundle-salt-seed-0"): records 0 (key transition), 1-4 (messages), 5 (custody of an
+ * export of records 2 and 4). bundles.txt lists each: name|directory|class|first check.
+ */
+int make_later_bundles(const TuGolden *g)
+{
+        static const char *const msgs[4] = {
+                "<13>1 2026-01-01T00:00:01Z alpha app - - - first",
+                "<13>1 2026-01-01T00:00:02Z alpha app - - - disclosed one",
+                "<13>1 2026-01-01T00:00:03Z beta app - - - private",
+                "<13>1 2026-01-01T00:00:04Z alpha app - - - disclosed two",
+        };
+        static const uint64_t chosen[2] = {2, 4};
+        uint8_t cid[LS_CHAIN_ID_LEN], seed[32], salt_seed[32], enc[LS_CERT_LEN], zero[32] = {0};
+        uint8_t recs[6][1024], hdr[96], sel[LS_HASH_LEN], mh[LS_HASH_LEN];
+        uint8_t proofs[3][LS_BUNDLE_MAX_PROOF_LEN], ev[8192];
+        size_t rlen[6], plen[3], evlen, v1_custody_off, n;
+        LsRecord rec[6];
+        LsControlBuilder *cb = malloc(2 * sizeof(*cb));
+        LsBatchBuilder *bb;
+        LsBatchHeader h;
+        LsMerkle tree;
+        LsSigner s0;
+        LsCert c;
+        LsSelection selection;
+        const uint8_t *frame;
+        size_t flen;
+        char note[LS_MAX_CHECKPOINT_TEXT];
+        int nn;
+        FILE *bl;
+
+        if (!cb)
+                return -ENOMEM;
+        tu_seed(seed, "later-bundle-chain-id");
+        memcpy(cid, seed, LS_CHAIN_ID_LEN);
+        tu_seed(salt_seed, "later-bundle-salt-seed-0");
+        TRY(tu_cert(&c, cid, g->epoch0, LS_CERT_SIGNING, 0, TU_T0, g->root));
+        ls_cert_encode(&c, enc);
+        ls_control_begin(cb, LS_CTL_KEY_TRANSITION);
+        ls_control_add(cb, LS_TAG_CERT, enc, LS_CERT_LEN);
+        TRY(tu_control(&rec[0], TU_T0, cb));
+        rec[0].seq = 0;
+        TRY(ls_record_encode(&rec[0], recs[0], sizeof(recs[0]), &rlen[0]));
+        for (int i = 1; i <= 4; i++) {
+                rec[i] = tu_udp4(TU_T0 + (uint64_t) i * 1000000000u, "192.0.2.10", 514,
+                                 msgs[i - 1]);
+                rec[i].seq = (uint64_t) i;
+                TRY(ls_record_encode(&rec[i], recs[i], sizeof(recs[i]), &rlen[i]));
+        }
+        for (int i = 0; i <= 4; i++) {
+                uint8_t salt[LS_SALT_LEN];
+                ls_salt(salt, salt_seed, (uint64_t) i);
+                ls_leaf_hash(lb_leaves[i], salt, recs[i], rlen[i]);
+        }
+        memset(lb_leaves[5], 0, LS_HASH_LEN); /* proof lengths do not depend on it */
+        ls_selection_init(&selection, 2);
+        for (int i = 0; i < 2; i++)
+                ls_selection_add(&selection, chosen[i], lb_leaves[chosen[i]]);
+        ls_selection_final(&selection, sel);
+        for (int i = 0; i < 3; i++)
+                TRY(lb_proof(i < 2 ? chosen[i] : 5, proofs[i], &plen[i]));
+
+        /*
+         * The later header: this format's 64 bytes with incompatible flag bit 0, size 96,
+         * custody_offset at 56 and, as the later format's own field, its selection hash.
+         */
+        memset(hdr, 0, sizeof(hdr));
+        ls_magic_put(hdr, LS_MAGIC_EVIDENCE);
+        ls_put16(hdr + 8, LS_FORMAT_VERSION);
+        ls_put16(hdr + 10, sizeof(hdr));
+        ls_put16(hdr + 12, 0x0001);
+        memcpy(hdr + 16, cid, LS_CHAIN_ID_LEN);
+        ls_put64(hdr + 32, 6);
+        ls_put32(hdr + 40, 2);
+        ls_put64(hdr + 48, 5);
+        n = sizeof(hdr);
+        for (int i = 0; i < 2; i++)
+                n += LS_BUNDLE_ENTRY_FIXED_LEN + rlen[chosen[i]] + plen[i];
+        ls_put64(hdr + 56, n);
+        memcpy(hdr + 64, sel, LS_HASH_LEN);
+        ls_bundle_header_later_hash(hdr, sizeof(hdr), mh);
+
+        /* another builder: rec[0]'s body still points into the first one */
+        ls_control_begin(cb + 1, LS_CTL_CUSTODY);
+        ls_control_add_u64(cb + 1, LS_TAG_COUNT, 2);
+        ls_control_add_str(cb + 1, LS_TAG_CASE_ID, "CASE-LATER-0001");
+        ls_control_add(cb + 1, LS_TAG_MANIFEST_HASH, mh, LS_HASH_LEN);
+        ls_control_add_u16(cb + 1, LS_TAG_ACTION, LS_CUSTODY_EXPORT);
+        TRY(tu_control(&rec[5], TU_T0 + 5000000000ull, cb + 1));
+        rec[5].seq = 5;
+        TRY(ls_record_encode(&rec[5], recs[5], sizeof(recs[5]), &rlen[5]));
+        {
+                uint8_t salt[LS_SALT_LEN];
+                ls_salt(salt, salt_seed, 5);
+                ls_leaf_hash(lb_leaves[5], salt, recs[5], rlen[5]);
+        }
+        for (int i = 0; i < 3; i++)
+                TRY(lb_proof(i < 2 ? chosen[i] : 5, proofs[i], &plen[i]));
+        ls_merkle_init(&tree);
+        ls_signer_from_keypair(&s0, g->epoch0);
+        TRY(ls_batch_builder_new(&bb, cid, 3, 1 << 20, 1000));
+        ls_batch_builder_begin(bb, 0, 0, 0, zero, salt_seed);
+        for (int i = 0; i <= 5; i++)
+                TRY(ls_batch_builder_add(bb, &rec[i]));
+        TRY(ls_batch_builder_finish(bb, &tree, &s0, &h, &frame, &flen));
+        nn = ls_batch_checkpoint(&h, g->epoch0->pk, note, sizeof(note));
+        TRY(nn);
+
+        /* evidence.lsb: the header, then the entries of this format, the custody entry last */
+        memcpy(ev, hdr, sizeof(hdr));
+        evlen = sizeof(hdr);
+        for (int i = 0; i < 3; i++) {
+                uint64_t seq = i < 2 ? chosen[i] : 5;
+                LsBundleEntry e = {.record_len = (uint32_t) rlen[seq],
+                                   .proof_len = (uint32_t) plen[i],
+                                   .seq = seq};
+                ls_salt(e.salt, salt_seed, seq);
+                if (i == 2)
+                        v1_custody_off = evlen;
+                ls_bundle_entry_encode(&e, ev + evlen);
+                evlen += LS_BUNDLE_ENTRY_FIXED_LEN;
+                memcpy(ev + evlen, recs[seq], rlen[seq]);
+                evlen += rlen[seq];
+                memcpy(ev + evlen, proofs[i], plen[i]);
+                evlen += plen[i];
+        }
+        if (v1_custody_off != n)
+                return -EINVAL;
+        bl = fopen(LATER_DIR "/bundles.txt", "we");
+        if (!bl)
+                return -errno;
+        fprintf(bl, "# name|bundle directory|expected class|expected check (SPEC §1.1, §14.1)\n");
+        TRY(lb_write(LATER_DIR "/bundle", ev, evlen, note, (size_t) nn, enc, LS_CERT_LEN));
+        fprintf(bl, "later-bundle|" LATER_DIR "/bundle|error|later format\n");
+        /* a byte of the later header changed: the custody record does not commit to it */
+        ev[70] ^= 0x01;
+        TRY(lb_write(LATER_DIR "/bundle-forged-header", ev, evlen, note, (size_t) nn, enc,
+                     LS_CERT_LEN));
+        fprintf(bl, "later-bundle-forged-header|" LATER_DIR
+                    "/bundle-forged-header|tampered|bundle header\n");
+        ev[70] ^= 0x01;
+        /*
+         * A disclosed record changed in the authentic later bundle: this verifier does not
+         * judge the records of a later format (a verifier of that format does): error.
+         */
+        ev[sizeof(hdr) + LS_BUNDLE_ENTRY_FIXED_LEN + rlen[2] - 3] ^= 0x20;
+        TRY(lb_write(LATER_DIR "/bundle-record-changed", ev, evlen, note, (size_t) nn, enc,
+                     LS_CERT_LEN));
+        fprintf(bl, "later-bundle-record-changed|" LATER_DIR
+                    "/bundle-record-changed|error|later format\n");
+        /*
+         * The golden bundle of this format with a disclosed record changed (tampered), and
+         * its header made "later" (flag bit 0, custody_offset at its custody entry) to escape
+         * the selection check: its custody record commits to the selection, not to a header.
+         */
+        {
+                uint8_t *gb = NULL, *gk = NULL, *gc = NULL;
+                size_t gbn, gkn, gcn, off = LS_BUNDLE_HEADER_LEN, last = 0;
+                TRY(tu_read_file("bundle/" LS_BUNDLE_EVIDENCE, 1 << 20, &gb, &gbn));
+                TRY(tu_read_file("bundle/" LS_BUNDLE_KEYS, 1 << 20, &gk, &gkn));
+                TRY(tu_read_file("bundle/" LS_BUNDLE_CHECKPOINT, 1 << 20, &gc, &gcn));
+                while (off + LS_BUNDLE_ENTRY_FIXED_LEN <= gbn) {
+                        last = off;
+                        off += LS_BUNDLE_ENTRY_FIXED_LEN + ls_get32(gb + off) +
+                               ls_get32(gb + off + 4);
+                }
+                ls_put16(gb + 12, 0x0001);
+                ls_put64(gb + 56, last);
+                gb[LS_BUNDLE_HEADER_LEN + LS_BUNDLE_ENTRY_FIXED_LEN + 60] ^= 0x20;
+                TRY(lb_write(LATER_DIR "/bundle-v1-flagged", gb, gbn, (const char *) gc, gcn,
+                             gk, gkn));
+                fprintf(bl, "later-bundle-v1-flagged|" LATER_DIR
+                            "/bundle-v1-flagged|tampered|bundle header\n");
+                free(gb);
+                free(gk);
+                free(gc);
+        }
+        fclose(bl);
+        ls_batch_builder_free(bb);
+        free(cb);
+        return 0;
 }

@@ -204,6 +204,7 @@ int main(int argc, char **argv)
                 return 1;
         fclose(fl);
         TRY(make_bundle(&g));
+        TRY(make_later_bundles(&g));
         fclose(expected);
         free(b0);
         free(b1);

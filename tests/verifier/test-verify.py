@@ -156,6 +156,19 @@ with tempfile.TemporaryDirectory() as d:
             chk(f"forgery {name}: finding is localized", fs and
                 (fs[0]["offset"] is not None or fs[0]["batch"] is not None), fs[:1])
 
+    # 3b. evidence bundles of a later format (SPEC §1.1, §14.1): authentic → error (not
+    # judged), a header its custody record does not commit to → tampered
+    for line in open(os.path.join(VEC, "later", "bundles.txt")):
+        if line.startswith("#"):
+            continue
+        name, bdir, cls, first = line.rstrip("\n").split("|")
+        rc, doc = run_json("-k", ROOT, os.path.join(VEC, bdir))
+        check(f"bundle {name}: exit {CLASS_RC[cls]}", rc == CLASS_RC[cls], doc["findings"][:2])
+        fs = [f for f in doc["findings"] if f["class"] == cls]
+        check(f"bundle {name}: first finding is '{first}', naming evidence.lsb",
+              fs and fs[0]["check"] == first and fs[0]["file"].endswith("evidence.lsb") and
+              (cls != "error" or "upgrade logseal-verify" in fs[0]["detail"]), fs[:1])
+
     # 4. checkpoints: missing tail is a gap with the count; consistent checkpoint
     rc, doc = run_json("-k", ROOT, "--keys", keys, "-c", os.path.join(VEC, "golden.checkpoint"), A[0])
     check("tail missing against a later checkpoint exits 3", rc == 3, doc["findings"])
