@@ -216,6 +216,12 @@ with tempfile.TemporaryDirectory() as d:
 rc, out, err = run("-k", ROOT, "--dump=json", *A)
 lines = [json.loads(l) for l in out.decode().splitlines()]
 check("dump prints all 14 records", rc == 0 and len(lines) == 14, len(lines))
+# a later format (SPEC §1.1): dump prints what was verified before it, never its records,
+# and exits 2 (not judged), the finding on stderr
+rc, out, err = run("-k", ROOT, "--dump=json", A[0], os.path.join(VEC, "later", "batch-flag.lsa"))
+seqs = [json.loads(l)["seq"] for l in out.decode().splitlines()]
+check("dump with a later-format batch: records 0..11 (batch 4 not judged), exit 2",
+      rc == 2 and seqs == list(range(12)) and b"later format" in err, (rc, seqs, err[-300:]))
 check("dump flags the truncated record", any("truncated" in l["flags"] and l["original_length"] == 70000 for l in lines))
 check("dump shows the TLS identity", any(l.get("sender_identity", "").startswith("CN=agency-host") for l in lines))
 rc, out, err = run("-k", ROOT, "--dump=json", "--seq", "5-6", *A)
