@@ -381,7 +381,7 @@ int make_later_bundles(const TuGolden *g)
         uint8_t cid[LS_CHAIN_ID_LEN], seed[32], salt_seed[32], enc[LS_CERT_LEN], zero[32] = {0};
         uint8_t recs[6][1024], hdr[96], sel[LS_HASH_LEN], mh[LS_HASH_LEN];
         uint8_t proofs[3][LS_BUNDLE_MAX_PROOF_LEN], ev[8192];
-        size_t rlen[6], plen[3], evlen, v1_custody_off, n;
+        size_t rlen[6], plen[3], evlen, v1_custody_off = 0, n;
         LsRecord rec[6];
         LsControlBuilder *cb = malloc(2 * sizeof(*cb));
         LsBatchBuilder *bb;
