@@ -250,7 +250,7 @@ static int later_authentic(LsChainVerifier *v, const LsReadItem *it, const char 
         case LS_MAGIC_BATCH: {
                 const LsBatchHeader *h = &it->batch;
                 ls_trust_check_batch_hash(v->trust, h, it->later_hash, &d);
-                if (d.result == LS_TRUST_UNKNOWN_KEY && v->a.later)
+                if (d.result == LS_TRUST_UNKNOWN_KEY && (v->a.later || v->later_seen))
                         return 2; /* certified in what this verifier cannot read */
                 if (d.result == LS_TRUST_UNKNOWN_KEY) {
                         ls_hex(hex, h->key_id, LS_KEY_ID_LEN);
@@ -317,10 +317,13 @@ static int later_authentic(LsChainVerifier *v, const LsReadItem *it, const char 
 
                 key_id = hdr ? h->key_id : t->key_id;
                 key = ls_trust_key(v->trust, key_id);
-                if (!key && !hdr && v->a.later &&
+                /* certified, as likely as not, in what this verifier cannot read: not judged,
+                 * but its links are (below) */
+                int unjudged = !key && hdr && v->later_seen;
+                if (!key && !hdr && (v->a.later || v->later_seen) &&
                     ls_hash_equal(t->content_hash, it->content_hash))
-                        return 2; /* certified in what this verifier cannot read */
-                if (!key) {
+                        return 2;
+                if (!key && !unjudged) {
                         ls_hex(hex, key_id, LS_KEY_ID_LEN);
                         chain_report(v, LS_CLASS_TAMPERED, -EKEYREJECTED,
                                      hdr ? "archive header signature" : "seal signature", off,
@@ -332,7 +335,8 @@ static int later_authentic(LsChainVerifier *v, const LsReadItem *it, const char 
                                      hdr ? "archive header" : "seal trailer", what, hex);
                         return 0;
                 }
-                if ((hdr ? ls_archive_header_verify_raw(it->raw, it->raw_len, key->pk)
+                if (!unjudged &&
+                    (hdr ? ls_archive_header_verify_raw(it->raw, it->raw_len, key->pk)
                          : ls_trailer_verify_raw(it->raw, it->raw_len, key->pk)) < 0) {
                         chain_report(v, LS_CLASS_TAMPERED, -EKEYREJECTED,
                                      hdr ? "archive header signature" : "seal signature", off,
@@ -341,13 +345,14 @@ static int later_authentic(LsChainVerifier *v, const LsReadItem *it, const char 
                                      hdr ? "archive header" : "seal trailer", what);
                         return 0;
                 }
-                ls_trust_may_sign(v->trust, key_id, chain_id, b,
-                                  hdr ? h->created_ns : t->sealed_ns, &d);
+                if (!unjudged)
+                        ls_trust_may_sign(v->trust, key_id, chain_id, b,
+                                          hdr ? h->created_ns : t->sealed_ns, &d);
                 if (!hdr)
                         ls_trust_may_sign(v->trust, key_id, chain_id, b + 1, t->sealed_ns, &d2);
-                if (epoch != key->epoch ||
+                if (!unjudged && (epoch != key->epoch ||
                     (d.result != LS_TRUST_OK && d.result != LS_TRUST_REVOKED &&
-                     (hdr || (d2.result != LS_TRUST_OK && d2.result != LS_TRUST_REVOKED)))) {
+                     (hdr || (d2.result != LS_TRUST_OK && d2.result != LS_TRUST_REVOKED))))) {
                         chain_report(v, LS_CLASS_TAMPERED, -EKEYREJECTED,
                                      hdr ? "archive header key" : "seal key", off, b, LS_UNSET,
                                      "%s of a later format (%s) signed by a key not valid for "
@@ -389,7 +394,7 @@ static int later_authentic(LsChainVerifier *v, const LsReadItem *it, const char 
                                      what);
                         return 0;
                 }
-                return 1;
+                return unjudged ? 2 : 1;
         }
         case LS_MAGIC_DICT:
                 /* Its hash is the signed header's dict_hash (the reader checked it). */
@@ -453,6 +458,13 @@ static void process_later(LsChainVerifier *v, const LsReadItem *it)
                         if (v->st.later_last_batch == LS_UNSET ||
                             it->batch.batch_no > v->st.later_last_batch)
                                 v->st.later_last_batch = it->batch.batch_no;
+                } else if (it->later_magic == LS_MAGIC_ARCHIVE) {
+                        v->a.have_header = 1;
+                        v->a.header_verified = 1; /* not judged, counted above */
+                        v->a.hdr = it->header;
+                        v->a.offset_header = it->offset;
+                        v->a.sum.header_ok = 1;
+                        v->a.later = 1;
                 } else {
                         v->a.sum.sealed = 1;
                         ls_sha256(v->prev_seal_hash, it->raw, LS_TRAILER_SIGNED_LEN);
