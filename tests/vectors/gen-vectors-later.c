@@ -176,6 +176,8 @@ static int later_chain(FILE *fl, const TuGolden *g)
         return 0;
 }
 
+static int later_dict(FILE *fl);
+
 /* Archive 1 frames are header, batch 3, batch 4, trailer. */
 int make_later(FILE *fl, const TuGolden *g, const char *a0, const uint8_t *b1, size_t n1,
                const Frame *f1)
@@ -304,7 +306,59 @@ int make_later(FILE *fl, const TuGolden *g, const char *a0, const uint8_t *b1, s
                         "seal signature"));
         }
         free(q);
-        return later_chain(fl, g) < 0;
+        return later_chain(fl, g) < 0 || later_dict(fl) < 0;
+}
+
+/*
+ * later/dict-version.lsa: archive 1 of the format-4 chain whose dictionary structure is of
+ * version 2, the header's dict_hash and signature (key "format4-epoch-key-0") and the seal
+ * made again: authentic, its batches read by their envelope (error; verified after archive
+ * 0 alone, since archive 2 links to the original seal); and
+ * later/forged-dict-version.lsa, the same version without a new dict_hash (tampered).
+ */
+static int later_dict(FILE *fl)
+{
+        char a[3][96], p1[128];
+        uint8_t seed[32], cid[LS_CHAIN_ID_LEN], *b = NULL, *hdr, *dict, *t;
+        size_t n, hl, dl;
+        LsKeyPair *k;
+        LsSigner s;
+
+        tu_seed(seed, "format4-chain-id");
+        memcpy(cid, seed, LS_CHAIN_ID_LEN);
+        for (int i = 0; i < 3; i++)
+                ls_archive_name(a[i], sizeof(a[i]), cid, (uint64_t) i);
+        snprintf(p1, sizeof(p1), "format4/%s", a[1]);
+        TRY(tu_read_file(p1, 1 << 22, &b, &n));
+        tu_seed(seed, "format4-epoch-key-0");
+        TRY(ls_keypair_from_seed(&k, seed, 0));
+        ls_signer_from_keypair(&s, k);
+        hl = ls_get32(b + 4);
+        hdr = b + LS_FRAME_HDR_LEN;
+        dl = ls_get32(b + LS_FRAME_HDR_LEN + hl + 4);
+        dict = b + 2 * LS_FRAME_HDR_LEN + hl;
+        t = b + n - LS_TRAILER_LEN;
+        if (memcmp(hdr + 96, k->key_id, LS_KEY_ID_LEN) != 0 ||
+            memcmp(t + 200, k->key_id, LS_KEY_ID_LEN) != 0)
+                return -EINVAL;
+        ls_put16(dict + 8, 2);
+        TRY(tu_write_file(LATER_DIR "/forged-dict-version.lsa", b, n));
+        fprintf(fl, "later-forged-dict-version|format4/%s," LATER_DIR
+                    "/forged-dict-version.lsa,format4/%s|-|tampered|dictionary does not match "
+                    "the archive header's dict_hash\n",
+                a[0], a[2]);
+        ls_sha256(hdr + hl - LS_SIG_LEN - LS_HASH_LEN, dict, dl);
+        TRY(ls_sign(&s, LS_CTX_ARCHIVE_HEADER, hdr, hl - LS_SIG_LEN, hdr + hl - LS_SIG_LEN));
+        ls_sha256(t + 168, b, n - LS_TRAILER_LEN - LS_FRAME_HDR_LEN);
+        TRY(ls_sign(&s, LS_CTX_SEAL, t, LS_TRAILER_SIGNED_LEN, t + LS_TRAILER_SIGNED_LEN));
+        TRY(tu_write_file(LATER_DIR "/dict-version.lsa", b, n));
+        /* (archive 2 links to the original seal: the set ends at archive 1) */
+        fprintf(fl, "later-dict-version|format4/%s," LATER_DIR "/dict-version.lsa|-|error|"
+                    "later format\n",
+                a[0]);
+        ls_keypair_free(k);
+        free(b);
+        return 0;
 }
 
 /* ---- evidence bundles of a later format (SPEC §14.1, §1.1) ---- */
