@@ -177,6 +177,7 @@ static int later_chain(FILE *fl, const TuGolden *g)
 }
 
 static int later_dict(FILE *fl);
+static int later_stolen(FILE *fl);
 
 /* Archive 1 frames are header, batch 3, batch 4, trailer. */
 int make_later(FILE *fl, const TuGolden *g, const char *a0, const uint8_t *b1, size_t n1,
@@ -306,7 +307,7 @@ int make_later(FILE *fl, const TuGolden *g, const char *a0, const uint8_t *b1, s
                         "seal signature"));
         }
         free(q);
-        return later_chain(fl, g) < 0 || later_dict(fl) < 0;
+        return later_chain(fl, g) < 0 || later_dict(fl) < 0 || later_stolen(fl) < 0;
 }
 
 /*
@@ -355,6 +356,45 @@ static int later_dict(FILE *fl)
         /* (archive 2 links to the original seal: the set ends at archive 1) */
         fprintf(fl, "later-dict-version|format4/%s," LATER_DIR "/dict-version.lsa|-|error|"
                     "later format\n",
+                a[0]);
+        ls_keypair_free(k);
+        free(b);
+        return 0;
+}
+
+/*
+ * later/forged-stolen-key-flag.lsa: format-2 archive 1 with batch 2 (the last of epoch 0) given
+ * incompatible flag bit 15 and signed again with the erased epoch-0 key: authentic by its
+ * signature, but the next batch does not link to it and the close of epoch 0 names another
+ * header: tampered with and without the key history (reading on through the envelope).
+ */
+static int later_stolen(FILE *fl)
+{
+        char a[2][96], p1[128];
+        uint8_t seed[32], cid[LS_CHAIN_ID_LEN], *b = NULL, *h2;
+        size_t n, hl;
+        LsKeyPair *k;
+
+        tu_seed(seed, "format2-chain-id");
+        memcpy(cid, seed, LS_CHAIN_ID_LEN);
+        for (int i = 0; i < 2; i++)
+                ls_archive_name(a[i], sizeof(a[i]), cid, (uint64_t) i);
+        snprintf(p1, sizeof(p1), "format2/%s", a[1]);
+        TRY(tu_read_file(p1, 1 << 22, &b, &n));
+        tu_seed(seed, "format2-epoch-key-0");
+        TRY(ls_keypair_from_seed(&k, seed, 0));
+        hl = ls_get32(b + 4);
+        h2 = b + 2 * LS_FRAME_HDR_LEN + hl; /* the first batch header: batch 2 */
+        if (ls_get64(h2 + 40) != 2 || memcmp(h2 + 224, k->key_id, LS_KEY_ID_LEN) != 0)
+                return -EINVAL;
+        ls_put16(h2 + 12, ls_get16(h2 + 12) | 0x8000);
+        TRY(sign_batch(h2, k));
+        TRY(tu_write_file(LATER_DIR "/forged-stolen-key-flag.lsa", b, n));
+        fprintf(fl, "later-forged-stolen-key-flag|format2/%s," LATER_DIR
+                    "/forged-stolen-key-flag.lsa|-|tampered|batch chain\n",
+                a[0]);
+        fprintf(fl, "later-forged-stolen-key-flag-history|format2/%s," LATER_DIR
+                    "/forged-stolen-key-flag.lsa|format2/history.lsk|tampered|epoch close\n",
                 a[0]);
         ls_keypair_free(k);
         free(b);
