@@ -229,6 +229,28 @@ static int scan_archive(int fd, const char *name, uint64_t state_tree_size, Scan
                         if (sc->have_header && sc->good_end == 0)
                                 sc->dict_torn = 1;
                         goto out;
+                case LS_ITEM_LATER:
+                        /* Written by a later logseald (SPEC §1.1): never cut, append to or seal
+                         * what this version cannot read; a downgrade needs a human. */
+                        fprintf(stderr,
+                                "logseald: %s: offset %" PRIu64 ": the %s has %s %u (0x%04x), "
+                                "which this logseald does not know: the archive was written by "
+                                "a later version of logseal; refusing to recover or append to "
+                                "it (nothing was changed): run that version, or move the chain "
+                                "aside\n",
+                                name, it->offset,
+                                it->later_magic == 'A'   ? "archive header"
+                                : it->later_magic == 'B' ? "batch header"
+                                : it->later_magic == 'T' ? "seal trailer"
+                                                         : "dictionary",
+                                it->later_version != LS_FORMAT_VERSION ? "version"
+                                                                       : "incompat_flags",
+                                it->later_version != LS_FORMAT_VERSION ? it->later_version
+                                                                       : it->later_flags,
+                                it->later_version != LS_FORMAT_VERSION ? it->later_version
+                                                                       : it->later_flags);
+                        r = -EPROTONOSUPPORT;
+                        break;
                 case LS_ITEM_DAMAGE:
                         if (it->offset + it->length == ls_archive_reader_file_size(rd) &&
                             sc->have_header && !sc->sealed)

@@ -196,6 +196,11 @@ static void read_raw(Ctx *c)
                         ls_sha256(hash, frame, it->length - LS_FRAME_HDR_LEN);
                         FUZZ_CHECK(memcmp(hash, ls_dict_hash(it->dict), LS_HASH_LEN) == 0);
                         break;
+                case LS_ITEM_LATER:
+                        /* A later format (SPEC §1.1): its bytes as written, the last item. */
+                        FUZZ_CHECK(it->raw && it->raw_len <= it->length - LS_FRAME_HDR_LEN);
+                        FUZZ_CHECK(memcmp(it->raw, frame, it->raw_len) == 0);
+                        break;
                 case LS_ITEM_DAMAGE:
                 case LS_ITEM_TORN_TAIL:
                         FUZZ_CHECK(it->error < 0 && it->what);

@@ -66,8 +66,10 @@ int read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
 
 static int add_input(Ctx *c, const char *path)
 {
-        uint8_t buf[LS_FRAME_HDR_LEN + LS_ARCHIVE_HEADER_MAX_LEN];
+        _cleanup_free_ uint8_t *buf = malloc(LS_FRAME_HDR_LEN + LS_ARCHIVE_HEADER_LATER_MAX_LEN);
+        const size_t cap = LS_FRAME_HDR_LEN + LS_ARCHIVE_HEADER_LATER_MAX_LEN;
         LsArchiveHeader h;
+        uint16_t ver;
         Input *in;
         ssize_t n;
 
@@ -79,6 +81,8 @@ static int add_input(Ctx *c, const char *path)
                         return -ENOMEM;
                 c->inputs = q;
         }
+        if (!buf)
+                return -ENOMEM;
         in = &c->inputs[c->ninputs];
         memset(in, 0, sizeof(*in));
         in->path = strdup(path);
@@ -88,11 +92,17 @@ static int add_input(Ctx *c, const char *path)
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return 0; /* reported when verified */
-        n = pread(fd, buf, sizeof(buf), 0);
+        n = pread(fd, buf, cap, 0);
         if (n >= LS_FRAME_HDR_LEN + LS_ARCHIVE_HEADER_MIN_LEN && ls_get32(buf) == LS_SKIPPABLE_MAGIC) {
                 uint32_t len = ls_get32(buf + 4);
-                if (len <= (size_t) n - LS_FRAME_HDR_LEN &&
-                    ls_archive_header_decode(&h, buf + LS_FRAME_HDR_LEN, len, NULL) == 0) {
+                int k = len <= (size_t) n - LS_FRAME_HDR_LEN
+                                ? ls_archive_header_decode(&h, buf + LS_FRAME_HDR_LEN, len, NULL)
+                                : -ENODATA;
+                /* a later format keeps archive_no in its envelope (SPEC §1.1) */
+                if (k == -EPROTONOSUPPORT)
+                        k = ls_archive_header_decode_later(&h, &ver, buf + LS_FRAME_HDR_LEN, len,
+                                                           NULL);
+                if (k == 0) {
                         in->header_ok = 1;
                         in->archive_no = h.archive_no;
                 }

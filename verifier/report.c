@@ -333,6 +333,14 @@ static const char *verdict_sentence(const Report *r)
         case LS_CLASS_TAMPERED:
                 return "TAMPERED OR CORRUPT: some evidence failed verification (see findings)";
         case LS_CLASS_IO:
+                for (size_t i = 0; i < r->nfindings; i++)
+                        if (r->findings[i].cls == LS_CLASS_IO && r->findings[i].check &&
+                            strcmp(r->findings[i].check, "later format") == 0)
+                                return "NOT JUDGED: part of the evidence was written by a later "
+                                       "format of logseal and is authentic, but this "
+                                       "logseal-verify cannot read it: upgrade logseal-verify. "
+                                       "What precedes it was verified (see findings); nothing "
+                                       "from there on was judged";
                 return "NOT VERIFIED: usage or input/output error";
         case LS_CLASS_GAP:
                 return "GAP: the evidence verifies, but records or archives are missing without "
@@ -382,6 +390,12 @@ int report_write_json(const Report *r, FILE *f)
         json_t *chain = json_object();
         json_object_set_new(chain, "chain_id",
                             r->have_chain ? json_hex(r->chain_id, LS_CHAIN_ID_LEN) : json_null());
+        if (r->stats.batches_later || r->stats.later_unjudged) {
+                json_object_set_new(chain, "later_format_batches",
+                                    json_u64(r->stats.batches_later));
+                json_object_set_new(chain, "later_format_not_judged",
+                                    json_u64(r->stats.later_unjudged));
+        }
         json_object_set_new(chain, "first_batch", json_u64(r->stats.first_batch));
         json_object_set_new(chain, "last_batch", json_u64(r->stats.last_batch));
         json_object_set_new(chain, "first_seq", json_u64(r->stats.first_seq));
@@ -611,6 +625,12 @@ void report_write_text(const Report *r, FILE *f)
                    "; archives %" PRIu64 " (%" PRIu64 " sealed)\n",
                 r->stats.batches_ok, r->stats.batches_bad, r->stats.records, r->stats.archives,
                 r->stats.archives_sealed);
+        if (r->stats.batches_later || r->stats.later_unjudged)
+                fprintf(f, "  of a later format (SPEC §1.1): %" PRIu64 " batches authentic by their "
+                           "envelope (links and keys checked, content NOT judged), %" PRIu64
+                           " structures NOT judged (keys certified where this verifier cannot "
+                           "read)\n",
+                        r->stats.batches_later, r->stats.later_unjudged);
         if (r->stats.first_batch != LS_UNSET)
                 fprintf(f, "  batches %" PRIu64 "..%" PRIu64 ", sequence %" PRIu64 "..%" PRIu64
                            "%s\n",

@@ -121,6 +121,54 @@ int ls_archive_header_decode(LsArchiveHeader *ret, const uint8_t *p, size_t n, s
         return 0;
 }
 
+int ls_archive_header_decode_later(LsArchiveHeader *ret, uint16_t *ret_version, const uint8_t *p,
+                                   size_t n, size_t *ret_offset)
+{
+        LsArchiveHeader h = {};
+        size_t dummy;
+
+        if (!ret_offset)
+                ret_offset = &dummy;
+        /* The envelope every version keeps (SPEC §1.1). */
+        if (n < LS_ARCHIVE_HEADER_MIN_LEN)
+                FAIL(-ENODATA, n);
+        if (!ls_magic_check(p, LS_MAGIC_ARCHIVE))
+                FAIL(-EBADMSG, 0);
+        if (ls_get16(p + 10) < LS_ARCHIVE_HEADER_MIN_LEN)
+                FAIL(-EBADMSG, 10);
+        if (n < ls_get16(p + 10))
+                FAIL(-ENODATA, n);
+        if (n != ls_get16(p + 10))
+                FAIL(-EBADMSG, ls_get16(p + 10));
+        h.incompat_flags = ls_get16(p + 12);
+        h.compat_flags = ls_get16(p + 14);
+        memcpy(h.chain_id, p + 16, LS_CHAIN_ID_LEN);
+        h.archive_no = ls_get64(p + 32);
+        h.first_batch_no = ls_get64(p + 40);
+        h.first_seq = ls_get64(p + 48);
+        h.created_ns = ls_get64(p + 56);
+        memcpy(h.prev_seal_hash, p + 64, LS_HASH_LEN);
+        memcpy(h.key_id, p + 96, LS_KEY_ID_LEN);
+        h.epoch = ls_get64(p + 104);
+        memcpy(h.sig, p + n - LS_SIG_LEN, LS_SIG_LEN);
+        *ret_version = ls_get16(p + 8);
+        memcpy(ret, &h, sizeof(h));
+        *ret_offset = 0;
+        return 0;
+}
+
+int ls_archive_header_verify_raw(const uint8_t *p, size_t n, const uint8_t pk[LS_PK_LEN])
+{
+        uint8_t id[LS_KEY_ID_LEN];
+
+        if (n < LS_ARCHIVE_HEADER_MIN_LEN)
+                return -EKEYREJECTED;
+        ls_key_id(id, pk);
+        if (memcmp(id, p + 96, LS_KEY_ID_LEN) != 0)
+                return -EKEYREJECTED;
+        return ls_verify(pk, LS_CTX_ARCHIVE_HEADER, p, n - LS_SIG_LEN, p + n - LS_SIG_LEN);
+}
+
 int ls_archive_header_sign(LsArchiveHeader *h, const LsSigner *s)
 {
         uint8_t buf[LS_ARCHIVE_HEADER_MAX_LEN];
@@ -211,6 +259,58 @@ int ls_trailer_decode(LsTrailer *ret, const uint8_t *p, size_t n, size_t *ret_of
         *ret = t;
         *ret_offset = 0;
         return 0;
+}
+
+int ls_trailer_decode_later(LsTrailer *ret, uint16_t *ret_version, const uint8_t *p, size_t n,
+                            size_t *ret_offset)
+{
+        LsTrailer t = {};
+        size_t dummy;
+
+        if (!ret_offset)
+                ret_offset = &dummy;
+        /* The envelope every version keeps (SPEC §1.1): 280 bytes, the fields at their offsets. */
+        if (n < LS_TRAILER_LEN)
+                FAIL(-ENODATA, n);
+        if (!ls_magic_check(p, LS_MAGIC_TRAILER))
+                FAIL(-EBADMSG, 0);
+        if (ls_get16(p + 10) != LS_TRAILER_LEN)
+                FAIL(-EBADMSG, 10);
+        if (n != LS_TRAILER_LEN)
+                FAIL(-EBADMSG, LS_TRAILER_LEN);
+        t.compat_flags = ls_get16(p + 14);
+        memcpy(t.chain_id, p + 16, LS_CHAIN_ID_LEN);
+        t.archive_no = ls_get64(p + 32);
+        t.first_batch_no = ls_get64(p + 40);
+        t.batch_count = ls_get64(p + 48);
+        t.first_seq = ls_get64(p + 56);
+        t.record_count = ls_get64(p + 64);
+        t.min_time_ns = ls_get64(p + 72);
+        t.max_time_ns = ls_get64(p + 80);
+        t.sealed_ns = ls_get64(p + 88);
+        t.tree_size = ls_get64(p + 96);
+        memcpy(t.tree_root, p + 104, LS_HASH_LEN);
+        memcpy(t.last_header_hash, p + 136, LS_HASH_LEN);
+        memcpy(t.content_hash, p + 168, LS_HASH_LEN);
+        memcpy(t.key_id, p + 200, LS_KEY_ID_LEN);
+        t.epoch = ls_get64(p + 208);
+        memcpy(t.sig, p + 216, LS_SIG_LEN);
+        *ret_version = ls_get16(p + 8);
+        *ret = t;
+        *ret_offset = 0;
+        return 0;
+}
+
+int ls_trailer_verify_raw(const uint8_t *p, size_t n, const uint8_t pk[LS_PK_LEN])
+{
+        uint8_t id[LS_KEY_ID_LEN];
+
+        if (n != LS_TRAILER_LEN)
+                return -EKEYREJECTED;
+        ls_key_id(id, pk);
+        if (memcmp(id, p + 200, LS_KEY_ID_LEN) != 0)
+                return -EKEYREJECTED;
+        return ls_verify(pk, LS_CTX_SEAL, p, LS_TRAILER_SIGNED_LEN, p + LS_TRAILER_SIGNED_LEN);
 }
 
 void ls_trailer_hash(const LsTrailer *t, uint8_t out[LS_HASH_LEN])

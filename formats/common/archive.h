@@ -32,6 +32,17 @@ size_t ls_archive_header_size(const LsArchiveHeader *h);
 size_t ls_archive_header_encode(const LsArchiveHeader *h, uint8_t *out);
 int ls_archive_header_decode(LsArchiveHeader *h, const uint8_t *p, size_t n, size_t *ret_offset);
 int ls_archive_header_sign(LsArchiveHeader *h, const LsSigner *s);
+/*
+ * The envelope of an archive header of a later format (SPEC §1.1), after
+ * ls_archive_header_decode returned -EPROTONOSUPPORT: magic and `size` (184..65535, exactly
+ * n) are checked; the fixed fields up to `epoch` and the signature (the last 64 bytes) are
+ * read; peak_count is 0 (a later format may lay out the rest differently).
+ */
+#define LS_ARCHIVE_HEADER_LATER_MAX_LEN 65535
+int ls_archive_header_decode_later(LsArchiveHeader *h, uint16_t *ret_version, const uint8_t *p,
+                                   size_t n, size_t *ret_offset);
+/* The signature of an archive header as written (n bytes at p): 0 or -EKEYREJECTED. */
+int ls_archive_header_verify_raw(const uint8_t *p, size_t n, const uint8_t pk[LS_PK_LEN]);
 int ls_archive_header_verify(const LsArchiveHeader *h, const uint8_t pk[LS_PK_LEN]);
 
 typedef struct LsTrailer {
@@ -58,6 +69,11 @@ void ls_trailer_encode(const LsTrailer *t, uint8_t out[LS_TRAILER_LEN]);
 int ls_trailer_decode(LsTrailer *t, const uint8_t *p, size_t n, size_t *ret_offset);
 int ls_trailer_sign(LsTrailer *t, const LsSigner *s);
 int ls_trailer_verify(const LsTrailer *t, const uint8_t pk[LS_PK_LEN]);
+/* The envelope of a seal trailer of a later format (SPEC §1.1): every field at its offset. */
+int ls_trailer_decode_later(LsTrailer *t, uint16_t *ret_version, const uint8_t *p, size_t n,
+                            size_t *ret_offset);
+/* The signature of a trailer as written (280 bytes at p): 0 or -EKEYREJECTED. */
+int ls_trailer_verify_raw(const uint8_t *p, size_t n, const uint8_t pk[LS_PK_LEN]);
 /* seal_hash = H(trailer[0..216)) */
 void ls_trailer_hash(const LsTrailer *t, uint8_t out[LS_HASH_LEN]);
 

@@ -37,6 +37,18 @@ void ls_batch_header_encode(const LsBatchHeader *h, uint8_t out[LS_BATCH_HEADER_
  * (optional) is the offset of the offending field.
  */
 int ls_batch_header_decode(LsBatchHeader *h, const uint8_t *p, size_t n, size_t *ret_offset);
+/*
+ * The envelope of a batch header of a later format (SPEC §1.1), after ls_batch_header_decode
+ * returned -EPROTONOSUPPORT: magic and size (304) are checked, nothing else; every field is
+ * read at its offset (incompat_flags as written), *ret_version is the version written and
+ * header_hash is H of the bytes as written. 0, -ENODATA, -EBADMSG.
+ */
+int ls_batch_header_decode_later(LsBatchHeader *h, uint8_t header_hash[LS_HASH_LEN],
+                                 uint16_t *ret_version, const uint8_t *p, size_t n,
+                                 size_t *ret_offset);
+/* The signature of h over its note body with this header hash: 0 or -EKEYREJECTED. */
+int ls_batch_header_verify_hash(const LsBatchHeader *h, const uint8_t header_hash[LS_HASH_LEN],
+                                const uint8_t pk[LS_PK_LEN]);
 /* header_hash = H(header[0..240)) */
 void ls_batch_header_hash(const LsBatchHeader *h, uint8_t out[LS_HASH_LEN]);
 /* The checkpoint note body this header's signature covers (SPEC §7.1). */

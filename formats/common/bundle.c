@@ -25,9 +25,10 @@ int ls_bundle_header_decode(LsBundleHeader *h, const uint8_t *p, size_t n)
 {
         if (n < LS_MAGIC_LEN || !ls_magic_check(p, LS_MAGIC_EVIDENCE))
                 return n < LS_MAGIC_LEN ? -ENODATA : -EBADMSG;
-        if (n < 12)
+        if (n < 14)
                 return -ENODATA;
-        if (ls_get16(p + 8) != LS_FORMAT_VERSION)
+        /* version and flags first: a later format may have another size (SPEC §14.1) */
+        if (ls_get16(p + 8) != LS_FORMAT_VERSION || ls_get16(p + 12) != 0)
                 return -EPROTONOSUPPORT;
         if (ls_get16(p + 10) != LS_BUNDLE_HEADER_LEN)
                 return -EBADMSG;
@@ -35,8 +36,6 @@ int ls_bundle_header_decode(LsBundleHeader *h, const uint8_t *p, size_t n)
                 return -ENODATA;
         if (n > LS_BUNDLE_HEADER_LEN)
                 return -EBADMSG;
-        if (ls_get16(p + 12) != 0)
-                return -EPROTONOSUPPORT;
         if (ls_get32(p + 44) != 0 || ls_get64(p + 56) != 0)
                 return -EBADMSG;
         memcpy(h->chain_id, p + 16, LS_CHAIN_ID_LEN);
@@ -49,6 +48,42 @@ int ls_bundle_header_decode(LsBundleHeader *h, const uint8_t *p, size_t n)
         if (h->custody_seq >= h->tree_size || h->record_count >= h->tree_size)
                 return -EBADMSG;
         return 0;
+}
+
+int ls_bundle_header_decode_later(LsBundleHeader *h, uint16_t *ret_size,
+                                  uint64_t *ret_custody_offset, const uint8_t *p, size_t n)
+{
+        uint16_t size;
+
+        if (n < LS_BUNDLE_HEADER_LEN)
+                return -ENODATA;
+        if (!ls_magic_check(p, LS_MAGIC_EVIDENCE))
+                return -EBADMSG;
+        size = ls_get16(p + 10);
+        if (size < LS_BUNDLE_HEADER_LEN || size > LS_BUNDLE_LATER_HEADER_MAX)
+                return -EBADMSG;
+        memcpy(h->chain_id, p + 16, LS_CHAIN_ID_LEN);
+        h->tree_size = ls_get64(p + 32);
+        h->record_count = ls_get32(p + 40);
+        h->custody_seq = ls_get64(p + 48);
+        if (h->custody_seq >= h->tree_size)
+                return -EBADMSG;
+        *ret_size = size;
+        *ret_custody_offset = ls_get64(p + 56);
+        if (*ret_custody_offset < size)
+                return -EBADMSG;
+        return 0;
+}
+
+void ls_bundle_header_later_hash(const uint8_t *p, size_t size, uint8_t out[LS_HASH_LEN])
+{
+        LsSha256 c;
+        static const char ctx[] = "logseal-bundle-header-v1\n";
+
+        ls_sha256_init(&c);
+        ls_sha256_update(&c, ctx, sizeof(ctx) - 1);
+        ls_sha256_update(&c, p, size);
+        ls_sha256_final(&c, out);
 }
 
 void ls_bundle_entry_encode(const LsBundleEntry *e, uint8_t out[LS_BUNDLE_ENTRY_FIXED_LEN])

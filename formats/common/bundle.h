@@ -33,6 +33,20 @@ void ls_bundle_header_encode(const LsBundleHeader *h, uint8_t out[LS_BUNDLE_HEAD
  * -EPROTONOSUPPORT unknown version or incompatible flag, -E2BIG record_count. */
 int ls_bundle_header_decode(LsBundleHeader *h, const uint8_t *p, size_t n);
 
+/*
+ * The envelope of an evidence.lsb header of a later format (SPEC §14.1, §1.1), after
+ * ls_bundle_header_decode returned -EPROTONOSUPPORT: n bytes, at least the 64 of this format;
+ * magic, `size` (64..LS_BUNDLE_LATER_HEADER_MAX, the header's length: *ret_size), the fields
+ * of this format up to custody_seq and, at 56, `custody_offset` (*ret_custody_offset: where
+ * the custody entry starts, at or after the header). 0, -ENODATA, -EBADMSG, -E2BIG.
+ */
+#define LS_BUNDLE_LATER_HEADER_MAX 4096
+int ls_bundle_header_decode_later(LsBundleHeader *h, uint16_t *ret_size,
+                                  uint64_t *ret_custody_offset, const uint8_t *p, size_t n);
+/* The custody record's MANIFEST_HASH for a later header: H("logseal-bundle-header-v1\n" ‖
+ * header[0..size)). */
+void ls_bundle_header_later_hash(const uint8_t *p, size_t size, uint8_t out[LS_HASH_LEN]);
+
 /* One entry's fixed part (SPEC §14.1); record and proof follow it. */
 typedef struct LsBundleEntry {
         uint32_t record_len;

@@ -28,6 +28,9 @@ struct LsArchiveReader {
         uint8_t *payload;
         size_t payload_cap;
         uint8_t *scan;
+        uint8_t *later;    /* the bytes of a LATER item */
+        int envelope;      /* the archive header or dictionary is of a later format: every
+                            * further frame is read by its envelope only (SPEC §1.1) */
 };
 
 int ls_archive_reader_new(LsArchiveReader **ret, int fd)
@@ -62,6 +65,7 @@ LsArchiveReader *ls_archive_reader_free(LsArchiveReader *r)
                 close(r->fd);
         free(r->payload);
         free(r->scan);
+        free(r->later);
         ls_dict_unref(r->dict);
         free(r);
         return NULL;
@@ -199,6 +203,40 @@ static int damage(LsArchiveReader *r, LsReadItem *it, uint64_t start, int error,
 }
 
 /*
+ * A structure of a later format (SPEC §1.1), its frame starting at `start`, its bytes (n,
+ * copied) the frame's content: a LATER item that spans `span` bytes from start (consumed and
+ * hashed here; for a batch its payload too).
+ */
+static int later(LsArchiveReader *r, LsReadItem *it, uint64_t start, uint64_t span, char magic,
+                 const uint8_t *p, size_t n, uint16_t version, uint16_t unknown_flags)
+{
+        uint8_t *copy = malloc(n ? n : 1);
+        int k;
+
+        if (!copy)
+                return -ENOMEM;
+        memcpy(copy, p, n);
+        free(r->later);
+        r->later = copy;
+        it->kind = LS_ITEM_LATER;
+        it->offset = start;
+        it->length = span;
+        it->later_magic = magic;
+        it->later_version = version;
+        it->later_flags = unknown_flags;
+        it->raw = copy;
+        it->raw_len = n;
+        if (r->pos < start + span) {
+                k = skip(r, start + span - r->pos);
+                if (k < 0)
+                        return k;
+        }
+        if (r->pos >= r->size)
+                r->done = 1;
+        return 1;
+}
+
+/*
  * The dictionary frame right after a DICT header (§8.6). Its hash must be the header's
  * dict_hash; a dictionary that does not match is reported (-EILSEQ) and not used, so the
  * batches that need it fail as "no dictionary" as well.
@@ -241,6 +279,15 @@ static int read_dict(LsArchiveReader *r, LsReadItem *it, uint64_t start, uint32_
                 return 1;
         }
         k = ls_dict_new(&d, buf, flen, &off);
+        if (k == -EPROTONOSUPPORT) {
+                /* authenticated by the header's dict_hash, of a later format (SPEC §1.1) */
+                memset(it, 0, sizeof(*it));
+                r->envelope = 1;
+                k = later(r, it, start, LS_FRAME_HDR_LEN + (uint64_t) flen, LS_MAGIC_DICT, buf,
+                          flen, ls_get16(buf + 8), ls_get16(buf + 12));
+                free(buf);
+                return k;
+        }
         free(buf);
         if (k == -ENOMEM)
                 return k;
@@ -259,6 +306,59 @@ static int read_dict(LsArchiveReader *r, LsReadItem *it, uint64_t start, uint32_
         it->offset = start;
         it->length = r->pos - start;
         it->dict = d;
+        return 1;
+}
+
+/* The archive header frame at offset 0 (SPEC §8.2), or one of a later format (§1.1). */
+static int read_header(LsArchiveReader *r, LsReadItem *it, uint64_t start, uint32_t flen)
+{
+        uint8_t *buf;
+        size_t off = 0;
+        int k;
+
+        /* a later format may make the header longer (SPEC §1.1): bounded by its u16 size */
+        if (flen < LS_ARCHIVE_HEADER_MIN_LEN || flen > LS_ARCHIVE_HEADER_LATER_MAX_LEN)
+                return damage(r, it, start, -EBADMSG, start + 4, "archive header frame length");
+        if (r->size - r->pos < LS_FRAME_HDR_LEN + (uint64_t) flen)
+                return damage(r, it, start, -ENODATA, r->size, "archive header truncated");
+        buf = malloc(flen);
+        if (!buf)
+                return -ENOMEM;
+        k = consume(r, buf, LS_FRAME_HDR_LEN);
+        if (k >= 0)
+                k = consume(r, buf, flen);
+        if (k < 0) {
+                free(buf);
+                return k;
+        }
+        memset(it, 0, sizeof(*it));
+        k = ls_archive_header_decode(&it->header, buf, flen, &off);
+        if (k == -EPROTONOSUPPORT) {
+                uint16_t ver;
+                if (ls_archive_header_decode_later(&it->header, &ver, buf, flen, NULL) == 0) {
+                        r->envelope = 1;
+                        k = later(r, it, start, LS_FRAME_HDR_LEN + (uint64_t) flen,
+                                  LS_MAGIC_ARCHIVE, buf, flen, ver,
+                                  ls_get16(buf + 12) & (uint16_t) ~LS_ARCHIVE_INCOMPAT_DICT);
+                        free(buf);
+                        return k;
+                }
+        }
+        free(buf);
+        it->offset = start;
+        it->length = r->pos - start;
+        if (k < 0) {
+                it->kind = LS_ITEM_DAMAGE;
+                it->error = k;
+                it->error_offset = start + LS_FRAME_HDR_LEN + off;
+                it->what = "archive header";
+                return 1;
+        }
+        it->kind = LS_ITEM_HEADER;
+        if (it->header.incompat_flags & LS_ARCHIVE_INCOMPAT_DICT) {
+                r->want_dict = 1;
+                memcpy(r->dict_hash, it->header.dict_hash, LS_HASH_LEN);
+        }
         return 1;
 }
 
@@ -298,38 +398,7 @@ int ls_archive_reader_next(LsArchiveReader *r, LsReadItem *it)
         if (!r->seen_header) {
                 r->seen_header = 1;
                 if (start == 0 && ls_magic_check(peek + 8, LS_MAGIC_ARCHIVE)) {
-                        uint8_t buf[LS_ARCHIVE_HEADER_MAX_LEN];
-                        if (flen < LS_ARCHIVE_HEADER_MIN_LEN || flen > LS_ARCHIVE_HEADER_MAX_LEN)
-                                return damage(r, it, start, -EBADMSG, start + 4,
-                                              "archive header frame length");
-                        if (r->size - r->pos < LS_FRAME_HDR_LEN + (uint64_t) flen)
-                                return damage(r, it, start, -ENODATA, r->size,
-                                              "archive header truncated");
-                        k = consume(r, buf, LS_FRAME_HDR_LEN);
-                        if (k < 0)
-                                return k;
-                        k = consume(r, buf, flen);
-                        if (k < 0)
-                                return k;
-                        memset(it, 0, sizeof(*it));
-                        k = ls_archive_header_decode(&it->header, buf, flen, &off);
-                        if (k < 0) {
-                                it->kind = LS_ITEM_DAMAGE;
-                                it->offset = start;
-                                it->length = r->pos - start;
-                                it->error = k;
-                                it->error_offset = start + LS_FRAME_HDR_LEN + off;
-                                it->what = "archive header";
-                                return 1;
-                        }
-                        it->kind = LS_ITEM_HEADER;
-                        it->offset = start;
-                        it->length = r->pos - start;
-                        if (it->header.incompat_flags & LS_ARCHIVE_INCOMPAT_DICT) {
-                                r->want_dict = 1;
-                                memcpy(r->dict_hash, it->header.dict_hash, LS_HASH_LEN);
-                        }
-                        return 1;
+                        return read_header(r, it, start, flen);
                 }
                 return damage(r, it, start, -EBADMSG, start, "archive header missing");
         }
@@ -361,6 +430,23 @@ int ls_archive_reader_next(LsArchiveReader *r, LsReadItem *it)
                 if (k < 0)
                         return k;
                 k = ls_batch_header_decode(&h, buf, LS_BATCH_HEADER_LEN, &off);
+                if (k == -EPROTONOSUPPORT || (k == 0 && r->envelope)) {
+                        /* A later format: its envelope and its payload's length (SPEC §1.1). */
+                        uint16_t ver;
+                        memset(it, 0, sizeof(*it));
+                        if (ls_batch_header_decode_later(&it->batch, it->later_hash, &ver, buf,
+                                                         LS_BATCH_HEADER_LEN, NULL) == 0) {
+                                uint64_t span = LS_FRAME_HDR_LEN + LS_BATCH_HEADER_LEN +
+                                                (uint64_t) it->batch.payload_len;
+                                if (span > r->size - start)
+                                        return damage(r, it, start, -ENODATA, r->size,
+                                                      "batch payload truncated");
+                                return later(r, it, start, span, LS_MAGIC_BATCH, buf,
+                                             LS_BATCH_HEADER_LEN, ver,
+                                             ls_get16(buf + 12) &
+                                                     (uint16_t) ~LS_BATCH_INCOMPAT_KNOWN);
+                        }
+                }
                 if (k < 0)
                         return damage(r, it, start, k, start + LS_FRAME_HDR_LEN + off,
                                       "batch header");
@@ -409,6 +495,20 @@ int ls_archive_reader_next(LsArchiveReader *r, LsReadItem *it)
                         return k;
                 memset(it, 0, sizeof(*it));
                 k = ls_trailer_decode(&it->trailer, buf, LS_TRAILER_LEN, &off);
+                if (k == -EPROTONOSUPPORT || (k == 0 && r->envelope)) {
+                        uint16_t ver;
+                        if (ls_trailer_decode_later(&it->trailer, &ver, buf, LS_TRAILER_LEN,
+                                                    NULL) == 0) {
+                                ls_sha256_final(&before, it->content_hash);
+                                k = later(r, it, start, LS_FRAME_HDR_LEN + LS_TRAILER_LEN,
+                                          LS_MAGIC_TRAILER, buf, LS_TRAILER_LEN, ver,
+                                          ls_get16(buf + 12));
+                                /* Nothing may follow a trailer, as below. */
+                                if (k > 0 && r->pos < r->size)
+                                        r->after_trailer = 1;
+                                return k;
+                        }
+                }
                 if (k < 0)
                         return damage(r, it, start, k, start + LS_FRAME_HDR_LEN + off, "trailer");
                 ls_sha256_final(&before, it->content_hash);
@@ -426,6 +526,15 @@ int ls_archive_reader_next(LsArchiveReader *r, LsReadItem *it)
                 return 1;
         }
 
+        if (r->envelope) {
+                /* A frame of a later format in an archive that announced it (SPEC §1.1): not
+                 * judged; a seal's content_hash covers it. */
+                uint64_t span = LS_FRAME_HDR_LEN + (uint64_t) flen;
+                if (span > r->size - start)
+                        return damage(r, it, start, -ENODATA, r->size, "frame truncated");
+                memset(it, 0, sizeof(*it));
+                return later(r, it, start, span, '?', peek + LS_FRAME_HDR_LEN, 0, 0, 0);
+        }
         return damage(r, it, start, -EBADMSG, start + 8, "unknown structure");
 }
 

@@ -16,6 +16,7 @@ typedef enum LsItemKind {
         LS_ITEM_DAMAGE,         /* bytes that are not a valid frame; reading resumed after them */
         LS_ITEM_TORN_TAIL,      /* an incomplete last frame (open archive) */
         LS_ITEM_DICT,           /* the archive's dictionary (§8.6), its hash the header's */
+        LS_ITEM_LATER,          /* a structure of a later format (§1.1); nothing after it is read */
 } LsItemKind;
 
 typedef struct LsReadItem {
@@ -38,6 +39,22 @@ typedef struct LsReadItem {
         /* TRAILER: H(all bytes before the trailer's frame), as read */
         LsTrailer trailer;
         uint8_t content_hash[LS_HASH_LEN];
+        /*
+         * LATER: a structure whose version or incompatible flags this reader does not know,
+         * with a sound envelope (SPEC §1.1): later_magic says which ('A' archive header in
+         * header, 'B' batch header in batch with later_hash its header hash and its payload
+         * skipped, 'T' seal trailer in trailer with content_hash, 'D' dictionary whose hash
+         * is the header's dict_hash, '?' another frame in an archive whose header or
+         * dictionary is of a later format); raw (valid until the next call) holds its bytes
+         * as written. The caller authenticates it. After an 'A' or 'D' every batch is a
+         * LATER item too (its meaning may depend on what the reader does not know).
+         */
+        char later_magic;
+        uint16_t later_version;
+        uint16_t later_flags;     /* the incompatible flags this reader does not know */
+        uint8_t later_hash[LS_HASH_LEN];
+        const uint8_t *raw;
+        size_t raw_len;
 } LsReadItem;
 
 typedef struct LsArchiveReader LsArchiveReader;

@@ -73,6 +73,12 @@ struct LsBundleReader {
         size_t rec_cap;
         uint8_t proof[LS_BUNDLE_MAX_PROOF_LEN];
         struct Ahead *ahead;        /* entries hashed ahead on worker threads, or NULL */
+
+        /* evidence.lsb of a later format (SPEC §14.1, §1.1): bundle-later.c */
+        int later;
+        uint16_t later_version, later_flags, later_size;
+        uint64_t later_custody_offset;
+        uint8_t later_hdr[LS_BUNDLE_LATER_HEADER_MAX];
 };
 
 /* A finding of class TAMPERED; `code` is the caller's local of that name. */
@@ -127,6 +133,9 @@ void bundle_step_keys(LsBundleReader *b);
 
 /* bundle-entries.c */
 void bundle_step_entries(LsBundleReader *b, Stream *st);
+
+/* bundle-later.c: step 5 and 6 for an evidence.lsb of a later format */
+void bundle_step_later(LsBundleReader *b, Stream *st);
 
 /* bundle-ahead.c */
 const AheadEntry *bundle_ahead_get(LsBundleReader *b, const Stream *st, uint64_t i, uint64_t off,

@@ -190,6 +190,22 @@ static void step_header(LsBundleReader *b, Stream *st)
                 return;
         }
         code = ls_bundle_header_decode(&s->header, hdr, (size_t) k);
+        if (code == -EPROTONOSUPPORT &&
+            ls_bundle_header_decode_later(&s->header, &b->later_size, &b->later_custody_offset,
+                                          hdr, (size_t) k) == 0) {
+                /* a later format (SPEC §14.1, §1.1): authenticated by its custody record */
+                memcpy(b->later_hdr, hdr, LS_BUNDLE_HEADER_LEN);
+                k = bundle_stream_read(st, b->later_hdr + LS_BUNDLE_HEADER_LEN,
+                                       b->later_size - LS_BUNDLE_HEADER_LEN);
+                if (k == b->later_size - LS_BUNDLE_HEADER_LEN) {
+                        b->later = 1;
+                        b->later_version = ls_get16(hdr + 8);
+                        b->later_flags = ls_get16(hdr + 12);
+                        s->header_ok = 1;
+                        return;
+                }
+                code = k < 0 ? (int) k : -ENODATA;
+        }
         if (code < 0) {
                 TAMPERED(b, "bundle header", LS_BUNDLE_EVIDENCE, 0, LS_UNSET,
                          "the evidence.lsb header (SPEC §14.1) is %s%s", bundle_errname(code),
@@ -429,7 +445,9 @@ LsClass ls_bundle_reader_verify(LsBundleReader *b, int dirfd, const char *label,
         step_signature(b);
 
         /* 5. every entry, 6. the custody record */
-        if (st.fd >= 0 && s->header_ok)
+        if (st.fd >= 0 && s->header_ok && b->later)
+                bundle_step_later(b, &st);
+        else if (st.fd >= 0 && s->header_ok)
                 bundle_step_entries(b, &st);
         if (st.fd >= 0)
                 close(st.fd);

@@ -2,6 +2,7 @@
 /* chain-archive.c: an archive read and verified: header, batches in flight, seal (SPEC §8) */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -150,6 +151,13 @@ static void process_trailer(LsChainVerifier *v, const LsReadItem *item)
                              last, LS_UNSET, "archive bytes before the seal were modified");
                 ok = 0;
         }
+        if (!key && v->later_seen && ok) {
+                /* its key may be certified where this verifier could not read (SPEC §1.1) */
+                v->st.later_unjudged++;
+                v->a.sum.sealed = 1;
+                ls_trailer_hash(t, v->prev_seal_hash);
+                return;
+        }
         if (!key || ls_trailer_verify(t, key->pk) < 0) {
                 chain_report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "seal signature", off + 8 + 216,
                              last, LS_UNSET,
@@ -172,7 +180,9 @@ static void process_trailer(LsChainVerifier *v, const LsReadItem *item)
                              LS_UNSET, "seal does not describe this archive");
                 ok = 0;
         }
-        if (ok && !v->a.damaged) {
+        /* With a later format in the archive the batches were not all read: the seal's
+         * signature over content_hash covers them (SPEC §1.1). */
+        if (ok && !v->a.damaged && !v->a.later) {
                 uint8_t lh[LS_HASH_LEN];
                 if (v->a.have_last)
                         ls_batch_header_hash(&v->a.last, lh);
@@ -192,6 +202,349 @@ static void process_trailer(LsChainVerifier *v, const LsReadItem *item)
         if (ok) {
                 v->a.sum.sealed = 1;
                 ls_trailer_hash(t, v->prev_seal_hash);
+        }
+}
+
+/* ---- structures of a later format (SPEC §1.1) ---- */
+
+static const char *later_name(char magic)
+{
+        switch (magic) {
+        case LS_MAGIC_ARCHIVE:
+                return "archive header";
+        case LS_MAGIC_BATCH:
+                return "batch header";
+        case LS_MAGIC_TRAILER:
+                return "seal trailer";
+        case LS_MAGIC_DICT:
+                return "dictionary";
+        }
+        return "structure";
+}
+
+/* "version 2" or "incompat_flags 0x8000": what this verifier does not know. */
+static void later_what(const LsReadItem *it, char *out, size_t cap)
+{
+        if (it->later_version != LS_FORMAT_VERSION)
+                snprintf(out, cap, "version %u", (unsigned) it->later_version);
+        else
+                snprintf(out, cap, "incompat_flags 0x%04x", (unsigned) it->later_flags);
+}
+
+/*
+ * The envelope of a structure of a later format, authenticated as SPEC §1.1 says: 1 when it
+ * is authentic (signed by a key that may sign it, and where it belongs in the chain); 2 when
+ * it is in an archive of a later format (v->a.later) and signed by a key this verifier does
+ * not know (certified, as likely as not, in a batch it cannot read): not judged; else 0 with
+ * a finding of class tampered made.
+ */
+static int later_authentic(LsChainVerifier *v, const LsReadItem *it, const char *what)
+{
+        const uint64_t off = it->offset;
+        LsTrustDecision d = {.result = LS_TRUST_UNKNOWN_KEY};
+        const uint8_t *key_id;
+        LsKeyInfo *key;
+        char hex[2 * LS_KEY_ID_LEN + 1];
+
+        switch (it->later_magic) {
+        case LS_MAGIC_BATCH: {
+                const LsBatchHeader *h = &it->batch;
+                ls_trust_check_batch_hash(v->trust, h, it->later_hash, &d);
+                if (d.result == LS_TRUST_UNKNOWN_KEY && (v->a.later || v->later_seen))
+                        return 2; /* certified in what this verifier cannot read */
+                if (d.result == LS_TRUST_UNKNOWN_KEY) {
+                        ls_hex(hex, h->key_id, LS_KEY_ID_LEN);
+                        chain_report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "signing key", off,
+                                     h->batch_no, h->first_seq,
+                                     "batch header of a later format (%s) signed by key %s, which "
+                                     "is not certified from the root key for this chain: not "
+                                     "authentic (give the appliance's key history with --keys "
+                                     "if it certifies that key)",
+                                     what, hex);
+                        return 0;
+                }
+                if (d.result == LS_TRUST_BAD_SIGNATURE) {
+                        chain_report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "batch signature", off,
+                                     h->batch_no, h->first_seq,
+                                     "batch header of a later format (%s): signature does not "
+                                     "verify",
+                                     what);
+                        return 0;
+                }
+                if (d.result != LS_TRUST_OK && d.result != LS_TRUST_REVOKED) {
+                        chain_report(v, LS_CLASS_TAMPERED, -EKEYREJECTED,
+                                     d.result == LS_TRUST_AFTER_CLOSE ? "epoch close"
+                                                                      : "key validity",
+                                     off, h->batch_no, h->first_seq,
+                                     "batch header of a later format (%s) signed by the key of "
+                                     "epoch %" PRIu64 ": %s",
+                                     what, d.key ? d.key->epoch : h->epoch, d.why);
+                        return 0;
+                }
+                if (v->have_chain && memcmp(v->chain_id, h->chain_id, LS_CHAIN_ID_LEN) != 0) {
+                        chain_report(v, LS_CLASS_TAMPERED, -EBADMSG, "chain id", off, h->batch_no,
+                                     h->first_seq, "batch belongs to another chain (spliced in)");
+                        return 0;
+                }
+                if (v->a.have_header && h->archive_no != v->a.hdr.archive_no) {
+                        chain_report(v, LS_CLASS_TAMPERED, -EBADMSG, "archive number",
+                                     off + 8 + 32, h->batch_no, h->first_seq,
+                                     "batch says archive %" PRIu64 ", file header says %" PRIu64,
+                                     h->archive_no, v->a.hdr.archive_no);
+                        return 0;
+                }
+                if (v->have_prev_batch && v->links_known &&
+                    (h->batch_no != v->next_batch_no || h->first_seq != v->next_seq ||
+                     !ls_hash_equal(h->prev_header_hash, v->prev_header_hash))) {
+                        chain_report(v, LS_CLASS_TAMPERED, -EILSEQ, "batch chain", off + 8 + 40,
+                                     h->batch_no, h->first_seq,
+                                     "batch header of a later format (%s) does not continue the "
+                                     "chain after batch %" PRIu64,
+                                     what, v->next_batch_no - 1);
+                        return 0;
+                }
+                return 1;
+        }
+        case LS_MAGIC_ARCHIVE:
+        case LS_MAGIC_TRAILER: {
+                int hdr = it->later_magic == LS_MAGIC_ARCHIVE;
+                const LsTrailer *t = &it->trailer;
+                const LsArchiveHeader *h = &it->header;
+                uint64_t b = hdr ? h->first_batch_no : t->first_batch_no + t->batch_count - 1;
+                const uint8_t *chain_id = hdr ? h->chain_id : t->chain_id;
+                uint64_t epoch = hdr ? h->epoch : t->epoch;
+                LsTrustDecision d2 = d;
+
+                key_id = hdr ? h->key_id : t->key_id;
+                key = ls_trust_key(v->trust, key_id);
+                /* certified, as likely as not, in what this verifier cannot read: not judged,
+                 * but its links are (below) */
+                int unjudged = !key && hdr && v->later_seen;
+                if (!key && !hdr && (v->a.later || v->later_seen) &&
+                    ls_hash_equal(t->content_hash, it->content_hash))
+                        return 2;
+                if (!key && !unjudged) {
+                        ls_hex(hex, key_id, LS_KEY_ID_LEN);
+                        chain_report(v, LS_CLASS_TAMPERED, -EKEYREJECTED,
+                                     hdr ? "archive header signature" : "seal signature", off,
+                                     b, LS_UNSET,
+                                     "%s of a later format (%s) signed by key %s, which is not "
+                                     "certified from the root key for this chain: not authentic "
+                                     "(give the appliance's key history with --keys if it "
+                                     "certifies that key)",
+                                     hdr ? "archive header" : "seal trailer", what, hex);
+                        return 0;
+                }
+                if (!unjudged &&
+                    (hdr ? ls_archive_header_verify_raw(it->raw, it->raw_len, key->pk)
+                         : ls_trailer_verify_raw(it->raw, it->raw_len, key->pk)) < 0) {
+                        chain_report(v, LS_CLASS_TAMPERED, -EKEYREJECTED,
+                                     hdr ? "archive header signature" : "seal signature", off,
+                                     b, LS_UNSET, "%s of a later format (%s): signature does not "
+                                     "verify",
+                                     hdr ? "archive header" : "seal trailer", what);
+                        return 0;
+                }
+                if (!unjudged)
+                        ls_trust_may_sign(v->trust, key_id, chain_id, b,
+                                          hdr ? h->created_ns : t->sealed_ns, &d);
+                if (!hdr)
+                        ls_trust_may_sign(v->trust, key_id, chain_id, b + 1, t->sealed_ns, &d2);
+                if (!unjudged && (epoch != key->epoch ||
+                    (d.result != LS_TRUST_OK && d.result != LS_TRUST_REVOKED &&
+                     (hdr || (d2.result != LS_TRUST_OK && d2.result != LS_TRUST_REVOKED))))) {
+                        chain_report(v, LS_CLASS_TAMPERED, -EKEYREJECTED,
+                                     hdr ? "archive header key" : "seal key", off, b, LS_UNSET,
+                                     "%s of a later format (%s) signed by a key not valid for "
+                                     "batch %" PRIu64 ": %s",
+                                     hdr ? "archive header" : "seal trailer", what, b,
+                                     d.why ? d.why : "another epoch");
+                        return 0;
+                }
+                if (v->have_chain && memcmp(v->chain_id, chain_id, LS_CHAIN_ID_LEN) != 0) {
+                        chain_report(v, LS_CLASS_TAMPERED, -EBADMSG, "chain id", off + 8 + 16, b,
+                                     LS_UNSET, "%s belongs to another chain (spliced in)",
+                                     hdr ? "archive" : "seal");
+                        return 0;
+                }
+                if (hdr && v->have_prev_archive && h->archive_no > v->next_archive_no) {
+                        chain_report(v, LS_CLASS_GAP, -EBADMSG, "archive gap", off, b,
+                                     h->first_seq, "archives %" PRIu64 "..%" PRIu64 " are missing",
+                                     v->next_archive_no, h->archive_no - 1);
+                        v->links_known = 0;
+                } else if (hdr && v->have_prev_archive &&
+                    (h->archive_no != v->next_archive_no || !v->prev_archive_sealed ||
+                     !ls_hash_equal(h->prev_seal_hash, v->prev_seal_hash) ||
+                     (v->have_prev_batch && v->links_known &&
+                      (h->first_batch_no != v->next_batch_no || h->first_seq != v->next_seq)))) {
+                        chain_report(v, LS_CLASS_TAMPERED, -EILSEQ, "archive chain", off + 8 + 32,
+                                     b, h->first_seq,
+                                     "archive header of a later format (%s) does not continue the "
+                                     "chain after archive %" PRIu64,
+                                     what, v->next_archive_no - 1);
+                        return 0;
+                }
+                if (!hdr && (!ls_hash_equal(t->content_hash, it->content_hash) ||
+                             !v->a.have_header || t->archive_no != v->a.hdr.archive_no ||
+                             t->first_batch_no != v->a.hdr.first_batch_no)) {
+                        chain_report(v, LS_CLASS_TAMPERED, -EILSEQ, "seal content hash",
+                                     off + 8 + 168, b, LS_UNSET,
+                                     "seal trailer of a later format (%s) does not seal the bytes "
+                                     "of this archive",
+                                     what);
+                        return 0;
+                }
+                return unjudged ? 2 : 1;
+        }
+        case LS_MAGIC_DICT:
+                /* Its hash is the signed header's dict_hash (the reader checked it). */
+                if (v->a.header_verified != 1) {
+                        chain_report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "dictionary", off,
+                                     v->a.have_header ? v->a.hdr.first_batch_no : LS_UNSET,
+                                     LS_UNSET,
+                                     "dictionary of a later format (%s) in an archive whose "
+                                     "header is not authentic",
+                                     what);
+                        return 0;
+                }
+                return 1;
+        }
+        return 0;
+}
+
+/*
+ * A LATER item (SPEC §1.1). Authentic: one finding of class error per archive (the first
+ * structure of a later format in it), and the chain goes on through its envelope (batch
+ * numbers, header hashes, seals), so that what follows is still judged; its content is not.
+ * Not authentic: tampered (later_authentic reported it).
+ */
+static void process_later(LsChainVerifier *v, const LsReadItem *it)
+{
+        char what[64], hex[2 * LS_KEY_ID_LEN + 1] = "";
+        uint64_t b = LS_UNSET, seq = LS_UNSET;
+        const uint8_t *key_id = NULL;
+
+        v->a.sum.bytes_unverified += it->length;
+        if (it->later_magic == '?')
+                return; /* a frame of a later-format archive: not judged */
+        later_what(it, what, sizeof(what));
+        if (it->later_magic == LS_MAGIC_ARCHIVE) {
+                v->a.sum.archive_no = it->header.archive_no;
+                b = it->header.first_batch_no;
+                seq = it->header.first_seq;
+                key_id = it->header.key_id;
+        } else if (it->later_magic == LS_MAGIC_BATCH) {
+                b = it->batch.batch_no;
+                seq = it->batch.first_seq;
+                key_id = it->batch.key_id;
+        } else if (it->later_magic == LS_MAGIC_TRAILER) {
+                b = it->trailer.first_batch_no + it->trailer.batch_count - 1;
+                key_id = it->trailer.key_id;
+        } else if (v->a.have_header) {
+                b = v->a.hdr.first_batch_no;
+                key_id = v->a.hdr.key_id;
+        }
+        if (it->later_magic == LS_MAGIC_BATCH)
+                v->a.batches++;
+        int auth = later_authentic(v, it, what);
+        if (auth == 2) {
+                /* Not judged: its links carry on (the next structure must continue it). */
+                v->st.later_unjudged++;
+                if (it->later_magic == LS_MAGIC_BATCH) {
+                        v->next_batch_no = it->batch.batch_no + 1;
+                        v->next_seq = it->batch.tree_size;
+                        memcpy(v->prev_header_hash, it->later_hash, LS_HASH_LEN);
+                        v->have_prev_batch = 1;
+                        if (v->st.later_last_batch == LS_UNSET ||
+                            it->batch.batch_no > v->st.later_last_batch)
+                                v->st.later_last_batch = it->batch.batch_no;
+                } else if (it->later_magic == LS_MAGIC_ARCHIVE) {
+                        v->a.have_header = 1;
+                        v->a.header_verified = 1; /* not judged, counted above */
+                        v->a.hdr = it->header;
+                        v->a.offset_header = it->offset;
+                        v->a.sum.header_ok = 1;
+                        v->a.later = 1;
+                } else {
+                        v->a.sum.sealed = 1;
+                        ls_sha256(v->prev_seal_hash, it->raw, LS_TRAILER_SIGNED_LEN);
+                }
+                return;
+        }
+        if (!auth) {
+                v->a.damaged = 1;
+                v->links_known = 0;
+                v->tree_valid = 0;
+                v->st.tree_checked_all = 0;
+                v->last_time = LS_UNSET;
+                if (it->later_magic == LS_MAGIC_BATCH) {
+                        v->st.batches_bad++;
+                        v->a.sum.batches_bad++;
+                        v->next_batch_no = v->have_prev_batch ? v->next_batch_no + 1 : b + 1;
+                        v->have_prev_batch = 1;
+                }
+                return;
+        }
+        /* In an archive read by its envelope a batch or seal of a known version and flags is
+         * a LATER item too: the finding is for what this verifier does not know. */
+        if (!v->a.later &&
+            (it->later_version != LS_FORMAT_VERSION || it->later_flags != 0)) {
+                if (key_id)
+                        ls_hex(hex, key_id, LS_KEY_ID_LEN);
+                chain_report(v, LS_CLASS_IO, -EPROTONOSUPPORT, "later format", it->offset, b, seq,
+                             "%s at offset %" PRIu64 " has %s, unknown here: written by a later "
+                             "format of logseal, authentic (key %s); upgrade logseal-verify: "
+                             "nothing from here on was judged but links, keys and seals",
+                             later_name(it->later_magic), it->offset, what, hex);
+        }
+        v->a.later = 1;
+        v->later_seen = 1;
+        /* Its content is not judged: no Merkle root, no heartbeat coverage across it. */
+        v->tree_valid = 0;
+        v->st.tree_checked_all = 0;
+        v->last_time = LS_UNSET;
+        switch (it->later_magic) {
+        case LS_MAGIC_ARCHIVE: {
+                const LsArchiveHeader *h = &it->header;
+                if (!v->have_chain) {
+                        memcpy(v->chain_id, h->chain_id, LS_CHAIN_ID_LEN);
+                        v->have_chain = 1;
+                        ls_trust_set_chain(v->trust, h->chain_id);
+                }
+                if (!v->first_archive_seen) {
+                        v->first_archive_seen = 1;
+                        v->first_archive_no = h->archive_no;
+                }
+                v->a.have_header = 1;
+                v->a.header_verified = 1;
+                v->a.hdr = *h;
+                v->a.offset_header = it->offset;
+                v->a.sum.header_ok = 1;
+                break;
+        }
+        case LS_MAGIC_BATCH: {
+                const LsBatchHeader *h = &it->batch;
+                if (!v->have_chain) {
+                        memcpy(v->chain_id, h->chain_id, LS_CHAIN_ID_LEN);
+                        v->have_chain = 1;
+                        ls_trust_set_chain(v->trust, h->chain_id);
+                }
+                v->next_batch_no = h->batch_no + 1;
+                v->next_seq = h->tree_size;
+                memcpy(v->prev_header_hash, it->later_hash, LS_HASH_LEN);
+                v->links_known = 1;
+                v->have_prev_batch = 1;
+                ls_trust_note_signed_hash(v->trust, h, it->later_hash);
+                memcpy(v->last_key_id, h->key_id, LS_KEY_ID_LEN);
+                v->st.batches_later++;
+                if (v->st.later_last_batch == LS_UNSET || h->batch_no > v->st.later_last_batch)
+                        v->st.later_last_batch = h->batch_no;
+                break;
+        }
+        case LS_MAGIC_TRAILER:
+                v->a.sum.sealed = 1;
+                ls_sha256(v->prev_seal_hash, it->raw, LS_TRAILER_SIGNED_LEN);
+                break;
         }
 }
 
@@ -303,9 +656,11 @@ static int upto_stop(LsChainVerifier *v, const LsReadItem *item)
                 return 0;
         if (v->upto_reached && item->kind != LS_ITEM_TRAILER)
                 return 1;
-        if (item->kind == LS_ITEM_BATCH && item->batch.batch_no >= v->upto)
+        int batch = item->kind == LS_ITEM_BATCH ||
+                    (item->kind == LS_ITEM_LATER && item->later_magic == LS_MAGIC_BATCH);
+        if (batch && item->batch.batch_no >= v->upto)
                 v->upto_reached = 1;
-        return item->kind == LS_ITEM_BATCH && item->batch.batch_no > v->upto;
+        return batch && item->batch.batch_no > v->upto;
 }
 
 int ls_chain_verifier_upto_reached(const LsChainVerifier *v)
@@ -387,6 +742,9 @@ int ls_chain_verify_archive(LsChainVerifier *v, int fd, const char *file)
                         v->tree_valid = 0;
                         v->st.tree_checked_all = 0;
                         break;
+                case LS_ITEM_LATER:
+                        process_later(v, item);
+                        break;
                 case LS_ITEM_TORN_TAIL:
                         chain_report(v, LS_CLASS_PARTIAL, item->error, item->what, item->offset,
                                      LS_UNSET, LS_UNSET,
@@ -403,10 +761,12 @@ int ls_chain_verify_archive(LsChainVerifier *v, int fd, const char *file)
                              LS_UNSET, "read error: %s", strerror(-r));
         else
                 ls_archive_reader_file_hash(rd, v->a.sum.file_hash);
-        if (!v->a.have_header)
+        if (!v->a.have_header && !v->a.later)
                 chain_report(v, LS_CLASS_TAMPERED, -EBADMSG, "archive header", 0, LS_UNSET,
                              LS_UNSET, "no valid archive header");
-        else if (v->a.header_verified == 0)
+        else if (v->a.have_header && v->a.header_verified == 0 && v->later_seen)
+                v->st.later_unjudged++; /* its key is not known after a later format (§1.1) */
+        else if (v->a.have_header && v->a.header_verified == 0)
                 chain_report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "archive header signature",
                              v->a.offset_header, v->a.hdr.first_batch_no, v->a.hdr.first_seq,
                              "archive header signed by a key not certified from the root key");

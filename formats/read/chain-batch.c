@@ -60,7 +60,17 @@ static void learn_from_records(LsChainVerifier *v, const LsBatchHeader *h, const
                         if (r == 0)
                                 r = ls_trust_add_close(v->trust, &cl, &why);
                 }
-                if (r < 0 && report_errors)
+                if (r == -EPROTONOSUPPORT && report_errors) {
+                        /* authentic (its batch verified), of a later format (SPEC §1.1): what
+                         * its keys sign is not judged from here on */
+                        chain_report(v, LS_CLASS_IO, r, "later format", offset, h->batch_no,
+                                     rec.seq,
+                                     "%s of a version or with a flag unknown here, in an "
+                                     "authentic batch: written by a later format of logseal; "
+                                     "upgrade logseal-verify: what its keys sign is not judged",
+                                     what);
+                        v->later_seen = 1;
+                } else if (r < 0 && report_errors)
                         chain_report(v, LS_CLASS_TAMPERED,
                                      r == -ENOKEY || r == -EXDEV ? -EKEYREJECTED : r, what, offset,
                                      h->batch_no, rec.seq, "%s in the chain is not acceptable: %s",
@@ -170,6 +180,34 @@ void chain_verify_batch(LsChainVerifier *v, BatchJob *j)
 
         LsTrustDecision d;
         ls_trust_check_batch(v->trust, h, &d);
+        if (d.result == LS_TRUST_UNKNOWN_KEY && v->later_seen) {
+                /*
+                 * After an authentic structure of a later format its key may be certified in
+                 * a batch this verifier could not read (SPEC §1.1): not judged, and its links
+                 * carry on, so that a forgery here still breaks the next link or seal.
+                 */
+                if (v->have_prev_batch && v->links_known &&
+                    (b != v->next_batch_no || h->first_seq != v->next_seq ||
+                     !ls_hash_equal(h->prev_header_hash, v->prev_header_hash)))
+                        chain_report(v, LS_CLASS_TAMPERED, -EILSEQ, "batch chain", off + 8 + 120,
+                                     b, h->first_seq,
+                                     "batch does not continue the chain after batch %" PRIu64,
+                                     v->next_batch_no - 1);
+                v->st.later_unjudged++;
+                if (v->st.later_last_batch == LS_UNSET || b > v->st.later_last_batch)
+                        v->st.later_last_batch = b;
+                v->a.later = 1;
+                v->next_batch_no = b + 1;
+                v->next_seq = h->tree_size;
+                ls_batch_header_hash(h, v->prev_header_hash);
+                v->links_known = 1;
+                v->have_prev_batch = 1;
+                v->tree_valid = 0;
+                v->st.tree_checked_all = 0;
+                v->last_time = LS_UNSET;
+                v->a.sum.bytes_unverified += j->length;
+                return;
+        }
         switch (d.result) {
         case LS_TRUST_UNKNOWN_KEY: {
                 char hex[2 * LS_KEY_ID_LEN + 1];
@@ -302,7 +340,19 @@ void chain_verify_batch(LsChainVerifier *v, BatchJob *j)
                                 has_control = 1;
                                 (void) ls_record_decode(&rec, raw + ri->off, ri->len, &coff);
                                 coff = 0;
-                                if ((ck = ls_control_decode(&ctl, rec.body, rec.body_len, &coff)) < 0) {
+                                ck = ls_control_decode(&ctl, rec.body, rec.body_len, &coff);
+                                if (ck == -EPROTONOSUPPORT && authentic) {
+                                        /* the batch's signature vouches for it (SPEC §1.1) */
+                                        chain_report(
+                                                v, LS_CLASS_IO, ck, "later format", off, b,
+                                                rec.seq,
+                                                "control record with a critical field unknown "
+                                                "here (body offset %zu), in an authentic batch: "
+                                                "written by a later format of logseal; upgrade "
+                                                "logseal-verify to read it",
+                                                coff);
+                                        v->later_seen = 1;
+                                } else if (ck < 0) {
                                         chain_report(
                                                 v, LS_CLASS_TAMPERED, ck, "control record", off, b,
                                                 rec.seq,

@@ -102,7 +102,7 @@ LsClass ls_chain_verifier_finish(LsChainVerifier *v, LsVerifyStats *ret)
         v->a.have_header = 0;
         /* Closes and revocations learnt after a key's batches apply to them too (§9.3). */
         ls_trust_review(v->trust, on_review, v);
-        if (v->st.batches_ok == 0 && v->st.batches_bad == 0) {
+        if (v->st.batches_ok == 0 && v->st.batches_bad == 0 && v->st.batches_later == 0) {
                 chain_report(v, LS_CLASS_IO, -ENODATA, "evidence", LS_UNSET, LS_UNSET, LS_UNSET,
                              "no batches found");
         } else {
@@ -113,16 +113,21 @@ LsClass ls_chain_verifier_finish(LsChainVerifier *v, LsVerifyStats *ret)
                                      ", not at the chain's first archive",
                                      v->first_archive_no);
                 known = v->have_chain ? ls_trust_known_last_batch(v->trust, v->chain_id) : LS_UNSET;
+                /* batches of a later format count for how far the evidence reaches (§1.1) */
+                uint64_t last = v->st.last_batch;
+                if (v->st.later_last_batch != LS_UNSET &&
+                    (last == LS_UNSET || v->st.later_last_batch > last))
+                        last = v->st.later_last_batch;
                 if (v->upto_reached)
                         ; /* the evidence ends at batch upto by request: its tail is not judged */
-                else if (known != LS_UNSET && (v->st.last_batch == LS_UNSET || v->st.last_batch < known))
+                else if (known != LS_UNSET && (last == LS_UNSET || last < known))
                         chain_report(
                                 v, LS_CLASS_GAP, -ENODATA, "truncated chain", LS_UNSET,
                                 v->st.last_batch, v->st.last_seq,
                                 "the signed epoch closes you supplied show that the chain reached "
                                 "batch %" PRIu64 ", but the evidence ends at batch %" PRIu64
                                 ": the batches after it are missing",
-                                known, v->st.last_batch);
+                                known, last);
                 else if (unbound_tail(v))
                         chain_report(
                                 v, LS_CLASS_PARTIAL, 0, "epoch close", LS_UNSET, v->st.last_batch,

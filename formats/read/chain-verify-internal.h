@@ -29,6 +29,7 @@ typedef struct ArchiveCtx {
         LsArchiveHeader hdr;
         uint64_t offset_header;
         int damaged;              /* any damage or failed batch in this archive */
+        int later;                /* a structure of a later format was met (SPEC §1.1) */
         uint64_t batches, records, min_time, max_time;
         uint64_t first_batch_no;
         int have_last;
@@ -135,6 +136,8 @@ struct LsChainVerifier {
         int have_history;                     /* a key history came from the investigator */
         uint64_t upto;                        /* ls_chain_verifier_set_upto; LS_UNSET: all */
         int upto_reached;                     /* batch upto was taken: examine nothing more */
+        int later_seen;                       /* an authentic structure of a later format was
+                                               * met (SPEC §1.1) */
         char guarantee[512];
         uint64_t first_archive_no;
         int last_archive_open;

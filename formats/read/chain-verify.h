@@ -72,6 +72,11 @@ typedef struct LsVerifyStats {
         uint64_t keys;                      /* keys trusted (roots included) */
         unsigned findings[LS_CLASS_NOTE + 1];
         int tree_checked_all;               /* every root recomputed from leaves */
+        uint64_t batches_later;             /* authentic batches of a later format (SPEC §1.1):
+                                             * their links and keys checked, content not */
+        uint64_t later_last_batch;          /* the last of them; LS_UNSET when none */
+        uint64_t later_unjudged;            /* batches and seals of a later-format archive
+                                             * signed by keys not known: not judged */
 } LsVerifyStats;
 
 typedef struct LsChainVerifier LsChainVerifier;

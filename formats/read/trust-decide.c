@@ -147,15 +147,23 @@ static const char *against_close(const LsEpochClose *c, uint64_t b, uint64_t tre
 
 void ls_trust_check_batch(LsTrust *t, const LsBatchHeader *h, LsTrustDecision *d)
 {
+        uint8_t hh[LS_HASH_LEN];
+
+        ls_batch_header_hash(h, hh);
+        ls_trust_check_batch_hash(t, h, hh, d);
+}
+
+void ls_trust_check_batch_hash(LsTrust *t, const LsBatchHeader *h,
+                               const uint8_t hh[LS_HASH_LEN], LsTrustDecision *d)
+{
         const LsKeyInfo *k = ls_trust_key(t, h->key_id);
         const Close *c;
-        uint8_t hh[LS_HASH_LEN];
         const char *w;
 
         if (!k)
                 return decide(d, LS_TRUST_UNKNOWN_KEY, NULL,
                               "the key is not certified from the root key");
-        if (ls_batch_header_verify(h, k->pk) < 0)
+        if (ls_batch_header_verify_hash(h, hh, k->pk) < 0)
                 return decide(d, LS_TRUST_BAD_SIGNATURE, k, "the signature does not verify");
         if (h->epoch != k->epoch)
                 return decide(d, LS_TRUST_DENIED, k,
@@ -165,7 +173,6 @@ void ls_trust_check_batch(LsTrust *t, const LsBatchHeader *h, LsTrustDecision *d
                 return;
         c = trust_close_find(t, k->chain_id, k->epoch);
         if (c) {
-                ls_batch_header_hash(h, hh);
                 w = against_close(&c->c, h->batch_no, h->tree_size, h->tree_root, hh,
                                   h->max_time_ns);
                 if (w)
@@ -174,6 +181,14 @@ void ls_trust_check_batch(LsTrust *t, const LsBatchHeader *h, LsTrustDecision *d
 }
 
 void ls_trust_note_signed(LsTrust *t, const LsBatchHeader *h)
+{
+        uint8_t hh[LS_HASH_LEN];
+
+        ls_batch_header_hash(h, hh);
+        ls_trust_note_signed_hash(t, h, hh);
+}
+
+void ls_trust_note_signed_hash(LsTrust *t, const LsBatchHeader *h, const uint8_t hh[LS_HASH_LEN])
 {
         LsKeyInfo *k = ls_trust_key(t, h->key_id);
 
@@ -186,7 +201,7 @@ void ls_trust_note_signed(LsTrust *t, const LsBatchHeader *h)
                 k->last_signed = h->batch_no;
                 k->last_tree_size = h->tree_size;
                 memcpy(k->last_tree_root, h->tree_root, LS_HASH_LEN);
-                ls_batch_header_hash(h, k->last_header_hash);
+                memcpy(k->last_header_hash, hh, LS_HASH_LEN);
         }
         if (h->tree_size - h->batch_no > k->max_size_over_batch)
                 k->max_size_over_batch = h->tree_size - h->batch_no;

@@ -145,8 +145,13 @@ void ls_trust_may_sign(LsTrust *t, const uint8_t key_id[LS_KEY_ID_LEN],
                        uint64_t time_ns, LsTrustDecision *d);
 /* A batch header: its signature, its key's window, epoch and close, revocations. */
 void ls_trust_check_batch(LsTrust *t, const LsBatchHeader *h, LsTrustDecision *d);
+/* The same for a header whose hash is given: one of a later format (SPEC §1.1), read as written. */
+void ls_trust_check_batch_hash(LsTrust *t, const LsBatchHeader *h,
+                               const uint8_t header_hash[LS_HASH_LEN], LsTrustDecision *d);
 /* Records that h verified: its key's summary, reviewed again by ls_trust_review(). */
 void ls_trust_note_signed(LsTrust *t, const LsBatchHeader *h);
+void ls_trust_note_signed_hash(LsTrust *t, const LsBatchHeader *h,
+                               const uint8_t header_hash[LS_HASH_LEN]);
 /*
  * A checkpoint (§7): the signature of a trusted key of its chain on a 4-line note that
  * the key may sign, consistent with the key's epoch close. A checkpoint without the

@@ -150,6 +150,10 @@ static Tally read_all(const char *path)
                 case LS_ITEM_TORN_TAIL:
                         t.torn++;
                         break;
+                case LS_ITEM_LATER:
+                        t.damage++;
+                        t.dict_error = -EPROTONOSUPPORT;
+                        break;
                 case LS_ITEM_BATCH:
                         t.batches++;
                         t.payload_bytes += it.payload_len;

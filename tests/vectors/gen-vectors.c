@@ -200,8 +200,11 @@ int main(int argc, char **argv)
                 return 1;
         if (make_format4(fl) != 0) /* gen-vectors-dict.c */
                 return 1;
+        if (make_later(fl, &g, a0, b1, n1, f1) != 0) /* gen-vectors-later.c */
+                return 1;
         fclose(fl);
         TRY(make_bundle(&g));
+        TRY(make_later_bundles(&g));
         fclose(expected);
         free(b0);
         free(b1);

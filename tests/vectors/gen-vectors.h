@@ -76,3 +76,9 @@ int make_format2(FILE *fl);
 /* gen-vectors-format3.c: format3/, a chain whose batches use the column layout */
 int make_format3(FILE *fl);
 int make_format4(FILE *fl); /* gen-vectors-dict.c: format 4, SPEC §8.6 */
+
+/* gen-vectors-later.c: later/, archive 1 as a later format writes it, and forgeries (§1.1) */
+int make_later(FILE *fl, const TuGolden *g, const char *a0, const uint8_t *b1, size_t n1,
+               const Frame *f1);
+/* later/bundle*: evidence bundles of a later format (§14.1), after make_bundle */
+int make_later_bundles(const TuGolden *g);

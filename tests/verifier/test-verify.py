@@ -133,15 +133,41 @@ with tempfile.TemporaryDirectory() as d:
             limit = (doc.get("verdict") or {}).get("limit") or ""
             chk(f"forgery {name}: the LIMIT sentence admits a rewrite from batch "
                 f"{FIRST_FORGED[name]} on", limit_covers(limit, FIRST_FORGED[name]), limit)
-        if cls == "error":
+        if cls == "error" and extra.endswith(".lsk"):
             chk(f"forgery {name}: the rejected item is named on stderr",
                 "not accepted" in doc.get("stderr", ""), doc.get("stderr"))
+        if first == "later format":
+            # SPEC §1.1: authentic but of a later format: the file, where, what is unknown,
+            # and that nothing from there on was judged; what precedes it verified
+            fs = [f for f in doc["findings"] if f["check"] == "later format"]
+            chk(f"forgery {name}: the later format is named with its file and offset",
+                fs and fs[0]["file"].endswith(files.split(",")[-1]) and
+                fs[0]["offset"] is not None and "upgrade logseal-verify" in fs[0]["detail"] and
+                "written by a later format of logseal" in fs[0]["detail"] and
+                ("nothing from here on was judged" in fs[0]["detail"] or fs[0]["seq"] is not None),
+                fs[:1])
+            chk(f"forgery {name}: what precedes it verified",
+                doc["chain"]["batches_verified"] >= 2 and
+                not [f for f in doc["findings"] if f["class"] == "tampered"], doc["findings"])
         if first != "-":
             fs = [f for f in doc["findings"] if f["class"] == cls]
             chk(f"forgery {name}: first finding is '{first}'", fs and fs[0]["check"] == first,
                 fs[:1])
             chk(f"forgery {name}: finding is localized", fs and
                 (fs[0]["offset"] is not None or fs[0]["batch"] is not None), fs[:1])
+
+    # 3b. evidence bundles of a later format (SPEC §1.1, §14.1): authentic → error (not
+    # judged), a header its custody record does not commit to → tampered
+    for line in open(os.path.join(VEC, "later", "bundles.txt")):
+        if line.startswith("#"):
+            continue
+        name, bdir, cls, first = line.rstrip("\n").split("|")
+        rc, doc = run_json("-k", ROOT, os.path.join(VEC, bdir))
+        check(f"bundle {name}: exit {CLASS_RC[cls]}", rc == CLASS_RC[cls], doc["findings"][:2])
+        fs = [f for f in doc["findings"] if f["class"] == cls]
+        check(f"bundle {name}: first finding is '{first}', naming evidence.lsb",
+              fs and fs[0]["check"] == first and fs[0]["file"].endswith("evidence.lsb") and
+              (cls != "error" or "upgrade logseal-verify" in fs[0]["detail"]), fs[:1])
 
     # 4. checkpoints: missing tail is a gap with the count; consistent checkpoint
     rc, doc = run_json("-k", ROOT, "--keys", keys, "-c", os.path.join(VEC, "golden.checkpoint"), A[0])
@@ -190,6 +216,12 @@ with tempfile.TemporaryDirectory() as d:
 rc, out, err = run("-k", ROOT, "--dump=json", *A)
 lines = [json.loads(l) for l in out.decode().splitlines()]
 check("dump prints all 14 records", rc == 0 and len(lines) == 14, len(lines))
+# a later format (SPEC §1.1): dump prints what was verified before it, never its records,
+# and exits 2 (not judged), the finding on stderr
+rc, out, err = run("-k", ROOT, "--dump=json", A[0], os.path.join(VEC, "later", "batch-flag.lsa"))
+seqs = [json.loads(l)["seq"] for l in out.decode().splitlines()]
+check("dump with a later-format batch: records 0..11 (batch 4 not judged), exit 2",
+      rc == 2 and seqs == list(range(12)) and b"later format" in err, (rc, seqs, err[-300:]))
 check("dump flags the truncated record", any("truncated" in l["flags"] and l["original_length"] == 70000 for l in lines))
 check("dump shows the TLS identity", any(l.get("sender_identity", "").startswith("CN=agency-host") for l in lines))
 rc, out, err = run("-k", ROOT, "--dump=json", "--seq", "5-6", *A)
