@@ -144,6 +144,9 @@ static void put_num(uint8_t *out, uint64_t v, unsigned width)
         }
 }
 
+static _Thread_local int64_t last_secs = INT64_MIN;
+static _Thread_local uint8_t last_text[19];
+
 size_t ls_stamp_format(const LsStamp *st, uint8_t out[LS_STAMP_MAX_TEXT])
 {
         unsigned k, nd, zone, m, d;
@@ -165,24 +168,32 @@ size_t ls_stamp_format(const LsStamp *st, uint8_t out[LS_STAMP_MAX_TEXT])
                 frac += pow10s[nd];
                 secs--;
         }
-        days = secs / 86400;
-        rem = secs % 86400;
-        if (rem < 0) {
-                rem += 86400;
-                days--;
+        /* Records of a batch mostly share their second: its 19 characters are kept per
+         * thread (the verifier rebuilds a stamp per record on every worker). */
+        if (secs == last_secs) {
+                memcpy(out, last_text, 19);
+        } else {
+                days = secs / 86400;
+                rem = secs % 86400;
+                if (rem < 0) {
+                        rem += 86400;
+                        days--;
+                }
+                civil_from_days(days, &y, &m, &d);
+                put_num(out, (uint64_t) y, 4);
+                out[4] = '-';
+                put_num(out + 5, m, 2);
+                out[7] = '-';
+                put_num(out + 8, d, 2);
+                out[10] = 'T';
+                put_num(out + 11, (uint64_t) (rem / 3600), 2);
+                out[13] = ':';
+                put_num(out + 14, (uint64_t) (rem / 60 % 60), 2);
+                out[16] = ':';
+                put_num(out + 17, (uint64_t) (rem % 60), 2);
+                memcpy(last_text, out, 19);
+                last_secs = secs;
         }
-        civil_from_days(days, &y, &m, &d);
-        put_num(out, (uint64_t) y, 4);
-        out[4] = '-';
-        put_num(out + 5, m, 2);
-        out[7] = '-';
-        put_num(out + 8, d, 2);
-        out[10] = 'T';
-        put_num(out + 11, (uint64_t) (rem / 3600), 2);
-        out[13] = ':';
-        put_num(out + 14, (uint64_t) (rem / 60 % 60), 2);
-        out[16] = ':';
-        put_num(out + 17, (uint64_t) (rem % 60), 2);
         if (nd > 0) {
                 out[i++] = '.';
                 put_num(out + i, (uint64_t) frac, nd);
