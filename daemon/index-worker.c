@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "batchkeys.h"
 #include "index-internal.h"
 #include "state.h"
 #include "util.h"
@@ -162,8 +163,21 @@ void index_worker_kick(IndexWorker *w, uint64_t durable_tree_size)
         pthread_mutex_unlock(&w->mu);
 }
 
+void index_worker_carry(IndexWorker *w, struct BkQueue *q)
+{
+        if (!w || !q)
+                return;
+        if (w->ix->ins_fts) {
+                bk_queue_close(q);
+                return;
+        }
+        w->ix->carried = q;
+}
+
 IndexWorker *index_worker_stop(IndexWorker *w)
 {
+        char msg[160];
+
         if (!w)
                 return NULL;
         atomic_store(&w->cancel, 1);
@@ -172,6 +186,11 @@ IndexWorker *index_worker_stop(IndexWorker *w)
         pthread_cond_signal(&w->cv);
         pthread_mutex_unlock(&w->mu);
         pthread_join(w->thread, NULL);
+        snprintf(msg, sizeof(msg),
+                 "%" PRIu64 " batches indexed with the keys carried from ingest, %" PRIu64
+                 " read from the archives",
+                 w->ix->batches_carried, w->ix->batches_read);
+        worker_log(w, INDEX_LOG_INFO, msg);
         worker_free(w);
         return NULL;
 }
