@@ -174,10 +174,8 @@ void index_worker_carry(IndexWorker *w, struct BkQueue *q)
         w->ix->carried = q;
 }
 
-IndexWorker *index_worker_stop(IndexWorker *w)
+IndexWorker *index_worker_stop(IndexWorker *w, uint64_t *ret_carried, uint64_t *ret_read)
 {
-        char msg[160];
-
         if (!w)
                 return NULL;
         atomic_store(&w->cancel, 1);
@@ -186,11 +184,10 @@ IndexWorker *index_worker_stop(IndexWorker *w)
         pthread_cond_signal(&w->cv);
         pthread_mutex_unlock(&w->mu);
         pthread_join(w->thread, NULL);
-        snprintf(msg, sizeof(msg),
-                 "%" PRIu64 " batches indexed with the keys carried from ingest, %" PRIu64
-                 " read from the archives",
-                 w->ix->batches_carried, w->ix->batches_read);
-        worker_log(w, INDEX_LOG_INFO, msg);
+        if (ret_carried)
+                *ret_carried = w->ix->batches_carried;
+        if (ret_read)
+                *ret_read = w->ix->batches_read;
         worker_free(w);
         return NULL;
 }

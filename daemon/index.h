@@ -311,8 +311,10 @@ void index_worker_kick(IndexWorker *w, uint64_t durable_tree_size);
  * q stays the caller's and must outlive w). A batch whose set is there is indexed from it
  * (its payload is read and checked against its header, not decompressed and parsed), any
  * other from the archive as always. With a full-text index the bodies are needed: q is
- * closed. At stop, the worker logs how many batches each way took.
+ * closed.
  */
 struct BkQueue;
 void index_worker_carry(IndexWorker *w, struct BkQueue *q);
-IndexWorker *index_worker_stop(IndexWorker *w);
+/* ret_carried, ret_read (may be NULL): how many batches it indexed from carried keys (see
+ * index_worker_carry) and from the archives. */
+IndexWorker *index_worker_stop(IndexWorker *w, uint64_t *ret_carried, uint64_t *ret_read);

@@ -247,7 +247,13 @@ int main(int argc, char **argv)
         /* Stopping: the sealer seals everything queued and the active archive. */
         r = sealer_stop(d.sealer);
         signer_free(d.signer); /* the signer wipes its keys and exits */
-        indexer = index_worker_stop(indexer);
+        if (indexer) {
+                uint64_t carried = 0, read = 0;
+                indexer = index_worker_stop(indexer, &carried, &read);
+                fprintf(stderr, "logseald: indexing thread: %" PRIu64 " batches indexed with "
+                                "the keys carried from ingest, %" PRIu64 " read from the archives\n",
+                        carried, read);
+        }
         d.carried = bk_queue_free(d.carried);
         if (r == 0) {
                 (void) wal_remove_all(d.wal);

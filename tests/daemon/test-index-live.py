@@ -200,7 +200,7 @@ def stop_counts(before):
     characters."""
     text = app.logtext()[before:]
     return [(int(a), int(b)) for a, b in re.findall(
-        r"index: (\d+) batches indexed with the keys carried from ingest, (\d+) read from the "
+        r"indexing thread: (\d+) batches indexed with the keys carried from ingest, (\d+) read from the "
         r"archives", text)]
 
 
