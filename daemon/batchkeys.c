@@ -12,20 +12,55 @@
 
 /* ---- sets of distinct tuples ---- */
 
+static inline uint64_t rd64(const uint8_t *p)
+{
+        uint64_t v;
+        memcpy(&v, p, 8);
+        return v;
+}
+
+static inline uint64_t rd32(const uint8_t *p)
+{
+        uint32_t v;
+        memcpy(&v, p, 4);
+        return v;
+}
+
+/* A word at a time (ingest hashes every message's tuple); the tail as whole loads (an
+ * overlapping last word, or wyhash's 4+4 and 3-byte reads), never byte stores. */
+static uint64_t hash_bytes(uint64_t h, const uint8_t *p, uint32_t n)
+{
+        const uint64_t m = 0x9e3779b97f4a7c15ull;
+        uint64_t w;
+
+        if (n >= 8) {
+                const uint8_t *end = p + n;
+                for (; end - p > 8; p += 8) {
+                        h = (h ^ rd64(p)) * m;
+                        h ^= h >> 29;
+                }
+                w = rd64(end - 8);
+        } else if (n >= 4) {
+                w = rd32(p) << 32 | rd32(p + n - 4);
+        } else if (n > 0) {
+                w = (uint64_t) p[0] << 16 | (uint64_t) p[n >> 1] << 8 | p[n - 1];
+        } else {
+                w = 0;
+        }
+        h = (h ^ w ^ ((uint64_t) n << 56)) * m;
+        return h ^ (h >> 32);
+}
+
 static uint32_t tuple_hash(const IndexKeyTuple *k)
 {
-        uint32_t h = 2166136261u; /* FNV-1a over the lengths, names and numbers */
-        const uint8_t *parts[3] = {k->host, k->app, k->identity};
-        const uint32_t lens[3] = {k->host_len, k->app_len, k->identity_len};
+        uint64_t h = (uint64_t) (uint8_t) k->facility << 8 | (uint8_t) k->severity;
 
-        for (int j = 0; j < 3; j++) {
-                h = (h ^ lens[j]) * 16777619u;
-                for (uint32_t i = 0; i < lens[j]; i++)
-                        h = (h ^ parts[j][i]) * 16777619u;
-        }
-        h = (h ^ (uint8_t) k->facility) * 16777619u;
-        h = (h ^ (uint8_t) k->severity) * 16777619u;
-        return h;
+        h = hash_bytes(h ^ ((uint64_t) k->host_len << 16), k->host, k->host_len);
+        h = hash_bytes(h ^ ((uint64_t) k->app_len << 16), k->app, k->app_len);
+        if (k->identity_len)
+                h = hash_bytes(h ^ ((uint64_t) k->identity_len << 16), k->identity,
+                               k->identity_len);
+        return (uint32_t) h;
 }
 
 static int tuple_equal(const BkSet *s, const BkTuple *t, const IndexKeyTuple *k, uint32_t hash)
@@ -34,9 +69,11 @@ static int tuple_equal(const BkSet *s, const BkTuple *t, const IndexKeyTuple *k,
 
         return t->hash == hash && t->facility == k->facility && t->severity == k->severity &&
                t->host_len == k->host_len && t->app_len == k->app_len &&
-               t->identity_len == k->identity_len && !memcmp(p, k->host, k->host_len) &&
-               !memcmp(p + k->host_len, k->app, k->app_len) &&
-               !memcmp(p + k->host_len + k->app_len, k->identity, k->identity_len);
+               t->identity_len == k->identity_len &&
+               (!k->host_len || !memcmp(p, k->host, k->host_len)) &&
+               (!k->app_len || !memcmp(p + k->host_len, k->app, k->app_len)) &&
+               (!k->identity_len ||
+                !memcmp(p + k->host_len + k->app_len, k->identity, k->identity_len));
 }
 
 static int rehash(BkSet *s, uint32_t nslots)
