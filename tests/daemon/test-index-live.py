@@ -200,13 +200,12 @@ def stop_counts(before):
     characters."""
     text = app.logtext()[before:]
     return [(int(a), int(b)) for a, b in re.findall(
-        r"indexing thread: (\d+) batches indexed with the keys carried from ingest, (\d+) read from the "
-        r"archives", text)]
+        r"indexing thread: (\d+) batches indexed with the keys carried from ingest, "
+        r"(\d+) read from the archives", text)]
 
 
 try:
     lines = loghub()
-    work = None
     app = Appliance(BUILD, extra_conf=(
         f"max_records = 700\n[daemon]\nmax_message_size = {MAXMSG}\n"
         "[listen frontend]\ntype = unix\npath = FRONTEND\nsender_identity = structured-data\n"))
@@ -219,11 +218,15 @@ try:
     send_all(lines, "run1")
     wait_indexed("run 1")
     logpos = len(app.logtext())
+    received = app.control("status")["received"]
     c = socket.create_connection(("127.0.0.1", app.port))
     c.sendall(octet(wrapped(lines[:8000], 3)))
     c.sendall(octet(hostile("crash")))
     c.close()
-    time.sleep(0.05)
+    # killed once it has read them, before the last batch's latency (200 ms) seals them
+    deadline = time.time() + 5
+    while time.time() < deadline and app.control("status")["received"] < received + 8000:
+        time.sleep(0.005)
     app.stop(signal.SIGKILL)
 
     # 2. after the crash: the WAL's records are re-sealed (their batches from the archive)

@@ -14,23 +14,27 @@
 
 static IndexKeyTuple tuple(const char *host, const char *app, const char *id, int fac, int sev)
 {
-        return (IndexKeyTuple) {.host = (const uint8_t *) host,
-                                .host_len = host ? (uint32_t) strlen(host) : 0,
-                                .app = (const uint8_t *) app,
-                                .app_len = app ? (uint32_t) strlen(app) : 0,
-                                .identity = (const uint8_t *) id,
-                                .identity_len = id ? (uint32_t) strlen(id) : 0,
-                                .facility = fac,
-                                .severity = sev};
+        return (IndexKeyTuple){.host = (const uint8_t *) host,
+                               .host_len = host ? (uint32_t) strlen(host) : 0,
+                               .app = (const uint8_t *) app,
+                               .app_len = app ? (uint32_t) strlen(app) : 0,
+                               .identity = (const uint8_t *) id,
+                               .identity_len = id ? (uint32_t) strlen(id) : 0,
+                               .facility = fac,
+                               .severity = sev};
 }
 
 static int same(const IndexKeyTuple *a, const IndexKeyTuple *b)
 {
         return a->host_len == b->host_len && a->app_len == b->app_len &&
                a->identity_len == b->identity_len && a->facility == b->facility &&
-               a->severity == b->severity && !memcmp(a->host ?: (const uint8_t *) "", b->host ?: (const uint8_t *) "", a->host_len) &&
-               !memcmp(a->app ?: (const uint8_t *) "", b->app ?: (const uint8_t *) "", a->app_len) &&
-               !memcmp(a->identity ?: (const uint8_t *) "", b->identity ?: (const uint8_t *) "", a->identity_len);
+               a->severity == b->severity &&
+               !memcmp(a->host ?: (const uint8_t *) "", b->host ?: (const uint8_t *) "",
+                       a->host_len) &&
+               !memcmp(a->app ?: (const uint8_t *) "", b->app ?: (const uint8_t *) "",
+                       a->app_len) &&
+               !memcmp(a->identity ?: (const uint8_t *) "", b->identity ?: (const uint8_t *) "",
+                       a->identity_len);
 }
 
 START_TEST(set_should_keep_each_distinct_tuple_once)
@@ -99,7 +103,7 @@ END_TEST
 
 static LsRecord syslog_rec(void)
 {
-        return (LsRecord) {.type = LS_REC_SYSLOG, .body = (const uint8_t *) "x", .body_len = 1};
+        return (LsRecord){.type = LS_REC_SYSLOG, .body = (const uint8_t *) "x", .body_len = 1};
 }
 
 static LsBatchHeader header(uint64_t batch_no)
@@ -138,14 +142,14 @@ START_TEST(batch_should_collect_the_tuples_of_its_own_records)
         bk_batch_chunk(&bb, c1);
         bk_batch_record(&bb, 0, &rec);
         bk_batch_record(&bb, 1, &ctl);
-        bk_batch_flushed(&bb, q, &h0);     /* batch 0: a */
+        bk_batch_flushed(&bb, q, &h0); /* batch 0: a */
         bk_batch_record(&bb, 2, &rec);
         bk_batch_record(&bb, 3, &rec);
         bk_batch_chunk(&bb, c2);
         bk_batch_record(&bb, 0, &rec);
-        bk_batch_flushed(&bb, q, &h1);     /* batch 1: b, a, c */
+        bk_batch_flushed(&bb, q, &h1); /* batch 1: b, a, c */
         bk_batch_record(&bb, 1, &rec);
-        bk_batch_flushed(&bb, q, &h2);     /* batch 2: a */
+        bk_batch_flushed(&bb, q, &h2); /* batch 2: a */
 
         ls_batch_header_hash(&h0, hh);
         e = bk_queue_take(q, 0, hh);
@@ -191,15 +195,15 @@ START_TEST(batch_should_not_offer_what_is_not_certain)
         uint8_t hh[LS_HASH_LEN];
 
         ck_assert_int_eq(bk_queue_new(&q), 0);
-        bk_batch_chunk(&bb, NULL);         /* replayed: control records are fine */
+        bk_batch_chunk(&bb, NULL); /* replayed: control records are fine */
         bk_batch_record(&bb, 0, &ctl);
         h = header(0);
         bk_batch_flushed(&bb, q, &h);
-        bk_batch_record(&bb, 1, &rec);     /* a syslog record is not */
+        bk_batch_record(&bb, 1, &rec); /* a syslog record is not */
         h = header(1);
         bk_batch_flushed(&bb, q, &h);
         chunk_keys_note(&c1, 0, &a);
-        chunk_keys_note(&c1, 2, &a);       /* out of step: the chunk's keys end */
+        chunk_keys_note(&c1, 2, &a); /* out of step: the chunk's keys end */
         ck_assert(c1->broken);
         bk_batch_chunk(&bb, c1);
         bk_batch_record(&bb, 0, &rec);
@@ -239,12 +243,12 @@ START_TEST(queue_should_answer_only_for_the_exact_header)
                 LsBatchHeader x = header(i);
                 bk_batch_flushed(&bb, q, &x);
         }
-        other.tree_size++;                 /* batch 5 of another header (a rebuilt tail) */
+        other.tree_size++; /* batch 5 of another header (a rebuilt tail) */
         ls_batch_header_hash(&other, hh);
         ck_assert_ptr_null(bk_queue_take(q, 5, hh));
         ls_batch_header_hash(&h, hh);
         ck_assert_ptr_null(bk_queue_take(q, 5, hh)); /* gone with the mismatch */
-        h = header(3);                     /* older than what was taken: gone too */
+        h = header(3);                               /* older than what was taken: gone too */
         ls_batch_header_hash(&h, hh);
         ck_assert_ptr_null(bk_queue_take(q, 3, hh));
         h = header(6);
@@ -252,7 +256,7 @@ START_TEST(queue_should_answer_only_for_the_exact_header)
         BkEntry *e = bk_queue_take(q, 6, hh);
         ck_assert_ptr_nonnull(e);
         bk_entry_free(e);
-        bk_queue_close(q);                 /* nobody takes: offers are dropped */
+        bk_queue_close(q); /* nobody takes: offers are dropped */
         h = header(7);
         bk_batch_flushed(&bb, q, &h);
         ls_batch_header_hash(&h, hh);
