@@ -188,6 +188,7 @@ int main(int argc, char **argv)
                         /* Nothing runs yet: give back what start_daemon() made (a sealing thread
                          * would still use it; then the exit does). */
                         d.pending = chunk_free(d.pending);
+                        d.carried = bk_queue_free(d.carried);
                         listeners_close(&d);
                         if (d.control_src) /* else the socket may be another daemon's */
                                 control_close(&d);
