@@ -76,6 +76,8 @@ struct Index {
         IndexProgressFn progress;
         void *progress_ud;
         uint64_t query_mismatches; /* of the last index_query() */
+        struct BkQueue *carried;   /* logseald: the keys ingest found (batchkeys.h), or NULL */
+        uint64_t batches_carried, batches_read; /* indexed from carried keys, from archives */
         char err[ERR_MAX];
 };
 

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "batchkeys.h"
 #include "index-internal.h"
 #include "state.h"
 #include "util.h"
@@ -162,7 +163,18 @@ void index_worker_kick(IndexWorker *w, uint64_t durable_tree_size)
         pthread_mutex_unlock(&w->mu);
 }
 
-IndexWorker *index_worker_stop(IndexWorker *w)
+void index_worker_carry(IndexWorker *w, struct BkQueue *q)
+{
+        if (!w || !q)
+                return;
+        if (w->ix->ins_fts) {
+                bk_queue_close(q);
+                return;
+        }
+        w->ix->carried = q;
+}
+
+IndexWorker *index_worker_stop(IndexWorker *w, uint64_t *ret_carried, uint64_t *ret_read)
 {
         if (!w)
                 return NULL;
@@ -172,6 +184,10 @@ IndexWorker *index_worker_stop(IndexWorker *w)
         pthread_cond_signal(&w->cv);
         pthread_mutex_unlock(&w->mu);
         pthread_join(w->thread, NULL);
+        if (ret_carried)
+                *ret_carried = w->ix->batches_carried;
+        if (ret_read)
+                *ret_read = w->ix->batches_read;
         worker_free(w);
         return NULL;
 }

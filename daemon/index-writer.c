@@ -16,6 +16,7 @@
 
 #include "chain-writer.h"
 #include "archive-reader.h"
+#include "batchkeys.h"
 #include "hash.h"
 #include "index-internal.h"
 #include "magic.h"
@@ -136,6 +137,25 @@ static void set_span(const LsRecord *rec, LsSpan s, const uint8_t **p, size_t *n
         *n = s.len;
 }
 
+/* The syslog header fields of a record from m, the parse of its body (NULL: none). */
+static void fields_of(const LsRecord *rec, const LsSyslogMsg *m, IndexFields *f)
+{
+        f->facility = -1;
+        f->severity = -1;
+        if (!m)
+                return;
+        f->facility = m->facility;
+        f->severity = m->severity;
+        if (m->flags & LS_SYSLOG_HAVE_TIME) {
+                f->have_msg_time = 1;
+                f->msg_time_ns = m->time_ns;
+        }
+        set_span(rec, m->hostname, &f->host, &f->host_len);
+        set_span(rec, m->app_name, &f->app, &f->app_len);
+        set_span(rec, m->procid, &f->procid, &f->procid_len);
+        set_span(rec, m->msgid, &f->msgid, &f->msgid_len);
+}
+
 /* The syslog header fields of a record (none unless it parses as syslog): what both the
  * batch keys and index_record_fields take from a message. */
 static void syslog_fields(const LsRecord *rec, IndexFields *f)
@@ -143,21 +163,25 @@ static void syslog_fields(const LsRecord *rec, IndexFields *f)
         /* A BSD timestamp's missing year comes from the receive time: deterministic. */
         LsSyslogParseOpts opts = {.now = (int64_t) (rec->time_ns / 1000000000u)};
         LsSyslogMsg m;
+        int ok = rec->type == LS_REC_SYSLOG &&
+                 ls_syslog_parse(rec->body, rec->body_len, &opts, &m) >= 0;
 
-        f->facility = -1;
-        f->severity = -1;
-        if (rec->type != LS_REC_SYSLOG || ls_syslog_parse(rec->body, rec->body_len, &opts, &m) < 0)
-                return;
-        f->facility = m.facility;
-        f->severity = m.severity;
-        if (m.flags & LS_SYSLOG_HAVE_TIME) {
-                f->have_msg_time = 1;
-                f->msg_time_ns = m.time_ns;
-        }
-        set_span(rec, m.hostname, &f->host, &f->host_len);
-        set_span(rec, m.app_name, &f->app, &f->app_len);
-        set_span(rec, m.procid, &f->procid, &f->procid_len);
-        set_span(rec, m.msgid, &f->msgid, &f->msgid_len);
+        fields_of(rec, ok ? &m : NULL, f);
+}
+
+void index_record_keys(const LsRecord *rec, const LsSyslogMsg *m, IndexKeyTuple *k)
+{
+        IndexFields f = {0};
+
+        fields_of(rec, rec->type == LS_REC_SYSLOG ? m : NULL, &f);
+        k->host = f.host;
+        k->host_len = (uint32_t) f.host_len;
+        k->app = f.app;
+        k->app_len = (uint32_t) f.app_len;
+        k->facility = f.facility >= 0 && f.facility < 24 ? f.facility : -1;
+        k->severity = f.severity >= 0 && f.severity < 8 ? f.severity : -1;
+        k->identity = rec->identity_len ? rec->identity : NULL;
+        k->identity_len = rec->identity_len;
 }
 
 void index_record_fields(const LsRecord *rec, IndexFields *f)
@@ -246,28 +270,37 @@ static int keys_add(Index *ix, int kind, const uint8_t *p, size_t n)
         return 0;
 }
 
-/* The keys of one record: host, app, facility and severity of a syslog message (as
- * index_record_fields finds them), and the sender identity. */
-static int record_keys(Index *ix, const LsRecord *rec)
+/* The keys of one tuple (index_record_keys): each goes into the batch's set. */
+static int tuple_keys(Index *ix, const IndexKeyTuple *k)
 {
         static const char *const numbers[24] = {"0",  "1",  "2",  "3",  "4",  "5",  "6",  "7",
                                                 "8",  "9",  "10", "11", "12", "13", "14", "15",
                                                 "16", "17", "18", "19", "20", "21", "22", "23"};
-        IndexFields f = {0};
         int r;
 
-        syslog_fields(rec, &f);
-        r = keys_add(ix, IX_KEY_HOST, f.host, f.host_len);
-        r = r ?: keys_add(ix, IX_KEY_APP, f.app, f.app_len);
-        if (f.facility >= 0 && f.facility < 24)
-                r = r ?: keys_add(ix, IX_KEY_FACILITY, (const uint8_t *) numbers[f.facility],
-                                  strlen(numbers[f.facility]));
-        if (f.severity >= 0 && f.severity < 8)
-                r = r ?: keys_add(ix, IX_KEY_SEVERITY, (const uint8_t *) numbers[f.severity],
-                                  strlen(numbers[f.severity]));
-        if (r == 0 && rec->identity_len)
-                r = keys_add(ix, IX_KEY_IDENTITY, rec->identity, rec->identity_len);
+        r = keys_add(ix, IX_KEY_HOST, k->host, k->host_len);
+        r = r ?: keys_add(ix, IX_KEY_APP, k->app, k->app_len);
+        if (k->facility >= 0 && k->facility < 24)
+                r = r ?: keys_add(ix, IX_KEY_FACILITY, (const uint8_t *) numbers[k->facility],
+                                  strlen(numbers[k->facility]));
+        if (k->severity >= 0 && k->severity < 8)
+                r = r ?: keys_add(ix, IX_KEY_SEVERITY, (const uint8_t *) numbers[k->severity],
+                                  strlen(numbers[k->severity]));
+        r = r ?: keys_add(ix, IX_KEY_IDENTITY, k->identity, k->identity_len);
         return r;
+}
+
+/* The keys of one record read from the archive: its body parsed as the ingest parsed it. */
+static int record_keys(Index *ix, const LsRecord *rec)
+{
+        LsSyslogParseOpts opts = {.now = (int64_t) (rec->time_ns / 1000000000u)};
+        LsSyslogMsg m;
+        IndexKeyTuple k;
+        int ok = rec->type == LS_REC_SYSLOG &&
+                 ls_syslog_parse(rec->body, rec->body_len, &opts, &m) >= 0;
+
+        index_record_keys(rec, ok ? &m : NULL, &k);
+        return tuple_keys(ix, &k);
 }
 
 static int insert_keys(Index *ix, const LsBatchHeader *h)
@@ -329,9 +362,12 @@ static int archive_damage(Index *ix, const char *name, uint64_t archive_no, uint
 
 /*
  * Indexes one batch (frame at p->offset): decode, insert, advance the position, all in
- * one transaction. -EAGAIN when another writer moved the position meanwhile.
+ * one transaction. -EAGAIN when another writer moved the position meanwhile. With carried
+ * (logseald's live path, batchkeys.h), the batch's keys are those ingest found in its
+ * records: its payload is only checked against its header, not decompressed and parsed.
  */
-static int index_batch(Index *ix, Pos *p, const Frame *fr, const char *name, Run *run)
+static int index_batch(Index *ix, Pos *p, const Frame *fr, const char *name, Run *run,
+                       const BkEntry *carried)
 {
         const LsBatchHeader *h = &fr->batch;
         sqlite3_stmt *st = ix->ins_batch;
@@ -344,14 +380,23 @@ static int index_batch(Index *ix, Pos *p, const Frame *fr, const char *name, Run
         Pos np = *p;
         int r, k, fresh;
 
-        r = ls_payload_open_dict(ix->payload, h, ix->dict_no == h->archive_no ? ix->dict : NULL,
-                                 fr->payload, h->payload_len);
+        if (carried) {
+                uint8_t digest[LS_HASH_LEN];
+                ls_sha256(digest, fr->payload, h->payload_len);
+                r = ls_hash_equal(digest, h->payload_hash) ? 0 : -EILSEQ;
+        } else {
+                r = ls_payload_open_dict(ix->payload, h,
+                                         ix->dict_no == h->archive_no ? ix->dict : NULL,
+                                         fr->payload, h->payload_len);
+        }
         if (r < 0)
                 return archive_damage(ix, name, h->archive_no, p->offset,
                                       "batch %" PRIu64 ": payload: %s", h->batch_no,
                                       ix_class_name(r));
-        raw = ls_payload_raw(ix->payload, &rawlen);
-        ls_payload_iter_init(&it, h, raw, rawlen);
+        if (!carried) {
+                raw = ls_payload_raw(ix->payload, &rawlen);
+                ls_payload_iter_init(&it, h, raw, rawlen);
+        }
         ls_batch_header_hash(h, hh);
 
         r = step_done(ix, ix->begin, "starting a transaction");
@@ -373,21 +418,33 @@ static int index_batch(Index *ix, Pos *p, const Frame *fr, const char *name, Run
         r = keys_reset(ix);
         if (r < 0)
                 goto fail;
-        while ((k = ls_payload_next(&it, &rec, &bytes, &len, NULL, &eoff)) > 0) {
-                if (!fresh)
-                        continue;
-                r = record_keys(ix, &rec);
-                r = r ?: insert_fulltext(ix, &rec);
-                if (r < 0)
+        if (carried) {
+                for (uint32_t i = 0; fresh && i < carried->set.n; i++) {
+                        IndexKeyTuple kt;
+                        bkset_get(&carried->set, i, &kt);
+                        r = tuple_keys(ix, &kt);
+                        if (r < 0)
+                                goto fail;
+                }
+                if (fresh)
+                        added = h->record_count;
+        } else {
+                while ((k = ls_payload_next(&it, &rec, &bytes, &len, NULL, &eoff)) > 0) {
+                        if (!fresh)
+                                continue;
+                        r = record_keys(ix, &rec);
+                        r = r ?: insert_fulltext(ix, &rec);
+                        if (r < 0)
+                                goto fail;
+                        added++;
+                }
+                if (k < 0) {
+                        r = archive_damage(ix, name, h->archive_no, p->offset,
+                                           "batch %" PRIu64 ", record %" PRIu32
+                                           " (decompressed offset %zu): %s",
+                                           h->batch_no, it.index, eoff, ix_class_name(k));
                         goto fail;
-                added++;
-        }
-        if (k < 0) {
-                r = archive_damage(ix, name, h->archive_no, p->offset,
-                                   "batch %" PRIu64 ", record %" PRIu32
-                                   " (decompressed offset %zu): %s",
-                                   h->batch_no, it.index, eoff, ix_class_name(k));
-                goto fail;
+                }
         }
         if (fresh) {
                 r = insert_keys(ix, h);
@@ -409,6 +466,10 @@ static int index_batch(Index *ix, Pos *p, const Frame *fr, const char *name, Run
                 goto fail;
         *p = np;
         run->added += added;
+        if (carried)
+                ix->batches_carried++;
+        else
+                ix->batches_read++;
         return 0;
 fail:
         rollback(ix);
@@ -621,7 +682,18 @@ static int catch_up_archive(Index *ix, int archive_dirfd, Pos *p, const Arch *a,
                         if (r < 0)
                                 return ix_fail(ix, r, "%s", index_auth_error(ix->auth));
                 }
-                r = index_batch(ix, p, &fr, name, run);
+                {
+                        /* logseald's live path: the keys ingest found (batchkeys.h), when
+                         * they are there for exactly this batch; the archive otherwise. */
+                        BkEntry *e = NULL;
+                        if (ix->carried && !ix->ins_fts) {
+                                uint8_t hh[LS_HASH_LEN];
+                                ls_batch_header_hash(&fr.batch, hh);
+                                e = bk_queue_take(ix->carried, fr.batch.batch_no, hh);
+                        }
+                        r = index_batch(ix, p, &fr, name, run, e);
+                        bk_entry_free(e);
+                }
                 if (r < 0)
                         return r;
                 run->progress.bytes_done += fr.end - start;

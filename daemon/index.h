@@ -242,6 +242,24 @@ typedef struct IndexFields {
 
 void index_record_fields(const LsRecord *rec, IndexFields *f);
 
+/*
+ * What batch_keys takes from one record: the host, app, facility and severity of a syslog
+ * record whose body parses (m: ls_syslog_parse of rec->body with opts.now =
+ * rec->time_ns / 10^9, having returned 0; NULL when it did not or rec is not syslog), and its
+ * sender identity. Spans point into rec; len 0 (or -1) means absent. The archive path
+ * (index-writer.c) and logseald's ingest (carrying keys to the live index, batchkeys.h) both
+ * take the keys from here, so both give the same rows.
+ */
+typedef struct IndexKeyTuple {
+        const uint8_t *host, *app, *identity;
+        uint32_t host_len, app_len, identity_len;
+        int facility;             /* 0-23, or -1 */
+        int severity;             /* 0-7, or -1 */
+} IndexKeyTuple;
+
+struct LsSyslogMsg;
+void index_record_keys(const LsRecord *rec, const struct LsSyslogMsg *m, IndexKeyTuple *k);
+
 /* Whether a re-read record's fields match the filter (the archive decides, not the index). */
 int index_filter_match(const IndexFilter *f, const LsRecord *rec, const IndexFields *fl);
 
@@ -288,4 +306,15 @@ int index_worker_start(IndexWorker **ret, int state_dirfd, int archive_dirfd,
                        const uint8_t chain_id[LS_CHAIN_ID_LEN], int fulltext, IndexLogFn log,
                        void *userdata);
 void index_worker_kick(IndexWorker *w, uint64_t durable_tree_size);
-IndexWorker *index_worker_stop(IndexWorker *w);
+/*
+ * Before the first kick: the keys logseald's ingest found, per durable batch (batchkeys.h,
+ * q stays the caller's and must outlive w). A batch whose set is there is indexed from it
+ * (its payload is read and checked against its header, not decompressed and parsed), any
+ * other from the archive as always. With a full-text index the bodies are needed: q is
+ * closed.
+ */
+struct BkQueue;
+void index_worker_carry(IndexWorker *w, struct BkQueue *q);
+/* ret_carried, ret_read (may be NULL): how many batches it indexed from carried keys (see
+ * index_worker_carry) and from the archives. */
+IndexWorker *index_worker_stop(IndexWorker *w, uint64_t *ret_carried, uint64_t *ret_read);

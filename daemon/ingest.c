@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batchkeys.h"
 #include "control.h"
 #include "ingest.h"
 #include "logseald.h"
@@ -26,7 +27,7 @@ static int ensure_pending(Daemon *d, size_t need)
                         return r;
         }
         if (!d->pending || d->pending->cap < need) {
-                free(d->pending);
+                chunk_free(d->pending);
                 d->pending = chunk_new(MAX((size_t) CHUNK_CAP, need));
                 if (!d->pending)
                         return -ENOMEM;
@@ -35,14 +36,19 @@ static int ensure_pending(Daemon *d, size_t need)
 }
 
 /* Parsed fields only decide the PARSE_FAILED flag here (and, from a trusted front end, the
- * identity); they feed the index, never the evidence. */
-static int parse_failed(const uint8_t *msg, size_t len, LsSyslogMsg *m)
+ * identity); they feed the index, never the evidence. The parse is the index's own (a BSD
+ * timestamp's year from the receive time, index_record_keys), so the keys found here are
+ * those the index would find in the archive. ls_syslog_parse's result. */
+static int parse(const uint8_t *msg, size_t len, uint64_t time_ns, LsSyslogMsg *m)
 {
-        LsSyslogParseOpts opts = {.now = (int64_t) (now_realtime_ns() / 1000000000u)};
+        LsSyslogParseOpts opts = {.now = (int64_t) (time_ns / 1000000000u)};
 
-        if (ls_syslog_parse(msg, len, &opts, m) < 0)
-                return 1;
-        return m->status != LS_SYSLOG_OK || m->format == LS_SYSLOG_UNPARSED;
+        return ls_syslog_parse(msg, len, &opts, m);
+}
+
+static int parse_failed(int parsed, const LsSyslogMsg *m)
+{
+        return parsed < 0 || m->status != LS_SYSLOG_OK || m->format == LS_SYSLOG_UNPARSED;
 }
 
 #define SENDER_SD_ID "logseal-sender@32473"
@@ -208,7 +214,7 @@ void ingest_replayed_sequence(Daemon *d, const LsRecord *r)
                 return;
         }
         if (r->type != LS_REC_SYSLOG || (r->flags & LS_RECF_PARSE_FAILED) ||
-            parse_failed(r->body, r->body_len, &m))
+            parse_failed(parse(r->body, r->body_len, r->time_ns, &m), &m))
                 return;
         track_sequence(d, r, &m, 0);
 }
@@ -219,7 +225,8 @@ int ingest_message(Daemon *d, const LsRecord *proto, SenderIdentity si, const ui
         uint8_t identity[LS_MAX_IDENTITY + 1];
         LsRecord r = *proto;
         LsSyslogMsg m;
-        int k;
+        IndexKeyTuple keys;
+        int k, parsed;
 
         r.type = LS_REC_SYSLOG;
         r.time_ns = now_realtime_ns();
@@ -231,7 +238,8 @@ int ingest_message(Daemon *d, const LsRecord *proto, SenderIdentity si, const ui
                 r.flags |= LS_RECF_TRUNCATED;
                 d->truncated++;
         }
-        if ((r.flags & LS_RECF_PARSE_FAILED) || parse_failed(msg, len, &m)) {
+        parsed = parse(msg, len, r.time_ns, &m);
+        if ((r.flags & LS_RECF_PARSE_FAILED) || parse_failed(parsed, &m)) {
                 r.flags |= LS_RECF_PARSE_FAILED;
                 d->parse_failed++;
         }
@@ -262,6 +270,9 @@ int ingest_message(Daemon *d, const LsRecord *proto, SenderIdentity si, const ui
         k = chunk_add(d->pending, &r);
         if (k < 0)
                 return k;
+        /* What the index takes from this record, carried to it (batchkeys.h). */
+        index_record_keys(&r, parsed == 0 ? &m : NULL, &keys);
+        chunk_keys_note(&d->pending->keys, d->pending->count - 1, &keys);
         d->received++;
         d->last_ingest_ns = r.time_ns;
         return 0;
@@ -282,7 +293,10 @@ int ingest_control(Daemon *d, uint16_t type, const uint8_t *body, size_t len)
         k = ensure_pending(d, 4 + ls_record_size(&r));
         if (k < 0)
                 return k;
-        return chunk_add(d->pending, &r);
+        k = chunk_add(d->pending, &r);
+        if (k == 0)
+                chunk_keys_note(&d->pending->keys, d->pending->count - 1, NULL); /* no keys */
+        return k;
 }
 
 int ingest_commit(Daemon *d)

@@ -590,6 +590,7 @@ int start_daemon(Daemon *d)
                 }
         }
         si.samples = &rc.samples;
+        si.carried = d->carried;
         r = sealer_start(&d->sealer, &si, d->notify_fd);
         ls_samples_free(&rc.samples); /* the sealer took a copy */
         if (r < 0)

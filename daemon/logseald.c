@@ -16,6 +16,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "config.h"
+#include "batchkeys.h"
 #include "hash.h"
 #include "control-socket.h"
 #include "index.h"
@@ -176,13 +177,18 @@ int main(int argc, char **argv)
         signal(SIGPIPE, SIG_IGN);
         signal(SIGCHLD, SIG_IGN); /* publish_command children are reaped by the kernel */
 
+        /* The index keys ingest finds, for the indexing thread (batchkeys.h); without the
+         * queue, the index reads every batch back from the archives. */
+        if (bk_queue_new(&d.carried) < 0)
+                d.carried = NULL;
         r = start_daemon(&d);
         if (r < 0) {
                 sd_notifyf(0, "STATUS=failed to start: %s\nERRNO=%d", strerror(-r), -r);
                 if (!d.sealer) {
                         /* Nothing runs yet: give back what start_daemon() made (a sealing thread
                          * would still use it; then the exit does). */
-                        free(TAKE_PTR(d.pending));
+                        d.pending = chunk_free(d.pending);
+                        d.carried = bk_queue_free(d.carried);
                         listeners_close(&d);
                         if (d.control_src) /* else the socket may be another daemon's */
                                 control_close(&d);
@@ -211,6 +217,10 @@ int main(int argc, char **argv)
                 fprintf(stderr, "logseald: %s; running without the search index ('logsealctl "
                                 "reindex' rebuilds it)\n",
                         index_last_error(NULL));
+        if (indexer)
+                index_worker_carry(indexer, d.carried);
+        else
+                bk_queue_close(d.carried);
         {
                 uint64_t now;
                 sd_event_now(d.event, CLOCK_MONOTONIC, &now);
@@ -238,7 +248,14 @@ int main(int argc, char **argv)
         /* Stopping: the sealer seals everything queued and the active archive. */
         r = sealer_stop(d.sealer);
         signer_free(d.signer); /* the signer wipes its keys and exits */
-        indexer = index_worker_stop(indexer);
+        if (indexer) {
+                uint64_t carried = 0, read = 0;
+                indexer = index_worker_stop(indexer, &carried, &read);
+                fprintf(stderr, "logseald: indexing thread: %" PRIu64 " batches indexed with "
+                                "the keys carried from ingest, %" PRIu64 " read from the archives\n",
+                        carried, read);
+        }
+        d.carried = bk_queue_free(d.carried);
         if (r == 0) {
                 (void) wal_remove_all(d.wal);
                 fprintf(stderr, "logseald: stopped cleanly (%" PRIu64 " messages received)\n",
@@ -251,7 +268,7 @@ int main(int argc, char **argv)
         d.senders = senders_free(d.senders);
         sd_event_source_unref(tick);
         sd_event_unref(d.event);
-        free(d.pending);
+        chunk_free(d.pending);
         d.sources = sources_free(d.sources);
         config_free(&d.cfg);
         close(d.notify_fd);

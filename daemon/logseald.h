@@ -62,5 +62,6 @@ struct Daemon {
         ConfineUser run_as;                 /* started as root: the user it runs as */
         struct Senders *senders;            /* sequence.c: sequence numbers per sender */
         uint64_t senders_wal_id;            /* the WAL id the saved sender state covers */
+        struct BkQueue *carried;            /* batch keys, sealer -> indexer (batchkeys.h) */
 };
 

@@ -404,6 +404,7 @@ int sealer_flush_batch(Sealer *s)
         if (r == 0)
                 r = ls_chain_writer_sync(s->cw);
         if (r < 0) {
+                bk_batch_unknown(&s->bk); /* which records that batch holds is not certain */
                 if (!atomic_load(&s->st.degraded))
                         fprintf(stderr,
                                 "logseald: cannot write the archive (%s): holding records, "
@@ -435,6 +436,8 @@ int sealer_flush_batch(Sealer *s)
         memcpy(s->last_pk, s->signer.pk, LS_PK_LEN);
         s->have_last = 1;
         pthread_mutex_unlock(&s->mu);
+        /* Before the indexer can learn that h is durable (last_tree_size, notify). */
+        bk_batch_flushed(&s->bk, s->carried, &h);
         s->epoch_batches_done++;
         epoch_note_batch(s, &h);
         s->batch_started = 0;

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "batchkeys.h"
 #include "sealer.h"
 
 #define STATE_WRITE_INTERVAL_NS 1000000000ull
@@ -103,6 +104,10 @@ struct Sealer {
         int has_close_refused;
         int no_rotation;             /* the last batches at a stop: no key change begins */
         int close_only;              /* the open batch began with a close (epoch_note_batch) */
+
+        /* The index keys of the open batch's records, for the indexing thread (batchkeys.h). */
+        BkBatch bk;
+        BkQueue *carried;
 };
 
 /* sealer.c: the thread and its queue */

@@ -42,6 +42,15 @@ Chunk *chunk_new(size_t cap)
         return c;
 }
 
+Chunk *chunk_free(Chunk *c)
+{
+        if (c) {
+                chunk_keys_free(c->keys);
+                free(c);
+        }
+        return NULL;
+}
+
 int chunk_add(Chunk *c, const LsRecord *r)
 {
         size_t n = ls_record_size(r), len;
@@ -59,7 +68,7 @@ int chunk_add(Chunk *c, const LsRecord *r)
 }
 
 /* Adds one record; closes the batch first when it is full. */
-static int add_record(Sealer *s, LsRecord *rec, uint64_t wal_id)
+static int add_record(Sealer *s, LsRecord *rec, uint64_t wal_id, uint32_t i)
 {
         int r = sealer_writer_add(s, rec);
 
@@ -71,6 +80,7 @@ static int add_record(Sealer *s, LsRecord *rec, uint64_t wal_id)
         }
         if (r < 0)
                 return r;
+        bk_batch_record(&s->bk, i, rec); /* record i of the chunk went into the open batch */
         if (!s->batch_started)
                 s->batch_started = sealer_mono_ns();
         if (wal_id)
@@ -92,6 +102,7 @@ static int process_chunk(Sealer *s, Chunk *c)
 {
         size_t pos = 0;
 
+        bk_batch_chunk(&s->bk, c->keys);
         for (uint32_t i = 0; i < c->count; i++) {
                 uint32_t n = ls_get32(c->data + pos);
                 LsRecord rec;
@@ -103,7 +114,7 @@ static int process_chunk(Sealer *s, Chunk *c)
                         return r;
                 }
                 do {
-                        r = add_record(s, &rec, c->first_wal_id ? c->first_wal_id + i : 0);
+                        r = add_record(s, &rec, c->first_wal_id ? c->first_wal_id + i : 0, i);
                         if (r < 0) {
                                 /* Disk trouble: wait and retry; ingest sees the backlog. */
                                 struct timespec ts = {.tv_sec = 0, .tv_nsec = 200000000};
@@ -142,8 +153,7 @@ static void *run(void *ud)
                 s->declared_end = ls_chain_writer_next_seq(s->cw) + s->first->count;
                 r = process_chunk(s, s->first);
         }
-        free(s->first);
-        s->first = NULL;
+        s->first = chunk_free(s->first);
         if (r == 0 && s->has_next)
                 r = sealer_emit_transition(s, &s->next_cert, "epoch change completed after a restart");
         while (r == 0) {
@@ -202,7 +212,7 @@ static void *run(void *ud)
                         Chunk *next = list->next;
                         size_t len = list->len;
                         r = process_chunk(s, list);
-                        free(list);
+                        chunk_free(list);
                         list = next;
                         pthread_mutex_lock(&s->mu);
                         s->backlog -= len;
@@ -223,7 +233,7 @@ static void *run(void *ud)
                 }
                 while (list) {
                         Chunk *next = list->next;
-                        free(list);
+                        chunk_free(list);
                         list = next;
                 }
                 if (r < 0)
@@ -339,6 +349,7 @@ int sealer_start(Sealer **ret, SealerInit *init, int notify_fd)
         s->state.wal_id = init->wal_id_base;
         s->state.undeclared = init->undeclared;
         s->first = TAKE_PTR(init->first);
+        s->carried = init->carried;
         atomic_store(&s->st.durable_wal_id, init->wal_id_base);
         atomic_store(&s->st.last_tree_size, init->pos.tree.size);
         s->last_state_write = sealer_mono_ns();
@@ -440,6 +451,7 @@ int sealer_stop(Sealer *s)
         pthread_join(s->thread, NULL);
         r = s->result;
         ls_chain_writer_free(s->cw);
+        bk_batch_done(&s->bk);
         pthread_mutex_destroy(&s->mu);
         pthread_cond_destroy(&s->cv);
         pthread_cond_destroy(&s->adm_cv);

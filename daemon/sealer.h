@@ -14,9 +14,13 @@
 #include "record.h"
 #include "signer.h"
 
+struct ChunkKeys;
+struct BkQueue;
+
 /* A run of encoded records: u32 len ‖ record (seq 0), repeated. */
 typedef struct Chunk {
         struct Chunk *next;
+        struct ChunkKeys *keys;     /* what the index takes from them (batchkeys.h), or NULL */
         uint64_t first_wal_id;      /* 0: not from the WAL (never happens today) */
         uint32_t count;
         size_t len, cap;
@@ -66,6 +70,8 @@ typedef struct SealerInit {
         /* Earlier payload content (Recovery.samples, recover.c) for the dictionary of the
          * first archive this run creates (SPEC §8.6); copied, the caller keeps it. */
         const LsSamples *samples;
+        /* Where each durable batch's index keys go (batchkeys.h), or NULL. */
+        struct BkQueue *carried;
 } SealerInit;
 
 int sealer_start(Sealer **ret, SealerInit *init, int notify_fd);
@@ -122,6 +128,8 @@ int sealed_state_read(int state_dirfd, SealedState *ret);
 int sealed_state_write(int state_dirfd, const SealedState *s);
 
 Chunk *chunk_new(size_t cap);
+/* Frees c and its keys; returns NULL. */
+Chunk *chunk_free(Chunk *c);
 /* Appends an encoded record; -ENOBUFS when the chunk is full. */
 int chunk_add(Chunk *c, const LsRecord *r);
 
