@@ -67,6 +67,17 @@ int chunk_add(Chunk *c, const LsRecord *r)
         return 0;
 }
 
+/* What a queued chunk holds in memory: its records and the index keys beside them. The
+ * backlog (queue_max_size) counts both. */
+static size_t chunk_bytes(const Chunk *c)
+{
+        size_t n = c->len;
+
+        if (c->keys)
+                n += bkset_bytes(&c->keys->set) + (size_t) c->keys->rec_cap * sizeof(uint16_t);
+        return n;
+}
+
 /* Adds one record; closes the batch first when it is full. */
 static int add_record(Sealer *s, LsRecord *rec, uint64_t wal_id, uint32_t i)
 {
@@ -210,7 +221,7 @@ static void *run(void *ud)
 
                 while (list && r == 0) {
                         Chunk *next = list->next;
-                        size_t len = list->len;
+                        size_t len = chunk_bytes(list);
                         r = process_chunk(s, list);
                         chunk_free(list);
                         list = next;
@@ -383,7 +394,7 @@ void sealer_push(Sealer *s, Chunk *c)
         else
                 s->head = c;
         s->tail = c;
-        s->backlog += c->len;
+        s->backlog += chunk_bytes(c);
         pthread_cond_signal(&s->cv);
         pthread_mutex_unlock(&s->mu);
 }
