@@ -277,6 +277,41 @@ out:
         return r;
 }
 
+/* Below this much content from the last archive, the one before it is sampled too. */
+#define RECOVERY_SAMPLES_MIN ((size_t) 1 << 20)
+
+/* Adds the payload content of archive n to s (for the next dictionary); errors ignored. */
+static void sample_archive(int archive_dirfd, const uint8_t chain_id[LS_CHAIN_ID_LEN],
+                           uint64_t n, LsSamples *s)
+{
+        LsArchiveReader *rd = NULL;
+        LsPayload *pl = NULL;
+        LsReadItem *it = calloc(1, sizeof(*it));
+        char name[96];
+        const uint8_t *raw;
+        size_t rawlen;
+        int fd;
+
+        ls_archive_name(name, sizeof(name), chain_id, n);
+        fd = openat(archive_dirfd, name, O_RDONLY | O_CLOEXEC);
+        if (!it || fd < 0 || ls_archive_reader_new(&rd, fd) < 0 || ls_payload_new(&pl) < 0) {
+                if (fd >= 0 && !rd)
+                        close(fd);
+                goto out;
+        }
+        while (ls_archive_reader_next(rd, it) > 0)
+                if (it->kind == LS_ITEM_BATCH &&
+                    ls_payload_open_dict(pl, &it->batch, it->dict, it->payload,
+                                         it->payload_len) == 0) {
+                        raw = ls_payload_content(pl, &rawlen);
+                        (void) ls_samples_add(s, raw, rawlen);
+                }
+out:
+        ls_payload_free(pl);
+        ls_archive_reader_free(rd);
+        free(it);
+}
+
 int recover_archives(int state_dirfd, int archive_dirfd, const uint8_t chain_id[LS_CHAIN_ID_LEN],
                      const LsSigner *signer, Recovery *ret)
 {
@@ -419,6 +454,10 @@ int recover_archives(int state_dirfd, int archive_dirfd, const uint8_t chain_id[
                 memcpy(rc.pos.prev_header_hash, t.last_header_hash, LS_HASH_LEN);
                 ls_trailer_hash(&t, rc.pos.prev_seal_hash);
         }
+        /* A last archive begun just before the stop holds little to learn from: add the
+         * archive before it (best effort; its batches verified when they were written). */
+        if (sc->samples.len < RECOVERY_SAMPLES_MIN && last > 0)
+                sample_archive(archive_dirfd, chain_id, last - 1, &sc->samples);
         rc.samples = sc->samples;
         free(sc);
         *ret = rc;
