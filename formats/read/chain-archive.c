@@ -249,6 +249,15 @@ static int later_authentic(LsChainVerifier *v, const LsReadItem *it, const char 
         switch (it->later_magic) {
         case LS_MAGIC_BATCH: {
                 const LsBatchHeader *h = &it->batch;
+                /* its payload is the one its header signs, whoever signed it (envelope) */
+                if (!ls_hash_equal(it->later_payload_hash, h->payload_hash)) {
+                        chain_report(v, LS_CLASS_TAMPERED, -EILSEQ, "payload hash",
+                                     off + 8 + LS_BATCH_HEADER_LEN, h->batch_no, h->first_seq,
+                                     "compressed payload does not match the digest its batch "
+                                     "header of a later format (%s) signs",
+                                     what);
+                        return 0;
+                }
                 ls_trust_check_batch_hash(v->trust, h, it->later_hash, &d);
                 if (d.result == LS_TRUST_UNKNOWN_KEY && (v->a.later || v->later_seen))
                         return 2; /* certified in what this verifier cannot read */

@@ -193,6 +193,11 @@ void chain_verify_batch(LsChainVerifier *v, BatchJob *j)
                                      b, h->first_seq,
                                      "batch does not continue the chain after batch %" PRIu64,
                                      v->next_batch_no - 1);
+                /* its payload is still the one its header signs (SPEC §1.1 envelope) */
+                if (r == -EILSEQ)
+                        chain_report(v, LS_CLASS_TAMPERED, r, "payload hash",
+                                     off + 8 + LS_BATCH_HEADER_LEN, b, h->first_seq,
+                                     "compressed payload does not match the signed digest");
                 v->st.later_unjudged++;
                 if (v->st.later_last_batch == LS_UNSET || b > v->st.later_last_batch)
                         v->st.later_last_batch = b;

@@ -207,12 +207,6 @@ END_TEST
  */
 static const char *const known_bugs[] = {
         /* red team of SPEC §1.1 (gen-vectors-later-attack.c): fixed in the commits that follow */
-        "later-attack-open-payload",
-        "later-attack-open-payload-root-only",
-        "later-attack-stolen-header-open-payload",
-        "later-attack-stolen-header-open-payload-root-only",
-        "later-attack-dict-open-payload",
-        "later-attack-records-open-payload",
         "later-attack-stolen-header-rogue-tail",
 };
 
