@@ -151,7 +151,7 @@ static void process_trailer(LsChainVerifier *v, const LsReadItem *item)
                              last, LS_UNSET, "archive bytes before the seal were modified");
                 ok = 0;
         }
-        if (!key && v->later_seen && ok) {
+        if (!key && ok && (chain_later_unknown_ok(v, last) || chain_later_unknown_ok(v, last + 1))) {
                 /* its key may be certified where this verifier could not read (SPEC §1.1) */
                 v->st.later_unjudged++;
                 v->a.sum.sealed = 1;
@@ -259,7 +259,7 @@ static int later_authentic(LsChainVerifier *v, const LsReadItem *it, const char 
                         return 0;
                 }
                 ls_trust_check_batch_hash(v->trust, h, it->later_hash, &d);
-                if (d.result == LS_TRUST_UNKNOWN_KEY && (v->a.later || v->later_seen))
+                if (d.result == LS_TRUST_UNKNOWN_KEY && chain_later_unknown_ok(v, h->batch_no))
                         return 2; /* certified in what this verifier cannot read */
                 if (d.result == LS_TRUST_UNKNOWN_KEY) {
                         ls_hex(hex, h->key_id, LS_KEY_ID_LEN);
@@ -328,8 +328,9 @@ static int later_authentic(LsChainVerifier *v, const LsReadItem *it, const char 
                 key = ls_trust_key(v->trust, key_id);
                 /* certified, as likely as not, in what this verifier cannot read: not judged,
                  * but its links are (below) */
-                int unjudged = !key && hdr && v->later_seen;
-                if (!key && !hdr && (v->a.later || v->later_seen) &&
+                int unjudged = !key && hdr && chain_later_unknown_ok(v, b);
+                if (!key && !hdr &&
+                    (chain_later_unknown_ok(v, b) || chain_later_unknown_ok(v, b + 1)) &&
                     ls_hash_equal(t->content_hash, it->content_hash))
                         return 2;
                 if (!key && !unjudged) {
@@ -507,7 +508,7 @@ static void process_later(LsChainVerifier *v, const LsReadItem *it)
                              later_name(it->later_magic), it->offset, what, hex);
         }
         v->a.later = 1;
-        v->later_seen = 1;
+        chain_later_seen(v, b);
         /* Its content is not judged: no Merkle root, no heartbeat coverage across it. */
         v->tree_valid = 0;
         v->st.tree_checked_all = 0;
@@ -773,7 +774,8 @@ int ls_chain_verify_archive(LsChainVerifier *v, int fd, const char *file)
         if (!v->a.have_header && !v->a.later)
                 chain_report(v, LS_CLASS_TAMPERED, -EBADMSG, "archive header", 0, LS_UNSET,
                              LS_UNSET, "no valid archive header");
-        else if (v->a.have_header && v->a.header_verified == 0 && v->later_seen)
+        else if (v->a.have_header && v->a.header_verified == 0 &&
+                 chain_later_unknown_ok(v, v->a.hdr.first_batch_no))
                 v->st.later_unjudged++; /* its key is not known after a later format (§1.1) */
         else if (v->a.have_header && v->a.header_verified == 0)
                 chain_report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "archive header signature",
