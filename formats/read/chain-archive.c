@@ -461,6 +461,8 @@ static void process_later(LsChainVerifier *v, const LsReadItem *it)
                 /* Not judged: its links carry on (the next structure must continue it). */
                 v->st.later_unjudged++;
                 if (it->later_magic == LS_MAGIC_BATCH) {
+                        if (v->cb.envelope)
+                                v->cb.envelope(v->cb.userdata, &it->batch, it->later_hash);
                         v->next_batch_no = it->batch.batch_no + 1;
                         v->next_seq = it->batch.tree_size;
                         memcpy(v->prev_header_hash, it->later_hash, LS_HASH_LEN);
@@ -545,6 +547,8 @@ static void process_later(LsChainVerifier *v, const LsReadItem *it)
                 v->links_known = 1;
                 v->have_prev_batch = 1;
                 ls_trust_note_signed_hash(v->trust, h, it->later_hash);
+                if (v->cb.envelope)
+                        v->cb.envelope(v->cb.userdata, h, it->later_hash);
                 memcpy(v->last_key_id, h->key_id, LS_KEY_ID_LEN);
                 v->st.batches_later++;
                 if (v->st.later_last_batch == LS_UNSET || h->batch_no > v->st.later_last_batch)

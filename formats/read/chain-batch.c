@@ -233,6 +233,8 @@ void chain_verify_batch(LsChainVerifier *v, BatchJob *j)
                 v->next_batch_no = b + 1;
                 v->next_seq = h->tree_size;
                 ls_batch_header_hash(h, v->prev_header_hash);
+                if (v->cb.envelope)
+                        v->cb.envelope(v->cb.userdata, h, v->prev_header_hash);
                 v->links_known = 1;
                 v->have_prev_batch = 1;
                 v->tree_valid = 0;

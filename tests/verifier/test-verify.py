@@ -74,13 +74,7 @@ CLASS_RC = {"intact": 0, "tampered": 1, "error": 2, "gap": 3, "partial": 4, "rev
 # Lines of forgeries.txt where logseal-verify is known to deviate from SPEC: name -> (the checks
 # of that line that fail, reason). They are reported as TAP TODO (an expected failure until
 # fixed; meson then reports the unexpected pass, and the entry goes).
-KNOWN_BUGS = {
-    # red team of SPEC §1.1 (gen-vectors-later-attack.c): fixed in the commits that follow
-    "later-cp-fork": (("exit", "first finding", "localized"), "a checkpoint is not compared with a batch read by its envelope"),
-    "later-cp-fork-upto": (("exit", "first finding", "localized"), "a checkpoint is not compared with a batch read by its envelope"),
-    "later-cp-consistent": (("consistent with",), "a checkpoint is not compared with a batch read by its envelope"),
-    "later-cp-consistent-upto": (("consistent with",), "a checkpoint is not compared with a batch read by its envelope"),
-}
+KNOWN_BUGS = {}
 
 
 def limit_covers(limit, first_forged_batch):
