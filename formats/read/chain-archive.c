@@ -141,7 +141,8 @@ static void process_trailer(LsChainVerifier *v, const LsReadItem *item)
 {
         const LsTrailer *t = &item->trailer;
         const uint64_t off = item->offset;
-        uint64_t last = t->first_batch_no + t->batch_count - 1;
+        /* the archive's last batch is the last one read, whatever the seal claims */
+        uint64_t last = v->a.have_last_no ? v->a.last_no : t->first_batch_no + t->batch_count - 1;
         LsKeyInfo *key = ls_trust_key(v->trust, t->key_id);
         LsTrustDecision d1 = {.result = LS_TRUST_UNKNOWN_KEY}, d2 = d1;
         int ok = 1;
@@ -319,7 +320,9 @@ static int later_authentic(LsChainVerifier *v, const LsReadItem *it, const char 
                 int hdr = it->later_magic == LS_MAGIC_ARCHIVE;
                 const LsTrailer *t = &it->trailer;
                 const LsArchiveHeader *h = &it->header;
-                uint64_t b = hdr ? h->first_batch_no : t->first_batch_no + t->batch_count - 1;
+                uint64_t b = hdr ? h->first_batch_no
+                                 : v->a.have_last_no ? v->a.last_no
+                                                     : t->first_batch_no + t->batch_count - 1;
                 const uint8_t *chain_id = hdr ? h->chain_id : t->chain_id;
                 uint64_t epoch = hdr ? h->epoch : t->epoch;
                 LsTrustDecision d2 = d;
@@ -454,8 +457,11 @@ static void process_later(LsChainVerifier *v, const LsReadItem *it)
                 b = v->a.hdr.first_batch_no;
                 key_id = v->a.hdr.key_id;
         }
-        if (it->later_magic == LS_MAGIC_BATCH)
+        if (it->later_magic == LS_MAGIC_BATCH) {
                 v->a.batches++;
+                v->a.have_last_no = 1;
+                v->a.last_no = it->batch.batch_no;
+        }
         int auth = later_authentic(v, it, what);
         if (auth == 2) {
                 /* Not judged: its links carry on (the next structure must continue it). */

@@ -176,6 +176,8 @@ void chain_verify_batch(LsChainVerifier *v, BatchJob *j)
         LsKeyInfo *key;
 
         v->a.batches++;
+        v->a.have_last_no = 1;
+        v->a.last_no = b;
         if (!v->have_chain) {
                 memcpy(v->chain_id, h->chain_id, LS_CHAIN_ID_LEN);
                 v->have_chain = 1;

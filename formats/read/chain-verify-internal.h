@@ -32,6 +32,10 @@ typedef struct ArchiveCtx {
         int later;                /* a structure of a later format was met (SPEC §1.1) */
         uint64_t batches, records, min_time, max_time;
         uint64_t first_batch_no;
+        int have_last_no;         /* a batch header was read in this archive ... */
+        uint64_t last_no;         /* ... the last one's batch_no: the seal's key must be one
+                                   * that may sign it or the next (not the batch the seal's own
+                                   * batch_count names) */
         int have_last;
         LsBatchHeader last;       /* last verified batch */
         LsArchiveSummary sum;

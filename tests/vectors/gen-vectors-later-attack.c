@@ -288,6 +288,49 @@ static int attack_format2(FILE *fl)
         }
 
         /*
+         * stolen-seal-counts: archive 1 keeps its batches 2-4 (epoch 0, then 1) but its seal is
+         * replaced by one of a later format (incompatible flag bit 0) signed with the erased
+         * epoch-0 key, whose batch_count (1) names batch 2 as the last: that key may sign the
+         * seal of an archive ending at batch 2, not of one ending at batch 4, the last batch
+         * read. The same seal of this format, in an archive read as usual, fails its counts.
+         */
+        memcpy(q, b[1], n[1]);
+        {
+                uint8_t *t = q + n[1] - LS_TRAILER_LEN;
+                ls_put16(t + 12, 0x0001);
+                ls_put64(t + 48, 1);
+                TRY(asign_seal(q, n[1], k0, NULL));
+        }
+        TRY(aput("attack-stolen-seal-counts", q, n[1]));
+        fprintf(fl, "later-attack-stolen-seal-counts|%s," LATER_DIR
+                    "/attack-stolen-seal-counts.lsa|format2/history.lsk|tampered|seal key\n",
+                p[0]);
+        fprintf(fl, "later-attack-stolen-seal-counts-root-only|%s," LATER_DIR
+                    "/attack-stolen-seal-counts.lsa|-|tampered|seal key\n", p[0]);
+
+        /*
+         * stolen-header-open-junk: archive 1's header made later by the erased epoch-0 key, the
+         * seal dropped, a skippable frame of 32 bytes no format defines inserted after batch 2.
+         * A frame of a later archive is not judged and in an open archive nothing covers it,
+         * so this stays error (the unknown bit the erased key signed already makes the archive
+         * error; the frame hides no record: every batch is still read by its envelope).
+         */
+        {
+                size_t at = f1[2].off, m = f1[4].off;
+                memcpy(q, b[1], at);
+                ls_put32(q + at, LS_SKIPPABLE_MAGIC);
+                ls_put32(q + at + 4, 32);
+                memset(q + at + 8, 0x5a, 32);
+                memcpy(q + at + 40, b[1] + at, m - at);
+                ls_put16(q + LS_FRAME_HDR_LEN + 12, 0x8000);
+                TRY(asign_header(q, k0));
+                TRY(aput("attack-stolen-header-open-junk", q, m + 40));
+                fprintf(fl, "later-attack-stolen-header-open-junk|%s," LATER_DIR
+                            "/attack-stolen-header-open-junk.lsa|format2/history.lsk|error|"
+                            "later format\n", p[0]);
+        }
+
+        /*
          * stolen-header-outside: archive 2's header (first batch 5) with bit 15 signed by the
          * erased epoch-0 key, outside its window: tampered.
          */
