@@ -492,3 +492,83 @@ int make_later_attacks(FILE *fl, const char *a0)
         return attack_golden(fl, a0) || attack_format2(fl) || attack_dict(fl) ||
                attack_records(fl) || attack_checkpoints(a0);
 }
+
+/* ---- evidence bundles of a later format (SPEC §14.1): custody_offset ---- */
+
+/* A copy of later/bundle with evidence.lsb replaced (ev, n), its manifest made again. */
+static int abundle(const char *dir, const uint8_t *ev, size_t n)
+{
+        static const char *const names[3] = {LS_BUNDLE_CHECKPOINT, LS_BUNDLE_EVIDENCE,
+                                             LS_BUNDLE_KEYS}; /* sorted by name */
+        char path[256], man[512], hex[2 * LS_HASH_LEN + 1];
+        uint8_t h[LS_HASH_LEN], *p = NULL;
+        size_t m = 0, pn;
+
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        for (int i = 0; i < 3; i++) {
+                if (i == 1) {
+                        p = malloc(n);
+                        if (!p)
+                                return -ENOMEM;
+                        memcpy(p, ev, n);
+                        pn = n;
+                } else {
+                        snprintf(path, sizeof(path), LATER_DIR "/bundle/%s", names[i]);
+                        TRY(tu_read_file(path, 1 << 20, &p, &pn));
+                }
+                snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+                (void) unlink(path);
+                TRY(tu_write_file(path, p, pn));
+                ls_sha256(h, p, pn);
+                free(p);
+                ls_hex(hex, h, LS_HASH_LEN);
+                m += (size_t) snprintf(man + m, sizeof(man) - m, "%s  %s\n", hex, names[i]);
+        }
+        snprintf(path, sizeof(path), "%s/%s", dir, LS_BUNDLE_MANIFEST);
+        (void) unlink(path);
+        return tu_write_file(path, man, m);
+}
+
+/*
+ * later/attack-bundle-*: the authentic later bundle (96-byte header, custody_offset at 56)
+ * with custody_offset at 0 (inside the header) and at the first disclosed entry (record 2,
+ * not a custody record): tampered; and with a copy of its custody entry appended and
+ * custody_offset naming the copy (the original now among the disclosed bytes): tampered too,
+ * since custody_offset is in the header bytes the custody record commits to.
+ */
+int make_later_attack_bundles(void)
+{
+        uint8_t *ev = NULL, *x;
+        size_t n, coff;
+        FILE *bl;
+
+        TRY(tu_read_file(LATER_DIR "/bundle/" LS_BUNDLE_EVIDENCE, 1 << 20, &ev, &n));
+        coff = ls_get64(ev + 56);
+        if (coff >= n || ls_get16(ev + 10) != 96)
+                return -EINVAL;
+        x = malloc(n + (n - coff));
+        if (!x)
+                return -ENOMEM;
+        bl = fopen(LATER_DIR "/bundles.txt", "ae");
+        if (!bl)
+                return -errno;
+        memcpy(x, ev, n);
+        ls_put64(x + 56, 0);
+        TRY(abundle(LATER_DIR "/attack-bundle-custody-offset-0", x, n));
+        fprintf(bl, "later-attack-bundle-custody-offset-0|" LATER_DIR
+                    "/attack-bundle-custody-offset-0|tampered|bundle header\n");
+        ls_put64(x + 56, 96);
+        TRY(abundle(LATER_DIR "/attack-bundle-custody-offset-record", x, n));
+        fprintf(bl, "later-attack-bundle-custody-offset-record|" LATER_DIR
+                    "/attack-bundle-custody-offset-record|tampered|bundle header\n");
+        memcpy(x + n, ev + coff, n - coff);
+        ls_put64(x + 56, n);
+        TRY(abundle(LATER_DIR "/attack-bundle-custody-copied", x, n + (n - coff)));
+        fprintf(bl, "later-attack-bundle-custody-copied|" LATER_DIR
+                    "/attack-bundle-custody-copied|tampered|bundle header\n");
+        fclose(bl);
+        free(x);
+        free(ev);
+        return 0;
+}

@@ -84,3 +84,4 @@ int make_later(FILE *fl, const TuGolden *g, const char *a0, const uint8_t *b1, s
 int make_later_bundles(const TuGolden *g);
 /* gen-vectors-later-attack.c: later/attack-*, attempts to make a forgery milder through §1.1 */
 int make_later_attacks(FILE *fl, const char *a0);
+int make_later_attack_bundles(void); /* after make_later_bundles */
