@@ -144,6 +144,33 @@ static int attack_golden(FILE *fl, const char *a0)
         TRY(aput("attack-torn-after-later-header", b, f[2].off + f[2].len / 2));
         fprintf(fl, "later-attack-torn-after-later-header|%s," LATER_DIR
                     "/attack-torn-after-later-header.lsa|-|error|later format\n", a0);
+        /*
+         * header-flag-rogue-batch4: header-flag.lsa (its later header signed by the epoch-0
+         * key, which the holder of that erased key can make) with batch 4 changed and signed
+         * by a key nobody certified, the seal made again by that key. With the epoch-1
+         * certificate the last known key owns batch 4 and no later structure was met in its
+         * window (from batch 4): tampered. From the root key alone the epoch-1 certificate
+         * is in batch 3, which the later header hides: epoch 0 is the last known, its window
+         * open, the later header inside it: not judged (error; SPEC §11.1 concedes the
+         * rewrite after batch 3 to the holder of that key from the root key alone anyway).
+         */
+        TRY(tu_read_file(LATER_DIR "/header-flag.lsa", 1 << 20, &b, &n));
+        {
+                uint8_t *h4 = b + f[2].off + LS_FRAME_HDR_LEN;
+                LsKeyPair *rogue = NULL;
+                flip_payload(b, &f[2]);
+                ls_sha256(h4 + 192, h4 + LS_BATCH_HEADER_LEN,
+                          f[2].len - LS_FRAME_HDR_LEN - LS_BATCH_HEADER_LEN);
+                TRY(key_named(&rogue, "later-rogue-key", 1));
+                TRY(asign_batch(h4, rogue));
+                TRY(asign_seal(b, n, rogue, h4));
+                ls_keypair_free(rogue);
+        }
+        TRY(aput("attack-header-flag-rogue-batch4", b, n));
+        fprintf(fl, "later-attack-header-flag-rogue-batch4|%s," LATER_DIR
+                    "/attack-header-flag-rogue-batch4.lsa|cert1|tampered|signing key\n", a0);
+        fprintf(fl, "later-attack-header-flag-rogue-batch4-root-only|%s," LATER_DIR
+                    "/attack-header-flag-rogue-batch4.lsa|-|error|later format\n", a0);
         free(b);
         return 0;
 }
