@@ -315,6 +315,31 @@ static int attack_format2(FILE *fl)
         }
 
         /*
+         * stolen-batch1-cut (later/checkpoints.txt): the holder of the erased epoch-0 key
+         * rewrites batch 1 (a record changed) with bit 15 and seals archive 0 again, and cuts
+         * the chain there. From the root key alone epoch 0 is the last epoch known, so the
+         * genuine checkpoint of batch 1 (format2/inside-closed-epoch.checkpoint, epoch-0 key)
+         * is authentic: the forged later batch 1 is a fork, tampered.
+         */
+        {
+                AFrame f0[8];
+                uint8_t *h1;
+                if (aframes(b[0], n[0], f0, 8) != 4)
+                        return -EINVAL;
+                memcpy(q, b[0], n[0]);
+                h1 = q + f0[2].off + LS_FRAME_HDR_LEN;
+                if (ls_get64(h1 + 40) != 1)
+                        return -EINVAL;
+                flip_payload(q, &f0[2]);
+                ls_sha256(h1 + 192, h1 + LS_BATCH_HEADER_LEN,
+                          f0[2].len - LS_FRAME_HDR_LEN - LS_BATCH_HEADER_LEN);
+                ls_put16(h1 + 12, ls_get16(h1 + 12) | 0x8000);
+                TRY(asign_batch(h1, k0));
+                TRY(asign_seal(q, n[0], k0, h1));
+                TRY(aput("attack-stolen-batch1-cut", q, n[0]));
+        }
+
+        /*
          * stolen-seal-counts: archive 1 keeps its batches 2-4 (epoch 0, then 1) but its seal is
          * replaced by one of a later format (incompatible flag bit 0) signed with the erased
          * epoch-0 key, whose batch_count (1) names batch 2 as the last: that key may sign the
@@ -510,6 +535,8 @@ static int attack_checkpoints(const char *a0)
                             LATER_DIR "/batch-flag.checkpoint|error|later format\n",
                         i ? "-upto" : "", a0, opt);
         }
+        fprintf(cl, "later-cp-stolen-batch1-fork|" LATER_DIR "/attack-stolen-batch1-cut.lsa|-|"
+                    "-c|format2/inside-closed-epoch.checkpoint|tampered|checkpoint fork\n");
         fclose(cl);
         return 0;
 }
