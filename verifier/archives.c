@@ -40,20 +40,12 @@ static int checkpoint_authentic(Ctx *c, Checkpoint *cp, const char **why, int *u
         return 1;
 }
 
-static void on_batch(void *ud, const char *file, uint64_t offset, const LsBatchHeader *h)
+/* The checkpoints that name batch h (its header hash hh as written) compared with it. */
+static void match_checkpoints(Ctx *c, const LsBatchHeader *h, const uint8_t *hh)
 {
-        Ctx *c = ud;
-
-        (void) file;
-        (void) offset;
-        if (!c->report.have_chain) {
-                memcpy(c->report.chain_id, h->chain_id, LS_CHAIN_ID_LEN);
-                c->report.have_chain = 1;
-        }
         /* Authenticity is decided at the end, with everything the chain taught (closes). */
         for (size_t i = 0; i < c->ncps; i++) {
                 Checkpoint *cp = &c->cps[i];
-                uint8_t hh[LS_HASH_LEN];
                 /* at the batch it names, or at the batch whose records its tree size ends in */
                 if (cp->matched || memcmp(cp->cp.chain_id, h->chain_id, LS_CHAIN_ID_LEN) != 0 ||
                     !((cp->cp.has_batch && cp->cp.batch_no == h->batch_no) ||
@@ -62,12 +54,35 @@ static void on_batch(void *ud, const char *file, uint64_t offset, const LsBatchH
                 cp->matched = 1;
                 cp->matched_batch = h->batch_no;
                 cp->matched_time_ns = h->max_time_ns;
-                ls_batch_header_hash(h, hh);
                 cp->agrees = !memcmp(cp->cp.chain_id, h->chain_id, LS_CHAIN_ID_LEN) &&
                              cp->cp.tree_size == h->tree_size &&
                              ls_hash_equal(cp->cp.root, h->tree_root) && cp->cp.has_batch &&
                              cp->cp.batch_no == h->batch_no && ls_hash_equal(cp->cp.header_hash, hh);
         }
+}
+
+static void on_batch(void *ud, const char *file, uint64_t offset, const LsBatchHeader *h)
+{
+        Ctx *c = ud;
+        uint8_t hh[LS_HASH_LEN];
+
+        (void) file;
+        (void) offset;
+        if (!c->report.have_chain) {
+                memcpy(c->report.chain_id, h->chain_id, LS_CHAIN_ID_LEN);
+                c->report.have_chain = 1;
+        }
+        ls_batch_header_hash(h, hh);
+        match_checkpoints(c, h, hh);
+}
+
+/*
+ * A batch read by its envelope (SPEC §1.1): an authentic checkpoint that names it and differs
+ * is a fork (tampered) as for any batch; one that agrees proves that header.
+ */
+static void on_envelope(void *ud, const LsBatchHeader *h, const uint8_t header_hash[32])
+{
+        match_checkpoints(ud, h, header_hash);
 }
 
 static void finish_checkpoints(Ctx *c)
@@ -348,6 +363,7 @@ int run_archives(Ctx *c, const Options *o, char *const *paths, size_t npaths)
         LsVerifyCallbacks cb = {.finding = on_finding,
                                 .record = on_record,
                                 .batch = on_batch,
+                                .envelope = on_envelope,
                                 .archive = on_archive,
                                 .userdata = c};
         LsTrustConflict conflict;

@@ -202,6 +202,25 @@ static int damage(LsArchiveReader *r, LsReadItem *it, uint64_t start, int error,
         return 1;
 }
 
+/* H(n bytes at off), read without consuming them. */
+static int hash_range(LsArchiveReader *r, uint64_t off, uint64_t n, uint8_t out[LS_HASH_LEN])
+{
+        LsSha256 c;
+
+        ls_sha256_init(&c);
+        while (n > 0) {
+                size_t k = (size_t) MIN(n, (uint64_t) SCAN_CHUNK);
+                int e = pread_all(r->fd, r->scan, k, off);
+                if (e < 0)
+                        return e;
+                ls_sha256_update(&c, r->scan, k);
+                off += k;
+                n -= k;
+        }
+        ls_sha256_final(&c, out);
+        return 0;
+}
+
 /*
  * A structure of a later format (SPEC §1.1), its frame starting at `start`, its bytes (n,
  * copied) the frame's content: a LATER item that spans `span` bytes from start (consumed and
@@ -441,6 +460,11 @@ int ls_archive_reader_next(LsArchiveReader *r, LsReadItem *it)
                                 if (span > r->size - start)
                                         return damage(r, it, start, -ENODATA, r->size,
                                                       "batch payload truncated");
+                                /* its payload's digest, for the payload_hash of its envelope */
+                                k = hash_range(r, start + LS_FRAME_HDR_LEN + LS_BATCH_HEADER_LEN,
+                                               it->batch.payload_len, it->later_payload_hash);
+                                if (k < 0)
+                                        return k;
                                 return later(r, it, start, span, LS_MAGIC_BATCH, buf,
                                              LS_BATCH_HEADER_LEN, ver,
                                              ls_get16(buf + 12) &

@@ -53,6 +53,8 @@ typedef struct LsReadItem {
         uint16_t later_version;
         uint16_t later_flags;     /* the incompatible flags this reader does not know */
         uint8_t later_hash[LS_HASH_LEN];
+        uint8_t later_payload_hash[LS_HASH_LEN]; /* 'B': H(its payload bytes), which its
+                                                  * payload_hash must be (SPEC §1.1) */
         const uint8_t *raw;
         size_t raw_len;
 } LsReadItem;

@@ -141,7 +141,8 @@ static void process_trailer(LsChainVerifier *v, const LsReadItem *item)
 {
         const LsTrailer *t = &item->trailer;
         const uint64_t off = item->offset;
-        uint64_t last = t->first_batch_no + t->batch_count - 1;
+        /* the archive's last batch is the last one read, whatever the seal claims */
+        uint64_t last = v->a.have_last_no ? v->a.last_no : t->first_batch_no + t->batch_count - 1;
         LsKeyInfo *key = ls_trust_key(v->trust, t->key_id);
         LsTrustDecision d1 = {.result = LS_TRUST_UNKNOWN_KEY}, d2 = d1;
         int ok = 1;
@@ -151,7 +152,7 @@ static void process_trailer(LsChainVerifier *v, const LsReadItem *item)
                              last, LS_UNSET, "archive bytes before the seal were modified");
                 ok = 0;
         }
-        if (!key && v->later_seen && ok) {
+        if (!key && ok && (chain_later_unknown_ok(v, last) || chain_later_unknown_ok(v, last + 1))) {
                 /* its key may be certified where this verifier could not read (SPEC §1.1) */
                 v->st.later_unjudged++;
                 v->a.sum.sealed = 1;
@@ -249,8 +250,17 @@ static int later_authentic(LsChainVerifier *v, const LsReadItem *it, const char 
         switch (it->later_magic) {
         case LS_MAGIC_BATCH: {
                 const LsBatchHeader *h = &it->batch;
+                /* its payload is the one its header signs, whoever signed it (envelope) */
+                if (!ls_hash_equal(it->later_payload_hash, h->payload_hash)) {
+                        chain_report(v, LS_CLASS_TAMPERED, -EILSEQ, "payload hash",
+                                     off + 8 + LS_BATCH_HEADER_LEN, h->batch_no, h->first_seq,
+                                     "compressed payload does not match the digest its batch "
+                                     "header of a later format (%s) signs",
+                                     what);
+                        return 0;
+                }
                 ls_trust_check_batch_hash(v->trust, h, it->later_hash, &d);
-                if (d.result == LS_TRUST_UNKNOWN_KEY && (v->a.later || v->later_seen))
+                if (d.result == LS_TRUST_UNKNOWN_KEY && chain_later_unknown_ok(v, h->batch_no))
                         return 2; /* certified in what this verifier cannot read */
                 if (d.result == LS_TRUST_UNKNOWN_KEY) {
                         ls_hex(hex, h->key_id, LS_KEY_ID_LEN);
@@ -310,7 +320,9 @@ static int later_authentic(LsChainVerifier *v, const LsReadItem *it, const char 
                 int hdr = it->later_magic == LS_MAGIC_ARCHIVE;
                 const LsTrailer *t = &it->trailer;
                 const LsArchiveHeader *h = &it->header;
-                uint64_t b = hdr ? h->first_batch_no : t->first_batch_no + t->batch_count - 1;
+                uint64_t b = hdr ? h->first_batch_no
+                                 : v->a.have_last_no ? v->a.last_no
+                                                     : t->first_batch_no + t->batch_count - 1;
                 const uint8_t *chain_id = hdr ? h->chain_id : t->chain_id;
                 uint64_t epoch = hdr ? h->epoch : t->epoch;
                 LsTrustDecision d2 = d;
@@ -319,8 +331,9 @@ static int later_authentic(LsChainVerifier *v, const LsReadItem *it, const char 
                 key = ls_trust_key(v->trust, key_id);
                 /* certified, as likely as not, in what this verifier cannot read: not judged,
                  * but its links are (below) */
-                int unjudged = !key && hdr && v->later_seen;
-                if (!key && !hdr && (v->a.later || v->later_seen) &&
+                int unjudged = !key && hdr && chain_later_unknown_ok(v, b);
+                if (!key && !hdr &&
+                    (chain_later_unknown_ok(v, b) || chain_later_unknown_ok(v, b + 1)) &&
                     ls_hash_equal(t->content_hash, it->content_hash))
                         return 2;
                 if (!key && !unjudged) {
@@ -444,13 +457,18 @@ static void process_later(LsChainVerifier *v, const LsReadItem *it)
                 b = v->a.hdr.first_batch_no;
                 key_id = v->a.hdr.key_id;
         }
-        if (it->later_magic == LS_MAGIC_BATCH)
+        if (it->later_magic == LS_MAGIC_BATCH) {
                 v->a.batches++;
+                v->a.have_last_no = 1;
+                v->a.last_no = it->batch.batch_no;
+        }
         int auth = later_authentic(v, it, what);
         if (auth == 2) {
                 /* Not judged: its links carry on (the next structure must continue it). */
                 v->st.later_unjudged++;
                 if (it->later_magic == LS_MAGIC_BATCH) {
+                        if (v->cb.envelope)
+                                v->cb.envelope(v->cb.userdata, &it->batch, it->later_hash);
                         v->next_batch_no = it->batch.batch_no + 1;
                         v->next_seq = it->batch.tree_size;
                         memcpy(v->prev_header_hash, it->later_hash, LS_HASH_LEN);
@@ -498,7 +516,7 @@ static void process_later(LsChainVerifier *v, const LsReadItem *it)
                              later_name(it->later_magic), it->offset, what, hex);
         }
         v->a.later = 1;
-        v->later_seen = 1;
+        chain_later_seen(v, b);
         /* Its content is not judged: no Merkle root, no heartbeat coverage across it. */
         v->tree_valid = 0;
         v->st.tree_checked_all = 0;
@@ -535,6 +553,8 @@ static void process_later(LsChainVerifier *v, const LsReadItem *it)
                 v->links_known = 1;
                 v->have_prev_batch = 1;
                 ls_trust_note_signed_hash(v->trust, h, it->later_hash);
+                if (v->cb.envelope)
+                        v->cb.envelope(v->cb.userdata, h, it->later_hash);
                 memcpy(v->last_key_id, h->key_id, LS_KEY_ID_LEN);
                 v->st.batches_later++;
                 if (v->st.later_last_batch == LS_UNSET || h->batch_no > v->st.later_last_batch)
@@ -764,7 +784,8 @@ int ls_chain_verify_archive(LsChainVerifier *v, int fd, const char *file)
         if (!v->a.have_header && !v->a.later)
                 chain_report(v, LS_CLASS_TAMPERED, -EBADMSG, "archive header", 0, LS_UNSET,
                              LS_UNSET, "no valid archive header");
-        else if (v->a.have_header && v->a.header_verified == 0 && v->later_seen)
+        else if (v->a.have_header && v->a.header_verified == 0 &&
+                 chain_later_unknown_ok(v, v->a.hdr.first_batch_no))
                 v->st.later_unjudged++; /* its key is not known after a later format (§1.1) */
         else if (v->a.have_header && v->a.header_verified == 0)
                 chain_report(v, LS_CLASS_TAMPERED, -EKEYREJECTED, "archive header signature",

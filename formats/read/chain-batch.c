@@ -69,13 +69,41 @@ static void learn_from_records(LsChainVerifier *v, const LsBatchHeader *h, const
                                      "authentic batch: written by a later format of logseal; "
                                      "upgrade logseal-verify: what its keys sign is not judged",
                                      what);
-                        v->later_seen = 1;
+                        chain_later_seen(v, h->batch_no);
                 } else if (r < 0 && report_errors)
                         chain_report(v, LS_CLASS_TAMPERED,
                                      r == -ENOKEY || r == -EXDEV ? -EKEYREJECTED : r, what, offset,
                                      h->batch_no, rec.seq, "%s in the chain is not acceptable: %s",
                                      what, cert_reason(r, why));
         }
+}
+
+/* ---- structures of a later format (SPEC §1.1) ---- */
+
+void chain_later_seen(LsChainVerifier *v, uint64_t b)
+{
+        v->later_seen = 1;
+        if (b != LS_UNSET && (v->later_batch == LS_UNSET || b > v->later_batch))
+                v->later_batch = b;
+}
+
+/*
+ * After an authentic structure of a later format a key this verifier does not know may have
+ * been certified in what it cannot read, but only where no known key owns batch b: not in a
+ * window that a known successor or close bounds (only that window's key signs there), nor in
+ * the open window of the last known key unless a later structure was met inside it (the
+ * structure that could certify its successor). Else a copy of an erased key could sign a
+ * later structure in its own window and make every later key "not judged".
+ */
+int chain_later_unknown_ok(LsChainVerifier *v, uint64_t b)
+{
+        const LsKeyInfo *k;
+        int open = 0;
+
+        if (!v->later_seen || b == LS_UNSET)
+                return 0;
+        k = ls_trust_batch_owner(v->trust, v->chain_id, b, &open);
+        return !k || (open && v->later_batch != LS_UNSET && v->later_batch >= k->valid_from_batch);
 }
 
 /* ---- heartbeat coverage ---- */
@@ -148,6 +176,8 @@ void chain_verify_batch(LsChainVerifier *v, BatchJob *j)
         LsKeyInfo *key;
 
         v->a.batches++;
+        v->a.have_last_no = 1;
+        v->a.last_no = b;
         if (!v->have_chain) {
                 memcpy(v->chain_id, h->chain_id, LS_CHAIN_ID_LEN);
                 v->have_chain = 1;
@@ -180,7 +210,7 @@ void chain_verify_batch(LsChainVerifier *v, BatchJob *j)
 
         LsTrustDecision d;
         ls_trust_check_batch(v->trust, h, &d);
-        if (d.result == LS_TRUST_UNKNOWN_KEY && v->later_seen) {
+        if (d.result == LS_TRUST_UNKNOWN_KEY && chain_later_unknown_ok(v, b)) {
                 /*
                  * After an authentic structure of a later format its key may be certified in
                  * a batch this verifier could not read (SPEC §1.1): not judged, and its links
@@ -193,6 +223,11 @@ void chain_verify_batch(LsChainVerifier *v, BatchJob *j)
                                      b, h->first_seq,
                                      "batch does not continue the chain after batch %" PRIu64,
                                      v->next_batch_no - 1);
+                /* its payload is still the one its header signs (SPEC §1.1 envelope) */
+                if (r == -EILSEQ)
+                        chain_report(v, LS_CLASS_TAMPERED, r, "payload hash",
+                                     off + 8 + LS_BATCH_HEADER_LEN, b, h->first_seq,
+                                     "compressed payload does not match the signed digest");
                 v->st.later_unjudged++;
                 if (v->st.later_last_batch == LS_UNSET || b > v->st.later_last_batch)
                         v->st.later_last_batch = b;
@@ -200,6 +235,8 @@ void chain_verify_batch(LsChainVerifier *v, BatchJob *j)
                 v->next_batch_no = b + 1;
                 v->next_seq = h->tree_size;
                 ls_batch_header_hash(h, v->prev_header_hash);
+                if (v->cb.envelope)
+                        v->cb.envelope(v->cb.userdata, h, v->prev_header_hash);
                 v->links_known = 1;
                 v->have_prev_batch = 1;
                 v->tree_valid = 0;
@@ -351,7 +388,7 @@ void chain_verify_batch(LsChainVerifier *v, BatchJob *j)
                                                 "written by a later format of logseal; upgrade "
                                                 "logseal-verify to read it",
                                                 coff);
-                                        v->later_seen = 1;
+                                        chain_later_seen(v, b);
                                 } else if (ck < 0) {
                                         chain_report(
                                                 v, LS_CLASS_TAMPERED, ck, "control record", off, b,

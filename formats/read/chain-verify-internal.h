@@ -32,6 +32,10 @@ typedef struct ArchiveCtx {
         int later;                /* a structure of a later format was met (SPEC §1.1) */
         uint64_t batches, records, min_time, max_time;
         uint64_t first_batch_no;
+        int have_last_no;         /* a batch header was read in this archive ... */
+        uint64_t last_no;         /* ... the last one's batch_no: the seal's key must be one
+                                   * that may sign it or the next (not the batch the seal's own
+                                   * batch_count names) */
         int have_last;
         LsBatchHeader last;       /* last verified batch */
         LsArchiveSummary sum;
@@ -138,6 +142,8 @@ struct LsChainVerifier {
         int upto_reached;                     /* batch upto was taken: examine nothing more */
         int later_seen;                       /* an authentic structure of a later format was
                                                * met (SPEC §1.1) */
+        uint64_t later_batch;                 /* the greatest batch number such a structure
+                                               * concerns; LS_UNSET: none */
         char guarantee[512];
         uint64_t first_archive_no;
         int last_archive_open;
@@ -158,6 +164,10 @@ void chain_job_free(BatchJob *j);
 /* chain-batch.c */
 void chain_verify_batch(LsChainVerifier *v, BatchJob *j);
 void chain_report_gap(LsChainVerifier *v);
+/* An authentic structure of a later format concerning batch b was met (SPEC §1.1). */
+void chain_later_seen(LsChainVerifier *v, uint64_t b);
+/* May a key this verifier does not know sign batch b, not judged (SPEC §1.1)? */
+int chain_later_unknown_ok(LsChainVerifier *v, uint64_t b);
 
 /* chain-archive.c */
 void chain_verify_archive_header_sig(LsChainVerifier *v);

@@ -128,6 +128,7 @@ int ls_chain_verifier_new(LsChainVerifier **ret, const uint8_t root_pk[LS_PK_LEN
         v->st.first_batch = v->st.last_batch = LS_UNSET;
         v->st.first_seq = v->st.last_seq = LS_UNSET;
         v->st.later_last_batch = LS_UNSET;
+        v->later_batch = LS_UNSET;
         v->st.tree_checked_all = 1;
         v->last_time = LS_UNSET;
         v->upto = LS_UNSET;

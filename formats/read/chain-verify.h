@@ -59,6 +59,10 @@ typedef struct LsVerifyCallbacks {
         void (*record)(void *ud, const LsBatchHeader *h, const LsRecord *rec);
         int all_records;
         void (*batch)(void *ud, const char *file, uint64_t offset, const LsBatchHeader *h);
+        /* A batch read by its envelope only (SPEC §1.1: authentic of a later format, or not
+         * judged), with the hash of its header as written: what a checkpoint naming it must
+         * agree with (a fork there is tampered all the same). Its content is not verified. */
+        void (*envelope)(void *ud, const LsBatchHeader *h, const uint8_t header_hash[32]);
         void (*archive)(void *ud, const LsArchiveSummary *s);
         void *userdata;
 } LsVerifyCallbacks;

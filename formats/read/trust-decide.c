@@ -145,6 +145,24 @@ static const char *against_close(const LsEpochClose *c, uint64_t b, uint64_t tre
         return NULL;
 }
 
+const LsKeyInfo *ls_trust_batch_owner(const LsTrust *t, const uint8_t chain_id[LS_CHAIN_ID_LEN],
+                                      uint64_t b, int *open)
+{
+        const LsKeyInfo *best = NULL;
+
+        for (size_t i = 0; i < t->nkeys; i++) {
+                const LsKeyInfo *k = &t->keys[i];
+                if (k->is_root || memcmp(k->chain_id, chain_id, LS_CHAIN_ID_LEN) != 0 ||
+                    k->valid_from_batch > b)
+                        continue;
+                if (!best || k->valid_from_batch > best->valid_from_batch)
+                        best = k;
+        }
+        *open = best && !trust_successor(t, best) &&
+                !trust_close_find(t, best->chain_id, best->epoch);
+        return best;
+}
+
 void ls_trust_check_batch(LsTrust *t, const LsBatchHeader *h, LsTrustDecision *d)
 {
         uint8_t hh[LS_HASH_LEN];

@@ -178,6 +178,14 @@ uint64_t ls_trust_known_last_batch(const LsTrust *t, const uint8_t chain_id[LS_C
 /* The close of (chain, epoch) when known, else NULL. */
 const LsEpochClose *ls_trust_close(const LsTrust *t, const uint8_t chain_id[LS_CHAIN_ID_LEN],
                                    uint64_t epoch);
+/*
+ * The known signing key of the chain whose window holds batch b (the greatest
+ * valid_from_batch ≤ b), or NULL. *open: 1 when nothing known ends that window (no successor,
+ * no close): a key certified where this verifier cannot read may have taken over after it
+ * (SPEC §1.1); 0 when its successor or its close bounds it, so no other key may sign b.
+ */
+const LsKeyInfo *ls_trust_batch_owner(const LsTrust *t, const uint8_t chain_id[LS_CHAIN_ID_LEN],
+                                      uint64_t b, int *open);
 /* Has the epoch of key k ended, as far as the trust material shows? */
 int ls_trust_epoch_ended(const LsTrust *t, const LsKeyInfo *k);
 

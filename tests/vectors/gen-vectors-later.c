@@ -307,7 +307,8 @@ int make_later(FILE *fl, const TuGolden *g, const char *a0, const uint8_t *b1, s
                         "seal signature"));
         }
         free(q);
-        return later_chain(fl, g) < 0 || later_dict(fl) < 0 || later_stolen(fl) < 0;
+        return later_chain(fl, g) != 0 || later_dict(fl) != 0 || later_stolen(fl) != 0 ||
+               make_later_attacks(fl, a0) != 0;
 }
 
 /*

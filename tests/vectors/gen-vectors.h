@@ -82,3 +82,6 @@ int make_later(FILE *fl, const TuGolden *g, const char *a0, const uint8_t *b1, s
                const Frame *f1);
 /* later/bundle*: evidence bundles of a later format (§14.1), after make_bundle */
 int make_later_bundles(const TuGolden *g);
+/* gen-vectors-later-attack.c: later/attack-*, attempts to make a forgery milder through §1.1 */
+int make_later_attacks(FILE *fl, const char *a0);
+int make_later_attack_bundles(void); /* after make_later_bundles */

@@ -133,7 +133,7 @@ with tempfile.TemporaryDirectory() as d:
             limit = (doc.get("verdict") or {}).get("limit") or ""
             chk(f"forgery {name}: the LIMIT sentence admits a rewrite from batch "
                 f"{FIRST_FORGED[name]} on", limit_covers(limit, FIRST_FORGED[name]), limit)
-        if cls == "error" and extra.endswith(".lsk"):
+        if cls == "error" and extra.endswith(".lsk") and first != "later format":
             chk(f"forgery {name}: the rejected item is named on stderr",
                 "not accepted" in doc.get("stderr", ""), doc.get("stderr"))
         if first == "later format":
@@ -141,7 +141,8 @@ with tempfile.TemporaryDirectory() as d:
             # and that nothing from there on was judged; what precedes it verified
             fs = [f for f in doc["findings"] if f["check"] == "later format"]
             chk(f"forgery {name}: the later format is named with its file and offset",
-                fs and fs[0]["file"].endswith(files.split(",")[-1]) and
+                fs and any(fs[0]["file"].endswith(x)
+                           for x in files.split(",")[1:] or files.split(",")) and
                 fs[0]["offset"] is not None and "upgrade logseal-verify" in fs[0]["detail"] and
                 "written by a later format of logseal" in fs[0]["detail"] and
                 ("nothing from here on was judged" in fs[0]["detail"] or fs[0]["seq"] is not None),
@@ -168,6 +169,28 @@ with tempfile.TemporaryDirectory() as d:
         check(f"bundle {name}: first finding is '{first}', naming evidence.lsb",
               fs and fs[0]["check"] == first and fs[0]["file"].endswith("evidence.lsb") and
               (cls != "error" or "upgrade logseal-verify" in fs[0]["detail"]), fs[:1])
+
+    # 3c. an authentic checkpoint compared with a batch read by its envelope (SPEC §1.1, §7.3):
+    # a fork is tampered whatever the batch's format (later/checkpoints.txt)
+    for line in open(os.path.join(VEC, "later", "checkpoints.txt")):
+        if line.startswith("#"):
+            continue
+        name, files, extra, opt, cpf, cls, first = line.rstrip("\n").split("|")
+        rc, doc = run_json("-k", ROOT, opt, os.path.join(VEC, cpf),
+                           *[os.path.join(VEC, f) for f in files.split(",")])
+        def chk(n, cond, detail=""):
+            bug = KNOWN_BUGS.get(name)
+            if bug and any(w in n for w in bug[0]):
+                todo_check(n, cond, detail, bug[1])
+            else:
+                check(n, cond, detail)
+        chk(f"checkpoint {name}: exit {CLASS_RC[cls]}", rc == CLASS_RC[cls], doc["findings"][:3])
+        fs = [f for f in doc["findings"] if f["class"] == cls]
+        chk(f"checkpoint {name}: first finding is '{first}'", fs and fs[0]["check"] == first,
+            fs[:1])
+        if cls == "error":
+            chk(f"checkpoint {name}: consistent with the later batch it names",
+                [c for c in doc["checkpoints"] if c["result"] == "consistent"], doc["checkpoints"])
 
     # 4. checkpoints: missing tail is a gap with the count; consistent checkpoint
     rc, doc = run_json("-k", ROOT, "--keys", keys, "-c", os.path.join(VEC, "golden.checkpoint"), A[0])
