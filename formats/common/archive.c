@@ -221,6 +221,28 @@ void ls_trailer_encode(const LsTrailer *t, uint8_t out[LS_TRAILER_LEN])
         memcpy(out + 216, t->sig, LS_SIG_LEN);
 }
 
+/* The seal trailer's fields at their offsets (SPEC §8.4), the same in every version (§1.1). */
+static void trailer_fields(LsTrailer *t, const uint8_t *p)
+{
+        t->compat_flags = ls_get16(p + 14);
+        memcpy(t->chain_id, p + 16, LS_CHAIN_ID_LEN);
+        t->archive_no = ls_get64(p + 32);
+        t->first_batch_no = ls_get64(p + 40);
+        t->batch_count = ls_get64(p + 48);
+        t->first_seq = ls_get64(p + 56);
+        t->record_count = ls_get64(p + 64);
+        t->min_time_ns = ls_get64(p + 72);
+        t->max_time_ns = ls_get64(p + 80);
+        t->sealed_ns = ls_get64(p + 88);
+        t->tree_size = ls_get64(p + 96);
+        memcpy(t->tree_root, p + 104, LS_HASH_LEN);
+        memcpy(t->last_header_hash, p + 136, LS_HASH_LEN);
+        memcpy(t->content_hash, p + 168, LS_HASH_LEN);
+        memcpy(t->key_id, p + 200, LS_KEY_ID_LEN);
+        t->epoch = ls_get64(p + 208);
+        memcpy(t->sig, p + 216, LS_SIG_LEN);
+}
+
 int ls_trailer_decode(LsTrailer *ret, const uint8_t *p, size_t n, size_t *ret_offset)
 {
         LsTrailer t = {};
@@ -232,23 +254,7 @@ int ls_trailer_decode(LsTrailer *ret, const uint8_t *p, size_t n, size_t *ret_of
         r = check_prefix(p, n, LS_MAGIC_TRAILER, LS_TRAILER_LEN, ret_offset);
         if (r < 0)
                 return r;
-        t.compat_flags = ls_get16(p + 14);
-        memcpy(t.chain_id, p + 16, LS_CHAIN_ID_LEN);
-        t.archive_no = ls_get64(p + 32);
-        t.first_batch_no = ls_get64(p + 40);
-        t.batch_count = ls_get64(p + 48);
-        t.first_seq = ls_get64(p + 56);
-        t.record_count = ls_get64(p + 64);
-        t.min_time_ns = ls_get64(p + 72);
-        t.max_time_ns = ls_get64(p + 80);
-        t.sealed_ns = ls_get64(p + 88);
-        t.tree_size = ls_get64(p + 96);
-        memcpy(t.tree_root, p + 104, LS_HASH_LEN);
-        memcpy(t.last_header_hash, p + 136, LS_HASH_LEN);
-        memcpy(t.content_hash, p + 168, LS_HASH_LEN);
-        memcpy(t.key_id, p + 200, LS_KEY_ID_LEN);
-        t.epoch = ls_get64(p + 208);
-        memcpy(t.sig, p + 216, LS_SIG_LEN);
+        trailer_fields(&t, p);
         if (t.batch_count == 0)
                 FAIL(-EBADMSG, 48);
         if (t.record_count < t.batch_count || t.first_seq > UINT64_MAX - t.record_count ||
@@ -278,23 +284,7 @@ int ls_trailer_decode_later(LsTrailer *ret, uint16_t *ret_version, const uint8_t
                 FAIL(-EBADMSG, 10);
         if (n != LS_TRAILER_LEN)
                 FAIL(-EBADMSG, LS_TRAILER_LEN);
-        t.compat_flags = ls_get16(p + 14);
-        memcpy(t.chain_id, p + 16, LS_CHAIN_ID_LEN);
-        t.archive_no = ls_get64(p + 32);
-        t.first_batch_no = ls_get64(p + 40);
-        t.batch_count = ls_get64(p + 48);
-        t.first_seq = ls_get64(p + 56);
-        t.record_count = ls_get64(p + 64);
-        t.min_time_ns = ls_get64(p + 72);
-        t.max_time_ns = ls_get64(p + 80);
-        t.sealed_ns = ls_get64(p + 88);
-        t.tree_size = ls_get64(p + 96);
-        memcpy(t.tree_root, p + 104, LS_HASH_LEN);
-        memcpy(t.last_header_hash, p + 136, LS_HASH_LEN);
-        memcpy(t.content_hash, p + 168, LS_HASH_LEN);
-        memcpy(t.key_id, p + 200, LS_KEY_ID_LEN);
-        t.epoch = ls_get64(p + 208);
-        memcpy(t.sig, p + 216, LS_SIG_LEN);
+        trailer_fields(&t, p);
         *ret_version = ls_get16(p + 8);
         *ret = t;
         *ret_offset = 0;

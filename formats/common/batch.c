@@ -43,6 +43,30 @@ void ls_batch_header_encode(const LsBatchHeader *h, uint8_t out[LS_BATCH_HEADER_
                 return (code);                                                                     \
         } while (0)
 
+/* The fields at their offsets (SPEC §6.1), the same in every version (§1.1). */
+static void header_fields(LsBatchHeader *h, const uint8_t *p)
+{
+        h->incompat_flags = ls_get16(p + 12);
+        h->compat_flags = ls_get16(p + 14);
+        memcpy(h->chain_id, p + 16, LS_CHAIN_ID_LEN);
+        h->archive_no = ls_get64(p + 32);
+        h->batch_no = ls_get64(p + 40);
+        h->first_seq = ls_get64(p + 48);
+        h->record_count = ls_get32(p + 56);
+        h->payload_raw_len = ls_get32(p + 60);
+        h->min_time_ns = ls_get64(p + 64);
+        h->max_time_ns = ls_get64(p + 72);
+        h->tree_size = ls_get64(p + 80);
+        memcpy(h->tree_root, p + 88, LS_HASH_LEN);
+        memcpy(h->prev_header_hash, p + 120, LS_HASH_LEN);
+        memcpy(h->salt_seed, p + 152, LS_HASH_LEN);
+        h->payload_len = ls_get32(p + 184);
+        memcpy(h->payload_hash, p + 192, LS_HASH_LEN);
+        memcpy(h->key_id, p + 224, LS_KEY_ID_LEN);
+        h->epoch = ls_get64(p + 232);
+        memcpy(h->sig, p + 240, LS_SIG_LEN);
+}
+
 int ls_batch_header_decode(LsBatchHeader *ret, const uint8_t *p, size_t n, size_t *ret_offset)
 {
         LsBatchHeader h = {};
@@ -62,25 +86,7 @@ int ls_batch_header_decode(LsBatchHeader *ret, const uint8_t *p, size_t n, size_
                 FAIL(-EPROTONOSUPPORT, 12);
         if (n != LS_BATCH_HEADER_LEN)
                 FAIL(-EBADMSG, LS_BATCH_HEADER_LEN);
-        h.incompat_flags = ls_get16(p + 12);
-        h.compat_flags = ls_get16(p + 14);
-        memcpy(h.chain_id, p + 16, LS_CHAIN_ID_LEN);
-        h.archive_no = ls_get64(p + 32);
-        h.batch_no = ls_get64(p + 40);
-        h.first_seq = ls_get64(p + 48);
-        h.record_count = ls_get32(p + 56);
-        h.payload_raw_len = ls_get32(p + 60);
-        h.min_time_ns = ls_get64(p + 64);
-        h.max_time_ns = ls_get64(p + 72);
-        h.tree_size = ls_get64(p + 80);
-        memcpy(h.tree_root, p + 88, LS_HASH_LEN);
-        memcpy(h.prev_header_hash, p + 120, LS_HASH_LEN);
-        memcpy(h.salt_seed, p + 152, LS_HASH_LEN);
-        h.payload_len = ls_get32(p + 184);
-        memcpy(h.payload_hash, p + 192, LS_HASH_LEN);
-        memcpy(h.key_id, p + 224, LS_KEY_ID_LEN);
-        h.epoch = ls_get64(p + 232);
-        memcpy(h.sig, p + 240, LS_SIG_LEN);
+        header_fields(&h, p);
 
         if (h.record_count == 0)
                 FAIL(-EBADMSG, 56);
@@ -125,25 +131,7 @@ int ls_batch_header_decode_later(LsBatchHeader *ret, uint8_t header_hash[LS_HASH
                 FAIL(-EBADMSG, 10);
         if (n != LS_BATCH_HEADER_LEN)
                 FAIL(-EBADMSG, LS_BATCH_HEADER_LEN);
-        h.incompat_flags = ls_get16(p + 12);
-        h.compat_flags = ls_get16(p + 14);
-        memcpy(h.chain_id, p + 16, LS_CHAIN_ID_LEN);
-        h.archive_no = ls_get64(p + 32);
-        h.batch_no = ls_get64(p + 40);
-        h.first_seq = ls_get64(p + 48);
-        h.record_count = ls_get32(p + 56);
-        h.payload_raw_len = ls_get32(p + 60);
-        h.min_time_ns = ls_get64(p + 64);
-        h.max_time_ns = ls_get64(p + 72);
-        h.tree_size = ls_get64(p + 80);
-        memcpy(h.tree_root, p + 88, LS_HASH_LEN);
-        memcpy(h.prev_header_hash, p + 120, LS_HASH_LEN);
-        memcpy(h.salt_seed, p + 152, LS_HASH_LEN);
-        h.payload_len = ls_get32(p + 184);
-        memcpy(h.payload_hash, p + 192, LS_HASH_LEN);
-        memcpy(h.key_id, p + 224, LS_KEY_ID_LEN);
-        h.epoch = ls_get64(p + 232);
-        memcpy(h.sig, p + 240, LS_SIG_LEN);
+        header_fields(&h, p);
         /* the hash of the bytes as written: a later format may use bytes this one reserves */
         ls_sha256(header_hash, p, LS_BATCH_SIGNED_LEN);
         *ret_version = ls_get16(p + 8);
