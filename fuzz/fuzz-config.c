@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "batch-builder.h"
 #include "conf.h"
 
 #include "fuzz.h"
@@ -79,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 FUZZ_CHECK(c.max_message >= 480);
                 FUZZ_CHECK(c.batch_max_records >= 1);
                 FUZZ_CHECK(c.queue_max_bytes >= (1u << 20));
-                FUZZ_CHECK(c.zstd_level >= 1 && c.zstd_level <= 19);
+                FUZZ_CHECK(c.zstd_level == LS_ZSTD_LEVEL_AUTO || (c.zstd_level >= 1 && c.zstd_level <= 19));
                 FUZZ_CHECK(!c.publish_dir || c.publish_dir[0] == '/');
                 FUZZ_CHECK(!c.publish_command || c.publish_command[0] == '/');
         }
