@@ -154,6 +154,8 @@ static int attack_golden(FILE *fl, const char *a0)
          * open, the later header inside it: not judged (error; SPEC §11.1 concedes the
          * rewrite after batch 3 to the holder of that key from the root key alone anyway).
          */
+        free(b);
+        b = NULL;
         TRY(tu_read_file(LATER_DIR "/header-flag.lsa", 1 << 20, &b, &n));
         {
                 uint8_t *h4 = b + f[2].off + LS_FRAME_HDR_LEN;
