@@ -308,9 +308,17 @@ def test_memory():
         closed = losses(report, "connection-closed")
         at_stop = sum(e["fields"]["count"] for e in closed
                       if e["fields"].get("text", "").startswith("stop:"))
+        by_cause = {}
+        for e in losses(report):
+            k = (e["fields"].get("cause"), e["fields"].get("text", "")[:40])
+            by_cause[k] = by_cause.get(k, 0) + e["fields"].get("count", 0)
+        lens = {}
+        for r in syslog(records):
+            lens[r.get("original_length")] = lens.get(r.get("original_length"), 0) + 1
         t.check("memory: every half-sent frame is sealed truncated (orig_len 60000)",
                 len(cut) == sent and all("truncated" in r["flags"] for r in cut),
-                (len(cut), sent, "connections declared cut at the stop:", at_stop))
+                (len(cut), sent, "connections declared cut at the stop:", at_stop,
+                 "losses:", by_cause, "original lengths:", lens))
         t.check("memory: connections closed for the buffer budget are declared",
                 any("buffer_max_size" in e["fields"].get("text", "") for e in closed),
                 closed[:3])
