@@ -65,6 +65,20 @@ size_t ls_archive_header_encode(const LsArchiveHeader *h, uint8_t *out)
         return n;
 }
 
+/* The archive header's bytes 14..112 (SPEC §8.2), the same in every version (§1.1). */
+static void header_envelope(LsArchiveHeader *h, const uint8_t *p)
+{
+        h->compat_flags = ls_get16(p + 14);
+        memcpy(h->chain_id, p + 16, LS_CHAIN_ID_LEN);
+        h->archive_no = ls_get64(p + 32);
+        h->first_batch_no = ls_get64(p + 40);
+        h->first_seq = ls_get64(p + 48);
+        h->created_ns = ls_get64(p + 56);
+        memcpy(h->prev_seal_hash, p + 64, LS_HASH_LEN);
+        memcpy(h->key_id, p + 96, LS_KEY_ID_LEN);
+        h->epoch = ls_get64(p + 104);
+}
+
 int ls_archive_header_decode(LsArchiveHeader *ret, const uint8_t *p, size_t n, size_t *ret_offset)
 {
         LsArchiveHeader h = {};
@@ -93,15 +107,7 @@ int ls_archive_header_decode(LsArchiveHeader *ret, const uint8_t *p, size_t n, s
                 FAIL(-EBADMSG, size);
         if (!ls_all_zero(p + 113, 7))
                 FAIL(-EBADMSG, 113);
-        h.compat_flags = ls_get16(p + 14);
-        memcpy(h.chain_id, p + 16, LS_CHAIN_ID_LEN);
-        h.archive_no = ls_get64(p + 32);
-        h.first_batch_no = ls_get64(p + 40);
-        h.first_seq = ls_get64(p + 48);
-        h.created_ns = ls_get64(p + 56);
-        memcpy(h.prev_seal_hash, p + 64, LS_HASH_LEN);
-        memcpy(h.key_id, p + 96, LS_KEY_ID_LEN);
-        h.epoch = ls_get64(p + 104);
+        header_envelope(&h, p);
         pk = (size_t) h.peak_count * LS_HASH_LEN;
         if (pk)
                 memcpy(h.peaks, p + LS_ARCHIVE_HEADER_FIXED_LEN, pk);
@@ -141,15 +147,7 @@ int ls_archive_header_decode_later(LsArchiveHeader *ret, uint16_t *ret_version, 
         if (n != ls_get16(p + 10))
                 FAIL(-EBADMSG, ls_get16(p + 10));
         h.incompat_flags = ls_get16(p + 12);
-        h.compat_flags = ls_get16(p + 14);
-        memcpy(h.chain_id, p + 16, LS_CHAIN_ID_LEN);
-        h.archive_no = ls_get64(p + 32);
-        h.first_batch_no = ls_get64(p + 40);
-        h.first_seq = ls_get64(p + 48);
-        h.created_ns = ls_get64(p + 56);
-        memcpy(h.prev_seal_hash, p + 64, LS_HASH_LEN);
-        memcpy(h.key_id, p + 96, LS_KEY_ID_LEN);
-        h.epoch = ls_get64(p + 104);
+        header_envelope(&h, p);
         memcpy(h.sig, p + n - LS_SIG_LEN, LS_SIG_LEN);
         *ret_version = ls_get16(p + 8);
         memcpy(ret, &h, sizeof(h));
