@@ -45,27 +45,6 @@ static int key_named(LsKeyPair **k, const char *name, uint64_t epoch)
         return ls_keypair_from_seed(k, seed, epoch);
 }
 
-/* A batch header (304 bytes at p) signed with k as written (SPEC §7.1). */
-static int asign_batch(uint8_t *p, LsKeyPair *k)
-{
-        LsBatchHeader h;
-        LsSigner s;
-        uint8_t hh[LS_HASH_LEN];
-        uint16_t ver;
-        char body[LS_NOTE_BODY_MAX];
-        int n;
-
-        memcpy(p + 224, k->key_id, LS_KEY_ID_LEN);
-        ls_put64(p + 232, k->epoch);
-        TRY(ls_batch_header_decode_later(&h, hh, &ver, p, LS_BATCH_HEADER_LEN, NULL));
-        n = ls_checkpoint_body(body, sizeof(body), h.chain_id, h.tree_size, h.tree_root,
-                               h.batch_no, hh);
-        TRY(n);
-        ls_signer_from_keypair(&s, k);
-        TRY(ls_sign(&s, NULL, (const uint8_t *) body, (size_t) n, p + 240));
-        return 0;
-}
-
 /* The archive header of the frame at b (its length n with the frame header) signed by k. */
 static int asign_header(uint8_t *b, LsKeyPair *k)
 {
@@ -164,7 +143,7 @@ static int attack_golden(FILE *fl, const char *a0)
                 ls_sha256(h4 + 192, h4 + LS_BATCH_HEADER_LEN,
                           f[2].len - LS_FRAME_HDR_LEN - LS_BATCH_HEADER_LEN);
                 TRY(key_named(&rogue, "later-rogue-key", 1));
-                TRY(asign_batch(h4, rogue));
+                TRY(later_sign_batch(h4, rogue));
                 TRY(asign_seal(b, n, rogue, h4));
                 ls_keypair_free(rogue);
         }
@@ -252,9 +231,9 @@ static int attack_format2(FILE *fl)
                 flip_payload(q, &f1[2]);
                 ls_sha256(b3 + 192, b3 + LS_BATCH_HEADER_LEN, f1[2].len - LS_FRAME_HDR_LEN -
                                                                       LS_BATCH_HEADER_LEN);
-                TRY(asign_batch(b3, rogue));
+                TRY(later_sign_batch(b3, rogue));
                 ls_sha256(b4 + 120, b3, LS_BATCH_SIGNED_LEN);
-                TRY(asign_batch(b4, rogue));
+                TRY(later_sign_batch(b4, rogue));
                 TRY(asign_seal(q, m1, rogue, b4));
                 (void) o;
                 ls_sha256(seal1, q + m1 - LS_TRAILER_LEN, LS_TRAILER_SIGNED_LEN);
@@ -266,7 +245,7 @@ static int attack_format2(FILE *fl)
                 TRY(asign_header(r2, rogue));
                 b5 = r2 + f2[1].off + LS_FRAME_HDR_LEN;
                 ls_sha256(b5 + 120, b4, LS_BATCH_SIGNED_LEN);
-                TRY(asign_batch(b5, rogue));
+                TRY(later_sign_batch(b5, rogue));
                 TRY(asign_seal(r2, m, rogue, b5));
                 TRY(aput("attack-stolen-header-rogue-tail-2", r2, m));
                 fprintf(fl, "later-attack-stolen-header-rogue-tail|%s," LATER_DIR
@@ -336,7 +315,7 @@ static int attack_format2(FILE *fl)
                 ls_sha256(h1 + 192, h1 + LS_BATCH_HEADER_LEN,
                           f0[2].len - LS_FRAME_HDR_LEN - LS_BATCH_HEADER_LEN);
                 ls_put16(h1 + 12, ls_get16(h1 + 12) | 0x8000);
-                TRY(asign_batch(h1, k0));
+                TRY(later_sign_batch(h1, k0));
                 TRY(asign_seal(q, n[0], k0, h1));
                 TRY(aput("attack-stolen-batch1-cut", q, n[0]));
         }
@@ -476,7 +455,7 @@ static int attack_records(FILE *fl)
                 TRY(key_named(&rogue, "later-rogue-key", 1));
                 ls_sha256(h + 192, h + LS_BATCH_HEADER_LEN,
                           f[3].len - LS_FRAME_HDR_LEN - LS_BATCH_HEADER_LEN);
-                TRY(asign_batch(h, rogue));
+                TRY(later_sign_batch(h, rogue));
                 TRY(aput("attack-records-open-rogue-tail", b, f[4].off));
                 fprintf(fl, "later-attack-records-open-rogue-tail|" LATER_DIR
                             "/attack-records-open-rogue-tail.lsa|-|error|later format\n");

@@ -22,7 +22,7 @@ static LsKeyPair *key_of(const TuGolden *g, const uint8_t *key_id)
 }
 
 /* Signs a batch header as written (304 bytes at p) with k: the note of SPEC §7.1. */
-static int sign_batch(uint8_t *p, LsKeyPair *k)
+int later_sign_batch(uint8_t *p, LsKeyPair *k)
 {
         LsBatchHeader h;
         LsSigner s;
@@ -199,7 +199,7 @@ int make_later(FILE *fl, const TuGolden *g, const char *a0, const uint8_t *b1, s
         memcpy(q, b1, n1);
         ls_put16(b4 + 12, ls_get16(b4 + 12) | 0x8000);
         ls_put32(b4 + 188, 1);
-        TRY(sign_batch(b4, g->epoch1));
+        TRY(later_sign_batch(b4, g->epoch1));
         TRY(reseal(g, q, n1, b4));
         TRY(put(fl, "batch-flag", q, n1, a0, "-", "error", "later format"));
         /* the same bits with the genuine signature left in place */
@@ -210,11 +210,11 @@ int make_later(FILE *fl, const TuGolden *g, const char *a0, const uint8_t *b1, s
         /* signed by a key nobody certified */
         tu_seed(seed, "later-rogue-key");
         TRY(ls_keypair_from_seed(&rogue, seed, 1));
-        TRY(sign_batch(b4, rogue));
+        TRY(later_sign_batch(b4, rogue));
         TRY(put(fl, "forged-batch-flag-rogue-key", q, n1, a0, "-", "tampered", "signing key"));
         ls_keypair_free(rogue);
         /* signed by the key of epoch 0, which may not sign batch 4 (epoch 1 took over) */
-        TRY(sign_batch(b4, g->epoch0));
+        TRY(later_sign_batch(b4, g->epoch0));
         TRY(put(fl, "forged-batch-flag-earlier-key", q, n1, a0, "-", "tampered",
                 "key validity"));
 
@@ -227,14 +227,14 @@ int make_later(FILE *fl, const TuGolden *g, const char *a0, const uint8_t *b1, s
                 uint8_t *b3 = q + f1[1].off + LS_FRAME_HDR_LEN;
                 memcpy(q, b1, n1);
                 ls_put16(b3 + 12, ls_get16(b3 + 12) | 0x8000);
-                TRY(sign_batch(b3, g->epoch0));
+                TRY(later_sign_batch(b3, g->epoch0));
                 ls_sha256(b4 + 120, b3, LS_BATCH_SIGNED_LEN);
-                TRY(sign_batch(b4, g->epoch1));
+                TRY(later_sign_batch(b4, g->epoch1));
                 TRY(reseal(g, q, n1, b4));
                 TRY(put(fl, "batch3-flag", q, n1, a0, "-", "error", "later format"));
                 /* the same with batch 4 not linked to it: tampered */
                 memcpy(b4 + 120, b1 + f1[2].off + LS_FRAME_HDR_LEN + 120, LS_HASH_LEN);
-                TRY(sign_batch(b4, g->epoch1));
+                TRY(later_sign_batch(b4, g->epoch1));
                 TRY(reseal(g, q, n1, b4));
                 TRY(put(fl, "forged-batch3-flag-link", q, n1, a0, "-", "tampered",
                         "batch chain"));
@@ -243,7 +243,7 @@ int make_later(FILE *fl, const TuGolden *g, const char *a0, const uint8_t *b1, s
         /* Batch 4 of header version 2. */
         memcpy(q, b1, n1);
         ls_put16(b4 + 8, 2);
-        TRY(sign_batch(b4, g->epoch1));
+        TRY(later_sign_batch(b4, g->epoch1));
         TRY(reseal(g, q, n1, b4));
         TRY(put(fl, "batch-version", q, n1, a0, "-", "error", "later format"));
         memcpy(q, b1, n1);
@@ -389,7 +389,7 @@ static int later_stolen(FILE *fl)
         if (ls_get64(h2 + 40) != 2 || memcmp(h2 + 224, k->key_id, LS_KEY_ID_LEN) != 0)
                 return -EINVAL;
         ls_put16(h2 + 12, ls_get16(h2 + 12) | 0x8000);
-        TRY(sign_batch(h2, k));
+        TRY(later_sign_batch(h2, k));
         TRY(tu_write_file(LATER_DIR "/forged-stolen-key-flag.lsa", b, n));
         fprintf(fl, "later-forged-stolen-key-flag|format2/%s," LATER_DIR
                     "/forged-stolen-key-flag.lsa|-|tampered|batch chain\n",

@@ -84,4 +84,6 @@ int make_later(FILE *fl, const TuGolden *g, const char *a0, const uint8_t *b1, s
 int make_later_bundles(const TuGolden *g);
 /* gen-vectors-later-attack.c: later/attack-*, attempts to make a forgery milder through §1.1 */
 int make_later_attacks(FILE *fl, const char *a0);
+/* gen-vectors-later.c: signs a batch header as written (304 bytes at p) with k (SPEC §7.1). */
+int later_sign_batch(uint8_t *p, LsKeyPair *k);
 int make_later_attack_bundles(void); /* after make_later_bundles */
